@@ -1,0 +1,87 @@
+"""Structured logging: console lines on a terminal, JSON lines otherwise.
+
+Log events, not sentences. A request or job binds its id with :func:`bind_request_id`; every
+line logged while it runs carries it. Fields whose names say they hold a secret are masked, so a
+careless ``log.info(..., password=…)`` still leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from config.settings import LogSettings
+
+SECRET_FIELD_WORDS = ("password", "passphrase", "secret", "token", "private", "totp", "otp")
+MASK = "****"
+
+
+def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """Replace the value of every field whose name names a secret."""
+    for key in list(event):
+        lowered = key.lower()
+        if any(word in lowered for word in SECRET_FIELD_WORDS):
+            event[key] = MASK
+    return event
+
+
+def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> None:
+    """Set up structlog and the standard library's root logger for the whole process."""
+    level = getattr(logging, settings.level.upper())
+    if settings.file:
+        target: TextIO = open(settings.file, "a", encoding="utf-8")  # noqa: SIM115
+    else:
+        target = stream or sys.stderr
+    use_json = settings.format == "json" or (settings.format == "auto" and not target.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        mask_secrets,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=target.isatty())
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(target)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "congvan", False):
+            root.removeHandler(old)
+    handler.congvan = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def bind_request_id(request_id: str | None = None) -> str:
+    """Bind a request or job id to every line logged in the current context."""
+    request_id = request_id or new_request_id()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
+
+
+def get_logger(name: str) -> Any:
+    return structlog.stdlib.get_logger(name)

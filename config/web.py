@@ -1,0 +1,57 @@
+"""aiohttp middleware every listener shares: a request id on every log line, errors as JSON.
+
+Only :class:`CongvanError` is turned into an answer here; anything else is a bug and is logged
+with its traceback as a 500.
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from config.errors import CongvanError
+from config.logging import bind_request_id, get_logger
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+log = get_logger("congvan.http")
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id, log one line per request (path without its query), time it."""
+    structlog.contextvars.clear_contextvars()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = bind_request_id(incoming if incoming.isalnum() and len(incoming) <= 64 else None)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+
+@web.middleware
+async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except CongvanError as error:
+        log.warning("http.refused", code=error.code, reason=error.message)
+        return web.json_response(
+            {"error": error.code, "message": error.message}, status=error.http_status
+        )

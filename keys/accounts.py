@@ -1,0 +1,185 @@
+"""Staff accounts: creation, second factor enrolment, app passwords, disabling.
+
+Functions take an open session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Conflict, Forbidden, Invalid, NotFound
+from keys import passwords, totp
+from keys.models import CLEARANCES, ROLES, AppPassword, Unit, User
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+LABEL = re.compile(r"^[\w .@-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    full_name: str
+    unit: str
+    role: str
+    clearance: int
+    has_totp: bool
+    disabled: bool
+    app_passwords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    secret: str
+    uri: str
+
+
+async def _user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"unknown user {username}", code="unknown-user")
+    return user
+
+
+async def add_user(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    unit_code: str,
+    role: str,
+    clearance: int,
+    hosted_units: tuple[str, ...],
+    full_name: str = "",
+) -> None:
+    """Create an account in one of the units this node hosts."""
+    if not USERNAME.fullmatch(username):
+        raise Invalid(
+            f"bad username {username!r}: 2-64 of a-z, 0-9, '.', '_' and '-'", code="bad-username"
+        )
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if clearance not in CLEARANCES:
+        raise Invalid(f"clearance {clearance} must be 0-3")
+    if await session.get(Unit, unit_code) is None:
+        raise NotFound(f"unknown unit {unit_code}", code="unknown-unit")
+    if unit_code not in hosted_units:
+        raise Forbidden(f"unit {unit_code} is not hosted by this node; add the user on its node")
+    passwords.check_password_strength(password, user_inputs=[username, full_name])
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username} already exists")
+    session.add(
+        User(
+            username=username,
+            full_name=full_name,
+            unit_code=unit_code,
+            role=role,
+            clearance=clearance,
+            password_hash=passwords.hash_password(password),
+            failed_logins=0,
+            disabled=False,
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError as error:  # a concurrent add of the same name
+        raise Conflict(f"user {username} already exists") from error
+
+
+async def enrol_totp(session: AsyncSession, username: str) -> TotpEnrolment:
+    """Give the user a new TOTP secret; any earlier authenticator stops working."""
+    user = await _user(session, username)
+    secret = totp.new_secret()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    await session.flush()
+    return TotpEnrolment(secret=secret, uri=totp.provisioning_uri(secret, username))
+
+
+async def set_password(session: AsyncSession, username: str, password: str) -> None:
+    user = await _user(session, username)
+    passwords.check_password_strength(password, user_inputs=[username, user.full_name])
+    user.password_hash = passwords.hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.flush()
+
+
+async def add_app_password(session: AsyncSession, username: str, label: str) -> str:
+    """Create an app password for one device and return it: it is never shown again."""
+    if not LABEL.fullmatch(label):
+        raise Invalid(f"bad label {label!r}: 1-64 letters, digits, spaces, '.', '@' or '-'")
+    user = await _user(session, username)
+    taken = await session.scalar(
+        select(AppPassword.id).where(AppPassword.user_id == user.id, AppPassword.label == label)
+    )
+    if taken is not None:
+        raise Conflict(f"{username} already has an app password labelled {label!r}")
+    secret = passwords.new_app_password()
+    session.add(
+        AppPassword(user_id=user.id, label=label, password_hash=passwords.hash_password(secret))
+    )
+    await session.flush()
+    return secret
+
+
+async def revoke_app_password(session: AsyncSession, username: str, label: str) -> None:
+    user = await _user(session, username)
+    record = await session.scalar(
+        select(AppPassword).where(
+            AppPassword.user_id == user.id,
+            AppPassword.label == label,
+            AppPassword.revoked_at.is_(None),
+        )
+    )
+    if record is None:
+        raise NotFound(f"{username} has no active app password labelled {label!r}")
+    record.revoked_at = datetime.now(UTC)
+    await session.flush()
+
+
+async def check_app_password(session: AsyncSession, username: str, secret: str) -> bool:
+    """True if ``secret`` is one of the user's unrevoked app passwords and the user is active."""
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None or user.disabled:
+        return False
+    hashes = await session.scalars(
+        select(AppPassword.password_hash).where(
+            AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None)
+        )
+    )
+    return any(passwords.verify_password(value, secret) for value in hashes)
+
+
+async def set_disabled(session: AsyncSession, username: str, disabled: bool) -> None:
+    user = await _user(session, username)
+    user.disabled = disabled
+    await session.flush()
+
+
+async def list_accounts(session: AsyncSession) -> list[Account]:
+    users = (await session.scalars(select(User).order_by(User.unit_code, User.username))).all()
+    labels: dict[int, list[str]] = {}
+    for user_id, label in await session.execute(
+        select(AppPassword.user_id, AppPassword.label)
+        .where(AppPassword.revoked_at.is_(None))
+        .order_by(AppPassword.label)
+    ):
+        labels.setdefault(user_id, []).append(label)
+    return [
+        Account(
+            username=user.username,
+            full_name=user.full_name,
+            unit=user.unit_code,
+            role=user.role,
+            clearance=user.clearance,
+            has_totp=user.totp_secret is not None,
+            disabled=user.disabled,
+            app_passwords=tuple(labels.get(user.id, ())),
+        )
+        for user in users
+    ]

@@ -1,0 +1,329 @@
+"""The provincial CA at work: issue, rotate, revoke, publish the CRL, list.
+
+Functions take an open session; the caller owns the transaction (``async with
+session.begin()``). Files are written atomically, keys before certificates, inside that
+transaction, so a failure leaves either everything or an unused file that the next run replaces.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Conflict, Invalid, NotFound
+from config.files import write_atomic
+from config.settings import Settings
+from keys import ca as ca_builder
+from keys.ca import CA_CERT_FILE, CertificateAuthority, load_ca, pem, serial_hex
+from keys.models import Certificate, Node, Unit
+from keys.revocation import CRL_FILE, REASONS, RevokedEntry, build_crl, crl_pem
+
+NODE_CERT_FILE = "node.pem"
+NODE_KEY_FILE = "node.key"
+UNIT_USES = ("signing", "encryption")
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    owner_kind: str
+    owner: str
+    use: str
+    serial: str
+    not_after: datetime
+    status: str
+    revocation_reason: str | None
+
+    def expires_within(self, days: int, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        return self.status == "active" and self.not_after - now <= timedelta(days=days)
+
+
+def node_tls_paths(pki_dir: Path) -> tuple[Path, Path]:
+    return pki_dir / NODE_CERT_FILE, pki_dir / NODE_KEY_FILE
+
+
+def unit_key_paths(pki_dir: Path, unit_code: str, use: str) -> tuple[Path, Path]:
+    folder = pki_dir / "units" / unit_code
+    return folder / f"{use}.pem", folder / f"{use}.key"
+
+
+def issued_dir(settings: Settings, node_name: str) -> Path:
+    """Where the CA writes keys for a node other than itself, laid out like its ``pki/``."""
+    if node_name == settings.node.name:
+        return settings.pki_dir
+    return settings.ca_dir / "issued" / node_name
+
+
+def _record(certificate: x509.Certificate, owner_kind: str, owner: str, use: str) -> Certificate:
+    return Certificate(
+        serial=serial_hex(certificate),
+        owner_kind=owner_kind,
+        owner=owner,
+        use=use,
+        subject=certificate.subject.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        status="active",
+        pem=pem(certificate).decode("ascii"),
+    )
+
+
+async def init_ca(
+    session: AsyncSession, settings: Settings, common_name: str, passphrase: bytes
+) -> CertificateAuthority:
+    """Create the CA, trust it locally and publish its first (empty) CRL."""
+    authority = ca_builder.create_ca(common_name, settings.ca_dir, passphrase)
+    session.add(_record(authority.certificate, "ca", "CA", "ca"))
+    write_atomic(settings.pki_dir / CA_CERT_FILE, pem(authority.certificate))
+    await session.flush()
+    await publish_crl(session, settings, authority)
+    return authority
+
+
+async def _active(session: AsyncSession, owner: str, use: str) -> Certificate | None:
+    return await session.scalar(
+        select(Certificate).where(
+            Certificate.owner == owner, Certificate.use == use, Certificate.status == "active"
+        )
+    )
+
+
+async def issue_node(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    node_name: str,
+    hosts: list[str],
+    peer_url: str,
+    out_dir: Path | None = None,
+) -> CertificateInfo:
+    """Issue a node's TLS certificate and record the node's address in the directory."""
+    if not hosts:
+        raise Invalid("give at least one --host for the node's certificate", code="no-host")
+    if await _active(session, node_name, "tls") is not None:
+        raise Conflict(
+            f"node {node_name} already has a TLS certificate: use `congvan keys rotate {node_name}`"
+        )
+    node = await session.get(Node, node_name)
+    if node is None:
+        session.add(Node(name=node_name, host=hosts[0], peer_url=peer_url))
+    else:
+        node.host, node.peer_url = hosts[0], peer_url or node.peer_url
+    return await _issue_tls(session, settings, authority, passphrase, node_name, hosts, out_dir)
+
+
+async def _issue_tls(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    node_name: str,
+    hosts: list[str],
+    out_dir: Path | None,
+) -> CertificateInfo:
+    certificate, key = ca_builder.issue_tls(authority, node_name, hosts, settings.keys.cert_days)
+    target = out_dir or issued_dir(settings, node_name)
+    cert_path, key_path = node_tls_paths(target)
+    ca_builder.write_certificate_and_key(cert_path, key_path, certificate, key, passphrase)
+    write_atomic(target / CA_CERT_FILE, pem(authority.certificate))
+    record = _record(certificate, "node", node_name, "tls")
+    session.add(record)
+    await session.flush()
+    return _info(record)
+
+
+async def _unit(session: AsyncSession, unit_code: str) -> Unit:
+    unit = await session.get(Unit, unit_code)
+    if unit is None:
+        raise NotFound(f"unknown unit {unit_code}: import it with `congvan units import`")
+    return unit
+
+
+async def issue_unit(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    unit_code: str,
+    out_dir: Path | None = None,
+) -> list[CertificateInfo]:
+    """Issue a unit's signing (P-256) and encryption (X25519) certificates."""
+    unit = await _unit(session, unit_code)
+    for use in UNIT_USES:
+        if await _active(session, unit_code, use) is not None:
+            raise Conflict(
+                f"unit {unit_code} already has a {use} certificate: "
+                f"use `congvan keys rotate {unit_code}`"
+            )
+    target = out_dir or issued_dir(settings, unit.node_name)
+    return [
+        await _issue_unit_key(session, settings, authority, passphrase, unit, use, target)
+        for use in UNIT_USES
+    ]
+
+
+async def _issue_unit_key(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    unit: Unit,
+    use: str,
+    target: Path,
+) -> CertificateInfo:
+    days = settings.keys.cert_days
+    if use == "signing":
+        certificate, signing_key = ca_builder.issue_signing(authority, unit.code, unit.name, days)
+        key: object = signing_key
+    else:
+        certificate, encryption_key = ca_builder.issue_encryption(
+            authority, unit.code, unit.name, days
+        )
+        key = encryption_key
+    cert_path, key_path = unit_key_paths(target, unit.code, use)
+    _archive(cert_path, key_path)
+    ca_builder.write_certificate_and_key(
+        cert_path, key_path, certificate, key, passphrase  # type: ignore[arg-type]
+    )
+    record = _record(certificate, "unit", unit.code, use)
+    session.add(record)
+    await session.flush()
+    return _info(record)
+
+
+def _archive(cert_path: Path, key_path: Path) -> None:
+    """Keep a replaced key under ``archive/<serial>``: old dispatches stay readable."""
+    if not cert_path.exists():
+        return
+    old = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    archive = cert_path.parent / "archive"
+    archive.mkdir(mode=0o700, exist_ok=True)
+    stem = f"{cert_path.stem}-{serial_hex(old)}"
+    shutil.copy2(cert_path, archive / f"{stem}.pem")
+    if key_path.exists():
+        shutil.copy2(key_path, archive / f"{stem}.key")
+
+
+async def rotate(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    owner: str,
+    uses: list[str] | None = None,
+    out_dir: Path | None = None,
+) -> list[CertificateInfo]:
+    """Replace an owner's certificates with new keys; the old ones become ``superseded``."""
+    current = (
+        await session.scalars(
+            select(Certificate).where(Certificate.owner == owner, Certificate.status == "active")
+        )
+    ).all()
+    current = [record for record in current if record.owner_kind != "ca"]
+    if uses:
+        current = [record for record in current if record.use in uses]
+    if not current:
+        raise NotFound(f"{owner} has no active certificate to rotate")
+    issued: list[CertificateInfo] = []
+    for record in current:
+        record.status = "superseded"
+        await session.flush()
+        if record.use == "tls":
+            node = await session.get(Node, owner)
+            if node is None:
+                raise NotFound(f"unknown node {owner}")
+            old = x509.load_pem_x509_certificate(record.pem.encode("ascii"))
+            hosts = _san_hosts(old) or [node.host]
+            issued.append(
+                await _issue_tls(session, settings, authority, passphrase, owner, hosts, out_dir)
+            )
+        else:
+            unit = await _unit(session, owner)
+            target = out_dir or issued_dir(settings, unit.node_name)
+            issued.append(
+                await _issue_unit_key(
+                    session, settings, authority, passphrase, unit, record.use, target
+                )
+            )
+    return issued
+
+
+def _san_hosts(certificate: x509.Certificate) -> list[str]:
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name.value) for name in san]
+
+
+async def revoke(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    serial: str,
+    reason: str,
+) -> CertificateInfo:
+    """Revoke a certificate by serial and publish a new CRL at once."""
+    if reason not in REASONS:
+        raise Invalid(f"unknown reason {reason!r}; use one of: {', '.join(REASONS)}")
+    record = await session.get(Certificate, serial.upper().removeprefix("0X"))
+    if record is None:
+        raise NotFound(f"no certificate with serial {serial}", code="unknown-serial")
+    if record.owner_kind == "ca":
+        raise Invalid("the CA certificate cannot revoke itself; create a new CA")
+    if record.status == "revoked":
+        raise Conflict(f"certificate {record.serial} is already revoked")
+    record.status = "revoked"
+    record.revoked_at = datetime.now(UTC)
+    record.revocation_reason = reason
+    await session.flush()
+    await publish_crl(session, settings, authority)
+    return _info(record)
+
+
+async def publish_crl(
+    session: AsyncSession, settings: Settings, authority: CertificateAuthority
+) -> x509.CertificateRevocationList:
+    """Sign a fresh CRL and write it where the CA publishes it and where this node reads it."""
+    rows = (
+        await session.scalars(select(Certificate).where(Certificate.status == "revoked"))
+    ).all()
+    entries = [
+        RevokedEntry(row.serial, row.revoked_at or datetime.now(UTC), row.revocation_reason or "")
+        for row in rows
+    ]
+    crl = build_crl(authority, entries, settings.keys.crl_days)
+    data = crl_pem(crl)
+    write_atomic(settings.ca_dir / CRL_FILE, data)
+    write_atomic(settings.pki_dir / CRL_FILE, data)
+    return crl
+
+
+def _info(record: Certificate) -> CertificateInfo:
+    return CertificateInfo(
+        owner_kind=record.owner_kind,
+        owner=record.owner,
+        use=record.use,
+        serial=record.serial,
+        not_after=record.not_after,
+        status=record.status,
+        revocation_reason=record.revocation_reason,
+    )
+
+
+async def list_certificates(session: AsyncSession) -> list[CertificateInfo]:
+    rows = await session.scalars(
+        select(Certificate).order_by(Certificate.owner, Certificate.use, Certificate.not_after)
+    )
+    return [_info(row) for row in rows]
+
+
+def open_ca(settings: Settings, passphrase: bytes) -> CertificateAuthority:
+    return load_ca(settings.ca_dir, passphrase)

@@ -1,0 +1,372 @@
+"""``congvan keys``, ``congvan units`` and ``congvan users``: the CA and the directory.
+
+Thin commands over :mod:`keys.certificates`, :mod:`keys.directory` and :mod:`keys.accounts`;
+each runs in one transaction, so a refused command writes nothing to the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from config.cli import dir_option, fail, load, run
+from config.database import open_database
+from config.errors import ConfigError, CongvanError
+from config.settings import Settings
+from keys import accounts, certificates, directory, totp
+from keys.keystore import node_passphrase
+from keys.models import CLEARANCES, ROLES
+from keys.revocation import REASONS
+
+
+def _passphrase(settings: Settings) -> bytes:
+    try:
+        return node_passphrase(settings)
+    except CongvanError as error:
+        fail(error)
+
+
+@click.group()
+def keys() -> None:
+    """The provincial CA: certificates, rotation, revocation, the signed directory."""
+
+
+@keys.command("ca-init")
+@dir_option
+@click.option("--name", default="Tỉnh uỷ Quảng Trị - CA", show_default=True, help="CA name.")
+def ca_init(node_dir: Path, name: str) -> None:
+    """Create the provincial CA (ECDSA P-256) on this node."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            authority = await certificates.init_ca(session, settings, name, passphrase)
+        click.echo(f"CA created: {settings.ca_dir / 'ca.pem'}")
+        click.echo(f"serial {authority.certificate.serial_number:X}")
+
+    run(body)
+
+
+@keys.command("issue-node")
+@dir_option
+@click.argument("node")
+@click.option("--host", "hosts", multiple=True, required=True, help="Host name or IP (repeat).")
+@click.option("--peer-url", default="", help="The node's peer URL, e.g. https://h:8443.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def issue_node(node_dir: Path, node: str, hosts: tuple[str, ...], peer_url: str, out: Path | None) -> None:
+    """Issue NODE's TLS certificate (serverAuth + clientAuth, hosts in the SAN)."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    url = peer_url or f"https://{hosts[0]}:{settings.peer.port}"
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            info = await certificates.issue_node(
+                session, settings, authority, passphrase, node, list(hosts), url, out
+            )
+        target = out or certificates.issued_dir(settings, node)
+        click.echo(f"{node} tls {info.serial} until {info.not_after:%Y-%m-%d} -> {target}")
+
+    run(body)
+
+
+@keys.command("issue-unit")
+@dir_option
+@click.argument("unit")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def issue_unit(node_dir: Path, unit: str, out: Path | None) -> None:
+    """Issue UNIT's signing (P-256) and encryption (X25519) certificates."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            issued = await certificates.issue_unit(
+                session, settings, authority, passphrase, unit, out
+            )
+        for info in issued:
+            click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
+
+    run(body)
+
+
+@keys.command()
+@dir_option
+@click.argument("owner")
+@click.option("--use", "uses", multiple=True, type=click.Choice(["tls", "signing", "encryption"]))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def rotate(node_dir: Path, owner: str, uses: tuple[str, ...], out: Path | None) -> None:
+    """Give OWNER (a node or a unit) new keys; old encryption keys are kept to read old mail."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            issued = await certificates.rotate(
+                session, settings, authority, passphrase, owner, list(uses) or None, out
+            )
+        for info in issued:
+            click.echo(f"{owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
+
+    run(body)
+
+
+@keys.command()
+@dir_option
+@click.argument("serial")
+@click.option("--reason", required=True, type=click.Choice(sorted(REASONS)))
+def revoke(node_dir: Path, serial: str, reason: str) -> None:
+    """Revoke the certificate SERIAL and publish a new CRL."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            info = await certificates.revoke(session, settings, authority, serial, reason)
+        click.echo(f"revoked {info.serial} ({info.owner} {info.use}): {reason}")
+
+    run(body)
+
+
+@keys.command()
+@dir_option
+def crl(node_dir: Path) -> None:
+    """Sign and publish a fresh CRL (run it before the old one's nextUpdate)."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            published = await certificates.publish_crl(session, settings, authority)
+        click.echo(f"CRL {settings.ca_dir / 'crl.pem'} next update {published.next_update_utc}")
+
+    run(body)
+
+
+@keys.command("directory")
+@dir_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def publish_directory(node_dir: Path, out: Path | None) -> None:
+    """Write the CA-signed directory (units, nodes, addresses, certificates)."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    target = out or settings.ca_dir / directory.DIRECTORY_FILE
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session:
+            await directory.publish_directory(
+                session, authority, target, settings.keys.crl_days
+            )
+        click.echo(f"directory {target} signature {target}{directory.SIGNATURE_SUFFIX}")
+
+    run(body)
+
+
+@keys.command("list")
+@dir_option
+def list_keys(node_dir: Path) -> None:
+    """Every certificate: owner, use, serial, not-after, status; warns of near expiry."""
+    settings = load(node_dir)
+    warning_days = settings.keys.expiry_warning_days
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session:
+            rows = await certificates.list_certificates(session)
+        click.echo(f"{'OWNER':<14} {'USE':<11} {'SERIAL':<41} {'NOT AFTER':<11} STATUS")
+        now = datetime.now(UTC)
+        for row in rows:
+            click.echo(
+                f"{row.owner:<14} {row.use:<11} {row.serial:<41} "
+                f"{row.not_after:%Y-%m-%d}  {row.status}"
+            )
+        for row in rows:
+            if row.expires_within(warning_days, now):
+                days = (row.not_after - now).days
+                click.echo(
+                    f"warning: {row.owner} {row.use} certificate {row.serial} expires in "
+                    f"{days} days ({row.not_after:%Y-%m-%d}): run `congvan keys rotate {row.owner}`",
+                    err=True,
+                )
+
+    run(body)
+
+
+@click.group()
+def units() -> None:
+    """The unit directory."""
+
+
+@units.command("import")
+@dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_units(node_dir: Path, file: Path) -> None:
+    """Add the nodes and units of a TOML file (see keys/data/quangtri-units.toml)."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        nodes, entries = directory.read_units_file(file)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            count = await directory.import_units(session, nodes, entries)
+        click.echo(f"imported {count} units")
+
+    run(body)
+
+
+@units.command("list")
+@dir_option
+def list_units(node_dir: Path) -> None:
+    """Units with their kind, parent, hosting node and mail domain."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session:
+            rows = await directory.list_units(session)
+        for row in rows:
+            click.echo(
+                f"{row.code:<14} {row.kind:<9} {row.parent or '-':<10} {row.node:<12} "
+                f"{row.mail_domain:<28} {row.name}"
+            )
+
+    run(body)
+
+
+@click.group()
+def users() -> None:
+    """Staff accounts and their second factors."""
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is None:
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    try:
+        text = password_file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read {password_file}: {error.strerror}") from error
+    return text.rstrip("\n")
+
+
+@users.command("add")
+@dir_option
+@click.argument("username")
+@click.option("--unit", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--clearance", type=click.Choice([str(level) for level in CLEARANCES]), default="0")
+@click.option("--full-name", default="")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the password from this file instead of asking.",
+)
+def add_user(
+    node_dir: Path,
+    username: str,
+    unit: str,
+    role: str,
+    clearance: str,
+    full_name: str,
+    password_file: Path | None,
+) -> None:
+    """Create a staff account (password hashed with argon2id)."""
+    settings = load(node_dir)
+    try:
+        password = _read_password(password_file)
+    except CongvanError as error:
+        fail(error)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            await accounts.add_user(
+                session,
+                username,
+                password,
+                unit,
+                role,
+                int(clearance),
+                settings.node.units,
+                full_name,
+            )
+        click.echo(f"user {username} added to {unit} as {role}, clearance {clearance}")
+
+    run(body)
+
+
+@users.command("totp")
+@dir_option
+@click.argument("username")
+def enrol_totp(node_dir: Path, username: str) -> None:
+    """Enrol (or re-enrol) USERNAME's authenticator: prints the otpauth URI and a QR code."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            enrolment = await accounts.enrol_totp(session, username)
+        click.echo(enrolment.uri)
+        click.echo(totp.terminal_qr(enrolment.uri))
+
+    run(body)
+
+
+@users.command("app-password")
+@dir_option
+@click.argument("username")
+@click.option("--label", required=True, help="The device, e.g. 'Thunderbird office'.")
+@click.option("--revoke", is_flag=True, help="Revoke the app password with this label.")
+def app_password(node_dir: Path, username: str, label: str, revoke: bool) -> None:
+    """Create a mail client password for one device (shown once), or revoke it."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            if revoke:
+                await accounts.revoke_app_password(session, username, label)
+                click.echo(f"revoked app password {label!r} of {username}")
+                return
+            secret = await accounts.add_app_password(session, username, label)
+        click.echo(secret)
+
+    run(body)
+
+
+@users.command("disable")
+@dir_option
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+def disable(node_dir: Path, username: str, enable: bool) -> None:
+    """Disable USERNAME: no sign-in, no mail submission."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            await accounts.set_disabled(session, username, not enable)
+        click.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+    run(body)
+
+
+@users.command("list")
+@dir_option
+def list_users(node_dir: Path) -> None:
+    """Accounts with unit, role, clearance, second factor and app passwords."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session:
+            rows = await accounts.list_accounts(session)
+        click.echo(f"{'USER':<20} {'UNIT':<12} {'ROLE':<7} {'CLEARANCE':<10} TOTP STATE APP-PASSWORDS")
+        for row in rows:
+            click.echo(
+                f"{row.username:<20} {row.unit:<12} {row.role:<7} "
+                f"{CLEARANCES[row.clearance]:<10} {'yes' if row.has_totp else 'no ':<4} "
+                f"{'disabled' if row.disabled else 'active  '} {', '.join(row.app_passwords)}"
+            )
+
+    run(body)

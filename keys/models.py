@@ -1,0 +1,92 @@
+"""Tables of the keys layer: units, nodes, certificates, staff accounts, app passwords."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from config.database import Base, UTCDateTime, utcnow
+
+UNIT_KINDS = ("province", "board", "district", "sector", "commune")
+ROLES = ("admin", "clerk", "leader", "staff")
+CLEARANCES = {0: "Không mật", 1: "Mật", 2: "Tối mật", 3: "Tuyệt mật"}
+CERTIFICATE_USES = ("ca", "tls", "signing", "encryption")
+
+
+class Node(Base):
+    """A server that hosts units; its TLS certificate names it."""
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    peer_url: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Unit(Base):
+    """An office that sends and receives documents (đơn vị)."""
+
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("units.code", ondelete="RESTRICT"), default=None
+    )
+    node_name: Mapped[str] = mapped_column(ForeignKey("nodes.name", ondelete="RESTRICT"))
+    mail_domain: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class Certificate(Base):
+    """Every certificate the CA issued, its key's use and whether it still holds."""
+
+    __tablename__ = "certificates"
+
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(8))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    use: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(255))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revocation_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    pem: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """A staff account: password (argon2id), second factor (TOTP) and the lock-out state."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(String(16))
+    clearance: Mapped[int] = mapped_column(Integer, default=0)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AppPassword(Base):
+    """A per-device password for mail clients, shown once, stored hashed, revocable alone."""
+
+    __tablename__ = "app_passwords"
+    __table_args__ = (UniqueConstraint("user_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -1,0 +1,1 @@
+"""The mail gateway: SMTP submission, local delivery, mail between units as dispatches."""

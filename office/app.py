@@ -1,0 +1,135 @@
+"""The composition root: build one node from its settings and run its listeners.
+
+Everything a layer needs (settings, the session factory, the passphrase, the revocation
+checker) is made here and passed down; nothing below reads settings or globals.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from cryptography import x509
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from config import migrate
+from config.database import create_engine, create_session_factory
+from config.errors import ConfigError
+from config.logging import get_logger
+from config.settings import Settings
+from exchange.peer_api import create_peer_app
+from exchange.tls import peer_server_context
+from keys.ca import CA_CERT_FILE
+from keys.certificates import node_tls_paths
+from keys.keystore import node_passphrase
+from keys.revocation import RevocationChecker
+from office.web import create_web_app
+
+log = get_logger("congvan.node")
+
+
+@dataclass
+class RunningNode:
+    """A started node; :meth:`stop` closes its listeners and its database."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    runners: list[web.AppRunner] = field(default_factory=list)
+
+    @property
+    def web_url(self) -> str:
+        return self.settings.web.public_url or (
+            f"{'https' if self.settings.web.tls_cert else 'http'}://"
+            f"{self.settings.web.host}:{self.settings.web.port}"
+        )
+
+    @property
+    def peer_url(self) -> str:
+        return self.settings.peer.public_url or (
+            f"https://{self.settings.peer.host}:{self.settings.peer.port}"
+        )
+
+    async def stop(self) -> None:
+        for runner in reversed(self.runners):
+            await runner.cleanup()
+        self.runners.clear()
+        await self.engine.dispose()
+        log.info("node.stopped", node=self.settings.node.name)
+
+
+def _web_ssl(settings: Settings, passphrase: bytes) -> ssl.SSLContext | None:
+    if not settings.web.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(
+        settings.path(settings.web.tls_cert), settings.path(settings.web.tls_key), passphrase
+    )
+    return context
+
+
+async def _check_schema(engine: AsyncEngine) -> None:
+    current, head = await migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        raise ConfigError(
+            f"config error: database is at revision {current or 'none'}, the code needs {head}: "
+            "run `congvan db upgrade`"
+        )
+
+
+def _check_identity(settings: Settings) -> None:
+    cert_path, _key = node_tls_paths(settings.pki_dir)
+    for needed, remedy in (
+        (settings.pki_dir / CA_CERT_FILE, "copy the provincial CA certificate there"),
+        (cert_path, f"ask the CA for one: `congvan keys issue-node {settings.node.name}`"),
+    ):
+        if not needed.exists():
+            raise ConfigError(f"config error: {needed} is missing: {remedy}")
+
+
+async def start_node(settings: Settings) -> RunningNode:
+    """Open the database, check its schema, start the staff and peer listeners."""
+    passphrase = node_passphrase(settings)
+    engine = create_engine(settings)
+    node = RunningNode(settings, engine, create_session_factory(engine))
+    try:
+        await _check_schema(engine)
+        _check_identity(settings)
+        ca_certificate = x509.load_pem_x509_certificate(
+            (settings.pki_dir / CA_CERT_FILE).read_bytes()
+        )
+        revocation = RevocationChecker(ca_certificate, settings.crl_file)
+        await _serve(
+            node,
+            create_web_app(settings.node.name, node.sessions),
+            settings.web.host,
+            settings.web.port,
+            _web_ssl(settings, passphrase),
+        )
+        await _serve(
+            node,
+            create_peer_app(settings.node.name, revocation),
+            settings.peer.host,
+            settings.peer.port,
+            peer_server_context(settings, passphrase),
+        )
+    except BaseException:
+        await node.stop()
+        raise
+    log.info("node.started", node=settings.node.name, web=node.web_url, peer=node.peer_url)
+    return node
+
+
+async def _serve(
+    node: RunningNode,
+    app: web.Application,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+) -> None:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    node.runners.append(runner)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
+    await site.start()

@@ -1,0 +1,167 @@
+"""The ``congvan`` command: a thin layer over the same functions the node uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from config import migrate
+from config.cli import dir_option, load, run
+from config.database import create_engine
+from config.logging import configure_logging
+from config.settings import LogSettings
+from keys.cli import keys, units, users
+from office.app import RunningNode, start_node
+from office.demo import DEMO_NODES, build_demo, demo_file, demo_settings
+from office.setup import NodePlan, init_node
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="congvan")
+def main() -> None:
+    """congvan: signed, encrypted document exchange and e-office for a network of offices."""
+
+
+main.add_command(keys)
+main.add_command(units)
+main.add_command(users)
+
+
+@main.command()
+@dir_option
+@click.option("--node", "node_name", required=True, help="This node's name, e.g. HU-CAMLO.")
+@click.option("--unit", "unit_codes", multiple=True, required=True, help="A hosted unit (repeat).")
+@click.option("--hub", is_flag=True, help="This node is the provincial hub and CA.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--web-port", type=int, default=8080, show_default=True)
+@click.option("--peer-port", type=int, default=8443, show_default=True)
+@click.option("--database-url", default="", help="postgresql://… (default: SQLite in --dir).")
+@click.option("--passphrase-file", default="", help="File holding the key passphrase.")
+def init(
+    node_dir: Path,
+    node_name: str,
+    unit_codes: tuple[str, ...],
+    hub: bool,
+    host: str,
+    web_port: int,
+    peer_port: int,
+    database_url: str,
+    passphrase_file: str,
+) -> None:
+    """Set up a node directory: settings, passphrase, migrated database."""
+    configure_logging(LogSettings())
+    plan = NodePlan(
+        node_name=node_name,
+        units=unit_codes,
+        hub=hub,
+        host=host,
+        web_port=web_port,
+        peer_port=peer_port,
+        database_url=database_url,
+        passphrase_file=passphrase_file,
+    )
+    settings = run(init_node, node_dir, plan, dict(os.environ))
+    click.echo(f"node {node_name} initialised in {settings.node_dir}")
+
+
+@main.group()
+def db() -> None:
+    """The node's database schema."""
+
+
+@db.command()
+@dir_option
+@click.option("--revision", default="head", show_default=True)
+def upgrade(node_dir: Path, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        engine = create_engine(settings)
+        try:
+            await migrate.upgrade(engine, revision)
+            click.echo(f"database at {await migrate.current_revision(engine)}")
+        finally:
+            await engine.dispose()
+
+    run(body)
+
+
+@db.command()
+@dir_option
+@click.argument("revision")
+def downgrade(node_dir: Path, revision: str) -> None:
+    """Revert migrations down to REVISION ('base' for an empty database)."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        engine = create_engine(settings)
+        try:
+            await migrate.downgrade(engine, revision)
+            click.echo(f"database at {await migrate.current_revision(engine) or 'base'}")
+        finally:
+            await engine.dispose()
+
+    run(body)
+
+
+async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    running: list[RunningNode] = []
+    try:
+        for node_dir in nodes_to_start:
+            running.append(await start_node(load(node_dir)))
+        for node in running:
+            click.echo(f"{node.settings.node.name}: web {node.web_url}  peer {node.peer_url}")
+        await stop.wait()
+    finally:
+        for node in running:
+            await node.stop()
+
+
+@main.command()
+@dir_option
+def serve(node_dir: Path) -> None:
+    """Run the node: the staff web listener and the peer listener (mutual TLS)."""
+    load(node_dir)
+    run(_run_until_signalled, [node_dir])
+
+
+@main.command()
+@dir_option
+@click.option("--base-port", type=int, default=8400, show_default=True)
+@click.option(
+    "--database-url",
+    default="",
+    help="PostgreSQL URL template with {node} (e.g. postgresql://127.0.0.1/demo_{node}); "
+    "default SQLite.",
+)
+@click.option("--setup-only", is_flag=True, help="Build the network and exit without serving.")
+def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) -> None:
+    """Build (or reuse) a three-node demo network in --dir and run it until interrupted."""
+    configure_logging(LogSettings())
+    urls = {
+        node.name: database_url.format(node=node.name.lower().replace("-", "_"))
+        for node in DEMO_NODES
+        if database_url
+    }
+    document = run(build_demo, node_dir, base_port, urls)
+    click.echo(f"demo network in {node_dir.resolve()} ({demo_file(node_dir)})")
+    for node in document["nodes"]:
+        click.echo(f"  {node['name']:<10} {node['web_url']}  (peer {node['peer_url']})")
+    click.echo("logins (password / TOTP secret for an authenticator app):")
+    for account in document["accounts"]:
+        click.echo(
+            f"  {account['node']:<10} {account['role']:<7} {account['username']:<18} "
+            f"{account['password']}  {account['totp_secret']}"
+        )
+    if setup_only:
+        return
+    run(_run_until_signalled, [settings.node_dir for settings in demo_settings(node_dir)])

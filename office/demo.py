@@ -1,0 +1,207 @@
+"""``congvan demo``: a working three-node network on loopback, built from nothing.
+
+The province ``TU`` (hub and CA, hosting the unit ``TU`` and the board ``BTC``) and two
+districts, ``HU-CAMLO`` and ``TX-DONGHA``, each with one account per role. Everything is built
+in a staging folder and moved into place at the end, so an interrupted build leaves nothing
+half made; a second run on the same folder reuses what is there.
+
+``demo.json`` is the contract with tools and tests: keep its field names.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from dataclasses import dataclass
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any
+
+from config.database import open_database
+from config.errors import Conflict
+from config.files import write_secret
+from config.settings import Settings, load_settings
+from keys import accounts, certificates, directory
+from keys.ca import CA_CERT_FILE
+from keys.keystore import node_passphrase
+from office.setup import NodePlan, init_node
+
+DEMO_FILE = "demo.json"
+STAGING = ".staging"
+UNITS_FILE = "data/quangtri-units.toml"
+
+
+@dataclass(frozen=True)
+class DemoNode:
+    name: str
+    units: tuple[str, ...]
+    short: str
+    port_offset: int
+
+
+DEMO_NODES = (
+    DemoNode("TU", ("TU", "BTC"), "tu", 0),
+    DemoNode("HU-CAMLO", ("HU-CAMLO",), "camlo", 10),
+    DemoNode("TX-DONGHA", ("TX-DONGHA",), "dongha", 20),
+)
+
+#: role -> (username prefix, clearance, full name)
+DEMO_ROLES = {
+    "admin": ("quantri", 0, "Quản trị hệ thống"),
+    "clerk": ("vanthu", 2, "Văn thư"),
+    "leader": ("lanhdao", 3, "Lãnh đạo"),
+    "staff": ("chuyenvien", 1, "Chuyên viên"),
+}
+
+
+def demo_file(root: Path) -> Path:
+    return root / DEMO_FILE
+
+
+def read_demo(root: Path) -> dict[str, Any] | None:
+    path = demo_file(root)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+async def build_demo(root: Path, base_port: int, database_urls: dict[str, str]) -> dict[str, Any]:
+    """Build the network in ``root`` unless ``demo.json`` says it is built already."""
+    existing = read_demo(root)
+    if existing is not None:
+        return existing
+    leftovers = [node.name for node in DEMO_NODES if (root / node.name).exists()]
+    if leftovers:
+        raise Conflict(
+            f"{root} holds node folders but no {DEMO_FILE}: not a demo this command made; "
+            "choose an empty folder"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    accounts_out = await _build(staging, base_port, database_urls)
+    for node in DEMO_NODES:
+        (staging / node.name).replace(root / node.name)
+    staging.rmdir()
+    document = _demo_document(root.resolve(), base_port, accounts_out)
+    write_secret(demo_file(root), json.dumps(document, ensure_ascii=False, indent=2).encode())
+    return document
+
+
+async def _build(
+    staging: Path, base_port: int, database_urls: dict[str, str]
+) -> list[dict[str, Any]]:
+    settings_by_node: dict[str, Settings] = {}
+    for node in DEMO_NODES:
+        plan = NodePlan(
+            node_name=node.name,
+            units=node.units,
+            hub=node.name == "TU",
+            web_port=base_port + node.port_offset,
+            peer_port=base_port + node.port_offset + 1,
+            database_url=database_urls.get(node.name, ""),
+            # The districts read the province's published CRL (relative, so the folder can move).
+            crl_file="" if node.name == "TU" else "../TU/ca/crl.pem",
+        )
+        settings_by_node[node.name] = await init_node(staging / node.name, plan, {})
+    await _build_pki(settings_by_node)
+    return [
+        account
+        for node in DEMO_NODES
+        for account in await _create_accounts(settings_by_node[node.name], node)
+    ]
+
+
+async def _build_pki(settings_by_node: dict[str, Settings]) -> None:
+    province = settings_by_node["TU"]
+    ca_passphrase = node_passphrase(province)
+    with as_file(files("keys").joinpath(UNITS_FILE)) as units_path:
+        nodes, units = directory.read_units_file(units_path)
+    async with open_database(province) as sessions, sessions() as session, session.begin():
+        authority = await certificates.init_ca(
+            session, province, "Tỉnh uỷ Quảng Trị - CA (demo)", ca_passphrase
+        )
+        await directory.import_units(session, nodes, units)
+        for node in DEMO_NODES:
+            target = settings_by_node[node.name]
+            passphrase = node_passphrase(target)
+            await certificates.issue_node(
+                session,
+                province,
+                authority,
+                passphrase,
+                node.name,
+                ["127.0.0.1", "localhost"],
+                f"https://127.0.0.1:{target.peer.port}",
+                out_dir=target.pki_dir,
+            )
+            for unit in node.units:
+                await certificates.issue_unit(
+                    session, province, authority, passphrase, unit, out_dir=target.pki_dir
+                )
+        await directory.publish_directory(
+            session,
+            authority,
+            province.ca_dir / directory.DIRECTORY_FILE,
+            province.keys.crl_days,
+        )
+    for node in DEMO_NODES[1:]:
+        district = settings_by_node[node.name]
+        shutil.copy2(province.pki_dir / CA_CERT_FILE, district.pki_dir / CA_CERT_FILE)
+        async with open_database(district) as sessions, sessions() as session, session.begin():
+            await directory.import_units(session, nodes, units)
+
+
+async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str, Any]]:
+    created: list[dict[str, Any]] = []
+    async with open_database(settings) as sessions, sessions() as session, session.begin():
+        for role, (prefix, clearance, full_name) in DEMO_ROLES.items():
+            username = f"{prefix}.{node.short}"
+            password = secrets.token_urlsafe(12)
+            await accounts.add_user(
+                session,
+                username,
+                password,
+                node.units[0],
+                role,
+                clearance,
+                settings.node.units,
+                f"{full_name} {node.units[0]}",
+            )
+            enrolment = await accounts.enrol_totp(session, username)
+            created.append(
+                {
+                    "username": username,
+                    "password": password,
+                    "totp_secret": enrolment.secret,
+                    "unit": node.units[0],
+                    "role": role,
+                    "clearance": clearance,
+                    "node": node.name,
+                }
+            )
+    return created
+
+
+def _demo_document(root: Path, base_port: int, accounts_out: list[dict[str, Any]]) -> dict[str, Any]:
+    nodes = []
+    for node in DEMO_NODES:
+        settings = load_settings(root / node.name, {})
+        nodes.append(
+            {
+                "name": node.name,
+                "dir": str(settings.node_dir),
+                "units": list(node.units),
+                "web_url": f"http://{settings.web.host}:{settings.web.port}",
+                "peer_url": f"https://{settings.peer.host}:{settings.peer.port}",
+            }
+        )
+    return {
+        "ca": str(root / "TU" / "ca" / CA_CERT_FILE),
+        "base_port": base_port,
+        "nodes": nodes,
+        "accounts": accounts_out,
+    }
+
+
+def demo_settings(root: Path) -> list[Settings]:
+    return [load_settings(root / node.name) for node in DEMO_NODES]
