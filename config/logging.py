@@ -11,6 +11,7 @@ import logging
 import sys
 import uuid
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -34,7 +35,7 @@ def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> No
     """Set up structlog and the standard library's root logger for the whole process."""
     level = getattr(logging, settings.level.upper())
     if settings.file:
-        target: TextIO = open(settings.file, "a", encoding="utf-8")  # noqa: SIM115
+        target: TextIO = Path(settings.file).open("a", encoding="utf-8")  # noqa: SIM115
     else:
         target = stream or sys.stderr
     use_json = settings.format == "json" or (settings.format == "auto" and not target.isatty())

@@ -371,4 +371,3 @@ __all__ = [
     "parse_settings",
     "render_settings",
 ]
-

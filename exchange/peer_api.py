@@ -21,8 +21,8 @@ API_PREFIX = "/exchange/v1"
 
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
-#: Where the authenticated peer's node name is kept on the request.
-PEER_NAME = "peer_name"
+#: The authenticated peer's node name, kept on the request for the handlers.
+PEER_NAME = web.RequestKey("peer_name", str)
 
 log = get_logger("congvan.exchange.peer")
 
@@ -66,7 +66,6 @@ async def authenticate_peer(request: web.Request, handler: Handler) -> web.Strea
         raise
     request[PEER_NAME] = peer
     return await handler(request)
-
 
 
 async def ping(request: web.Request) -> web.Response:

@@ -20,12 +20,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from config.errors import Invalid, NotFound
 from config.files import write_atomic
-from keys.keystore import load_signing_key, save_private_key
+from keys.keystore import PrivateKey, load_signing_key, save_private_key
 
 CA_KEY_FILE = "ca.key"
 CA_CERT_FILE = "ca.pem"
 CA_YEARS = 20
 CLOCK_SKEW = timedelta(minutes=5)
+#: A node certificate serves its peer listener and calls other nodes with the same identity.
+NODE_USAGES = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ def issue_tls(
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(_key_usage(digital_signature=True), critical=True)
         .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
             critical=False,
         )
         .sign(ca.key, hashes.SHA256())
@@ -198,7 +202,7 @@ def write_certificate_and_key(
     cert_path: Path,
     key_path: Path,
     certificate: x509.Certificate,
-    key: ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey,
+    key: PrivateKey,
     passphrase: bytes,
 ) -> None:
     """Write the key first: a certificate on disk always has its key beside it."""

@@ -21,6 +21,7 @@ from config.files import write_atomic
 from config.settings import Settings
 from keys import ca as ca_builder
 from keys.ca import CA_CERT_FILE, CertificateAuthority, load_ca, pem, serial_hex
+from keys.keystore import PrivateKey
 from keys.models import Certificate, Node, Unit
 from keys.revocation import CRL_FILE, REASONS, RevokedEntry, build_crl, crl_pem
 
@@ -179,19 +180,14 @@ async def _issue_unit_key(
     target: Path,
 ) -> CertificateInfo:
     days = settings.keys.cert_days
+    key: PrivateKey
     if use == "signing":
-        certificate, signing_key = ca_builder.issue_signing(authority, unit.code, unit.name, days)
-        key: object = signing_key
+        certificate, key = ca_builder.issue_signing(authority, unit.code, unit.name, days)
     else:
-        certificate, encryption_key = ca_builder.issue_encryption(
-            authority, unit.code, unit.name, days
-        )
-        key = encryption_key
+        certificate, key = ca_builder.issue_encryption(authority, unit.code, unit.name, days)
     cert_path, key_path = unit_key_paths(target, unit.code, use)
     _archive(cert_path, key_path)
-    ca_builder.write_certificate_and_key(
-        cert_path, key_path, certificate, key, passphrase  # type: ignore[arg-type]
-    )
+    ca_builder.write_certificate_and_key(cert_path, key_path, certificate, key, passphrase)
     record = _record(certificate, "unit", unit.code, use)
     session.add(record)
     await session.flush()
@@ -273,7 +269,8 @@ async def revoke(
     """Revoke a certificate by serial and publish a new CRL at once."""
     if reason not in REASONS:
         raise Invalid(f"unknown reason {reason!r}; use one of: {', '.join(REASONS)}")
-    record = await session.get(Certificate, serial.upper().removeprefix("0X"))
+    # ``openssl x509 -serial`` pads to whole bytes; the serial we store has no leading zeros.
+    record = await session.get(Certificate, serial.upper().removeprefix("0X").lstrip("0"))
     if record is None:
         raise NotFound(f"no certificate with serial {serial}", code="unknown-serial")
     if record.owner_kind == "ca":
@@ -292,9 +289,7 @@ async def publish_crl(
     session: AsyncSession, settings: Settings, authority: CertificateAuthority
 ) -> x509.CertificateRevocationList:
     """Sign a fresh CRL and write it where the CA publishes it and where this node reads it."""
-    rows = (
-        await session.scalars(select(Certificate).where(Certificate.status == "revoked"))
-    ).all()
+    rows = (await session.scalars(select(Certificate).where(Certificate.status == "revoked"))).all()
     entries = [
         RevokedEntry(row.serial, row.revoked_at or datetime.now(UTC), row.revocation_reason or "")
         for row in rows

@@ -28,6 +28,24 @@ def _passphrase(settings: Settings) -> bytes:
         fail(error)
 
 
+def _key_passphrase(settings: Settings, key_passphrase_file: Path | None) -> bytes:
+    """The passphrase for keys issued to another node: that node's own, when given."""
+    if key_passphrase_file is None:
+        return _passphrase(settings)
+    try:
+        return key_passphrase_file.read_bytes().strip()
+    except OSError as error:
+        fail(ConfigError(f"cannot read {key_passphrase_file}: {error.strerror}"))
+
+
+key_passphrase_option = click.option(
+    "--key-passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Encrypt the new private keys with the receiving node's passphrase from this file.",
+)
+
+
 @click.group()
 def keys() -> None:
     """The provincial CA: certificates, rotation, revocation, the signed directory."""
@@ -56,17 +74,26 @@ def ca_init(node_dir: Path, name: str) -> None:
 @click.option("--host", "hosts", multiple=True, required=True, help="Host name or IP (repeat).")
 @click.option("--peer-url", default="", help="The node's peer URL, e.g. https://h:8443.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
-def issue_node(node_dir: Path, node: str, hosts: tuple[str, ...], peer_url: str, out: Path | None) -> None:
+@key_passphrase_option
+def issue_node(
+    node_dir: Path,
+    node: str,
+    hosts: tuple[str, ...],
+    peer_url: str,
+    out: Path | None,
+    key_passphrase_file: Path | None,
+) -> None:
     """Issue NODE's TLS certificate (serverAuth + clientAuth, hosts in the SAN)."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
+    key_passphrase = _key_passphrase(settings, key_passphrase_file)
     url = peer_url or f"https://{hosts[0]}:{settings.peer.port}"
 
     async def body() -> None:
         authority = certificates.open_ca(settings, passphrase)
         async with open_database(settings) as sessions, sessions() as session, session.begin():
             info = await certificates.issue_node(
-                session, settings, authority, passphrase, node, list(hosts), url, out
+                session, settings, authority, key_passphrase, node, list(hosts), url, out
             )
         target = out or certificates.issued_dir(settings, node)
         click.echo(f"{node} tls {info.serial} until {info.not_after:%Y-%m-%d} -> {target}")
@@ -78,16 +105,20 @@ def issue_node(node_dir: Path, node: str, hosts: tuple[str, ...], peer_url: str,
 @dir_option
 @click.argument("unit")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
-def issue_unit(node_dir: Path, unit: str, out: Path | None) -> None:
+@key_passphrase_option
+def issue_unit(
+    node_dir: Path, unit: str, out: Path | None, key_passphrase_file: Path | None
+) -> None:
     """Issue UNIT's signing (P-256) and encryption (X25519) certificates."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
+    key_passphrase = _key_passphrase(settings, key_passphrase_file)
 
     async def body() -> None:
         authority = certificates.open_ca(settings, passphrase)
         async with open_database(settings) as sessions, sessions() as session, session.begin():
             issued = await certificates.issue_unit(
-                session, settings, authority, passphrase, unit, out
+                session, settings, authority, key_passphrase, unit, out
             )
         for info in issued:
             click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
@@ -163,9 +194,7 @@ def publish_directory(node_dir: Path, out: Path | None) -> None:
     async def body() -> None:
         authority = certificates.open_ca(settings, passphrase)
         async with open_database(settings) as sessions, sessions() as session:
-            await directory.publish_directory(
-                session, authority, target, settings.keys.crl_days
-            )
+            await directory.publish_directory(session, authority, target, settings.keys.crl_days)
         click.echo(f"directory {target} signature {target}{directory.SIGNATURE_SUFFIX}")
 
     run(body)
@@ -193,7 +222,8 @@ def list_keys(node_dir: Path) -> None:
                 days = (row.not_after - now).days
                 click.echo(
                     f"warning: {row.owner} {row.use} certificate {row.serial} expires in "
-                    f"{days} days ({row.not_after:%Y-%m-%d}): run `congvan keys rotate {row.owner}`",
+                    f"{days} days ({row.not_after:%Y-%m-%d}): "
+                    f"run `congvan keys rotate {row.owner}`",
                     err=True,
                 )
 
@@ -361,7 +391,9 @@ def list_users(node_dir: Path) -> None:
     async def body() -> None:
         async with open_database(settings) as sessions, sessions() as session:
             rows = await accounts.list_accounts(session)
-        click.echo(f"{'USER':<20} {'UNIT':<12} {'ROLE':<7} {'CLEARANCE':<10} TOTP STATE APP-PASSWORDS")
+        click.echo(
+            f"{'USER':<20} {'UNIT':<12} {'ROLE':<7} {'CLEARANCE':<10} TOTP STATE APP-PASSWORDS"
+        )
         for row in rows:
             click.echo(
                 f"{row.username:<20} {row.unit:<12} {row.role:<7} "

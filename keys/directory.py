@@ -188,19 +188,20 @@ async def build_directory(session: AsyncSession, valid_days: int) -> dict[str, A
             .order_by(Certificate.serial)
         )
     ).all()
-    certificates: dict[str, dict[str, str]] = {}
+    # A district's node and its party committee share a name (HU-CAMLO): key by kind too.
+    certificates: dict[tuple[str, str], dict[str, str]] = {}
     for record in active:
-        certificates.setdefault(record.owner, {})[record.use] = record.pem
+        certificates.setdefault((record.owner_kind, record.owner), {})[record.use] = record.pem
     return {
         "version": 1,
         "issued_at": now.isoformat(timespec="seconds"),
         "next_update": (now + timedelta(days=valid_days)).isoformat(timespec="seconds"),
         "nodes": [
-            {**asdict(node), "certificates": certificates.get(node.name, {})}
+            {**asdict(node), "certificates": certificates.get(("node", node.name), {})}
             for node in await list_nodes(session)
         ],
         "units": [
-            {**asdict(unit), "certificates": certificates.get(unit.code, {})}
+            {**asdict(unit), "certificates": certificates.get(("unit", unit.code), {})}
             for unit in await list_units(session)
         ],
     }

@@ -30,7 +30,7 @@ def node_passphrase(settings: Settings) -> bytes:
             passphrase = path.read_text(encoding="utf-8").strip()
         except OSError as error:
             raise ConfigError(
-                f"config error: [keys] passphrase_file = \"{path}\": cannot read: {error.strerror}"
+                f'config error: [keys] passphrase_file = "{path}": cannot read: {error.strerror}'
             ) from error
     else:
         raise ConfigError(

@@ -182,7 +182,9 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
     return created
 
 
-def _demo_document(root: Path, base_port: int, accounts_out: list[dict[str, Any]]) -> dict[str, Any]:
+def _demo_document(
+    root: Path, base_port: int, accounts_out: list[dict[str, Any]]
+) -> dict[str, Any]:
     nodes = []
     for node in DEMO_NODES:
         settings = load_settings(root / node.name, {})

@@ -35,8 +35,12 @@ def upgrade() -> None:
         sa.Column("node_name", sa.String(32), nullable=False),
         sa.Column("mail_domain", sa.String(255), nullable=False),
         sa.PrimaryKeyConstraint("code", name="pk_units"),
-        sa.ForeignKeyConstraint(["parent_code"], ["units.code"], name="fk_units_parent_code_units", ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["node_name"], ["nodes.name"], name="fk_units_node_name_nodes", ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["parent_code"], ["units.code"], name="fk_units_parent_code_units", ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["node_name"], ["nodes.name"], name="fk_units_node_name_nodes", ondelete="RESTRICT"
+        ),
         sa.UniqueConstraint("mail_domain", name="uq_units_mail_domain"),
     )
     op.create_table(
@@ -71,7 +75,9 @@ def upgrade() -> None:
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
-        sa.ForeignKeyConstraint(["unit_code"], ["units.code"], name="fk_users_unit_code_units", ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["unit_code"], ["units.code"], name="fk_users_unit_code_units", ondelete="RESTRICT"
+        ),
         sa.UniqueConstraint("username", name="uq_users_username"),
     )
     op.create_table(
@@ -83,7 +89,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_app_passwords"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_app_passwords_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_app_passwords_user_id_users", ondelete="CASCADE"
+        ),
         sa.UniqueConstraint("user_id", "label", name="uq_app_passwords_user_id"),
     )
     op.create_index("ix_app_passwords_user_id", "app_passwords", ["user_id"])

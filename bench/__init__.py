@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each figure is printed beside a baseline measured in the same run."""

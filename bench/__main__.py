@@ -1,0 +1,17 @@
+"""``python -m bench``: run every benchmark and print one table."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bench import peer_ping
+from bench.report import render
+
+
+async def main() -> None:
+    figures = [*await peer_ping.run()]
+    print(render(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,96 @@
+"""Fixtures shared by every test: databases, the ``congvan`` command, the secrets guard.
+
+The secrets guard collects every password, passphrase, TOTP secret and app password a test
+uses; when the session ends it reads every log line written during the run (the CLI's stderr and
+the in-process log) and fails the run if any of them appears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.logging import configure_logging
+from config.settings import LogSettings, Settings
+from tests.support.cli import Cli
+from tests.support.databases import DatabasePool
+from tests.support.network import (
+    DEMO_NODE_NAMES,
+    DemoNetwork,
+    build_demo_network,
+    init_province,
+)
+
+
+class SecretsSeen:
+    """Every secret the tests handled, to look for in the logs at the end."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+    def add(self, *values: str) -> None:
+        self.values.update(value for value in values if value and len(value) >= 6)
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def secrets_seen(log_dir: Path) -> Iterator[SecretsSeen]:
+    seen = SecretsSeen()
+    yield seen
+    logging.shutdown()
+    leaks = []
+    for log_file in sorted(log_dir.glob("*.log")):
+        text = log_file.read_text(encoding="utf-8", errors="replace")
+        leaks.extend(f"{log_file.name}: {value[:3]}…" for value in seen.values if value in text)
+    assert not leaks, f"secrets found in logs: {leaks}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def in_process_logging(log_dir: Path, secrets_seen: SecretsSeen) -> None:
+    """Nodes started inside the test process log JSON to a file the secrets guard reads."""
+    configure_logging(LogSettings(format="json", file=str(log_dir / "in-process.log")))
+
+
+@pytest.fixture(scope="session")
+def cli(log_dir: Path) -> Cli:
+    return Cli(log_path=log_dir / "cli.log")
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[DatabasePool]:
+    pool = DatabasePool()
+    yield pool
+    pool.drop_all()
+
+
+@pytest.fixture
+def province(
+    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+) -> Settings:
+    """A fresh provincial node (CA, sample units) in its own folder and database."""
+    settings = init_province(cli, databases, tmp_path / "TU")
+    secrets_seen.add((settings.node_dir / "secret").read_text().strip())
+    return settings
+
+
+@pytest.fixture(scope="module")
+def demo_network(
+    cli: Cli,
+    databases: DatabasePool,
+    tmp_path_factory: pytest.TempPathFactory,
+    secrets_seen: SecretsSeen,
+) -> DemoNetwork:
+    """The three-node demo network, built once per test module."""
+    network = build_demo_network(cli, databases, tmp_path_factory.mktemp("demo"))
+    for name in DEMO_NODE_NAMES:
+        secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
+    for account in network.document["accounts"]:
+        secrets_seen.add(account["password"], account["totp_secret"])
+    return network

@@ -1,0 +1,177 @@
+"""``congvan demo`` from nothing: three nodes that answer, trust each other, refuse the revoked.
+
+The demo runs as an operator starts it, in its own process, and is stopped with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from cryptography import x509
+
+from tests.conftest import SecretsSeen
+from tests.support.cli import CONGVAN, Cli
+from tests.support.databases import DatabasePool
+from tests.support.network import DEMO_NODE_NAMES
+from tests.support.peers import client_context, ping
+from tests.support.ports import free_port_block
+
+STARTUP_SECONDS = 60
+
+
+def _wait_until_healthy(document_path: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "congvan demo exited early"
+        if document_path.exists():
+            document = json.loads(document_path.read_text(encoding="utf-8"))
+            if all(_healthy(node["web_url"]) for node in document["nodes"]):
+                return document
+        time.sleep(0.3)
+    raise AssertionError("demo network did not become healthy in time")
+
+
+def _healthy(web_url: str) -> bool:
+    async def probe() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"{web_url}/healthz", timeout=aiohttp.ClientTimeout(total=2)
+                ) as response,
+            ):
+                return response.status == 200 and (await response.json())["status"] == "ok"
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    return asyncio.run(probe())
+
+
+@pytest.fixture(scope="module")
+def running_demo(
+    cli: Cli,
+    databases: DatabasePool,
+    tmp_path_factory: pytest.TempPathFactory,
+    secrets_seen: SecretsSeen,
+) -> Iterator[tuple[Path, dict[str, Any], subprocess.Popen[str]]]:
+    root = tmp_path_factory.mktemp("running-demo")
+    args = [CONGVAN, "demo", "--dir", str(root), "--base-port", str(free_port_block(22))]
+    template = databases.new_template(DEMO_NODE_NAMES)
+    if template:
+        args += ["--database-url", template]
+    with cli.log_path.open("a", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=log, text=True, env=cli.environment()
+        )
+    try:
+        document = _wait_until_healthy(root / "demo.json", process)
+        for account in document["accounts"]:
+            secrets_seen.add(account["password"], account["totp_secret"])
+        for node in document["nodes"]:
+            secrets_seen.add((Path(node["dir"]) / "secret").read_text().strip())
+        yield root, document, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+def _node_context(document: dict[str, Any], name: str) -> Any:
+    node = next(node for node in document["nodes"] if node["name"] == name)
+    folder = Path(node["dir"])
+    return client_context(
+        Path(document["ca"]),
+        folder / "pki" / "node.pem",
+        folder / "pki" / "node.key",
+        (folder / "secret").read_text().strip().encode(),
+    )
+
+
+def test_demo_json_describes_nodes_and_one_account_per_role(running_demo: Any) -> None:
+    _root, document, _process = running_demo
+    assert Path(document["ca"]).exists()
+    assert [node["name"] for node in document["nodes"]] == DEMO_NODE_NAMES
+    assert {tuple(node["units"]) for node in document["nodes"]} == {
+        ("TU", "BTC"),
+        ("HU-CAMLO",),
+        ("TX-DONGHA",),
+    }
+    for node in document["nodes"]:
+        roles = {a["role"] for a in document["accounts"] if a["node"] == node["name"]}
+        assert roles == {"admin", "clerk", "leader", "staff"}
+    for account in document["accounts"]:
+        assert set(account) >= {
+            "username",
+            "password",
+            "totp_secret",
+            "unit",
+            "role",
+            "clearance",
+            "node",
+        }
+
+
+def test_every_node_answers_ping_to_every_other_node(running_demo: Any) -> None:
+    _root, document, _process = running_demo
+
+    async def all_pairs() -> list[tuple[str, str, int, dict[str, Any]]]:
+        results = []
+        for server in document["nodes"]:
+            for client in DEMO_NODE_NAMES:
+                if client == server["name"]:
+                    continue
+                status, body = await ping(server["peer_url"], _node_context(document, client))
+                results.append((server["name"], client, status, body))
+        return results
+
+    for server, client, status, body in asyncio.run(all_pairs()):
+        assert status == 200, (server, client, body)
+        assert body == {"node": server, "peer": client}
+
+
+def test_a_revoked_node_is_refused_by_every_other_node(running_demo: Any, cli: Cli) -> None:
+    _root, document, _process = running_demo
+    dongha = next(node for node in document["nodes"] if node["name"] == "TX-DONGHA")
+    certificate = x509.load_pem_x509_certificate(
+        (Path(dongha["dir"]) / "pki" / "node.pem").read_bytes()
+    )
+    province_dir = next(n["dir"] for n in document["nodes"] if n["name"] == "TU")
+    cli(
+        "keys",
+        "revoke",
+        format(certificate.serial_number, "X"),
+        "--reason",
+        "keyCompromise",
+        "--dir",
+        province_dir,
+    )
+
+    async def from_dongha() -> list[tuple[int, dict[str, Any]]]:
+        context = _node_context(document, "TX-DONGHA")
+        return [
+            await ping(node["peer_url"], context)
+            for node in document["nodes"]
+            if node["name"] != "TX-DONGHA"
+        ]
+
+    for status, body in asyncio.run(from_dongha()):
+        assert status == 403
+        assert body["error"] == "revoked"
+
+
+def test_ctrl_c_stops_the_demo_and_a_second_run_reuses_it(running_demo: Any, cli: Cli) -> None:
+    root, document, process = running_demo
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    again = cli("demo", "--dir", root, "--setup-only")
+    assert json.loads((root / "demo.json").read_text(encoding="utf-8")) == document
+    assert document["accounts"][0]["username"] in again.stdout

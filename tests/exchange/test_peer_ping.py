@@ -1,0 +1,109 @@
+"""The peer listener answers only nodes of our CA whose certificates still hold."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from config.settings import Settings, load_settings
+from exchange.tls import peer_client_context
+from keys.ca import create_ca, issue_tls, write_certificate_and_key
+from office.app import RunningNode, start_node
+from tests.support.cli import Cli
+from tests.support.network import DemoNetwork
+from tests.support.peers import client_context, ping
+
+
+@pytest.fixture
+async def province_node(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node = await start_node(demo_network.settings("TU"))
+    yield node
+    await node.stop()
+
+
+def _context_of(network: DemoNetwork, name: str) -> ssl.SSLContext:
+    return peer_client_context(network.settings(name), network.passphrase(name))
+
+
+async def test_a_district_node_certificate_is_answered_with_both_names(
+    demo_network: DemoNetwork, province_node: RunningNode
+) -> None:
+    status, body = await ping(province_node.peer_url, _context_of(demo_network, "HU-CAMLO"))
+    assert status == 200
+    assert body == {"node": "TU", "peer": "HU-CAMLO"}
+
+
+async def test_a_client_without_a_certificate_fails_the_handshake(
+    demo_network: DemoNetwork, province_node: RunningNode
+) -> None:
+    context = client_context(demo_network.settings("TU").pki_dir / "ca.pem", None, None, None)
+    with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
+        await ping(province_node.peer_url, context)
+
+
+async def test_a_certificate_from_another_ca_fails_the_handshake(
+    demo_network: DemoNetwork, province_node: RunningNode, tmp_path: Path
+) -> None:
+    passphrase = b"another-ca-passphrase"
+    rogue = create_ca("Rogue CA", tmp_path / "rogue", passphrase)
+    certificate, key = issue_tls(rogue, "HU-CAMLO", ["127.0.0.1"], 30)
+    write_certificate_and_key(tmp_path / "n.pem", tmp_path / "n.key", certificate, key, passphrase)
+    context = client_context(
+        demo_network.settings("TU").pki_dir / "ca.pem",
+        tmp_path / "n.pem",
+        tmp_path / "n.key",
+        passphrase,
+    )
+    with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
+        await ping(province_node.peer_url, context)
+
+
+async def test_a_revoked_node_certificate_is_refused_with_its_reason(
+    demo_network: DemoNetwork, province_node: RunningNode, cli: Cli, tmp_path: Path
+) -> None:
+    province = demo_network.settings("TU")
+    issued = cli(
+        "keys",
+        "issue-node",
+        "HU-GIOLINH",
+        "--host",
+        "127.0.0.1",
+        "--out",
+        tmp_path,
+        "--dir",
+        province.node_dir,
+    )
+    serial = issued.stdout.split()[2]
+    context = client_context(
+        province.pki_dir / "ca.pem",
+        tmp_path / "node.pem",
+        tmp_path / "node.key",
+        demo_network.passphrase("TU"),
+    )
+    assert (await ping(province_node.peer_url, context))[0] == 200
+
+    cli("keys", "revoke", serial, "--reason", "keyCompromise", "--dir", province.node_dir)
+
+    status, body = await ping(province_node.peer_url, context)
+    assert status == 403
+    assert body["error"] == "revoked"
+    # Another node's certificate still works: only the revoked one is refused.
+    assert (await ping(province_node.peer_url, _context_of(demo_network, "TX-DONGHA")))[0] == 200
+
+
+async def test_a_node_without_a_current_crl_refuses_everyone(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    settings: Settings = demo_network.settings("HU-CAMLO")
+    missing_crl = {"CONGVAN_KEYS_CRL_FILE": str(tmp_path / "no-such-crl.pem")}
+    node = await start_node(load_settings(settings.node_dir, missing_crl))
+    try:
+        status, body = await ping(node.peer_url, _context_of(demo_network, "TU"))
+    finally:
+        await node.stop()
+    assert status == 403
+    assert body["error"] == "stale-crl"

@@ -1,0 +1,1 @@
+"""Helpers the tests share: databases, free ports, the ``congvan`` command, demo networks."""
