@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Conflict, Forbidden, Invalid, NotFound
 from keys import passwords, totp
 from keys.models import CLEARANCES, ROLES, AppPassword, Unit, User
+from keys.sealing import SecretBox
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LABEL = re.compile(r"^[\w .@-]{1,64}$")
+TOTP_PURPOSE = "totp"
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,30 @@ async def add_user(
         raise Conflict(f"user {username} already exists") from error
 
 
-async def enrol_totp(session: AsyncSession, username: str) -> TotpEnrolment:
-    """Give the user a new TOTP secret; any earlier authenticator stops working."""
+async def enrol_totp(session: AsyncSession, username: str, box: SecretBox) -> TotpEnrolment:
+    """Give the user a new TOTP secret (stored sealed); any earlier authenticator stops working."""
     user = await _user(session, username)
     secret = totp.new_secret()
-    user.totp_secret = secret
+    user.totp_secret = box.seal(secret, TOTP_PURPOSE)
     user.totp_last_step = None
     await session.flush()
     return TotpEnrolment(secret=secret, uri=totp.provisioning_uri(secret, username))
+
+
+async def accept_totp(
+    session: AsyncSession, username: str, code: str, box: SecretBox, now: float | None = None
+) -> bool:
+    """Check a second-factor code and burn its time step, so it is never accepted twice."""
+    user = await _user(session, username)
+    if user.totp_secret is None:
+        return False
+    secret = box.open(user.totp_secret, TOTP_PURPOSE)
+    step = totp.accept_code(secret, code, user.totp_last_step, now)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    await session.flush()
+    return True
 
 
 async def set_password(session: AsyncSession, username: str, password: str) -> None:

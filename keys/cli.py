@@ -19,6 +19,7 @@ from keys import accounts, certificates, directory, totp
 from keys.keystore import node_passphrase
 from keys.models import CLEARANCES, ROLES
 from keys.revocation import REASONS
+from keys.sealing import SecretBox
 
 
 def _passphrase(settings: Settings) -> bytes:
@@ -335,10 +336,11 @@ def add_user(
 def enrol_totp(node_dir: Path, username: str) -> None:
     """Enrol (or re-enrol) USERNAME's authenticator: prints the otpauth URI and a QR code."""
     settings = load(node_dir)
+    box = SecretBox(_passphrase(settings), settings.node.name)
 
     async def body() -> None:
         async with open_database(settings) as sessions, sessions() as session, session.begin():
-            enrolment = await accounts.enrol_totp(session, username)
+            enrolment = await accounts.enrol_totp(session, username, box)
         click.echo(enrolment.uri)
         click.echo(totp.terminal_qr(enrolment.uri))
 

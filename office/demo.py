@@ -25,6 +25,7 @@ from config.settings import Settings, load_settings
 from keys import accounts, certificates, directory
 from keys.ca import CA_CERT_FILE
 from keys.keystore import node_passphrase
+from keys.sealing import SecretBox
 from office.setup import NodePlan, init_node
 
 DEMO_FILE = "demo.json"
@@ -153,6 +154,7 @@ async def _build_pki(settings_by_node: dict[str, Settings]) -> None:
 
 async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str, Any]]:
     created: list[dict[str, Any]] = []
+    box = SecretBox(node_passphrase(settings), settings.node.name)
     async with open_database(settings) as sessions, sessions() as session, session.begin():
         for role, (prefix, clearance, full_name) in DEMO_ROLES.items():
             username = f"{prefix}.{node.short}"
@@ -167,7 +169,7 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 settings.node.units,
                 f"{full_name} {node.units[0]}",
             )
-            enrolment = await accounts.enrol_totp(session, username)
+            enrolment = await accounts.enrol_totp(session, username, box)
             created.append(
                 {
                     "username": username,

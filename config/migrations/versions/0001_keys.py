@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("clearance", sa.Integer(), nullable=False),
         sa.Column("password_hash", sa.String(255), nullable=False),
-        sa.Column("totp_secret", sa.String(64), nullable=True),
+        sa.Column("totp_secret", sa.String(255), nullable=True),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", UTCDateTime(), nullable=True),
