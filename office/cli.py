@@ -9,15 +9,13 @@ from pathlib import Path
 
 import click
 
-from config import migrate
 from config.cli import dir_option, load, run
-from config.database import create_engine
 from config.logging import configure_logging
 from config.settings import LogSettings
 from keys.cli import keys, units, users
-from office.app import RunningNode, start_node
-from office.demo import DEMO_NODES, build_demo, demo_file, demo_settings
-from office.setup import NodePlan, init_node
+
+# Commands import the node, the demo and the migrations inside their bodies: an admin command
+# such as `congvan users list` then starts without loading aiohttp and Alembic.
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +51,8 @@ def init(
     passphrase_file: str,
 ) -> None:
     """Set up a node directory: settings, passphrase, migrated database."""
+    from office.setup import NodePlan, init_node
+
     configure_logging(LogSettings())
     plan = NodePlan(
         node_name=node_name,
@@ -78,6 +78,9 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def upgrade(node_dir: Path, revision: str) -> None:
     """Apply migrations up to REVISION."""
+    from config import migrate
+    from config.database import create_engine
+
     settings = load(node_dir)
 
     async def body() -> None:
@@ -96,6 +99,9 @@ def upgrade(node_dir: Path, revision: str) -> None:
 @click.argument("revision")
 def downgrade(node_dir: Path, revision: str) -> None:
     """Revert migrations down to REVISION ('base' for an empty database)."""
+    from config import migrate
+    from config.database import create_engine
+
     settings = load(node_dir)
 
     async def body() -> None:
@@ -110,6 +116,8 @@ def downgrade(node_dir: Path, revision: str) -> None:
 
 
 async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
+    from office.app import RunningNode, start_node
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -146,6 +154,8 @@ def serve(node_dir: Path) -> None:
 @click.option("--setup-only", is_flag=True, help="Build the network and exit without serving.")
 def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) -> None:
     """Build (or reuse) a three-node demo network in --dir and run it until interrupted."""
+    from office.demo import DEMO_NODES, build_demo, demo_file, demo_settings
+
     configure_logging(LogSettings())
     urls = {
         node.name: database_url.format(node=node.name.lower().replace("-", "_"))
