@@ -68,30 +68,32 @@ def crl_pem(crl: x509.CertificateRevocationList) -> bytes:
 class RevocationChecker:
     """Answers "may this certificate be trusted now?" from the node's CRL file.
 
-    The file is re-read when it changes on disk, so a CRL published by ``keys revoke`` or
+    The file is re-read when it is replaced on disk, so a CRL published by ``keys revoke`` or
     fetched from the hub takes effect without a restart.
     """
 
     def __init__(self, ca_certificate: x509.Certificate, crl_path: Path) -> None:
         self._ca = ca_certificate
         self._path = crl_path
-        self._loaded_mtime: float | None = None
+        self._loaded_version: tuple[int, int] | None = None
         self._crl: x509.CertificateRevocationList | None = None
 
     def _current(self) -> x509.CertificateRevocationList:
         try:
-            mtime = self._path.stat().st_mtime
+            status = self._path.stat()
         except FileNotFoundError as error:
             raise PeerRefused(
                 "chưa có danh sách thu hồi chứng thư (CRL); không thể kiểm tra", code="stale-crl"
             ) from error
-        if self._crl is None or mtime != self._loaded_mtime:
+        # A new CRL is written by an atomic rename: a new inode, even within one clock tick.
+        version = (status.st_ino, status.st_mtime_ns)
+        if self._crl is None or version != self._loaded_version:
             crl = x509.load_pem_x509_crl(self._path.read_bytes())
             if crl.issuer != self._ca.subject or not crl.is_signature_valid(
                 self._ca.public_key()  # type: ignore[arg-type]
             ):
                 raise PeerRefused("CRL không do CA của tỉnh ký", code="stale-crl")
-            self._crl, self._loaded_mtime = crl, mtime
+            self._crl, self._loaded_version = crl, version
         return self._crl
 
     def check(self, certificate: x509.Certificate, now: datetime | None = None) -> None:
