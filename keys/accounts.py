@@ -133,7 +133,11 @@ async def add_app_password(session: AsyncSession, username: str, label: str) -> 
         raise Invalid(f"bad label {label!r}: 1-64 letters, digits, spaces, '.', '@' or '-'")
     user = await _user(session, username)
     taken = await session.scalar(
-        select(AppPassword.id).where(AppPassword.user_id == user.id, AppPassword.label == label)
+        select(AppPassword.id).where(
+            AppPassword.user_id == user.id,
+            AppPassword.label == label,
+            AppPassword.revoked_at.is_(None),
+        )
     )
     if taken is not None:
         raise Conflict(f"{username} already has an app password labelled {label!r}")

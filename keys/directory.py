@@ -53,14 +53,23 @@ def read_units_file(path: Path) -> tuple[list[NodeEntry], list[UnitEntry]]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise Invalid(f"{path}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise Invalid(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from error
     except tomllib.TOMLDecodeError as error:
         raise Invalid(f"{path}: not valid TOML: {error}") from error
-    nodes = [_node_entry(path, raw) for raw in document.get("node", [])]
-    units = [_unit_entry(path, raw) for raw in document.get("unit", [])]
+    nodes = [_node_entry(path, raw) for raw in _tables(path, document, "node")]
+    units = [_unit_entry(path, raw) for raw in _tables(path, document, "unit")]
     _no_duplicates(path, "node", [node.name for node in nodes])
     _no_duplicates(path, "unit", [unit.code for unit in units])
     _no_duplicates(path, "mail_domain", [unit.mail_domain for unit in units])
     return nodes, units
+
+
+def _tables(path: Path, document: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    entries = document.get(table, [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise Invalid(f"{path}: write each {table} as a [[{table}]] table")
+    return entries
 
 
 def _field(path: Path, table: str, raw: dict[str, Any], key: str, required: bool = True) -> Any:
@@ -112,6 +121,15 @@ async def import_units(
     clashes = [unit.code for unit in units if unit.code in existing_units]
     if clashes:
         raise Conflict(f"duplicate unit code {clashes[0]}: it is already in the directory")
+    domain_owners = dict(
+        (await session.execute(select(Unit.mail_domain, Unit.code))).tuples().all()
+    )
+    for unit in units:
+        owner = domain_owners.get(unit.mail_domain)
+        if owner is not None:
+            raise Conflict(
+                f"unit {unit.code}: mail domain {unit.mail_domain} is already used by unit {owner}"
+            )
     known_nodes = set((await session.scalars(select(Node.name))).all())
     for node in nodes:
         if node.name not in known_nodes:

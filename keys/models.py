@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime, utcnow
@@ -82,7 +82,17 @@ class AppPassword(Base):
     """A per-device password for mail clients, shown once, stored hashed, revocable alone."""
 
     __tablename__ = "app_passwords"
-    __table_args__ = (UniqueConstraint("user_id", "label"),)
+    # A label names one active device; once revoked, the label may be given to its replacement.
+    __table_args__ = (
+        Index(
+            "uq_app_passwords_active_label",
+            "user_id",
+            "label",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -92,12 +92,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_app_passwords_user_id_users", ondelete="CASCADE"
         ),
-        sa.UniqueConstraint("user_id", "label", name="uq_app_passwords_user_id"),
     )
     op.create_index("ix_app_passwords_user_id", "app_passwords", ["user_id"])
+    op.create_index(
+        "uq_app_passwords_active_label",
+        "app_passwords",
+        ["user_id", "label"],
+        unique=True,
+        sqlite_where=sa.text("revoked_at IS NULL"),
+        postgresql_where=sa.text("revoked_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_app_passwords_active_label", table_name="app_passwords")
     op.drop_index("ix_app_passwords_user_id", table_name="app_passwords")
     op.drop_table("app_passwords")
     op.drop_table("users")
