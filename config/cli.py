@@ -43,7 +43,7 @@ def load(node_dir: Path) -> Settings:
         settings = load_settings(node_dir)
     except ConfigError as error:
         fail(error)
-    configure_logging(settings.log)
+    configure_logging(settings.log, base_dir=settings.node_dir)
     return settings
 
 

@@ -31,13 +31,28 @@ def mask_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     return event
 
 
-def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> None:
-    """Set up structlog and the standard library's root logger for the whole process."""
-    level = getattr(logging, settings.level.upper())
+def _handler(
+    settings: LogSettings, stream: TextIO | None, base_dir: Path | None
+) -> logging.StreamHandler[Any]:
+    """A handler that owns the file it opens, so replacing it closes that file."""
     if settings.file:
-        target: TextIO = Path(settings.file).open("a", encoding="utf-8")  # noqa: SIM115
-    else:
-        target = stream or sys.stderr
+        path = Path(settings.file)
+        if base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+        return logging.FileHandler(path, encoding="utf-8")
+    return logging.StreamHandler(stream or sys.stderr)
+
+
+def configure_logging(
+    settings: LogSettings, stream: TextIO | None = None, base_dir: Path | None = None
+) -> None:
+    """Set up structlog and the standard library's root logger for the whole process.
+
+    A relative ``[log] file`` is taken relative to ``base_dir``, the node directory.
+    """
+    level = getattr(logging, settings.level.upper())
+    handler = _handler(settings, stream, base_dir)
+    target: TextIO = handler.stream
     use_json = settings.format == "json" or (settings.format == "auto" and not target.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -54,12 +69,12 @@ def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> No
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(target)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "congvan", False):
             root.removeHandler(old)
+            old.close()
     handler.congvan = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

@@ -264,9 +264,10 @@ def _build_section(
     values: dict[str, Any] = {}
     for key, raw in from_file.items():
         if key not in types_by_name:
+            # The value is not repeated: a misspelt key may hold a secret (a passphrase, a URL
+            # with a password in it).
             raise ConfigError(
-                f"config error: [{section}] {key} = {_describe(raw)}: unknown key; "
-                f"allowed: {', '.join(allowed)}"
+                f"config error: [{section}] {key}: unknown key; allowed: {', '.join(allowed)}"
             )
         if (section, key) in ENVIRONMENT_ONLY:
             raise ConfigError(

@@ -35,6 +35,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         return response
     except web.HTTPException as error:
         status = error.status
+        error.headers[REQUEST_ID_HEADER] = request_id
         raise
     finally:
         log.info(
@@ -48,10 +49,18 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place errors become answers: a refusal with its code, a bug as a bare 500."""
     try:
         return await handler(request)
+    except web.HTTPException:
+        raise
     except CongvanError as error:
         log.warning("http.refused", code=error.code, reason=error.message)
         return web.json_response(
             {"error": error.code, "message": error.message}, status=error.http_status
+        )
+    except Exception:
+        log.exception("http.failed")
+        return web.json_response(
+            {"error": "internal", "message": "lỗi hệ thống; đã ghi nhật ký"}, status=500
         )
