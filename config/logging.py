@@ -67,7 +67,12 @@ def configure_logging(
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # JSON lines carry the traceback as a field; the console renderer prints it itself.
+            *([structlog.processors.format_exc_info] if use_json else []),
+            renderer,
+        ],
     )
     handler.setFormatter(formatter)
     root = logging.getLogger()

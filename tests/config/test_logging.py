@@ -289,6 +289,7 @@ async def test_an_unknown_route_is_logged_with_its_status(
     client = await start(aiohttp_client)
     response = await client.get("/nowhere?token=abc")
     assert response.status == 404
+    assert len(response.headers[REQUEST_ID_HEADER]) == 16
     [request] = json_log.named("http.request")
     assert (request["path"], request["status"]) == ("/nowhere", 404)
 
@@ -299,5 +300,12 @@ async def test_an_unexpected_exception_is_a_500_and_is_logged_as_one(
     client = await start(aiohttp_client)
     response = await client.get("/broken")
     assert response.status == 500
+    body = await response.json()
+    assert body["error"] == "internal"
+    assert "a bug" not in body["message"]
+    request_id = response.headers[REQUEST_ID_HEADER]
+    [failed] = json_log.named("http.failed")
+    assert failed["request_id"] == request_id
+    assert "RuntimeError: a bug" in failed["exception"]
     [request] = json_log.named("http.request")
     assert request["status"] == 500
