@@ -13,29 +13,34 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 1
 fi
 
-install_debian_packages() {
-    local missing=()
-    for tool_and_package in "$@"; do
-        local tool="${tool_and_package%%:*}" package="${tool_and_package##*:}"
-        command -v "$tool" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
+apt_install() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "installing Debian packages: ${missing[*]}" >&2
+    echo "installing Debian packages: $*" >&2
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# Each argument is TOOL:PACKAGE; the package is installed when the tool is not on the PATH.
+install_missing_tools() {
+    local missing=()
+    for tool_and_package in "$@"; do
+        command -v "${tool_and_package%%:*}" >/dev/null 2>&1 || missing+=("${tool_and_package##*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 if [ ! -x "$VENV/bin/python" ]; then
     if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
-        install_debian_packages "false:python3-venv"
+        rm -rf "$VENV"
+        apt_install python3-venv  # Debian's python3 ships venv without ensurepip
         "$PYTHON" -m venv "$VENV"
     fi
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
 if [ "${1:-}" = "test" ]; then
-    install_debian_packages openssl:openssl age:age swaks:swaks oathtool:oathtool psql:postgresql-client
+    install_missing_tools openssl:openssl age:age swaks:swaks oathtool:oathtool \
+        pg_isready:postgresql-client
     "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
 else
     "$VENV/bin/python" -m pip install -q -e "$ROOT"
