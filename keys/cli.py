@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from config.cli import dir_option, fail, load, run
 from config.database import open_database
 from config.errors import ConfigError, CongvanError
+from config.files import write_secret
 from config.settings import Settings
 from keys import accounts, certificates, directory, totp
-from keys.keystore import node_passphrase
+from keys.age import identity_of
+from keys.keystore import load_private_key, node_passphrase
 from keys.models import CLEARANCES, ROLES
 from keys.revocation import REASONS
 from keys.sealing import SecretBox
@@ -229,6 +232,26 @@ def list_keys(node_dir: Path) -> None:
                 )
 
     run(body)
+
+
+@keys.command("age-identity")
+@dir_option
+@click.argument("unit")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def age_identity(node_dir: Path, unit: str, out: Path) -> None:
+    """Write UNIT's current decryption key as an age identity file (mode 0600), so that
+    `age -d -i FILE payload.age` can check a dispatch without congvan."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    _cert_path, key_path = certificates.unit_key_paths(settings.pki_dir, unit, "encryption")
+    try:
+        key = load_private_key(key_path, passphrase)
+    except CongvanError as error:
+        fail(error)
+    if not isinstance(key, x25519.X25519PrivateKey):
+        fail(ConfigError(f"{key_path} is not an X25519 key"))
+    write_secret(out, f"# congvan unit {unit}\n{identity_of(key)}\n".encode())
+    click.echo(f"age identity of {unit} written to {out} (keep it secret; delete it after use)")
 
 
 @click.group()

@@ -1,0 +1,433 @@
+"""The dispatch envelope: a clear header signed by the sending node, and a payload signed by
+the sending unit and encrypted to every recipient unit.
+
+On disk (and on the wire) a dispatch is three files:
+
+- ``header.json``: canonical JSON (sorted keys, UTF-8) of id, from, to, kind, created, urgency,
+  ref, node, size and SHA-256 of the payload. Nothing about the content.
+- ``header.sig``: DER ECDSA-SHA256 over ``header.json`` by the sending node's key, so a hub or a
+  receiver refuses a forged dispatch before decrypting anything.
+- ``payload.age``: age v1 (X25519 recipients, ChaCha20-Poly1305 in 64 KiB chunks) of a MIME
+  message: ``manifest.json`` (the header fields, the metadata and the SHA-256 of every file),
+  ``manifest.sig`` (DER ECDSA-SHA256 by the sending unit), ``signer.pem``, ``chain.pem``,
+  ``metadata.json`` and the files.
+
+Every step streams file to file; the functions here block and are meant for a thread executor.
+``docs/dispatch-format.md`` shows how an outsider checks each piece with age and openssl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyrage
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
+
+from config.errors import Invalid, PeerRefused
+from config.files import write_atomic
+from exchange.mime import IteratorReader, OutgoingPart, assign_names, read_mime, write_mime
+from keys.age import identity_of, recipient_of
+from keys.directory import canonical_json
+
+FORMAT_VERSION = 1
+KINDS = ("document", "mail", "status", "report")
+#: Độ khẩn: Thường, Khẩn, Thượng khẩn, Hỏa tốc. Higher is sent first.
+URGENCIES = (0, 1, 2, 3)
+HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE = "header.json", "header.sig", "payload.age"
+MANIFEST, MANIFEST_SIGNATURE, SIGNER, CHAIN, METADATA = (
+    "manifest.json",
+    "manifest.sig",
+    "signer.pem",
+    "chain.pem",
+    "metadata.json",
+)
+FILES_DIR = "files"
+MAX_HEADER_BYTES = 64 * 1024
+UNIT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HASH_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Header:
+    """What anyone on the path may read about a dispatch, and nothing more."""
+
+    id: str
+    sender: str
+    recipients: tuple[str, ...]
+    kind: str
+    created: str
+    urgency: int
+    node: str
+    size: int
+    payload_sha256: str
+    ref: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "id": self.id,
+            "from": self.sender,
+            "to": list(self.recipients),
+            "kind": self.kind,
+            "created": self.created,
+            "urgency": self.urgency,
+            "node": self.node,
+            "size": self.size,
+            "payload_sha256": self.payload_sha256,
+            "ref": self.ref,
+        }
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.as_dict())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Header:
+        """Parse and check a header strictly; anything odd is ``malformed``."""
+        if len(raw) > MAX_HEADER_BYTES:
+            raise PeerRefused("header too large", code="malformed")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise PeerRefused("header is not JSON", code="malformed") from error
+        if not isinstance(data, dict):
+            raise PeerRefused("header is not an object", code="malformed")
+        header = cls._from_dict(data)
+        if header.to_bytes() != raw:
+            raise PeerRefused("header is not in canonical form", code="malformed")
+        return header
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> Header:
+        expected = {"v", "id", "from", "to", "kind", "created", "urgency", "node", "size"}
+        expected |= {"payload_sha256", "ref"}
+        if set(data) != expected or data["v"] != FORMAT_VERSION:
+            raise PeerRefused("header fields are not those of version 1", code="malformed")
+        checks = [
+            _is_uuid(data["id"]),
+            isinstance(data["from"], str) and bool(UNIT.fullmatch(data["from"])),
+            isinstance(data["to"], list)
+            and 0 < len(data["to"]) <= 500
+            and all(isinstance(u, str) and UNIT.fullmatch(u) for u in data["to"])
+            and len(set(data["to"])) == len(data["to"]),
+            data["kind"] in KINDS,
+            _is_time(data["created"]),
+            data["urgency"] in URGENCIES and isinstance(data["urgency"], int),
+            isinstance(data["node"], str) and bool(UNIT.fullmatch(data["node"])),
+            isinstance(data["size"], int)
+            and not isinstance(data["size"], bool)
+            and data["size"] > 0,
+            isinstance(data["payload_sha256"], str)
+            and bool(HEX64.fullmatch(data["payload_sha256"])),
+            data["ref"] is None or _is_uuid(data["ref"]),
+        ]
+        if not all(checks):
+            raise PeerRefused("header has a field out of range", code="malformed")
+        return cls(
+            id=data["id"],
+            sender=data["from"],
+            recipients=tuple(data["to"]),
+            kind=data["kind"],
+            created=data["created"],
+            urgency=data["urgency"],
+            node=data["node"],
+            size=data["size"],
+            payload_sha256=data["payload_sha256"],
+            ref=data["ref"],
+        )
+
+
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _is_time(value: object) -> bool:
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    path: Path
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What sealing needs from the sending node: its key and its unit's signing identity."""
+
+    node: str
+    node_key: ec.EllipticCurvePrivateKey
+    unit: str
+    signing_key: ec.EllipticCurvePrivateKey
+    signing_certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A dispatch before sealing."""
+
+    recipients: tuple[str, ...]
+    kind: str
+    metadata: dict[str, Any]
+    attachments: tuple[Attachment, ...] = ()
+    urgency: int = 0
+    ref: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created: str = field(default_factory=utc_timestamp)
+
+
+def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def signature_holds(certificate: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    public_key = certificate.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _pem(certificates: tuple[x509.Certificate, ...] | list[x509.Certificate]) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+
+
+FIXED_PARTS = [MANIFEST, MANIFEST_SIGNATURE, SIGNER, CHAIN, METADATA]
+
+
+def attachment_names(draft: Draft) -> list[str]:
+    """The names the files travel under: safe, distinct, as the receiver will see them."""
+    names = assign_names([*FIXED_PARTS, *(a.name for a in draft.attachments)])
+    return names[len(FIXED_PARTS) :]
+
+
+def manifest_of(draft: Draft, sender: Sender) -> dict[str, Any]:
+    files = []
+    for attachment, name in zip(draft.attachments, attachment_names(draft), strict=True):
+        sha256, size = file_digest(attachment.path)
+        files.append(
+            {"name": name, "size": size, "sha256": sha256, "type": attachment.content_type}
+        )
+    return {
+        "v": FORMAT_VERSION,
+        "dispatch": {
+            "id": draft.id,
+            "from": sender.unit,
+            "to": list(draft.recipients),
+            "kind": draft.kind,
+            "created": draft.created,
+            "urgency": draft.urgency,
+            "ref": draft.ref,
+            "node": sender.node,
+        },
+        "metadata": draft.metadata,
+        "files": files,
+    }
+
+
+def seal(
+    draft: Draft, sender: Sender, recipients: dict[str, x509.Certificate], out_dir: Path
+) -> Header:
+    """Sign and encrypt ``draft`` into ``out_dir``; return its header.
+
+    ``recipients`` maps each addressed unit to its encryption certificate, already checked by the
+    caller against the directory. The header is written last: a folder without ``header.json``
+    is an unfinished seal.
+    """
+    if draft.kind not in KINDS or draft.urgency not in URGENCIES:
+        raise Invalid(f"unknown kind {draft.kind!r} or urgency {draft.urgency!r}")
+    if set(recipients) != set(draft.recipients) or not draft.recipients:
+        raise Invalid("every recipient needs an encryption certificate")
+    manifest = canonical_json(manifest_of(draft, sender))
+    parts = [
+        OutgoingPart(MANIFEST, "application/json", data=manifest),
+        OutgoingPart(
+            MANIFEST_SIGNATURE, "application/octet-stream", data=sign(sender.signing_key, manifest)
+        ),
+        OutgoingPart(
+            SIGNER, "application/pem-certificate-chain", data=_pem([sender.signing_certificate])
+        ),
+        OutgoingPart(CHAIN, "application/pem-certificate-chain", data=_pem(sender.chain)),
+        OutgoingPart(METADATA, "application/json", data=canonical_json(draft.metadata)),
+        *(
+            OutgoingPart(name, a.content_type, path=a.path)
+            for a, name in zip(draft.attachments, attachment_names(draft), strict=True)
+        ),
+    ]
+    age_recipients = [
+        pyrage.x25519.Recipient.from_str(recipient_of(recipients[unit]))
+        for unit in draft.recipients
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload_path = out_dir / PAYLOAD_FILE
+    partial = out_dir / (PAYLOAD_FILE + ".part")
+    plaintext = IteratorReader(write_mime(parts, {"X-Congvan-Dispatch": draft.id}))
+    with partial.open("wb") as ciphertext:
+        pyrage.encrypt_io(plaintext, ciphertext, age_recipients)
+    partial.replace(payload_path)
+    payload_sha256, size = file_digest(payload_path)
+    header = Header(
+        id=draft.id,
+        sender=sender.unit,
+        recipients=draft.recipients,
+        kind=draft.kind,
+        created=draft.created,
+        urgency=draft.urgency,
+        node=sender.node,
+        size=size,
+        payload_sha256=payload_sha256,
+        ref=draft.ref,
+    )
+    raw = header.to_bytes()
+    write_atomic(out_dir / HEADER_SIGNATURE_FILE, sign(sender.node_key, raw))
+    write_atomic(out_dir / HEADER_FILE, raw)
+    return header
+
+
+def verify_header(raw: bytes, signature: bytes, node_certificate: x509.Certificate) -> Header:
+    """Parse a header and check the sending node's signature on it."""
+    header = Header.from_bytes(raw)
+    if not signature_holds(node_certificate, signature, raw):
+        raise PeerRefused("chữ ký của nút gửi trên tiêu đề không đúng", code="bad-signature")
+    return header
+
+
+def check_payload(header: Header, payload: Path) -> None:
+    """The ciphertext is the one the signed header names (size and SHA-256)."""
+    sha256, size = file_digest(payload)
+    if size != header.size or sha256 != header.payload_sha256:
+        raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A decrypted payload, laid out as ``congvan exchange export`` writes it."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    metadata: dict[str, Any]
+    signer: x509.Certificate
+    chain: list[x509.Certificate]
+    files: list[Path]
+
+
+def decrypt(payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], out: BinaryIO) -> None:
+    age_identities = [pyrage.x25519.Identity.from_str(identity_of(key)) for key in identities]
+    with payload.open("rb") as ciphertext:
+        try:
+            pyrage.decrypt_io(ciphertext, out, age_identities)
+        except pyrage.DecryptError as error:
+            raise PeerRefused(
+                "không giải mã được: không gửi cho đơn vị này", code="not-addressed-here"
+            ) from error
+
+
+def open_payload(
+    header: Header,
+    payload: Path,
+    identities: tuple[x25519.X25519PrivateKey, ...],
+    folder: Path,
+) -> Opened:
+    """Decrypt, unpack into ``folder`` and check the unit's signature and every file's digest.
+
+    The signer's certificate is returned for the caller to check against the CA and the CRL.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    plaintext_path = folder / ".payload.eml"
+    try:
+        with plaintext_path.open("wb") as plaintext:
+            decrypt(payload, identities, plaintext)
+        unpacked = folder / ".parts"
+        unpacked.mkdir()
+        with plaintext_path.open("rb") as plaintext:
+            _top, parts = read_mime(plaintext, unpacked)
+    except Invalid as error:
+        raise PeerRefused(error.message, code="malformed") from error
+    finally:
+        plaintext_path.unlink(missing_ok=True)
+    return _check_parts(header, folder, unpacked, [part.path for part in parts])
+
+
+def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]) -> Opened:
+    fixed = FIXED_PARTS
+    if len(paths) < len(fixed) or [p.name for p in paths[: len(fixed)]] != fixed:
+        raise PeerRefused("payload parts are not in the expected order", code="malformed")
+    for path in paths[: len(fixed)]:
+        path.replace(folder / path.name)
+    files_dir = folder / FILES_DIR
+    files_dir.mkdir(exist_ok=True)
+    files = []
+    for path in paths[len(fixed) :]:
+        files.append(files_dir / path.name)
+        path.replace(files[-1])
+    unpacked.rmdir()
+    manifest_raw = (folder / MANIFEST).read_bytes()
+    try:
+        signer = x509.load_pem_x509_certificate((folder / SIGNER).read_bytes())
+        chain = x509.load_pem_x509_certificates((folder / CHAIN).read_bytes())
+        manifest = json.loads(manifest_raw)
+        metadata = json.loads((folder / METADATA).read_bytes())
+    except ValueError as error:
+        raise PeerRefused("payload parts cannot be read", code="malformed") from error
+    if not signature_holds(signer, (folder / MANIFEST_SIGNATURE).read_bytes(), manifest_raw):
+        raise PeerRefused("chữ ký của đơn vị gửi không đúng", code="bad-signature")
+    expected = {
+        "id": header.id,
+        "from": header.sender,
+        "to": list(header.recipients),
+        "kind": header.kind,
+        "created": header.created,
+        "urgency": header.urgency,
+        "ref": header.ref,
+        "node": header.node,
+    }
+    if not isinstance(manifest, dict) or manifest.get("dispatch") != expected:
+        raise PeerRefused("bản kê không khớp với tiêu đề", code="bad-signature")
+    if manifest.get("metadata") != metadata:
+        raise PeerRefused("metadata không khớp với bản kê", code="bad-digest")
+    listed = manifest.get("files", [])
+    if [entry.get("name") for entry in listed] != [path.name for path in files]:
+        raise PeerRefused("tệp đính kèm không khớp với bản kê", code="bad-digest")
+    for entry, path in zip(listed, files, strict=True):
+        if file_digest(path) != (entry.get("sha256"), entry.get("size")):
+            raise PeerRefused(f"tệp {path.name} không khớp mã băm", code="bad-digest")
+    return Opened(folder, manifest, metadata, signer, chain, files)

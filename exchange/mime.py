@@ -1,0 +1,215 @@
+"""The dispatch payload as a MIME multipart message, written and read in constant memory.
+
+Python's ``email`` package builds whole messages in memory; a dispatch may carry a 1 GiB scan.
+So the writer yields the message piece by piece (every part base64, 76-character lines, CRLF)
+and the reader decodes one line at a time into files. Part headers are still parsed by
+``email`` (small), so file names in Vietnamese (RFC 2231) come back exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.utils import encode_rfc2231
+from pathlib import Path
+from typing import BinaryIO
+
+from config.errors import Invalid
+
+#: Bytes of input per base64 line (57 bytes -> 76 characters) and per read.
+LINE_BYTES = 57
+READ_BYTES = LINE_BYTES * 1024
+MAX_LINE = 1000
+MAX_HEADER_BYTES = 16 * 1024
+MAX_PARTS = 1000
+CRLF = b"\r\n"
+
+
+@dataclass(frozen=True)
+class OutgoingPart:
+    """A part to write: its file name, media type, and either bytes or a file to stream."""
+
+    name: str
+    content_type: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.data is not None:
+            yield self.data
+            return
+        if self.path is None:
+            raise ValueError("a part needs data or a path")
+        with self.path.open("rb") as handle:
+            while block := handle.read(READ_BYTES):
+                yield block
+
+
+@dataclass(frozen=True)
+class ReceivedPart:
+    name: str
+    content_type: str
+    path: Path
+    size: int
+
+
+def _part_header(part: OutgoingPart) -> bytes:
+    name = part.name
+    if name.isascii() and '"' not in name and "\\" not in name:
+        disposition = f'attachment; filename="{name}"'
+    else:
+        disposition = f"attachment; filename*={encode_rfc2231(name, 'utf-8')}"
+    return (
+        f"Content-Type: {part.content_type}\r\n"
+        f"Content-Disposition: {disposition}\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    ).encode("ascii")
+
+
+def _base64_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        whole = len(pending) - len(pending) % LINE_BYTES
+        if whole:
+            yield base64.encodebytes(pending[:whole]).replace(b"\n", CRLF)
+            pending = pending[whole:]
+    if pending:
+        yield base64.encodebytes(pending).replace(b"\n", CRLF)
+
+
+def write_mime(parts: list[OutgoingPart], headers: dict[str, str]) -> Iterator[bytes]:
+    """Yield a ``multipart/mixed`` message holding ``parts``, in pieces of at most ~80 KB."""
+    boundary = f"congvan-{uuid.uuid4().hex}"
+    top = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+    yield (
+        f'MIME-Version: 1.0\r\n{top}Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+    ).encode()
+    for part in parts:
+        yield f"--{boundary}\r\n".encode("ascii") + _part_header(part)
+        yield from _base64_lines(part.chunks())
+    yield f"--{boundary}--\r\n".encode("ascii")
+
+
+class IteratorReader(io.RawIOBase):
+    """A readable file over an iterator of byte strings (to feed a streaming encryptor)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buffer:
+            try:
+                self._buffer = next(self._pieces)
+            except StopIteration:
+                return 0
+        count = min(len(target), len(self._buffer))
+        target[:count] = self._buffer[:count]
+        self._buffer = self._buffer[count:]
+        return count
+
+
+SAFE_NAME = re.compile(r"[^\w .,()+@-]", re.UNICODE)
+
+
+def safe_file_name(name: str, index: int) -> str:
+    """A file name that cannot climb out of its folder or hide: no paths, no controls."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = SAFE_NAME.sub("_", base).strip(" .")
+    return base[:200] or f"file-{index}"
+
+
+def assign_names(names: list[str]) -> list[str]:
+    """Safe, distinct names for parts in order; writer and reader agree on them."""
+    assigned: list[str] = []
+    for index, name in enumerate(names):
+        candidate = safe_file_name(name, index)
+        while candidate in assigned:
+            candidate = f"{index}-{candidate}"
+        assigned.append(candidate)
+    return assigned
+
+
+def _read_line(stream: BinaryIO) -> bytes:
+    line = stream.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise Invalid("payload MIME line too long", code="malformed")
+    return line
+
+
+def _read_headers(stream: BinaryIO) -> bytes:
+    collected = b""
+    while True:
+        line = _read_line(stream)
+        if not line:
+            raise Invalid("payload MIME ends inside a header", code="malformed")
+        if line in (b"\r\n", b"\n"):
+            return collected
+        collected += line
+        if len(collected) > MAX_HEADER_BYTES:
+            raise Invalid("payload MIME header too long", code="malformed")
+
+
+def read_mime(stream: BinaryIO, out_dir: Path) -> tuple[dict[str, str], list[ReceivedPart]]:
+    """Decode a message written by :func:`write_mime` into files in ``out_dir``.
+
+    Returns the top-level headers and the parts in order. Anything outside that shape is
+    refused as ``malformed``: the sender was verified, but its software may still be broken.
+    """
+    top = BytesHeaderParser().parsebytes(_read_headers(stream))
+    boundary = top.get_boundary()
+    if top.get_content_type() != "multipart/mixed" or not boundary:
+        raise Invalid("payload is not multipart/mixed", code="malformed")
+    delimiter, closing = f"--{boundary}".encode(), f"--{boundary}--".encode()
+    line = _read_line(stream)
+    while line and line.rstrip(b"\r\n") != delimiter:  # skip a preamble
+        line = _read_line(stream)
+    parts: list[ReceivedPart] = []
+    while line.rstrip(b"\r\n") == delimiter:
+        if len(parts) >= MAX_PARTS:
+            raise Invalid("payload has too many parts", code="malformed")
+        headers = BytesHeaderParser().parsebytes(_read_headers(stream))
+        if headers.get("Content-Transfer-Encoding", "").strip().lower() != "base64":
+            raise Invalid("payload part is not base64", code="malformed")
+        names = assign_names([*(part.name for part in parts), headers.get_filename() or ""])
+        name = names[-1]
+        target = out_dir / name
+        line, size = _decode_part(stream, target, delimiter)
+        parts.append(ReceivedPart(name, headers.get_content_type(), target, size))
+    if line.rstrip(b"\r\n") != closing:
+        raise Invalid("payload MIME is cut short", code="malformed")
+    return {key: str(value) for key, value in top.items()}, parts
+
+
+def _decode_part(stream: BinaryIO, target: Path, delimiter: bytes) -> tuple[bytes, int]:
+    """Decode base64 lines into ``target`` until a boundary line; return it and the size."""
+    size = 0
+    pending = b""
+    with target.open("xb") as out:
+        while True:
+            line = _read_line(stream)
+            if not line:
+                raise Invalid("payload MIME is cut short", code="malformed")
+            if line.startswith(delimiter):
+                break
+            pending += line.strip()
+            whole = len(pending) - len(pending) % 4
+            try:
+                data = base64.b64decode(pending[:whole], validate=True)
+            except ValueError as error:
+                raise Invalid("payload part is not valid base64", code="malformed") from error
+            pending = pending[whole:]
+            out.write(data)
+            size += len(data)
+    if pending:
+        raise Invalid("payload part is not valid base64", code="malformed")
+    return line, size
