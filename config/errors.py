@@ -7,6 +7,8 @@ broad exceptions.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CongvanError(Exception):
     """Base of every error congvan raises on purpose."""
@@ -49,7 +51,18 @@ class Conflict(CongvanError):
 
 
 class PeerRefused(CongvanError):
-    """A peer node refused what we offered, or we refused a peer; ``code`` says why."""
+    """A peer node refused what we offered, or we refused a peer; ``code`` says why.
+
+    ``answer`` carries what the refusing side signed for the record (a refusal receipt), to be
+    sent back with the error.
+    """
 
     code = "peer-refused"
     http_status = 403
+    #: Codes whose HTTP status is not 403.
+    STATUS_BY_CODE = {"malformed": 400, "too-large": 413, "stale-crl": 503}
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.http_status = self.STATUS_BY_CODE.get(self.code, 403)
+        self.answer: dict[str, Any] | None = None

@@ -7,12 +7,13 @@ with its traceback as a 500.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from config.errors import CongvanError
+from config.errors import CongvanError, PeerRefused
 from config.logging import bind_request_id, get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -56,9 +57,10 @@ async def error_responses(request: web.Request, handler: Handler) -> web.StreamR
         raise
     except CongvanError as error:
         log.warning("http.refused", code=error.code, reason=error.message)
-        return web.json_response(
-            {"error": error.code, "message": error.message}, status=error.http_status
-        )
+        body: dict[str, Any] = {"error": error.code, "message": error.message}
+        if isinstance(error, PeerRefused) and error.answer is not None:
+            body["receipt"] = error.answer
+        return web.json_response(body, status=error.http_status)
     except Exception:
         log.exception("http.failed")
         return web.json_response(

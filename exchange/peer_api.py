@@ -3,26 +3,36 @@
 TLS has already checked that the client's certificate chains to our CA; this layer adds what
 TLS cannot: the certificate must be a node certificate (clientAuth), and not revoked according
 to a fresh CRL. A refusal names its reason code and is logged with the peer's identity.
+``docs/peer-api.yaml`` describes the routes.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from config.errors import PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
+from exchange.inbox import Inbox
 from keys.revocation import RevocationChecker
+from keys.trust import common_name
 
 API_PREFIX = "/exchange/v1"
+UPLOAD_CHUNK = 64 * 1024
 
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
-#: The authenticated peer's node name, kept on the request for the handlers.
+INBOX = web.AppKey("inbox", Inbox)
+#: The authenticated peer's node name and certificate, kept on the request for the handlers.
 PEER_NAME = web.RequestKey("peer_name", str)
+PEER_CERTIFICATE = web.RequestKey("peer_certificate", x509.Certificate)
 
 log = get_logger("congvan.exchange.peer")
 
@@ -35,23 +45,18 @@ def client_certificate(request: web.Request) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
-def peer_node_name(certificate: x509.Certificate) -> str:
-    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else ""
-
-
 def _is_node_certificate(certificate: x509.Certificate) -> bool:
     try:
         usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return False
-    return ExtendedKeyUsageOID.CLIENT_AUTH in usages
+    return x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in usages
 
 
 @web.middleware
 async def authenticate_peer(request: web.Request, handler: Handler) -> web.StreamResponse:
     certificate = client_certificate(request)
-    peer = peer_node_name(certificate)
+    peer = common_name(certificate)
     try:
         if not _is_node_certificate(certificate):
             raise PeerRefused("chứng thư không phải chứng thư nút", code="not-a-node")
@@ -65,6 +70,7 @@ async def authenticate_peer(request: web.Request, handler: Handler) -> web.Strea
         )
         raise
     request[PEER_NAME] = peer
+    request[PEER_CERTIFICATE] = certificate
     return await handler(request)
 
 
@@ -73,9 +79,69 @@ async def ping(request: web.Request) -> web.Response:
     return web.json_response({"node": request.app[NODE_NAME], "peer": request[PEER_NAME]})
 
 
-def create_peer_app(node_name: str, revocation: RevocationChecker) -> web.Application:
+def _b64(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise PeerRefused(f"{what} missing", code="malformed")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise PeerRefused(f"{what} is not base64", code="malformed") from error
+
+
+async def offer(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PeerRefused("offer is not JSON", code="malformed") from error
+    if not isinstance(body, dict):
+        raise PeerRefused("offer is not an object", code="malformed")
+    answer = await request.app[INBOX].offer(
+        request[PEER_NAME],
+        request[PEER_CERTIFICATE],
+        _b64(body.get("header"), "header"),
+        _b64(body.get("signature"), "signature"),
+    )
+    reply: dict[str, object] = {"id": answer.dispatch_id, "offset": answer.offset}
+    if answer.receipt is not None:
+        reply["receipt"] = answer.receipt
+    return web.json_response(reply, status=200 if answer.receipt else 201)
+
+
+async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
+    async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
+        yield chunk
+
+
+async def upload(request: web.Request) -> web.Response:
+    try:
+        offset = int(request.query.get("offset", ""))
+    except ValueError as error:
+        raise PeerRefused("offset must be an integer", code="malformed") from error
+    held = await request.app[INBOX].upload(
+        request[PEER_NAME], request.match_info["dispatch_id"], offset, _chunks(request)
+    )
+    return web.json_response({"offset": held})
+
+
+async def commit(request: web.Request) -> web.Response:
+    receipt = await request.app[INBOX].commit(request[PEER_NAME], request.match_info["dispatch_id"])
+    return web.json_response({"receipt": receipt})
+
+
+async def progress(request: web.Request) -> web.Response:
+    return web.json_response(
+        await request.app[INBOX].progress(request[PEER_NAME], request.match_info["dispatch_id"])
+    )
+
+
+def create_peer_app(node_name: str, revocation: RevocationChecker, inbox: Inbox) -> web.Application:
     app = web.Application(middlewares=[request_context, error_responses, authenticate_peer])
     app[NODE_NAME] = node_name
     app[REVOCATION] = revocation
+    app[INBOX] = inbox
     app.router.add_get(f"{API_PREFIX}/ping", ping)
+    app.router.add_post(f"{API_PREFIX}/dispatches", offer)
+    app.router.add_get(f"{API_PREFIX}/dispatches/{{dispatch_id}}", progress)
+    app.router.add_put(f"{API_PREFIX}/dispatches/{{dispatch_id}}/payload", upload)
+    app.router.add_post(f"{API_PREFIX}/dispatches/{{dispatch_id}}/commit", commit)
     return app

@@ -10,7 +10,6 @@ import ssl
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import migrate
@@ -18,15 +17,21 @@ from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
 from config.logging import get_logger
 from config.settings import Settings
+from exchange.handlers import HandlerRegistry
+from exchange.inbox import Inbox
 from exchange.peer_api import create_peer_app
 from exchange.tls import peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
+from keys.keyring import load_keyring
 from keys.keystore import node_passphrase
 from keys.revocation import RevocationChecker
+from keys.trust import TrustStore
 from office.web import create_web_app
 
 log = get_logger("congvan.node")
+
+SPOOL_DIR = "spool"
 
 
 @dataclass
@@ -37,6 +42,9 @@ class RunningNode:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     runners: list[web.AppRunner] = field(default_factory=list)
+    #: Layers above register what a received dispatch of each kind means.
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
+    inbox: Inbox | None = None
 
     @property
     def web_url(self) -> str:
@@ -96,10 +104,17 @@ async def start_node(settings: Settings) -> RunningNode:
     try:
         await _check_schema(engine)
         _check_identity(settings)
-        ca_certificate = x509.load_pem_x509_certificate(
-            (settings.pki_dir / CA_CERT_FILE).read_bytes()
+        keyring = load_keyring(settings, passphrase)
+        revocation = RevocationChecker(keyring.ca_certificate, settings.crl_file)
+        node.inbox = Inbox(
+            sessions=node.sessions,
+            keyring=keyring,
+            trust=TrustStore(keyring.ca_certificate, revocation),
+            handlers=node.handlers,
+            spool=settings.node_dir / SPOOL_DIR / "in",
+            max_bytes=settings.exchange.max_dispatch_bytes,
         )
-        revocation = RevocationChecker(ca_certificate, settings.crl_file)
+        await node.inbox.recover()
         await _serve(
             node,
             create_web_app(settings.node.name, node.sessions),
@@ -109,7 +124,7 @@ async def start_node(settings: Settings) -> RunningNode:
         )
         await _serve(
             node,
-            create_peer_app(settings.node.name, revocation),
+            create_peer_app(settings.node.name, revocation, node.inbox),
             settings.peer.host,
             settings.peer.port,
             peer_server_context(settings, passphrase),

@@ -94,3 +94,14 @@ def demo_network(
     for account in network.document["accounts"]:
         secrets_seen.add(account["password"], account["totp_secret"])
     return network
+
+
+@pytest.fixture
+def fresh_network(
+    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+) -> DemoNetwork:
+    """A demo network of the test's own, for tests that revoke or rotate."""
+    network = build_demo_network(cli, databases, tmp_path / "network")
+    for name in DEMO_NODE_NAMES:
+        secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
+    return network

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import exchange.models  # noqa: F401 - registers the exchange layer's tables on Base.metadata
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
 from config import migrate
 from config.database import Base, create_engine

@@ -1,0 +1,103 @@
+"""The evidence log: every dispatch sent and received, every receipt and status, hash-chained.
+
+Each entry's hash covers its content and the previous entry's hash, so an edited or deleted
+record breaks the chain from that point; :func:`verify_chain` finds the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.database import utcnow
+from exchange.models import EvidenceEntry, EvidenceHead
+from keys.directory import canonical_json
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def entry_hash(
+    seq: int, at: datetime, event: str, dispatch_id: str | None, detail: str, previous: str
+) -> str:
+    content = {
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "event": event,
+        "dispatch_id": dispatch_id,
+        "detail": detail,
+        "previous": previous,
+    }
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+async def append(
+    session: AsyncSession, event: str, dispatch_id: str | None, detail: dict[str, Any]
+) -> int:
+    """Add one entry inside the caller's transaction; returns its sequence number."""
+    await session.execute(
+        update(EvidenceHead).where(EvidenceHead.id == HEAD_ID).values(seq=EvidenceHead.seq + 1)
+    )
+    head = await session.scalar(
+        select(EvidenceHead)
+        .where(EvidenceHead.id == HEAD_ID)
+        .execution_options(populate_existing=True)
+    )
+    if head is None:
+        raise RuntimeError("evidence_head row missing: run `congvan db upgrade`")
+    at = utcnow()
+    text = canonical_json(detail).decode("utf-8")
+    digest = entry_hash(head.seq, at, event, dispatch_id, text, head.hash)
+    session.add(
+        EvidenceEntry(
+            seq=head.seq,
+            at=at,
+            event=event,
+            dispatch_id=dispatch_id,
+            detail=text,
+            previous_hash=head.hash,
+            hash=digest,
+        )
+    )
+    head.hash = digest
+    await session.flush()
+    return head.seq
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    first_broken: int | None
+    problem: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None
+
+
+async def verify_chain(session: AsyncSession) -> ChainReport:
+    previous, expected_seq, count = GENESIS, 1, 0
+    rows = await session.stream_scalars(select(EvidenceEntry).order_by(EvidenceEntry.seq))
+    async for entry in rows:
+        count += 1
+        if entry.seq != expected_seq:
+            return ChainReport(count, expected_seq, f"entry {expected_seq} is missing")
+        if entry.previous_hash != previous:
+            return ChainReport(
+                count, entry.seq, f"entry {entry.seq} does not follow its predecessor"
+            )
+        recomputed = entry_hash(
+            entry.seq, entry.at, entry.event, entry.dispatch_id, entry.detail, entry.previous_hash
+        )
+        if recomputed != entry.hash:
+            return ChainReport(count, entry.seq, f"entry {entry.seq} was altered")
+        previous, expected_seq = entry.hash, expected_seq + 1
+    head = await session.get(EvidenceHead, HEAD_ID)
+    if head is None or head.seq != expected_seq - 1 or head.hash != previous:
+        return ChainReport(count, expected_seq, "entries were removed from the end of the log")
+    return ChainReport(count, None, None)

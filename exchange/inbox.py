@@ -1,0 +1,392 @@
+"""Receiving dispatches: offer the header, upload the ciphertext (resumable), commit.
+
+Every check that can be made on the clear header is made at the offer, before a byte of
+payload is stored. The commit checks the ciphertext against the signed header, decrypts,
+verifies the unit's signature and certificate, records the result with a signed receipt,
+and hands the payload to the kind's handler once. A dispatch id seen before gets its first
+receipt again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.errors import Conflict, NotFound, PeerRefused
+from config.logging import get_logger
+from exchange import evidence
+from exchange.envelope import (
+    HEADER_FILE,
+    HEADER_SIGNATURE_FILE,
+    PAYLOAD_FILE,
+    Header,
+    check_payload,
+    open_payload,
+    verify_header,
+)
+from exchange.handlers import HandlerRegistry, ReceivedDispatch
+from exchange.models import InboundDispatch, Refusal
+from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt, receipt_json
+from keys.keyring import Keyring
+from keys.models import Unit
+from keys.trust import TrustStore
+
+log = get_logger("congvan.exchange.inbox")
+
+UPLOADING, VERIFYING = "uploading", "verifying"
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    dispatch_id: str
+    offset: int
+    receipt: dict[str, Any] | None
+
+
+class Inbox:
+    """The receiving side of one node."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        keyring: Keyring,
+        trust: TrustStore,
+        handlers: HandlerRegistry,
+        spool: Path,
+        max_bytes: int,
+    ) -> None:
+        self.sessions = sessions
+        self.keyring = keyring
+        self.trust = trust
+        self.handlers = handlers
+        self.spool = spool
+        self.max_bytes = max_bytes
+
+    def folder(self, dispatch_id: str) -> Path:
+        return self.spool / dispatch_id
+
+    # -- refusals ---------------------------------------------------------------------------
+
+    def _signer(self, units: list[str]) -> Signer:
+        for code in units:
+            if code in self.keyring.units:
+                keys = self.keyring.units[code]
+                return Signer(code, keys.signing_key, keys.signing_certificate)
+        return Signer(self.keyring.node_name, self.keyring.node_key, self.keyring.node_certificate)
+
+    def _local_units(self, header: Header) -> list[str]:
+        return [code for code in header.recipients if code in self.keyring.units]
+
+    async def _record_refusal(
+        self, peer: str, header: Header | None, refusal: PeerRefused
+    ) -> dict[str, Any] | None:
+        """Log and store a refusal; return a signed receipt when the dispatch id is known."""
+        log.warning(
+            "dispatch.refused",
+            peer=peer,
+            dispatch_id=header.id if header else None,
+            code=refusal.code,
+        )
+        receipt = None
+        if header is not None:
+            units = self._local_units(header)
+            receipt = make_receipt(
+                self._signer(units),
+                dispatch_id=header.id,
+                payload_sha256=header.payload_sha256,
+                node=self.keyring.node_name,
+                units=units,
+                status=REFUSED,
+                code=refusal.code,
+            )
+        async with self.sessions() as session, session.begin():
+            session.add(
+                Refusal(
+                    peer=peer,
+                    dispatch_id=header.id if header else None,
+                    code=refusal.code,
+                    reason=refusal.message,
+                )
+            )
+            await evidence.append(
+                session,
+                "refused",
+                header.id if header else None,
+                {"peer": peer, "code": refusal.code},
+            )
+        return receipt
+
+    # -- offer --------------------------------------------------------------------------------
+
+    async def offer(
+        self, peer: str, peer_certificate: x509.Certificate, raw: bytes, signature: bytes
+    ) -> OfferAnswer:
+        header: Header | None = None
+        try:
+            header = Header.from_bytes(raw)
+            existing = await self._existing(header)
+            if existing is not None:
+                return existing
+            await self._check_offer(peer, peer_certificate, header, raw, signature)
+        except PeerRefused as refusal:
+            refusal.answer = await self._record_refusal(peer, header, refusal)
+            raise
+        await asyncio.get_running_loop().run_in_executor(
+            None, self._write_header, header, raw, signature
+        )
+        async with self.sessions() as session, session.begin():
+            session.add(
+                InboundDispatch(
+                    id=header.id,
+                    sender=header.sender,
+                    sender_node=header.node,
+                    peer_node=peer,
+                    recipients=json.dumps(list(header.recipients)),
+                    kind=header.kind,
+                    urgency=header.urgency,
+                    size=header.size,
+                    payload_sha256=header.payload_sha256,
+                    header=raw.decode("utf-8"),
+                    header_signature=signature.hex(),
+                    state=UPLOADING,
+                    handled=False,
+                )
+            )
+            await evidence.append(
+                session, "offered", header.id, {"peer": peer, "from": header.sender}
+            )
+        log.info("dispatch.offered", peer=peer, dispatch_id=header.id, bytes=header.size)
+        return OfferAnswer(header.id, 0, None)
+
+    def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
+        folder = self.folder(header.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / HEADER_FILE).write_bytes(raw)
+        (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
+        (folder / (PAYLOAD_FILE + ".part")).touch()
+
+    async def _existing(self, header: Header) -> OfferAnswer | None:
+        async with self.sessions() as session:
+            row = await session.get(InboundDispatch, header.id)
+        if row is None:
+            return None
+        if row.header != header.to_bytes().decode("utf-8"):
+            raise PeerRefused("mã công văn này đã dùng cho một công văn khác", code="bad-digest")
+        if row.receipt is not None:
+            return OfferAnswer(row.id, row.size, json.loads(row.receipt))
+        return OfferAnswer(row.id, self._held(row.id), None)
+
+    async def _check_offer(
+        self,
+        peer: str,
+        peer_certificate: x509.Certificate,
+        header: Header,
+        raw: bytes,
+        signature: bytes,
+    ) -> None:
+        if peer != header.node:
+            raise PeerRefused(f"nút {peer} gửi công văn do nút {header.node} ký", code="wrong-node")
+        verify_header(raw, signature, peer_certificate)
+        async with self.sessions() as session:
+            sender = await session.get(Unit, header.sender)
+        if sender is None:
+            raise PeerRefused(
+                f"đơn vị gửi {header.sender} không có trong danh bạ", code="unknown-sender"
+            )
+        if sender.node_name != peer:
+            raise PeerRefused(f"nút {peer} không quản lý đơn vị {header.sender}", code="wrong-node")
+        if not self._local_units(header):
+            raise PeerRefused("không có đơn vị nhận nào ở nút này", code="not-addressed-here")
+        if header.size > self.max_bytes:
+            raise PeerRefused(
+                f"công văn {header.size} byte vượt giới hạn {self.max_bytes} byte", code="too-large"
+            )
+
+    async def recover(self) -> None:
+        """After a crash mid-commit, let the sender commit again: the check starts over."""
+        async with self.sessions() as session, session.begin():
+            stuck = (
+                await session.scalars(
+                    select(InboundDispatch.id).where(InboundDispatch.state == VERIFYING)
+                )
+            ).all()
+            for dispatch_id in stuck:
+                folder = self.folder(dispatch_id)
+                if (folder / PAYLOAD_FILE).exists():
+                    (folder / PAYLOAD_FILE).replace(folder / (PAYLOAD_FILE + ".part"))
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.state == VERIFYING)
+                .values(state=UPLOADING)
+            )
+
+    # -- upload -------------------------------------------------------------------------------
+
+    def _held(self, dispatch_id: str) -> int:
+        part = self.folder(dispatch_id) / (PAYLOAD_FILE + ".part")
+        return part.stat().st_size if part.exists() else 0
+
+    async def _uploading(self, peer: str, dispatch_id: str) -> InboundDispatch:
+        async with self.sessions() as session:
+            row = await session.get(InboundDispatch, dispatch_id)
+        if row is None or row.peer_node != peer:
+            raise NotFound("không có công văn này", code="unknown-dispatch")
+        return row
+
+    async def upload(
+        self, peer: str, dispatch_id: str, offset: int, chunks: AsyncIterator[bytes]
+    ) -> int:
+        """Append bytes at ``offset``; the answer is how many bytes are now held."""
+        row = await self._uploading(peer, dispatch_id)
+        if row.state != UPLOADING:
+            return row.size
+        held = self._held(dispatch_id)
+        if offset != held:
+            raise Conflict(f"đang giữ {held} byte, không phải {offset}", code="wrong-offset")
+        loop = asyncio.get_running_loop()
+        part = self.folder(dispatch_id) / (PAYLOAD_FILE + ".part")
+        with part.open("ab") as handle:
+            async for chunk in chunks:
+                held += len(chunk)
+                if held > row.size:
+                    break
+                await loop.run_in_executor(None, handle.write, chunk)
+        if held > row.size:
+            part.write_bytes(b"")
+            refusal = PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
+            await self._refuse(peer, dispatch_id, refusal)
+            raise refusal
+        return held
+
+    async def progress(self, peer: str, dispatch_id: str) -> dict[str, Any]:
+        """Where an offered dispatch stands: bytes held, state, and the receipt once decided."""
+        row = await self._uploading(peer, dispatch_id)
+        answer: dict[str, Any] = {"id": row.id, "state": row.state}
+        answer["offset"] = self._held(dispatch_id) if row.state == UPLOADING else row.size
+        if row.receipt is not None:
+            answer["receipt"] = json.loads(row.receipt)
+        return answer
+
+    # -- commit -------------------------------------------------------------------------------
+
+    async def commit(self, peer: str, dispatch_id: str) -> dict[str, Any]:
+        row = await self._uploading(peer, dispatch_id)
+        if row.receipt is not None:
+            return dict(json.loads(row.receipt))
+        if self._held(dispatch_id) != row.size:
+            raise Conflict(f"mới nhận {self._held(dispatch_id)}/{row.size} byte", code="incomplete")
+        async with self.sessions() as session, session.begin():
+            claimed = await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == UPLOADING)
+                .values(state=VERIFYING)
+            )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("công văn đang được kiểm tra", code="busy")
+        header = Header.from_bytes(row.header.encode("utf-8"))
+        try:
+            received = await asyncio.get_running_loop().run_in_executor(
+                None, self._verify_payload, header
+            )
+            self.trust.check_unit_signer(received[0], header.sender, received[1])
+        except PeerRefused as refusal:
+            return await self._refuse(peer, dispatch_id, refusal)
+        return await self._accept(header, received[2])
+
+    def _verify_payload(
+        self, header: Header
+    ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
+        folder = self.folder(header.id)
+        payload = folder / (PAYLOAD_FILE + ".part")
+        check_payload(header, payload)
+        opened_dir = folder / "opened"
+        shutil.rmtree(opened_dir, ignore_errors=True)
+        units = self._local_units(header)
+        identities = tuple(
+            identity for code in units for identity in self.keyring.units[code].identities
+        )
+        opened = open_payload(header, payload, identities, opened_dir)
+        dispatch = ReceivedDispatch(
+            header=header,
+            units=tuple(units),
+            metadata=opened.metadata,
+            files=tuple(opened.files),
+            folder=opened.folder,
+        )
+        return opened.signer, opened.chain, dispatch
+
+    async def _refuse(self, peer: str, dispatch_id: str, refusal: PeerRefused) -> dict[str, Any]:
+        async with self.sessions() as session:
+            row = await session.get(InboundDispatch, dispatch_id)
+        header = Header.from_bytes(row.header.encode("utf-8")) if row else None
+        receipt = await self._record_refusal(peer, header, refusal)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id)
+                .values(
+                    state=REFUSED,
+                    refusal_code=refusal.code,
+                    receipt=receipt_json(receipt) if receipt else None,
+                    decided_at=datetime.now(UTC),
+                )
+            )
+        refusal.answer = receipt
+        raise refusal
+
+    async def _accept(self, header: Header, dispatch: ReceivedDispatch) -> dict[str, Any]:
+        folder = self.folder(header.id)
+        (folder / (PAYLOAD_FILE + ".part")).replace(folder / PAYLOAD_FILE)
+        receipt = make_receipt(
+            self._signer(list(dispatch.units)),
+            dispatch_id=header.id,
+            payload_sha256=header.payload_sha256,
+            node=self.keyring.node_name,
+            units=list(dispatch.units),
+            status=ACCEPTED,
+        )
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == header.id)
+                .values(state=ACCEPTED, receipt=receipt_json(receipt), decided_at=datetime.now(UTC))
+            )
+            await evidence.append(
+                session,
+                "received",
+                header.id,
+                {
+                    "from": header.sender,
+                    "units": list(dispatch.units),
+                    "sha256": header.payload_sha256,
+                },
+            )
+        log.info(
+            "dispatch.received", dispatch_id=header.id, sender=header.sender, bytes=header.size
+        )
+        await self.hand_over(dispatch)
+        return receipt
+
+    async def hand_over(self, dispatch: ReceivedDispatch) -> None:
+        """Give an accepted dispatch to its handler, once: ``handled`` is set in the same step."""
+        async with self.sessions() as session, session.begin():
+            row = await session.scalar(
+                select(InboundDispatch)
+                .where(InboundDispatch.id == dispatch.header.id)
+                .with_for_update()
+            )
+            if row is None or row.handled:
+                return
+            if await self.handlers.hand_over(session, dispatch):
+                row.handled = True

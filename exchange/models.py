@@ -1,0 +1,72 @@
+"""Tables of the exchange layer: received dispatches, refusals, the evidence log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from config.database import Base, UTCDateTime, utcnow
+
+
+class InboundDispatch(Base):
+    """A dispatch offered to this node: uploading, then accepted or refused, never twice."""
+
+    __tablename__ = "inbound_dispatches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(32))
+    sender_node: Mapped[str] = mapped_column(String(32))
+    peer_node: Mapped[str] = mapped_column(String(32))
+    recipients: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    header: Mapped[str] = mapped_column(Text)
+    header_signature: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="uploading", index=True)
+    refusal_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    receipt: Mapped[str | None] = mapped_column(Text, default=None)
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Refusal(Base):
+    """Every refusal, with who was refused and why: the admin's view of trouble on the WAN."""
+
+    __tablename__ = "refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    peer: Mapped[str] = mapped_column(String(64))
+    dispatch_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class EvidenceEntry(Base):
+    """One link of the hash chain: each entry holds the SHA-256 of the one before."""
+
+    __tablename__ = "evidence"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))
+    dispatch_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class EvidenceHead(Base):
+    """The chain's last link, one row: appending updates it first, which serialises writers on
+    both databases and lets ``audit verify`` notice entries cut from the end."""
+
+    __tablename__ = "evidence_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
