@@ -7,7 +7,7 @@ broad exceptions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class CongvanError(Exception):
@@ -60,7 +60,11 @@ class PeerRefused(CongvanError):
     code = "peer-refused"
     http_status = 403
     #: Codes whose HTTP status is not 403.
-    STATUS_BY_CODE = {"malformed": 400, "too-large": 413, "stale-crl": 503}
+    STATUS_BY_CODE: ClassVar[dict[str, int]] = {
+        "malformed": 400,
+        "too-large": 413,
+        "stale-crl": 503,
+    }
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message, code=code)

@@ -126,6 +126,7 @@ class KeysSettings:
     pki_dir: str = setting("pki")
     ca_dir: str = setting("ca")
     crl_file: str = setting("pki/crl.pem")
+    directory_file: str = setting("pki/directory.json")
     cert_days: int = setting(730, check=between(1, 3650))
     crl_days: int = setting(7, check=between(1, 90))
     expiry_warning_days: int = setting(30, check=between(0, 365))
@@ -135,6 +136,11 @@ class KeysSettings:
 class ExchangeSettings:
     hub_url: str = setting("")
     retry_max: int = setting(12, check=at_least(0))
+    retry_base_seconds: int = setting(5, check=between(1, 3600))
+    retry_cap_seconds: int = setting(3600, check=between(1, 7 * 24 * 3600))
+    poll_seconds: int = setting(2, check=between(1, 3600))
+    lease_seconds: int = setting(300, check=between(10, 24 * 3600))
+    send_timeout_seconds: int = setting(600, check=between(5, 24 * 3600))
     max_dispatch_bytes: int = setting(100 * 1024 * 1024, check=at_least(1024))
 
 
@@ -186,6 +192,11 @@ class Settings:
     @property
     def ca_dir(self) -> Path:
         return self.path(self.keys.ca_dir)
+
+    @property
+    def directory_file(self) -> Path:
+        """The signed directory this node routes and encrypts by (the hub's, fetched or shared)."""
+        return self.path(self.keys.directory_file)
 
     @property
     def crl_file(self) -> Path:

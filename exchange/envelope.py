@@ -29,8 +29,7 @@ from typing import Any, BinaryIO
 
 import pyrage
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from config.errors import Invalid, PeerRefused
@@ -38,6 +37,7 @@ from config.files import write_atomic
 from exchange.mime import IteratorReader, OutgoingPart, assign_names, read_mime, write_mime
 from keys.age import identity_of, recipient_of
 from keys.directory import canonical_json
+from keys.signatures import sign, signature_holds
 
 FORMAT_VERSION = 1
 KINDS = ("document", "mail", "status", "report")
@@ -98,7 +98,8 @@ class Header:
             raise PeerRefused("header too large", code="malformed")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            # RecursionError: 64 KiB of "[[[[" nests deeper than the JSON decoder will go.
             raise PeerRefused("header is not JSON", code="malformed") from error
         if not isinstance(data, dict):
             raise PeerRefused("header is not an object", code="malformed")
@@ -122,7 +123,9 @@ class Header:
             and len(set(data["to"])) == len(data["to"]),
             data["kind"] in KINDS,
             _is_time(data["created"]),
-            data["urgency"] in URGENCIES and isinstance(data["urgency"], int),
+            isinstance(data["urgency"], int)
+            and not isinstance(data["urgency"], bool)
+            and data["urgency"] in URGENCIES,
             isinstance(data["node"], str) and bool(UNIT.fullmatch(data["node"])),
             isinstance(data["size"], int)
             and not isinstance(data["size"], bool)
@@ -201,21 +204,6 @@ class Draft:
     ref: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created: str = field(default_factory=utc_timestamp)
-
-
-def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    return key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-
-def signature_holds(certificate: x509.Certificate, signature: bytes, data: bytes) -> bool:
-    public_key = certificate.public_key()
-    if not isinstance(public_key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
 
 
 def file_digest(path: Path) -> tuple[str, int]:

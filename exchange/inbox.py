@@ -38,7 +38,7 @@ from exchange.handlers import HandlerRegistry, ReceivedDispatch
 from exchange.models import InboundDispatch, Refusal
 from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt, receipt_json
 from keys.keyring import Keyring
-from keys.models import Unit
+from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
 
 log = get_logger("congvan.exchange.inbox")
@@ -62,6 +62,7 @@ class Inbox:
         sessions: async_sessionmaker[AsyncSession],
         keyring: Keyring,
         trust: TrustStore,
+        directory: SignedDirectory,
         handlers: HandlerRegistry,
         spool: Path,
         max_bytes: int,
@@ -69,6 +70,7 @@ class Inbox:
         self.sessions = sessions
         self.keyring = keyring
         self.trust = trust
+        self.directory = directory
         self.handlers = handlers
         self.spool = spool
         self.max_bytes = max_bytes
@@ -198,13 +200,13 @@ class Inbox:
         if peer != header.node:
             raise PeerRefused(f"nút {peer} gửi công văn do nút {header.node} ký", code="wrong-node")
         verify_header(raw, signature, peer_certificate)
-        async with self.sessions() as session:
-            sender = await session.get(Unit, header.sender)
-        if sender is None:
+        try:
+            sender = self.directory.unit(header.sender)
+        except NotFound as error:
             raise PeerRefused(
                 f"đơn vị gửi {header.sender} không có trong danh bạ", code="unknown-sender"
-            )
-        if sender.node_name != peer:
+            ) from error
+        if sender.node != peer:
             raise PeerRefused(f"nút {peer} không quản lý đơn vị {header.sender}", code="wrong-node")
         if not self._local_units(header):
             raise PeerRefused("không có đơn vị nhận nào ở nút này", code="not-addressed-here")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,24 +120,44 @@ class IteratorReader(io.RawIOBase):
 
 
 SAFE_NAME = re.compile(r"[^\w .,()+@-]", re.UNICODE)
+#: UTF-8 bytes of a name: under a file system's 255 with room for a ``12-3-`` prefix, and short
+#: enough that its RFC 2231 form (3 characters a byte) stays well inside ``MAX_LINE``.
+MAX_NAME_BYTES = 200
 
 
 def safe_file_name(name: str, index: int) -> str:
-    """A file name that cannot climb out of its folder or hide: no paths, no controls."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    """A file name that cannot climb out of its folder or hide: no paths, no controls.
+
+    Idempotent (a safe name is its own safe name), so the reader, which makes every received
+    name safe again, arrives at the names the writer chose. Letters typed decomposed (macOS)
+    are composed first, so Vietnamese marks stay letters.
+    """
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     base = SAFE_NAME.sub("_", base).strip(" .")
-    return base[:200] or f"file-{index}"
+    base = base.encode()[:MAX_NAME_BYTES].decode(errors="ignore").strip(" .")
+    return base or f"file-{index}"
 
 
 def assign_names(names: list[str]) -> list[str]:
-    """Safe, distinct names for parts in order; writer and reader agree on them."""
-    assigned: list[str] = []
-    for index, name in enumerate(names):
-        candidate = safe_file_name(name, index)
-        while candidate in assigned:
-            candidate = f"{index}-{candidate}"
-        assigned.append(candidate)
-    return assigned
+    """Safe, distinct names for parts in order; writer and reader agree on them.
+
+    A name already taken gets the part's index in front (``7-name``), then ``7-2-name``,
+    ``7-3-name``…: each of these is a distinct safe name, so the search ends.
+    """
+    taken: set[str] = set()
+    return [_assign_name(name, index, taken) for index, name in enumerate(names)]
+
+
+def _assign_name(name: str, index: int, taken: set[str]) -> str:
+    """The safe name for part ``index``, not one in ``taken``; add it there."""
+    base = safe_file_name(name, index)
+    candidate, attempt = base, 0
+    while candidate in taken:
+        attempt += 1
+        prefix = f"{index}-" if attempt == 1 else f"{index}-{attempt}-"
+        candidate = safe_file_name(prefix + base, index)
+    taken.add(candidate)
+    return candidate
 
 
 def _read_line(stream: BinaryIO) -> bytes:
@@ -171,17 +192,18 @@ def read_mime(stream: BinaryIO, out_dir: Path) -> tuple[dict[str, str], list[Rec
         raise Invalid("payload is not multipart/mixed", code="malformed")
     delimiter, closing = f"--{boundary}".encode(), f"--{boundary}--".encode()
     line = _read_line(stream)
-    while line and line.rstrip(b"\r\n") != delimiter:  # skip a preamble
+    while line and line.rstrip(b"\r\n") not in (delimiter, closing):  # skip a preamble
         line = _read_line(stream)
     parts: list[ReceivedPart] = []
+    taken: set[str] = set()  # the names so far, as assign_names would give them
     while line.rstrip(b"\r\n") == delimiter:
         if len(parts) >= MAX_PARTS:
             raise Invalid("payload has too many parts", code="malformed")
         headers = BytesHeaderParser().parsebytes(_read_headers(stream))
-        if headers.get("Content-Transfer-Encoding", "").strip().lower() != "base64":
+        # str(): a header with 8-bit bytes comes back as an ``email.header.Header``.
+        if str(headers.get("Content-Transfer-Encoding", "")).strip().lower() != "base64":
             raise Invalid("payload part is not base64", code="malformed")
-        names = assign_names([*(part.name for part in parts), headers.get_filename() or ""])
-        name = names[-1]
+        name = _assign_name(headers.get_filename() or "", len(parts), taken)
         target = out_dir / name
         line, size = _decode_part(stream, target, delimiter)
         parts.append(ReceivedPart(name, headers.get_content_type(), target, size))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime, utcnow
@@ -70,3 +70,46 @@ class EvidenceHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboundDispatch(Base):
+    """A dispatch this node sealed and sends; one :class:`Delivery` per destination node."""
+
+    __tablename__ = "outbound_dispatches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(32), index=True)
+    recipients: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Delivery(Base):
+    """Getting one dispatch to one node: a small state machine that survives restarts.
+
+    queued -> sending -> delivered | refused | retry-wait -> sending … -> failed.
+    ``lease_until`` lets another worker take over a delivery whose worker died.
+    """
+
+    __tablename__ = "deliveries"
+
+    dispatch_id: Mapped[str] = mapped_column(
+        ForeignKey("outbound_dispatches.id", ondelete="CASCADE"), primary_key=True
+    )
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    units: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    receipt: Mapped[str | None] = mapped_column(Text, default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from config.errors import PeerRefused
-from exchange.envelope import sign, signature_holds, utc_timestamp
+from exchange.envelope import utc_timestamp
 from keys.directory import canonical_json
+from keys.signatures import sign, signature_holds
 
 ACCEPTED, REFUSED = "accepted", "refused"
 

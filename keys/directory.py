@@ -15,8 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +23,7 @@ from config.files import write_atomic
 from config.settings import NODE_NAME, UNIT_CODE
 from keys.ca import CertificateAuthority, pem
 from keys.models import UNIT_KINDS, Certificate, Node, Unit
+from keys.signatures import sign
 
 DIRECTORY_FILE = "directory.json"
 SIGNATURE_SUFFIX = ".sig"
@@ -225,11 +224,6 @@ async def build_directory(session: AsyncSession, valid_days: int) -> dict[str, A
     }
 
 
-def sign_bytes(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    """A DER ECDSA-SHA256 signature, the form ``openssl dgst -sha256 -verify`` checks."""
-    return key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-
 async def publish_directory(
     session: AsyncSession, authority: CertificateAuthority, out: Path, valid_days: int
 ) -> Path:
@@ -237,5 +231,5 @@ async def publish_directory(
     document["ca"] = pem(authority.certificate).decode("ascii")
     data = canonical_json(document)
     write_atomic(out, data)
-    write_atomic(out.with_name(out.name + SIGNATURE_SUFFIX), sign_bytes(authority.key, data))
+    write_atomic(out.with_name(out.name + SIGNATURE_SUFFIX), sign(authority.key, data))
     return out

@@ -6,6 +6,7 @@ checker) is made here and passed down; nothing below reads settings or globals.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass, field
 
@@ -17,21 +18,18 @@ from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
 from config.logging import get_logger
 from config.settings import Settings
+from exchange.assembly import build_exchange
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
+from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
 from exchange.tls import peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
-from keys.keyring import load_keyring
 from keys.keystore import node_passphrase
-from keys.revocation import RevocationChecker
-from keys.trust import TrustStore
 from office.web import create_web_app
 
 log = get_logger("congvan.node")
-
-SPOOL_DIR = "spool"
 
 
 @dataclass
@@ -45,6 +43,14 @@ class RunningNode:
     #: Layers above register what a received dispatch of each kind means.
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     inbox: Inbox | None = None
+    outbox: Outbox | None = None
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def start_workers(self) -> None:
+        """Background jobs: the outbox's delivery loop (more arrive with later issues)."""
+        if self.outbox is not None:
+            self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
 
     @property
     def web_url(self) -> str:
@@ -60,6 +66,9 @@ class RunningNode:
         )
 
     async def stop(self) -> None:
+        self.stopping.set()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        self.workers.clear()
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()
@@ -104,16 +113,8 @@ async def start_node(settings: Settings) -> RunningNode:
     try:
         await _check_schema(engine)
         _check_identity(settings)
-        keyring = load_keyring(settings, passphrase)
-        revocation = RevocationChecker(keyring.ca_certificate, settings.crl_file)
-        node.inbox = Inbox(
-            sessions=node.sessions,
-            keyring=keyring,
-            trust=TrustStore(keyring.ca_certificate, revocation),
-            handlers=node.handlers,
-            spool=settings.node_dir / SPOOL_DIR / "in",
-            max_bytes=settings.exchange.max_dispatch_bytes,
-        )
+        exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
+        node.inbox, node.outbox = exchange.inbox, exchange.outbox
         await node.inbox.recover()
         await _serve(
             node,
@@ -124,7 +125,7 @@ async def start_node(settings: Settings) -> RunningNode:
         )
         await _serve(
             node,
-            create_peer_app(settings.node.name, revocation, node.inbox),
+            create_peer_app(settings.node.name, exchange.revocation, node.inbox),
             settings.peer.host,
             settings.peer.port,
             peer_server_context(settings, passphrase),
@@ -132,6 +133,7 @@ async def start_node(settings: Settings) -> RunningNode:
     except BaseException:
         await node.stop()
         raise
+    node.start_workers()
     log.info("node.started", node=settings.node.name, web=node.web_url, peer=node.peer_url)
     return node
 

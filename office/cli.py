@@ -12,7 +12,7 @@ import click
 from config.cli import dir_option, load, run
 from config.logging import configure_logging
 from config.settings import LogSettings
-from exchange.cli import audit
+from exchange.cli import audit, exchange
 from keys.cli import keys, units, users
 
 # Commands import the node, the demo and the migrations inside their bodies: an admin command
@@ -29,6 +29,7 @@ main.add_command(keys)
 main.add_command(units)
 main.add_command(users)
 main.add_command(audit)
+main.add_command(exchange)
 
 
 @main.command()

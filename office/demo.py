@@ -100,8 +100,10 @@ async def _build(
             web_port=base_port + node.port_offset,
             peer_port=base_port + node.port_offset + 1,
             database_url=database_urls.get(node.name, ""),
-            # The districts read the province's published CRL (relative, so the folder can move).
+            # The districts read the province's published CRL and directory, as if fetched
+            # from the hub (relative paths, so the folder can move).
             crl_file="" if node.name == "TU" else "../TU/ca/crl.pem",
+            directory_file="ca/directory.json" if node.name == "TU" else "../TU/ca/directory.json",
         )
         settings_by_node[node.name] = await init_node(staging / node.name, plan, {})
     await _build_pki(settings_by_node)

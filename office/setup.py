@@ -38,6 +38,7 @@ class NodePlan:
     database_url: str = ""
     passphrase_file: str = ""
     crl_file: str = ""
+    directory_file: str = ""
 
 
 def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[str, Any]]:
@@ -46,6 +47,8 @@ def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[st
         keys["passphrase_file"] = passphrase_file
     if plan.crl_file:
         keys["crl_file"] = plan.crl_file
+    if plan.directory_file:
+        keys["directory_file"] = plan.directory_file
     document: dict[str, dict[str, Any]] = {
         "node": {"name": plan.node_name, "units": list(plan.units), "hub": plan.hub},
         "database": {"url": plan.database_url} if plan.database_url else {},

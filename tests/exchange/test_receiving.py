@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
 from config.settings import load_settings
-from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header, sign
+from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
 from exchange.peer_client import PeerClient
 from exchange.receipts import check_receipt
+from keys.signatures import sign
 from keys.trust import TrustStore
 from office.app import RunningNode, start_node
 from tests.support.cli import Cli

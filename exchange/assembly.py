@@ -1,0 +1,61 @@
+"""Build a node's exchange parts from its settings: used by the running node and the CLI, so
+both hold the same keys, trust and directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import Settings
+from exchange.handlers import HandlerRegistry
+from exchange.inbox import Inbox
+from exchange.outbox import Outbox
+from exchange.tls import peer_client_context
+from keys.keyring import Keyring, load_keyring
+from keys.revocation import RevocationChecker
+from keys.signed_directory import SignedDirectory
+from keys.trust import TrustStore
+
+SPOOL_DIR = "spool"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    keyring: Keyring
+    revocation: RevocationChecker
+    directory: SignedDirectory
+    inbox: Inbox
+    outbox: Outbox
+
+
+def build_exchange(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    passphrase: bytes,
+    handlers: HandlerRegistry,
+) -> Exchange:
+    keyring = load_keyring(settings, passphrase)
+    revocation = RevocationChecker(keyring.ca_certificate, settings.crl_file)
+    trust = TrustStore(keyring.ca_certificate, revocation)
+    directory = SignedDirectory(keyring.ca_certificate, settings.directory_file)
+    spool = settings.node_dir / SPOOL_DIR
+    inbox = Inbox(
+        sessions=sessions,
+        keyring=keyring,
+        trust=trust,
+        directory=directory,
+        handlers=handlers,
+        spool=spool / "in",
+        max_bytes=settings.exchange.max_dispatch_bytes,
+    )
+    outbox = Outbox(
+        sessions=sessions,
+        keyring=keyring,
+        directory=directory,
+        trust=trust,
+        spool=spool / "out",
+        settings=settings.exchange,
+        client_context=peer_client_context(settings, passphrase),
+    )
+    return Exchange(keyring, revocation, directory, inbox, outbox)

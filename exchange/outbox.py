@@ -1,0 +1,345 @@
+"""Sending dispatches: seal once, deliver to every destination node, retry until it arrives.
+
+A dispatch is addressed to units; the signed directory says which node hosts each. There is
+one :class:`~exchange.models.Delivery` per destination node, and each node has its own worker
+task, so a dead peer delays no other. Work is claimed in the database (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL) with a lease, so a restart or a second process neither loses nor
+repeats a delivery; the receiver's duplicate handling makes a repeated attempt harmless anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.errors import Invalid, NotFound, PeerRefused
+from config.logging import bind_request_id, get_logger
+from config.settings import ExchangeSettings
+from exchange import evidence
+from exchange.envelope import Draft, Header, Sender, seal
+from exchange.models import Delivery, OutboundDispatch
+from exchange.peer_client import PeerClient
+from exchange.receipts import ACCEPTED, check_receipt, receipt_json
+from keys.keyring import Keyring
+from keys.signed_directory import SignedDirectory
+from keys.trust import TrustStore
+
+log = get_logger("congvan.exchange.outbox")
+
+QUEUED, SENDING, DELIVERED, REFUSED, RETRY_WAIT, FAILED = (
+    "queued",
+    "sending",
+    "delivered",
+    "refused",
+    "retry-wait",
+    "failed",
+)
+#: Refusals that say "not now" rather than "never": the delivery is tried again.
+TRANSIENT_CODES = {"wrong-offset", "busy", "incomplete", "stale-crl", "stale-directory", "internal"}
+CLAIM_BATCH = 20
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    node: str
+    units: list[str]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    receipt: dict[str, Any] | None
+
+
+def backoff(settings: ExchangeSettings, attempts: int, rng: random.Random) -> timedelta:
+    """Exponential back-off with jitter: base·2^(n-1), capped, times a random 0.5-1."""
+    ceiling = min(settings.retry_cap_seconds, settings.retry_base_seconds * 2 ** (attempts - 1))
+    return timedelta(seconds=ceiling * rng.uniform(0.5, 1.0))
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        keyring: Keyring,
+        directory: SignedDirectory,
+        trust: TrustStore,
+        spool: Path,
+        settings: ExchangeSettings,
+        client_context: ssl.SSLContext,
+    ) -> None:
+        self.sessions = sessions
+        self.keyring = keyring
+        self.directory = directory
+        self.trust = trust
+        self.spool = spool
+        self.settings = settings
+        self.client_context = client_context
+        self._rng = random.Random()  # noqa: S311 - jitter, not a secret
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    def folder(self, dispatch_id: str) -> Path:
+        return self.spool / dispatch_id
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _sender(self, unit: str) -> Sender:
+        keys = self.keyring.unit(unit)
+        return Sender(
+            node=self.keyring.node_name,
+            node_key=self.keyring.node_key,
+            unit=unit,
+            signing_key=keys.signing_key,
+            signing_certificate=keys.signing_certificate,
+            chain=(self.keyring.ca_certificate,),
+        )
+
+    def _routes(self, recipients: Iterable[str]) -> dict[str, list[str]]:
+        """Destination node -> the addressed units it hosts, from the signed directory."""
+        routes: dict[str, list[str]] = {}
+        for unit in recipients:
+            routes.setdefault(self.directory.unit(unit).node, []).append(unit)
+        return routes
+
+    async def send(self, sender_unit: str, draft: Draft) -> Header:
+        """Seal ``draft`` and queue it for every destination node, in one transaction."""
+        if sender_unit not in self.keyring.units:
+            raise Invalid(f"đơn vị {sender_unit} không thuộc nút này", code="not-hosted")
+        routes = self._routes(draft.recipients)
+        certificates = {
+            unit: self.directory.unit(unit).certificate("encryption") for unit in draft.recipients
+        }
+        sender = self._sender(sender_unit)
+        folder = self.folder(draft.id)
+        header = await asyncio.get_running_loop().run_in_executor(
+            None, seal, draft, sender, certificates, folder
+        )
+        async with self.sessions() as session, session.begin():
+            session.add(
+                OutboundDispatch(
+                    id=header.id,
+                    sender=header.sender,
+                    recipients=json.dumps(list(header.recipients)),
+                    kind=header.kind,
+                    urgency=header.urgency,
+                    size=header.size,
+                    payload_sha256=header.payload_sha256,
+                    ref=header.ref,
+                )
+            )
+            await session.flush()  # the dispatch row first: deliveries refer to it
+            for node, units in routes.items():
+                session.add(
+                    Delivery(
+                        dispatch_id=header.id,
+                        node=node,
+                        units=json.dumps(units),
+                        urgency=header.urgency,
+                        state=QUEUED,
+                        attempts=0,
+                    )
+                )
+            await evidence.append(
+                session,
+                "sent",
+                header.id,
+                {
+                    "from": header.sender,
+                    "to": list(header.recipients),
+                    "sha256": header.payload_sha256,
+                },
+            )
+        log.info("dispatch.queued", dispatch_id=header.id, nodes=sorted(routes), bytes=header.size)
+        return header
+
+    # -- the worker ---------------------------------------------------------------------------
+
+    def _due(self, now: datetime) -> Any:
+        return or_(
+            Delivery.state.in_((QUEUED, RETRY_WAIT)) & (Delivery.next_attempt_at <= now),
+            (Delivery.state == SENDING) & (Delivery.lease_until < now),
+        )
+
+    async def _nodes_with_work(self) -> list[str]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Delivery.node).where(self._due(datetime.now(UTC))).distinct()
+            )
+            return [node for node in rows if node not in self._workers]
+
+    async def _claim(self, node: str) -> list[tuple[str, list[str]]]:
+        """Take due deliveries for ``node``, most urgent first, under a lease."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(Delivery)
+                    .where(Delivery.node == node, self._due(now))
+                    .order_by(Delivery.urgency.desc(), Delivery.created_at)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.state = SENDING
+                row.attempts += 1
+                row.lease_until = now + timedelta(seconds=self.settings.lease_seconds)
+            return [(row.dispatch_id, json.loads(row.units)) for row in rows]
+
+    async def deliver_due(self) -> None:
+        """Start a worker for every node that has due deliveries and none running."""
+        for node in await self._nodes_with_work():
+            task = asyncio.create_task(self._work_for(node), name=f"deliver:{node}")
+            self._workers[node] = task
+            task.add_done_callback(self._forget_worker)
+
+    def _forget_worker(self, task: asyncio.Task[None]) -> None:
+        node = task.get_name().removeprefix("deliver:")
+        if self._workers.get(node) is task:
+            del self._workers[node]
+
+    async def drain(self) -> None:
+        """Wait for the running workers (tests and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.deliver_due()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
+            except TimeoutError:
+                continue
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def _work_for(self, node: str) -> None:
+        bind_request_id()
+        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while claimed := await self._claim(node):
+                try:
+                    peer_url = self.directory.node(node).peer_url
+                except (NotFound, PeerRefused) as error:
+                    for dispatch_id, _units in claimed:
+                        await self._retry_later(dispatch_id, node, error.message)
+                    return
+                client = PeerClient(http, peer_url, self.client_context)
+                for dispatch_id, _units in claimed:
+                    await self._deliver_one(client, dispatch_id, node)
+
+    async def _deliver_one(self, client: PeerClient, dispatch_id: str, node: str) -> None:
+        try:
+            receipt = await client.deliver(self.folder(dispatch_id))
+        except PeerRefused as refusal:
+            if refusal.code in TRANSIENT_CODES or refusal.answer is None:
+                await self._retry_later(dispatch_id, node, f"{refusal.code}: {refusal.message}")
+            else:
+                await self._decide(dispatch_id, node, REFUSED, refusal.answer, refusal.code)
+            return
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._retry_later(dispatch_id, node, f"{type(error).__name__}: {error}")
+            return
+        try:
+            signer = check_receipt(receipt)
+            self.trust.check(signer, owner=str(receipt["body"]["signer"]))
+        except PeerRefused as bad:
+            await self._retry_later(dispatch_id, node, f"receipt not trusted: {bad.code}")
+            return
+        state = DELIVERED if receipt["body"]["status"] == ACCEPTED else REFUSED
+        await self._decide(dispatch_id, node, state, receipt, receipt["body"].get("code"))
+
+    async def _decide(
+        self,
+        dispatch_id: str,
+        node: str,
+        state: str,
+        receipt: dict[str, Any],
+        code: str | None,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.dispatch_id == dispatch_id, Delivery.node == node)
+                .values(
+                    state=state,
+                    receipt=receipt_json(receipt),
+                    last_error=code,
+                    lease_until=None,
+                    decided_at=datetime.now(UTC),
+                )
+            )
+            await evidence.append(
+                session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
+            )
+        log.info(
+            "dispatch.delivered" if state == DELIVERED else "dispatch.refused_by_peer",
+            dispatch_id=dispatch_id,
+            node=node,
+            code=code,
+        )
+
+    async def _retry_later(self, dispatch_id: str, node: str, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(Delivery, (dispatch_id, node))
+            if row is None:
+                return
+            row.last_error = error[:500]
+            row.lease_until = None
+            if row.attempts >= self.settings.retry_max:
+                row.state = FAILED
+                row.decided_at = datetime.now(UTC)
+            else:
+                row.state = RETRY_WAIT
+                row.next_attempt_at = datetime.now(UTC) + backoff(
+                    self.settings, row.attempts, self._rng
+                )
+        log.warning(
+            "dispatch.retry" if row.state == RETRY_WAIT else "dispatch.failed",
+            dispatch_id=dispatch_id,
+            node=node,
+            attempts=row.attempts,
+            error=error[:200],
+        )
+
+    # -- the admin's view ---------------------------------------------------------------------
+
+    async def retry(self, dispatch_id: str) -> int:
+        """Queue failed deliveries of a dispatch again, from a fresh attempt count."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Delivery)
+                .where(Delivery.dispatch_id == dispatch_id, Delivery.state == FAILED)
+                .values(state=QUEUED, attempts=0, next_attempt_at=datetime.now(UTC))
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def deliveries_of(session: AsyncSession, dispatch_id: str) -> list[DeliveryView]:
+    rows = await session.scalars(
+        select(Delivery).where(Delivery.dispatch_id == dispatch_id).order_by(Delivery.node)
+    )
+    return [
+        DeliveryView(
+            node=row.node,
+            units=json.loads(row.units),
+            state=row.state,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+            receipt=json.loads(row.receipt) if row.receipt else None,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,325 @@
+"""Sending: a queued dispatch reaches every addressed node, later if a node is down, most
+urgent first; a failed delivery waits for the admin's retry; outsiders can check what arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import Settings, load_settings
+from exchange.envelope import Attachment, Draft
+from exchange.handlers import ReceivedDispatch
+from exchange.outbox import deliveries_of
+from office.app import RunningNode, start_node
+from tests.conftest import SecretsSeen
+from tests.support.cli import Cli
+from tests.support.network import DemoNetwork
+
+FAST = {
+    "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
+    "CONGVAN_EXCHANGE_RETRY_CAP_SECONDS": "2",
+    "CONGVAN_EXCHANGE_POLL_SECONDS": "1",
+}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.received: list[ReceivedDispatch] = []
+
+    async def __call__(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+        self.received.append(dispatch)
+
+
+def fast_settings(network: DemoNetwork, name: str, **extra: str) -> Settings:
+    return load_settings(network.node_dir(name), {**FAST, **extra})
+
+
+async def start(network: DemoNetwork, name: str, **extra: str) -> tuple[RunningNode, Recorder]:
+    node = await start_node(fast_settings(network, name, **extra))
+    recorder = Recorder()
+    node.handlers.register("document", recorder)
+    return node, recorder
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+async def states(node: RunningNode, dispatch_id: str) -> dict[str, str]:
+    async with node.sessions() as session:
+        return {d.node: d.state for d in await deliveries_of(session, dispatch_id)}
+
+
+def draft(tmp_path: Path, to: tuple[str, ...], urgency: int = 0, summary: str = "x") -> Draft:
+    attachment = tmp_path / f"{summary}.txt"
+    attachment.write_text(f"Công văn: {summary}\n", encoding="utf-8")
+    return Draft(
+        recipients=to,
+        kind="document",
+        metadata={"summary": summary},
+        attachments=(Attachment(attachment.name, attachment, "text/plain"),),
+        urgency=urgency,
+    )
+
+
+@pytest.fixture
+async def province(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node, _ = await start(demo_network, "TU")
+    yield node
+    await node.stop()
+
+
+async def test_a_dispatch_sent_from_the_command_line_is_delivered_with_a_receipt(
+    demo_network: DemoNetwork, province: RunningNode, cli: Cli, tmp_path: Path
+) -> None:
+    camlo, recorder = await start(demo_network, "HU-CAMLO")
+    try:
+        (tmp_path / "nghi-quyet.pdf").write_bytes(b"%PDF-1.4 nghi quyet\n")
+        dispatch_id = cli(
+            "exchange",
+            "send",
+            "--dir",
+            demo_network.node_dir("TU"),
+            "--from",
+            "TU",
+            "--to",
+            "HU-CAMLO",
+            "--file",
+            tmp_path / "nghi-quyet.pdf",
+            "--summary",
+            "Nghị quyết về chuyển đổi số",
+            "--urgency",
+            "2",
+        ).stdout.strip()
+
+        async def delivered() -> bool:
+            return await states(province, dispatch_id) == {"HU-CAMLO": "delivered"}
+
+        await wait_for(delivered)
+    finally:
+        await camlo.stop()
+    [handed] = recorder.received
+    assert handed.header.id == dispatch_id
+    assert handed.metadata == {"summary": "Nghị quyết về chuyển đổi số"}
+    shown = cli("exchange", "show", dispatch_id, "--dir", demo_network.node_dir("TU")).stdout
+    assert "HU-CAMLO: delivered, 1 attempts" in shown
+    assert "receipt: accepted by HU-CAMLO" in shown
+    listed = cli("exchange", "list", "--dir", demo_network.node_dir("HU-CAMLO")).stdout
+    assert f"in  {dispatch_id}" in listed and "[accepted]" in listed
+
+
+async def test_a_receiver_that_is_down_gets_the_dispatch_when_it_comes_up(
+    demo_network: DemoNetwork, province: RunningNode, tmp_path: Path
+) -> None:
+    assert province.outbox is not None
+    header = await province.outbox.send("TU", draft(tmp_path, ("TX-DONGHA",), summary="down"))
+
+    async def retrying() -> bool:
+        async with province.sessions() as session:
+            [delivery] = await deliveries_of(session, header.id)
+        return delivery.state == "retry-wait" and delivery.attempts >= 1
+
+    await wait_for(retrying)
+    dongha, recorder = await start(demo_network, "TX-DONGHA")
+    try:
+
+        async def delivered() -> bool:
+            return await states(province, header.id) == {"TX-DONGHA": "delivered"}
+
+        await wait_for(delivered)
+    finally:
+        await dongha.stop()
+    assert [d.header.id for d in recorder.received] == [header.id]
+
+
+async def test_a_dead_peer_does_not_hold_up_another(
+    demo_network: DemoNetwork, province: RunningNode, tmp_path: Path
+) -> None:
+    assert province.outbox is not None
+    camlo, recorder = await start(demo_network, "HU-CAMLO")
+    try:
+        header = await province.outbox.send(
+            "TU", draft(tmp_path, ("HU-CAMLO", "TX-DONGHA"), summary="both")
+        )
+
+        async def camlo_done() -> bool:
+            found = await states(province, header.id)
+            return found.get("HU-CAMLO") == "delivered" and found.get("TX-DONGHA") in {
+                "retry-wait",
+                "sending",
+            }
+
+        await wait_for(camlo_done)
+    finally:
+        await camlo.stop()
+    assert [d.header.id for d in recorder.received] == [header.id]
+
+
+async def test_a_delivery_that_runs_out_of_attempts_fails_until_the_admin_retries(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    province, _ = await start(fresh_network, "TU", CONGVAN_EXCHANGE_RETRY_MAX="2")
+    try:
+        assert province.outbox is not None
+        header = await province.outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="fail"))
+
+        async def failed() -> bool:
+            return await states(province, header.id) == {"HU-CAMLO": "failed"}
+
+        await wait_for(failed)
+        shown = cli("exchange", "show", header.id, "--dir", fresh_network.node_dir("TU")).stdout
+        assert "HU-CAMLO: failed, 2 attempts, last error:" in shown
+        camlo, recorder = await start(fresh_network, "HU-CAMLO")
+        try:
+            retried = cli("exchange", "retry", header.id, "--dir", fresh_network.node_dir("TU"))
+            assert retried.stdout.strip() == "1 deliveries queued again"
+
+            async def delivered() -> bool:
+                return await states(province, header.id) == {"HU-CAMLO": "delivered"}
+
+            await wait_for(delivered)
+        finally:
+            await camlo.stop()
+    finally:
+        await province.stop()
+    assert len(recorder.received) == 1
+    again = cli("exchange", "retry", header.id, "--dir", fresh_network.node_dir("TU"), check=False)
+    assert again.returncode == 1
+    assert "has no failed delivery" in again.stderr
+
+
+async def test_the_most_urgent_dispatch_is_delivered_first(
+    fresh_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """Queued while Cam Lộ is down: Hỏa tốc (3) goes before Khẩn (1) before Thường (0)."""
+    province_settings = fast_settings(fresh_network, "TU")
+    parts_node = await start_node(
+        load_settings(province_settings.node_dir, {"CONGVAN_EXCHANGE_POLL_SECONDS": "3600"})
+    )
+    try:
+        assert parts_node.outbox is not None
+        ids = {}
+        for urgency, summary in [(0, "thuong"), (3, "hoa-toc"), (1, "khan")]:
+            header = await parts_node.outbox.send(
+                "TU", draft(tmp_path, ("HU-CAMLO",), urgency, summary)
+            )
+            ids[header.id] = summary
+    finally:
+        await parts_node.stop()
+    camlo, recorder = await start(fresh_network, "HU-CAMLO")
+    province, _ = await start(fresh_network, "TU")
+    try:
+
+        async def all_three() -> bool:
+            return len(recorder.received) == 3
+
+        await wait_for(all_three)
+    finally:
+        await province.stop()
+        await camlo.stop()
+    assert [ids[d.header.id] for d in recorder.received] == ["hoa-toc", "khan", "thuong"]
+
+
+def _run(*command: str | Path) -> str:
+    result = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+async def test_an_exported_dispatch_checks_out_with_age_and_openssl(
+    demo_network: DemoNetwork,
+    province: RunningNode,
+    cli: Cli,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
+) -> None:
+    """Exactly the commands of docs/dispatch-format.md."""
+    camlo, _recorder = await start(demo_network, "HU-CAMLO")
+    try:
+        assert province.outbox is not None
+        header = await province.outbox.send(
+            "TU", draft(tmp_path, ("HU-CAMLO",), summary="kiem-tra")
+        )
+
+        async def delivered() -> bool:
+            return await states(province, header.id) == {"HU-CAMLO": "delivered"}
+
+        await wait_for(delivered)
+    finally:
+        await camlo.stop()
+    out = tmp_path / "export"
+    camlo_dir = demo_network.node_dir("HU-CAMLO")
+    cli("exchange", "export", header.id, "--out", out, "--dir", camlo_dir)
+    cli("keys", "age-identity", "HU-CAMLO", "--dir", camlo_dir, "--out", tmp_path / "unit.agekey")
+    secrets_seen.add((tmp_path / "unit.agekey").read_text().splitlines()[-1])
+    ca_dir = demo_network.node_dir("TU") / "ca"
+
+    _run(
+        "openssl",
+        "x509",
+        "-pubkey",
+        "-noout",
+        "-in",
+        out / "node.pem",
+        "-out",
+        out / "node-public.pem",
+    )
+    assert "Verified OK" in _run(
+        "openssl",
+        "dgst",
+        "-sha256",
+        "-verify",
+        out / "node-public.pem",
+        "-signature",
+        out / "header.sig",
+        out / "header.json",
+    )
+    assert _run("sha256sum", out / "payload.age").split()[0] == header.payload_sha256
+    _run(
+        "age", "-d", "-i", tmp_path / "unit.agekey", "-o", out / "payload.eml", out / "payload.age"
+    )
+    assert b"manifest.json" in (out / "payload.eml").read_bytes()
+    _run(
+        "openssl",
+        "x509",
+        "-pubkey",
+        "-noout",
+        "-in",
+        out / "signer.pem",
+        "-out",
+        out / "signer-public.pem",
+    )
+    assert "Verified OK" in _run(
+        "openssl",
+        "dgst",
+        "-sha256",
+        "-verify",
+        out / "signer-public.pem",
+        "-signature",
+        out / "manifest.sig",
+        out / "manifest.json",
+    )
+    assert "signer.pem: OK" in _run(
+        "openssl",
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        out / "chain.pem",
+        "-CRLfile",
+        ca_dir / "crl.pem",
+        out / "signer.pem",
+    )
+    assert (out / "files" / "kiem-tra.txt").read_text(encoding="utf-8") == "Công văn: kiem-tra\n"
