@@ -314,3 +314,40 @@ async def test_a_sender_whose_signing_certificate_was_revoked_is_refused(
     finally:
         await node.stop()
     assert refusal.code == "revoked"
+
+
+async def test_a_node_without_a_current_directory_refuses_as_stale_directory(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        demo_network.node_dir("HU-CAMLO"),
+        {"CONGVAN_KEYS_DIRECTORY_FILE": str(tmp_path / "no-directory.json")},
+    )
+    node = await start_node(settings)
+    try:
+        seal_document(demo_network, tmp_path / "out")
+        refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
+    finally:
+        await node.stop()
+    assert refusal.code == "stale-directory"
+
+
+async def test_a_directory_not_signed_by_the_ca_is_refused_as_stale_directory(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    published = demo_network.node_dir("TU") / "ca" / "directory.json"
+    forged = tmp_path / "directory.json"
+    forged.write_bytes(published.read_bytes().replace(b'"HU-CAMLO"', b'"HU-CAMLO" ', 1))
+    (tmp_path / "directory.json.sig").write_bytes(
+        (published.parent / "directory.json.sig").read_bytes()
+    )
+    settings = load_settings(
+        demo_network.node_dir("HU-CAMLO"), {"CONGVAN_KEYS_DIRECTORY_FILE": str(forged)}
+    )
+    node = await start_node(settings)
+    try:
+        seal_document(demo_network, tmp_path / "out")
+        refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
+    finally:
+        await node.stop()
+    assert refusal.code == "stale-directory"
