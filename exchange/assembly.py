@@ -11,6 +11,7 @@ from config.settings import Settings
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
 from exchange.outbox import Outbox
+from exchange.statuses import Statuses
 from exchange.tls import peer_client_context
 from keys.keyring import Keyring, load_keyring
 from keys.revocation import RevocationChecker
@@ -27,6 +28,7 @@ class Exchange:
     directory: SignedDirectory
     inbox: Inbox
     outbox: Outbox
+    statuses: Statuses
 
 
 def build_exchange(
@@ -58,4 +60,6 @@ def build_exchange(
         settings=settings.exchange,
         client_context=peer_client_context(settings, passphrase),
     )
-    return Exchange(keyring, revocation, directory, inbox, outbox)
+    statuses = Statuses(outbox)
+    statuses.register(handlers)
+    return Exchange(keyring, revocation, directory, inbox, outbox, statuses)

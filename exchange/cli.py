@@ -18,6 +18,7 @@ from exchange.evidence import verify_chain
 from exchange.handlers import HandlerRegistry
 from exchange.models import InboundDispatch, OutboundDispatch
 from exchange.outbox import deliveries_of
+from exchange.statuses import STATUS_CODES, timeline
 from keys.keystore import node_passphrase
 
 URGENCY_NAMES = {0: "Thường", 1: "Khẩn", 2: "Thượng khẩn", 3: "Hỏa tốc"}
@@ -146,11 +147,35 @@ def show(node_dir: Path, dispatch_id: str) -> None:
                             f"at {receipt['time']}"
                             + (f" ({receipt['code']})" if receipt["code"] else "")
                         )
+            for status in await timeline(session, dispatch_id):
+                click.echo(
+                    f"  status {status.code} {status.label} from {status.unit} "
+                    f"at {status.reported_at}" + (f": {status.note}" if status.note else "")
+                )
             if inbound is not None:
                 click.echo(
                     f"received from {inbound.sender} (node {inbound.sender_node}): {inbound.state}"
                     + (f" ({inbound.refusal_code})" if inbound.refusal_code else "")
                 )
+
+    run(body)
+
+
+@exchange.command("status")
+@dir_option
+@click.argument("dispatch_id")
+@click.option("--unit", required=True, help="The recipient unit reporting (hosted here).")
+@click.option("--code", required=True, type=click.Choice(sorted(STATUS_CODES)))
+@click.option("--note", default="")
+def report_status(node_dir: Path, dispatch_id: str, unit: str, code: str, note: str) -> None:
+    """Tell the sender of a received dispatch what became of it (edXML status code)."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions:
+            parts = build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
+            header = await parts.statuses.send_status(dispatch_id, unit, code, note)
+        click.echo(header.id)
 
     run(body)
 

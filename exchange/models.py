@@ -113,3 +113,17 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+
+class DispatchStatus(Base):
+    """What became of a dispatch this node sent, as each recipient unit reported it."""
+
+    __tablename__ = "dispatch_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dispatch_id: Mapped[str] = mapped_column(String(36), index=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[str] = mapped_column(String(20))
+    status_dispatch_id: Mapped[str] = mapped_column(String(36), unique=True)

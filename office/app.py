@@ -23,6 +23,7 @@ from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
 from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
+from exchange.statuses import Statuses
 from exchange.tls import peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
@@ -44,6 +45,7 @@ class RunningNode:
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     inbox: Inbox | None = None
     outbox: Outbox | None = None
+    statuses: Statuses | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -114,7 +116,7 @@ async def start_node(settings: Settings) -> RunningNode:
         await _check_schema(engine)
         _check_identity(settings)
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
-        node.inbox, node.outbox = exchange.inbox, exchange.outbox
+        node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
         await node.inbox.recover()
         await _serve(
             node,

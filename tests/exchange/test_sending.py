@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.errors import Invalid, NotFound
 from config.settings import Settings, load_settings
 from exchange.envelope import Attachment, Draft
 from exchange.handlers import ReceivedDispatch
 from exchange.outbox import deliveries_of
+from exchange.statuses import timeline
 from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
@@ -323,3 +326,62 @@ async def test_an_exported_dispatch_checks_out_with_age_and_openssl(
         out / "signer.pem",
     )
     assert (out / "files" / "kiem-tra.txt").read_text(encoding="utf-8") == "Công văn: kiem-tra\n"
+
+
+async def test_statuses_reported_by_the_recipient_make_the_senders_timeline(
+    demo_network: DemoNetwork, province: RunningNode, cli: Cli, tmp_path: Path
+) -> None:
+    camlo, _recorder = await start(demo_network, "HU-CAMLO")
+    try:
+        assert province.outbox is not None and camlo.statuses is not None
+        header = await province.outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="tt"))
+
+        async def delivered() -> bool:
+            return await states(province, header.id) == {"HU-CAMLO": "delivered"}
+
+        await wait_for(delivered)
+        await camlo.statuses.send_status(header.id, "HU-CAMLO", "03", "Số đến 125")
+        cli(
+            "exchange",
+            "status",
+            header.id,
+            "--unit",
+            "HU-CAMLO",
+            "--code",
+            "06",
+            "--note",
+            "Đã xử lý xong",
+            "--dir",
+            demo_network.node_dir("HU-CAMLO"),
+        )
+
+        async def two_statuses() -> bool:
+            async with province.sessions() as session:
+                return len(await timeline(session, header.id)) == 2
+
+        await wait_for(two_statuses)
+    finally:
+        await camlo.stop()
+    async with province.sessions() as session:
+        found = await timeline(session, header.id)
+    assert [(s.unit, s.code, s.label, s.note) for s in found] == [
+        ("HU-CAMLO", "03", "Đã vào sổ", "Số đến 125"),
+        ("HU-CAMLO", "06", "Hoàn thành", "Đã xử lý xong"),
+    ]
+    shown = cli("exchange", "show", header.id, "--dir", demo_network.node_dir("TU")).stdout
+    assert "status 03 Đã vào sổ from HU-CAMLO" in shown
+    assert "status 06 Hoàn thành from HU-CAMLO" in shown
+
+
+async def test_a_status_is_refused_for_a_dispatch_the_unit_did_not_receive(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    camlo, _ = await start(demo_network, "HU-CAMLO")
+    try:
+        assert camlo.statuses is not None
+        with pytest.raises(NotFound):
+            await camlo.statuses.send_status(str(uuid.uuid4()), "HU-CAMLO", "03")
+        with pytest.raises(Invalid):
+            await camlo.statuses.send_status(str(uuid.uuid4()), "HU-CAMLO", "99")
+    finally:
+        await camlo.stop()
