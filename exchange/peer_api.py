@@ -12,16 +12,18 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from cryptography import x509
 
-from config.errors import PeerRefused
+from config.errors import NotFound, PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
 from exchange.inbox import Inbox
-from keys.revocation import RevocationChecker
+from keys.directory import DIRECTORY_FILE, SIGNATURE_SUFFIX
+from keys.revocation import CRL_FILE, RevocationChecker
 from keys.trust import common_name
 
 API_PREFIX = "/exchange/v1"
@@ -30,6 +32,7 @@ UPLOAD_CHUNK = 64 * 1024
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
 INBOX = web.AppKey("inbox", Inbox)
+PUBLISHED: web.AppKey[Path | None] = web.AppKey("published")
 #: The authenticated peer's node name and certificate, kept on the request for the handlers.
 PEER_NAME = web.RequestKey("peer_name", str)
 PEER_CERTIFICATE = web.RequestKey("peer_certificate", x509.Certificate)
@@ -134,11 +137,39 @@ async def progress(request: web.Request) -> web.Response:
     )
 
 
-def create_peer_app(node_name: str, revocation: RevocationChecker, inbox: Inbox) -> web.Application:
+async def published_trust(request: web.Request) -> web.Response:
+    """The hub's signed directory and CRL, for nodes that refresh theirs (exchange.refresh)."""
+    folder = request.app[PUBLISHED]
+    if folder is None:
+        raise NotFound("nút này không phát hành danh bạ", code="not-a-hub")
+    try:
+        directory = (folder / DIRECTORY_FILE).read_bytes()
+        signature = (folder / (DIRECTORY_FILE + SIGNATURE_SUFFIX)).read_bytes()
+        crl = (folder / CRL_FILE).read_text(encoding="ascii")
+    except FileNotFoundError as error:
+        raise NotFound("danh bạ chưa được phát hành", code="not-published") from error
+    return web.json_response(
+        {
+            "directory": base64.b64encode(directory).decode("ascii"),
+            "signature": base64.b64encode(signature).decode("ascii"),
+            "crl": crl,
+        }
+    )
+
+
+def create_peer_app(
+    node_name: str,
+    revocation: RevocationChecker,
+    inbox: Inbox,
+    published: Path | None = None,
+) -> web.Application:
+    """``published``: the CA folder whose directory and CRL this node serves (the hub only)."""
     app = web.Application(middlewares=[request_context, error_responses, authenticate_peer])
     app[NODE_NAME] = node_name
     app[REVOCATION] = revocation
     app[INBOX] = inbox
+    app[PUBLISHED] = published
+    app.router.add_get(f"{API_PREFIX}/directory", published_trust)
     app.router.add_get(f"{API_PREFIX}/ping", ping)
     app.router.add_post(f"{API_PREFIX}/dispatches", offer)
     app.router.add_get(f"{API_PREFIX}/dispatches/{{dispatch_id}}", progress)

@@ -23,8 +23,9 @@ from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
 from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
+from exchange.refresh import TrustRefresher
 from exchange.statuses import Statuses
-from exchange.tls import peer_server_context
+from exchange.tls import peer_client_context, peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
 from keys.keystore import node_passphrase
@@ -49,8 +50,12 @@ class RunningNode:
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
+    refresher: TrustRefresher | None = None
+
     def start_workers(self) -> None:
-        """Background jobs: the outbox's delivery loop (more arrive with later issues)."""
+        """Background jobs: trust refresh from the hub, the outbox's delivery loop."""
+        if self.refresher is not None:
+            self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
             self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
 
@@ -118,6 +123,15 @@ async def start_node(settings: Settings) -> RunningNode:
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
         await node.inbox.recover()
+        if settings.exchange.hub_url and not settings.node.hub:
+            node.refresher = TrustRefresher(
+                ca_certificate=exchange.keyring.ca_certificate,
+                hub_url=settings.exchange.hub_url,
+                client_context=peer_client_context(settings, passphrase),
+                directory_file=settings.directory_file,
+                crl_file=settings.crl_file,
+                interval_seconds=settings.exchange.refresh_minutes * 60,
+            )
         await _serve(
             node,
             create_web_app(settings.node.name, node.sessions),
@@ -127,7 +141,12 @@ async def start_node(settings: Settings) -> RunningNode:
         )
         await _serve(
             node,
-            create_peer_app(settings.node.name, exchange.revocation, node.inbox),
+            create_peer_app(
+                settings.node.name,
+                exchange.revocation,
+                node.inbox,
+                settings.ca_dir if settings.node.hub else None,
+            ),
             settings.peer.host,
             settings.peer.port,
             peer_server_context(settings, passphrase),

@@ -3,11 +3,9 @@ urgent first; a failed delivery waits for the admin's retry; outsiders can check
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.network import DemoNetwork
+from tests.support.waiting import wait_for
 
 FAST = {
     "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
@@ -48,15 +47,6 @@ async def start(network: DemoNetwork, name: str, **extra: str) -> tuple[RunningN
     recorder = Recorder()
     node.handlers.register("document", recorder)
     return node, recorder
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
 
 
 async def states(node: RunningNode, dispatch_id: str) -> dict[str, str]:

@@ -1,0 +1,88 @@
+"""Keep the hub's signed directory and CRL fresh on a node that does not run the CA.
+
+Every ``[exchange] refresh_minutes`` the node fetches both from the hub over mutual TLS,
+checks the CA's signature on each, and replaces its copies atomically; the readers
+(:class:`~keys.signed_directory.SignedDirectory`, :class:`~keys.revocation.RevocationChecker`)
+pick them up by themselves. A fetch that fails leaves the old copies, which fail closed once
+past their next update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from pathlib import Path
+
+import aiohttp
+from cryptography import x509
+
+from config.errors import PeerRefused
+from config.files import write_atomic
+from config.logging import bind_request_id, get_logger
+from keys.directory import SIGNATURE_SUFFIX
+from keys.signatures import signature_holds
+
+log = get_logger("congvan.exchange.refresh")
+
+DIRECTORY_PATH = "/exchange/v1/directory"
+
+
+class TrustRefresher:
+    def __init__(
+        self,
+        *,
+        ca_certificate: x509.Certificate,
+        hub_url: str,
+        client_context: ssl.SSLContext,
+        directory_file: Path,
+        crl_file: Path,
+        interval_seconds: float,
+    ) -> None:
+        self.ca_certificate = ca_certificate
+        self.url = hub_url.rstrip("/") + DIRECTORY_PATH
+        self.client_context = client_context
+        self.directory_file = directory_file
+        self.crl_file = crl_file
+        self.interval_seconds = interval_seconds
+
+    async def refresh_once(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(self.url, ssl=self.client_context) as response,
+        ):
+            response.raise_for_status()
+            body = await response.json()
+        directory = base64.b64decode(body["directory"])
+        signature = base64.b64decode(body["signature"])
+        crl_pem = body["crl"].encode("ascii")
+        if not signature_holds(self.ca_certificate, signature, directory):
+            raise PeerRefused(
+                "danh bạ từ nút trung tâm không có chữ ký của CA", code="bad-signature"
+            )
+        crl = x509.load_pem_x509_crl(crl_pem)
+        if crl.issuer != self.ca_certificate.subject or not crl.is_signature_valid(
+            self.ca_certificate.public_key()  # type: ignore[arg-type]
+        ):
+            raise PeerRefused("CRL từ nút trung tâm không do CA ký", code="bad-signature")
+        write_atomic(self.crl_file, crl_pem)
+        write_atomic(
+            self.directory_file.with_name(self.directory_file.name + SIGNATURE_SUFFIX), signature
+        )
+        write_atomic(self.directory_file, directory)
+        log.info("trust.refreshed", crl_next_update=str(crl.next_update_utc))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        bind_request_id()
+        while not stop.is_set():
+            try:
+                await self.refresh_once()
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError, KeyError) as error:
+                log.warning("trust.refresh_failed", error=f"{type(error).__name__}: {error}")
+            except PeerRefused as refusal:
+                log.error("trust.refresh_refused", code=refusal.code, reason=refusal.message)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)
+            except TimeoutError:
+                continue
