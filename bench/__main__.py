@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import peer_ping
+from bench import exchange, peer_ping
 from bench.report import render
 
 
 async def main() -> None:
-    figures = [*await peer_ping.run()]
+    figures = [*await peer_ping.run(), *await exchange.run()]
     print(render(figures))
 
 

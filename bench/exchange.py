@@ -1,0 +1,222 @@
+"""Exchange throughput and memory, each against a baseline measured in the same run.
+
+1. Dispatches per second for 10 KB documents from TU to HU-CAMLO (seal, offer, upload,
+   commit with every check, signed receipt), against raw aiohttp POSTs of the same bytes over
+   the same mutual-TLS contexts: the ratio is what the envelope and the checks cost.
+2. One big document (1 GiB unless ``BENCH_BIG_MIB`` says otherwise), nodes in their own
+   processes: peak RSS of each node and MB/s end to end, against ``age`` encrypting and
+   decrypting the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bench.report import Figure
+from config.settings import load_settings
+from exchange.envelope import Attachment, Draft
+from exchange.outbox import deliveries_of
+from exchange.tls import peer_client_context, peer_server_context
+from keys.keystore import node_passphrase
+from office.app import RunningNode, start_node
+from office.demo import build_demo
+
+SMALL_COUNT = 200
+SMALL_BYTES = 10 * 1024
+CONGVAN = str(Path(sys.executable).with_name("congvan"))
+FAST = {"CONGVAN_EXCHANGE_POLL_SECONDS": "1", "CONGVAN_LOG_LEVEL": "warning"}
+
+
+async def _all_delivered(node: RunningNode, ids: list[str]) -> None:
+    pending = set(ids)
+    while pending:
+        async with node.sessions() as session:
+            for dispatch_id in list(pending):
+                states = {d.state for d in await deliveries_of(session, dispatch_id)}
+                if states == {"delivered"}:
+                    pending.discard(dispatch_id)
+        if pending:
+            await asyncio.sleep(0.05)
+
+
+async def _dispatches_per_second(root: Path) -> float:
+    province = await start_node(load_settings(root / "TU", FAST))
+    camlo = await start_node(load_settings(root / "HU-CAMLO", FAST))
+    try:
+        assert province.outbox is not None
+        document = root / "document.bin"
+        document.write_bytes(os.urandom(SMALL_BYTES))
+        started = time.perf_counter()
+        ids = []
+        for number in range(SMALL_COUNT):
+            draft = Draft(
+                recipients=("HU-CAMLO",),
+                kind="document",
+                metadata={"summary": f"bench {number}"},
+                attachments=(Attachment("document.bin", document),),
+            )
+            ids.append((await province.outbox.send("TU", draft)).id)
+        await _all_delivered(province, ids)
+        return SMALL_COUNT / (time.perf_counter() - started)
+    finally:
+        await camlo.stop()
+        await province.stop()
+
+
+async def _raw_posts_per_second(root: Path, port: int) -> float:
+    """The same bytes, POSTed one by one over the same mutual TLS, to a server that reads them."""
+    server_settings = load_settings(root / "HU-CAMLO", {})
+    client_settings = load_settings(root / "TU", {})
+
+    async def swallow(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/raw", swallow)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(
+        runner,
+        "127.0.0.1",
+        port,
+        ssl_context=peer_server_context(server_settings, node_passphrase(server_settings)),
+    )
+    await site.start()
+    body = os.urandom(SMALL_BYTES)
+    context = peer_client_context(client_settings, node_passphrase(client_settings))
+    try:
+        async with aiohttp.ClientSession() as session:
+            started = time.perf_counter()
+            for _ in range(SMALL_COUNT):
+                async with session.post(
+                    f"https://127.0.0.1:{port}/raw", data=body, ssl=context
+                ) as r:
+                    await r.read()
+            return SMALL_COUNT / (time.perf_counter() - started)
+    finally:
+        await runner.cleanup()
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
+    """MB/s end to end, and the peak RSS (MiB) of the sending and the receiving node."""
+    big = root / "big.bin"
+    with big.open("wb") as handle:
+        for _ in range(size_mib):
+            handle.write(os.urandom(1024 * 1024))
+    env = {**os.environ, **FAST, "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400"}
+    nodes = {
+        name: subprocess.Popen(
+            [CONGVAN, "serve", "--dir", str(root / name)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in ("TU", "HU-CAMLO")
+    }
+    try:
+        time.sleep(3)
+        started = time.perf_counter()
+        dispatch_id = subprocess.run(
+            [
+                CONGVAN,
+                "exchange",
+                "send",
+                "--dir",
+                str(root / "TU"),
+                "--from",
+                "TU",
+                "--to",
+                "HU-CAMLO",
+                "--file",
+                str(big),
+                "--summary",
+                "big",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        while True:
+            shown = subprocess.run(
+                [CONGVAN, "exchange", "show", dispatch_id, "--dir", str(root / "TU")],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if "HU-CAMLO: delivered" in shown:
+                break
+            if "failed" in shown or "refused" in shown:
+                raise RuntimeError(shown)
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - started
+        return (
+            size_mib / elapsed,
+            _peak_rss_mib(nodes["TU"].pid),
+            _peak_rss_mib(nodes["HU-CAMLO"].pid),
+        )
+    finally:
+        for process in nodes.values():
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+
+
+def _age_round_trip(root: Path, size_mib: int) -> float:
+    """MB/s of `age` encrypting then decrypting the same file (the baseline for the big run)."""
+    identity = root / "bench.agekey"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = subprocess.run(
+        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    started = time.perf_counter()
+    subprocess.run(
+        ["age", "-r", recipient, "-o", str(root / "big.age"), str(root / "big.bin")], check=True
+    )
+    subprocess.run(
+        ["age", "-d", "-i", str(identity), "-o", str(root / "big.out"), str(root / "big.age")],
+        check=True,
+    )
+    return size_mib / (time.perf_counter() - started)
+
+
+async def run(base_port: int = 47600) -> list[Figure]:
+    size_mib = int(os.environ.get("BENCH_BIG_MIB", "1024"))
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        await build_demo(root, base_port, {})
+        ours = await _dispatches_per_second(root)
+        raw = await _raw_posts_per_second(root, base_port + 50)
+        figures = [
+            Figure("10 KB dispatches/s (TU->HU-CAMLO)", ours, "raw mTLS POSTs/s", raw, "/s"),
+        ]
+        if shutil.which("age") and size_mib > 0:
+            speed, sender_rss, receiver_rss = await asyncio.to_thread(_big_transfer, root, size_mib)
+            age_speed = await asyncio.to_thread(_age_round_trip, root, size_mib)
+            figures += [
+                Figure(
+                    f"{size_mib} MiB dispatch, MB/s", speed, "age encrypt+decrypt", age_speed, ""
+                ),
+                Figure("peak RSS sending node, MiB", sender_rss, "limit", 100.0, ""),
+                Figure("peak RSS receiving node, MiB", receiver_rss, "limit", 100.0, ""),
+            ]
+    return figures
