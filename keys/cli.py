@@ -135,16 +135,24 @@ def issue_unit(
 @click.argument("owner")
 @click.option("--use", "uses", multiple=True, type=click.Choice(["tls", "signing", "encryption"]))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
-def rotate(node_dir: Path, owner: str, uses: tuple[str, ...], out: Path | None) -> None:
+@key_passphrase_option
+def rotate(
+    node_dir: Path,
+    owner: str,
+    uses: tuple[str, ...],
+    out: Path | None,
+    key_passphrase_file: Path | None,
+) -> None:
     """Give OWNER (a node or a unit) new keys; old encryption keys are kept to read old mail."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
+    key_passphrase = _key_passphrase(settings, key_passphrase_file)
 
     async def body() -> None:
         authority = certificates.open_ca(settings, passphrase)
         async with open_database(settings) as sessions, sessions() as session, session.begin():
             issued = await certificates.rotate(
-                session, settings, authority, passphrase, owner, list(uses) or None, out
+                session, settings, authority, key_passphrase, owner, list(uses) or None, out
             )
         for info in issued:
             click.echo(f"{owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")

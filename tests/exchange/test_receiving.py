@@ -24,7 +24,8 @@ from keys.signatures import sign
 from keys.trust import TrustStore
 from office.app import RunningNode, start_node
 from tests.support.cli import Cli
-from tests.support.dispatches import keyring, node_context, seal_document, sender_of
+from tests.support.dispatches import node_context, seal_document
+from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork
 
 

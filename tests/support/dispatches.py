@@ -8,24 +8,8 @@ from typing import Any
 
 from exchange.envelope import Attachment, Draft, Header, Sender, seal
 from exchange.tls import peer_client_context
-from keys.keyring import Keyring, load_keyring
+from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork
-
-
-def keyring(network: DemoNetwork, node: str) -> Keyring:
-    return load_keyring(network.settings(node), network.passphrase(node))
-
-
-def sender_of(ring: Keyring, unit: str) -> Sender:
-    keys = ring.unit(unit)
-    return Sender(
-        ring.node_name,
-        ring.node_key,
-        unit,
-        keys.signing_key,
-        keys.signing_certificate,
-        (ring.ca_certificate,),
-    )
 
 
 def seal_document(
