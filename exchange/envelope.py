@@ -413,6 +413,8 @@ def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]
     if manifest.get("metadata") != metadata:
         raise PeerRefused("metadata không khớp với bản kê", code="bad-digest")
     listed = manifest.get("files", [])
+    if not isinstance(listed, list) or not all(isinstance(entry, dict) for entry in listed):
+        raise PeerRefused("bản kê không liệt kê tệp đúng dạng", code="malformed")
     if [entry.get("name") for entry in listed] != [path.name for path in files]:
         raise PeerRefused("tệp đính kèm không khớp với bản kê", code="bad-digest")
     for entry, path in zip(listed, files, strict=True):

@@ -10,7 +10,8 @@ if [ "${CONGVAN_TEST_DB:-sqlite}" = "postgresql" ] && ! pg_isready -q -h 127.0.0
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 status=0
-python -m pytest "$@" || status=$?
+# Two workers by default (the machines have two cores); CONGVAN_TEST_WORKERS=0 runs serially.
+python -m pytest -n "${CONGVAN_TEST_WORKERS:-2}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
