@@ -26,8 +26,11 @@ from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
 from exchange import evidence
 from exchange.envelope import (
+    FILES_DIR,
     HEADER_FILE,
     HEADER_SIGNATURE_FILE,
+    MANIFEST,
+    METADATA,
     PAYLOAD_FILE,
     Header,
     check_payload,
@@ -232,6 +235,35 @@ class Inbox:
                 .where(InboundDispatch.state == VERIFYING)
                 .values(state=UPLOADING)
             )
+
+    async def hand_over_pending(self) -> int:
+        """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)."""
+        async with self.sessions() as session:
+            pending = (
+                await session.scalars(
+                    select(InboundDispatch).where(
+                        InboundDispatch.state == ACCEPTED, InboundDispatch.handled.is_(False)
+                    )
+                )
+            ).all()
+        for row in pending:
+            header = Header.from_bytes(row.header.encode("utf-8"))
+            dispatch = await asyncio.get_running_loop().run_in_executor(
+                None, self._reopen, header, json.loads(row.recipients)
+            )
+            await self.hand_over(dispatch)
+        return len(pending)
+
+    def _reopen(self, header: Header, recipients: list[str]) -> ReceivedDispatch:
+        opened = self.folder(header.id) / "opened"
+        manifest = json.loads((opened / MANIFEST).read_bytes())
+        return ReceivedDispatch(
+            header=header,
+            units=tuple(unit for unit in recipients if unit in self.keyring.units),
+            metadata=json.loads((opened / METADATA).read_bytes()),
+            files=tuple(opened / FILES_DIR / entry["name"] for entry in manifest["files"]),
+            folder=opened,
+        )
 
     # -- upload -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from config import migrate
 from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
-from config.logging import get_logger
+from config.logging import bind_request_id, get_logger
 from config.settings import Settings
 from exchange.assembly import build_exchange
 from exchange.handlers import HandlerRegistry
@@ -53,7 +53,10 @@ class RunningNode:
     refresher: TrustRefresher | None = None
 
     def start_workers(self) -> None:
-        """Background jobs: trust refresh from the hub, the outbox's delivery loop."""
+        """Background jobs: trust refresh from the hub, the outbox's delivery loop, and once,
+        handing over what was accepted but not handled before the last stop."""
+        if self.inbox is not None:
+            self.workers.append(asyncio.create_task(self._hand_over_pending(self.inbox)))
         if self.refresher is not None:
             self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
@@ -71,6 +74,13 @@ class RunningNode:
         return self.settings.peer.public_url or (
             f"https://{self.settings.peer.host}:{self.settings.peer.port}"
         )
+
+    @staticmethod
+    async def _hand_over_pending(inbox: Inbox) -> None:
+        bind_request_id()
+        count = await inbox.hand_over_pending()
+        if count:
+            log.info("dispatch.handed_over_after_restart", count=count)
 
     async def stop(self) -> None:
         self.stopping.set()

@@ -27,6 +27,7 @@ from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork
+from tests.support.waiting import wait_for
 
 
 class Recorder:
@@ -352,3 +353,43 @@ async def test_a_directory_not_signed_by_the_ca_is_refused_as_stale_directory(
     finally:
         await node.stop()
     assert refusal.code == "stale-directory"
+
+
+async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_restart(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """Accepted while nothing handled its kind (as after a crash between accepting and
+    handling): the next start hands it over, once."""
+    node = await start_node(demo_network.settings("HU-CAMLO"))
+    try:
+        header = seal_document(demo_network, tmp_path / "out")
+        receipt = await deliver_as(demo_network, node, "TU", tmp_path / "out")
+        assert receipt["body"]["status"] == "accepted"
+    finally:
+        await node.stop()
+    recorder = Recorder()
+    node = await start_node(demo_network.settings("HU-CAMLO"))
+    node.handlers.register("document", recorder)
+    try:
+
+        async def handed() -> bool:
+            return any(d.header.id == header.id for d in recorder.received)
+
+        await wait_for(handed)
+        [dispatch] = [d for d in recorder.received if d.header.id == header.id]
+        assert [path.name for path in dispatch.files] == ["Nghị quyết 05.pdf"]
+        assert dispatch.files[0].read_bytes() == (tmp_path / "out-attachment.pdf").read_bytes()
+        async with node.sessions() as session:
+            row = await session.get(InboundDispatch, header.id)
+        assert row is not None and row.handled
+    finally:
+        await node.stop()
+    again = Recorder()
+    node = await start_node(demo_network.settings("HU-CAMLO"))
+    node.handlers.register("document", again)
+    try:
+        assert node.inbox is not None
+        assert await node.inbox.hand_over_pending() == 0
+    finally:
+        await node.stop()
+    assert all(d.header.id != header.id for d in again.received)
