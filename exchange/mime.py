@@ -28,6 +28,7 @@ READ_BYTES = LINE_BYTES * 1024
 MAX_LINE = 1000
 MAX_HEADER_BYTES = 16 * 1024
 MAX_PARTS = 1000
+DECODE_BLOCK = 1024 * 1024
 CRLF = b"\r\n"
 
 
@@ -160,17 +161,46 @@ def _assign_name(name: str, index: int, taken: set[str]) -> str:
     return candidate
 
 
-def _read_line(stream: BinaryIO) -> bytes:
-    line = stream.readline(MAX_LINE + 1)
+class _Source:
+    """The message being read, by lines (headers) or by blocks (bodies), with push-back."""
+
+    def __init__(self, stream: BinaryIO, block_size: int) -> None:
+        self._stream = stream
+        self._buffer = b""
+        self._block_size = block_size
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self._buffer[:limit] and len(self._buffer) < limit:
+            more = self._stream.read(READ_BYTES)
+            if not more:
+                break
+            self._buffer += more
+        newline = self._buffer.find(b"\n", 0, limit)
+        end = newline + 1 if newline >= 0 else min(limit, len(self._buffer))
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def read_block(self) -> bytes:
+        if self._buffer:
+            block, self._buffer = self._buffer, b""
+            return block
+        return self._stream.read(self._block_size)
+
+    def unread(self, data: bytes) -> None:
+        self._buffer = data + self._buffer
+
+
+def _read_line(source: _Source) -> bytes:
+    line = source.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
         raise Invalid("payload MIME line too long", code="malformed")
     return line
 
 
-def _read_headers(stream: BinaryIO) -> bytes:
+def _read_headers(source: _Source) -> bytes:
     collected = b""
     while True:
-        line = _read_line(stream)
+        line = _read_line(source)
         if not line:
             raise Invalid("payload MIME ends inside a header", code="malformed")
         if line in (b"\r\n", b"\n"):
@@ -180,12 +210,15 @@ def _read_headers(stream: BinaryIO) -> bytes:
             raise Invalid("payload MIME header too long", code="malformed")
 
 
-def read_mime(stream: BinaryIO, out_dir: Path) -> tuple[dict[str, str], list[ReceivedPart]]:
+def read_mime(
+    raw: BinaryIO, out_dir: Path, block_size: int = DECODE_BLOCK
+) -> tuple[dict[str, str], list[ReceivedPart]]:
     """Decode a message written by :func:`write_mime` into files in ``out_dir``.
 
     Returns the top-level headers and the parts in order. Anything outside that shape is
     refused as ``malformed``: the sender was verified, but its software may still be broken.
     """
+    stream = _Source(raw, block_size)
     top = BytesHeaderParser().parsebytes(_read_headers(stream))
     boundary = top.get_boundary()
     if top.get_content_type() != "multipart/mixed" or not boundary:
@@ -212,18 +245,31 @@ def read_mime(stream: BinaryIO, out_dir: Path) -> tuple[dict[str, str], list[Rec
     return {key: str(value) for key, value in top.items()}, parts
 
 
-def _decode_part(stream: BinaryIO, target: Path, delimiter: bytes) -> tuple[bytes, int]:
-    """Decode base64 lines into ``target`` until a boundary line; return it and the size."""
-    size = 0
-    pending = b""
+def _decode_part(source: _Source, target: Path, delimiter: bytes) -> tuple[bytes, int]:
+    """Decode a base64 body into ``target`` until a boundary line; return it and the size.
+
+    The body is read in blocks, not lines: a 1 GiB scan is 18 million base64 lines. Base64
+    has no ``-``, so the first ``\n--boundary`` ends the body; what follows the boundary is
+    pushed back for the next part.
+    """
+    size, pending, open_line = 0, b"", 0
+    marker = b"\n" + delimiter
+    tail, virtual = b"\n", 1  # a virtual newline: a boundary right at the start ends the body
     with target.open("xb") as out:
         while True:
-            line = _read_line(stream)
-            if not line:
+            block = source.read_block()
+            if not block:
                 raise Invalid("payload MIME is cut short", code="malformed")
-            if line.startswith(delimiter):
-                break
-            pending += line.strip()
+            window = tail + block
+            found = window.find(marker)
+            if found >= 0:
+                body = window[virtual : found + 1]
+                source.unread(window[found + 1 :])
+            else:
+                cut = max(virtual, len(window) - (len(marker) - 1))  # a boundary may straddle
+                body, tail, virtual = window[virtual:cut], window[cut:], 0
+            open_line = _check_line_lengths(body, open_line)
+            pending += body.translate(None, b"\r\n")
             whole = len(pending) - len(pending) % 4
             try:
                 data = base64.b64decode(pending[:whole], validate=True)
@@ -232,6 +278,18 @@ def _decode_part(stream: BinaryIO, target: Path, delimiter: bytes) -> tuple[byte
             pending = pending[whole:]
             out.write(data)
             size += len(data)
+            if found >= 0:
+                break
     if pending:
         raise Invalid("payload part is not valid base64", code="malformed")
-    return line, size
+    return _read_line(source), size
+
+
+def _check_line_lengths(body: bytes, open_line: int) -> int:
+    """Refuse a line of ``MAX_LINE`` bytes or more with its newline (RFC 5322 allows 998 + CRLF);
+    ``open_line`` is the length of the line the previous block left open. Returns the new one."""
+    lines = body.split(b"\n")
+    first = open_line + len(lines[0])
+    if first >= MAX_LINE or (len(lines) > 1 and max(map(len, lines[1:])) >= MAX_LINE):
+        raise Invalid("payload MIME line too long", code="malformed")
+    return first if len(lines) == 1 else len(lines[-1])

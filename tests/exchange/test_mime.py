@@ -300,3 +300,31 @@ def test_arbitrary_bytes_are_malformed_or_read_and_nothing_else(raw: bytes) -> N
             assert error.code == "malformed"
             return
         assert all(part.path.parent == Path(scratch) for part in parts)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.binary(max_size=2000), min_size=1, max_size=5),
+    st.integers(min_value=1, max_value=200),
+)
+def test_bodies_decode_the_same_whatever_the_block_size(
+    contents: list[bytes], block_size: int
+) -> None:
+    """Boundaries straddling two blocks, or a block ending inside a line, change nothing."""
+    parts = [
+        OutgoingPart(f"p{i}", "application/octet-stream", data=c) for i, c in enumerate(contents)
+    ]
+    raw = b"".join(write_mime(parts, {}))
+    with tempfile.TemporaryDirectory() as scratch:
+        _top, received = read_mime(io.BytesIO(raw), Path(scratch), block_size=block_size)
+        assert [part.path.read_bytes() for part in received] == contents
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 76, 78, 1024])
+def test_a_long_line_is_refused_whatever_the_block_size(block_size: int, tmp_path: Path) -> None:
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + b"QUJD" * 300 + b"\r\n--b--\r\n"
+    )
+    with pytest.raises(Invalid, match="line too long"):
+        read_mime(io.BytesIO(raw), tmp_path, block_size=block_size)
