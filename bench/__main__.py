@@ -6,9 +6,12 @@ import asyncio
 
 from bench import exchange, peer_ping
 from bench.report import render
+from config.logging import configure_logging
+from config.settings import LogSettings
 
 
 async def main() -> None:
+    configure_logging(LogSettings(level="warning"))
     figures = [*await peer_ping.run(), *await exchange.run()]
     print(render(figures))
 

@@ -122,7 +122,12 @@ def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
     with big.open("wb") as handle:
         for _ in range(size_mib):
             handle.write(os.urandom(1024 * 1024))
-    env = {**os.environ, **FAST, "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400"}
+    env = {
+        **os.environ,
+        **FAST,
+        "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400",
+        "CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": str(4 * size_mib * 1024 * 1024),
+    }
     nodes = {
         name: subprocess.Popen(
             [CONGVAN, "serve", "--dir", str(root / name)],
