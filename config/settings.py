@@ -136,6 +136,7 @@ class KeysSettings:
 class ExchangeSettings:
     hub_url: str = setting("")
     refresh_minutes: int = setting(15, check=between(1, 24 * 60))
+    rollup_minutes: int = setting(10, check=between(1, 24 * 60))
     retry_max: int = setting(12, check=at_least(0))
     retry_base_seconds: int = setting(5, check=between(1, 3600))
     retry_cap_seconds: int = setting(3600, check=between(1, 7 * 24 * 3600))

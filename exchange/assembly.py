@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.settings import Settings
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
+from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.statuses import Statuses
 from exchange.tls import peer_client_context
@@ -29,6 +30,7 @@ class Exchange:
     inbox: Inbox
     outbox: Outbox
     statuses: Statuses
+    ledger: UsageLedger
 
 
 def build_exchange(
@@ -42,6 +44,7 @@ def build_exchange(
     trust = TrustStore(keyring.ca_certificate, revocation)
     directory = SignedDirectory(keyring.ca_certificate, settings.directory_file)
     spool = settings.node_dir / SPOOL_DIR
+    ledger = UsageLedger(sessions)
     inbox = Inbox(
         sessions=sessions,
         keyring=keyring,
@@ -50,6 +53,7 @@ def build_exchange(
         handlers=handlers,
         spool=spool / "in",
         max_bytes=settings.exchange.max_dispatch_bytes,
+        ledger=ledger,
     )
     outbox = Outbox(
         sessions=sessions,
@@ -59,7 +63,8 @@ def build_exchange(
         spool=spool / "out",
         settings=settings.exchange,
         client_context=peer_client_context(settings, passphrase),
+        ledger=ledger,
     )
     statuses = Statuses(outbox)
     statuses.register(handlers)
-    return Exchange(keyring, revocation, directory, inbox, outbox, statuses)
+    return Exchange(keyring, revocation, directory, inbox, outbox, statuses, ledger)

@@ -38,6 +38,7 @@ from exchange.envelope import (
     verify_header,
 )
 from exchange.handlers import HandlerRegistry, ReceivedDispatch
+from exchange.ledger import UsageLedger
 from exchange.models import InboundDispatch, Refusal
 from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt, receipt_json
 from keys.keyring import Keyring
@@ -69,6 +70,7 @@ class Inbox:
         handlers: HandlerRegistry,
         spool: Path,
         max_bytes: int,
+        ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
         self.keyring = keyring
@@ -77,6 +79,7 @@ class Inbox:
         self.handlers = handlers
         self.spool = spool
         self.max_bytes = max_bytes
+        self.ledger = ledger
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
@@ -406,6 +409,9 @@ class Inbox:
                     "sha256": header.payload_sha256,
                 },
             )
+        if self.ledger is not None:
+            for unit in dispatch.units:
+                self.ledger.record("dispatch-in", unit=unit, size=header.size)
         log.info(
             "dispatch.received", dispatch_id=header.id, sender=header.sender, bytes=header.size
         )

@@ -127,3 +127,37 @@ class DispatchStatus(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[str] = mapped_column(String(20))
     status_dispatch_id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
+class UsageEvent(Base):
+    """One access or transfer: who (unit, user), what kind, how many bytes. Written in batches."""
+
+    __tablename__ = "usage_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    user: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageDaily(Base):
+    """Events and bytes per day, unit and kind: what the periodic report sums."""
+
+    __tablename__ = "usage_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageRollupState(Base):
+    """How far the roll-up has read ``usage_events`` (one row; updating it serialises roll-ups)."""
+
+    __tablename__ = "usage_rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -28,6 +28,7 @@ from config.logging import bind_request_id, get_logger
 from config.settings import ExchangeSettings
 from exchange import evidence
 from exchange.envelope import Draft, Header, Sender, seal
+from exchange.ledger import UsageLedger
 from exchange.models import Delivery, OutboundDispatch
 from exchange.peer_client import PeerClient
 from exchange.receipts import ACCEPTED, check_receipt, receipt_json
@@ -78,6 +79,7 @@ class Outbox:
         spool: Path,
         settings: ExchangeSettings,
         client_context: ssl.SSLContext,
+        ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
         self.keyring = keyring
@@ -86,6 +88,7 @@ class Outbox:
         self.spool = spool
         self.settings = settings
         self.client_context = client_context
+        self.ledger = ledger
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -284,6 +287,9 @@ class Outbox:
             await evidence.append(
                 session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
             )
+            sent = await session.get(OutboundDispatch, dispatch_id)
+        if state == DELIVERED and sent is not None and self.ledger is not None:
+            self.ledger.record("dispatch-out", unit=sent.sender, size=sent.size)
         log.info(
             "dispatch.delivered" if state == DELIVERED else "dispatch.refused_by_peer",
             dispatch_id=dispatch_id,

@@ -21,6 +21,7 @@ from config.settings import Settings
 from exchange.assembly import build_exchange
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
+from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
 from exchange.refresh import TrustRefresher
@@ -47,6 +48,7 @@ class RunningNode:
     inbox: Inbox | None = None
     outbox: Outbox | None = None
     statuses: Statuses | None = None
+    ledger: UsageLedger | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -61,6 +63,9 @@ class RunningNode:
             self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
             self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
+        if self.ledger is not None:
+            rollup_seconds = self.settings.exchange.rollup_minutes * 60
+            self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
 
     @property
     def web_url(self) -> str:
@@ -83,12 +88,15 @@ class RunningNode:
             log.info("dispatch.handed_over_after_restart", count=count)
 
     async def stop(self) -> None:
-        self.stopping.set()
-        await asyncio.gather(*self.workers, return_exceptions=True)
-        self.workers.clear()
+        """Listeners first (nothing new arrives), then the workers (the ledger flushes last)."""
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()
+        self.stopping.set()
+        for result in await asyncio.gather(*self.workers, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.error("worker.failed", error=f"{type(result).__name__}: {result}")
+        self.workers.clear()
         await self.engine.dispose()
         log.info("node.stopped", node=self.settings.node.name)
 
@@ -132,6 +140,7 @@ async def start_node(settings: Settings) -> RunningNode:
         _check_identity(settings)
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
+        node.ledger = exchange.ledger
         await node.inbox.recover()
         if settings.exchange.hub_url and not settings.node.hub:
             node.refresher = TrustRefresher(
@@ -144,7 +153,7 @@ async def start_node(settings: Settings) -> RunningNode:
             )
         await _serve(
             node,
-            create_web_app(settings.node.name, node.sessions),
+            create_web_app(settings.node.name, node.sessions, exchange.ledger),
             settings.web.host,
             settings.web.port,
             _web_ssl(settings, passphrase),

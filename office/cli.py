@@ -13,6 +13,7 @@ from config.cli import dir_option, load, run
 from config.logging import configure_logging
 from config.settings import LogSettings
 from exchange.cli import audit, exchange
+from exchange.usage_cli import usage
 from keys.cli import keys, units, users
 
 # Commands import the node, the demo and the migrations inside their bodies: an admin command
@@ -30,6 +31,7 @@ main.add_command(units)
 main.add_command(users)
 main.add_command(audit)
 main.add_command(exchange)
+main.add_command(usage)
 
 
 @main.command()

@@ -1,0 +1,168 @@
+"""The usage ledger: every access and every byte, counted per unit, user and kind.
+
+Recording is a list append, so a request is never slowed by it; a background task writes the
+events in batches. :func:`roll_up` folds new events into daily totals per unit and kind, and
+:func:`monthly` and :func:`active_users` answer what the periodic IT report asks. A crash loses
+at most the events of the last unflushed batch (seconds of counts, never evidence: the
+evidence log is written in the same transaction as what it records).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.logging import get_logger
+from exchange.models import UsageDaily, UsageEvent, UsageRollupState
+
+log = get_logger("congvan.exchange.ledger")
+
+#: web: a page or API request; login: a sign-in (web or mail client); the rest move bytes.
+USAGE_KINDS = ("web", "login", "dispatch-in", "dispatch-out", "mail-in", "mail-out")
+STATE_ID = 1
+
+
+class UsageLedger:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        batch_size: int = 500,
+        flush_seconds: float = 2.0,
+    ) -> None:
+        self.sessions = sessions
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self._pending: list[dict[str, object]] = []
+        self._full = asyncio.Event()
+
+    def record(self, kind: str, *, unit: str = "", user: str = "", size: int = 0) -> None:
+        """Count one event; cheap and synchronous, written later in a batch."""
+        if kind not in USAGE_KINDS:
+            raise ValueError(f"unknown usage kind {kind!r}")
+        self._pending.append(
+            {"at": datetime.now(UTC), "unit": unit, "user": user, "kind": kind, "bytes": size}
+        )
+        if len(self._pending) >= self.batch_size:
+            self._full.set()
+
+    async def flush(self) -> int:
+        batch, self._pending = self._pending, []
+        self._full.clear()
+        if not batch:
+            return 0
+        async with self.sessions() as session, session.begin():
+            await session.execute(insert(UsageEvent), batch)
+        return len(batch)
+
+    async def run(self, stop: asyncio.Event, rollup_seconds: float) -> None:
+        """Flush every ``flush_seconds`` or when a batch is full, roll up every
+        ``rollup_seconds``; when stopping, flush and roll up once more, in that order."""
+        loop = asyncio.get_running_loop()
+        next_rollup = loop.time() + rollup_seconds
+        while not stop.is_set():
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._full.wait())]
+            await asyncio.wait(waiters, timeout=self.flush_seconds, return_when="FIRST_COMPLETED")
+            for waiter in waiters:
+                waiter.cancel()
+            await self.flush()
+            if loop.time() >= next_rollup:
+                await self.roll_up()
+                next_rollup = loop.time() + rollup_seconds
+        await self.flush()
+        await self.roll_up()
+
+    async def roll_up(self) -> int:
+        async with self.sessions() as session, session.begin():
+            count = await roll_up(session)
+        if count:
+            log.info("usage.rolled_up", events=count)
+        return count
+
+
+async def roll_up(session: AsyncSession) -> int:
+    """Fold events recorded since the last roll-up into ``usage_daily``; returns how many.
+
+    Runs in the caller's transaction; the watermark row is updated first, so two roll-ups
+    (two processes) wait for each other instead of counting twice.
+    """
+    await session.execute(
+        update(UsageRollupState)
+        .where(UsageRollupState.id == STATE_ID)
+        .values(last_event_id=UsageRollupState.last_event_id)
+    )
+    state = await session.get(UsageRollupState, STATE_ID, populate_existing=True)
+    if state is None:
+        raise RuntimeError("usage_rollup_state row missing: run `congvan db upgrade`")
+    newest = await session.scalar(select(func.max(UsageEvent.id)))
+    if newest is None or newest <= state.last_event_id:
+        return 0
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    rows = await session.stream(
+        select(UsageEvent.at, UsageEvent.unit, UsageEvent.kind, UsageEvent.bytes).where(
+            UsageEvent.id > state.last_event_id, UsageEvent.id <= newest
+        )
+    )
+    count = 0
+    async for at, unit, kind, size in rows:
+        total = totals[(at.astimezone(UTC).date().isoformat(), unit, kind)]
+        total[0] += 1
+        total[1] += size
+        count += 1
+    for (day, unit, kind), (events, size) in totals.items():
+        existing = await session.get(UsageDaily, (day, unit, kind))
+        if existing is None:
+            session.add(UsageDaily(day=day, unit=unit, kind=kind, events=events, bytes=size))
+        else:
+            existing.events += events
+            existing.bytes += size
+    state.last_event_id = newest
+    await session.flush()
+    return count
+
+
+@dataclass(frozen=True)
+class MonthlyUsage:
+    month: str
+    unit: str
+    kind: str
+    events: int
+    bytes: int
+
+
+async def monthly(session: AsyncSession, year: int) -> list[MonthlyUsage]:
+    """Events and bytes per month, unit and kind, summed from the daily roll-ups."""
+    rows = await session.execute(
+        select(
+            UsageDaily.day, UsageDaily.unit, UsageDaily.kind, UsageDaily.events, UsageDaily.bytes
+        ).where(UsageDaily.day.startswith(f"{year:04d}-"))
+    )
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for day, unit, kind, events, size in rows:
+        total = totals[(day[:7], unit, kind)]
+        total[0] += events
+        total[1] += size
+    return [
+        MonthlyUsage(month, unit, kind, events, size)
+        for (month, unit, kind), (events, size) in sorted(totals.items())
+    ]
+
+
+async def active_users(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
+    """Distinct people per unit who signed in between ``start`` and ``end``."""
+    rows = await session.execute(
+        select(UsageEvent.unit, func.count(func.distinct(UsageEvent.user)))
+        .where(
+            UsageEvent.kind == "login",
+            UsageEvent.user != "",
+            UsageEvent.at >= start,
+            UsageEvent.at < end,
+        )
+        .group_by(UsageEvent.unit)
+    )
+    return {unit: int(count) for unit, count in rows}
