@@ -20,6 +20,8 @@ from config.errors import PeerRefused
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE
 
 CHUNK_BYTES = 256 * 1024
+#: Payloads up to this size are sent inside the offer (the server's JSON limit is 1 MiB).
+INLINE_BYTES = 256 * 1024
 API = "/exchange/v1"
 
 
@@ -50,17 +52,18 @@ class PeerClient:
                 raise refusal
             return dict(body)
 
-    async def offer(self, folder: Path) -> OfferReply:
+    async def offer(self, folder: Path, *, inline: bool = False) -> OfferReply:
+        """Offer the header; with ``inline``, the payload too, and the answer is the receipt."""
         header = (folder / HEADER_FILE).read_bytes()
         signature = (folder / HEADER_SIGNATURE_FILE).read_bytes()
-        body = await self._call(
-            "POST",
-            "/dispatches",
-            json={
-                "header": base64.b64encode(header).decode("ascii"),
-                "signature": base64.b64encode(signature).decode("ascii"),
-            },
-        )
+        offer = {
+            "header": base64.b64encode(header).decode("ascii"),
+            "signature": base64.b64encode(signature).decode("ascii"),
+        }
+        if inline:
+            payload = (folder / PAYLOAD_FILE).read_bytes()
+            offer["payload"] = base64.b64encode(payload).decode("ascii")
+        body = await self._call("POST", "/dispatches", json=offer)
         return OfferReply(str(body["id"]), int(body["offset"]), body.get("receipt"))
 
     async def held(self, dispatch_id: str) -> int:
@@ -79,8 +82,13 @@ class PeerClient:
         return dict((await self._call("POST", f"/dispatches/{dispatch_id}/commit"))["receipt"])
 
     async def deliver(self, folder: Path) -> dict[str, Any]:
-        """Offer, upload what the receiver lacks, commit; return the signed receipt."""
-        reply = await self.offer(folder)
+        """Offer, upload what the receiver lacks, commit; return the signed receipt.
+
+        A payload of at most ``INLINE_BYTES`` travels in the offer itself.
+        """
+        reply = await self.offer(
+            folder, inline=(folder / PAYLOAD_FILE).stat().st_size <= INLINE_BYTES
+        )
         if reply.receipt is not None:
             return reply.receipt
         payload = folder / PAYLOAD_FILE

@@ -4,6 +4,7 @@ reason code, answers a duplicate with the first receipt, resumes a broken upload
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from config.settings import load_settings
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
-from exchange.peer_client import PeerClient
+from exchange.peer_client import INLINE_BYTES, PeerClient
 from exchange.receipts import check_receipt
 from keys.signatures import sign
 from keys.trust import TrustStore
@@ -393,3 +394,29 @@ async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_rest
     finally:
         await node.stop()
     assert all(d.header.id != header.id for d in again.received)
+
+
+async def test_a_small_dispatch_travels_in_one_request_and_a_large_one_in_three(
+    demo_network: DemoNetwork, camlo: tuple[RunningNode, Recorder], tmp_path: Path
+) -> None:
+    node, recorder = camlo
+    small = seal_document(demo_network, tmp_path / "small")
+    large = seal_document(demo_network, tmp_path / "large", content=os.urandom(400_000))
+    assert small.size <= INLINE_BYTES < large.size
+    paths: list[str] = []
+
+    async def remember(
+        _session: Any, context: Any, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        paths.append(f"{params.method} {params.url.path.rsplit('/', 1)[-1]}")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(remember)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        client = PeerClient(session, node.peer_url, node_context(demo_network, "TU"))
+        assert (await client.deliver(tmp_path / "small"))["body"]["status"] == "accepted"
+        assert paths == ["POST dispatches"]
+        paths.clear()
+        assert (await client.deliver(tmp_path / "large"))["body"]["status"] == "accepted"
+        assert paths == ["POST dispatches", "PUT payload", "POST commit"]
+    assert [d.header.id for d in recorder.received] == [small.id, large.id]
