@@ -49,10 +49,9 @@ class RunningNode:
     outbox: Outbox | None = None
     statuses: Statuses | None = None
     ledger: UsageLedger | None = None
+    refresher: TrustRefresher | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-
-    refresher: TrustRefresher | None = None
 
     def start_workers(self) -> None:
         """Background jobs: trust refresh from the hub, the outbox's delivery loop, and once,
