@@ -49,6 +49,7 @@ QUEUED, SENDING, DELIVERED, REFUSED, RETRY_WAIT, FAILED = (
 #: Refusals that say "not now" rather than "never": the delivery is tried again.
 TRANSIENT_CODES = {"wrong-offset", "busy", "incomplete", "stale-crl", "stale-directory", "internal"}
 CLAIM_BATCH = 20
+STOP_GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Outbox:
         self.ledger = ledger
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._stop = asyncio.Event()
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
@@ -218,15 +220,22 @@ class Outbox:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Start workers every ``poll_seconds``. On stop, each worker finishes the delivery in
+        hand and gives back the rest of its batch; one still busy after ``STOP_GRACE_SECONDS``
+        is cancelled, and its lease lets another process take the delivery over."""
+        self._stop = stop
         while not stop.is_set():
             await self.deliver_due()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
             except TimeoutError:
                 continue
-        for task in list(self._workers.values()):
-            task.cancel()
-        await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        workers = list(self._workers.values())
+        if workers:
+            _done, late = await asyncio.wait(workers, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def _work_for(self, node: str) -> None:
         bind_request_id()
@@ -240,8 +249,26 @@ class Outbox:
                         await self._retry_later(dispatch_id, node, error.message)
                     return
                 client = PeerClient(http, peer_url, self.client_context)
-                for dispatch_id, _units in claimed:
+                for index, (dispatch_id, _units) in enumerate(claimed):
+                    if self._stop.is_set():
+                        await self._give_back([d for d, _u in claimed[index:]], node)
+                        return
                     await self._deliver_one(client, dispatch_id, node)
+                if self._stop.is_set():
+                    return
+
+    async def _give_back(self, dispatch_ids: list[str], node: str) -> None:
+        """Return claimed but untried deliveries to the queue, as if never claimed."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.dispatch_id.in_(dispatch_ids),
+                    Delivery.node == node,
+                    Delivery.state == SENDING,
+                )
+                .values(state=QUEUED, lease_until=None, attempts=Delivery.attempts - 1)
+            )
 
     async def _deliver_one(self, client: PeerClient, dispatch_id: str, node: str) -> None:
         try:
