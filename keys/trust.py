@@ -49,6 +49,12 @@ class TrustStore:
                 ) from error
             if at_root:
                 return
+            if not _may_issue(issuer):
+                raise PeerRefused(
+                    f"{common_name(issuer)} không phải CA: không được cấp chứng thư",
+                    code="unknown-sender",
+                )
+            self.revocation.check(issuer)
             current = issuer
         raise PeerRefused("chứng thư không do CA của tỉnh cấp", code="unknown-sender")
 
@@ -85,6 +91,16 @@ class TrustStore:
             usages = x509.ExtendedKeyUsage([])
         if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
             raise PeerRefused("chứng thư không phải chứng thư nút", code="not-a-node")
+
+
+def _may_issue(certificate: x509.Certificate) -> bool:
+    """An intermediate must say it is a CA and may sign certificates (RFC 5280 4.2.1.9)."""
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    usage = _key_usage(certificate)
+    return constraints.ca and usage is not None and usage.key_cert_sign
 
 
 def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:

@@ -17,7 +17,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,9 @@ from typing import Any
 import pyrage
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -840,3 +843,30 @@ def test_a_header_with_any_field_replaced_is_accepted_only_if_still_valid(
     assert all(type(unit) is str and UNIT.fullmatch(unit) for unit in parsed.recipients)
     assert len(set(parsed.recipients)) == len(parsed.recipients) > 0
     assert str(uuid.UUID(parsed.id)) == parsed.id
+
+
+def test_a_unit_certificate_cannot_act_as_an_issuing_ca(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """Whoever holds a unit's signing key must not mint certificates our CA never issued."""
+    camlo = keyring(demo_network, "HU-CAMLO").unit("HU-CAMLO")
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TU")]))
+        .issuer_name(camlo.signing_certificate.subject)
+        .public_key(forged_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(camlo.signing_key, hashes.SHA256())
+    )
+    store = trust_store(demo_network, "TX-DONGHA")
+    with pytest.raises(PeerRefused) as refused:
+        store.check_unit_signer(forged, "TU", [camlo.signing_certificate])
+    assert refused.value.code == "unknown-sender"
