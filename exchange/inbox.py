@@ -97,22 +97,18 @@ class Inbox:
         return [code for code in header.recipients if code in self.keyring.units]
 
     async def _record_refusal(
-        self, peer: str, header: Header | None, refusal: PeerRefused
+        self, peer: str, dispatch_id: str | None, refusal: PeerRefused, signed_for: Header | None
     ) -> dict[str, Any] | None:
-        """Log and store a refusal; return a signed receipt when the dispatch id is known."""
-        log.warning(
-            "dispatch.refused",
-            peer=peer,
-            dispatch_id=header.id if header else None,
-            code=refusal.code,
-        )
+        """Log and store a refusal. A receipt is signed only for a header whose sending node
+        and unit were authenticated: our signature must not be had for anyone's forgery."""
+        log.warning("dispatch.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
         receipt = None
-        if header is not None:
-            units = self._local_units(header)
+        if signed_for is not None:
+            units = self._local_units(signed_for)
             receipt = make_receipt(
                 self._signer(units),
-                dispatch_id=header.id,
-                payload_sha256=header.payload_sha256,
+                dispatch_id=signed_for.id,
+                payload_sha256=signed_for.payload_sha256,
                 node=self.keyring.node_name,
                 units=units,
                 status=REFUSED,
@@ -121,17 +117,11 @@ class Inbox:
         async with self.sessions() as session, session.begin():
             session.add(
                 Refusal(
-                    peer=peer,
-                    dispatch_id=header.id if header else None,
-                    code=refusal.code,
-                    reason=refusal.message,
+                    peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message
                 )
             )
             await evidence.append(
-                session,
-                "refused",
-                header.id if header else None,
-                {"peer": peer, "code": refusal.code},
+                session, "refused", dispatch_id, {"peer": peer, "code": refusal.code}
             )
         return receipt
 
@@ -141,14 +131,19 @@ class Inbox:
         self, peer: str, peer_certificate: x509.Certificate, raw: bytes, signature: bytes
     ) -> OfferAnswer:
         header: Header | None = None
+        authenticated = False
         try:
             header = Header.from_bytes(raw)
-            existing = await self._existing(header)
+            existing = await self._existing(peer, header)
             if existing is not None:
                 return existing
-            await self._check_offer(peer, peer_certificate, header, raw, signature)
+            await self._authenticate(peer, peer_certificate, header, raw, signature)
+            authenticated = True
+            self._check_acceptable(header)
         except PeerRefused as refusal:
-            refusal.answer = await self._record_refusal(peer, header, refusal)
+            refusal.answer = await self._record_refusal(
+                peer, header.id if header else None, refusal, header if authenticated else None
+            )
             raise
         await asyncio.get_running_loop().run_in_executor(
             None, self._write_header, header, raw, signature
@@ -184,18 +179,20 @@ class Inbox:
         (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
         (folder / (PAYLOAD_FILE + ".part")).touch()
 
-    async def _existing(self, header: Header) -> OfferAnswer | None:
+    async def _existing(self, peer: str, header: Header) -> OfferAnswer | None:
         async with self.sessions() as session:
             row = await session.get(InboundDispatch, header.id)
         if row is None:
             return None
+        if row.peer_node != peer:
+            raise PeerRefused("mã công văn này do nút khác gửi", code="wrong-node")
         if row.header != header.to_bytes().decode("utf-8"):
             raise PeerRefused("mã công văn này đã dùng cho một công văn khác", code="bad-digest")
         if row.receipt is not None:
             return OfferAnswer(row.id, row.size, json.loads(row.receipt))
         return OfferAnswer(row.id, self._held(row.id), None)
 
-    async def _check_offer(
+    async def _authenticate(
         self,
         peer: str,
         peer_certificate: x509.Certificate,
@@ -203,6 +200,7 @@ class Inbox:
         raw: bytes,
         signature: bytes,
     ) -> None:
+        """The TLS peer signed this header and, per the directory, hosts the sending unit."""
         if peer != header.node:
             raise PeerRefused(f"nút {peer} gửi công văn do nút {header.node} ký", code="wrong-node")
         verify_header(raw, signature, peer_certificate)
@@ -214,6 +212,8 @@ class Inbox:
             ) from error
         if sender.node != peer:
             raise PeerRefused(f"nút {peer} không quản lý đơn vị {header.sender}", code="wrong-node")
+
+    def _check_acceptable(self, header: Header) -> None:
         if not self._local_units(header):
             raise PeerRefused("không có đơn vị nhận nào ở nút này", code="not-addressed-here")
         if header.size > self.max_bytes:
@@ -367,7 +367,7 @@ class Inbox:
         async with self.sessions() as session:
             row = await session.get(InboundDispatch, dispatch_id)
         header = Header.from_bytes(row.header.encode("utf-8")) if row else None
-        receipt = await self._record_refusal(peer, header, refusal)
+        receipt = await self._record_refusal(peer, dispatch_id, refusal, header)
         async with self.sessions() as session, session.begin():
             await session.execute(
                 update(InboundDispatch)

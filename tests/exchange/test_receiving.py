@@ -171,6 +171,7 @@ async def test_a_forged_header_is_refused_before_any_payload(
     refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
 
     assert refusal.code == "bad-signature"
+    assert refusal.answer is None  # no signed receipt for a header nobody authenticated
     async with node.sessions() as session:
         assert await session.get(InboundDispatch, header.id) is None
 
