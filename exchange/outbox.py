@@ -249,11 +249,11 @@ class Outbox:
                         await self._retry_later(dispatch_id, node, error.message)
                     return
                 client = PeerClient(http, peer_url, self.client_context)
-                for index, (dispatch_id, _units) in enumerate(claimed):
+                for index, (dispatch_id, units) in enumerate(claimed):
                     if self._stop.is_set():
                         await self._give_back([d for d, _u in claimed[index:]], node)
                         return
-                    await self._deliver_one(client, dispatch_id, node)
+                    await self._deliver_one(client, dispatch_id, node, units)
                 if self._stop.is_set():
                     return
 
@@ -270,26 +270,48 @@ class Outbox:
                 .values(state=QUEUED, lease_until=None, attempts=Delivery.attempts - 1)
             )
 
-    async def _deliver_one(self, client: PeerClient, dispatch_id: str, node: str) -> None:
+    async def _deliver_one(
+        self, client: PeerClient, dispatch_id: str, node: str, units: list[str]
+    ) -> None:
         try:
             receipt = await client.deliver(self.folder(dispatch_id))
         except PeerRefused as refusal:
             if refusal.code in TRANSIENT_CODES or refusal.answer is None:
                 await self._retry_later(dispatch_id, node, f"{refusal.code}: {refusal.message}")
-            else:
-                await self._decide(dispatch_id, node, REFUSED, refusal.answer, refusal.code)
-            return
+                return
+            receipt = refusal.answer
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             await self._retry_later(dispatch_id, node, f"{type(error).__name__}: {error}")
             return
         try:
-            signer = check_receipt(receipt)
-            self.trust.check(signer, owner=str(receipt["body"]["signer"]))
+            body = await self._receipt_closes(receipt, dispatch_id, node, units)
         except PeerRefused as bad:
-            await self._retry_later(dispatch_id, node, f"receipt not trusted: {bad.code}")
+            await self._retry_later(dispatch_id, node, f"receipt not valid: {bad.message}")
             return
-        state = DELIVERED if receipt["body"]["status"] == ACCEPTED else REFUSED
-        await self._decide(dispatch_id, node, state, receipt, receipt["body"].get("code"))
+        state = DELIVERED if body["status"] == ACCEPTED else REFUSED
+        await self._decide(dispatch_id, node, state, receipt, body.get("code"))
+
+    async def _receipt_closes(
+        self, receipt: dict[str, Any], dispatch_id: str, node: str, units: list[str]
+    ) -> dict[str, Any]:
+        """The receipt is signed by one of this delivery's units (or its node), under our CA,
+        and names this dispatch and the payload we sent: an old or borrowed receipt is not."""
+        signer_certificate = check_receipt(receipt)
+        body = receipt.get("body")
+        async with self.sessions() as session:
+            sent = await session.get(OutboundDispatch, dispatch_id)
+        if (
+            not isinstance(body, dict)
+            or sent is None
+            or body.get("dispatch_id") != dispatch_id
+            or body.get("payload_sha256") != sent.payload_sha256
+            or body.get("node") != node
+            or body.get("signer") not in {*units, node}
+            or body.get("status") not in {ACCEPTED, "refused"}
+        ):
+            raise PeerRefused("biên nhận không khớp với lần gửi này", code="bad-receipt")
+        self.trust.check(signer_certificate, owner=str(body["signer"]))
+        return body
 
     async def _decide(
         self,

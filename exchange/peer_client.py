@@ -45,12 +45,17 @@ class PeerClient:
             try:
                 body = await response.json()
             except (aiohttp.ContentTypeError, ValueError):
-                body = {"error": "malformed", "message": await response.text()}
+                body = None
+            if not isinstance(body, dict):
+                raise PeerRefused(
+                    f"peer answered {response.status} without a JSON object", code="malformed"
+                )
             if response.status >= 400:
                 refusal = PeerRefused(str(body.get("message", "")), code=str(body.get("error")))
-                refusal.answer = body.get("receipt")
+                answer = body.get("receipt")
+                refusal.answer = answer if isinstance(answer, dict) else None
                 raise refusal
-            return dict(body)
+            return body
 
     async def offer(self, folder: Path, *, inline: bool = False) -> OfferReply:
         """Offer the header; with ``inline``, the payload too, and the answer is the receipt."""
@@ -64,7 +69,10 @@ class PeerClient:
             payload = (folder / PAYLOAD_FILE).read_bytes()
             offer["payload"] = base64.b64encode(payload).decode("ascii")
         body = await self._call("POST", "/dispatches", json=offer)
-        return OfferReply(str(body["id"]), int(body["offset"]), body.get("receipt"))
+        try:
+            return OfferReply(str(body["id"]), int(body["offset"]), body.get("receipt"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise PeerRefused("the offer's answer lacks id or offset", code="malformed") from error
 
     async def held(self, dispatch_id: str) -> int:
         return int((await self._call("GET", f"/dispatches/{dispatch_id}"))["offset"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Invalid, NotFound
+from config.errors import Invalid, NotFound, PeerRefused
 from config.settings import Settings, load_settings
 from exchange.envelope import Attachment, Draft
 from exchange.handlers import ReceivedDispatch
@@ -373,5 +373,37 @@ async def test_a_status_is_refused_for_a_dispatch_the_unit_did_not_receive(
             await camlo.statuses.send_status(str(uuid.uuid4()), "HU-CAMLO", "03")
         with pytest.raises(Invalid):
             await camlo.statuses.send_status(str(uuid.uuid4()), "HU-CAMLO", "99")
+    finally:
+        await camlo.stop()
+
+
+async def test_a_receipt_for_another_dispatch_does_not_close_a_delivery(
+    demo_network: DemoNetwork, province: RunningNode, tmp_path: Path
+) -> None:
+    camlo, _ = await start(demo_network, "HU-CAMLO")
+    try:
+        assert province.outbox is not None
+        first = await province.outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="mot"))
+
+        async def delivered() -> bool:
+            return await states(province, first.id) == {"HU-CAMLO": "delivered"}
+
+        await wait_for(delivered)
+        async with province.sessions() as session:
+            [delivery] = await deliveries_of(session, first.id)
+        receipt = delivery.receipt
+        assert receipt is not None
+        second = await province.outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="hai"))
+        outbox = province.outbox
+        assert (await outbox._receipt_closes(receipt, first.id, "HU-CAMLO", ["HU-CAMLO"]))[
+            "status"
+        ] == "accepted"
+        for dispatch_id, node, units in [
+            (second.id, "HU-CAMLO", ["HU-CAMLO"]),  # an old receipt for a new dispatch
+            (first.id, "TX-DONGHA", ["TX-DONGHA"]),  # signed by a unit not addressed there
+        ]:
+            with pytest.raises(PeerRefused) as refused:
+                await outbox._receipt_closes(receipt, dispatch_id, node, units)
+            assert refused.value.code == "bad-receipt"
     finally:
         await camlo.stop()
