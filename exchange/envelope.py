@@ -394,8 +394,10 @@ def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]
         chain = x509.load_pem_x509_certificates((folder / CHAIN).read_bytes())
         manifest = json.loads(manifest_raw)
         metadata = json.loads((folder / METADATA).read_bytes())
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise PeerRefused("payload parts cannot be read", code="malformed") from error
+    if not isinstance(metadata, dict):
+        raise PeerRefused("metadata is not a JSON object", code="malformed")
     if not signature_holds(signer, (folder / MANIFEST_SIGNATURE).read_bytes(), manifest_raw):
         raise PeerRefused("chữ ký của đơn vị gửi không đúng", code="bad-signature")
     expected = {

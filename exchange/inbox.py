@@ -249,13 +249,19 @@ class Inbox:
                     )
                 )
             ).all()
+        handed = 0
         for row in pending:
             header = Header.from_bytes(row.header.encode("utf-8"))
-            dispatch = await asyncio.get_running_loop().run_in_executor(
-                None, self._reopen, header, json.loads(row.recipients)
-            )
-            await self.hand_over(dispatch)
-        return len(pending)
+            try:
+                dispatch = await asyncio.get_running_loop().run_in_executor(
+                    None, self._reopen, header, json.loads(row.recipients)
+                )
+                await self.hand_over(dispatch)
+            except Exception:  # one broken dispatch must not hold up the others
+                log.exception("dispatch.hand_over_failed", dispatch_id=row.id)
+                continue
+            handed += 1
+        return handed
 
     def _reopen(self, header: Header, recipients: list[str]) -> ReceivedDispatch:
         opened = self.folder(header.id) / "opened"
@@ -338,8 +344,22 @@ class Inbox:
             )
             self.trust.check_unit_signer(received[0], header.sender, received[1])
         except PeerRefused as refusal:
+            if refusal.code in {"stale-crl", "stale-directory"}:
+                await self._release(dispatch_id)  # our trust data, not the dispatch: retry later
+                raise
             return await self._refuse(peer, dispatch_id, refusal)
+        except BaseException:
+            await self._release(dispatch_id)  # disk full, a bug: the sender may commit again
+            raise
         return await self._accept(header, received[2])
+
+    async def _release(self, dispatch_id: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == VERIFYING)
+                .values(state=UPLOADING)
+            )
 
     def _verify_payload(
         self, header: Header

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.logging import get_logger
@@ -56,8 +57,12 @@ class UsageLedger:
         self._full.clear()
         if not batch:
             return 0
-        async with self.sessions() as session, session.begin():
-            await session.execute(insert(UsageEvent), batch)
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(insert(UsageEvent), batch)
+        except (SQLAlchemyError, OSError):
+            self._pending[:0] = batch  # keep the counts for the next flush
+            raise
         return len(batch)
 
     async def run(self, stop: asyncio.Event, rollup_seconds: float) -> None:
@@ -70,10 +75,13 @@ class UsageLedger:
             await asyncio.wait(waiters, timeout=self.flush_seconds, return_when="FIRST_COMPLETED")
             for waiter in waiters:
                 waiter.cancel()
-            await self.flush()
-            if loop.time() >= next_rollup:
-                await self.roll_up()
-                next_rollup = loop.time() + rollup_seconds
+            try:
+                await self.flush()
+                if loop.time() >= next_rollup:
+                    await self.roll_up()
+                    next_rollup = loop.time() + rollup_seconds
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("usage.flush_failed", error=type(error).__name__)
         await self.flush()
         await self.roll_up()
 

@@ -870,3 +870,23 @@ def test_a_unit_certificate_cannot_act_as_an_issuing_ca(
     with pytest.raises(PeerRefused) as refused:
         store.check_unit_signer(forged, "TU", [camlo.signing_certificate])
     assert refused.value.code == "unknown-sender"
+
+
+def test_metadata_that_is_not_an_object_is_malformed(
+    rings: dict[str, Keyring], tmp_path: Path
+) -> None:
+    """Signed and encrypted correctly, but a handler would trip over a list of metadata."""
+    draft = dataclasses.replace(
+        document(tmp_path / "files", "HU-CAMLO"),
+        metadata=["not", "an", "object"],  # type: ignore[arg-type]
+    )
+    header = seal(
+        draft,
+        sender_of(rings["TU"], "TU"),
+        encryption_certificates(rings, "HU-CAMLO"),
+        tmp_path / "d",
+    )
+    refused(
+        "malformed",
+        lambda: open_as(rings, "HU-CAMLO", "HU-CAMLO", header, tmp_path / "d", tmp_path / "o"),
+    )
