@@ -399,8 +399,16 @@ class Inbox:
                     decided_at=datetime.now(UTC),
                 )
             )
+        await asyncio.get_running_loop().run_in_executor(None, self._discard_content, dispatch_id)
         refusal.answer = receipt
         raise refusal
+
+    def _discard_content(self, dispatch_id: str) -> None:
+        """A refused dispatch keeps its signed header as evidence, not its content: the
+        decrypted files must not lie in the spool in clear."""
+        folder = self.folder(dispatch_id)
+        shutil.rmtree(folder / "opened", ignore_errors=True)
+        (folder / (PAYLOAD_FILE + ".part")).unlink(missing_ok=True)
 
     async def _accept(self, header: Header, dispatch: ReceivedDispatch) -> dict[str, Any]:
         folder = self.folder(header.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import ssl
 from pathlib import Path
 
@@ -26,6 +27,13 @@ from keys.signatures import signature_holds
 log = get_logger("congvan.exchange.refresh")
 
 DIRECTORY_PATH = "/exchange/v1/directory"
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> int:
+    try:
+        return int(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+    except x509.ExtensionNotFound:
+        return -1
 
 
 class TrustRefresher:
@@ -66,6 +74,7 @@ class TrustRefresher:
             self.ca_certificate.public_key()  # type: ignore[arg-type]
         ):
             raise PeerRefused("CRL từ nút trung tâm không do CA ký", code="bad-signature")
+        self._not_older(crl, directory)
         write_atomic(self.crl_file, crl_pem)
         write_atomic(
             self.directory_file.with_name(self.directory_file.name + SIGNATURE_SUFFIX), signature
@@ -73,12 +82,33 @@ class TrustRefresher:
         write_atomic(self.directory_file, directory)
         log.info("trust.refreshed", crl_next_update=str(crl.next_update_utc))
 
+    def _not_older(self, crl: x509.CertificateRevocationList, directory: bytes) -> None:
+        """Refuse a CRL or directory older than the one held: a replayed old CRL would
+        un-revoke a certificate."""
+        if self.crl_file.exists():
+            held = x509.load_pem_x509_crl(self.crl_file.read_bytes())
+            if _crl_number(crl) < _crl_number(held):
+                raise PeerRefused("CRL từ nút trung tâm cũ hơn CRL đang giữ", code="stale-crl")
+        if self.directory_file.exists():
+            held_issued = json.loads(self.directory_file.read_bytes()).get("issued_at", "")
+            if json.loads(directory).get("issued_at", "") < held_issued:
+                raise PeerRefused(
+                    "danh bạ từ nút trung tâm cũ hơn danh bạ đang giữ", code="stale-directory"
+                )
+
     async def run(self, stop: asyncio.Event) -> None:
         bind_request_id()
         while not stop.is_set():
             try:
                 await self.refresh_once()
-            except (aiohttp.ClientError, TimeoutError, OSError, ValueError, KeyError) as error:
+            except (
+                aiohttp.ClientError,
+                TimeoutError,
+                OSError,
+                ValueError,
+                KeyError,
+                TypeError,
+            ) as error:
                 log.warning("trust.refresh_failed", error=f"{type(error).__name__}: {error}")
             except PeerRefused as refusal:
                 log.error("trust.refresh_refused", code=refusal.code, reason=refusal.message)

@@ -158,6 +158,9 @@ async def test_a_flipped_byte_in_the_ciphertext_is_refused_as_bad_digest(
         ).all()
     assert row is not None and row.state == "refused" and row.refusal_code == "bad-digest"
     assert [(r.peer, r.code) for r in recorded] == [("TU", "bad-digest")]
+    assert node.inbox is not None
+    kept = sorted(path.name for path in node.inbox.folder(header.id).iterdir())
+    assert kept == ["header.json", "header.sig"]  # evidence kept, content discarded
 
 
 async def test_a_forged_header_is_refused_before_any_payload(
@@ -210,6 +213,9 @@ async def test_a_unit_signature_that_does_not_hold_is_refused_at_commit(
     refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
     assert refusal.code == "bad-signature"
     assert recorder.received == []
+    assert node.inbox is not None
+    header_id = json.loads((tmp_path / "out" / HEADER_FILE).read_bytes())["id"]
+    assert not (node.inbox.folder(header_id) / "opened").exists()  # decrypted, then discarded
 
 
 async def test_a_dispatch_for_another_unit_is_refused_as_not_addressed_here(

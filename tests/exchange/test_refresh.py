@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
+from cryptography import x509
 
+from config.errors import PeerRefused
 from config.settings import load_settings
 from exchange.peer_client import PeerClient
+from exchange.refresh import TrustRefresher
 from office.app import start_node
+from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork
 from tests.support.peers import ping
@@ -62,3 +67,34 @@ async def test_only_the_hub_publishes_the_directory(demo_network: DemoNetwork) -
             assert (await response.json())["error"] == "not-a-hub"
     finally:
         await camlo.stop()
+
+
+async def test_an_older_crl_from_the_hub_does_not_replace_a_newer_one(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    """A replayed old CRL would un-revoke certificates: the district keeps the newer one."""
+    province = await start_node(fresh_network.settings("TU"))
+    district = load_settings(fresh_network.node_dir("HU-CAMLO"), {})
+    refresher = TrustRefresher(
+        ca_certificate=x509.load_pem_x509_certificate((district.pki_dir / "ca.pem").read_bytes()),
+        hub_url=province.peer_url,
+        client_context=node_context(fresh_network, "HU-CAMLO"),
+        directory_file=tmp_path / "directory.json",
+        crl_file=tmp_path / "crl.pem",
+        interval_seconds=3600,
+    )
+    published = fresh_network.node_dir("TU") / "ca" / "crl.pem"
+    try:
+        await refresher.refresh_once()
+        old = published.read_bytes()
+        cli("keys", "crl", "--dir", fresh_network.node_dir("TU"))
+        await refresher.refresh_once()
+        newer = (tmp_path / "crl.pem").read_bytes()
+        assert newer == published.read_bytes() != old
+        published.write_bytes(old)  # the hub (or someone in its place) serves the old one
+        with pytest.raises(PeerRefused) as refused:
+            await refresher.refresh_once()
+    finally:
+        await province.stop()
+    assert refused.value.code == "stale-crl"
+    assert (tmp_path / "crl.pem").read_bytes() == newer
