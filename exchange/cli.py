@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import click
@@ -12,7 +14,8 @@ from sqlalchemy import select
 from config.cli import dir_option, load, run
 from config.database import open_database
 from config.errors import CongvanError, Invalid, NotFound
-from exchange.assembly import build_exchange
+from config.settings import Settings
+from exchange.assembly import Exchange, build_exchange
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Attachment, Draft
 from exchange.evidence import verify_chain
 from exchange.handlers import HandlerRegistry
@@ -26,6 +29,13 @@ URGENCY_NAMES = {0: "Thường", 1: "Khẩn", 2: "Thượng khẩn", 3: "Hỏa t
 
 class ChainBroken(CongvanError):
     code = "evidence-broken"
+
+
+@asynccontextmanager
+async def open_exchange(settings: Settings) -> AsyncIterator[Exchange]:
+    """The node's exchange parts for one command, on a database opened for it."""
+    async with open_database(settings) as sessions:
+        yield build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
 
 
 @click.group()
@@ -63,8 +73,7 @@ def send(
     async def body() -> None:
         if not units:
             raise Invalid("--to names no unit")
-        async with open_database(settings) as sessions:
-            parts = build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
+        async with open_exchange(settings) as parts:
             header = await parts.outbox.send(
                 sender,
                 Draft(
@@ -172,8 +181,7 @@ def report_status(node_dir: Path, dispatch_id: str, unit: str, code: str, note: 
     settings = load(node_dir)
 
     async def body() -> None:
-        async with open_database(settings) as sessions:
-            parts = build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
+        async with open_exchange(settings) as parts:
             header = await parts.statuses.send_status(dispatch_id, unit, code, note)
         click.echo(header.id)
 
@@ -188,8 +196,7 @@ def retry(node_dir: Path, dispatch_id: str) -> None:
     settings = load(node_dir)
 
     async def body() -> None:
-        async with open_database(settings) as sessions:
-            parts = build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
+        async with open_exchange(settings) as parts:
             count = await parts.outbox.retry(dispatch_id)
         if count == 0:
             raise NotFound(f"dispatch {dispatch_id} has no failed delivery")
@@ -207,11 +214,10 @@ def export(node_dir: Path, dispatch_id: str, out: Path) -> None:
     settings = load(node_dir)
 
     async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
+        async with open_exchange(settings) as parts, parts.inbox.sessions() as session:
             row = await session.get(InboundDispatch, dispatch_id)
-            if row is None or row.state != "accepted":
-                raise NotFound(f"no accepted dispatch {dispatch_id} on this node")
-            parts = build_exchange(settings, sessions, node_passphrase(settings), HandlerRegistry())
+        if row is None or row.state != "accepted":
+            raise NotFound(f"no accepted dispatch {dispatch_id} on this node")
         folder = parts.inbox.folder(dispatch_id)
         out.mkdir(parents=True, exist_ok=True)
         for name in (HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE):

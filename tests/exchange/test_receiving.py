@@ -58,6 +58,19 @@ async def deliver_as(
         return await client.deliver(folder)
 
 
+async def refusal_by_camlo_with(
+    network: DemoNetwork, overrides: dict[str, str], tmp_path: Path, **seal_options: Any
+) -> PeerRefused:
+    """Start Cam Lộ with settings overridden, deliver a fresh document from TU, return the
+    refusal."""
+    node = await start_node(load_settings(network.node_dir("HU-CAMLO"), overrides))
+    try:
+        seal_document(network, tmp_path / "out", **seal_options)
+        return await refusal_of(network, node, "TU", tmp_path / "out")
+    finally:
+        await node.stop()
+
+
 async def refusal_of(
     network: DemoNetwork, node: RunningNode, peer: str, folder: Path
 ) -> PeerRefused:
@@ -243,15 +256,10 @@ async def test_a_sender_missing_from_the_directory_is_refused_as_unknown_sender(
 async def test_an_oversized_dispatch_is_refused_at_the_offer(
     demo_network: DemoNetwork, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        demo_network.node_dir("HU-CAMLO"), {"CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": "2048"}
+    small_limit = {"CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": "2048"}
+    refusal = await refusal_by_camlo_with(
+        demo_network, small_limit, tmp_path, content=b"y" * 10_000
     )
-    node = await start_node(settings)
-    try:
-        seal_document(demo_network, tmp_path / "out", content=b"y" * 10_000)
-        refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
-    finally:
-        await node.stop()
     assert refusal.code == "too-large"
     assert refusal.answer is not None and refusal.answer["body"]["code"] == "too-large"
 
@@ -329,16 +337,8 @@ async def test_a_sender_whose_signing_certificate_was_revoked_is_refused(
 async def test_a_node_without_a_current_directory_refuses_as_stale_directory(
     demo_network: DemoNetwork, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        demo_network.node_dir("HU-CAMLO"),
-        {"CONGVAN_KEYS_DIRECTORY_FILE": str(tmp_path / "no-directory.json")},
-    )
-    node = await start_node(settings)
-    try:
-        seal_document(demo_network, tmp_path / "out")
-        refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
-    finally:
-        await node.stop()
+    missing = {"CONGVAN_KEYS_DIRECTORY_FILE": str(tmp_path / "no-directory.json")}
+    refusal = await refusal_by_camlo_with(demo_network, missing, tmp_path)
     assert refusal.code == "stale-directory"
 
 
@@ -351,15 +351,8 @@ async def test_a_directory_not_signed_by_the_ca_is_refused_as_stale_directory(
     (tmp_path / "directory.json.sig").write_bytes(
         (published.parent / "directory.json.sig").read_bytes()
     )
-    settings = load_settings(
-        demo_network.node_dir("HU-CAMLO"), {"CONGVAN_KEYS_DIRECTORY_FILE": str(forged)}
-    )
-    node = await start_node(settings)
-    try:
-        seal_document(demo_network, tmp_path / "out")
-        refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
-    finally:
-        await node.stop()
+    forged_setting = {"CONGVAN_KEYS_DIRECTORY_FILE": str(forged)}
+    refusal = await refusal_by_camlo_with(demo_network, forged_setting, tmp_path)
     assert refusal.code == "stale-directory"
 
 
