@@ -373,16 +373,16 @@ async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_rest
     node.handlers.register("document", recorder)
     try:
 
-        async def handed() -> bool:
-            return any(d.header.id == header.id for d in recorder.received)
+        async def handed_and_marked() -> bool:
+            # The handler runs inside the transaction that marks the row: wait for its commit.
+            async with node.sessions() as session:
+                row = await session.get(InboundDispatch, header.id)
+            return row is not None and row.handled
 
-        await wait_for(handed)
+        await wait_for(handed_and_marked)
         [dispatch] = [d for d in recorder.received if d.header.id == header.id]
         assert [path.name for path in dispatch.files] == ["Nghị quyết 05.pdf"]
         assert dispatch.files[0].read_bytes() == (tmp_path / "out-attachment.pdf").read_bytes()
-        async with node.sessions() as session:
-            row = await session.get(InboundDispatch, header.id)
-        assert row is not None and row.handled
     finally:
         await node.stop()
     again = Recorder()
