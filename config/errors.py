@@ -63,6 +63,7 @@ class PeerRefused(CongvanError):
     STATUS_BY_CODE: ClassVar[dict[str, int]] = {
         "malformed": 400,
         "too-large": 413,
+        "too-many-offers": 429,
         "stale-crl": 503,
     }
 

@@ -143,7 +143,14 @@ class ExchangeSettings:
     poll_seconds: int = setting(2, check=between(1, 3600))
     lease_seconds: int = setting(300, check=between(10, 24 * 3600))
     send_timeout_seconds: int = setting(600, check=between(5, 24 * 3600))
+    relay_after_attempts: int = setting(2, check=between(0, 1000))
+    receipt_poll_seconds: int = setting(30, check=between(1, 24 * 3600))
+    pull_seconds: int = setting(60, check=between(1, 24 * 3600))
     max_dispatch_bytes: int = setting(100 * 1024 * 1024, check=at_least(1024))
+    max_open_offers_per_peer: int = setting(50, check=between(1, 100_000))
+    offer_expiry_seconds: int = setting(24 * 3600, check=between(1, 30 * 24 * 3600))
+    sweep_seconds: int = setting(300, check=between(1, 24 * 3600))
+    verify_lease_seconds: int = setting(600, check=between(10, 24 * 3600))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
 from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
+from exchange.pull import Puller
+from exchange.relay import RelayDesk
 from exchange.statuses import Statuses
 from exchange.tls import peer_client_context
 from keys.keyring import Keyring, load_keyring
@@ -31,6 +33,10 @@ class Exchange:
     outbox: Outbox
     statuses: Statuses
     ledger: UsageLedger
+    #: The hub's store-and-forward desk; None on other nodes.
+    relay: RelayDesk | None
+    #: Fetches from the hub when the directory marks this node ``pull``; None on the hub.
+    puller: Puller | None
 
 
 def build_exchange(
@@ -53,8 +59,12 @@ def build_exchange(
         handlers=handlers,
         spool=spool / "in",
         max_bytes=settings.exchange.max_dispatch_bytes,
+        max_open_offers=settings.exchange.max_open_offers_per_peer,
+        offer_expiry_seconds=settings.exchange.offer_expiry_seconds,
+        verify_lease_seconds=settings.exchange.verify_lease_seconds,
         ledger=ledger,
     )
+    client_context = peer_client_context(settings, passphrase)
     outbox = Outbox(
         sessions=sessions,
         keyring=keyring,
@@ -62,9 +72,26 @@ def build_exchange(
         trust=trust,
         spool=spool / "out",
         settings=settings.exchange,
-        client_context=peer_client_context(settings, passphrase),
+        client_context=client_context,
         ledger=ledger,
     )
     statuses = Statuses(outbox)
     statuses.register(handlers)
-    return Exchange(keyring, revocation, directory, inbox, outbox, statuses, ledger)
+    relay, puller = None, None
+    if settings.node.hub:
+        relay = RelayDesk(
+            sessions=sessions,
+            directory=directory,
+            trust=trust,
+            outbox=outbox,
+            max_bytes=settings.exchange.max_dispatch_bytes,
+        )
+    else:
+        puller = Puller(
+            inbox=inbox,
+            directory=directory,
+            node_name=settings.node.name,
+            client_context=client_context,
+            settings=settings.exchange,
+        )
+    return Exchange(keyring, revocation, directory, inbox, outbox, statuses, ledger, relay, puller)

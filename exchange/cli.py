@@ -147,6 +147,7 @@ def show(node_dir: Path, dispatch_id: str) -> None:
                 for delivery in await deliveries_of(session, dispatch_id):
                     click.echo(
                         f"  {delivery.node}: {delivery.state}, {delivery.attempts} attempts"
+                        + (f", through {delivery.via}" if delivery.via else "")
                         + (f", last error: {delivery.last_error}" if delivery.last_error else "")
                     )
                     if delivery.receipt:

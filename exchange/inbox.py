@@ -5,6 +5,12 @@ payload is stored. The commit checks the ciphertext against the signed header, d
 verifies the unit's signature and certificate, records the result with a signed receipt,
 and hands the payload to the kind's handler once. A dispatch id seen before gets its first
 receipt again.
+
+Several node processes may share the database and the spool. Every change to a stored dispatch
+(bytes written, a check claimed, a decision, a reset, an expiry) happens under the lock on its
+payload file (:mod:`exchange.spool_lock`), so whoever comes second is told ``busy``; a check also
+holds a lease in the database, and another process takes it over only once the lease lapsed.
+Offers a peer never finishes are bounded: a few open per peer, and expired after a while.
 """
 
 from __future__ import annotations
@@ -14,17 +20,20 @@ import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NoReturn, cast
 
 from cryptography import x509
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.database import utcnow
 from config.errors import Conflict, NotFound, PeerRefused
-from config.logging import get_logger
-from exchange import evidence
+from config.logging import bind_request_id, get_logger
+from exchange import evidence, spool_lock
+from exchange.admission import check_origin, may_carry
 from exchange.envelope import (
     FILES_DIR,
     HEADER_FILE,
@@ -35,7 +44,6 @@ from exchange.envelope import (
     Header,
     check_payload,
     open_payload,
-    verify_header,
 )
 from exchange.handlers import HandlerRegistry, ReceivedDispatch
 from exchange.ledger import UsageLedger
@@ -48,6 +56,20 @@ from keys.trust import TrustStore
 log = get_logger("congvan.exchange.inbox")
 
 UPLOADING, VERIFYING = "uploading", "verifying"
+PART_FILE = PAYLOAD_FILE + ".part"
+#: Refusals caused by our own trust data, not by the dispatch: it is released for a later try.
+OUR_TRUST_CODES = {"stale-crl", "stale-directory"}
+
+
+def _lapsed(now: datetime) -> ColumnElement[bool]:
+    """A check whose lease ran out: its process died (or hung), another may take it over."""
+    return (InboundDispatch.state == VERIFYING) & (
+        InboundDispatch.verifying_until.is_(None) | (InboundDispatch.verifying_until < now)
+    )
+
+
+def _changed(result: Result[Any]) -> int:
+    return cast(CursorResult[Any], result).rowcount
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,9 @@ class Inbox:
         handlers: HandlerRegistry,
         spool: Path,
         max_bytes: int,
+        max_open_offers: int,
+        offer_expiry_seconds: int,
+        verify_lease_seconds: int,
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
@@ -79,10 +104,16 @@ class Inbox:
         self.handlers = handlers
         self.spool = spool
         self.max_bytes = max_bytes
+        self.max_open_offers = max_open_offers
+        self.offer_expiry = timedelta(seconds=offer_expiry_seconds)
+        self.verify_lease = timedelta(seconds=verify_lease_seconds)
         self.ledger = ledger
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
+
+    def _part(self, dispatch_id: str) -> Path:
+        return self.folder(dispatch_id) / PART_FILE
 
     # -- refusals ---------------------------------------------------------------------------
 
@@ -96,40 +127,54 @@ class Inbox:
     def _local_units(self, header: Header) -> list[str]:
         return [code for code in header.recipients if code in self.keyring.units]
 
+    def _refusal_receipt(
+        self, refusal: PeerRefused, signed_for: Header | None
+    ) -> dict[str, Any] | None:
+        """A receipt is signed only for a header whose sending node and unit were
+        authenticated: our signature must not be had for anyone's forgery."""
+        if signed_for is None:
+            return None
+        units = self._local_units(signed_for)
+        return make_receipt(
+            self._signer(units),
+            dispatch_id=signed_for.id,
+            payload_sha256=signed_for.payload_sha256,
+            node=self.keyring.node_name,
+            units=units,
+            status=REFUSED,
+            code=refusal.code,
+        )
+
+    @staticmethod
+    async def _store_refusal(
+        session: AsyncSession,
+        peer: str,
+        dispatch_id: str | None,
+        refusal: PeerRefused,
+        event: str = "refused",
+    ) -> None:
+        session.add(
+            Refusal(peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message)
+        )
+        await evidence.append(session, event, dispatch_id, {"peer": peer, "code": refusal.code})
+
     async def _record_refusal(
         self, peer: str, dispatch_id: str | None, refusal: PeerRefused, signed_for: Header | None
     ) -> dict[str, Any] | None:
-        """Log and store a refusal. A receipt is signed only for a header whose sending node
-        and unit were authenticated: our signature must not be had for anyone's forgery."""
+        """Log and store a refusal of an offer; the answer is the receipt to send back."""
         log.warning("dispatch.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
-        receipt = None
-        if signed_for is not None:
-            units = self._local_units(signed_for)
-            receipt = make_receipt(
-                self._signer(units),
-                dispatch_id=signed_for.id,
-                payload_sha256=signed_for.payload_sha256,
-                node=self.keyring.node_name,
-                units=units,
-                status=REFUSED,
-                code=refusal.code,
-            )
+        receipt = self._refusal_receipt(refusal, signed_for)
         async with self.sessions() as session, session.begin():
-            session.add(
-                Refusal(
-                    peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message
-                )
-            )
-            await evidence.append(
-                session, "refused", dispatch_id, {"peer": peer, "code": refusal.code}
-            )
+            await self._store_refusal(session, peer, dispatch_id, refusal)
         return receipt
 
     # -- offer --------------------------------------------------------------------------------
 
     async def offer(
-        self, peer: str, peer_certificate: x509.Certificate, raw: bytes, signature: bytes
+        self, peer: str, peer_certificate: x509.Certificate | None, raw: bytes, signature: bytes
     ) -> OfferAnswer:
+        """``peer_certificate``: the TLS identity of a peer that offers its own dispatch; None
+        when the hub hands it over (a pull), and the header is checked by the directory."""
         header: Header | None = None
         authenticated = False
         try:
@@ -137,7 +182,8 @@ class Inbox:
             existing = await self._existing(peer, header)
             if existing is not None:
                 return existing
-            await self._authenticate(peer, peer_certificate, header, raw, signature)
+            await self._check_open_offers(peer)
+            check_origin(self.directory, self.trust, peer, peer_certificate, header, raw, signature)
             authenticated = True
             self._check_acceptable(header)
         except PeerRefused as refusal:
@@ -184,7 +230,7 @@ class Inbox:
             row = await session.get(InboundDispatch, header.id)
         if row is None:
             return None
-        if row.peer_node != peer:
+        if not may_carry(self.directory, peer, row.sender_node):
             raise PeerRefused("mã công văn này do nút khác gửi", code="wrong-node")
         if row.header != header.to_bytes().decode("utf-8"):
             raise PeerRefused("mã công văn này đã dùng cho một công văn khác", code="bad-digest")
@@ -192,26 +238,21 @@ class Inbox:
             return OfferAnswer(row.id, row.size, json.loads(row.receipt))
         return OfferAnswer(row.id, self._held(row.id), None)
 
-    async def _authenticate(
-        self,
-        peer: str,
-        peer_certificate: x509.Certificate,
-        header: Header,
-        raw: bytes,
-        signature: bytes,
-    ) -> None:
-        """The TLS peer signed this header and, per the directory, hosts the sending unit."""
-        if peer != header.node:
-            raise PeerRefused(f"nút {peer} gửi công văn do nút {header.node} ký", code="wrong-node")
-        verify_header(raw, signature, peer_certificate)
-        try:
-            sender = self.directory.unit(header.sender)
-        except NotFound as error:
+    async def _check_open_offers(self, peer: str) -> None:
+        """Each open offer may hold up to ``max_bytes`` of spool: a peer gets only so many.
+        No receipt is signed, so the sender tries again later. Offers made at the same moment
+        may pass together: the bound is soft by that many."""
+        async with self.sessions() as session:
+            open_offers = await session.scalar(
+                select(func.count())
+                .select_from(InboundDispatch)
+                .where(InboundDispatch.peer_node == peer, InboundDispatch.state == UPLOADING)
+            )
+        if (open_offers or 0) >= self.max_open_offers:
             raise PeerRefused(
-                f"đơn vị gửi {header.sender} không có trong danh bạ", code="unknown-sender"
-            ) from error
-        if sender.node != peer:
-            raise PeerRefused(f"nút {peer} không quản lý đơn vị {header.sender}", code="wrong-node")
+                f"nút {peer} đang có {open_offers} công văn gửi dở; hãy gửi xong rồi thử lại",
+                code="too-many-offers",
+            )
 
     def _check_acceptable(self, header: Header) -> None:
         if not self._local_units(header):
@@ -222,22 +263,125 @@ class Inbox:
             )
 
     async def recover(self) -> None:
-        """After a crash mid-commit, let the sender commit again: the check starts over."""
-        async with self.sessions() as session, session.begin():
+        """After a crash mid-commit, let the sender commit again: the check starts over. Only
+        checks whose lease lapsed and whose lock is free: another process may be making one."""
+        async with self.sessions() as session:
             stuck = (
-                await session.scalars(
-                    select(InboundDispatch.id).where(InboundDispatch.state == VERIFYING)
+                await session.scalars(select(InboundDispatch.id).where(_lapsed(utcnow())))
+            ).all()
+        for dispatch_id in stuck:
+            await self._reset_lapsed(dispatch_id)
+
+    async def _reset_lapsed(self, dispatch_id: str) -> None:
+        try:
+            handle = self._lock_payload(dispatch_id)
+        except FileNotFoundError:
+            log.warning("dispatch.payload_missing", dispatch_id=dispatch_id)
+            return
+        if handle is None:
+            return  # a live process holds it
+        with handle:
+            now = utcnow()
+            async with self.sessions() as session:
+                still = await session.scalar(
+                    select(InboundDispatch.id).where(
+                        InboundDispatch.id == dispatch_id, _lapsed(now)
+                    )
+                )
+            if still is None:
+                return  # taken over and decided meanwhile
+            self._restore_part(dispatch_id, handle)
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(InboundDispatch)
+                    .where(InboundDispatch.id == dispatch_id, _lapsed(now))
+                    .values(state=UPLOADING, verifying_until=None, touched_at=now)
+                )
+        log.info("dispatch.check_reset", dispatch_id=dispatch_id)
+
+    def _lock_payload(self, dispatch_id: str) -> BinaryIO | None:
+        """The dispatch's payload file under its lock: ``.part``, or the payload a check set
+        aside before it died; None if another holds it."""
+        return spool_lock.try_lock(self._part(dispatch_id), self.folder(dispatch_id) / PAYLOAD_FILE)
+
+    def _restore_part(self, dispatch_id: str, handle: BinaryIO) -> None:
+        """A check that died after setting the payload aside: the next check reads ``.part``."""
+        if Path(handle.name).name == PAYLOAD_FILE:
+            Path(handle.name).replace(self._part(dispatch_id))
+
+    # -- expiry -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, sweep_seconds: float) -> None:
+        """Expire stale offers every ``sweep_seconds`` until ``stop`` is set."""
+        bind_request_id()
+        while not stop.is_set():
+            try:
+                await self.expire_stale_offers()
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("dispatch.sweep_failed", error=type(error).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=sweep_seconds)
+            except TimeoutError:
+                continue
+
+    async def expire_stale_offers(self) -> int:
+        """Remove offers whose upload has not moved for ``offer_expiry``, with their spool
+        folder; each is recorded as a refusal (``offer-expired``) and in the evidence log. An
+        upload under way holds its lock and is left alone. The answer is how many went."""
+        cutoff = utcnow() - self.offer_expiry
+        async with self.sessions() as session:
+            stale = (
+                await session.execute(
+                    select(InboundDispatch.id, InboundDispatch.peer_node).where(
+                        InboundDispatch.state == UPLOADING, InboundDispatch.touched_at < cutoff
+                    )
                 )
             ).all()
-            for dispatch_id in stuck:
-                folder = self.folder(dispatch_id)
-                if (folder / PAYLOAD_FILE).exists():
-                    (folder / PAYLOAD_FILE).replace(folder / (PAYLOAD_FILE + ".part"))
-            await session.execute(
-                update(InboundDispatch)
-                .where(InboundDispatch.state == VERIFYING)
-                .values(state=UPLOADING)
+        expired = 0
+        for dispatch_id, peer in stale:
+            expired += await self._expire(dispatch_id, peer, cutoff)
+        return expired
+
+    async def _expire(self, dispatch_id: str, peer: str, cutoff: datetime) -> int:
+        try:
+            handle = spool_lock.try_lock(self._part(dispatch_id))
+        except FileNotFoundError:
+            log.warning("dispatch.payload_missing", dispatch_id=dispatch_id)
+            return 0
+        if handle is None:
+            return 0  # an upload is under way
+        loop = asyncio.get_running_loop()
+        with handle:
+            held = spool_lock.size_of(handle)
+            folder, aside = self.folder(dispatch_id), self.spool / f"{dispatch_id}.expired"
+            await loop.run_in_executor(None, shutil.rmtree, aside, True)
+            folder.replace(aside)  # a new offer of this id, once the row is gone, starts clean
+            refusal = PeerRefused(
+                f"không nhận thêm byte nào sau {int(self.offer_expiry.total_seconds())} giây",
+                code="offer-expired",
             )
+            try:
+                async with self.sessions() as session, session.begin():
+                    deleted = _changed(
+                        await session.execute(
+                            delete(InboundDispatch).where(
+                                InboundDispatch.id == dispatch_id,
+                                InboundDispatch.state == UPLOADING,
+                                InboundDispatch.touched_at < cutoff,
+                            )
+                        )
+                    )
+                    if deleted:
+                        await self._store_refusal(session, peer, dispatch_id, refusal, "expired")
+            except BaseException:
+                aside.replace(folder)
+                raise
+            if not deleted:
+                aside.replace(folder)
+                return 0
+            await loop.run_in_executor(None, shutil.rmtree, aside, True)
+        log.info("dispatch.expired", peer=peer, dispatch_id=dispatch_id, bytes=held)
+        return 1
 
     async def hand_over_pending(self) -> int:
         """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)."""
@@ -283,34 +427,61 @@ class Inbox:
     async def _uploading(self, peer: str, dispatch_id: str) -> InboundDispatch:
         async with self.sessions() as session:
             row = await session.get(InboundDispatch, dispatch_id)
-        if row is None or row.peer_node != peer:
+        if row is None or not may_carry(self.directory, peer, row.sender_node):
             raise NotFound("không có công văn này", code="unknown-dispatch")
         return row
 
     async def upload(
         self, peer: str, dispatch_id: str, offset: int, chunks: AsyncIterator[bytes]
     ) -> int:
-        """Append bytes at ``offset``; the answer is how many bytes are now held."""
+        """Write bytes at ``offset``; the answer is how many bytes are now held.
+
+        One upload of a dispatch at a time, in all processes: it holds the ``.part`` file's
+        lock while the bytes arrive, and another is told ``busy``. No database transaction
+        stays open meanwhile (on SQLite it would stop every writer).
+        """
         row = await self._uploading(peer, dispatch_id)
         if row.state != UPLOADING:
             return row.size
-        held = self._held(dispatch_id)
-        if offset != held:
-            raise Conflict(f"đang giữ {held} byte, không phải {offset}", code="wrong-offset")
-        loop = asyncio.get_running_loop()
-        part = self.folder(dispatch_id) / (PAYLOAD_FILE + ".part")
-        with part.open("ab") as handle:
-            async for chunk in chunks:
-                held += len(chunk)
-                if held > row.size:
-                    break
-                await loop.run_in_executor(None, handle.write, chunk)
-        if held > row.size:
-            part.write_bytes(b"")
-            refusal = PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
-            await self._refuse(peer, dispatch_id, refusal)
-            raise refusal
+        try:
+            handle = spool_lock.try_lock(self._part(dispatch_id))
+        except FileNotFoundError:
+            return await self._settled_size(peer, dispatch_id)
+        if handle is None:
+            raise spool_lock.busy()
+        with handle:
+            if not await self._touch(dispatch_id):
+                return await self._settled_size(peer, dispatch_id)
+            held = spool_lock.size_of(handle)
+            if offset != held:
+                raise Conflict(f"đang giữ {held} byte, không phải {offset}", code="wrong-offset")
+            try:
+                held = await spool_lock.write_from(handle, held, row.size, chunks)
+            except PeerRefused as refusal:
+                handle.truncate(0)
+                await self._refuse(peer, dispatch_id, refusal)
+            finally:
+                await self._touch(dispatch_id)
         return held
+
+    async def _touch(self, dispatch_id: str) -> bool:
+        """Note that the upload moved (the expiry sweep's clock); False if it is no longer
+        uploading."""
+        async with self.sessions() as session, session.begin():
+            touched = await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == UPLOADING)
+                .values(touched_at=utcnow())
+            )
+        return _changed(touched) == 1
+
+    async def _settled_size(self, peer: str, dispatch_id: str) -> int:
+        """The answer to an upload that came as the dispatch changed hands: its size once a
+        check took it or it was decided, ``busy`` while it is still moving."""
+        row = await self._uploading(peer, dispatch_id)
+        if row.state == UPLOADING:
+            raise spool_lock.busy()
+        return row.size
 
     async def progress(self, peer: str, dispatch_id: str) -> dict[str, Any]:
         """Where an offered dispatch stands: bytes held, state, and the receipt once decided."""
@@ -324,41 +495,80 @@ class Inbox:
     # -- commit -------------------------------------------------------------------------------
 
     async def commit(self, peer: str, dispatch_id: str) -> dict[str, Any]:
+        """Check the uploaded dispatch and decide; the answer is the signed receipt.
+
+        The check holds the payload's lock and a lease in the database from the claim to the
+        decision: a second commit meanwhile is told ``busy``, and takes the check over only
+        when the lease lapsed and the lock is free (the process that held them died).
+        """
         row = await self._uploading(peer, dispatch_id)
         if row.receipt is not None:
             return dict(json.loads(row.receipt))
-        if self._held(dispatch_id) != row.size:
-            raise Conflict(f"mới nhận {self._held(dispatch_id)}/{row.size} byte", code="incomplete")
+        if row.state == VERIFYING and row.verifying_until and row.verifying_until > utcnow():
+            raise spool_lock.busy()
+        try:
+            handle = self._lock_payload(dispatch_id)
+        except FileNotFoundError:
+            # Decided or expired meanwhile: asking again tells which.
+            raise spool_lock.busy() from None
+        if handle is None:
+            raise spool_lock.busy()
+        with handle:
+            held = spool_lock.size_of(handle)
+            if held != row.size:
+                raise Conflict(f"mới nhận {held}/{row.size} byte", code="incomplete")
+            if not await self._claim(dispatch_id):
+                raise spool_lock.busy()
+            return await self._check_and_decide(peer, row, handle)
+
+    async def _claim(self, dispatch_id: str) -> bool:
+        """Take the dispatch for checking, under a lease: from uploading, or from a check
+        whose lease lapsed."""
+        now = utcnow()
         async with self.sessions() as session, session.begin():
             claimed = await session.execute(
                 update(InboundDispatch)
-                .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == UPLOADING)
-                .values(state=VERIFYING)
+                .where(
+                    InboundDispatch.id == dispatch_id,
+                    (InboundDispatch.state == UPLOADING) | _lapsed(now),
+                )
+                .values(state=VERIFYING, verifying_until=now + self.verify_lease)
             )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("công văn đang được kiểm tra", code="busy")
+        return _changed(claimed) == 1
+
+    async def _check_and_decide(
+        self, peer: str, row: InboundDispatch, handle: BinaryIO
+    ) -> dict[str, Any]:
+        """Runs under the payload's lock, with the dispatch claimed. Whatever goes wrong on
+        our side (our trust data is stale, the disk is full, the database fails) releases it
+        for the sender's next commit."""
         header = Header.from_bytes(row.header.encode("utf-8"))
         try:
-            received = await asyncio.get_running_loop().run_in_executor(
-                None, self._verify_payload, header
-            )
-            self.trust.check_unit_signer(received[0], header.sender, received[1])
-        except PeerRefused as refusal:
-            if refusal.code in {"stale-crl", "stale-directory"}:
-                await self._release(dispatch_id)  # our trust data, not the dispatch: retry later
+            self._restore_part(row.id, handle)
+            try:
+                received = await asyncio.get_running_loop().run_in_executor(
+                    None, self._verify_payload, header
+                )
+                self.trust.check_unit_signer(received[0], header.sender, received[1])
+            except PeerRefused as refusal:
+                if refusal.code not in OUR_TRUST_CODES:
+                    await self._refuse(peer, row.id, refusal)
                 raise
-            return await self._refuse(peer, dispatch_id, refusal)
-        except BaseException:
-            await self._release(dispatch_id)  # disk full, a bug: the sender may commit again
+            return await self._accept(header, received[2])
+        except PeerRefused as refusal:
+            if refusal.code in OUR_TRUST_CODES:
+                await self._release(row.id)
             raise
-        return await self._accept(header, received[2])
+        except BaseException:
+            await self._release(row.id)
+            raise
 
     async def _release(self, dispatch_id: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
                 update(InboundDispatch)
                 .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == VERIFYING)
-                .values(state=UPLOADING)
+                .values(state=UPLOADING, verifying_until=None, touched_at=utcnow())
             )
 
     def _verify_payload(
@@ -383,12 +593,15 @@ class Inbox:
         )
         return opened.signer, opened.chain, dispatch
 
-    async def _refuse(self, peer: str, dispatch_id: str, refusal: PeerRefused) -> dict[str, Any]:
-        async with self.sessions() as session:
-            row = await session.get(InboundDispatch, dispatch_id)
-        header = Header.from_bytes(row.header.encode("utf-8")) if row else None
-        receipt = await self._record_refusal(peer, dispatch_id, refusal, header)
+    async def _refuse(self, peer: str, dispatch_id: str, refusal: PeerRefused) -> NoReturn:
+        """Refuse a stored dispatch: the refusal, its evidence and the dispatch's new state in
+        one transaction, then its content discarded. Raises ``refusal``, receipt attached."""
+        log.warning("dispatch.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
         async with self.sessions() as session, session.begin():
+            row = await session.get(InboundDispatch, dispatch_id)
+            header = Header.from_bytes(row.header.encode("utf-8")) if row else None
+            receipt = self._refusal_receipt(refusal, header)
+            await self._store_refusal(session, peer, dispatch_id, refusal)
             await session.execute(
                 update(InboundDispatch)
                 .where(InboundDispatch.id == dispatch_id)
@@ -397,6 +610,7 @@ class Inbox:
                     refusal_code=refusal.code,
                     receipt=receipt_json(receipt) if receipt else None,
                     decided_at=datetime.now(UTC),
+                    verifying_until=None,
                 )
             )
         await asyncio.get_running_loop().run_in_executor(None, self._discard_content, dispatch_id)
@@ -425,7 +639,12 @@ class Inbox:
             await session.execute(
                 update(InboundDispatch)
                 .where(InboundDispatch.id == header.id)
-                .values(state=ACCEPTED, receipt=receipt_json(receipt), decided_at=datetime.now(UTC))
+                .values(
+                    state=ACCEPTED,
+                    receipt=receipt_json(receipt),
+                    decided_at=datetime.now(UTC),
+                    verifying_until=None,
+                )
             )
             await evidence.append(
                 session,

@@ -32,6 +32,10 @@ class InboundDispatch(Base):
     handled: Mapped[bool] = mapped_column(Boolean, default=False)
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When an upload last moved (the expiry sweep's clock) and until when a commit's
+    # verification holds the dispatch (another process may take it over only after that).
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    verifying_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Refusal(Base):
@@ -85,13 +89,16 @@ class OutboundDispatch(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     ref: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    #: Set on the hub for a dispatch it stores and forwards for that node (sealed elsewhere).
+    origin_node: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Delivery(Base):
     """Getting one dispatch to one node: a small state machine that survives restarts.
 
-    queued -> sending -> delivered | refused | retry-wait -> sending … -> failed.
+    queued -> sending -> delivered | refused | retry-wait -> sending … -> failed; a delivery
+    handed to the hub waits in awaiting-receipt until the hub holds the receiver's receipt.
     ``lease_until`` lets another worker take over a delivery whose worker died.
     """
 
@@ -111,6 +118,8 @@ class Delivery(Base):
     receipt: Mapped[str | None] = mapped_column(Text, default=None)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The hub this delivery went through when the node did not answer (or pulls), else None.
+    via: Mapped[str | None] = mapped_column(String(32), default=None)
 
     __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
 

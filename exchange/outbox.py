@@ -38,17 +38,29 @@ from keys.trust import TrustStore
 
 log = get_logger("congvan.exchange.outbox")
 
-QUEUED, SENDING, DELIVERED, REFUSED, RETRY_WAIT, FAILED = (
+QUEUED, SENDING, AWAITING, DELIVERED, REFUSED, RETRY_WAIT, FAILED = (
     "queued",
     "sending",
+    "awaiting-receipt",
     "delivered",
     "refused",
     "retry-wait",
     "failed",
 )
 #: Refusals that say "not now" rather than "never": the delivery is tried again.
-TRANSIENT_CODES = {"wrong-offset", "busy", "incomplete", "stale-crl", "stale-directory", "internal"}
+TRANSIENT_CODES = {
+    "wrong-offset",
+    "busy",
+    "incomplete",
+    "interrupted",
+    "too-many-offers",
+    "stale-crl",
+    "stale-directory",
+    "internal",
+}
 CLAIM_BATCH = 20
+#: How many deliveries held at the hub one question about their receipts covers.
+RECEIPT_BATCH = 200
 STOP_GRACE_SECONDS = 10
 
 
@@ -61,6 +73,14 @@ class DeliveryView:
     next_attempt_at: datetime
     last_error: str | None
     receipt: dict[str, Any] | None
+    via: str | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    dispatch_id: str
+    units: list[str]
+    attempts: int
 
 
 def backoff(settings: ExchangeSettings, attempts: int, rng: random.Random) -> timedelta:
@@ -181,9 +201,18 @@ class Outbox:
             rows = await session.scalars(
                 select(Delivery.node).where(self._due(datetime.now(UTC))).distinct()
             )
-            return [node for node in rows if node not in self._workers]
+            return [node for node in rows if node not in self._workers and self._pushes_to(node)]
 
-    async def _claim(self, node: str) -> list[tuple[str, list[str]]]:
+    def _pushes_to(self, node: str) -> bool:
+        """The hub does not push to a pull node: that node fetches what waits for it."""
+        try:
+            if self.directory.hub_name() != self.keyring.node_name:
+                return True
+            return not self.directory.node(node).pull
+        except (NotFound, PeerRefused):
+            return True  # the worker records why it cannot deliver
+
+    async def _claim(self, node: str) -> list[Claimed]:
         """Take due deliveries for ``node``, most urgent first, under a lease."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
@@ -200,7 +229,7 @@ class Outbox:
                 row.state = SENDING
                 row.attempts += 1
                 row.lease_until = now + timedelta(seconds=self.settings.lease_seconds)
-            return [(row.dispatch_id, json.loads(row.units)) for row in rows]
+            return [Claimed(row.dispatch_id, json.loads(row.units), row.attempts) for row in rows]
 
     async def deliver_due(self) -> None:
         """Start a worker for every node that has due deliveries and none running."""
@@ -226,6 +255,7 @@ class Outbox:
         self._stop = stop
         while not stop.is_set():
             await self.deliver_due()
+            await self.collect_receipts()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
             except TimeoutError:
@@ -242,20 +272,34 @@ class Outbox:
         timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while claimed := await self._claim(node):
-                try:
-                    peer_url = self.directory.node(node).peer_url
-                except (NotFound, PeerRefused) as error:
-                    for dispatch_id, _units in claimed:
-                        await self._retry_later(dispatch_id, node, error.message)
-                    return
-                client = PeerClient(http, peer_url, self.client_context)
-                for index, (dispatch_id, units) in enumerate(claimed):
+                for index, delivery in enumerate(claimed):
                     if self._stop.is_set():
-                        await self._give_back([d for d, _u in claimed[index:]], node)
+                        await self._give_back([d.dispatch_id for d in claimed[index:]], node)
                         return
-                    await self._deliver_one(client, dispatch_id, node, units)
+                    try:
+                        hub = self._through_hub(node, delivery.attempts)
+                        client = PeerClient(
+                            http, self.directory.node(hub or node).peer_url, self.client_context
+                        )
+                    except (NotFound, PeerRefused) as error:
+                        await self._retry_later(delivery.dispatch_id, node, error.message)
+                        continue
+                    if hub is None:
+                        await self._deliver_one(client, delivery.dispatch_id, node, delivery.units)
+                    else:
+                        await self._relay_one(client, delivery.dispatch_id, node, hub)
                 if self._stop.is_set():
                     return
+
+    def _through_hub(self, node: str, attempts: int) -> str | None:
+        """The hub, when this attempt goes through it: always for a pull node, and after
+        ``relay_after_attempts`` direct attempts for one that does not answer."""
+        hub = self.directory.hub_name()
+        if hub is None or hub in (node, self.keyring.node_name):
+            return None
+        if self.directory.node(node).pull or attempts > self.settings.relay_after_attempts:
+            return hub
+        return None
 
     async def _give_back(self, dispatch_ids: list[str], node: str) -> None:
         """Return claimed but untried deliveries to the queue, as if never claimed."""
@@ -284,12 +328,106 @@ class Outbox:
             await self._retry_later(dispatch_id, node, f"{type(error).__name__}: {error}")
             return
         try:
-            body = await self._receipt_closes(receipt, dispatch_id, node, units)
+            await self.close_with_receipt(dispatch_id, node, units, receipt)
         except PeerRefused as bad:
             await self._retry_later(dispatch_id, node, f"receipt not valid: {bad.message}")
+
+    async def _relay_one(self, hub: PeerClient, dispatch_id: str, node: str, hub_name: str) -> None:
+        """Hand the dispatch to the hub; its receipt is collected from there later."""
+        try:
+            await hub.relay(self.folder(dispatch_id), node)
+        except PeerRefused as refusal:
+            await self._retry_later(dispatch_id, node, f"hub: {refusal.code}: {refusal.message}")
             return
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._retry_later(dispatch_id, node, f"hub: {type(error).__name__}: {error}")
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.dispatch_id == dispatch_id, Delivery.node == node)
+                .values(
+                    state=AWAITING,
+                    via=hub_name,
+                    lease_until=None,
+                    next_attempt_at=self._next_receipt_check(),
+                )
+            )
+            await evidence.append(
+                session, "handed-to-hub", dispatch_id, {"node": node, "hub": hub_name}
+            )
+        log.info("dispatch.handed_to_hub", dispatch_id=dispatch_id, node=node, hub=hub_name)
+
+    def _next_receipt_check(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.settings.receipt_poll_seconds)
+
+    async def collect_receipts(self) -> int:
+        """Ask the hub about deliveries it holds for us; close those it has a receipt for.
+        Each delivery is asked about every ``receipt_poll_seconds``; the rows asked about
+        are claimed like any work, so two processes do not both ask."""
+        try:
+            hub = self.directory.hub_name()
+        except PeerRefused:
+            return 0  # a stale directory: nothing moves until it is fresh again
+        if hub is None or hub == self.keyring.node_name:
+            return 0
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(Delivery)
+                    .where(Delivery.state == AWAITING, Delivery.next_attempt_at <= now)
+                    .limit(RECEIPT_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.next_attempt_at = self._next_receipt_check()
+            asked = {(row.dispatch_id, row.node): json.loads(row.units) for row in rows}
+        if not asked:
+            return 0
+        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as http:
+                client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
+                answers = await client.relay_receipts(list(asked))
+        except (aiohttp.ClientError, TimeoutError, OSError, PeerRefused, NotFound) as error:
+            log.warning("relay.receipts_unavailable", hub=hub, error=str(error)[:200])
+            return 0
+        closed = 0
+        for answer in answers:
+            key = (str(answer.get("id")), str(answer.get("node")))
+            if key not in asked:
+                continue
+            closed += await self._settle_relayed(key, asked[key], answer)
+        return closed
+
+    async def _settle_relayed(
+        self, key: tuple[str, str], units: list[str], answer: dict[str, Any]
+    ) -> int:
+        dispatch_id, node = key
+        receipt = answer.get("receipt")
+        if isinstance(receipt, dict):
+            try:
+                await self.close_with_receipt(dispatch_id, node, units, receipt)
+            except PeerRefused as bad:
+                await self._retry_later(dispatch_id, node, f"receipt not valid: {bad.message}")
+                return 0
+            return 1
+        if answer.get("state") in {FAILED, "unknown"}:
+            # The hub gave up or lost it: count an attempt and hand it over again later.
+            await self._retry_later(dispatch_id, node, f"hub: {answer.get('state')}")
+        return 0
+
+    async def close_with_receipt(
+        self, dispatch_id: str, node: str, units: list[str], receipt: dict[str, Any]
+    ) -> str:
+        """Close a delivery with the receiver's receipt, once it is shown to be genuine:
+        delivered or refused. The answer is the delivery's new state."""
+        body = await self._receipt_closes(receipt, dispatch_id, node, units)
         state = DELIVERED if body["status"] == ACCEPTED else REFUSED
         await self._decide(dispatch_id, node, state, receipt, body.get("code"))
+        return state
 
     async def _receipt_closes(
         self, receipt: dict[str, Any], dispatch_id: str, node: str, units: list[str]
@@ -337,7 +475,8 @@ class Outbox:
                 session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
             )
             sent = await session.get(OutboundDispatch, dispatch_id)
-        if state == DELIVERED and sent is not None and self.ledger is not None:
+        relayed = sent is not None and sent.origin_node is not None
+        if state == DELIVERED and sent is not None and not relayed and self.ledger is not None:
             self.ledger.record("dispatch-out", unit=sent.sender, size=sent.size)
         log.info(
             "dispatch.delivered" if state == DELIVERED else "dispatch.refused_by_peer",
@@ -395,6 +534,7 @@ async def deliveries_of(session: AsyncSession, dispatch_id: str) -> list[Deliver
             next_attempt_at=row.next_attempt_at,
             last_error=row.last_error,
             receipt=json.loads(row.receipt) if row.receipt else None,
+            via=row.via,
         )
         for row in rows
     ]

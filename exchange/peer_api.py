@@ -14,14 +14,16 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.streams import EofStream
 from aiohttp.typedefs import Handler
 from cryptography import x509
 
-from config.errors import NotFound, PeerRefused
+from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
 from exchange.inbox import Inbox
+from exchange.relay import RelayDesk
 from keys.directory import DIRECTORY_FILE, SIGNATURE_SUFFIX
 from keys.revocation import CRL_FILE, RevocationChecker
 from keys.trust import common_name
@@ -33,6 +35,7 @@ REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
 INBOX = web.AppKey("inbox", Inbox)
 PUBLISHED: web.AppKey[Path | None] = web.AppKey("published")
+RELAY: web.AppKey[RelayDesk | None] = web.AppKey("relay")
 #: The authenticated peer's node name and certificate, kept on the request for the handlers.
 PEER_NAME = web.RequestKey("peer_name", str)
 PEER_CERTIFICATE = web.RequestKey("peer_certificate", x509.Certificate)
@@ -91,13 +94,18 @@ def _b64(value: object, what: str) -> bytes:
         raise PeerRefused(f"{what} is not base64", code="malformed") from error
 
 
-async def offer(request: web.Request) -> web.Response:
+async def _json_object(request: web.Request, what: str) -> dict[str, object]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PeerRefused("offer is not JSON", code="malformed") from error
+        raise PeerRefused(f"{what} is not JSON", code="malformed") from error
     if not isinstance(body, dict):
-        raise PeerRefused("offer is not an object", code="malformed")
+        raise PeerRefused(f"{what} is not an object", code="malformed")
+    return body
+
+
+async def offer(request: web.Request) -> web.Response:
+    body = await _json_object(request, "offer")
     inbox, peer = request.app[INBOX], request[PEER_NAME]
     answer = await inbox.offer(
         peer,
@@ -122,18 +130,28 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
-    async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
-        yield chunk
+    """The request body; a link that breaks mid-upload is an expected event on our WAN, not
+    a bug: the bytes written so far are kept and the sender resumes from them."""
+    try:
+        async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
+            yield chunk
+    except (ConnectionError, EofStream, ClientPayloadError) as error:
+        raise Conflict("kết nối bị ngắt giữa lúc tải lên", code="interrupted") from error
+
+
+def _offset(request: web.Request) -> int:
+    try:
+        return int(request.query.get("offset", ""))
+    except ValueError as error:
+        raise PeerRefused("offset must be an integer", code="malformed") from error
 
 
 async def upload(request: web.Request) -> web.Response:
-    try:
-        offset = int(request.query.get("offset", ""))
-    except ValueError as error:
-        raise PeerRefused("offset must be an integer", code="malformed") from error
+    offset, dispatch_id = _offset(request), request.match_info["dispatch_id"]
     held = await request.app[INBOX].upload(
-        request[PEER_NAME], request.match_info["dispatch_id"], offset, _chunks(request)
+        request[PEER_NAME], dispatch_id, offset, _chunks(request)
     )
+    log.info("dispatch.uploaded", dispatch_id=dispatch_id, offset=offset, held=held)
     return web.json_response({"offset": held})
 
 
@@ -168,22 +186,119 @@ async def published_trust(request: web.Request) -> web.Response:
     )
 
 
+# -- store and forward: served by the hub only -------------------------------------------------
+
+
+def _relay(request: web.Request) -> RelayDesk:
+    relay = request.app[RELAY]
+    if relay is None:
+        raise NotFound("nút này không chuyển tiếp công văn", code="not-a-hub")
+    return relay
+
+
+def _node_field(body: dict[str, object]) -> str:
+    node = body.get("node")
+    if not isinstance(node, str) or not node:
+        raise PeerRefused("node missing", code="malformed")
+    return node
+
+
+async def relay_offer(request: web.Request) -> web.Response:
+    """Like an offer to the addressee, plus ``node``: where the hub should take it."""
+    relay, peer = _relay(request), request[PEER_NAME]
+    body = await _json_object(request, "offer")
+    node = _node_field(body)
+    dispatch_id, held = await relay.offer(
+        peer,
+        request[PEER_CERTIFICATE],
+        _b64(body.get("header"), "header"),
+        _b64(body.get("signature"), "signature"),
+        node,
+    )
+    reply: dict[str, object] = {"id": dispatch_id, "offset": held}
+    if "payload" in body:
+        payload = _b64(body["payload"], "payload")
+        if held < len(payload):
+            await relay.upload(peer, dispatch_id, held, _one(payload[held:]))
+        reply = {**await relay.commit(peer, dispatch_id, node), "offset": len(payload)}
+    return web.json_response(reply, status=200 if "state" in reply else 201)
+
+
+async def relay_upload(request: web.Request) -> web.Response:
+    offset, dispatch_id = _offset(request), request.match_info["dispatch_id"]
+    held = await _relay(request).upload(request[PEER_NAME], dispatch_id, offset, _chunks(request))
+    log.info("relay.uploaded", dispatch_id=dispatch_id, offset=offset, held=held)
+    return web.json_response({"offset": held})
+
+
+async def relay_commit(request: web.Request) -> web.Response:
+    node = _node_field(await _json_object(request, "commit"))
+    return web.json_response(
+        await _relay(request).commit(request[PEER_NAME], request.match_info["dispatch_id"], node)
+    )
+
+
+async def relay_receipts(request: web.Request) -> web.Response:
+    wanted = (await _json_object(request, "question")).get("dispatches")
+    if not isinstance(wanted, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("node"), str)
+        for item in wanted
+    ):
+        raise PeerRefused("dispatches must be a list of {id, node}", code="malformed")
+    answers = await _relay(request).receipts_for(
+        request[PEER_NAME], [(item["id"], item["node"]) for item in wanted]
+    )
+    return web.json_response({"dispatches": answers})
+
+
+async def relay_waiting(request: web.Request) -> web.Response:
+    return web.json_response({"dispatches": await _relay(request).waiting_for(request[PEER_NAME])})
+
+
+async def relay_payload(request: web.Request) -> web.FileResponse:
+    """The ciphertext for a pull node; a Range header resumes a broken download."""
+    path = await _relay(request).payload_for(request[PEER_NAME], request.match_info["dispatch_id"])
+    return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+
+
+async def relay_receipt(request: web.Request) -> web.Response:
+    receipt = (await _json_object(request, "receipt")).get("receipt")
+    if not isinstance(receipt, dict):
+        raise PeerRefused("receipt missing", code="malformed")
+    state = await _relay(request).take_receipt(
+        request[PEER_NAME], request.match_info["dispatch_id"], receipt
+    )
+    return web.json_response({"state": state})
+
+
 def create_peer_app(
     node_name: str,
     revocation: RevocationChecker,
     inbox: Inbox,
     published: Path | None = None,
+    relay: RelayDesk | None = None,
 ) -> web.Application:
-    """``published``: the CA folder whose directory and CRL this node serves (the hub only)."""
+    """``published``: the CA folder whose directory and CRL this node serves, and ``relay``
+    its store-and-forward desk (the hub only)."""
     app = web.Application(middlewares=[request_context, error_responses, authenticate_peer])
     app[NODE_NAME] = node_name
     app[REVOCATION] = revocation
     app[INBOX] = inbox
     app[PUBLISHED] = published
+    app[RELAY] = relay
     app.router.add_get(f"{API_PREFIX}/directory", published_trust)
     app.router.add_get(f"{API_PREFIX}/ping", ping)
     app.router.add_post(f"{API_PREFIX}/dispatches", offer)
     app.router.add_get(f"{API_PREFIX}/dispatches/{{dispatch_id}}", progress)
     app.router.add_put(f"{API_PREFIX}/dispatches/{{dispatch_id}}/payload", upload)
     app.router.add_post(f"{API_PREFIX}/dispatches/{{dispatch_id}}/commit", commit)
+    app.router.add_post(f"{API_PREFIX}/relay", relay_offer)
+    app.router.add_post(f"{API_PREFIX}/relay/receipts", relay_receipts)
+    app.router.add_get(f"{API_PREFIX}/relay/waiting", relay_waiting)
+    app.router.add_put(f"{API_PREFIX}/relay/{{dispatch_id}}/payload", relay_upload)
+    app.router.add_get(f"{API_PREFIX}/relay/{{dispatch_id}}/payload", relay_payload)
+    app.router.add_post(f"{API_PREFIX}/relay/{{dispatch_id}}/commit", relay_commit)
+    app.router.add_post(f"{API_PREFIX}/relay/{{dispatch_id}}/receipt", relay_receipt)
     return app

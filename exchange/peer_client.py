@@ -10,7 +10,6 @@ import asyncio
 import base64
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,7 @@ CHUNK_BYTES = 256 * 1024
 #: Payloads up to this size are sent inside the offer (the server's JSON limit is 1 MiB).
 INLINE_BYTES = 256 * 1024
 API = "/exchange/v1"
-
-
-@dataclass(frozen=True)
-class OfferReply:
-    dispatch_id: str
-    offset: int
-    receipt: dict[str, Any] | None
+DIRECT, RELAY = "/dispatches", "/relay"
 
 
 class PeerClient:
@@ -57,54 +50,101 @@ class PeerClient:
                 raise refusal
             return body
 
-    async def offer(self, folder: Path, *, inline: bool = False) -> OfferReply:
-        """Offer the header; with ``inline``, the payload too, and the answer is the receipt."""
-        header = (folder / HEADER_FILE).read_bytes()
-        signature = (folder / HEADER_SIGNATURE_FILE).read_bytes()
+    async def offer(
+        self, folder: Path, *, route: str = DIRECT, extra: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Offer the header; a payload of at most ``INLINE_BYTES`` travels in the offer too,
+        and then the answer already holds the outcome (a receipt, or the hub's "held")."""
+        payload = folder / PAYLOAD_FILE
         offer = {
-            "header": base64.b64encode(header).decode("ascii"),
-            "signature": base64.b64encode(signature).decode("ascii"),
+            "header": _b64(folder / HEADER_FILE),
+            "signature": _b64(folder / HEADER_SIGNATURE_FILE),
+            **(extra or {}),
         }
-        if inline:
-            payload = (folder / PAYLOAD_FILE).read_bytes()
-            offer["payload"] = base64.b64encode(payload).decode("ascii")
-        body = await self._call("POST", "/dispatches", json=offer)
-        try:
-            return OfferReply(str(body["id"]), int(body["offset"]), body.get("receipt"))
-        except (KeyError, TypeError, ValueError) as error:
-            raise PeerRefused("the offer's answer lacks id or offset", code="malformed") from error
+        if payload.stat().st_size <= INLINE_BYTES:
+            offer["payload"] = _b64(payload)
+        body = await self._call("POST", route, json=offer)
+        if not isinstance(body.get("id"), str) or not isinstance(body.get("offset"), int):
+            raise PeerRefused("the offer's answer lacks id or offset", code="malformed")
+        return body
 
     async def held(self, dispatch_id: str) -> int:
-        return int((await self._call("GET", f"/dispatches/{dispatch_id}"))["offset"])
+        return int((await self._call("GET", f"{DIRECT}/{dispatch_id}"))["offset"])
 
-    async def upload(self, dispatch_id: str, payload: Path, offset: int) -> int:
+    async def upload(
+        self, dispatch_id: str, payload: Path, offset: int, *, route: str = DIRECT
+    ) -> int:
         body = await self._call(
             "PUT",
-            f"/dispatches/{dispatch_id}/payload",
+            f"{route}/{dispatch_id}/payload",
             params={"offset": str(offset)},
             data=_read_from(payload, offset),
         )
         return int(body["offset"])
 
-    async def commit(self, dispatch_id: str) -> dict[str, Any]:
-        return dict((await self._call("POST", f"/dispatches/{dispatch_id}/commit"))["receipt"])
+    async def _transfer(self, folder: Path, route: str, extra: dict[str, str]) -> dict[str, Any]:
+        """Offer, upload what the other side lacks, commit: the commit's answer."""
+        body = await self.offer(folder, route=route, extra=extra)
+        if "receipt" in body or "state" in body:
+            return body
+        payload = folder / PAYLOAD_FILE
+        if body["offset"] < payload.stat().st_size:
+            await self.upload(body["id"], payload, body["offset"], route=route)
+        return await self._call("POST", f"{route}/{body['id']}/commit", json=extra)
 
     async def deliver(self, folder: Path) -> dict[str, Any]:
-        """Offer, upload what the receiver lacks, commit; return the signed receipt.
+        """Hand a dispatch to the node that hosts its addressees; return its signed receipt."""
+        body = await self._transfer(folder, DIRECT, {})
+        if not isinstance(body.get("receipt"), dict):
+            raise PeerRefused("the answer holds no receipt", code="malformed")
+        return dict(body["receipt"])
 
-        A payload of at most ``INLINE_BYTES`` travels in the offer itself.
-        """
-        reply = await self.offer(
-            folder, inline=(folder / PAYLOAD_FILE).stat().st_size <= INLINE_BYTES
+    async def relay(self, folder: Path, node: str) -> None:
+        """Hand a dispatch for ``node`` to the hub, which stores and forwards it."""
+        body = await self._transfer(folder, RELAY, {"node": node})
+        if body.get("state") != "held":
+            raise PeerRefused("the hub did not say it holds the dispatch", code="malformed")
+
+    async def relay_receipts(self, wanted: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Ask the hub what became of dispatches it holds for us: (dispatch id, node) pairs."""
+        body = await self._call(
+            "POST",
+            f"{RELAY}/receipts",
+            json={"dispatches": [{"id": id_, "node": node} for id_, node in wanted]},
         )
-        if reply.receipt is not None:
-            return reply.receipt
-        payload = folder / PAYLOAD_FILE
-        size = payload.stat().st_size
-        offset = reply.offset
-        if offset < size:
-            offset = await self.upload(reply.dispatch_id, payload, offset)
-        return await self.commit(reply.dispatch_id)
+        answers = body.get("dispatches")
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            raise PeerRefused("the hub's answer lacks dispatches", code="malformed")
+        return answers
+
+    async def waiting(self) -> list[dict[str, Any]]:
+        """What the hub holds for this (pull) node."""
+        body = await self._call("GET", f"{RELAY}/waiting")
+        answers = body.get("dispatches")
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            raise PeerRefused("the hub's answer lacks dispatches", code="malformed")
+        return answers
+
+    async def download(self, dispatch_id: str, offset: int) -> AsyncIterator[bytes]:
+        """The ciphertext the hub holds for us, from ``offset`` on (an HTTP range)."""
+        async with self._session.get(
+            f"{self._base}{RELAY}/{dispatch_id}/payload",
+            ssl=self._ssl,
+            headers={"Range": f"bytes={offset}-"},
+        ) as response:
+            if response.status != 206 and not (response.status == 200 and offset == 0):
+                raise PeerRefused(f"hub answered {response.status} to a download", code="busy")
+            async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                yield chunk
+
+    async def hand_back_receipt(self, dispatch_id: str, receipt: dict[str, Any]) -> str:
+        """Give the hub the receipt for a dispatch we fetched, for its sender to collect."""
+        body = await self._call("POST", f"{RELAY}/{dispatch_id}/receipt", json={"receipt": receipt})
+        return str(body.get("state"))
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 async def _read_from(path: Path, offset: int) -> AsyncIterator[bytes]:

@@ -206,7 +206,9 @@ def publish_directory(node_dir: Path, out: Path | None) -> None:
     async def body() -> None:
         authority = certificates.open_ca(settings, passphrase)
         async with open_database(settings) as sessions, sessions() as session:
-            await directory.publish_directory(session, authority, target, settings.keys.crl_days)
+            await directory.publish_directory(
+                session, authority, target, settings.keys.crl_days, settings.node.name
+            )
         click.echo(f"directory {target} signature {target}{directory.SIGNATURE_SUFFIX}")
 
     run(body)
@@ -279,6 +281,25 @@ def import_units(node_dir: Path, file: Path) -> None:
         async with open_database(settings) as sessions, sessions() as session, session.begin():
             count = await directory.import_units(session, nodes, entries)
         click.echo(f"imported {count} units")
+
+    run(body)
+
+
+@units.command("set-pull")
+@dir_option
+@click.argument("node")
+@click.option("--off", is_flag=True, help="The node is reachable again: send to it directly.")
+def set_pull(node_dir: Path, node: str, off: bool) -> None:
+    """Mark NODE as often offline: its dispatches wait at the hub until it fetches them.
+
+    Publish the directory afterwards (`congvan keys directory`) so the other nodes learn it.
+    """
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            await directory.set_pull(session, node, not off)
+        click.echo(f"{node}: {'direct' if off else 'pull (fetches from the hub)'}")
 
     run(body)
 

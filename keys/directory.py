@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Invalid
+from config.errors import Conflict, Invalid, NotFound
 from config.files import write_atomic
 from config.settings import NODE_NAME, UNIT_CODE
 from keys.ca import CertificateAuthority, pem
@@ -44,6 +44,7 @@ class NodeEntry:
     name: str
     host: str
     peer_url: str
+    pull: bool = False
 
 
 def read_units_file(path: Path) -> tuple[list[NodeEntry], list[UnitEntry]]:
@@ -84,7 +85,10 @@ def _node_entry(path: Path, raw: dict[str, Any]) -> NodeEntry:
     name = _field(path, "node", raw, "name")
     if not NODE_NAME.fullmatch(name):
         raise Invalid(f"{path}: node {name!r}: use A-Z, 0-9 and -")
-    return NodeEntry(name, _field(path, "node", raw, "host"), raw.get("peer_url", ""))
+    pull = raw.get("pull", False)
+    if not isinstance(pull, bool):
+        raise Invalid(f"{path}: node {name}: pull = {pull!r}: must be true or false")
+    return NodeEntry(name, _field(path, "node", raw, "host"), raw.get("peer_url", ""), pull)
 
 
 def _unit_entry(path: Path, raw: dict[str, Any]) -> UnitEntry:
@@ -132,7 +136,9 @@ async def import_units(
     known_nodes = set((await session.scalars(select(Node.name))).all())
     for node in nodes:
         if node.name not in known_nodes:
-            session.add(Node(name=node.name, host=node.host, peer_url=node.peer_url))
+            session.add(
+                Node(name=node.name, host=node.host, peer_url=node.peer_url, pull=node.pull)
+            )
             known_nodes.add(node.name)
     codes = existing_units | {unit.code for unit in units}
     for unit in units:
@@ -188,7 +194,15 @@ async def list_units(session: AsyncSession) -> list[UnitEntry]:
 
 async def list_nodes(session: AsyncSession) -> list[NodeEntry]:
     rows = await session.scalars(select(Node).order_by(Node.name))
-    return [NodeEntry(row.name, row.host, row.peer_url) for row in rows]
+    return [NodeEntry(row.name, row.host, row.peer_url, row.pull) for row in rows]
+
+
+async def set_pull(session: AsyncSession, node_name: str, pull: bool) -> None:
+    """Mark a node as often offline (it fetches from the hub) or reachable (it is sent to)."""
+    node = await session.get(Node, node_name)
+    if node is None:
+        raise NotFound(f"unknown node {node_name}", code="unknown-node")
+    node.pull = pull
 
 
 def canonical_json(document: Any) -> bytes:
@@ -196,7 +210,7 @@ def canonical_json(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def build_directory(session: AsyncSession, valid_days: int) -> dict[str, Any]:
+async def build_directory(session: AsyncSession, valid_days: int, hub: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     active = (
         await session.scalars(
@@ -213,6 +227,7 @@ async def build_directory(session: AsyncSession, valid_days: int) -> dict[str, A
         "version": 1,
         "issued_at": now.isoformat(timespec="seconds"),
         "next_update": (now + timedelta(days=valid_days)).isoformat(timespec="seconds"),
+        "hub": hub,
         "nodes": [
             {**asdict(node), "certificates": certificates.get(("node", node.name), {})}
             for node in await list_nodes(session)
@@ -225,9 +240,10 @@ async def build_directory(session: AsyncSession, valid_days: int) -> dict[str, A
 
 
 async def publish_directory(
-    session: AsyncSession, authority: CertificateAuthority, out: Path, valid_days: int
+    session: AsyncSession, authority: CertificateAuthority, out: Path, valid_days: int, hub: str
 ) -> Path:
-    document = await build_directory(session, valid_days)
+    """``hub``: the node that publishes (it runs the CA), stores and forwards for the others."""
+    document = await build_directory(session, valid_days, hub)
     document["ca"] = pem(authority.certificate).decode("ascii")
     data = canonical_json(document)
     write_atomic(out, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime, utcnow
@@ -23,6 +23,8 @@ class Node(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     host: Mapped[str] = mapped_column(String(255))
     peer_url: Mapped[str] = mapped_column(String(255), default="")
+    #: Often offline: dispatches for it wait at the hub, which it polls when it comes online.
+    pull: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Unit(Base):

@@ -43,7 +43,15 @@ class DirectoryNode:
     name: str
     host: str
     peer_url: str
+    pull: bool
     certificates: dict[str, str]
+
+    def certificate(self) -> x509.Certificate:
+        """The node's current TLS certificate: it signs the headers of what the node sends."""
+        try:
+            return x509.load_pem_x509_certificate(self.certificates["tls"].encode("ascii"))
+        except KeyError:
+            raise NotFound(f"nút {self.name} chưa có chứng thư", code="no-certificate") from None
 
 
 class SignedDirectory:
@@ -86,6 +94,15 @@ class SignedDirectory:
         for entry in self._current()["nodes"]:
             if entry["name"] == name:
                 return DirectoryNode(
-                    entry["name"], entry["host"], entry["peer_url"], dict(entry["certificates"])
+                    entry["name"],
+                    entry["host"],
+                    entry["peer_url"],
+                    bool(entry.get("pull", False)),
+                    dict(entry["certificates"]),
                 )
         raise NotFound(f"nút {name} không có trong danh bạ", code="unknown-node")
+
+    def hub_name(self) -> str | None:
+        """The node that stores and forwards for the others (the one that publishes this)."""
+        hub = self._current().get("hub")
+        return str(hub) if hub else None

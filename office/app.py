@@ -24,6 +24,7 @@ from exchange.inbox import Inbox
 from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
+from exchange.pull import Puller
 from exchange.refresh import TrustRefresher
 from exchange.statuses import Statuses
 from exchange.tls import peer_client_context, peer_server_context
@@ -50,18 +51,24 @@ class RunningNode:
     statuses: Statuses | None = None
     ledger: UsageLedger | None = None
     refresher: TrustRefresher | None = None
+    puller: Puller | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def start_workers(self) -> None:
-        """Background jobs: trust refresh from the hub, the outbox's delivery loop, and once,
-        handing over what was accepted but not handled before the last stop."""
+        """Background jobs: trust refresh from the hub, the outbox's delivery loop, the inbox's
+        sweep of expired offers, and once, handing over what was accepted but not handled
+        before the last stop."""
         if self.inbox is not None:
             self.workers.append(asyncio.create_task(self._hand_over_pending(self.inbox)))
+            sweep_seconds = self.settings.exchange.sweep_seconds
+            self.workers.append(asyncio.create_task(self.inbox.run(self.stopping, sweep_seconds)))
         if self.refresher is not None:
             self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
             self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
+        if self.puller is not None:
+            self.workers.append(asyncio.create_task(self.puller.run(self.stopping)))
         if self.ledger is not None:
             rollup_seconds = self.settings.exchange.rollup_minutes * 60
             self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
@@ -139,7 +146,7 @@ async def start_node(settings: Settings) -> RunningNode:
         _check_identity(settings)
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
-        node.ledger = exchange.ledger
+        node.ledger, node.puller = exchange.ledger, exchange.puller
         await node.inbox.recover()
         if settings.exchange.hub_url and not settings.node.hub:
             node.refresher = TrustRefresher(
@@ -164,6 +171,7 @@ async def start_node(settings: Settings) -> RunningNode:
                 exchange.revocation,
                 node.inbox,
                 settings.ca_dir if settings.node.hub else None,
+                exchange.relay,
             ),
             settings.peer.host,
             settings.peer.port,

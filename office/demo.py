@@ -146,6 +146,7 @@ async def _build_pki(settings_by_node: dict[str, Settings]) -> None:
             authority,
             province.ca_dir / directory.DIRECTORY_FILE,
             province.keys.crl_days,
+            province.node.name,
         )
     for node in DEMO_NODES[1:]:
         district = settings_by_node[node.name]

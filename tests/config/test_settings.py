@@ -131,6 +131,22 @@ def test_a_negative_retry_count_is_refused_as_in_the_style_guide() -> None:
     assert message == "config error: [exchange] retry_max = -1: must be >= 0"
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("max_open_offers_per_peer", 0, "1-100000"),
+        ("offer_expiry_seconds", 0, "1-2592000"),
+        ("sweep_seconds", 0, "1-86400"),
+        ("verify_lease_seconds", 5, "10-86400"),
+    ],
+)
+def test_an_inbox_limit_out_of_range_is_refused_with_its_range(
+    key: str, value: int, allowed: str
+) -> None:
+    message = refusal({"exchange": {key: value}})
+    assert message == f"config error: [exchange] {key} = {value}: must be {allowed}"
+
+
 def test_a_value_outside_a_choice_names_the_choices() -> None:
     message = refusal({"log": {"level": "loud"}})
     assert (

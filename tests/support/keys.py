@@ -7,13 +7,17 @@ not our reading of it.
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from subprocess import CompletedProcess
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from exchange.envelope import Sender
-from keys.ca import CA_CERT_FILE
+from keys.ca import CA_CERT_FILE, load_ca, new_serial, write_certificate_and_key
+from keys.certificates import unit_key_paths
 from keys.keyring import Keyring, load_keyring
 from keys.revocation import RevocationChecker
 from keys.trust import TrustStore
@@ -82,3 +86,42 @@ def age_identity_file(
         *(line for line in out.read_text(encoding="utf-8").split() if line.startswith("AGE-"))
     )
     return out
+
+
+def install_backdated_signing_certificate(
+    network: DemoNetwork, node: str, unit: str, not_before: datetime, not_after: datetime
+) -> x509.Certificate:
+    """Issue ``unit`` a signing certificate valid only from ``not_before`` to ``not_after``,
+    signed with the province's CA key, and put it with a new key where ``node`` keeps the
+    unit's signing identity: from then on the node signs the unit's dispatches with it.
+
+    ``congvan keys`` rightly cannot backdate a certificate; a test of an expired one needs it.
+    Subject and extensions are those of the unit's current certificate, as the CA issues them.
+    """
+    ca = load_ca(network.settings("TU").ca_dir, network.passphrase("TU"))
+    settings = network.settings(node)
+    cert_path, key_path = unit_key_paths(settings.pki_dir, unit, "signing")
+    current = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_key_id = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(current.subject)
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(new_serial())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id.value),
+            critical=False,
+        )
+        .add_extension(
+            current.extensions.get_extension_for_class(x509.KeyUsage).value, critical=True
+        )
+    )
+    certificate = builder.sign(ca.key, hashes.SHA256())
+    write_certificate_and_key(cert_path, key_path, certificate, key, network.passphrase(node))
+    return certificate

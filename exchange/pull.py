@@ -1,0 +1,114 @@
+"""A ``pull`` node fetches its dispatches from the hub when it comes online.
+
+Such a node (a commune office on a link that is up a few hours a day) is not sent to: what is
+addressed to it waits at the hub. Every ``[exchange] pull_seconds`` it asks the hub what waits,
+downloads each ciphertext from where its own spool stands (an HTTP range, so a broken download
+resumes), runs its own inbox's checks as for any dispatch, and gives the signed receipt back to
+the hub, where the sender collects it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import ssl
+
+import aiohttp
+
+from config.errors import CongvanError, PeerRefused
+from config.logging import bind_request_id, get_logger
+from config.settings import ExchangeSettings
+from exchange.envelope import Header
+from exchange.inbox import Inbox
+from exchange.peer_client import PeerClient
+from keys.signed_directory import SignedDirectory
+
+log = get_logger("congvan.exchange.pull")
+
+
+class Puller:
+    def __init__(
+        self,
+        *,
+        inbox: Inbox,
+        directory: SignedDirectory,
+        node_name: str,
+        client_context: ssl.SSLContext,
+        settings: ExchangeSettings,
+    ) -> None:
+        self.inbox = inbox
+        self.directory = directory
+        self.node_name = node_name
+        self.client_context = client_context
+        self.settings = settings
+
+    def _hub(self) -> str | None:
+        """The hub to pull from, when the directory marks this node ``pull``."""
+        hub = self.directory.hub_name()
+        if hub is None or hub == self.node_name or not self.directory.node(self.node_name).pull:
+            return None
+        return hub
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            bind_request_id()
+            try:
+                await self.pull_once()
+            except (aiohttp.ClientError, TimeoutError, OSError, CongvanError) as error:
+                log.warning("pull.failed", error=f"{type(error).__name__}: {str(error)[:200]}")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.pull_seconds)
+            except TimeoutError:
+                continue
+
+    async def pull_once(self) -> int:
+        """Fetch, check and acknowledge what waits at the hub; the answer is how many were
+        settled (accepted or refused with a receipt)."""
+        hub = self._hub()
+        if hub is None:
+            return 0
+        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        settled = 0
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
+            for item in await client.waiting():
+                receipt = await self._take(client, hub, item)
+                if receipt is not None:
+                    await client.hand_back_receipt(str(item["id"]), receipt)
+                    settled += 1
+        if settled:
+            log.info("pull.settled", hub=hub, count=settled)
+        return settled
+
+    async def _take(
+        self, client: PeerClient, hub: str, item: dict[str, object]
+    ) -> dict[str, object] | None:
+        """One waiting dispatch through our inbox: its receipt, or None to try again later."""
+        try:
+            raw = base64.b64decode(str(item.get("header")), validate=True)
+            signature = base64.b64decode(str(item.get("signature")), validate=True)
+        except (binascii.Error, ValueError):
+            log.warning("pull.malformed_listing", hub=hub, dispatch_id=item.get("id"))
+            return None
+        try:
+            answer = await self.inbox.offer(hub, None, raw, signature)
+            if answer.receipt is not None:
+                return answer.receipt
+            size = Header.from_bytes(raw).size
+            if answer.offset < size:
+                await self.inbox.upload(
+                    hub,
+                    answer.dispatch_id,
+                    answer.offset,
+                    client.download(answer.dispatch_id, answer.offset),
+                )
+            return await self.inbox.commit(hub, answer.dispatch_id)
+        except PeerRefused as refusal:
+            if refusal.answer is None:  # not now (our trust data, a broken download) or forged
+                log.warning("pull.not_settled", dispatch_id=item.get("id"), code=refusal.code)
+                return None
+            return refusal.answer
+        except (CongvanError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("pull.interrupted", dispatch_id=item.get("id"), error=str(error)[:200])
+            return None

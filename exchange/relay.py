@@ -1,0 +1,328 @@
+"""The hub's store-and-forward desk.
+
+A node that cannot reach a peer (or whose addressee is a ``pull`` node, often offline) hands
+the dispatch to the hub instead. The hub checks what it can without reading anything (the
+sending node's signature on the header, that the node hosts the sending unit, the size and
+the ciphertext's digest), stores the ciphertext, and forwards it with its own outbox, or keeps
+it until the pull node fetches it. The receiver's signed receipt comes back to the hub, where
+the sender collects it. The hub cannot read what it carries: the payload is encrypted to the
+addressed units only, and it never holds their keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.errors import Conflict, NotFound, PeerRefused
+from config.logging import get_logger
+from exchange import evidence, spool_lock
+from exchange.admission import check_origin
+from exchange.envelope import (
+    HEADER_FILE,
+    HEADER_SIGNATURE_FILE,
+    PAYLOAD_FILE,
+    Header,
+    check_payload,
+)
+from exchange.models import Delivery, OutboundDispatch, Refusal
+from exchange.outbox import FAILED, QUEUED, RETRY_WAIT, SENDING, Outbox
+from keys.signed_directory import SignedDirectory
+from keys.trust import TrustStore
+
+log = get_logger("congvan.exchange.relay")
+
+HELD = "held"
+#: How many waiting dispatches one pull answer lists; the pull node asks again for more.
+WAITING_BATCH = 50
+
+
+class RelayDesk:
+    """The hub's side: take, store and account for dispatches carried for other nodes."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        directory: SignedDirectory,
+        trust: TrustStore,
+        outbox: Outbox,
+        max_bytes: int,
+    ) -> None:
+        self.sessions = sessions
+        self.directory = directory
+        self.trust = trust
+        self.outbox = outbox
+        self.max_bytes = max_bytes
+
+    def folder(self, dispatch_id: str) -> Path:
+        return self.outbox.folder(dispatch_id)
+
+    # -- taking a dispatch from its sending node ------------------------------------------
+
+    async def offer(
+        self,
+        peer: str,
+        peer_certificate: x509.Certificate,
+        raw: bytes,
+        signature: bytes,
+        node: str,
+    ) -> tuple[str, int]:
+        """Check the header, then answer its id and how many bytes of its payload the hub
+        holds."""
+        header: Header | None = None
+        try:
+            header = Header.from_bytes(raw)
+            if peer != header.node:
+                raise PeerRefused("hub chỉ nhận công văn do chính nút gửi ký", code="wrong-node")
+            check_origin(self.directory, self.trust, peer, peer_certificate, header, raw, signature)
+            self._units_at(header, node)
+            if header.size > self.max_bytes:
+                raise PeerRefused(
+                    f"công văn {header.size} byte vượt giới hạn {self.max_bytes} byte",
+                    code="too-large",
+                )
+            if await self._forward_if_held(header, node):
+                return header.id, header.size
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._write_header, header, raw, signature
+            )
+        except PeerRefused as refusal:
+            await self._record(peer, header.id if header else None, refusal)
+            raise
+        return header.id, spool_lock.held_bytes(self._part(header.id))
+
+    def _units_at(self, header: Header, node: str) -> list[str]:
+        """The addressed units ``node`` hosts; the hub relays only to where they live."""
+        units = []
+        for code in header.recipients:
+            try:
+                if self.directory.unit(code).node == node:
+                    units.append(code)
+            except NotFound:
+                continue
+        if not units or node == self.outbox.keyring.node_name:
+            raise PeerRefused(f"nút {node} không có đơn vị nhận nào", code="not-addressed-here")
+        return units
+
+    def _part(self, dispatch_id: str) -> Path:
+        return self.folder(dispatch_id) / (PAYLOAD_FILE + ".part")
+
+    def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
+        folder = self.folder(header.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = folder / HEADER_FILE
+        if kept.exists():
+            if kept.read_bytes() != raw:
+                raise PeerRefused(
+                    "mã công văn này đã dùng cho một công văn khác", code="bad-digest"
+                )
+            return
+        (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
+        self._part(header.id).touch()
+        kept.write_bytes(raw)  # last: its presence says the folder is complete
+
+    def _kept_header(self, peer: str, dispatch_id: str) -> Header:
+        try:
+            header = Header.from_bytes((self.folder(dispatch_id) / HEADER_FILE).read_bytes())
+        except (FileNotFoundError, PeerRefused):
+            raise NotFound("không có công văn này", code="unknown-dispatch") from None
+        if header.node != peer:
+            raise NotFound("không có công văn này", code="unknown-dispatch")
+        return header
+
+    async def upload(
+        self, peer: str, dispatch_id: str, offset: int, chunks: AsyncIterator[bytes]
+    ) -> int:
+        header = self._kept_header(peer, dispatch_id)
+        try:
+            handle = spool_lock.try_lock(self._part(dispatch_id))
+        except FileNotFoundError:  # committed (or refused) meanwhile
+            return await self._held_or_gone(peer, dispatch_id, header)
+        if handle is None:
+            raise spool_lock.busy()
+        with handle:
+            held = spool_lock.size_of(handle)
+            if offset != held:
+                raise Conflict(f"đang giữ {held} byte, không phải {offset}", code="wrong-offset")
+            try:
+                return await spool_lock.write_from(handle, held, header.size, chunks)
+            except PeerRefused as refusal:
+                handle.truncate(0)
+                await self._record(peer, dispatch_id, refusal)
+                raise
+
+    async def _held_or_gone(self, peer: str, dispatch_id: str, header: Header) -> int:
+        if (self.folder(dispatch_id) / PAYLOAD_FILE).exists():
+            return header.size
+        raise NotFound("không có công văn này", code="unknown-dispatch")
+
+    async def commit(self, peer: str, dispatch_id: str, node: str) -> dict[str, Any]:
+        """Check the whole ciphertext against the signed header, then queue it for ``node``."""
+        header = self._kept_header(peer, dispatch_id)
+        if await self._forward_if_held(header, node):
+            return {"id": dispatch_id, "state": HELD}
+        try:
+            handle = spool_lock.try_lock(self._part(dispatch_id))
+        except FileNotFoundError:
+            raise NotFound("không có công văn này", code="unknown-dispatch") from None
+        if handle is None:
+            raise spool_lock.busy()
+        with handle:
+            held = spool_lock.size_of(handle)
+            if held != header.size:
+                raise Conflict(f"mới nhận {held}/{header.size} byte", code="incomplete")
+            try:
+                units = self._units_at(header, node)
+                await asyncio.get_running_loop().run_in_executor(
+                    None, check_payload, header, self._part(dispatch_id)
+                )
+            except PeerRefused as refusal:
+                shutil.rmtree(self.folder(dispatch_id), ignore_errors=True)
+                await self._record(peer, dispatch_id, refusal)
+                raise
+            self._part(dispatch_id).replace(self.folder(dispatch_id) / PAYLOAD_FILE)
+        async with self.sessions() as session, session.begin():
+            session.add(
+                OutboundDispatch(
+                    id=header.id,
+                    sender=header.sender,
+                    recipients=json.dumps(list(header.recipients)),
+                    kind=header.kind,
+                    urgency=header.urgency,
+                    size=header.size,
+                    payload_sha256=header.payload_sha256,
+                    ref=header.ref,
+                    origin_node=peer,
+                )
+            )
+            await session.flush()
+            self._add_delivery(session, header, node, units)
+            await evidence.append(
+                session,
+                "relayed",
+                header.id,
+                {"from": peer, "to": node, "sha256": header.payload_sha256},
+            )
+        log.info("dispatch.held", dispatch_id=header.id, origin=peer, node=node, bytes=header.size)
+        return {"id": dispatch_id, "state": HELD}
+
+    async def _forward_if_held(self, header: Header, node: str) -> bool:
+        """A dispatch the hub already holds: make sure it goes to ``node`` too (again, if its
+        earlier delivery failed) and say so; the sender need not upload it again."""
+        async with self.sessions() as session, session.begin():
+            held = await session.get(OutboundDispatch, header.id)
+            if held is None:
+                return False
+            if held.origin_node != header.node or held.payload_sha256 != header.payload_sha256:
+                raise PeerRefused(
+                    "mã công văn này đã dùng cho một công văn khác", code="bad-digest"
+                )
+            delivery = await session.get(Delivery, (header.id, node))
+            if delivery is None:
+                self._add_delivery(session, header, node, self._units_at(header, node))
+            elif delivery.state == FAILED:
+                delivery.state, delivery.attempts = QUEUED, 0
+                delivery.next_attempt_at = datetime.now(UTC)
+        return True
+
+    @staticmethod
+    def _add_delivery(session: AsyncSession, header: Header, node: str, units: list[str]) -> None:
+        session.add(
+            Delivery(
+                dispatch_id=header.id,
+                node=node,
+                units=json.dumps(units),
+                urgency=header.urgency,
+                state=QUEUED,
+                attempts=0,
+            )
+        )
+
+    async def _record(self, peer: str, dispatch_id: str | None, refusal: PeerRefused) -> None:
+        log.warning("relay.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
+        async with self.sessions() as session, session.begin():
+            session.add(
+                Refusal(
+                    peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message
+                )
+            )
+            await evidence.append(
+                session, "refused", dispatch_id, {"peer": peer, "code": refusal.code, "relay": True}
+            )
+
+    # -- the sending node collects receipts -----------------------------------------------
+
+    async def receipts_for(self, peer: str, wanted: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Where each (dispatch, node) ``peer`` handed over stands, with the receipt once
+        there is one. Only the dispatch's own sending node may ask."""
+        answers: list[dict[str, Any]] = []
+        async with self.sessions() as session:
+            for dispatch_id, node in wanted:
+                answer: dict[str, Any] = {"id": dispatch_id, "node": node, "state": "unknown"}
+                held = await session.get(OutboundDispatch, dispatch_id)
+                delivery = await session.get(Delivery, (dispatch_id, node))
+                if held is not None and held.origin_node == peer and delivery is not None:
+                    answer["state"] = delivery.state
+                    if delivery.receipt is not None:
+                        answer["receipt"] = json.loads(delivery.receipt)
+                answers.append(answer)
+        return answers
+
+    # -- a pull node fetches what waits for it --------------------------------------------
+
+    async def waiting_for(self, peer: str) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(Delivery.dispatch_id)
+                    .where(
+                        Delivery.node == peer,
+                        Delivery.state.in_((QUEUED, RETRY_WAIT))
+                        | ((Delivery.state == SENDING) & (Delivery.lease_until < now)),
+                    )
+                    .order_by(Delivery.urgency.desc(), Delivery.created_at)
+                    .limit(WAITING_BATCH)
+                )
+            ).all()
+        return [self._listing(dispatch_id) for dispatch_id in rows]
+
+    def _listing(self, dispatch_id: str) -> dict[str, Any]:
+        folder = self.folder(dispatch_id)
+        return {
+            "id": dispatch_id,
+            "header": _b64(folder / HEADER_FILE),
+            "signature": _b64(folder / HEADER_SIGNATURE_FILE),
+        }
+
+    async def payload_for(self, peer: str, dispatch_id: str) -> Path:
+        async with self.sessions() as session:
+            delivery = await session.get(Delivery, (dispatch_id, peer))
+        if delivery is None:
+            raise NotFound("không có công văn này cho nút này", code="unknown-dispatch")
+        return self.folder(dispatch_id) / PAYLOAD_FILE
+
+    async def take_receipt(self, peer: str, dispatch_id: str, receipt: dict[str, Any]) -> str:
+        """The pull node's receipt closes the hub's delivery, as a pushed one's would."""
+        async with self.sessions() as session:
+            delivery = await session.get(Delivery, (dispatch_id, peer))
+        if delivery is None:
+            raise NotFound("không có công văn này cho nút này", code="unknown-dispatch")
+        return await self.outbox.close_with_receipt(
+            dispatch_id, peer, json.loads(delivery.units), receipt
+        )
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
