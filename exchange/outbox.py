@@ -146,35 +146,22 @@ class Outbox:
             unit: self.directory.unit(unit).certificate("encryption") for unit in draft.recipients
         }
         sender = self._sender(sender_unit)
+        try:  # told now, not by every receiver's refusal later
+            self.trust.check_unit_signer(
+                sender.signing_certificate, sender_unit, list(sender.chain)
+            )
+        except PeerRefused as refusal:
+            raise Invalid(
+                f"chứng thư ký của {sender_unit} không dùng được ({refusal.code}): "
+                f"{refusal.message}",
+                code=refusal.code,
+            ) from refusal
         folder = self.folder(draft.id)
         header = await asyncio.get_running_loop().run_in_executor(
             None, seal, draft, sender, certificates, folder
         )
         async with self.sessions() as session, session.begin():
-            session.add(
-                OutboundDispatch(
-                    id=header.id,
-                    sender=header.sender,
-                    recipients=json.dumps(list(header.recipients)),
-                    kind=header.kind,
-                    urgency=header.urgency,
-                    size=header.size,
-                    payload_sha256=header.payload_sha256,
-                    ref=header.ref,
-                )
-            )
-            await session.flush()  # the dispatch row first: deliveries refer to it
-            for node, units in routes.items():
-                session.add(
-                    Delivery(
-                        dispatch_id=header.id,
-                        node=node,
-                        units=json.dumps(units),
-                        urgency=header.urgency,
-                        state=QUEUED,
-                        attempts=0,
-                    )
-                )
+            await queue_deliveries(session, header, routes)
             await evidence.append(
                 session,
                 "sent",
@@ -519,6 +506,45 @@ class Outbox:
                 .values(state=QUEUED, attempts=0, next_attempt_at=datetime.now(UTC))
             )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def queue_deliveries(
+    session: AsyncSession,
+    header: Header,
+    routes: dict[str, list[str]],
+    origin_node: str | None = None,
+) -> None:
+    """The dispatch's row and one queued delivery per destination node (node -> its
+    addressed units). ``origin_node``: the node that sealed it, when the hub carries it."""
+    session.add(
+        OutboundDispatch(
+            id=header.id,
+            sender=header.sender,
+            recipients=json.dumps(list(header.recipients)),
+            kind=header.kind,
+            urgency=header.urgency,
+            size=header.size,
+            payload_sha256=header.payload_sha256,
+            ref=header.ref,
+            origin_node=origin_node,
+        )
+    )
+    await session.flush()  # the dispatch row first: deliveries refer to it
+    for node, units in routes.items():
+        add_delivery(session, header, node, units)
+
+
+def add_delivery(session: AsyncSession, header: Header, node: str, units: list[str]) -> None:
+    session.add(
+        Delivery(
+            dispatch_id=header.id,
+            node=node,
+            units=json.dumps(units),
+            urgency=header.urgency,
+            state=QUEUED,
+            attempts=0,
+        )
+    )
 
 
 async def deliveries_of(session: AsyncSession, dispatch_id: str) -> list[DeliveryView]:

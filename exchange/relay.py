@@ -36,7 +36,15 @@ from exchange.envelope import (
     check_payload,
 )
 from exchange.models import Delivery, OutboundDispatch, Refusal
-from exchange.outbox import FAILED, QUEUED, RETRY_WAIT, SENDING, Outbox
+from exchange.outbox import (
+    FAILED,
+    QUEUED,
+    RETRY_WAIT,
+    SENDING,
+    Outbox,
+    add_delivery,
+    queue_deliveries,
+)
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
 
@@ -193,21 +201,7 @@ class RelayDesk:
                 raise
             self._part(dispatch_id).replace(self.folder(dispatch_id) / PAYLOAD_FILE)
         async with self.sessions() as session, session.begin():
-            session.add(
-                OutboundDispatch(
-                    id=header.id,
-                    sender=header.sender,
-                    recipients=json.dumps(list(header.recipients)),
-                    kind=header.kind,
-                    urgency=header.urgency,
-                    size=header.size,
-                    payload_sha256=header.payload_sha256,
-                    ref=header.ref,
-                    origin_node=peer,
-                )
-            )
-            await session.flush()
-            self._add_delivery(session, header, node, units)
+            await queue_deliveries(session, header, {node: units}, origin_node=peer)
             await evidence.append(
                 session,
                 "relayed",
@@ -230,24 +224,11 @@ class RelayDesk:
                 )
             delivery = await session.get(Delivery, (header.id, node))
             if delivery is None:
-                self._add_delivery(session, header, node, self._units_at(header, node))
+                add_delivery(session, header, node, self._units_at(header, node))
             elif delivery.state == FAILED:
                 delivery.state, delivery.attempts = QUEUED, 0
                 delivery.next_attempt_at = datetime.now(UTC)
         return True
-
-    @staticmethod
-    def _add_delivery(session: AsyncSession, header: Header, node: str, units: list[str]) -> None:
-        session.add(
-            Delivery(
-                dispatch_id=header.id,
-                node=node,
-                units=json.dumps(units),
-                urgency=header.urgency,
-                state=QUEUED,
-                attempts=0,
-            )
-        )
 
     async def _record(self, peer: str, dispatch_id: str | None, refusal: PeerRefused) -> None:
         log.warning("relay.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)

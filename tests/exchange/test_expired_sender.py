@@ -1,6 +1,6 @@
-"""A unit whose signing certificate has expired cannot send: the receiving node decrypts the
-dispatch, finds the signer's certificate past its validity and refuses it as ``expired``, with
-a signed receipt that leaves the sender's delivery ``refused``.
+"""A unit whose signing certificate has expired cannot send: its own node will not seal with
+it, and a receiving node that gets such a dispatch all the same decrypts it, finds the signer's
+certificate past its validity and refuses it as ``expired``, with a signed receipt.
 
 The certificate is issued by the province's real CA key, backdated (the ``congvan`` command
 cannot do that), and put in the sending node's keystore, so the node seals with it as it would
@@ -17,49 +17,29 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import aiohttp
+import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.settings import load_settings
+from config.errors import PeerRefused
 from exchange.envelope import PAYLOAD_FILE
-from exchange.handlers import ReceivedDispatch
 from exchange.models import InboundDispatch, Refusal
-from exchange.outbox import deliveries_of
+from exchange.peer_client import PeerClient
 from exchange.receipts import check_receipt
 from keys.ca import pem
-from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
+from tests.support.dispatches import node_context, seal_document
 from tests.support.keys import (
     age_identity_file,
     install_backdated_signing_certificate,
     keyring,
     run_tool,
+    sender_of,
     tool_ok,
 )
 from tests.support.network import DemoNetwork
-from tests.support.waiting import wait_for
-
-FAST = {
-    "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
-    "CONGVAN_EXCHANGE_RETRY_CAP_SECONDS": "2",
-    "CONGVAN_EXCHANGE_POLL_SECONDS": "1",
-}
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.received: list[ReceivedDispatch] = []
-
-    async def __call__(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
-        self.received.append(dispatch)
-
-
-async def start(network: DemoNetwork, name: str) -> tuple[RunningNode, Recorder]:
-    node = await start_node(load_settings(network.node_dir(name), FAST))
-    recorder = Recorder()
-    node.handlers.register("document", recorder)
-    return node, recorder
+from tests.support.nodes import start
 
 
 def payload_parts(payload_eml: Path) -> dict[str, bytes]:
@@ -86,65 +66,62 @@ async def test_a_dispatch_signed_with_an_expired_certificate_is_refused_as_expir
     expired = install_backdated_signing_certificate(network, "TU", "TU", not_before, not_after)
     assert keyring(network, "TU").unit("TU").signing_certificate == expired
 
+    # The sending node itself will not seal with it: the clerk is told at once.
+    (tmp_path / "ke-hoach.txt").write_text("Kế hoạch số 12-KH/TU\n", encoding="utf-8")
+    refused_at_send = await asyncio.to_thread(
+        cli,
+        "exchange",
+        "send",
+        "--dir",
+        network.node_dir("TU"),
+        "--from",
+        "TU",
+        "--to",
+        "HU-CAMLO",
+        "--file",
+        tmp_path / "ke-hoach.txt",
+        "--summary",
+        "Kế hoạch chuyển đổi số",
+        check=False,
+    )
+    assert refused_at_send.returncode != 0
+    assert "expired" in refused_at_send.stderr
+    assert "exchange.out" not in cli("exchange", "list", "--dir", network.node_dir("TU")).stdout
+
+    # A dispatch sealed with it all the same (an old queue, a modified node) is refused by the
+    # receiver as expired, with a signed receipt, and nothing is handed over.
+    header = seal_document(
+        network, tmp_path / "out", sender=sender_of(keyring(network, "TU"), "TU")
+    )
     camlo, recorder = await start(network, "HU-CAMLO")
-    province, _ = await start(network, "TU")
     try:
-        (tmp_path / "ke-hoach.txt").write_text("Kế hoạch số 12-KH/TU\n", encoding="utf-8")
-        sent = await asyncio.to_thread(
-            cli,
-            "exchange",
-            "send",
-            "--dir",
-            network.node_dir("TU"),
-            "--from",
-            "TU",
-            "--to",
-            "HU-CAMLO",
-            "--file",
-            tmp_path / "ke-hoach.txt",
-            "--summary",
-            "Kế hoạch chuyển đổi số",
-        )
-        dispatch_id = sent.stdout.strip()
-
-        async def decided() -> bool:
-            async with province.sessions() as session:
-                [delivery] = await deliveries_of(session, dispatch_id)
-            return delivery.state not in {"queued", "sending", "retry-wait"}
-
-        await wait_for(decided)
-        async with province.sessions() as session:
-            [delivery] = await deliveries_of(session, dispatch_id)
+        async with aiohttp.ClientSession() as session:
+            client = PeerClient(session, camlo.peer_url, node_context(network, "TU"))
+            with pytest.raises(PeerRefused) as refused:
+                await client.deliver(tmp_path / "out")
         async with camlo.sessions() as session:
-            inbound = await session.get(InboundDispatch, dispatch_id)
+            inbound = await session.get(InboundDispatch, header.id)
             refusals = (
-                await session.scalars(select(Refusal).where(Refusal.dispatch_id == dispatch_id))
+                await session.scalars(select(Refusal).where(Refusal.dispatch_id == header.id))
             ).all()
-        assert province.outbox is not None
-        sent_payload = province.outbox.folder(dispatch_id) / PAYLOAD_FILE
     finally:
-        await province.stop()
         await camlo.stop()
-
-    # The receiver refused it as expired, recorded why, and handed nothing over.
+    assert refused.value.code == "expired"
     assert [(r.peer, r.code) for r in refusals] == [("TU", "expired")]
     assert inbound is not None
     assert (inbound.state, inbound.refusal_code) == ("refused", "expired")
     assert recorder.received == []
-    # The sender holds the receiver's signed refusal and stops trying: one attempt, refused.
-    assert (delivery.state, delivery.attempts, delivery.last_error) == ("refused", 1, "expired")
-    assert delivery.receipt is not None
+    receipt = refused.value.answer
+    assert receipt is not None
     assert (
-        check_receipt(delivery.receipt).subject
+        check_receipt(receipt).subject
         == keyring(network, "HU-CAMLO").unit("HU-CAMLO").signing_certificate.subject
     )
-    body = delivery.receipt["body"]
+    body = receipt["body"]
     assert (body["status"], body["code"], body["signer"]) == ("refused", "expired", "HU-CAMLO")
-    shown = cli("exchange", "show", dispatch_id, "--dir", network.node_dir("TU")).stdout
-    assert "HU-CAMLO: refused, 1 attempts, last error: expired" in shown
-    assert "receipt: refused by HU-CAMLO" in shown and "(expired)" in shown
-    shown = cli("exchange", "show", dispatch_id, "--dir", network.node_dir("HU-CAMLO")).stdout
+    shown = cli("exchange", "show", header.id, "--dir", network.node_dir("HU-CAMLO")).stdout
     assert "received from TU (node TU): refused (expired)" in shown
+    sent_payload = tmp_path / "out" / PAYLOAD_FILE
 
     # An outsider's check of the certificate that travelled inside the dispatch.
     identity = age_identity_file(

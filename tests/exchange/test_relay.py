@@ -20,10 +20,10 @@ from exchange.outbox import deliveries_of
 from exchange.peer_client import PeerClient
 from exchange.receipts import check_receipt
 from office.app import RunningNode
-from tests.exchange.test_sending import draft, start
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork
+from tests.support.nodes import draft, start
 from tests.support.waiting import wait_for
 
 THROUGH_THE_HUB = {

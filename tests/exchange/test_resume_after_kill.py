@@ -20,16 +20,15 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import load_settings
 from exchange.envelope import HEADER_FILE, PAYLOAD_FILE, Header
-from exchange.handlers import ReceivedDispatch
 from exchange.models import EvidenceEntry, InboundDispatch
 from office.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.links import SlowLink
 from tests.support.network import DemoNetwork
+from tests.support.nodes import Recorder
 from tests.support.ports import free_port_block
 from tests.support.processes import NodeProcess
 from tests.support.waiting import wait_for
@@ -43,14 +42,6 @@ SENDER_ENV = {
     # The shortest lease the settings allow: a killed sender's claim lapses after 10 s.
     "CONGVAN_EXCHANGE_LEASE_SECONDS": "10",
 }
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.received: list[ReceivedDispatch] = []
-
-    async def __call__(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
-        self.received.append(dispatch)
 
 
 class PartWatch:

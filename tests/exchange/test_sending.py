@@ -9,61 +9,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound, PeerRefused
-from config.settings import Settings, load_settings
-from exchange.envelope import Attachment, Draft
-from exchange.handlers import ReceivedDispatch
+from config.settings import load_settings
 from exchange.outbox import deliveries_of
 from exchange.statuses import timeline
 from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.network import DemoNetwork
+from tests.support.nodes import draft, fast_settings, start, states
 from tests.support.waiting import wait_for
-
-FAST = {
-    "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
-    "CONGVAN_EXCHANGE_RETRY_CAP_SECONDS": "2",
-    "CONGVAN_EXCHANGE_POLL_SECONDS": "1",
-}
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.received: list[ReceivedDispatch] = []
-
-    async def __call__(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
-        self.received.append(dispatch)
-
-
-def fast_settings(network: DemoNetwork, name: str, **extra: str) -> Settings:
-    return load_settings(network.node_dir(name), {**FAST, **extra})
-
-
-async def start(network: DemoNetwork, name: str, **extra: str) -> tuple[RunningNode, Recorder]:
-    node = await start_node(fast_settings(network, name, **extra))
-    recorder = Recorder()
-    node.handlers.register("document", recorder)
-    return node, recorder
-
-
-async def states(node: RunningNode, dispatch_id: str) -> dict[str, str]:
-    async with node.sessions() as session:
-        return {d.node: d.state for d in await deliveries_of(session, dispatch_id)}
-
-
-def draft(tmp_path: Path, to: tuple[str, ...], urgency: int = 0, summary: str = "x") -> Draft:
-    attachment = tmp_path / f"{summary}.txt"
-    attachment.write_text(f"Công văn: {summary}\n", encoding="utf-8")
-    return Draft(
-        recipients=to,
-        kind="document",
-        metadata={"summary": summary},
-        attachments=(Attachment(attachment.name, attachment, "text/plain"),),
-        urgency=urgency,
-    )
 
 
 @pytest.fixture
