@@ -13,7 +13,8 @@ import asyncio
 import json
 import random
 import ssl
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from exchange import evidence
 from exchange.envelope import Draft, Header, Sender, seal
 from exchange.ledger import UsageLedger
 from exchange.models import Delivery, OutboundDispatch
-from exchange.peer_client import PeerClient
+from exchange.peer_client import PeerClient, peer_timeout
 from exchange.receipts import ACCEPTED, check_receipt, receipt_json
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
@@ -256,7 +257,7 @@ class Outbox:
 
     async def _work_for(self, node: str) -> None:
         bind_request_id()
-        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        timeout = peer_timeout(self.settings.send_timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while claimed := await self._claim(node):
                 for index, delivery in enumerate(claimed):
@@ -271,12 +272,47 @@ class Outbox:
                     except (NotFound, PeerRefused) as error:
                         await self._retry_later(delivery.dispatch_id, node, error.message)
                         continue
-                    if hub is None:
-                        await self._deliver_one(client, delivery.dispatch_id, node, delivery.units)
-                    else:
-                        await self._relay_one(client, delivery.dispatch_id, node, hub)
+                    async with self._leases_kept(node, [d.dispatch_id for d in claimed[index:]]):
+                        if hub is None:
+                            await self._deliver_one(
+                                client, delivery.dispatch_id, node, delivery.units
+                            )
+                        else:
+                            await self._relay_one(client, delivery.dispatch_id, node, hub)
                 if self._stop.is_set():
                     return
+
+    @asynccontextmanager
+    async def _leases_kept(self, node: str, dispatch_ids: list[str]) -> AsyncIterator[None]:
+        """Renew the leases of the batch in hand while one delivery takes long (a big payload
+        on a slow link), so no other process takes over a delivery this worker still holds."""
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._renew_leases(node, dispatch_ids, done))
+        try:
+            yield
+        finally:
+            done.set()
+            await renewer
+
+    async def _renew_leases(self, node: str, dispatch_ids: list[str], done: asyncio.Event) -> None:
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        while True:
+            try:
+                await asyncio.wait_for(done.wait(), timeout=lease.total_seconds() / 3)
+            except TimeoutError:
+                pass
+            else:
+                return
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.node == node,
+                        Delivery.dispatch_id.in_(dispatch_ids),
+                        Delivery.state == SENDING,
+                    )
+                    .values(lease_until=datetime.now(UTC) + lease)
+                )
 
     def _through_hub(self, node: str, attempts: int) -> str | None:
         """The hub, when this attempt goes through it: always for a pull node, and after
@@ -373,7 +409,7 @@ class Outbox:
             asked = {(row.dispatch_id, row.node): json.loads(row.units) for row in rows}
         if not asked:
             return 0
-        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        timeout = peer_timeout(self.settings.send_timeout_seconds)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as http:
                 client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)

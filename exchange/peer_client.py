@@ -25,6 +25,12 @@ API = "/exchange/v1"
 DIRECT, RELAY = "/dispatches", "/relay"
 
 
+def peer_timeout(silence_seconds: int) -> aiohttp.ClientTimeout:
+    """No limit on a whole transfer (a big payload on a slow link takes what it takes), but
+    a peer that stays silent for ``silence_seconds`` is given up on, and retried later."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=silence_seconds)
+
+
 class PeerClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, context: ssl.SSLContext):
         self._session = session

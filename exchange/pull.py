@@ -21,7 +21,7 @@ from config.logging import bind_request_id, get_logger
 from config.settings import ExchangeSettings
 from exchange.envelope import Header
 from exchange.inbox import Inbox
-from exchange.peer_client import PeerClient
+from exchange.peer_client import PeerClient, peer_timeout
 from keys.signed_directory import SignedDirectory
 
 log = get_logger("congvan.exchange.pull")
@@ -68,7 +68,7 @@ class Puller:
         hub = self._hub()
         if hub is None:
             return 0
-        timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds, sock_connect=30)
+        timeout = peer_timeout(self.settings.send_timeout_seconds)
         settled = 0
         async with aiohttp.ClientSession(timeout=timeout) as http:
             client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)

@@ -292,3 +292,43 @@ async def test_a_receiver_killed_mid_upload_takes_only_the_rest_after_its_restar
     assert watch.sizes[-1] == header.size
     assert "HU-CAMLO: delivered" in shown and "receipt: accepted by HU-CAMLO" in shown
     assert sender.events("dispatch.retry"), "the sender never noticed the broken upload"
+
+
+async def test_a_long_upload_keeps_its_lease_so_a_second_sender_process_does_not_take_over(
+    fresh_network: DemoNetwork, cli: Cli, log_dir: Path, tmp_path: Path
+) -> None:
+    """Two processes serve the province from one database. The upload outlasts the 10 s lease
+    (about 16 s on a 4 MiB/s link); the worker renews its lease as it goes, so the other
+    process never claims the delivery: one attempt, delivered once."""
+    network = fresh_network
+    content_sha256 = write_random_file(tmp_path / "ban-do.bin", CONTENT_BYTES)
+    header = queue_large_dispatch(cli, network, tmp_path / "ban-do.bin")
+    backend, other_ports = free_port_block(1), free_port_block(2)
+    first = NodeProcess(cli, network.node_dir("TU"), log_dir / f"first-{header.id}.log", SENDER_ENV)
+    second = NodeProcess(
+        cli,
+        network.node_dir("TU"),
+        log_dir / f"second-{header.id}.log",
+        {
+            **SENDER_ENV,
+            "CONGVAN_WEB_PORT": str(other_ports),
+            "CONGVAN_PEER_PORT": str(other_ports + 1),
+        },
+    )
+    with SlowLink(network.settings("HU-CAMLO").peer.port, backend, 4 * 1024 * 1024):
+        receiver, recorder = await start_receiver(network, backend)
+        try:
+            async with PartWatch(receiver_part(network, header.id)) as watch:
+                first.start()
+                await watch.reaches(1)
+                second.start()
+                await second.started()
+                shown = await wait_delivered(cli, network, header.id)
+            await assert_received_once(receiver, recorder, header, content_sha256)
+        finally:
+            first.stop()
+            second.stop()
+            await receiver.stop()
+    assert "HU-CAMLO: delivered, 1 attempts" in shown
+    assert second.events("dispatch.delivered") == []
+    assert [e["dispatch_id"] for e in first.events("dispatch.delivered")] == [header.id]
