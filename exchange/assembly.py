@@ -15,6 +15,7 @@ from exchange.outbox import Outbox
 from exchange.pull import Puller
 from exchange.relay import RelayDesk
 from exchange.statuses import Statuses
+from exchange.sweep import Sweeper
 from exchange.tls import peer_client_context
 from keys.keyring import Keyring, load_keyring
 from keys.revocation import RevocationChecker
@@ -37,6 +38,7 @@ class Exchange:
     relay: RelayDesk | None
     #: Fetches from the hub when the directory marks this node ``pull``; None on the hub.
     puller: Puller | None
+    sweeper: Sweeper
 
 
 def build_exchange(
@@ -85,6 +87,7 @@ def build_exchange(
             trust=trust,
             outbox=outbox,
             max_bytes=settings.exchange.max_dispatch_bytes,
+            upload_expiry_seconds=settings.exchange.offer_expiry_seconds,
         )
     else:
         puller = Puller(
@@ -94,4 +97,15 @@ def build_exchange(
             client_context=client_context,
             settings=settings.exchange,
         )
-    return Exchange(keyring, revocation, directory, inbox, outbox, statuses, ledger, relay, puller)
+    return Exchange(
+        keyring,
+        revocation,
+        directory,
+        inbox,
+        outbox,
+        statuses,
+        ledger,
+        relay,
+        puller,
+        Sweeper(inbox, relay),
+    )

@@ -26,12 +26,12 @@ from typing import Any, BinaryIO, NoReturn, cast
 
 from cryptography import x509
 from sqlalchemy import ColumnElement, CursorResult, Result, delete, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.database import utcnow
 from config.errors import Conflict, NotFound, PeerRefused
-from config.logging import bind_request_id, get_logger
+from config.logging import get_logger
 from exchange import evidence, spool_lock
 from exchange.admission import check_origin, may_carry
 from exchange.envelope import (
@@ -194,6 +194,18 @@ class Inbox:
         await asyncio.get_running_loop().run_in_executor(
             None, self._write_header, header, raw, signature
         )
+        try:
+            await self._store_offer(peer, header, raw, signature)
+        except IntegrityError:
+            # The same offer reached another process (or connection) at the same moment.
+            existing = await self._existing(peer, header)
+            if existing is None:
+                raise
+            return existing
+        log.info("dispatch.offered", peer=peer, dispatch_id=header.id, bytes=header.size)
+        return OfferAnswer(header.id, 0, None)
+
+    async def _store_offer(self, peer: str, header: Header, raw: bytes, signature: bytes) -> None:
         async with self.sessions() as session, session.begin():
             session.add(
                 InboundDispatch(
@@ -215,8 +227,6 @@ class Inbox:
             await evidence.append(
                 session, "offered", header.id, {"peer": peer, "from": header.sender}
             )
-        log.info("dispatch.offered", peer=peer, dispatch_id=header.id, bytes=header.size)
-        return OfferAnswer(header.id, 0, None)
 
     def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
         folder = self.folder(header.id)
@@ -310,19 +320,6 @@ class Inbox:
             Path(handle.name).replace(self._part(dispatch_id))
 
     # -- expiry -------------------------------------------------------------------------------
-
-    async def run(self, stop: asyncio.Event, sweep_seconds: float) -> None:
-        """Expire stale offers every ``sweep_seconds`` until ``stop`` is set."""
-        bind_request_id()
-        while not stop.is_set():
-            try:
-                await self.expire_stale_offers()
-            except (SQLAlchemyError, OSError) as error:
-                log.warning("dispatch.sweep_failed", error=type(error).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=sweep_seconds)
-            except TimeoutError:
-                continue
 
     async def expire_stale_offers(self) -> int:
         """Remove offers whose upload has not moved for ``offer_expiry``, with their spool

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import json
 import shutil
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,12 +67,14 @@ class RelayDesk:
         trust: TrustStore,
         outbox: Outbox,
         max_bytes: int,
+        upload_expiry_seconds: int,
     ) -> None:
         self.sessions = sessions
         self.directory = directory
         self.trust = trust
         self.outbox = outbox
         self.max_bytes = max_bytes
+        self.upload_expiry_seconds = upload_expiry_seconds
 
     def folder(self, dispatch_id: str) -> Path:
         return self.outbox.folder(dispatch_id)
@@ -210,6 +213,28 @@ class RelayDesk:
             )
         log.info("dispatch.held", dispatch_id=header.id, origin=peer, node=node, bytes=header.size)
         return {"id": dispatch_id, "state": HELD}
+
+    async def expire_stale_uploads(self) -> int:
+        """Remove uploads never committed whose bytes have not moved for the expiry time.
+        A committed dispatch has no ``.part`` file any more, so only unfinished ones match."""
+        cutoff = time.time() - self.upload_expiry_seconds
+        expired = 0
+        for part in self.outbox.spool.glob(f"*/{PAYLOAD_FILE}.part"):
+            try:
+                if part.stat().st_mtime >= cutoff:
+                    continue
+                handle = spool_lock.try_lock(part)
+            except FileNotFoundError:
+                continue  # committed or removed meanwhile
+            if handle is None:
+                continue  # an upload under way
+            with handle:
+                header = Header.from_bytes((part.parent / HEADER_FILE).read_bytes())
+                shutil.rmtree(part.parent, ignore_errors=True)
+            refusal = PeerRefused("tải lên dở dang quá hạn, đã xoá", code="offer-expired")
+            await self._record(header.node, header.id, refusal)
+            expired += 1
+        return expired
 
     async def _forward_if_held(self, header: Header, node: str) -> bool:
         """A dispatch the hub already holds: make sure it goes to ``node`` too (again, if its

@@ -27,6 +27,7 @@ from exchange.peer_api import create_peer_app
 from exchange.pull import Puller
 from exchange.refresh import TrustRefresher
 from exchange.statuses import Statuses
+from exchange.sweep import Sweeper
 from exchange.tls import peer_client_context, peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
@@ -52,6 +53,7 @@ class RunningNode:
     ledger: UsageLedger | None = None
     refresher: TrustRefresher | None = None
     puller: Puller | None = None
+    sweeper: Sweeper | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -61,14 +63,15 @@ class RunningNode:
         before the last stop."""
         if self.inbox is not None:
             self.workers.append(asyncio.create_task(self._hand_over_pending(self.inbox)))
-            sweep_seconds = self.settings.exchange.sweep_seconds
-            self.workers.append(asyncio.create_task(self.inbox.run(self.stopping, sweep_seconds)))
         if self.refresher is not None:
             self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
             self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
         if self.puller is not None:
             self.workers.append(asyncio.create_task(self.puller.run(self.stopping)))
+        if self.sweeper is not None:
+            sweep_seconds = self.settings.exchange.sweep_seconds
+            self.workers.append(asyncio.create_task(self.sweeper.run(self.stopping, sweep_seconds)))
         if self.ledger is not None:
             rollup_seconds = self.settings.exchange.rollup_minutes * 60
             self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
@@ -146,7 +149,7 @@ async def start_node(settings: Settings) -> RunningNode:
         _check_identity(settings)
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
-        node.ledger, node.puller = exchange.ledger, exchange.puller
+        node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
         await node.inbox.recover()
         if settings.exchange.hub_url and not settings.node.hub:
             node.refresher = TrustRefresher(

@@ -294,3 +294,43 @@ async def test_a_broken_upload_to_the_hub_resumes_from_the_bytes_it_holds(
         await client.relay(tmp_path / "out", "HU-CAMLO")
     assert hub.outbox is not None
     assert (hub.outbox.folder(header.id) / PAYLOAD_FILE).read_bytes() == payload
+
+
+async def test_an_upload_to_the_hub_left_unfinished_is_removed_after_the_expiry(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    hub, _ = await start(
+        demo_network,
+        "TU",
+        CONGVAN_EXCHANGE_OFFER_EXPIRY_SECONDS="2",
+        CONGVAN_EXCHANGE_SWEEP_SECONDS="1",
+    )
+    try:
+        header = seal_document(
+            demo_network,
+            tmp_path / "out",
+            sender_node="TX-DONGHA",
+            sender_unit="TX-DONGHA",
+            content=bytes(range(256)) * 2000,
+        )
+        half = tmp_path / "half"
+        half.write_bytes((tmp_path / "out" / PAYLOAD_FILE).read_bytes()[: header.size // 2])
+        async with aiohttp.ClientSession() as session:
+            client = PeerClient(session, hub.peer_url, node_context(demo_network, "TX-DONGHA"))
+            await client.offer(tmp_path / "out", route="/relay", extra={"node": "HU-CAMLO"})
+            await client.upload(header.id, half, 0, route="/relay")
+        assert hub.outbox is not None
+        folder = hub.outbox.folder(header.id)
+        assert folder.exists()
+
+        async def expired() -> bool:
+            return not folder.exists()
+
+        await wait_for(expired)
+        async with hub.sessions() as session:
+            recorded = (
+                await session.scalars(select(Refusal).where(Refusal.dispatch_id == header.id))
+            ).all()
+    finally:
+        await hub.stop()
+    assert [(r.peer, r.code) for r in recorded] == [("TX-DONGHA", "offer-expired")]

@@ -1,0 +1,43 @@
+"""The spool's upkeep: uploads that were begun and never finished are removed after
+``[exchange] offer_expiry_seconds``, so a peer cannot fill the disk with offers it abandons.
+
+The inbox sweeps its offers; on the hub the relay desk sweeps uploads handed to it for
+forwarding. An upload under way holds its file's lock and is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.logging import bind_request_id, get_logger
+from exchange.inbox import Inbox
+from exchange.relay import RelayDesk
+
+log = get_logger("congvan.exchange.sweep")
+
+
+class Sweeper:
+    def __init__(self, inbox: Inbox, relay: RelayDesk | None) -> None:
+        self.inbox = inbox
+        self.relay = relay
+
+    async def sweep_once(self) -> int:
+        """Remove what expired; the answer is how many offers and uploads went."""
+        expired = await self.inbox.expire_stale_offers()
+        if self.relay is not None:
+            expired += await self.relay.expire_stale_uploads()
+        return expired
+
+    async def run(self, stop: asyncio.Event, sweep_seconds: float) -> None:
+        bind_request_id()
+        while not stop.is_set():
+            try:
+                await self.sweep_once()
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("spool.sweep_failed", error=type(error).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=sweep_seconds)
+            except TimeoutError:
+                continue
