@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.settings import Settings
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
+from exchange.inbox_upkeep import InboxUpkeep
 from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.pull import Puller
@@ -38,6 +39,7 @@ class Exchange:
     relay: RelayDesk | None
     #: Fetches from the hub when the directory marks this node ``pull``; None on the hub.
     puller: Puller | None
+    upkeep: InboxUpkeep
     sweeper: Sweeper
 
 
@@ -62,7 +64,6 @@ def build_exchange(
         spool=spool / "in",
         max_bytes=settings.exchange.max_dispatch_bytes,
         max_open_offers=settings.exchange.max_open_offers_per_peer,
-        offer_expiry_seconds=settings.exchange.offer_expiry_seconds,
         verify_lease_seconds=settings.exchange.verify_lease_seconds,
         ledger=ledger,
     )
@@ -79,6 +80,7 @@ def build_exchange(
     )
     statuses = Statuses(outbox)
     statuses.register(handlers)
+    upkeep = InboxUpkeep(inbox, settings.exchange.offer_expiry_seconds)
     relay, puller = None, None
     if settings.node.hub:
         relay = RelayDesk(
@@ -107,5 +109,6 @@ def build_exchange(
         ledger,
         relay,
         puller,
-        Sweeper(inbox, relay),
+        upkeep,
+        Sweeper(upkeep, relay),
     )

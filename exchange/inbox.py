@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, cast
 
 from cryptography import x509
-from sqlalchemy import ColumnElement, CursorResult, Result, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,11 +35,8 @@ from config.logging import get_logger
 from exchange import evidence, spool_lock
 from exchange.admission import check_origin, may_carry
 from exchange.envelope import (
-    FILES_DIR,
     HEADER_FILE,
     HEADER_SIGNATURE_FILE,
-    MANIFEST,
-    METADATA,
     PAYLOAD_FILE,
     Header,
     check_payload,
@@ -47,8 +44,9 @@ from exchange.envelope import (
 )
 from exchange.handlers import HandlerRegistry, ReceivedDispatch
 from exchange.ledger import UsageLedger
-from exchange.models import InboundDispatch, Refusal
+from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt, receipt_json
+from exchange.refusals import store_refusal
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -61,14 +59,14 @@ PART_FILE = PAYLOAD_FILE + ".part"
 OUR_TRUST_CODES = {"stale-crl", "stale-directory"}
 
 
-def _lapsed(now: datetime) -> ColumnElement[bool]:
+def lapsed(now: datetime) -> ColumnElement[bool]:
     """A check whose lease ran out: its process died (or hung), another may take it over."""
     return (InboundDispatch.state == VERIFYING) & (
         InboundDispatch.verifying_until.is_(None) | (InboundDispatch.verifying_until < now)
     )
 
 
-def _changed(result: Result[Any]) -> int:
+def changed(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
@@ -93,7 +91,6 @@ class Inbox:
         spool: Path,
         max_bytes: int,
         max_open_offers: int,
-        offer_expiry_seconds: int,
         verify_lease_seconds: int,
         ledger: UsageLedger | None = None,
     ) -> None:
@@ -105,14 +102,13 @@ class Inbox:
         self.spool = spool
         self.max_bytes = max_bytes
         self.max_open_offers = max_open_offers
-        self.offer_expiry = timedelta(seconds=offer_expiry_seconds)
         self.verify_lease = timedelta(seconds=verify_lease_seconds)
         self.ledger = ledger
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
 
-    def _part(self, dispatch_id: str) -> Path:
+    def part(self, dispatch_id: str) -> Path:
         return self.folder(dispatch_id) / PART_FILE
 
     # -- refusals ---------------------------------------------------------------------------
@@ -145,19 +141,6 @@ class Inbox:
             code=refusal.code,
         )
 
-    @staticmethod
-    async def _store_refusal(
-        session: AsyncSession,
-        peer: str,
-        dispatch_id: str | None,
-        refusal: PeerRefused,
-        event: str = "refused",
-    ) -> None:
-        session.add(
-            Refusal(peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message)
-        )
-        await evidence.append(session, event, dispatch_id, {"peer": peer, "code": refusal.code})
-
     async def _record_refusal(
         self, peer: str, dispatch_id: str | None, refusal: PeerRefused, signed_for: Header | None
     ) -> dict[str, Any] | None:
@@ -165,7 +148,7 @@ class Inbox:
         log.warning("dispatch.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
         receipt = self._refusal_receipt(refusal, signed_for)
         async with self.sessions() as session, session.begin():
-            await self._store_refusal(session, peer, dispatch_id, refusal)
+            await store_refusal(session, peer, dispatch_id, refusal)
         return receipt
 
     # -- offer --------------------------------------------------------------------------------
@@ -272,148 +255,15 @@ class Inbox:
                 f"công văn {header.size} byte vượt giới hạn {self.max_bytes} byte", code="too-large"
             )
 
-    async def recover(self) -> None:
-        """After a crash mid-commit, let the sender commit again: the check starts over. Only
-        checks whose lease lapsed and whose lock is free: another process may be making one."""
-        async with self.sessions() as session:
-            stuck = (
-                await session.scalars(select(InboundDispatch.id).where(_lapsed(utcnow())))
-            ).all()
-        for dispatch_id in stuck:
-            await self._reset_lapsed(dispatch_id)
-
-    async def _reset_lapsed(self, dispatch_id: str) -> None:
-        try:
-            handle = self._lock_payload(dispatch_id)
-        except FileNotFoundError:
-            log.warning("dispatch.payload_missing", dispatch_id=dispatch_id)
-            return
-        if handle is None:
-            return  # a live process holds it
-        with handle:
-            now = utcnow()
-            async with self.sessions() as session:
-                still = await session.scalar(
-                    select(InboundDispatch.id).where(
-                        InboundDispatch.id == dispatch_id, _lapsed(now)
-                    )
-                )
-            if still is None:
-                return  # taken over and decided meanwhile
-            self._restore_part(dispatch_id, handle)
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(InboundDispatch)
-                    .where(InboundDispatch.id == dispatch_id, _lapsed(now))
-                    .values(state=UPLOADING, verifying_until=None, touched_at=now)
-                )
-        log.info("dispatch.check_reset", dispatch_id=dispatch_id)
-
-    def _lock_payload(self, dispatch_id: str) -> BinaryIO | None:
+    def lock_payload(self, dispatch_id: str) -> BinaryIO | None:
         """The dispatch's payload file under its lock: ``.part``, or the payload a check set
         aside before it died; None if another holds it."""
-        return spool_lock.try_lock(self._part(dispatch_id), self.folder(dispatch_id) / PAYLOAD_FILE)
+        return spool_lock.try_lock(self.part(dispatch_id), self.folder(dispatch_id) / PAYLOAD_FILE)
 
-    def _restore_part(self, dispatch_id: str, handle: BinaryIO) -> None:
+    def restore_part(self, dispatch_id: str, handle: BinaryIO) -> None:
         """A check that died after setting the payload aside: the next check reads ``.part``."""
         if Path(handle.name).name == PAYLOAD_FILE:
-            Path(handle.name).replace(self._part(dispatch_id))
-
-    # -- expiry -------------------------------------------------------------------------------
-
-    async def expire_stale_offers(self) -> int:
-        """Remove offers whose upload has not moved for ``offer_expiry``, with their spool
-        folder; each is recorded as a refusal (``offer-expired``) and in the evidence log. An
-        upload under way holds its lock and is left alone. The answer is how many went."""
-        cutoff = utcnow() - self.offer_expiry
-        async with self.sessions() as session:
-            stale = (
-                await session.execute(
-                    select(InboundDispatch.id, InboundDispatch.peer_node).where(
-                        InboundDispatch.state == UPLOADING, InboundDispatch.touched_at < cutoff
-                    )
-                )
-            ).all()
-        expired = 0
-        for dispatch_id, peer in stale:
-            expired += await self._expire(dispatch_id, peer, cutoff)
-        return expired
-
-    async def _expire(self, dispatch_id: str, peer: str, cutoff: datetime) -> int:
-        try:
-            handle = spool_lock.try_lock(self._part(dispatch_id))
-        except FileNotFoundError:
-            log.warning("dispatch.payload_missing", dispatch_id=dispatch_id)
-            return 0
-        if handle is None:
-            return 0  # an upload is under way
-        loop = asyncio.get_running_loop()
-        with handle:
-            held = spool_lock.size_of(handle)
-            folder, aside = self.folder(dispatch_id), self.spool / f"{dispatch_id}.expired"
-            await loop.run_in_executor(None, shutil.rmtree, aside, True)
-            folder.replace(aside)  # a new offer of this id, once the row is gone, starts clean
-            refusal = PeerRefused(
-                f"không nhận thêm byte nào sau {int(self.offer_expiry.total_seconds())} giây",
-                code="offer-expired",
-            )
-            try:
-                async with self.sessions() as session, session.begin():
-                    deleted = _changed(
-                        await session.execute(
-                            delete(InboundDispatch).where(
-                                InboundDispatch.id == dispatch_id,
-                                InboundDispatch.state == UPLOADING,
-                                InboundDispatch.touched_at < cutoff,
-                            )
-                        )
-                    )
-                    if deleted:
-                        await self._store_refusal(session, peer, dispatch_id, refusal, "expired")
-            except BaseException:
-                aside.replace(folder)
-                raise
-            if not deleted:
-                aside.replace(folder)
-                return 0
-            await loop.run_in_executor(None, shutil.rmtree, aside, True)
-        log.info("dispatch.expired", peer=peer, dispatch_id=dispatch_id, bytes=held)
-        return 1
-
-    async def hand_over_pending(self) -> int:
-        """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)."""
-        async with self.sessions() as session:
-            pending = (
-                await session.scalars(
-                    select(InboundDispatch).where(
-                        InboundDispatch.state == ACCEPTED, InboundDispatch.handled.is_(False)
-                    )
-                )
-            ).all()
-        handed = 0
-        for row in pending:
-            header = Header.from_bytes(row.header.encode("utf-8"))
-            try:
-                dispatch = await asyncio.get_running_loop().run_in_executor(
-                    None, self._reopen, header, json.loads(row.recipients)
-                )
-                await self.hand_over(dispatch)
-            except Exception:  # one broken dispatch must not hold up the others
-                log.exception("dispatch.hand_over_failed", dispatch_id=row.id)
-                continue
-            handed += 1
-        return handed
-
-    def _reopen(self, header: Header, recipients: list[str]) -> ReceivedDispatch:
-        opened = self.folder(header.id) / "opened"
-        manifest = json.loads((opened / MANIFEST).read_bytes())
-        return ReceivedDispatch(
-            header=header,
-            units=tuple(unit for unit in recipients if unit in self.keyring.units),
-            metadata=json.loads((opened / METADATA).read_bytes()),
-            files=tuple(opened / FILES_DIR / entry["name"] for entry in manifest["files"]),
-            folder=opened,
-        )
+            Path(handle.name).replace(self.part(dispatch_id))
 
     # -- upload -------------------------------------------------------------------------------
 
@@ -441,7 +291,7 @@ class Inbox:
         if row.state != UPLOADING:
             return row.size
         try:
-            handle = spool_lock.try_lock(self._part(dispatch_id))
+            handle = spool_lock.try_lock(self.part(dispatch_id))
         except FileNotFoundError:
             return await self._settled_size(peer, dispatch_id)
         if handle is None:
@@ -470,7 +320,7 @@ class Inbox:
                 .where(InboundDispatch.id == dispatch_id, InboundDispatch.state == UPLOADING)
                 .values(touched_at=utcnow())
             )
-        return _changed(touched) == 1
+        return changed(touched) == 1
 
     async def _settled_size(self, peer: str, dispatch_id: str) -> int:
         """The answer to an upload that came as the dispatch changed hands: its size once a
@@ -504,7 +354,7 @@ class Inbox:
         if row.state == VERIFYING and row.verifying_until and row.verifying_until > utcnow():
             raise spool_lock.busy()
         try:
-            handle = self._lock_payload(dispatch_id)
+            handle = self.lock_payload(dispatch_id)
         except FileNotFoundError:
             # Decided or expired meanwhile: asking again tells which.
             raise spool_lock.busy() from None
@@ -527,11 +377,11 @@ class Inbox:
                 update(InboundDispatch)
                 .where(
                     InboundDispatch.id == dispatch_id,
-                    (InboundDispatch.state == UPLOADING) | _lapsed(now),
+                    (InboundDispatch.state == UPLOADING) | lapsed(now),
                 )
                 .values(state=VERIFYING, verifying_until=now + self.verify_lease)
             )
-        return _changed(claimed) == 1
+        return changed(claimed) == 1
 
     async def _check_and_decide(
         self, peer: str, row: InboundDispatch, handle: BinaryIO
@@ -541,7 +391,7 @@ class Inbox:
         for the sender's next commit."""
         header = Header.from_bytes(row.header.encode("utf-8"))
         try:
-            self._restore_part(row.id, handle)
+            self.restore_part(row.id, handle)
             try:
                 received = await asyncio.get_running_loop().run_in_executor(
                     None, self._verify_payload, header
@@ -598,7 +448,7 @@ class Inbox:
             row = await session.get(InboundDispatch, dispatch_id)
             header = Header.from_bytes(row.header.encode("utf-8")) if row else None
             receipt = self._refusal_receipt(refusal, header)
-            await self._store_refusal(session, peer, dispatch_id, refusal)
+            await store_refusal(session, peer, dispatch_id, refusal)
             await session.execute(
                 update(InboundDispatch)
                 .where(InboundDispatch.id == dispatch_id)

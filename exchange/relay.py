@@ -36,7 +36,7 @@ from exchange.envelope import (
     Header,
     check_payload,
 )
-from exchange.models import Delivery, OutboundDispatch, Refusal
+from exchange.models import Delivery, OutboundDispatch
 from exchange.outbox import (
     FAILED,
     QUEUED,
@@ -46,6 +46,7 @@ from exchange.outbox import (
     add_delivery,
     queue_deliveries,
 )
+from exchange.refusals import store_refusal
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
 
@@ -258,14 +259,7 @@ class RelayDesk:
     async def _record(self, peer: str, dispatch_id: str | None, refusal: PeerRefused) -> None:
         log.warning("relay.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
         async with self.sessions() as session, session.begin():
-            session.add(
-                Refusal(
-                    peer=peer, dispatch_id=dispatch_id, code=refusal.code, reason=refusal.message
-                )
-            )
-            await evidence.append(
-                session, "refused", dispatch_id, {"peer": peer, "code": refusal.code, "relay": True}
-            )
+            await store_refusal(session, peer, dispatch_id, refusal, relay=True)
 
     # -- the sending node collects receipts -----------------------------------------------
 

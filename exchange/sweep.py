@@ -12,20 +12,20 @@ import asyncio
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.logging import bind_request_id, get_logger
-from exchange.inbox import Inbox
+from exchange.inbox_upkeep import InboxUpkeep
 from exchange.relay import RelayDesk
 
 log = get_logger("congvan.exchange.sweep")
 
 
 class Sweeper:
-    def __init__(self, inbox: Inbox, relay: RelayDesk | None) -> None:
-        self.inbox = inbox
+    def __init__(self, upkeep: InboxUpkeep, relay: RelayDesk | None) -> None:
+        self.upkeep = upkeep
         self.relay = relay
 
     async def sweep_once(self) -> int:
         """Remove what expired; the answer is how many offers and uploads went."""
-        expired = await self.inbox.expire_stale_offers()
+        expired = await self.upkeep.expire_stale_offers()
         if self.relay is not None:
             expired += await self.relay.expire_stale_uploads()
         return expired

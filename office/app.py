@@ -21,6 +21,7 @@ from config.settings import Settings
 from exchange.assembly import build_exchange
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
+from exchange.inbox_upkeep import InboxUpkeep
 from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
@@ -54,6 +55,7 @@ class RunningNode:
     refresher: TrustRefresher | None = None
     puller: Puller | None = None
     sweeper: Sweeper | None = None
+    upkeep: InboxUpkeep | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -61,8 +63,8 @@ class RunningNode:
         """Background jobs: trust refresh from the hub, the outbox's delivery loop, the inbox's
         sweep of expired offers, and once, handing over what was accepted but not handled
         before the last stop."""
-        if self.inbox is not None:
-            self.workers.append(asyncio.create_task(self._hand_over_pending(self.inbox)))
+        if self.upkeep is not None:
+            self.workers.append(asyncio.create_task(self._hand_over_pending(self.upkeep)))
         if self.refresher is not None:
             self.workers.append(asyncio.create_task(self.refresher.run(self.stopping)))
         if self.outbox is not None:
@@ -90,9 +92,9 @@ class RunningNode:
         )
 
     @staticmethod
-    async def _hand_over_pending(inbox: Inbox) -> None:
+    async def _hand_over_pending(upkeep: InboxUpkeep) -> None:
         bind_request_id()
-        count = await inbox.hand_over_pending()
+        count = await upkeep.hand_over_pending()
         if count:
             log.info("dispatch.handed_over_after_restart", count=count)
 
@@ -150,7 +152,8 @@ async def start_node(settings: Settings) -> RunningNode:
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
         node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
-        await node.inbox.recover()
+        node.upkeep = exchange.upkeep
+        await node.upkeep.recover()
         if settings.exchange.hub_url and not settings.node.hub:
             node.refresher = TrustRefresher(
                 ca_certificate=exchange.keyring.ca_certificate,

@@ -390,7 +390,7 @@ async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_rest
     node.handlers.register("document", again)
     try:
         assert node.inbox is not None
-        assert await node.inbox.hand_over_pending() == 0
+        assert await node.upkeep.hand_over_pending() == 0
     finally:
         await node.stop()
     assert all(d.header.id != header.id for d in again.received)

@@ -261,7 +261,7 @@ async def test_a_check_another_process_is_making_is_left_to_it_until_that_proces
 
                 await set_check(first, header.id, datetime.now(UTC) - timedelta(seconds=1))
                 assert second.inbox is not None
-                await second.inbox.recover()  # the lease lapsed, the lock says it still runs
+                await second.upkeep.recover()  # the lease lapsed, the lock says it still runs
                 row = await row_of(second, header.id)
                 assert row is not None and row.state == "verifying"
                 assert (await tu.commit(second, header.id))[1]["error"] == "busy"
@@ -292,7 +292,7 @@ async def test_a_check_whose_process_died_is_taken_over_only_once_its_lease_laps
             await set_check(node, header.id, datetime.now(UTC) + timedelta(hours=1))
             (folder / PART).replace(folder / PAYLOAD_FILE)
 
-            await node.inbox.recover()
+            await node.upkeep.recover()
             row = await row_of(node, header.id)
             assert row is not None and row.state == "verifying"
             assert (await tu.commit(node, header.id))[1]["error"] == "busy"

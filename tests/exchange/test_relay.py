@@ -323,14 +323,18 @@ async def test_an_upload_to_the_hub_left_unfinished_is_removed_after_the_expiry(
         folder = hub.outbox.folder(header.id)
         assert folder.exists()
 
+        recorded: list[Refusal] = []
+
         async def expired() -> bool:
-            return not folder.exists()
+            nonlocal recorded
+            async with hub.sessions() as session:
+                recorded = list(
+                    await session.scalars(select(Refusal).where(Refusal.dispatch_id == header.id))
+                )
+            return bool(recorded)
 
         await wait_for(expired)
-        async with hub.sessions() as session:
-            recorded = (
-                await session.scalars(select(Refusal).where(Refusal.dispatch_id == header.id))
-            ).all()
+        assert not folder.exists()
     finally:
         await hub.stop()
     assert [(r.peer, r.code) for r in recorded] == [("TX-DONGHA", "offer-expired")]
