@@ -1,4 +1,5 @@
-"""TLS contexts for the peer API: both sides show a node certificate from our CA."""
+"""TLS contexts for the peer API: both sides show a node certificate from our CA, and trust
+nothing else: not the system's CA store, which ``ssl.create_default_context`` would load."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ def _with_node_identity(context: ssl.SSLContext, settings: Settings, passphrase:
 
 
 def peer_server_context(settings: Settings, passphrase: bytes) -> ssl.SSLContext:
-    """The peer listener's context: a client certificate is required."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    """The peer listener's context: a client certificate from our CA is required."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _with_node_identity(context, settings, passphrase)
     context.verify_mode = ssl.CERT_REQUIRED
     return context
 
 
 def peer_client_context(settings: Settings, passphrase: bytes) -> ssl.SSLContext:
-    """The context this node uses to call other nodes: it trusts only our CA."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    """The context this node uses to call other nodes: it trusts only our CA (and checks the
+    host name against the node certificate's SAN)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     _with_node_identity(context, settings, passphrase)
     return context

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from config.settings import Settings, load_settings
-from exchange.tls import peer_client_context
-from keys.ca import create_ca, issue_tls, write_certificate_and_key
+from exchange.tls import peer_client_context, peer_server_context
+from keys.ca import CA_CERT_FILE, create_ca, issue_tls, write_certificate_and_key
 from office.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.network import DemoNetwork
@@ -107,3 +109,19 @@ async def test_a_node_without_a_current_crl_refuses_everyone(
         await node.stop()
     assert status == 503
     assert body["error"] == "stale-crl"
+
+
+def test_both_peer_contexts_trust_our_ca_and_nothing_else(demo_network: DemoNetwork) -> None:
+    """Not the system's CA store: a certificate any public CA issued is no node of ours."""
+    settings = demo_network.settings("HU-CAMLO")
+    passphrase = demo_network.passphrase("HU-CAMLO")
+    ca = x509.load_pem_x509_certificate((settings.pki_dir / CA_CERT_FILE).read_bytes())
+    ours = ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    for context in (
+        peer_client_context(settings, passphrase),
+        peer_server_context(settings, passphrase),
+    ):
+        trusted = context.get_ca_certs()
+        assert [dict(part[0] for part in c["subject"])["commonName"] for c in trusted] == [ours]
+        assert context.cert_store_stats()["x509_ca"] == 1
+        assert context.verify_mode == ssl.CERT_REQUIRED
