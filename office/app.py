@@ -33,6 +33,7 @@ from exchange.tls import peer_client_context, peer_server_context
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
 from keys.keystore import node_passphrase
+from keys.publisher import TrustPublisher
 from office.web import create_web_app
 
 log = get_logger("congvan.node")
@@ -56,6 +57,7 @@ class RunningNode:
     puller: Puller | None = None
     sweeper: Sweeper | None = None
     upkeep: InboxUpkeep | None = None
+    publisher: TrustPublisher | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -71,6 +73,9 @@ class RunningNode:
             self.workers.append(asyncio.create_task(self.outbox.run(self.stopping)))
         if self.puller is not None:
             self.workers.append(asyncio.create_task(self.puller.run(self.stopping)))
+        if self.publisher is not None:
+            interval = self.settings.exchange.refresh_minutes * 60
+            self.workers.append(asyncio.create_task(self.publisher.run(self.stopping, interval)))
         if self.sweeper is not None:
             sweep_seconds = self.settings.exchange.sweep_seconds
             self.workers.append(asyncio.create_task(self.sweeper.run(self.stopping, sweep_seconds)))
@@ -154,6 +159,8 @@ async def start_node(settings: Settings) -> RunningNode:
         node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
         node.upkeep = exchange.upkeep
         await node.upkeep.recover()
+        if settings.node.hub:
+            node.publisher = TrustPublisher(settings, node.sessions, passphrase)
         if settings.exchange.hub_url and not settings.node.hub:
             node.refresher = TrustRefresher(
                 ca_certificate=exchange.keyring.ca_certificate,

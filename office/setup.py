@@ -47,8 +47,10 @@ def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[st
         keys["passphrase_file"] = passphrase_file
     if plan.crl_file:
         keys["crl_file"] = plan.crl_file
-    if plan.directory_file:
-        keys["directory_file"] = plan.directory_file
+    # The hub reads the directory it publishes; the others a copy fetched from it.
+    directory_file = plan.directory_file or ("ca/directory.json" if plan.hub else "")
+    if directory_file:
+        keys["directory_file"] = directory_file
     document: dict[str, dict[str, Any]] = {
         "node": {"name": plan.node_name, "units": list(plan.units), "hub": plan.hub},
         "database": {"url": plan.database_url} if plan.database_url else {},
