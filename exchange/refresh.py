@@ -4,7 +4,8 @@ Every ``[exchange] refresh_minutes`` the node fetches both from the hub over mut
 checks the CA's signature on each, and replaces its copies atomically; the readers
 (:class:`~keys.signed_directory.SignedDirectory`, :class:`~keys.revocation.RevocationChecker`)
 pick them up by themselves. A fetch that fails leaves the old copies, which fail closed once
-past their next update.
+past their next update: the node then logs ``trust.stale`` at error level every round (and
+``trust.expiring`` as a warning in the last day), so the admin hears of it before the users do.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import base64
 import json
 import ssl
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +29,7 @@ from keys.signatures import signature_holds
 log = get_logger("congvan.exchange.refresh")
 
 DIRECTORY_PATH = "/exchange/v1/directory"
+EXPIRING = timedelta(days=1)
 
 
 def _crl_number(crl: x509.CertificateRevocationList) -> int:
@@ -96,6 +99,38 @@ class TrustRefresher:
                     "danh bạ từ nút trung tâm cũ hơn danh bạ đang giữ", code="stale-directory"
                 )
 
+    def held_state(self, now: datetime) -> dict[str, str]:
+        """``fresh``, ``expiring`` (within a day), ``stale`` or ``missing``, for the CRL and the
+        directory this node holds."""
+        state = {}
+        for what, next_update in (("crl", self._crl_next()), ("directory", self._directory_next())):
+            if next_update is None:
+                state[what] = "missing"
+            elif next_update < now:
+                state[what] = "stale"
+            elif next_update - now < EXPIRING:
+                state[what] = "expiring"
+            else:
+                state[what] = "fresh"
+        return state
+
+    def _crl_next(self) -> datetime | None:
+        if not self.crl_file.exists():
+            return None
+        return x509.load_pem_x509_crl(self.crl_file.read_bytes()).next_update_utc
+
+    def _directory_next(self) -> datetime | None:
+        if not self.directory_file.exists():
+            return None
+        return datetime.fromisoformat(json.loads(self.directory_file.read_bytes())["next_update"])
+
+    def _alert(self) -> None:
+        for what, state in self.held_state(datetime.now(UTC)).items():
+            if state in {"stale", "missing"}:
+                log.error("trust.stale", what=what, state=state, hub=self.url)
+            elif state == "expiring":
+                log.warning("trust.expiring", what=what, hub=self.url)
+
     async def run(self, stop: asyncio.Event) -> None:
         bind_request_id()
         while not stop.is_set():
@@ -112,6 +147,7 @@ class TrustRefresher:
                 log.warning("trust.refresh_failed", error=f"{type(error).__name__}: {error}")
             except PeerRefused as refusal:
                 log.error("trust.refresh_refused", code=refusal.code, reason=refusal.message)
+            self._alert()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval_seconds)
             except TimeoutError:

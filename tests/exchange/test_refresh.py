@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -98,3 +99,30 @@ async def test_an_older_crl_from_the_hub_does_not_replace_a_newer_one(
         await province.stop()
     assert refused.value.code == "stale-crl"
     assert (tmp_path / "crl.pem").read_bytes() == newer
+
+
+async def test_a_district_knows_when_its_trust_data_goes_stale(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    province = await start_node(demo_network.settings("TU"))
+    district = load_settings(demo_network.node_dir("HU-CAMLO"), {})
+    refresher = TrustRefresher(
+        ca_certificate=x509.load_pem_x509_certificate((district.pki_dir / "ca.pem").read_bytes()),
+        hub_url=province.peer_url,
+        client_context=node_context(demo_network, "HU-CAMLO"),
+        directory_file=tmp_path / "directory.json",
+        crl_file=tmp_path / "crl.pem",
+        interval_seconds=3600,
+    )
+    now = datetime.now(UTC)
+    try:
+        assert refresher.held_state(now) == {"crl": "missing", "directory": "missing"}
+        await refresher.refresh_once()
+    finally:
+        await province.stop()
+    days = district.keys.crl_days
+    assert refresher.held_state(now) == {"crl": "fresh", "directory": "fresh"}
+    last_day = now + timedelta(days=days, hours=-12)
+    assert refresher.held_state(last_day) == {"crl": "expiring", "directory": "expiring"}
+    past = now + timedelta(days=days, hours=1)
+    assert refresher.held_state(past) == {"crl": "stale", "directory": "stale"}
