@@ -88,7 +88,10 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        # An event below the level is dropped by the method call itself, before any processor
+        # runs (it used to be time-stamped and masked, then dropped by the standard library).
+        # Loggers are not cached, so configuring again sets a new level everywhere.
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=False,
     )
 

@@ -101,7 +101,18 @@ class WebSettings:
     public_url: str = setting("")
     tls_cert: str = setting("")
     tls_key: str = setting("")
+    #: A staff session ends after this long without a request (idle timeout)...
     session_minutes: int = setting(30, check=between(1, 24 * 60))
+    #: ...and this long after sign-in, however busy (absolute lifetime).
+    session_hours: int = setting(12, check=between(1, 7 * 24))
+    #: Wrong sign-ins in a row that lock an account, and for how long.
+    lockout_failures: int = setting(5, check=between(1, 100))
+    lockout_minutes: int = setting(15, check=between(1, 24 * 60))
+
+    @property
+    def https(self) -> bool:
+        """Staff reach this listener over HTTPS: its own certificate, or a TLS proxy in front."""
+        return bool(self.tls_cert) or self.public_url.startswith("https://")
 
 
 @dataclass(frozen=True)

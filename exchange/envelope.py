@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from config.errors import Invalid, PeerRefused
-from config.files import write_atomic
 from exchange.mime import IteratorReader, OutgoingPart, assign_names, read_mime, write_mime
 from keys.age import identity_of, recipient_of
 from keys.directory import canonical_json
@@ -260,6 +259,15 @@ def seal(
     ``recipients`` maps each addressed unit to its encryption certificate, already checked by the
     caller against the directory. The header is written last: a folder without ``header.json``
     is an unfinished seal.
+
+    Each file appears whole or not at all (written under a ``.part`` name, then renamed), and
+    the caller commits the dispatch's row only after this returns: a crash of the process
+    mid-seal leaves an orphan folder, never a row pointing at half of one. Nothing is fsynced.
+    Against a power cut a sync would have to cover the payload too (megabytes, never synced)
+    and the database's commit, which SQLite does not sync either (``synchronous=NORMAL``), so
+    syncing the two small header files bought no guarantee for four fsyncs a dispatch. A folder
+    a power cut leaves incomplete is found out, not sent as whole: the delivery fails on the
+    missing file, or the receiver refuses the payload by the digest in the signed header.
     """
     if draft.kind not in KINDS or draft.urgency not in URGENCIES:
         raise Invalid(f"unknown kind {draft.kind!r} or urgency {draft.urgency!r}")
@@ -306,9 +314,15 @@ def seal(
         ref=draft.ref,
     )
     raw = header.to_bytes()
-    write_atomic(out_dir / HEADER_SIGNATURE_FILE, sign(sender.node_key, raw))
-    write_atomic(out_dir / HEADER_FILE, raw)
+    _write_whole(out_dir / HEADER_SIGNATURE_FILE, sign(sender.node_key, raw))
+    _write_whole(out_dir / HEADER_FILE, raw)
     return header
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 def verify_header(raw: bytes, signature: bytes, node_certificate: x509.Certificate) -> Header:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.database import utcnow
@@ -20,6 +20,19 @@ from keys.directory import canonical_json
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+
+# Core statements on the tables, not ORM units of work: an append is three statements and no
+# flush, and nothing of the head is kept in the caller's session to go stale.
+_HEAD = cast(Table, EvidenceHead.__table__)
+_ENTRIES = cast(Table, EvidenceEntry.__table__)
+_TAKE_NEXT = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest"))
+_ADD_ENTRY = insert(_ENTRIES)
 
 
 def entry_hash(
@@ -39,34 +52,34 @@ def entry_hash(
 async def append(
     session: AsyncSession, event: str, dispatch_id: str | None, detail: dict[str, Any]
 ) -> int:
-    """Add one entry inside the caller's transaction; returns its sequence number."""
-    await session.execute(
-        update(EvidenceHead).where(EvidenceHead.id == HEAD_ID).values(seq=EvidenceHead.seq + 1)
-    )
-    head = await session.scalar(
-        select(EvidenceHead)
-        .where(EvidenceHead.id == HEAD_ID)
-        .execution_options(populate_existing=True)
-    )
-    if head is None:
+    """Add one entry inside the caller's transaction; returns its sequence number.
+
+    The first statement takes the next number and the previous hash from the head row in one
+    ``UPDATE … RETURNING``; the row lock it takes (PostgreSQL) or the write lock (SQLite) is
+    held until the caller commits, so appends from every process are serialised and a
+    rolled-back transaction gives its number back: the sequence has no gaps.
+    """
+    taken = (await session.execute(_TAKE_NEXT)).one_or_none()
+    if taken is None:
         raise RuntimeError("evidence_head row missing: run `congvan db upgrade`")
+    seq, previous = int(taken.seq), str(taken.hash)
     at = utcnow()
     text = canonical_json(detail).decode("utf-8")
-    digest = entry_hash(head.seq, at, event, dispatch_id, text, head.hash)
-    session.add(
-        EvidenceEntry(
-            seq=head.seq,
-            at=at,
-            event=event,
-            dispatch_id=dispatch_id,
-            detail=text,
-            previous_hash=head.hash,
-            hash=digest,
-        )
+    digest = entry_hash(seq, at, event, dispatch_id, text, previous)
+    await session.execute(
+        _ADD_ENTRY,
+        {
+            "seq": seq,
+            "at": at,
+            "event": event,
+            "dispatch_id": dispatch_id,
+            "detail": text,
+            "previous_hash": previous,
+            "hash": digest,
+        },
     )
-    head.hash = digest
-    await session.flush()
-    return head.seq
+    await session.execute(_MOVE_HEAD, {"digest": digest})
+    return seq
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Every check that can be made on the clear header is made at the offer, before a 
 payload is stored. The commit checks the ciphertext against the signed header, decrypts,
 verifies the unit's signature and certificate, records the result with a signed receipt,
 and hands the payload to the kind's handler once. A dispatch id seen before gets its first
-receipt again.
+receipt again. A small dispatch whose payload comes inline in its offer is received in one
+step by :mod:`exchange.inbox_inline`, with the checks and receipts kept here.
 
 Several node processes may share the database and the spool. Every change to a stored dispatch
 (bytes written, a check claimed, a decision, a reset, an expiry) happens under the lock on its
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,20 +32,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.database import utcnow
 from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
-from exchange import evidence, spool_lock
+from exchange import spool_lock
 from exchange.admission import check_origin, may_carry
-from exchange.envelope import (
-    HEADER_FILE,
-    HEADER_SIGNATURE_FILE,
-    PAYLOAD_FILE,
-    Header,
-    check_payload,
-    open_payload,
-)
+from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import HandlerRegistry, ReceivedDispatch
+from exchange.inbox_checks import (
+    OPENED_DIR,
+    PART_FILE,
+    InboxChecks,
+    add_offered,
+    discard_content,
+    record_received,
+)
 from exchange.ledger import UsageLedger
 from exchange.models import InboundDispatch
-from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt, receipt_json
+from exchange.receipts import ACCEPTED, REFUSED, receipt_json
 from exchange.refusals import store_refusal
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
@@ -54,7 +55,6 @@ from keys.trust import TrustStore
 log = get_logger("congvan.exchange.inbox")
 
 UPLOADING, VERIFYING = "uploading", "verifying"
-PART_FILE = PAYLOAD_FILE + ".part"
 #: Refusals caused by our own trust data, not by the dispatch: it is released for a later try.
 OUR_TRUST_CODES = {"stale-crl", "stale-directory"}
 
@@ -104,6 +104,7 @@ class Inbox:
         self.max_open_offers = max_open_offers
         self.verify_lease = timedelta(seconds=verify_lease_seconds)
         self.ledger = ledger
+        self.checks = InboxChecks(keyring)
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
@@ -111,45 +112,26 @@ class Inbox:
     def part(self, dispatch_id: str) -> Path:
         return self.folder(dispatch_id) / PART_FILE
 
-    # -- refusals ---------------------------------------------------------------------------
+    # -- refusals and receipts ---------------------------------------------------------------
 
-    def _signer(self, units: list[str]) -> Signer:
-        for code in units:
-            if code in self.keyring.units:
-                keys = self.keyring.units[code]
-                return Signer(code, keys.signing_key, keys.signing_certificate)
-        return Signer(self.keyring.node_name, self.keyring.node_key, self.keyring.node_certificate)
-
-    def _local_units(self, header: Header) -> list[str]:
-        return [code for code in header.recipients if code in self.keyring.units]
-
-    def _refusal_receipt(
-        self, refusal: PeerRefused, signed_for: Header | None
-    ) -> dict[str, Any] | None:
-        """A receipt is signed only for a header whose sending node and unit were
-        authenticated: our signature must not be had for anyone's forgery."""
-        if signed_for is None:
-            return None
-        units = self._local_units(signed_for)
-        return make_receipt(
-            self._signer(units),
-            dispatch_id=signed_for.id,
-            payload_sha256=signed_for.payload_sha256,
-            node=self.keyring.node_name,
-            units=units,
-            status=REFUSED,
-            code=refusal.code,
-        )
-
-    async def _record_refusal(
+    async def record_refusal(
         self, peer: str, dispatch_id: str | None, refusal: PeerRefused, signed_for: Header | None
     ) -> dict[str, Any] | None:
         """Log and store a refusal of an offer; the answer is the receipt to send back."""
         log.warning("dispatch.refused", peer=peer, dispatch_id=dispatch_id, code=refusal.code)
-        receipt = self._refusal_receipt(refusal, signed_for)
+        receipt = self.checks.refusal_receipt(refusal, signed_for)
         async with self.sessions() as session, session.begin():
             await store_refusal(session, peer, dispatch_id, refusal)
         return receipt
+
+    def count_received(self, header: Header, units: tuple[str, ...]) -> None:
+        """The usage ledger and the log, once the acceptance is committed."""
+        if self.ledger is not None:
+            for unit in units:
+                self.ledger.record("dispatch-in", unit=unit, size=header.size)
+        log.info(
+            "dispatch.received", dispatch_id=header.id, sender=header.sender, bytes=header.size
+        )
 
     # -- offer --------------------------------------------------------------------------------
 
@@ -158,22 +140,9 @@ class Inbox:
     ) -> OfferAnswer:
         """``peer_certificate``: the TLS identity of a peer that offers its own dispatch; None
         when the hub hands it over (a pull), and the header is checked by the directory."""
-        header: Header | None = None
-        authenticated = False
-        try:
-            header = Header.from_bytes(raw)
-            existing = await self._existing(peer, header)
-            if existing is not None:
-                return existing
-            await self._check_open_offers(peer)
-            check_origin(self.directory, self.trust, peer, peer_certificate, header, raw, signature)
-            authenticated = True
-            self._check_acceptable(header)
-        except PeerRefused as refusal:
-            refusal.answer = await self._record_refusal(
-                peer, header.id if header else None, refusal, header if authenticated else None
-            )
-            raise
+        header, existing = await self.admit(peer, peer_certificate, raw, signature)
+        if existing is not None:
+            return existing
         await asyncio.get_running_loop().run_in_executor(
             None, self._write_header, header, raw, signature
         )
@@ -181,44 +150,58 @@ class Inbox:
             await self._store_offer(peer, header, raw, signature)
         except IntegrityError:
             # The same offer reached another process (or connection) at the same moment.
-            existing = await self._existing(peer, header)
+            existing = await self.existing(peer, header)
             if existing is None:
                 raise
             return existing
         log.info("dispatch.offered", peer=peer, dispatch_id=header.id, bytes=header.size)
         return OfferAnswer(header.id, 0, None)
 
+    async def admit(
+        self,
+        peer: str,
+        peer_certificate: x509.Certificate | None,
+        raw: bytes,
+        signature: bytes,
+        *,
+        open_offers: bool = True,
+    ) -> tuple[Header, OfferAnswer | None]:
+        """Every check made on the clear header, before a byte of payload is stored; a refusal
+        is recorded (with a signed receipt once the header is authenticated) and raised. The
+        answer: the header, and the answer already given if the dispatch was offered before.
+        ``open_offers``: the offer may leave an upload open, and counts against the peer's cap.
+        """
+        header: Header | None = None
+        authenticated = False
+        try:
+            header = Header.from_bytes(raw)
+            existing = await self.existing(peer, header)
+            if existing is not None:
+                return header, existing
+            if open_offers:
+                await self._check_open_offers(peer)
+            check_origin(self.directory, self.trust, peer, peer_certificate, header, raw, signature)
+            authenticated = True
+            self._check_acceptable(header)
+        except PeerRefused as refusal:
+            refusal.answer = await self.record_refusal(
+                peer, header.id if header else None, refusal, header if authenticated else None
+            )
+            raise
+        return header, None
+
     async def _store_offer(self, peer: str, header: Header, raw: bytes, signature: bytes) -> None:
         async with self.sessions() as session, session.begin():
-            session.add(
-                InboundDispatch(
-                    id=header.id,
-                    sender=header.sender,
-                    sender_node=header.node,
-                    peer_node=peer,
-                    recipients=json.dumps(list(header.recipients)),
-                    kind=header.kind,
-                    urgency=header.urgency,
-                    size=header.size,
-                    payload_sha256=header.payload_sha256,
-                    header=raw.decode("utf-8"),
-                    header_signature=signature.hex(),
-                    state=UPLOADING,
-                    handled=False,
-                )
-            )
-            await evidence.append(
-                session, "offered", header.id, {"peer": peer, "from": header.sender}
-            )
+            await add_offered(session, peer, header, raw, signature, state=UPLOADING)
 
     def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
         folder = self.folder(header.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / HEADER_FILE).write_bytes(raw)
         (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
-        (folder / (PAYLOAD_FILE + ".part")).touch()
+        (folder / PART_FILE).touch()
 
-    async def _existing(self, peer: str, header: Header) -> OfferAnswer | None:
+    async def existing(self, peer: str, header: Header) -> OfferAnswer | None:
         async with self.sessions() as session:
             row = await session.get(InboundDispatch, header.id)
         if row is None:
@@ -248,7 +231,7 @@ class Inbox:
             )
 
     def _check_acceptable(self, header: Header) -> None:
-        if not self._local_units(header):
+        if not self.checks.local_units(header):
             raise PeerRefused("không có đơn vị nhận nào ở nút này", code="not-addressed-here")
         if header.size > self.max_bytes:
             raise PeerRefused(
@@ -268,7 +251,7 @@ class Inbox:
     # -- upload -------------------------------------------------------------------------------
 
     def _held(self, dispatch_id: str) -> int:
-        part = self.folder(dispatch_id) / (PAYLOAD_FILE + ".part")
+        part = self.folder(dispatch_id) / PART_FILE
         return part.stat().st_size if part.exists() else 0
 
     async def _uploading(self, peer: str, dispatch_id: str) -> InboundDispatch:
@@ -390,11 +373,12 @@ class Inbox:
         our side (our trust data is stale, the disk is full, the database fails) releases it
         for the sender's next commit."""
         header = Header.from_bytes(row.header.encode("utf-8"))
+        folder = self.folder(row.id)
         try:
             self.restore_part(row.id, handle)
             try:
                 received = await asyncio.get_running_loop().run_in_executor(
-                    None, self._verify_payload, header
+                    None, self.checks.open_checked, header, folder / PART_FILE, folder / OPENED_DIR
                 )
                 self.trust.check_unit_signer(received[0], header.sender, received[1])
             except PeerRefused as refusal:
@@ -418,28 +402,6 @@ class Inbox:
                 .values(state=UPLOADING, verifying_until=None, touched_at=utcnow())
             )
 
-    def _verify_payload(
-        self, header: Header
-    ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
-        folder = self.folder(header.id)
-        payload = folder / (PAYLOAD_FILE + ".part")
-        check_payload(header, payload)
-        opened_dir = folder / "opened"
-        shutil.rmtree(opened_dir, ignore_errors=True)
-        units = self._local_units(header)
-        identities = tuple(
-            identity for code in units for identity in self.keyring.units[code].identities
-        )
-        opened = open_payload(header, payload, identities, opened_dir)
-        dispatch = ReceivedDispatch(
-            header=header,
-            units=tuple(units),
-            metadata=opened.metadata,
-            files=tuple(opened.files),
-            folder=opened.folder,
-        )
-        return opened.signer, opened.chain, dispatch
-
     async def _refuse(self, peer: str, dispatch_id: str, refusal: PeerRefused) -> NoReturn:
         """Refuse a stored dispatch: the refusal, its evidence and the dispatch's new state in
         one transaction, then its content discarded. Raises ``refusal``, receipt attached."""
@@ -447,7 +409,7 @@ class Inbox:
         async with self.sessions() as session, session.begin():
             row = await session.get(InboundDispatch, dispatch_id)
             header = Header.from_bytes(row.header.encode("utf-8")) if row else None
-            receipt = self._refusal_receipt(refusal, header)
+            receipt = self.checks.refusal_receipt(refusal, header)
             await store_refusal(session, peer, dispatch_id, refusal)
             await session.execute(
                 update(InboundDispatch)
@@ -460,28 +422,16 @@ class Inbox:
                     verifying_until=None,
                 )
             )
-        await asyncio.get_running_loop().run_in_executor(None, self._discard_content, dispatch_id)
+        await asyncio.get_running_loop().run_in_executor(
+            None, discard_content, self.folder(dispatch_id)
+        )
         refusal.answer = receipt
         raise refusal
 
-    def _discard_content(self, dispatch_id: str) -> None:
-        """A refused dispatch keeps its signed header as evidence, not its content: the
-        decrypted files must not lie in the spool in clear."""
-        folder = self.folder(dispatch_id)
-        shutil.rmtree(folder / "opened", ignore_errors=True)
-        (folder / (PAYLOAD_FILE + ".part")).unlink(missing_ok=True)
-
     async def _accept(self, header: Header, dispatch: ReceivedDispatch) -> dict[str, Any]:
         folder = self.folder(header.id)
-        (folder / (PAYLOAD_FILE + ".part")).replace(folder / PAYLOAD_FILE)
-        receipt = make_receipt(
-            self._signer(list(dispatch.units)),
-            dispatch_id=header.id,
-            payload_sha256=header.payload_sha256,
-            node=self.keyring.node_name,
-            units=list(dispatch.units),
-            status=ACCEPTED,
-        )
+        (folder / PART_FILE).replace(folder / PAYLOAD_FILE)
+        receipt = self.checks.accepted_receipt(header, list(dispatch.units))
         async with self.sessions() as session, session.begin():
             await session.execute(
                 update(InboundDispatch)
@@ -493,22 +443,8 @@ class Inbox:
                     verifying_until=None,
                 )
             )
-            await evidence.append(
-                session,
-                "received",
-                header.id,
-                {
-                    "from": header.sender,
-                    "units": list(dispatch.units),
-                    "sha256": header.payload_sha256,
-                },
-            )
-        if self.ledger is not None:
-            for unit in dispatch.units:
-                self.ledger.record("dispatch-in", unit=unit, size=header.size)
-        log.info(
-            "dispatch.received", dispatch_id=header.id, sender=header.sender, bytes=header.size
-        )
+            await record_received(session, header, dispatch.units)
+        self.count_received(header, dispatch.units)
         await self.hand_over(dispatch)
         return receipt
 

@@ -7,6 +7,8 @@ handler was missing.
 - :meth:`InboxUpkeep.expire_stale_offers` (the sweeper): offers whose upload has not moved for
   ``[exchange] offer_expiry_seconds`` are removed with their spool folder, so a peer cannot
   fill the disk with offers it abandons; an upload under way holds its lock and is left alone.
+- :meth:`InboxUpkeep.remove_abandoned_staging` (the sweeper): the staging folders of inline
+  dispatches whose process died mid-check (:mod:`exchange.inbox_inline`), content and all.
 - :meth:`InboxUpkeep.hand_over_pending` (at start): accepted dispatches whose handler never ran.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -26,6 +29,8 @@ from exchange import spool_lock
 from exchange.envelope import FILES_DIR, MANIFEST, METADATA, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox import UPLOADING, Inbox, changed, lapsed
+from exchange.inbox_checks import OPENED_DIR
+from exchange.inbox_inline import STAGING_SUFFIX
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED
 from exchange.refusals import store_refusal
@@ -135,6 +140,29 @@ class InboxUpkeep:
         log.info("dispatch.expired", peer=peer, dispatch_id=dispatch_id, bytes=held)
         return 1
 
+    async def remove_abandoned_staging(self) -> int:
+        """Remove the staging folders of inline dispatches older than a check's lease: an
+        inline check takes well under a second, so such a folder's process died (or hung) and
+        it will not be moved into place. Its content may lie there in clear. The answer is how
+        many went."""
+        cutoff = time.time() - self.inbox.verify_lease.total_seconds()
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._remove_staging_before, cutoff
+        )
+
+    def _remove_staging_before(self, cutoff: float) -> int:
+        removed = 0
+        for folder in self.inbox.spool.glob(f"*{STAGING_SUFFIX}"):
+            try:
+                if folder.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue  # moved into place or removed meanwhile
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("dispatch.staging_removed", folder=folder.name)
+            removed += 1
+        return removed
+
     async def hand_over_pending(self) -> int:
         """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)."""
         async with self.inbox.sessions() as session:
@@ -160,7 +188,7 @@ class InboxUpkeep:
         return handed
 
     def _reopen(self, header: Header, recipients: list[str]) -> ReceivedDispatch:
-        opened = self.inbox.folder(header.id) / "opened"
+        opened = self.inbox.folder(header.id) / OPENED_DIR
         manifest = json.loads((opened / MANIFEST).read_bytes())
         return ReceivedDispatch(
             header=header,

@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import ssl
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography import x509
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,6 +65,9 @@ CLAIM_BATCH = 20
 #: How many deliveries held at the hub one question about their receipts covers.
 RECEIPT_BATCH = 200
 STOP_GRACE_SECONDS = 10
+#: How long a good check of our own unit's signing certificate is taken as still good: a
+#: revocation (or an expiry, or a stale CRL) stops sending within this time.
+SIGNER_CHECK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,30 @@ class DeliveryView:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """What closing a delivery needs from its dispatch's row; it never changes once sealed."""
+
+    payload_sha256: str
+    sender: str
+    size: int
+    origin_node: str | None
+
+
+#: The columns of :class:`Sent`, read with the deliveries they belong to.
+SENT_COLUMNS = (
+    OutboundDispatch.payload_sha256,
+    OutboundDispatch.sender,
+    OutboundDispatch.size,
+    OutboundDispatch.origin_node,
+)
+
+
+@dataclass(frozen=True)
 class Claimed:
     dispatch_id: str
     units: list[str]
     attempts: int
+    sent: Sent
 
 
 def backoff(settings: ExchangeSettings, attempts: int, rng: random.Random) -> timedelta:
@@ -112,6 +137,9 @@ class Outbox:
         self.client_context = client_context
         self.ledger = ledger
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
+        self._clock = time.monotonic
+        #: unit -> the signing certificate last found good, and until when that holds.
+        self._signer_good: dict[str, tuple[x509.Certificate, float]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
 
@@ -147,16 +175,7 @@ class Outbox:
             unit: self.directory.unit(unit).certificate("encryption") for unit in draft.recipients
         }
         sender = self._sender(sender_unit)
-        try:  # told now, not by every receiver's refusal later
-            self.trust.check_unit_signer(
-                sender.signing_certificate, sender_unit, list(sender.chain)
-            )
-        except PeerRefused as refusal:
-            raise Invalid(
-                f"chứng thư ký của {sender_unit} không dùng được ({refusal.code}): "
-                f"{refusal.message}",
-                code=refusal.code,
-            ) from refusal
+        self._check_signer(sender)
         folder = self.folder(draft.id)
         header = await asyncio.get_running_loop().run_in_executor(
             None, seal, draft, sender, certificates, folder
@@ -175,6 +194,27 @@ class Outbox:
             )
         log.info("dispatch.queued", dispatch_id=header.id, nodes=sorted(routes), bytes=header.size)
         return header
+
+    def _check_signer(self, sender: Sender) -> None:
+        """Our unit's signing certificate is usable: told now, not by every receiver's refusal
+        later. A good answer is kept for ``SIGNER_CHECK_SECONDS`` (never past the certificate's
+        end), not asked again for every dispatch; a refusal is never kept."""
+        now = self._clock()
+        good = self._signer_good.get(sender.unit)
+        if good is not None and good[0] == sender.signing_certificate and now < good[1]:
+            return
+        self._signer_good.pop(sender.unit, None)
+        certificate = sender.signing_certificate
+        try:
+            self.trust.check_unit_signer(certificate, sender.unit, list(sender.chain))
+        except PeerRefused as refusal:
+            raise Invalid(
+                f"chứng thư ký của {sender.unit} không dùng được ({refusal.code}): "
+                f"{refusal.message}",
+                code=refusal.code,
+            ) from refusal
+        left = (certificate.not_valid_after_utc - datetime.now(UTC)).total_seconds()
+        self._signer_good[sender.unit] = (certificate, now + min(SIGNER_CHECK_SECONDS, left))
 
     # -- the worker ---------------------------------------------------------------------------
 
@@ -201,23 +241,28 @@ class Outbox:
             return True  # the worker records why it cannot deliver
 
     async def _claim(self, node: str) -> list[Claimed]:
-        """Take due deliveries for ``node``, most urgent first, under a lease."""
+        """Take due deliveries for ``node``, most urgent first, under a lease; with each, what
+        closing it will need from its dispatch, so the receipt costs no second read."""
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             rows = (
-                await session.scalars(
-                    select(Delivery)
+                await session.execute(
+                    select(Delivery, *SENT_COLUMNS)
+                    .join(OutboundDispatch, OutboundDispatch.id == Delivery.dispatch_id)
                     .where(Delivery.node == node, self._due(now))
                     .order_by(Delivery.urgency.desc(), Delivery.created_at)
                     .limit(CLAIM_BATCH)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, of=Delivery)
                 )
             ).all()
-            for row in rows:
+            claimed = []
+            for row, payload_sha256, sender, size, origin_node in rows:
                 row.state = SENDING
                 row.attempts += 1
                 row.lease_until = now + timedelta(seconds=self.settings.lease_seconds)
-            return [Claimed(row.dispatch_id, json.loads(row.units), row.attempts) for row in rows]
+                sent = Sent(payload_sha256, sender, size, origin_node)
+                claimed.append(Claimed(row.dispatch_id, json.loads(row.units), row.attempts, sent))
+            return claimed
 
     async def deliver_due(self) -> None:
         """Start a worker for every node that has due deliveries and none running."""
@@ -274,9 +319,7 @@ class Outbox:
                         continue
                     async with self._leases_kept(node, [d.dispatch_id for d in claimed[index:]]):
                         if hub is None:
-                            await self._deliver_one(
-                                client, delivery.dispatch_id, node, delivery.units
-                            )
+                            await self._deliver_one(client, delivery, node)
                         else:
                             await self._relay_one(client, delivery.dispatch_id, node, hub)
                 if self._stop.is_set():
@@ -337,9 +380,8 @@ class Outbox:
                 .values(state=QUEUED, lease_until=None, attempts=Delivery.attempts - 1)
             )
 
-    async def _deliver_one(
-        self, client: PeerClient, dispatch_id: str, node: str, units: list[str]
-    ) -> None:
+    async def _deliver_one(self, client: PeerClient, delivery: Claimed, node: str) -> None:
+        dispatch_id = delivery.dispatch_id
         try:
             receipt = await client.deliver(self.folder(dispatch_id))
         except PeerRefused as refusal:
@@ -351,7 +393,7 @@ class Outbox:
             await self._retry_later(dispatch_id, node, f"{type(error).__name__}: {error}")
             return
         try:
-            await self.close_with_receipt(dispatch_id, node, units, receipt)
+            await self.close_with_receipt(dispatch_id, node, delivery.units, receipt, delivery.sent)
         except PeerRefused as bad:
             await self._retry_later(dispatch_id, node, f"receipt not valid: {bad.message}")
 
@@ -397,16 +439,19 @@ class Outbox:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             rows = (
-                await session.scalars(
-                    select(Delivery)
+                await session.execute(
+                    select(Delivery, *SENT_COLUMNS)
+                    .join(OutboundDispatch, OutboundDispatch.id == Delivery.dispatch_id)
                     .where(Delivery.state == AWAITING, Delivery.next_attempt_at <= now)
                     .limit(RECEIPT_BATCH)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, of=Delivery)
                 )
             ).all()
-            for row in rows:
+            asked: dict[tuple[str, str], tuple[list[str], Sent]] = {}
+            for row, payload_sha256, sender, size, origin_node in rows:
                 row.next_attempt_at = self._next_receipt_check()
-            asked = {(row.dispatch_id, row.node): json.loads(row.units) for row in rows}
+                sent = Sent(payload_sha256, sender, size, origin_node)
+                asked[(row.dispatch_id, row.node)] = (json.loads(row.units), sent)
         if not asked:
             return 0
         timeout = peer_timeout(self.settings.send_timeout_seconds)
@@ -422,17 +467,17 @@ class Outbox:
             key = (str(answer.get("id")), str(answer.get("node")))
             if key not in asked:
                 continue
-            closed += await self._settle_relayed(key, asked[key], answer)
+            closed += await self._settle_relayed(key, *asked[key], answer)
         return closed
 
     async def _settle_relayed(
-        self, key: tuple[str, str], units: list[str], answer: dict[str, Any]
+        self, key: tuple[str, str], units: list[str], sent: Sent, answer: dict[str, Any]
     ) -> int:
         dispatch_id, node = key
         receipt = answer.get("receipt")
         if isinstance(receipt, dict):
             try:
-                await self.close_with_receipt(dispatch_id, node, units, receipt)
+                await self.close_with_receipt(dispatch_id, node, units, receipt, sent)
             except PeerRefused as bad:
                 await self._retry_later(dispatch_id, node, f"receipt not valid: {bad.message}")
                 return 0
@@ -443,34 +488,56 @@ class Outbox:
         return 0
 
     async def close_with_receipt(
-        self, dispatch_id: str, node: str, units: list[str], receipt: dict[str, Any]
+        self,
+        dispatch_id: str,
+        node: str,
+        units: list[str],
+        receipt: dict[str, Any],
+        sent: Sent | None = None,
     ) -> str:
         """Close a delivery with the receiver's receipt, once it is shown to be genuine:
-        delivered or refused. The answer is the delivery's new state."""
-        body = await self._receipt_closes(receipt, dispatch_id, node, units)
+        delivered or refused. The answer is the delivery's new state. ``sent``: the
+        dispatch's row as the claim read it; without it, it is read here."""
+        if sent is None:
+            sent = await self.sent(dispatch_id)
+            if sent is None:
+                raise _not_this_delivery()
+        body = self._receipt_closes(receipt, dispatch_id, node, units, sent)
         state = DELIVERED if body["status"] == ACCEPTED else REFUSED
-        await self._decide(dispatch_id, node, state, receipt, body.get("code"))
+        await self._decide(dispatch_id, node, state, receipt, body.get("code"), sent)
         return state
 
-    async def _receipt_closes(
-        self, receipt: dict[str, Any], dispatch_id: str, node: str, units: list[str]
+    async def sent(self, dispatch_id: str) -> Sent | None:
+        """What closing a delivery needs of a dispatch this node sends; None for no such."""
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(*SENT_COLUMNS).where(OutboundDispatch.id == dispatch_id)
+                )
+            ).one_or_none()
+        return None if row is None else Sent(*row)
+
+    def _receipt_closes(
+        self,
+        receipt: dict[str, Any],
+        dispatch_id: str,
+        node: str,
+        units: list[str],
+        sent: Sent,
     ) -> dict[str, Any]:
         """The receipt is signed by one of this delivery's units (or its node), under our CA,
         and names this dispatch and the payload we sent: an old or borrowed receipt is not."""
         signer_certificate = check_receipt(receipt)
         body = receipt.get("body")
-        async with self.sessions() as session:
-            sent = await session.get(OutboundDispatch, dispatch_id)
         if (
             not isinstance(body, dict)
-            or sent is None
             or body.get("dispatch_id") != dispatch_id
             or body.get("payload_sha256") != sent.payload_sha256
             or body.get("node") != node
             or body.get("signer") not in {*units, node}
             or body.get("status") not in {ACCEPTED, "refused"}
         ):
-            raise PeerRefused("biên nhận không khớp với lần gửi này", code="bad-receipt")
+            raise _not_this_delivery()
         self.trust.check(signer_certificate, owner=str(body["signer"]))
         return body
 
@@ -481,6 +548,7 @@ class Outbox:
         state: str,
         receipt: dict[str, Any],
         code: str | None,
+        sent: Sent,
     ) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
@@ -497,9 +565,8 @@ class Outbox:
             await evidence.append(
                 session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
             )
-            sent = await session.get(OutboundDispatch, dispatch_id)
-        relayed = sent is not None and sent.origin_node is not None
-        if state == DELIVERED and sent is not None and not relayed and self.ledger is not None:
+        relayed = sent.origin_node is not None
+        if state == DELIVERED and not relayed and self.ledger is not None:
             self.ledger.record("dispatch-out", unit=sent.sender, size=sent.size)
         log.info(
             "dispatch.delivered" if state == DELIVERED else "dispatch.refused_by_peer",
@@ -542,6 +609,10 @@ class Outbox:
                 .values(state=QUEUED, attempts=0, next_attempt_at=datetime.now(UTC))
             )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _not_this_delivery() -> PeerRefused:
+    return PeerRefused("biên nhận không khớp với lần gửi này", code="bad-receipt")
 
 
 async def queue_deliveries(

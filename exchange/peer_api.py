@@ -22,7 +22,9 @@ from cryptography import x509
 from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
+from exchange import spool_lock
 from exchange.inbox import Inbox
+from exchange.inbox_inline import InlineInbox
 from exchange.relay import RelayDesk
 from keys.directory import DIRECTORY_FILE, SIGNATURE_SUFFIX
 from keys.revocation import CRL_FILE, RevocationChecker
@@ -34,6 +36,7 @@ UPLOAD_CHUNK = 64 * 1024
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
 INBOX = web.AppKey("inbox", Inbox)
+INLINE = web.AppKey("inline", InlineInbox)
 PUBLISHED: web.AppKey[Path | None] = web.AppKey("published")
 RELAY: web.AppKey[RelayDesk | None] = web.AppKey("relay")
 #: The authenticated peer's node name and certificate, kept on the request for the handlers.
@@ -106,27 +109,18 @@ async def _json_object(request: web.Request, what: str) -> dict[str, object]:
 
 async def offer(request: web.Request) -> web.Response:
     body = await _json_object(request, "offer")
-    inbox, peer = request.app[INBOX], request[PEER_NAME]
-    answer = await inbox.offer(
-        peer,
-        request[PEER_CERTIFICATE],
-        _b64(body.get("header"), "header"),
-        _b64(body.get("signature"), "signature"),
-    )
-    reply: dict[str, object] = {"id": answer.dispatch_id, "offset": answer.offset}
-    if answer.receipt is None and "payload" in body:
+    peer, certificate = request[PEER_NAME], request[PEER_CERTIFICATE]
+    raw, signature = _b64(body.get("header"), "header"), _b64(body.get("signature"), "signature")
+    if "payload" in body:
         # A small dispatch travels whole in its offer: one round trip instead of three.
         payload = _b64(body["payload"], "payload")
-        await inbox.upload(peer, answer.dispatch_id, answer.offset, _one(payload[answer.offset :]))
-        reply = {"id": answer.dispatch_id, "offset": len(payload)}
-        reply["receipt"] = await inbox.commit(peer, answer.dispatch_id)
-    elif answer.receipt is not None:
+        answer = await request.app[INLINE].receive(peer, certificate, raw, signature, payload)
+    else:
+        answer = await request.app[INBOX].offer(peer, certificate, raw, signature)
+    reply: dict[str, object] = {"id": answer.dispatch_id, "offset": answer.offset}
+    if answer.receipt is not None:
         reply["receipt"] = answer.receipt
     return web.json_response(reply, status=200 if "receipt" in reply else 201)
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
@@ -219,7 +213,7 @@ async def relay_offer(request: web.Request) -> web.Response:
     if "payload" in body:
         payload = _b64(body["payload"], "payload")
         if held < len(payload):
-            await relay.upload(peer, dispatch_id, held, _one(payload[held:]))
+            await relay.upload(peer, dispatch_id, held, spool_lock.one_chunk(payload[held:]))
         reply = {**await relay.commit(peer, dispatch_id, node), "offset": len(payload)}
     return web.json_response(reply, status=200 if "state" in reply else 201)
 
@@ -286,6 +280,7 @@ def create_peer_app(
     app[NODE_NAME] = node_name
     app[REVOCATION] = revocation
     app[INBOX] = inbox
+    app[INLINE] = InlineInbox(inbox)
     app[PUBLISHED] = published
     app[RELAY] = relay
     app.router.add_get(f"{API_PREFIX}/directory", published_trust)

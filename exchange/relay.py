@@ -230,7 +230,10 @@ class RelayDesk:
             if handle is None:
                 continue  # an upload under way
             with handle:
-                header = Header.from_bytes((part.parent / HEADER_FILE).read_bytes())
+                kept = part.parent / HEADER_FILE
+                if not kept.exists():
+                    continue  # a seal of ours that crashed, not an upload to the hub
+                header = Header.from_bytes(kept.read_bytes())
                 shutil.rmtree(part.parent, ignore_errors=True)
             refusal = PeerRefused("tải lên dở dang quá hạn, đã xoá", code="offer-expired")
             await self._record(header.node, header.id, refusal)

@@ -82,6 +82,11 @@ async def write_from(
     return held
 
 
+async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    """``data`` as the chunks :func:`write_from` takes: a payload that came whole in a request."""
+    yield data
+
+
 def _open_first(candidates: tuple[Path, ...]) -> BinaryIO:
     for path in candidates:
         try:

@@ -172,7 +172,9 @@ async def start_node(settings: Settings) -> RunningNode:
             )
         await _serve(
             node,
-            create_web_app(settings.node.name, node.sessions, exchange.ledger),
+            create_web_app(
+                settings.node.name, node.sessions, exchange.ledger, settings.web, passphrase
+            ),
             settings.web.host,
             settings.web.port,
             _web_ssl(settings, passphrase),

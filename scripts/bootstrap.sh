@@ -39,8 +39,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
 if [ "${1:-}" = "test" ]; then
+    # chromium: Debian's browser, driven by Playwright in the end-to-end tests (Playwright's
+    # own browser download is never used).
     install_missing_tools openssl:openssl age:age swaks:swaks oathtool:oathtool \
-        pg_isready:postgresql-client
+        pg_isready:postgresql-client chromium:chromium
     "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
 else
     "$VENV/bin/python" -m pip install -q -e "$ROOT"

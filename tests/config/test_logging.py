@@ -155,6 +155,20 @@ def test_events_below_the_configured_level_are_dropped(
     assert [entry["event"] for entry in log.events()] == ["loud.event"]
 
 
+def test_configuring_again_changes_the_level_of_a_logger_already_made(
+    log_dir: Path, restore_logging: None
+) -> None:
+    log = get_logger("congvan.test")
+    quiet = LogFile(log_dir / f"test-logging-{uuid.uuid4().hex[:8]}.log")
+    loud = LogFile(log_dir / f"test-logging-{uuid.uuid4().hex[:8]}.log")
+    configure_logging(LogSettings(level="warning", format="json", file=str(quiet.path)))
+    log.info("first.quiet")
+    configure_logging(LogSettings(level="debug", format="json", file=str(loud.path)))
+    log.debug("then.heard")
+    assert quiet.events() == []
+    assert [entry["event"] for entry in loud.events()] == ["then.heard"]
+
+
 def test_configuring_twice_keeps_one_handler_so_lines_are_not_doubled(
     json_log: LogFile,
 ) -> None:

@@ -147,6 +147,44 @@ def test_an_inbox_limit_out_of_range_is_refused_with_its_range(
     assert message == f"config error: [exchange] {key} = {value}: must be {allowed}"
 
 
+def test_the_web_sessions_and_the_lock_out_have_the_documented_defaults() -> None:
+    web = parse({}).web
+    assert (web.session_minutes, web.session_hours) == (30, 12)
+    assert (web.lockout_failures, web.lockout_minutes) == (5, 15)
+    assert web.https is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("session_minutes", 0, "1-1440"),
+        ("session_hours", 0, "1-168"),
+        ("session_hours", 169, "1-168"),
+        ("lockout_failures", 0, "1-100"),
+        ("lockout_minutes", 0, "1-1440"),
+    ],
+)
+def test_a_session_or_lock_out_limit_out_of_range_is_refused_with_its_range(
+    key: str, value: int, allowed: str
+) -> None:
+    message = refusal({"web": {key: value}})
+    assert message == f"config error: [web] {key} = {value}: must be {allowed}"
+
+
+@pytest.mark.parametrize(
+    ("web", "https"),
+    [
+        ({"tls_cert": "pki/web.pem", "tls_key": "pki/web.key"}, True),
+        ({"public_url": "https://tu.quangtri.dcs.vn"}, True),
+        ({"public_url": "http://10.0.0.5:8080"}, False),
+    ],
+)
+def test_the_web_listener_counts_as_https_with_a_certificate_or_behind_an_https_url(
+    web: dict[str, str], https: bool
+) -> None:
+    assert parse({"web": web}).web.https is https
+
+
 def test_a_value_outside_a_choice_names_the_choices() -> None:
     message = refusal({"log": {"level": "loud"}})
     assert (

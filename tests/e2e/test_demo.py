@@ -9,51 +9,19 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from cryptography import x509
 
 from tests.conftest import SecretsSeen
-from tests.support.cli import CONGVAN, Cli
+from tests.support.cli import Cli
 from tests.support.databases import DatabasePool
+from tests.support.demo import running_demo as run_demo
 from tests.support.network import DEMO_NODE_NAMES
 from tests.support.peers import client_context, ping
-from tests.support.ports import free_port_block
-
-STARTUP_SECONDS = 60
-
-
-def _wait_until_healthy(document_path: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "congvan demo exited early"
-        if document_path.exists():
-            document = json.loads(document_path.read_text(encoding="utf-8"))
-            if all(_healthy(node["web_url"]) for node in document["nodes"]):
-                return document
-        time.sleep(0.3)
-    raise AssertionError("demo network did not become healthy in time")
-
-
-def _healthy(web_url: str) -> bool:
-    async def probe() -> bool:
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(
-                    f"{web_url}/healthz", timeout=aiohttp.ClientTimeout(total=2)
-                ) as response,
-            ):
-                return response.status == 200 and (await response.json())["status"] == "ok"
-        except (aiohttp.ClientError, TimeoutError):
-            return False
-
-    return asyncio.run(probe())
 
 
 @pytest.fixture(scope="module")
@@ -63,26 +31,8 @@ def running_demo(
     tmp_path_factory: pytest.TempPathFactory,
     secrets_seen: SecretsSeen,
 ) -> Iterator[tuple[Path, dict[str, Any], subprocess.Popen[str]]]:
-    root = tmp_path_factory.mktemp("running-demo")
-    args = [CONGVAN, "demo", "--dir", str(root), "--base-port", str(free_port_block(22))]
-    template = databases.new_template(DEMO_NODE_NAMES)
-    if template:
-        args += ["--database-url", template]
-    with cli.log_path.open("a", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=log, text=True, env=cli.environment()
-        )
-    try:
-        document = _wait_until_healthy(root / "demo.json", process)
-        for account in document["accounts"]:
-            secrets_seen.add(account["password"], account["totp_secret"])
-        for node in document["nodes"]:
-            secrets_seen.add((Path(node["dir"]) / "secret").read_text().strip())
-        yield root, document, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+    with run_demo(cli, databases, tmp_path_factory.mktemp("running-demo"), secrets_seen) as demo:
+        yield demo.root, demo.document, demo.process
 
 
 def _node_context(document: dict[str, Any], name: str) -> Any:

@@ -7,16 +7,18 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from config.errors import Invalid, NotFound, PeerRefused
 from config.settings import load_settings
-from exchange.outbox import deliveries_of
+from exchange.outbox import SIGNER_CHECK_SECONDS, deliveries_of
 from exchange.statuses import timeline
 from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
+from tests.support.keys import keyring
 from tests.support.network import DemoNetwork
 from tests.support.nodes import draft, fast_settings, start, states
 from tests.support.waiting import wait_for
@@ -146,6 +148,40 @@ async def test_a_delivery_that_runs_out_of_attempts_fails_until_the_admin_retrie
     again = cli("exchange", "retry", header.id, "--dir", fresh_network.node_dir("TU"), check=False)
     assert again.returncode == 1
     assert "has no failed delivery" in again.stderr
+
+
+async def test_a_revoked_signing_certificate_stops_sending_within_the_check_period(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender's check of its own signing certificate is kept for a short time, not made
+    for every dispatch; once that time is over, a revocation stops sending."""
+    province, _ = await start(fresh_network, "TU")
+    try:
+        outbox = province.outbox
+        assert outbox is not None
+        now = [1000.0]
+        monkeypatch.setattr(outbox, "_clock", lambda: now[0])
+        await outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="truoc"))
+        signing = keyring(fresh_network, "TU").unit("TU").signing_certificate
+        serial = format(signing.serial_number, "X")
+        cli(
+            "keys",
+            "revoke",
+            serial,
+            "--reason",
+            "keyCompromise",
+            "--dir",
+            fresh_network.node_dir("TU"),
+        )
+        now[0] += SIGNER_CHECK_SECONDS - 1
+        await outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="trong-han"))
+        now[0] += 2
+        for _ in range(2):  # a refusal is not kept as an answer: asked again, refused again
+            with pytest.raises(Invalid) as refused:
+                await outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="sau"))
+            assert refused.value.code == "revoked"
+    finally:
+        await province.stop()
 
 
 async def test_the_most_urgent_dispatch_is_delivered_first(
@@ -351,15 +387,22 @@ async def test_a_receipt_for_another_dispatch_does_not_close_a_delivery(
         assert receipt is not None
         second = await province.outbox.send("TU", draft(tmp_path, ("HU-CAMLO",), summary="hai"))
         outbox = province.outbox
-        assert (await outbox._receipt_closes(receipt, first.id, "HU-CAMLO", ["HU-CAMLO"]))[
-            "status"
-        ] == "accepted"
+
+        async def closes(dispatch_id: str, node: str, units: list[str]) -> dict[str, Any]:
+            sent = await outbox.sent(dispatch_id)
+            assert sent is not None
+            return outbox._receipt_closes(receipt, dispatch_id, node, units, sent)
+
+        assert (await closes(first.id, "HU-CAMLO", ["HU-CAMLO"]))["status"] == "accepted"
         for dispatch_id, node, units in [
             (second.id, "HU-CAMLO", ["HU-CAMLO"]),  # an old receipt for a new dispatch
             (first.id, "TX-DONGHA", ["TX-DONGHA"]),  # signed by a unit not addressed there
         ]:
             with pytest.raises(PeerRefused) as refused:
-                await outbox._receipt_closes(receipt, dispatch_id, node, units)
+                await closes(dispatch_id, node, units)
             assert refused.value.code == "bad-receipt"
+        with pytest.raises(PeerRefused) as refused:  # a dispatch this node never sent
+            await outbox.close_with_receipt(str(uuid.uuid4()), "HU-CAMLO", ["HU-CAMLO"], receipt)
+        assert refused.value.code == "bad-receipt"
     finally:
         await camlo.stop()

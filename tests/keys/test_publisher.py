@@ -34,18 +34,20 @@ def test_a_hub_reads_the_directory_it_publishes(province: Settings, cli: Cli) ->
 async def test_the_hub_re_signs_crl_and_directory_when_half_their_validity_is_gone(
     province: Settings, cli: Cli
 ) -> None:
-    cli("keys", "crl", "--dir", province.node_dir)
-    cli("keys", "directory", "--dir", province.node_dir)
+    # Published for one day only: less than half of the node's `crl_days` (7) is left.
+    short = {"CONGVAN_KEYS_CRL_DAYS": "1"}
+    cli("keys", "crl", "--dir", province.node_dir, env=short)
+    cli("keys", "directory", "--dir", province.node_dir, env=short)
     before = crl_number(province)
-    directory_before = (province.ca_dir / DIRECTORY_FILE).read_bytes()
     async with open_database(province) as sessions:
         publisher = TrustPublisher(province, sessions, node_passphrase(province))
-        assert not await publisher.publish_if_due()  # fresh: nothing to do
-        assert crl_number(province) == before
+        assert await publisher.publish_if_due()
+        assert crl_number(province) > before
+        republished = crl_number(province)
+        assert not await publisher.publish_if_due()  # fresh now: nothing to do
+        assert crl_number(province) == republished
         later = datetime.now(UTC) + timedelta(days=province.keys.crl_days / 2, hours=1)
-        assert await publisher.publish_if_due(now=later)
-    assert crl_number(province) > before
-    assert (province.ca_dir / DIRECTORY_FILE).read_bytes() != directory_before
+        assert publisher.due(later)
     crl_next, directory_next = publisher.next_updates()
     assert crl_next is not None and directory_next is not None
     fresh_until = datetime.now(UTC) + timedelta(days=province.keys.crl_days, minutes=-5)

@@ -1,0 +1,143 @@
+"""What a received dispatch goes through whichever way it came, the long way (offer, upload,
+commit: :mod:`exchange.inbox`) or inline in its offer (:mod:`exchange.inbox_inline`): the
+checks on its ciphertext, the receipts signed for the receiving unit, its row and evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import PeerRefused
+from exchange import evidence
+from exchange.envelope import PAYLOAD_FILE, Header, check_payload, open_payload
+from exchange.handlers import ReceivedDispatch
+from exchange.models import InboundDispatch
+from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt
+from keys.keyring import Keyring
+
+PART_FILE = PAYLOAD_FILE + ".part"
+#: The decrypted content, in the dispatch's spool folder: kept if accepted, discarded if refused.
+OPENED_DIR = "opened"
+
+
+class InboxChecks:
+    """The receiving node's keys at work: opening a ciphertext, signing a receipt."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+
+    def _signer(self, units: list[str]) -> Signer:
+        for code in units:
+            if code in self.keyring.units:
+                keys = self.keyring.units[code]
+                return Signer(code, keys.signing_key, keys.signing_certificate)
+        return Signer(self.keyring.node_name, self.keyring.node_key, self.keyring.node_certificate)
+
+    def local_units(self, header: Header) -> list[str]:
+        return [code for code in header.recipients if code in self.keyring.units]
+
+    def accepted_receipt(self, header: Header, units: list[str]) -> dict[str, Any]:
+        return make_receipt(
+            self._signer(units),
+            dispatch_id=header.id,
+            payload_sha256=header.payload_sha256,
+            node=self.keyring.node_name,
+            units=units,
+            status=ACCEPTED,
+        )
+
+    def refusal_receipt(
+        self, refusal: PeerRefused, signed_for: Header | None
+    ) -> dict[str, Any] | None:
+        """A receipt is signed only for a header whose sending node and unit were
+        authenticated: our signature must not be had for anyone's forgery."""
+        if signed_for is None:
+            return None
+        units = self.local_units(signed_for)
+        return make_receipt(
+            self._signer(units),
+            dispatch_id=signed_for.id,
+            payload_sha256=signed_for.payload_sha256,
+            node=self.keyring.node_name,
+            units=units,
+            status=REFUSED,
+            code=refusal.code,
+        )
+
+    def open_checked(
+        self, header: Header, payload: Path, opened_dir: Path
+    ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
+        """Check the ciphertext against the signed header, decrypt it into ``opened_dir`` and
+        check the unit's signature on every file; blocking (run it in a thread). The answer
+        holds the unit's certificate and chain, for the caller to check with ``trust``."""
+        check_payload(header, payload)
+        shutil.rmtree(opened_dir, ignore_errors=True)
+        units = self.local_units(header)
+        identities = tuple(
+            identity for code in units for identity in self.keyring.units[code].identities
+        )
+        opened = open_payload(header, payload, identities, opened_dir)
+        dispatch = ReceivedDispatch(
+            header=header,
+            units=tuple(units),
+            metadata=opened.metadata,
+            files=tuple(opened.files),
+            folder=opened.folder,
+        )
+        return opened.signer, opened.chain, dispatch
+
+
+async def add_offered(
+    session: AsyncSession,
+    peer: str,
+    header: Header,
+    raw: bytes,
+    signature: bytes,
+    **state: Any,
+) -> InboundDispatch:
+    """Insert the dispatch's row, with ``state``'s columns, and its ``offered`` evidence, in the
+    caller's transaction. The insert is flushed first: an offer that reached two processes at
+    once fails here, on the primary key (IntegrityError), before anything else is written."""
+    row = InboundDispatch(
+        id=header.id,
+        sender=header.sender,
+        sender_node=header.node,
+        peer_node=peer,
+        recipients=json.dumps(list(header.recipients)),
+        kind=header.kind,
+        urgency=header.urgency,
+        size=header.size,
+        payload_sha256=header.payload_sha256,
+        header=raw.decode("utf-8"),
+        header_signature=signature.hex(),
+        handled=False,
+        **state,
+    )
+    session.add(row)
+    await session.flush()
+    await evidence.append(session, "offered", header.id, {"peer": peer, "from": header.sender})
+    return row
+
+
+async def record_received(session: AsyncSession, header: Header, units: tuple[str, ...]) -> None:
+    """The ``received`` evidence of an accepted dispatch, in the caller's transaction."""
+    await evidence.append(
+        session,
+        "received",
+        header.id,
+        {"from": header.sender, "units": list(units), "sha256": header.payload_sha256},
+    )
+
+
+def discard_content(folder: Path) -> None:
+    """A refused dispatch keeps its signed header as evidence, not its content: the decrypted
+    files must not lie in the spool in clear."""
+    shutil.rmtree(folder / OPENED_DIR, ignore_errors=True)
+    (folder / PART_FILE).unlink(missing_ok=True)
+    (folder / PAYLOAD_FILE).unlink(missing_ok=True)

@@ -1,0 +1,123 @@
+"""Every piece of text the staff pages show, in one catalogue per language.
+
+Templates and views name a message by its key (``_("signin.title")``), never by its text, so
+that an English catalogue is one more dictionary with the same keys. Vietnamese is the
+default. Placeholders are ``str.format`` fields: ``{minutes}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+DEFAULT_LANGUAGE = "vi"
+
+#: Vietnam keeps one offset all year (no daylight saving): dates are shown in it.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+VI: dict[str, str] = {
+    "app.name": "Công văn điện tử",
+    "app.tagline": "Hệ thống điều hành tác nghiệp",
+    "app.node": "Máy chủ {node}",
+    "nav.skip": "Bỏ qua, đến nội dung chính",
+    # Sign-in
+    "signin.title": "Đăng nhập",
+    "signin.intro": "Đăng nhập bằng tài khoản cán bộ và mã xác thực trên ứng dụng điện thoại.",
+    "signin.username": "Tên đăng nhập",
+    "signin.password": "Mật khẩu",
+    "signin.totp": "Mã xác thực (6 chữ số)",
+    "signin.totp_hint": (
+        "Mở ứng dụng xác thực (Google Authenticator, FreeOTP…) và nhập mã đang hiện."
+    ),
+    "signin.submit": "Đăng nhập",
+    "signin.refused.bad-credentials": (
+        "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng. Vui lòng kiểm tra và thử lại."
+    ),
+    "signin.refused.locked": (
+        "Tài khoản tạm thời bị khoá do đăng nhập sai nhiều lần. "
+        "Vui lòng thử lại sau {minutes} phút hoặc liên hệ quản trị viên."
+    ),
+    "signin.refused.disabled": (
+        "Tài khoản đã bị vô hiệu hoá. Vui lòng liên hệ quản trị viên của đơn vị."
+    ),
+    "signin.refused.no-totp": (
+        "Tài khoản chưa được đăng ký mã xác thực hai lớp. "
+        "Vui lòng liên hệ quản trị viên để được cấp."
+    ),
+    "signin.notice.expired": "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+    "signin.notice.signed-out": "Bạn đã đăng xuất.",
+    "signin.notice.required": "Vui lòng đăng nhập để tiếp tục.",
+    # Signed in
+    "signout.submit": "Đăng xuất",
+    "home.title": "Trang chủ",
+    "home.greeting": "Xin chào, {name}",
+    "home.unit": "Đơn vị",
+    "home.role": "Vai trò",
+    "home.clearance": "Được xem tài liệu mật đến mức",
+    "home.signed_in_at": "Đăng nhập lúc",
+    "home.sections": "Chức năng",
+    "home.soon": "sắp có",
+    "role.admin": "Quản trị hệ thống",
+    "role.clerk": "Văn thư",
+    "role.leader": "Lãnh đạo",
+    "role.staff": "Chuyên viên",
+    "clearance.0": "Không mật",
+    "clearance.1": "Mật",
+    "clearance.2": "Tối mật",
+    "clearance.3": "Tuyệt mật",
+    "section.incoming": "Văn bản đến",
+    "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
+    "section.outgoing": "Văn bản đi",
+    "section.outgoing.about": "Soạn, ký số và phát hành văn bản đi",
+    "section.schedule": "Lịch công tác",
+    "section.schedule.about": "Lịch làm việc tuần của đơn vị",
+    "section.mail": "Thư điện tử",
+    "section.mail.about": "Hộp thư công vụ",
+    "section.search": "Tìm kiếm",
+    "section.search.about": "Tìm văn bản theo trích yếu, số ký hiệu, nơi gửi",
+    "section.admin": "Quản trị",
+    "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
+    "placeholder.body": "Chức năng này đang được xây dựng và sẽ có trong bản cập nhật tới.",
+    "placeholder.back": "Về trang chủ",
+    # Errors
+    "error.title": "Không thực hiện được",
+    "error.csrf.title": "Biểu mẫu không hợp lệ",
+    "error.csrf": (
+        "Biểu mẫu thiếu mã bảo vệ hoặc mã không hợp lệ (có thể trang đã mở quá lâu). "
+        "Không có thay đổi nào được thực hiện. Vui lòng tải lại trang rồi thử lại."
+    ),
+    "error.not-found.title": "Không tìm thấy trang",
+    "error.not-found": "Trang bạn tìm không tồn tại hoặc bạn không có quyền xem.",
+    "error.method.title": "Thao tác không hợp lệ",
+    "error.method": "Trang này không nhận thao tác đó.",
+    "error.back_home": "Về trang chủ",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"vi": VI}
+
+
+class Translator:
+    """Looks messages up in one language's catalogue; a missing key is a programming error."""
+
+    def __init__(self, language: str = DEFAULT_LANGUAGE) -> None:
+        self.language = language
+        self.catalogue = CATALOGUES[language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.catalogue[key]
+        return text.format(**values) if values else text
+
+
+def local_time(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VIETNAM_TIME)
+
+
+def format_date(moment: datetime) -> str:
+    """``28/11/2026``: the day, in Vietnam."""
+    return local_time(moment).strftime("%d/%m/%Y")
+
+
+def format_datetime(moment: datetime) -> str:
+    """``28/11/2026 14:05``: the day and the time, in Vietnam."""
+    return local_time(moment).strftime("%d/%m/%Y %H:%M")

@@ -1,0 +1,70 @@
+"""The signed-in pages of this increment: the home page and the sections later ones fill."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from config.errors import NotFound
+from keys.signin import StaffMember
+from office.rendering import render
+from office.site import ACTIVE_SESSION, SITE, STAFF
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    path: str
+    #: Roles that see it; empty: every role.
+    roles: frozenset[str] = frozenset()
+
+    def open_to(self, staff: StaffMember) -> bool:
+        return not self.roles or staff.role in self.roles
+
+
+SECTIONS = (
+    Section("incoming", "/incoming"),
+    Section("outgoing", "/outgoing"),
+    Section("schedule", "/schedule"),
+    Section("mail", "/mail"),
+    Section("search", "/search"),
+    Section("admin", "/admin", frozenset({"admin"})),
+)
+
+
+async def home(request: web.Request) -> web.Response:
+    staff = request[STAFF]
+    return render(
+        request,
+        "home.html",
+        {
+            "title": request.app[SITE].translate("home.title"),
+            "sections": [section for section in SECTIONS if section.open_to(staff)],
+            "signed_in_at": request[ACTIVE_SESSION].created_at,
+        },
+    )
+
+
+def placeholder(section: Section) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A section's page until its increment lands; closed to roles it is not for, as if it
+    did not exist."""
+
+    async def page(request: web.Request) -> web.Response:
+        translate = request.app[SITE].translate
+        if not section.open_to(request[STAFF]):
+            raise NotFound(translate("error.not-found"))
+        return render(
+            request,
+            "placeholder.html",
+            {"title": translate(f"section.{section.key}"), "section": section},
+        )
+
+    return page
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home, name="home")
+    for section in SECTIONS:
+        app.router.add_get(section.path, placeholder(section), name=section.key)

@@ -1,0 +1,50 @@
+"""What every staff page handler reaches through its request: the site and who is signed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.settings import WebSettings
+from exchange.ledger import UsageLedger
+from keys.sealing import SecretBox
+from keys.signin import LockoutPolicy, StaffMember
+from office.messages import Translator
+from office.web_sessions import ActiveSession, SessionPolicy
+
+
+@dataclass(frozen=True)
+class StaffSite:
+    """The staff web listener's parts, made once by :func:`office.web.create_web_app`."""
+
+    node_name: str
+    sessions: async_sessionmaker[AsyncSession]
+    ledger: UsageLedger
+    settings: WebSettings
+    #: Opens the sealed TOTP secrets.
+    box: SecretBox = field(repr=False)
+    #: The HMAC key of form (CSRF) tokens.
+    form_key: bytes = field(repr=False)
+    translate: Translator = field(default_factory=Translator)
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(self.settings.lockout_failures, self.settings.lockout_minutes)
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.settings.session_minutes),
+            lifetime=timedelta(hours=self.settings.session_hours),
+        )
+
+
+SITE = web.AppKey("site", StaffSite)
+#: Set on a request once its session cookie is checked.
+STAFF = web.RequestKey("staff", StaffMember)
+ACTIVE_SESSION = web.RequestKey("active_session", ActiveSession)
+#: The token this request's forms carry.
+FORM_TOKEN = web.RequestKey("form_token", str)
