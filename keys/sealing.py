@@ -1,13 +1,16 @@
 """Small secrets at rest (TOTP seeds): AES-256-GCM under a key derived from the node passphrase.
 
 A copy of the database alone does not give away anyone's second factor. The key is derived
-once per process (scrypt), bound to the node's name, and each sealed value to its purpose.
+once per process (scrypt), bound to the node's name, and each sealed value to its purpose. It
+is derived at first use, not when the box is made: scrypt takes 32 MiB for a moment, and a node
+that only exchanges dispatches should not carry that peak.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,8 +24,14 @@ NONCE_BYTES = 12
 
 class SecretBox:
     def __init__(self, passphrase: bytes, node_name: str) -> None:
-        kdf = Scrypt(salt=f"congvan-seal:{node_name}".encode(), length=32, n=2**15, r=8, p=1)
-        self._aead = AESGCM(kdf.derive(passphrase))
+        self._passphrase = passphrase
+        self._node_name = node_name
+
+    @cached_property
+    def _aead(self) -> AESGCM:
+        salt = f"congvan-seal:{self._node_name}".encode()
+        kdf = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1)
+        return AESGCM(kdf.derive(self._passphrase))
 
     def seal(self, plaintext: str, purpose: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
