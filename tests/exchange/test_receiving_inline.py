@@ -18,18 +18,17 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.settings import load_settings
 from exchange import evidence
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox_inline import STAGING_SUFFIX
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
 from exchange.receipts import check_receipt
-from office.app import RunningNode, start_node
+from office.app import RunningNode
 from tests.support.dispatches import node_context, seal_document
 from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork
-from tests.support.ports import free_port_block
+from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
 
 Answer = tuple[int, dict[str, Any]]
@@ -55,18 +54,6 @@ async def failing_handler(session: AsyncSession, dispatch: ReceivedDispatch) -> 
     """Writes, then fails: none of its writes may stay."""
     await evidence.append(session, "handler-wrote", dispatch.header.id, {})
     raise RuntimeError("the handler broke")
-
-
-async def start_camlo(
-    network: DemoNetwork, overrides: dict[str, str] | None = None, *, own_ports: bool = False
-) -> RunningNode:
-    """Cam Lộ's node; with ``own_ports``, a second process of it (same folder, database and
-    spool) listening on ports of its own."""
-    overrides = dict(overrides or {})
-    if own_ports:
-        base = free_port_block(2)
-        overrides |= {"CONGVAN_WEB_PORT": str(base), "CONGVAN_PEER_PORT": str(base + 1)}
-    return await start_node(load_settings(network.node_dir("HU-CAMLO"), overrides))
 
 
 @pytest.fixture

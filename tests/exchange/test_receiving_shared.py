@@ -19,15 +19,14 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.settings import load_settings
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
-from office.app import RunningNode, start_node
+from office.app import RunningNode
 from tests.support.databases import using_postgresql
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork
-from tests.support.ports import free_port_block
+from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
 
 PART = PAYLOAD_FILE + ".part"
@@ -104,18 +103,6 @@ async def trickle(payload: bytes, go_on: asyncio.Event) -> AsyncIterator[bytes]:
     yield payload[:100_000]
     await go_on.wait()
     yield payload[100_000:]
-
-
-async def start_camlo(
-    network: DemoNetwork, overrides: dict[str, str] | None = None, *, own_ports: bool = False
-) -> RunningNode:
-    """Cam Lộ's node; with ``own_ports``, a second process of it (same folder, database and
-    spool) listening on ports of its own."""
-    overrides = dict(overrides or {})
-    if own_ports:
-        base = free_port_block(2)
-        overrides |= {"CONGVAN_WEB_PORT": str(base), "CONGVAN_PEER_PORT": str(base + 1)}
-    return await start_node(load_settings(network.node_dir("HU-CAMLO"), overrides))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from exchange.handlers import ReceivedDispatch
 from exchange.outbox import deliveries_of
 from office.app import RunningNode, start_node
 from tests.support.network import DemoNetwork
+from tests.support.ports import free_port_block
 
 FAST = {
     "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
@@ -39,6 +40,18 @@ async def start(network: DemoNetwork, name: str, **extra: str) -> tuple[RunningN
     recorder = Recorder()
     node.handlers.register("document", recorder)
     return node, recorder
+
+
+async def start_camlo(
+    network: DemoNetwork, overrides: dict[str, str] | None = None, *, own_ports: bool = False
+) -> RunningNode:
+    """Cam Lộ's node; with ``own_ports``, a second process of it (same folder, database and
+    spool) listening on ports of its own."""
+    overrides = dict(overrides or {})
+    if own_ports:
+        base = free_port_block(2)
+        overrides |= {"CONGVAN_WEB_PORT": str(base), "CONGVAN_PEER_PORT": str(base + 1)}
+    return await start_node(load_settings(network.node_dir("HU-CAMLO"), overrides))
 
 
 async def states(node: RunningNode, dispatch_id: str) -> dict[str, str]:
