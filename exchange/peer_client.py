@@ -63,12 +63,12 @@ class PeerClient:
         and then the answer already holds the outcome (a receipt, or the hub's "held")."""
         payload = folder / PAYLOAD_FILE
         offer = {
-            "header": _b64(folder / HEADER_FILE),
-            "signature": _b64(folder / HEADER_SIGNATURE_FILE),
+            "header": b64_of_file(folder / HEADER_FILE),
+            "signature": b64_of_file(folder / HEADER_SIGNATURE_FILE),
             **(extra or {}),
         }
         if payload.stat().st_size <= INLINE_BYTES:
-            offer["payload"] = _b64(payload)
+            offer["payload"] = b64_of_file(payload)
         body = await self._call("POST", route, json=offer)
         if not isinstance(body.get("id"), str) or not isinstance(body.get("offset"), int):
             raise PeerRefused("the offer's answer lacks id or offset", code="malformed")
@@ -149,7 +149,8 @@ class PeerClient:
         return str(body.get("state"))
 
 
-def _b64(path: Path) -> str:
+def b64_of_file(path: Path) -> str:
+    """A small file (a header, its signature, an inline payload) as JSON carries it."""
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 

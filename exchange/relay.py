@@ -12,7 +12,6 @@ addressed units only, and it never holds their keys.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import shutil
 import time
@@ -46,6 +45,7 @@ from exchange.outbox import (
     add_delivery,
     queue_deliveries,
 )
+from exchange.peer_client import b64_of_file
 from exchange.refusals import store_refusal
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -305,8 +305,8 @@ class RelayDesk:
         folder = self.folder(dispatch_id)
         return {
             "id": dispatch_id,
-            "header": _b64(folder / HEADER_FILE),
-            "signature": _b64(folder / HEADER_SIGNATURE_FILE),
+            "header": b64_of_file(folder / HEADER_FILE),
+            "signature": b64_of_file(folder / HEADER_SIGNATURE_FILE),
         }
 
     async def payload_for(self, peer: str, dispatch_id: str) -> Path:
@@ -325,7 +325,3 @@ class RelayDesk:
         return await self.outbox.close_with_receipt(
             dispatch_id, peer, json.loads(delivery.units), receipt
         )
-
-
-def _b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode("ascii")
