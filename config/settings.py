@@ -15,6 +15,7 @@ import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,31 @@ class ExchangeSettings:
     verify_lease_seconds: int = setting(600, check=between(10, 24 * 3600))
 
 
+def iso_dates(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            date.fromisoformat(item)
+        except ValueError:
+            return f"{item!r} is not a date: write YYYY-MM-DD"
+    return None
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    #: Document files, stored once each under their SHA-256.
+    blob_dir: str = setting("blobs")
+    #: The largest file a form accepts (streamed: refused as soon as it is passed).
+    max_upload_bytes: int = setting(50 * 1024 * 1024, check=at_least(1024))
+    #: Hạn xử lý when the leader gives none, in working days.
+    default_deadline_days: int = setting(7, check=between(1, 365))
+    #: Remind the handler and the leader this many working days before a deadline.
+    remind_days_before: int = setting(1, check=between(0, 30))
+    reminder_minutes: int = setting(60, check=between(1, 24 * 60))
+    #: The government's yearly decisions: bridging days off, and the Saturdays worked instead.
+    extra_days_off: tuple[str, ...] = setting((), check=iso_dates)
+    extra_working_days: tuple[str, ...] = setting((), check=iso_dates)
+
+
 @dataclass(frozen=True)
 class LogSettings:
     level: str = setting("info", check=one_of("debug", "info", "warning", "error"))
@@ -179,6 +205,7 @@ SECTIONS: dict[str, type[Any]] = {
     "smtp": SmtpSettings,
     "keys": KeysSettings,
     "exchange": ExchangeSettings,
+    "office": OfficeSettings,
     "log": LogSettings,
 }
 
@@ -198,6 +225,7 @@ class Settings:
     smtp: SmtpSettings
     keys: KeysSettings
     exchange: ExchangeSettings
+    office: OfficeSettings
     log: LogSettings
 
     def path(self, value: str) -> Path:
@@ -217,6 +245,10 @@ class Settings:
     def directory_file(self) -> Path:
         """The signed directory this node routes and encrypts by (the hub's, fetched or shared)."""
         return self.path(self.keys.directory_file)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.path(self.office.blob_dir)
 
     @property
     def crl_file(self) -> Path:

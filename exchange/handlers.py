@@ -38,6 +38,13 @@ class HandlerRegistry:
             raise ValueError(f"a handler for {kind!r} is registered already")
         self._handlers[kind] = handler
 
+    def replace(self, kind: str, handler: Handler) -> Handler | None:
+        """Put ``handler`` in place of the kind's current one (returned): a layer that wraps
+        another, or a test that watches what arrives instead of filing it."""
+        previous = self._handlers.get(kind)
+        self._handlers[kind] = handler
+        return previous
+
     async def hand_over(self, session: AsyncSession, dispatch: ReceivedDispatch) -> bool:
         """Call the kind's handler; False when nobody handles this kind (yet)."""
         handler = self._handlers.get(dispatch.header.kind)

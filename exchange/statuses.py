@@ -2,11 +2,18 @@
 
 Codes follow the national edXML standard (QCVN 102:2016). A recipient unit reports with
 :meth:`Statuses.send_status`; the sender's node keeps the timeline per recipient unit.
+
+One status goes the other way: the sender asks its recipients to recall (thu hồi, code 13) a
+dispatch with :meth:`Statuses.request_recall`. The receiving node does not keep it as a
+timeline entry (it sent nothing); it tells the layer above through ``on_recall_request``,
+which marks the documents the dispatch became. The recipients answer with ordinary statuses
+(15 agreed, 16 refused).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +41,11 @@ STATUS_CODES = {
     "16": "Từ chối",
 }
 MAX_NOTE = 2000
+RECALL_REQUESTED = "13"
+
+#: Told that a dispatch we received is to be recalled: (session, dispatch id, our addressed
+#: unit, the sender's note). It runs inside the transaction that records the status.
+RecallListener = Callable[[AsyncSession, str, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class StatusView:
 class Statuses:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
+        self.on_recall_request: RecallListener | None = None
 
     def register(self, handlers: HandlerRegistry) -> None:
         handlers.register("status", self.record)
@@ -73,8 +86,28 @@ class Statuses:
         )
         return await self.outbox.send(unit, draft)
 
+    async def request_recall(self, original_id: str, unit: str, note: str = "") -> Header:
+        """Ask every recipient of a dispatch ``unit`` sent from here to recall it (code 13)."""
+        if len(note) > MAX_NOTE:
+            raise Invalid(f"ghi chú dài quá {MAX_NOTE} ký tự", code="bad-status")
+        async with self.outbox.sessions() as session:
+            original = await session.get(OutboundDispatch, original_id)
+        if original is None or original.sender != unit or original.origin_node is not None:
+            raise NotFound(
+                f"không có công văn đi {original_id} của {unit}", code="unknown-dispatch"
+            )
+        draft = Draft(
+            recipients=tuple(json.loads(original.recipients)),
+            kind="status",
+            metadata={"code": RECALL_REQUESTED, "note": note},
+            ref=original_id,
+            urgency=original.urgency,
+        )
+        return await self.outbox.send(unit, draft)
+
     async def record(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
-        """The ``status`` handler: add a reported status to the original's timeline."""
+        """The ``status`` handler: add a reported status to the original's timeline, or pass a
+        recall request for a dispatch we received to the layer above."""
         header, metadata = dispatch.header, dispatch.metadata
         original = await session.get(OutboundDispatch, header.ref) if header.ref else None
         code = metadata.get("code")
@@ -83,6 +116,8 @@ class Statuses:
             or header.sender not in json.loads(original.recipients)
             or code not in STATUS_CODES
         ):
+            if code == RECALL_REQUESTED and await self._recall_requested(session, dispatch):
+                return
             log.warning("status.ignored", status_id=header.id, ref=header.ref, sender=header.sender)
             return
         session.add(
@@ -101,6 +136,27 @@ class Statuses:
             original.id,
             {"unit": header.sender, "code": code, "status": header.id},
         )
+
+    async def _recall_requested(self, session: AsyncSession, dispatch: ReceivedDispatch) -> bool:
+        """A recall request is honoured only from the sender of a dispatch we accepted, and
+        only for our units it was addressed to."""
+        header = dispatch.header
+        received = await session.get(InboundDispatch, header.ref) if header.ref else None
+        if received is None or received.state != "accepted" or received.sender != header.sender:
+            return False
+        units = [unit for unit in dispatch.units if unit in json.loads(received.recipients)]
+        note = str(dispatch.metadata.get("note", ""))[:MAX_NOTE]
+        await evidence.append(
+            session,
+            "recall-request",
+            received.id,
+            {"from": header.sender, "units": units, "status": header.id},
+        )
+        if self.on_recall_request is not None:
+            for unit in units:
+                await self.on_recall_request(session, received.id, unit, note)
+        log.info("status.recall_requested", dispatch_id=received.id, units=units)
+        return True
 
 
 async def timeline(session: AsyncSession, dispatch_id: str) -> list[StatusView]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from config.logging import bind_request_id, get_logger
+from config.logging import get_logger
+from config.loops import every
 from exchange.inbox_upkeep import InboxUpkeep
 from exchange.relay import RelayDesk
 
@@ -34,13 +33,4 @@ class Sweeper:
         return expired
 
     async def run(self, stop: asyncio.Event, sweep_seconds: float) -> None:
-        bind_request_id()
-        while not stop.is_set():
-            try:
-                await self.sweep_once()
-            except (SQLAlchemyError, OSError) as error:
-                log.warning("spool.sweep_failed", error=type(error).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=sweep_seconds)
-            except TimeoutError:
-                continue
+        await every(stop, sweep_seconds, self.sweep_once, event="spool.sweep_failed")

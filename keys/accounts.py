@@ -6,10 +6,11 @@ Functions take an open session; the caller owns the transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,8 @@ class Account:
     has_totp: bool
     disabled: bool
     app_passwords: tuple[str, ...]
+    #: Set while (and after) a lock-out; it has ended once this moment is past.
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -183,8 +186,36 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool) -> 
     await session.flush()
 
 
-async def list_accounts(session: AsyncSession) -> list[Account]:
-    users = (await session.scalars(select(User).order_by(User.unit_code, User.username))).all()
+async def unlock(session: AsyncSession, username: str) -> None:
+    """End a lock-out and forget the failed sign-ins that led (or would lead) to one."""
+    await session.execute(
+        update(User)
+        .where(User.username == username)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def hosted_user_id(
+    session: AsyncSession, username: str, units: Collection[str]
+) -> int | None:
+    """The id of the account named so in one of ``units``; None if there is none (an
+    account of a unit another node hosts is managed on that node)."""
+    if not units:
+        return None
+    return await session.scalar(
+        select(User.id).where(User.username == username, User.unit_code.in_(tuple(units)))
+    )
+
+
+async def list_accounts(
+    session: AsyncSession, units: Collection[str] | None = None
+) -> list[Account]:
+    """Every account, or those of ``units`` only."""
+    query = select(User).order_by(User.unit_code, User.username)
+    if units is not None:
+        query = query.where(User.unit_code.in_(tuple(units)))
+    users = (await session.scalars(query)).all()
     labels: dict[int, list[str]] = {}
     for user_id, label in await session.execute(
         select(AppPassword.user_id, AppPassword.label)
@@ -202,6 +233,7 @@ async def list_accounts(session: AsyncSession) -> list[Account]:
             has_totp=user.totp_secret is not None,
             disabled=user.disabled,
             app_passwords=tuple(labels.get(user.id, ())),
+            locked_until=user.locked_until,
         )
         for user in users
     ]

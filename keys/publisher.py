@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.errors import CongvanError
-from config.logging import bind_request_id, get_logger
+from config.logging import get_logger
+from config.loops import every
 from config.settings import Settings
 from keys import certificates, directory
 from keys.revocation import CRL_FILE
@@ -73,13 +73,4 @@ class TrustPublisher:
         return True
 
     async def run(self, stop: asyncio.Event, interval_seconds: float) -> None:
-        bind_request_id()
-        while not stop.is_set():
-            try:
-                await self.publish_if_due()
-            except (CongvanError, OSError, ValueError) as error:
-                log.error("trust.republish_failed", error=f"{type(error).__name__}: {error}")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
-            except TimeoutError:
-                continue
+        await every(stop, interval_seconds, self.publish_if_due, event="trust.republish_failed")

@@ -28,6 +28,8 @@ class DirectoryUnit:
     node: str
     mail_domain: str
     certificates: dict[str, str]
+    kind: str = ""
+    parent: str | None = None
 
     def certificate(self, use: str) -> x509.Certificate:
         try:
@@ -79,16 +81,25 @@ class SignedDirectory:
         return self._document
 
     def unit(self, code: str) -> DirectoryUnit:
-        for entry in self._current()["units"]:
-            if entry["code"] == code:
-                return DirectoryUnit(
-                    entry["code"],
-                    entry["name"],
-                    entry["node"],
-                    entry["mail_domain"],
-                    dict(entry.get("certificates", {})),
-                )
+        for unit in self.units():
+            if unit.code == code:
+                return unit
         raise NotFound(f"đơn vị {code} không có trong danh bạ", code="unknown-unit")
+
+    def units(self) -> list[DirectoryUnit]:
+        """Every unit of the network, as the directory lists them."""
+        return [
+            DirectoryUnit(
+                entry["code"],
+                entry["name"],
+                entry["node"],
+                entry["mail_domain"],
+                dict(entry.get("certificates", {})),
+                entry.get("kind", ""),
+                entry.get("parent"),
+            )
+            for entry in self._current()["units"]
+        ]
 
     def node(self, name: str) -> DirectoryNode:
         for entry in self._current()["nodes"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass, field
+from datetime import date
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,8 +18,9 @@ from config import migrate
 from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
 from config.logging import bind_request_id, get_logger
+from config.loops import every
 from config.settings import Settings
-from exchange.assembly import build_exchange
+from exchange.assembly import Exchange, build_exchange
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
 from exchange.inbox_upkeep import InboxUpkeep
@@ -34,7 +36,10 @@ from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
 from keys.keystore import node_passphrase
 from keys.publisher import TrustPublisher
+from office.documents.blobs import BlobStore
+from office.documents.desk import DocumentDesk
 from office.web import create_web_app
+from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.node")
 
@@ -58,6 +63,7 @@ class RunningNode:
     sweeper: Sweeper | None = None
     upkeep: InboxUpkeep | None = None
     publisher: TrustPublisher | None = None
+    desk: DocumentDesk | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -79,6 +85,18 @@ class RunningNode:
         if self.sweeper is not None:
             sweep_seconds = self.settings.exchange.sweep_seconds
             self.workers.append(asyncio.create_task(self.sweeper.run(self.stopping, sweep_seconds)))
+        if self.desk is not None:
+            reminder_seconds = self.settings.office.reminder_minutes * 60
+            self.workers.append(
+                asyncio.create_task(
+                    every(
+                        self.stopping,
+                        reminder_seconds,
+                        self.desk.remind,
+                        event="document.reminders_failed",
+                    )
+                )
+            )
         if self.ledger is not None:
             rollup_seconds = self.settings.exchange.rollup_minutes * 60
             self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
@@ -115,6 +133,25 @@ class RunningNode:
         self.workers.clear()
         await self.engine.dispose()
         log.info("node.stopped", node=self.settings.node.name)
+
+
+def build_desk(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], exchange: Exchange
+) -> DocumentDesk:
+    office = settings.office
+    calendar = WorkingCalendar.vietnam(
+        extra_days_off=[date.fromisoformat(day) for day in office.extra_days_off],
+        extra_working_days=[date.fromisoformat(day) for day in office.extra_working_days],
+    )
+    return DocumentDesk(
+        sessions,
+        BlobStore(settings.blob_dir),
+        calendar,
+        office,
+        exchange.statuses,
+        exchange.directory,
+        trust_roots=(exchange.keyring.ca_certificate,),
+    )
 
 
 def _web_ssl(settings: Settings, passphrase: bytes) -> ssl.SSLContext | None:
@@ -158,6 +195,8 @@ async def start_node(settings: Settings) -> RunningNode:
         node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
         node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
         node.upkeep = exchange.upkeep
+        node.desk = build_desk(settings, node.sessions, exchange)
+        node.handlers.register("document", node.desk.receive)
         await node.upkeep.recover()
         if settings.node.hub:
             node.publisher = TrustPublisher(settings, node.sessions, passphrase)
@@ -173,7 +212,13 @@ async def start_node(settings: Settings) -> RunningNode:
         await _serve(
             node,
             create_web_app(
-                settings.node.name, node.sessions, exchange.ledger, settings.web, passphrase
+                settings.node.name,
+                node.sessions,
+                exchange.ledger,
+                settings.web,
+                passphrase,
+                node.desk,
+                hosted_units=settings.node.units,
             ),
             settings.web.host,
             settings.web.port,

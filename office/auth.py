@@ -10,6 +10,7 @@ handler runs.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,8 @@ SESSION_COOKIE = "congvan_session"
 SIGN_IN_COOKIE = "congvan_signin"
 SIGN_IN_COOKIE_SECONDS = 3600
 FORM_FIELD = "csrf_token"
+#: Routes whose name ends so read a streamed upload and check its token themselves.
+UPLOAD_SUFFIX = ".upload"
 SESSION_PURPOSE = "session"
 SIGN_IN_PURPOSE = "signin"
 NOTICES = ("expired", "signed-out", "required")
@@ -129,6 +132,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             _drop_cookie(response, site, SESSION_COOKIE)
         return response
     if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if _is_upload(request):
+            return await handler(request)  # its first field, the token, is checked as it streams
         form = await request.post()
         presented = form.get(FORM_FIELD)
         if not form_token_valid(
@@ -140,6 +145,21 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             log.warning("web.form_token_refused", path=request.path, user=current.staff.username)
             raise _csrf_refusal(site)
     return await handler(request)
+
+
+def _is_upload(request: web.Request) -> bool:
+    """A multipart form to a route that reads its token first (see :mod:`office.forms`);
+    a multipart post anywhere else is read by ``post()`` and checked here."""
+    route = request.match_info.route
+    return request.content_type == "multipart/form-data" and bool(
+        route.name and route.name.endswith(UPLOAD_SUFFIX)
+    )
+
+
+def upload_token_check(request: web.Request) -> Callable[[str], bool]:
+    """What an upload handler checks the streamed token with: this session's form token."""
+    site, session = request.app[SITE], request[ACTIVE_SESSION]
+    return lambda token: form_token_valid(site.form_key, SESSION_PURPOSE, session.token_hash, token)
 
 
 def _sign_in_form(

@@ -7,7 +7,11 @@ default. Placeholders are ``str.format`` fields: ``{minutes}``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from office.messages_admin import ADMIN_VI
+from office.messages_incoming import INCOMING_VI
+from office.messages_outgoing import OUTGOING_VI
 
 DEFAULT_LANGUAGE = "vi"
 
@@ -56,6 +60,16 @@ VI: dict[str, str] = {
     "home.signed_in_at": "Đăng nhập lúc",
     "home.sections": "Chức năng",
     "home.soon": "sắp có",
+    "home.tasks": "Việc của tôi",
+    "home.tasks.none": "Không có việc nào đang chờ bạn xử lý.",
+    "home.followed": "Việc đã giao sắp đến hạn hoặc quá hạn",
+    "home.awaiting_direction": "Văn bản chờ ý kiến chỉ đạo",
+    "home.queue": "Văn bản đến chờ vào sổ",
+    "home.due_soon": "Sắp đến hạn",
+    "home.figures.received": "Văn bản đến trong năm",
+    "home.figures.in_progress": "Đang xử lý",
+    "home.figures.overdue": "Quá hạn",
+    "home.figures.done": "Đã hoàn thành trong năm",
     "role.admin": "Quản trị hệ thống",
     "role.clerk": "Văn thư",
     "role.leader": "Lãnh đạo",
@@ -92,6 +106,10 @@ VI: dict[str, str] = {
     "error.back_home": "Về trang chủ",
 }
 
+VI.update(INCOMING_VI)
+VI.update(OUTGOING_VI)
+VI.update(ADMIN_VI)
+
 CATALOGUES: dict[str, dict[str, str]] = {"vi": VI}
 
 
@@ -116,6 +134,22 @@ def local_time(moment: datetime) -> datetime:
 def format_date(moment: datetime) -> str:
     """``28/11/2026``: the day, in Vietnam."""
     return local_time(moment).strftime("%d/%m/%Y")
+
+
+def format_day(day: date) -> str:
+    """``28/11/2026`` for a calendar date (a deadline, a document's date)."""
+    return day.strftime("%d/%m/%Y")
+
+
+def format_size(size: int) -> str:
+    """``1,5 MB``: sizes the Vietnamese way (decimal comma)."""
+    value, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            break
+        value /= 1024
+    text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
+    return f"{text.replace('.', ',')} {unit}"
 
 
 def format_datetime(moment: datetime) -> str:

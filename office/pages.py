@@ -9,6 +9,7 @@ from aiohttp import web
 
 from config.errors import NotFound
 from keys.signin import StaffMember
+from office.documents.workload import workload
 from office.rendering import render
 from office.site import ACTIVE_SESSION, SITE, STAFF
 
@@ -19,30 +20,42 @@ class Section:
     path: str
     #: Roles that see it; empty: every role.
     roles: frozenset[str] = frozenset()
+    #: Its pages have landed (otherwise a placeholder stands in).
+    built: bool = False
 
     def open_to(self, staff: StaffMember) -> bool:
         return not self.roles or staff.role in self.roles
 
 
 SECTIONS = (
-    Section("incoming", "/incoming"),
-    Section("outgoing", "/outgoing"),
+    Section("incoming", "/incoming", built=True),
+    Section("outgoing", "/outgoing", built=True),
     Section("schedule", "/schedule"),
     Section("mail", "/mail"),
-    Section("search", "/search"),
-    Section("admin", "/admin", frozenset({"admin"})),
+    Section("search", "/search", built=True),
+    Section("admin", "/admin", frozenset({"admin"}), built=True),
 )
 
 
 async def home(request: web.Request) -> web.Response:
-    staff = request[STAFF]
+    """Sections, and the day's work: tasks by deadline, what waits for the role, the unit's
+    figures (an administrator, who reads no documents, sees the sections only)."""
+    site, staff = request.app[SITE], request[STAFF]
+    desk = site.desk
+    work = None
+    if staff.role != "admin":
+        async with site.sessions() as session:
+            work = await workload(
+                session, staff, desk.calendar, desk.today(), desk.settings.remind_days_before
+            )
     return render(
         request,
         "home.html",
         {
-            "title": request.app[SITE].translate("home.title"),
+            "title": site.translate("home.title"),
             "sections": [section for section in SECTIONS if section.open_to(staff)],
             "signed_in_at": request[ACTIVE_SESSION].created_at,
+            "work": work,
         },
     )
 
@@ -67,4 +80,5 @@ def placeholder(section: Section) -> Callable[[web.Request], Awaitable[web.Respo
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     for section in SECTIONS:
-        app.router.add_get(section.path, placeholder(section), name=section.key)
+        if not section.built:
+            app.router.add_get(section.path, placeholder(section), name=section.key)

@@ -4,16 +4,17 @@ every page shares (who is signed in, the form token, the catalogue)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from office.messages import Translator, format_date, format_datetime
+from office.messages import Translator, format_date, format_datetime, format_day, format_size
 from office.site import FORM_TOKEN, SITE, STAFF
 
 STATIC_DIR = Path(str(files("office").joinpath("static")))
@@ -31,6 +32,19 @@ def static_urls() -> dict[str, str]:
     return urls
 
 
+FILTERS: dict[str, Callable[..., str]] = {
+    "date": format_date,
+    "datetime": format_datetime,
+    "date_only": format_day,
+    "filesize": format_size,
+}
+
+
+def page_query(query: Mapping[str, str], page: int) -> str:
+    """The register's query string with another page number (filters kept)."""
+    return urlencode({**{k: v for k, v in query.items() if k != "page"}, "page": str(page)})
+
+
 def setup_templates(app: web.Application, translate: Translator) -> jinja2.Environment:
     environment = aiohttp_jinja2.setup(
         app,
@@ -38,10 +52,12 @@ def setup_templates(app: web.Application, translate: Translator) -> jinja2.Envir
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
-        filters={"date": format_date, "datetime": format_datetime},
+        filters=FILTERS,
     )
     urls = static_urls()
-    environment.globals.update(_=translate, lang=translate.language, static=urls.__getitem__)
+    environment.globals.update(
+        _=translate, lang=translate.language, static=urls.__getitem__, page_query=page_query
+    )
     return environment
 
 

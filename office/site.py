@@ -12,6 +12,7 @@ from config.settings import WebSettings
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
 from keys.signin import LockoutPolicy, StaffMember
+from office.documents.desk import DocumentDesk
 from office.messages import Translator
 from office.web_sessions import ActiveSession, SessionPolicy
 
@@ -28,7 +29,10 @@ class StaffSite:
     box: SecretBox = field(repr=False)
     #: The HMAC key of form (CSRF) tokens.
     form_key: bytes = field(repr=False)
+    desk: DocumentDesk = field(repr=False)
     translate: Translator = field(default_factory=Translator)
+    #: The units this node hosts: the administrator manages their accounts only.
+    hosted_units: tuple[str, ...] = ()
 
     @property
     def lockout(self) -> LockoutPolicy:

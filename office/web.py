@@ -19,7 +19,8 @@ from config.settings import WebSettings
 from config.web import error_responses, request_context
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
-from office import auth, pages
+from office import admin_pages, auth, incoming_pages, outgoing_pages, pages, search_pages
+from office.documents.desk import DocumentDesk
 from office.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
 from office.site import SITE, STAFF, StaffSite
 from office.web_sessions import form_key
@@ -112,9 +113,13 @@ def create_web_app(
     ledger: UsageLedger,
     settings: WebSettings,
     passphrase: bytes,
+    desk: DocumentDesk,
+    *,
+    hosted_units: tuple[str, ...] = (),
 ) -> web.Application:
     """The staff application; ``passphrase`` (the node's) opens TOTP secrets and keys the
-    form tokens, so every process of the node accepts the others' forms."""
+    form tokens, so every process of the node accepts the others' forms; the administrator
+    manages the accounts of ``hosted_units``."""
     site = StaffSite(
         node_name=node_name,
         sessions=sessions,
@@ -122,6 +127,8 @@ def create_web_app(
         settings=settings,
         box=SecretBox(passphrase, node_name),
         form_key=form_key(passphrase, node_name),
+        desk=desk,
+        hosted_units=hosted_units,
     )
     app = web.Application(
         middlewares=[
@@ -139,4 +146,8 @@ def create_web_app(
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static")
     auth.add_routes(app)
     pages.add_routes(app)
+    incoming_pages.add_routes(app)
+    search_pages.add_routes(app)
+    admin_pages.add_routes(app)
+    outgoing_pages.add_routes(app)
     return app

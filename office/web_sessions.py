@@ -111,6 +111,13 @@ async def close_session(session: AsyncSession, digest: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == digest))
 
 
+async def close_sessions_of(session: AsyncSession, user_id: int) -> int:
+    """End every session of a user (their second factor was reset, or they were disabled):
+    each browser they were signed in on is sent to the sign-in page."""
+    result = await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def forget_expired(session: AsyncSession, policy: SessionPolicy, now: datetime) -> int:
     """Delete sessions nobody can use any more (browsers closed without signing out)."""
     result = await session.execute(

@@ -42,7 +42,8 @@ if [ "${1:-}" = "test" ]; then
     # chromium: Debian's browser, driven by Playwright in the end-to-end tests (Playwright's
     # own browser download is never used).
     install_missing_tools openssl:openssl age:age swaks:swaks oathtool:oathtool \
-        pg_isready:postgresql-client chromium:chromium
+        pg_isready:postgresql-client chromium:chromium \
+        pdfsig:poppler-utils
     "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
 else
     "$VENV/bin/python" -m pip install -q -e "$ROOT"

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import exchange.models  # noqa: F401 - registers the exchange layer's tables on Base.metadata
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
+import office.documents.models
 import office.models  # noqa: F401 - registers the office layer's tables on Base.metadata
 from config import migrate
 from config.database import Base, create_engine
@@ -27,7 +28,14 @@ from tests.support.cli import Cli
 from tests.support.databases import DatabasePool, using_postgresql
 
 VERSION_TABLE = "alembic_version"
-MODEL_TABLES = set(Base.metadata.tables)
+#: The document search index: made by migration 0010 only, its shape differing per database (on
+#: SQLite an FTS5 table and the shadow tables FTS5 keeps beside it), so no model describes it.
+SEARCH_TABLES = {"document_search"} | (
+    set()
+    if using_postgresql()
+    else {f"document_search_{shadow}" for shadow in ("data", "idx", "config", "content")}
+)
+MODEL_TABLES = set(Base.metadata.tables) | SEARCH_TABLES
 
 
 @pytest.fixture
@@ -79,7 +87,8 @@ async def schema_of(engine: AsyncEngine) -> dict[str, Any]:
 def differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection)
     found = compare_metadata(context, Base.metadata)
-    return [diff for diff in found if VERSION_TABLE not in repr(diff)]
+    unmodelled = {VERSION_TABLE} | SEARCH_TABLES
+    return [diff for diff in found if not any(name in repr(diff) for name in unmodelled)]
 
 
 def test_the_revisions_form_one_line_from_the_first_to_the_head() -> None:

@@ -43,7 +43,7 @@ async def test_a_thousand_dispatches_survive_receiver_restarts_exactly_once(
 
     async def start_camlo() -> RunningNode:
         node = await start_node(load_settings(fresh_network.node_dir("HU-CAMLO"), FAST))
-        node.handlers.register("document", count)
+        node.handlers.replace("document", count)
         return node
 
     province = await start_node(load_settings(fresh_network.node_dir("TU"), FAST))

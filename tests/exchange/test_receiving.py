@@ -45,7 +45,7 @@ class Recorder:
 async def camlo(demo_network: DemoNetwork) -> AsyncIterator[tuple[RunningNode, Recorder]]:
     node = await start_node(demo_network.settings("HU-CAMLO"))
     recorder = Recorder()
-    node.handlers.register("document", recorder)
+    node.handlers.replace("document", recorder)
     yield node, recorder
     await node.stop()
 
@@ -356,12 +356,17 @@ async def test_a_directory_not_signed_by_the_ca_is_refused_as_stale_directory(
     assert refusal.code == "stale-directory"
 
 
+async def crash_before_handling(_session: AsyncSession, _dispatch: ReceivedDispatch) -> None:
+    raise RuntimeError("the node stopped before the document was filed")
+
+
 async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_restart(
     demo_network: DemoNetwork, tmp_path: Path
 ) -> None:
     """Accepted while nothing handled its kind (as after a crash between accepting and
     handling): the next start hands it over, once."""
     node = await start_node(demo_network.settings("HU-CAMLO"))
+    node.handlers.replace("document", crash_before_handling)
     try:
         header = seal_document(demo_network, tmp_path / "out")
         receipt = await deliver_as(demo_network, node, "TU", tmp_path / "out")
@@ -370,7 +375,7 @@ async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_rest
         await node.stop()
     recorder = Recorder()
     node = await start_node(demo_network.settings("HU-CAMLO"))
-    node.handlers.register("document", recorder)
+    node.handlers.replace("document", recorder)
     try:
 
         async def handed_and_marked() -> bool:
@@ -387,7 +392,7 @@ async def test_a_dispatch_accepted_without_a_handler_is_handed_over_after_a_rest
         await node.stop()
     again = Recorder()
     node = await start_node(demo_network.settings("HU-CAMLO"))
-    node.handlers.register("document", again)
+    node.handlers.replace("document", again)
     try:
         assert node.inbox is not None
         assert await node.upkeep.hand_over_pending() == 0

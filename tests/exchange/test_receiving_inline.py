@@ -60,7 +60,7 @@ async def failing_handler(session: AsyncSession, dispatch: ReceivedDispatch) -> 
 async def camlo(demo_network: DemoNetwork) -> AsyncIterator[tuple[RunningNode, Handled]]:
     node = await start_camlo(demo_network)
     handled = Handled()
-    node.handlers.register("document", handled)
+    node.handlers.replace("document", handled)
     yield node, handled
     await node.stop()
 
@@ -179,7 +179,7 @@ async def test_the_same_inline_offer_at_two_processes_at_once_is_recorded_and_ha
     second = await start_camlo(demo_network, own_ports=True)
     try:
         for node in (first, second):
-            node.handlers.register("document", handled)
+            node.handlers.replace("document", handled)
         header = seal_document(demo_network, tmp_path / "out")
 
         answers = await asyncio.gather(
@@ -262,7 +262,7 @@ async def test_an_inline_dispatch_whose_handler_fails_is_accepted_and_handed_ove
     """The handler's writes go, the acceptance stays: the sender has its receipt, and the
     next start hands the dispatch over, once."""
     node = await start_camlo(demo_network)
-    node.handlers.register("document", failing_handler)
+    node.handlers.replace("document", failing_handler)
     try:
         header = seal_document(demo_network, tmp_path / "out")
         status, answer = await offer_inline(demo_network, node, tmp_path / "out")
@@ -277,7 +277,7 @@ async def test_an_inline_dispatch_whose_handler_fails_is_accepted_and_handed_ove
         await node.stop()
     handled = Handled()
     node = await start_camlo(demo_network)
-    node.handlers.register("document", handled)
+    node.handlers.replace("document", handled)
     try:
 
         async def handed_over() -> bool:
@@ -312,7 +312,7 @@ async def test_a_peer_at_its_open_offers_limit_may_still_deliver_inline(
     """An inline offer is decided at once and never holds an upload open."""
     node = await start_camlo(demo_network, {"CONGVAN_EXCHANGE_MAX_OPEN_OFFERS_PER_PEER": "1"})
     handled = Handled()
-    node.handlers.register("document", handled)
+    node.handlers.replace("document", handled)
     try:
         seal_document(demo_network, tmp_path / "large", content=os.urandom(300_000))
         assert (await offer_header(demo_network, node, tmp_path / "large"))[0] == 201

@@ -113,7 +113,7 @@ async def two_camlos(
     first = await start_camlo(demo_network)
     second = await start_camlo(demo_network, own_ports=True)
     for node in (first, second):
-        node.handlers.register("document", handled)
+        node.handlers.replace("document", handled)
     yield first, second, handled
     await second.stop()
     await first.stop()
@@ -230,7 +230,7 @@ async def test_a_check_another_process_is_making_is_left_to_it_until_that_proces
     check runs past its lease. Once the process is gone, a commit takes the check over."""
     handled = Handled()
     first = await start_camlo(demo_network)
-    first.handlers.register("document", handled)
+    first.handlers.replace("document", handled)
     second: RunningNode | None = None
     try:
         async with peer(demo_network, "TU") as tu:
@@ -240,7 +240,7 @@ async def test_a_check_another_process_is_making_is_left_to_it_until_that_proces
             with lock_held(part):
                 await set_check(first, header.id, datetime.now(UTC) + timedelta(hours=1))
                 second = await start_camlo(demo_network, own_ports=True)  # recovers at start
-                second.handlers.register("document", handled)
+                second.handlers.replace("document", handled)
                 row = await row_of(second, header.id)
                 assert row is not None and row.state == "verifying"
                 status, answer = await tu.commit(second, header.id)
@@ -270,7 +270,7 @@ async def test_a_check_whose_process_died_is_taken_over_only_once_its_lease_laps
     lapsed, the next start puts the payload back and the sender's commit is accepted."""
     handled = Handled()
     node = await start_camlo(demo_network)
-    node.handlers.register("document", handled)
+    node.handlers.replace("document", handled)
     try:
         async with peer(demo_network, "TU") as tu:
             header = await offered_and_uploaded(tu, node, demo_network, tmp_path / "out")
@@ -287,7 +287,7 @@ async def test_a_check_whose_process_died_is_taken_over_only_once_its_lease_laps
             await node.stop()
             await set_check(node, header.id, datetime.now(UTC) - timedelta(seconds=1))
             node = await start_camlo(demo_network)
-            node.handlers.register("document", handled)
+            node.handlers.replace("document", handled)
             row = await row_of(node, header.id)
             assert row is not None and row.state == "uploading" and row.verifying_until is None
             assert (folder / PART).exists() and not (folder / PAYLOAD_FILE).exists()

@@ -149,7 +149,7 @@ async def start_receiver(network: DemoNetwork, port: int) -> tuple[RunningNode, 
     settings = load_settings(network.node_dir("HU-CAMLO"), {"CONGVAN_PEER_PORT": str(port)})
     node = await start_node(settings)
     recorder = Recorder()
-    node.handlers.register("document", recorder)
+    node.handlers.replace("document", recorder)
     return node, recorder
 
 

@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 
+from office.demo import DEMO_ROLES
 from tests.conftest import SecretsSeen
 from tests.support.cli import CONGVAN, Cli
 from tests.support.databases import DatabasePool
 from tests.support.network import DEMO_NODE_NAMES
 from tests.support.ports import free_port_block
+from tests.support.web import StaffAccount
 
 STARTUP_SECONDS = 60
 
@@ -38,6 +40,18 @@ class RunningDemo:
             account
             for account in self.document["accounts"]
             if account["node"] == node and account["role"] == role
+        )
+
+    def staff(self, node: str, role: str) -> StaffAccount:
+        """The account as a person holds it (secrets kept out of reprs and tracebacks)."""
+        account = self.account(node, role)
+        full_name = f"{DEMO_ROLES[role][2]} {account['unit']}"
+        return StaffAccount(
+            account["username"],
+            account["password"],
+            account["totp_secret"],
+            account["unit"],
+            full_name,
         )
 
 

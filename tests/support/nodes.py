@@ -38,7 +38,7 @@ def fast_settings(network: DemoNetwork, name: str, **extra: str) -> Settings:
 async def start(network: DemoNetwork, name: str, **extra: str) -> tuple[RunningNode, Recorder]:
     node = await start_node(fast_settings(network, name, **extra))
     recorder = Recorder()
-    node.handlers.register("document", recorder)
+    node.handlers.replace("document", recorder)
     return node, recorder
 
 

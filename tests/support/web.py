@@ -114,7 +114,7 @@ class StaffBrowser:
         ) as response:
             return await self._page(response)
 
-    async def post(self, path: str, form: dict[str, str]) -> Page:
+    async def post(self, path: str, form: dict[str, str] | aiohttp.FormData) -> Page:
         async with self.http.post(
             self.base_url + path, data=form, allow_redirects=False, ssl=self.ssl_context or True
         ) as response:

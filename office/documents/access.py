@@ -1,0 +1,47 @@
+"""Who may see a document: the rule every list, page, file download and search applies.
+
+A member of staff sees a document only in their own unit, only if their clearance is at least
+its secrecy level, and only if their role or an assignment allows it: clerks (văn thư) and
+leaders see their unit's register; other staff see what they were assigned or drafted. The
+administrator runs the system and reads no documents. Anything else answers as if the document
+did not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
+
+from keys.signin import StaffMember
+from office.documents.models import Assignment, Document
+
+#: Roles that see the whole register of their unit (within their clearance).
+REGISTER_ROLES = frozenset({"clerk", "leader"})
+
+
+def visible_to(staff: StaffMember) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Document` that keeps what ``staff`` may see."""
+    if staff.role == "admin":
+        return false()
+    within = and_(Document.unit_code == staff.unit, Document.secrecy <= staff.clearance)
+    if staff.role in REGISTER_ROLES:
+        return within
+    # An alias of its own: a query that already selects assignments must not correlate this
+    # subquery with its rows.
+    mine = aliased(Assignment)
+    assigned = exists(
+        select(mine.id)
+        .where(mine.document_id == Document.id, mine.user_id == staff.id)
+        .correlate(Document)
+    )
+    return and_(within, or_(assigned, Document.created_by == staff.id))
+
+
+def may_register(staff: StaffMember) -> bool:
+    """Vào sổ, trả lại, phát hành: the clerk's work."""
+    return staff.role == "clerk"
+
+
+def may_direct(staff: StaffMember) -> bool:
+    """Ý kiến chỉ đạo and assignment: the leader's."""
+    return staff.role == "leader"

@@ -1,0 +1,99 @@
+"""Document files on disk, each stored once under its SHA-256.
+
+Content addressing makes storing idempotent: a handler that runs again after a crash, or two
+documents with the same scan, write the same path. A file is written to a temporary name,
+flushed, and renamed into place, so a crash never leaves half a file under a real name.
+The database row that names a file is written after the file; an orphaned file costs disk,
+never a document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.errors import Invalid
+
+BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+
+
+class UploadTooLarge(Invalid):
+    """An upload passed the limit: refused before the rest of it is read."""
+
+    http_status = 413
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a SHA-256 in hex")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def _staging(self) -> tempfile._TemporaryFileWrapper[bytes]:
+        staging = self.root / "staging"
+        staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return tempfile.NamedTemporaryFile(dir=staging, delete=False)
+
+    def _settle(self, temporary: Path, digest: str) -> Path:
+        target = self.path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if target.exists():
+            temporary.unlink()
+        else:
+            temporary.chmod(0o600)
+            temporary.replace(target)
+        return target
+
+    def put_file(self, source: Path) -> StoredBlob:
+        """Copy ``source`` in (blocking: run it in an executor for big files)."""
+        digest, size = hashlib.sha256(), 0
+        with source.open("rb") as reader, self._staging() as writer:
+            while block := reader.read(BLOCK):
+                digest.update(block)
+                size += len(block)
+                writer.write(block)
+            writer.flush()
+            os.fsync(writer.fileno())
+        self._settle(Path(writer.name), digest.hexdigest())
+        return StoredBlob(digest.hexdigest(), size)
+
+    async def put_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StoredBlob:
+        """Store an upload as it arrives; refuse it the moment it passes ``limit`` bytes."""
+        digest, size = hashlib.sha256(), 0
+        writer = self._staging()
+        temporary = Path(writer.name)
+        try:
+            with writer:
+                async for block in chunks:
+                    size += len(block)
+                    if size > limit:
+                        raise UploadTooLarge(
+                            f"tệp lớn quá giới hạn {limit:,} byte".replace(",", "."),
+                            code="too-large",
+                        )
+                    digest.update(block)
+                    writer.write(block)
+                writer.flush()
+                os.fsync(writer.fileno())
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self._settle(temporary, digest.hexdigest())
+        return StoredBlob(digest.hexdigest(), size)
+
+    def copy_out(self, sha256: str, target: Path) -> None:
+        shutil.copyfile(self.path(sha256), target)

@@ -1,0 +1,186 @@
+"""The document desk: what the pages and the exchange call to work on documents.
+
+It owns the pieces a step needs beyond the database (the blob store, the working calendar,
+the way back to a sender) and the order of things: the step's transaction commits first, then
+its statuses go back to the sender. A status that cannot be sent is logged, never allowed to
+undo the step that the clerk or leader took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.errors import CongvanError, NotFound
+from config.logging import get_logger
+from config.settings import OfficeSettings
+from exchange.handlers import ReceivedDispatch
+from exchange.outbox import Outbox
+from exchange.statuses import Statuses
+from keys.signed_directory import SignedDirectory
+from office.documents import incoming, recall, workload
+from office.documents.blobs import BlobStore
+from office.documents.fields import from_metadata
+from office.documents.incoming import StoredFile
+from office.documents.models import Document, DocumentFile
+from office.documents.records import StatusNotice
+from office.documents.search import index_document
+from office.messages import local_time
+from office.pdf_signing import SignatureStatus, extract_text, signature_status
+from office.workdays import WorkingCalendar
+
+log = get_logger("congvan.office.documents")
+
+
+class DocumentDesk:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        blobs: BlobStore,
+        calendar: WorkingCalendar,
+        settings: OfficeSettings,
+        statuses: Statuses | None = None,
+        directory: SignedDirectory | None = None,
+        trust_roots: Sequence[x509.Certificate] = (),
+    ) -> None:
+        self.sessions = sessions
+        self.blobs = blobs
+        self.calendar = calendar
+        self.settings = settings
+        self.statuses = statuses
+        self.directory = directory
+        #: Whose PDF signatures the pages call valid: our CA.
+        self.trust_roots = tuple(trust_roots)
+        if statuses is not None:
+            statuses.on_recall_request = self.recall_requested
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    @staticmethod
+    def today() -> date:
+        """Today in Vietnam: registers and deadlines follow the office's calendar."""
+        return local_time(datetime.now(UTC)).date()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def remind(self) -> int:
+        """One round of deadline reminders (the node runs it every ``reminder_minutes``)."""
+        async with self.transaction() as session:
+            count = await workload.remind_due(
+                session, self.calendar, self.today(), self.settings.remind_days_before, self.now()
+            )
+        if count:
+            log.info("document.reminded", assignments=count)
+        return count
+
+    async def report(self, notices: Sequence[StatusNotice]) -> None:
+        """Tell each sender what became of its document (after the step committed)."""
+        if self.statuses is None:
+            return
+        for notice in notices:
+            try:
+                await self.statuses.send_status(
+                    notice.dispatch_id, notice.unit, notice.code, notice.note
+                )
+            except CongvanError as error:
+                log.warning(
+                    "document.status_not_sent",
+                    dispatch_id=notice.dispatch_id,
+                    code=notice.code,
+                    reason=error.code,
+                )
+
+    def unit_name(self, code: str) -> str:
+        if self.directory is None:
+            return code
+        try:
+            return self.directory.unit(code).name
+        except (NotFound, CongvanError):
+            return code
+
+    async def store(self, path: Path, name: str) -> StoredFile:
+        """Copy a received file into the blob store, and check a PDF's signature once, as it
+        arrives (both in a thread: the file may be large)."""
+        loop = asyncio.get_running_loop()
+        blob = await loop.run_in_executor(None, self.blobs.put_file, path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if content_type != "application/pdf":
+            return StoredFile(name, content_type, blob.sha256, blob.size)
+        status = await self.signature_of(self.blobs.path(blob.sha256))
+        return StoredFile(name, content_type, blob.sha256, blob.size, status.state, status.signer)
+
+    async def index(self, session: AsyncSession, document_id: int) -> None:
+        """(Re)index a document for search in the caller's transaction: its fields and the
+        text of its PDFs (extracted in a thread; at most ``extract_text``'s limit each)."""
+        document = await session.get(Document, document_id)
+        if document is None:
+            return
+        texts = [
+            document.summary,
+            document.number_symbol,
+            document.sender_name,
+            document.signer_name,
+            self.unit_name(document.sender_unit) if document.sender_unit else "",
+        ]
+        pdfs = await session.scalars(
+            select(DocumentFile.sha256).where(
+                DocumentFile.document_id == document_id,
+                DocumentFile.content_type == "application/pdf",
+            )
+        )
+        loop = asyncio.get_running_loop()
+        for sha256 in pdfs.all():
+            texts.append(await loop.run_in_executor(None, extract_text, self.blobs.path(sha256)))
+        await index_document(session, document_id, texts)
+
+    async def signature_of(self, path: Path) -> SignatureStatus:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, signature_status, path, self.trust_roots
+        )
+
+    async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+        """The ``document`` handler: the dispatch's units each get it in their clerk's queue."""
+        header = dispatch.header
+        fields = from_metadata(dispatch.metadata, self.unit_name(header.sender))
+        files = [await self.store(path, path.name) for path in dispatch.files]
+        created = await incoming.receive(
+            session,
+            dispatch.units,
+            fields,
+            files,
+            dispatch_id=header.id,
+            sender_unit=header.sender,
+            now=self.now(),
+        )
+        for document in created:
+            await self.index(session, document.id)
+        log.info(
+            "document.received",
+            dispatch_id=header.id,
+            documents=[document.id for document in created],
+            files=len(files),
+        )
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """Where issued documents leave from (None on a desk without an exchange)."""
+        return self.statuses.outbox if self.statuses is not None else None
+
+    async def recall_requested(
+        self, session: AsyncSession, dispatch_id: str, unit: str, note: str
+    ) -> None:
+        """The exchange's listener for a sender's recall request (status 13)."""
+        await recall.mark_requested(session, dispatch_id, unit, note, self.now())

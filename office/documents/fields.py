@@ -1,0 +1,155 @@
+"""What a document's form may hold: types, levels and the checks on each field.
+
+The checks raise :class:`config.errors.Invalid` with a Vietnamese message naming the field, so a
+form can be shown again with the reason and nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from config.errors import Invalid
+
+#: Loại văn bản (Decree 30/2020, and the Party's own types), by abbreviation.
+DOC_TYPES: dict[str, str] = {
+    "CV": "Công văn",
+    "NQ": "Nghị quyết",
+    "QĐ": "Quyết định",
+    "CT": "Chỉ thị",
+    "KL": "Kết luận",
+    "QC": "Quy chế",
+    "QyĐ": "Quy định",
+    "TB": "Thông báo",
+    "HD": "Hướng dẫn",
+    "KH": "Kế hoạch",
+    "CTr": "Chương trình",
+    "BC": "Báo cáo",
+    "TTr": "Tờ trình",
+    "GM": "Giấy mời",
+    "BB": "Biên bản",
+    "CĐ": "Công điện",
+}
+URGENCIES = {0: "Thường", 1: "Khẩn", 2: "Thượng khẩn", 3: "Hỏa tốc"}
+SECRECY_LEVELS = {0: "Không mật", 1: "Mật", 2: "Tối mật", 3: "Tuyệt mật"}
+MAX_SUMMARY = 1000
+MAX_SHORT = 255
+MAX_SYMBOL = 64
+MAX_NOTE = 4000
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    """The descriptive fields of a document, checked."""
+
+    doc_type: str
+    summary: str
+    number_symbol: str = ""
+    sender_name: str = ""
+    signer_name: str = ""
+    issued_on: date | None = None
+    urgency: int = 0
+    secrecy: int = 0
+    pages: int | None = None
+    note: str = ""
+
+
+def text(value: object, label: str, limit: int, *, required: bool = False) -> str:
+    cleaned = " ".join(value.split()) if isinstance(value, str) else ""
+    if required and not cleaned:
+        raise Invalid(f"Chưa nhập {label}.", code="missing-field")
+    if len(cleaned) > limit:
+        raise Invalid(f"{label.capitalize()} dài quá {limit} ký tự.", code="too-long")
+    return cleaned
+
+
+def level(value: object, label: str, allowed: dict[int, str]) -> int:
+    try:
+        number = int(str(value or 0))
+    except ValueError:
+        number = -1
+    if number not in allowed:
+        raise Invalid(f"{label.capitalize()} không hợp lệ.", code="bad-field")
+    return number
+
+
+def day(value: object, label: str, *, today: date | None = None) -> date | None:
+    """A date from a form: ``dd/mm/yyyy`` (as staff write it) or ``yyyy-mm-dd`` (a date input)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    raw = value.strip()
+    try:
+        if "/" in raw:
+            d, m, y = (int(part) for part in raw.split("/"))
+            parsed = date(y, m, d)
+        else:
+            parsed = date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(
+            f"{label.capitalize()} không đúng dạng ngày/tháng/năm.", code="bad-date"
+        ) from None
+    if today is not None and parsed > today:
+        raise Invalid(f"{label.capitalize()} ở tương lai.", code="bad-date")
+    return parsed
+
+
+def document_fields(form: Any, today: date, *, max_secrecy: int) -> DocumentFields:
+    """Check a posted form's descriptive fields; ``max_secrecy``: the user's clearance."""
+    doc_type = form.get("doc_type")
+    if doc_type not in DOC_TYPES:
+        raise Invalid("Loại văn bản không hợp lệ.", code="bad-field")
+    secrecy = level(form.get("secrecy"), "độ mật", SECRECY_LEVELS)
+    if secrecy > max_secrecy:
+        raise Invalid("Độ mật của văn bản cao hơn mức bạn được phép xử lý.", code="above-clearance")
+    pages_raw = text(form.get("pages"), "số tờ", 6)
+    try:
+        pages = int(pages_raw) if pages_raw else None
+    except ValueError:
+        raise Invalid("Số tờ phải là số.", code="bad-field") from None
+    return DocumentFields(
+        doc_type=doc_type,
+        summary=text(form.get("summary"), "trích yếu", MAX_SUMMARY, required=True),
+        number_symbol=text(form.get("number_symbol"), "số, ký hiệu", MAX_SYMBOL),
+        sender_name=text(form.get("sender_name"), "nơi gửi", MAX_SHORT),
+        signer_name=text(form.get("signer_name"), "người ký", MAX_SHORT),
+        issued_on=day(form.get("issued_on"), "ngày văn bản", today=today),
+        urgency=level(form.get("urgency"), "độ khẩn", URGENCIES),
+        secrecy=secrecy,
+        pages=pages if pages is None or pages > 0 else None,
+        note=text(form.get("note"), "ghi chú", MAX_NOTE),
+    )
+
+
+def from_metadata(metadata: dict[str, Any], sender_name: str) -> DocumentFields:
+    """A received dispatch's metadata, leniently: a sender's odd field never loses the
+    document; the clerk corrects it when registering."""
+
+    def pick(name: str, limit: int) -> str:
+        value = metadata.get(name)
+        return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+
+    def clamp(name: str, allowed: dict[int, str]) -> int:
+        value = metadata.get(name)
+        return value if isinstance(value, int) and value in allowed else 0
+
+    issued: date | None
+    try:
+        issued = date.fromisoformat(str(metadata.get("issued_on", "")))
+    except ValueError:
+        issued = None
+    doc_type = metadata.get("doc_type")
+    pages = metadata.get("pages")
+    return DocumentFields(
+        doc_type=doc_type if doc_type in DOC_TYPES else "CV",
+        summary=pick("summary", MAX_SUMMARY)
+        or pick("subject", MAX_SUMMARY)
+        or "(chưa có trích yếu)",
+        number_symbol=pick("number_symbol", MAX_SYMBOL),
+        sender_name=pick("sender_name", MAX_SHORT) or sender_name,
+        signer_name=pick("signer_name", MAX_SHORT),
+        issued_on=issued,
+        urgency=clamp("urgency", URGENCIES),
+        secrecy=clamp("secrecy", SECRECY_LEVELS),
+        pages=pages if isinstance(pages, int) and 0 < pages < 100_000 else None,
+    )

@@ -1,0 +1,368 @@
+"""Văn bản đến: from the clerk's queue to the register, the leader's direction, the handlers'
+work and its end; every step logged on the document and reported to the sender.
+
+Functions take an open session in the caller's transaction and return the statuses to send
+once it commits (:class:`~office.documents.records.StatusNotice`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Conflict, Forbidden, Invalid
+from keys.models import User
+from keys.signin import StaffMember
+from office.documents import access
+from office.documents.fields import DocumentFields
+from office.documents.models import INCOMING, Assignment, Document, DocumentFile
+from office.documents.numbering import next_number, series_for
+from office.documents.records import StatusNotice, change, log_event, visible_document
+from office.workdays import WorkingCalendar
+
+#: edXML status codes (QCVN 102:2016) each step reports.
+REGISTERED, RETURNED, ASSIGNED, IN_PROGRESS, DONE = "03", "02", "04", "05", "06"
+LEAD, CO = "lead", "co"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file already in the blob store, with what its row needs."""
+
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+    signature_state: str | None = None
+    signature_signer: str = ""
+
+
+def add_files(session: AsyncSession, document_id: int, files: Sequence[StoredFile]) -> None:
+    for index, stored in enumerate(files):
+        session.add(
+            DocumentFile(
+                document_id=document_id,
+                name=stored.name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                role="main" if index == 0 else "attachment",
+                signature_state=stored.signature_state,
+                signature_signer=stored.signature_signer,
+            )
+        )
+
+
+def _document(unit: str, fields: DocumentFields, **values: object) -> Document:
+    return Document(
+        unit_code=unit,
+        direction=INCOMING,
+        doc_type=fields.doc_type,
+        summary=fields.summary,
+        number_symbol=fields.number_symbol,
+        sender_name=fields.sender_name,
+        signer_name=fields.signer_name,
+        issued_on=fields.issued_on,
+        urgency=fields.urgency,
+        secrecy=fields.secrecy,
+        pages=fields.pages,
+        note=fields.note,
+        **values,
+    )
+
+
+async def receive(
+    session: AsyncSession,
+    units: Sequence[str],
+    fields: DocumentFields,
+    files: Sequence[StoredFile],
+    *,
+    dispatch_id: str,
+    sender_unit: str,
+    now: datetime,
+) -> list[Document]:
+    """A ``document`` dispatch arrived: one document in each recipient unit's queue. Handing
+    the same dispatch over twice (after a crash) adds nothing."""
+    created = []
+    for unit in units:
+        already = await session.scalar(
+            select(Document.id).where(
+                Document.dispatch_id == dispatch_id, Document.unit_code == unit
+            )
+        )
+        if already is not None:
+            continue
+        document = _document(
+            unit,
+            fields,
+            state="received",
+            dispatch_id=dispatch_id,
+            sender_unit=sender_unit,
+            received_at=now,
+        )
+        session.add(document)
+        await session.flush()
+        add_files(session, document.id, files)
+        log_event(session, document.id, None, "received", sender_unit, at=now)
+        created.append(document)
+    return created
+
+
+async def find_duplicate(session: AsyncSession, document: Document) -> Document | None:
+    """A registered document of the same sender, number/symbol and date: probably the same
+    document arriving again (by another route, or on paper after the electronic copy)."""
+    if not document.number_symbol:
+        return None
+    same_sender = (
+        Document.sender_unit == document.sender_unit
+        if document.sender_unit
+        else func.lower(Document.sender_name) == document.sender_name.lower()
+    )
+    return await session.scalar(
+        select(Document)
+        .where(
+            Document.unit_code == document.unit_code,
+            Document.direction == INCOMING,
+            Document.register_number.is_not(None),
+            Document.id != document.id,
+            Document.number_symbol == document.number_symbol,
+            Document.issued_on == document.issued_on,
+            same_sender,
+        )
+        .limit(1)
+    )
+
+
+def _require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise Forbidden(f"Bạn không có quyền {what}.", code="forbidden")
+
+
+async def register(
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    version: int,
+    fields: DocumentFields,
+    now: datetime,
+    *,
+    year: int,
+    confirm_duplicate: bool = False,
+) -> tuple[Document, list[StatusNotice]]:
+    """Vào sổ: the next incoming number of the unit's book for the year (the secret book for a
+    secret document), with the clerk's corrections to the fields."""
+    _require(access.may_register(staff), "vào sổ văn bản đến")
+    document = await visible_document(session, staff, document_id, INCOMING)
+    if document.state != "received":
+        raise Conflict("Văn bản này đã được vào sổ hoặc trả lại.", code="stale")
+    if document.version != version:
+        raise Conflict("Văn bản vừa được người khác thay đổi.", code="stale")
+    for name in ("doc_type", "summary", "number_symbol", "signer_name", "issued_on", "pages"):
+        setattr(document, name, getattr(fields, name))
+    if not document.sender_unit:
+        document.sender_name = fields.sender_name
+    document.urgency, document.secrecy, document.note = fields.urgency, fields.secrecy, fields.note
+    duplicate = await find_duplicate(session, document)
+    if duplicate is not None and not confirm_duplicate:
+        raise Conflict(
+            f"Có thể trùng: văn bản {duplicate.number_symbol} của {duplicate.sender_name} đã vào "
+            f"sổ số đến {duplicate.register_number}/{duplicate.register_year}. Nếu vẫn muốn vào "
+            "sổ, đánh dấu “Vẫn vào sổ” rồi gửi lại.",
+            code="duplicate",
+        )
+    series = series_for(fields.secrecy)
+    number = await next_number(session, staff.unit, INCOMING, series, year)
+    await change(
+        session,
+        document,
+        version,
+        state="registered",
+        register_year=year,
+        register_series=series,
+        register_number=number,
+        registered_at=now,
+        received_at=document.received_at or now,
+        **{name: getattr(document, name) for name in _EDITABLE},
+    )
+    log_event(session, document.id, staff.id, "registered", f"{number}/{year}", at=now)
+    return document, _notices(document, REGISTERED, f"Số đến {number}/{year}")
+
+
+_EDITABLE = (
+    "doc_type",
+    "summary",
+    "number_symbol",
+    "sender_name",
+    "signer_name",
+    "issued_on",
+    "pages",
+    "urgency",
+    "secrecy",
+    "note",
+)
+
+
+def _notices(document: Document, code: str, note: str = "") -> list[StatusNotice]:
+    if document.dispatch_id is None:
+        return []
+    return [StatusNotice(document.dispatch_id, document.unit_code, code, note)]
+
+
+async def enter_paper(
+    session: AsyncSession,
+    staff: StaffMember,
+    fields: DocumentFields,
+    files: Sequence[StoredFile],
+    now: datetime,
+    *,
+    year: int,
+    confirm_duplicate: bool = False,
+) -> Document:
+    """A paper document, scanned: entered by hand and registered in the same book."""
+    _require(access.may_register(staff), "vào sổ văn bản đến")
+    if not fields.sender_name:
+        raise Invalid("Chưa nhập nơi gửi (tác giả) của văn bản.", code="missing-field")
+    document = _document(staff.unit, fields, state="received", received_at=now, created_by=staff.id)
+    session.add(document)
+    await session.flush()
+    add_files(session, document.id, files)
+    log_event(session, document.id, staff.id, "entered", at=now)
+    registered, _none = await register(
+        session,
+        staff,
+        document.id,
+        document.version,
+        fields,
+        now,
+        year=year,
+        confirm_duplicate=confirm_duplicate,
+    )
+    return registered
+
+
+async def return_to_sender(
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    version: int,
+    reason: str,
+    now: datetime,
+) -> list[StatusNotice]:
+    """Trả lại: a document that is not this unit's to handle (misaddressed, incomplete)."""
+    _require(access.may_register(staff), "trả lại văn bản")
+    if not reason:
+        raise Invalid("Chưa nhập lý do trả lại.", code="missing-field")
+    document = await visible_document(session, staff, document_id, INCOMING)
+    if document.state not in ("received", "registered"):
+        raise Conflict("Văn bản đã được phân công xử lý, không trả lại được.", code="stale")
+    await change(session, document, version, state="returned")
+    log_event(session, document.id, staff.id, "returned", reason, at=now)
+    return _notices(document, RETURNED, reason)
+
+
+async def _handler(session: AsyncSession, unit: str, user_id: int, secrecy: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.unit_code != unit or user.disabled or user.role == "admin":
+        raise Invalid("Người được giao không thuộc đơn vị.", code="bad-handler")
+    if user.clearance < secrecy:
+        raise Invalid(
+            f"{user.full_name or user.username} không được xem văn bản ở độ mật này.",
+            code="bad-handler",
+        )
+    return user
+
+
+async def direct(
+    session: AsyncSession,
+    staff: StaffMember,
+    calendar: WorkingCalendar,
+    document_id: int,
+    version: int,
+    *,
+    note: str,
+    lead_id: int,
+    co_ids: Sequence[int],
+    working_days: int,
+    today: date,
+    now: datetime,
+) -> list[StatusNotice]:
+    """Ý kiến chỉ đạo and phân công: a lead handler, co-handlers, and a deadline counted in
+    working days. Directing again replaces the open assignments."""
+    _require(access.may_direct(staff), "cho ý kiến chỉ đạo")
+    document = await visible_document(session, staff, document_id, INCOMING)
+    if document.state not in ("registered", "assigned"):
+        raise Conflict("Văn bản chưa vào sổ hoặc đã xử lý xong.", code="stale")
+    if lead_id in co_ids:
+        raise Invalid("Người chủ trì không đồng thời là người phối hợp.", code="bad-handler")
+    if len(set(co_ids)) != len(co_ids):
+        raise Invalid("Người phối hợp bị chọn trùng.", code="bad-handler")
+    due = calendar.add_working_days(today, working_days)
+    handlers = [await _handler(session, staff.unit, lead_id, document.secrecy)]
+    handlers += [await _handler(session, staff.unit, co, document.secrecy) for co in co_ids]
+    await change(session, document, version, state="assigned", due_on=due, direction_note=note)
+    for existing in await session.scalars(
+        select(Assignment).where(Assignment.document_id == document.id, Assignment.state == "open")
+    ):
+        existing.state = "replaced"
+    for index, user in enumerate(handlers):
+        session.add(
+            Assignment(
+                document_id=document.id,
+                user_id=user.id,
+                part=LEAD if index == 0 else CO,
+                due_on=due,
+                assigned_by=staff.id,
+                assigned_at=now,
+            )
+        )
+    names = ", ".join(user.full_name or user.username for user in handlers)
+    log_event(session, document.id, staff.id, "directed", note, at=now)
+    log_event(session, document.id, staff.id, "assigned", f"{names}; hạn {due:%d/%m/%Y}", at=now)
+    return _notices(document, ASSIGNED, f"Hạn xử lý {due:%d/%m/%Y}")
+
+
+async def _open_assignment(
+    session: AsyncSession, staff: StaffMember, document: Document
+) -> Assignment:
+    assignment = await session.scalar(
+        select(Assignment).where(
+            Assignment.document_id == document.id,
+            Assignment.user_id == staff.id,
+            Assignment.state == "open",
+        )
+    )
+    if assignment is None:
+        raise Forbidden("Bạn không được giao xử lý văn bản này.", code="forbidden")
+    return assignment
+
+
+async def post_progress(
+    session: AsyncSession, staff: StaffMember, document_id: int, note: str, now: datetime
+) -> list[StatusNotice]:
+    if not note:
+        raise Invalid("Chưa nhập nội dung tiến độ.", code="missing-field")
+    document = await visible_document(session, staff, document_id, INCOMING)
+    await _open_assignment(session, staff, document)
+    log_event(session, document.id, staff.id, "progress", note, at=now)
+    return _notices(document, IN_PROGRESS, note)
+
+
+async def finish(
+    session: AsyncSession, staff: StaffMember, document_id: int, note: str, now: datetime
+) -> list[StatusNotice]:
+    """A handler finishes their part; the lead handler's finish ends the document's handling."""
+    if not note:
+        raise Invalid("Chưa nhập kết quả xử lý.", code="missing-field")
+    document = await visible_document(session, staff, document_id, INCOMING)
+    assignment = await _open_assignment(session, staff, document)
+    assignment.state, assignment.done_at = "done", now
+    log_event(session, document.id, staff.id, "finished", note, at=now)
+    if assignment.part != LEAD:
+        return []
+    await change(session, document, document.version, state="done")
+    log_event(session, document.id, staff.id, "done", note, at=now)
+    return _notices(document, DONE, note)

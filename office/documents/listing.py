@@ -1,0 +1,251 @@
+"""Reading the registers: the clerk's queue, the filtered register page, a document's page.
+
+Every query applies :func:`office.documents.access.visible_to`; results are plain dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keys.models import User
+from keys.signin import StaffMember
+from office.documents.access import visible_to
+from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
+from office.messages import VIETNAM_TIME
+
+PAGE_ROWS = 50
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """The register page's filters, all optional; ``page`` counts from 1."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sender: str = ""
+    doc_type: str = ""
+    urgency: int | None = None
+    state: str = ""
+    year: int | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    id: int
+    received_at: datetime | None
+    register_number: int | None
+    register_year: int | None
+    register_series: str | None
+    sender_name: str
+    number_symbol: str
+    issued_on: date | None
+    doc_type: str
+    summary: str
+    handler: str
+    due_on: date | None
+    state: str
+    urgency: int
+    secrecy: int
+    note: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    user_id: int
+    name: str
+    part: str
+    state: str
+    due_on: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    who: str
+    action: str
+    note: str
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    name: str
+    size: int
+    role: str
+    signature_state: str | None
+    signature_signer: str
+
+
+@dataclass
+class DocumentPage:
+    document: Document
+    files: list[FileView] = field(default_factory=list)
+    assignments: list[AssignmentView] = field(default_factory=list)
+    history: list[EventView] = field(default_factory=list)
+    views: list[EventView] = field(default_factory=list)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), VIETNAM_TIME).astimezone(UTC)
+
+
+def _lead_handler() -> Select[tuple[str]]:
+    return (
+        select(func.coalesce(func.nullif(User.full_name, ""), User.username))
+        .join(Assignment, Assignment.user_id == User.id)
+        .where(
+            Assignment.document_id == Document.id,
+            Assignment.part == "lead",
+            Assignment.state != "replaced",
+        )
+        .limit(1)
+    )
+
+
+def _filtered(query: Select[Any], wanted: RegisterFilter) -> Select[Any]:
+    if wanted.date_from is not None:
+        query = query.where(Document.received_at >= _day_start(wanted.date_from))
+    if wanted.date_to is not None:
+        query = query.where(Document.received_at < _day_start(wanted.date_to + timedelta(days=1)))
+    if wanted.sender:
+        query = query.where(func.lower(Document.sender_name).contains(wanted.sender.lower()))
+    if wanted.doc_type:
+        query = query.where(Document.doc_type == wanted.doc_type)
+    if wanted.urgency is not None:
+        query = query.where(Document.urgency == wanted.urgency)
+    if wanted.state:
+        query = query.where(Document.state == wanted.state)
+    if wanted.year is not None:
+        query = query.where(Document.register_year == wanted.year)
+    return query
+
+
+def _row(document: Document, handler: str | None, today: date) -> RegisterRow:
+    return RegisterRow(
+        id=document.id,
+        received_at=document.received_at,
+        register_number=document.register_number,
+        register_year=document.register_year,
+        register_series=document.register_series,
+        sender_name=document.sender_name,
+        number_symbol=document.number_symbol,
+        issued_on=document.issued_on,
+        doc_type=document.doc_type,
+        summary=document.summary,
+        handler=handler or "",
+        due_on=document.due_on,
+        state=document.state,
+        urgency=document.urgency,
+        secrecy=document.secrecy,
+        note=document.note,
+        overdue=document.state == "assigned"
+        and document.due_on is not None
+        and document.due_on < today,
+    )
+
+
+async def incoming_register(
+    session: AsyncSession,
+    staff: StaffMember,
+    wanted: RegisterFilter,
+    today: date,
+    page_rows: int = PAGE_ROWS,
+) -> tuple[list[RegisterRow], bool]:
+    """One page of the incoming register, newest number first; and whether more follow."""
+    query = _filtered(
+        select(Document, _lead_handler().scalar_subquery()).where(
+            Document.direction == "incoming",
+            Document.register_number.is_not(None),
+            visible_to(staff),
+        ),
+        wanted,
+    )
+    query = (
+        query.order_by(
+            Document.register_year.desc(),
+            Document.register_series,
+            Document.register_number.desc(),
+        )
+        .offset((max(wanted.page, 1) - 1) * page_rows)
+        .limit(page_rows + 1)
+    )
+    rows = [_row(document, handler, today) for document, handler in await session.execute(query)]
+    return rows[:page_rows], len(rows) > page_rows
+
+
+async def incoming_queue(
+    session: AsyncSession, staff: StaffMember, today: date
+) -> list[RegisterRow]:
+    """Received through the network, waiting for the clerk: most urgent, then oldest first."""
+    query = (
+        select(Document, _lead_handler().scalar_subquery())
+        .where(Document.direction == "incoming", Document.state == "received", visible_to(staff))
+        .order_by(Document.urgency.desc(), Document.received_at)
+        .limit(200)
+    )
+    return [_row(document, handler, today) for document, handler in await session.execute(query)]
+
+
+async def document_page(session: AsyncSession, document: Document, today: date) -> DocumentPage:
+    page = DocumentPage(document)
+    files = await session.scalars(
+        select(DocumentFile)
+        .where(DocumentFile.document_id == document.id)
+        .order_by(DocumentFile.id)
+    )
+    page.files = [
+        FileView(f.id, f.name, f.size, f.role, f.signature_state, f.signature_signer) for f in files
+    ]
+    name = func.coalesce(func.nullif(User.full_name, ""), User.username)
+    assignments = await session.execute(
+        select(Assignment, name)
+        .join(User, User.id == Assignment.user_id)
+        .where(Assignment.document_id == document.id, Assignment.state != "replaced")
+        .order_by(Assignment.part.desc(), Assignment.id)
+    )
+    page.assignments = [
+        AssignmentView(
+            row.user_id,
+            who,
+            row.part,
+            row.state,
+            row.due_on,
+            row.state == "open" and row.due_on < today,
+        )
+        for row, who in assignments
+    ]
+    events = await session.execute(
+        select(DocumentEvent, name)
+        .outerjoin(User, User.id == DocumentEvent.user_id)
+        .where(DocumentEvent.document_id == document.id)
+        .order_by(DocumentEvent.at, DocumentEvent.id)
+    )
+    for event, who in events:
+        view = EventView(event.at, who or "", event.action, event.note)
+        (page.views if event.action in ("viewed", "downloaded") else page.history).append(view)
+    return page
+
+
+async def unit_handlers(
+    session: AsyncSession, staff: StaffMember, secrecy: int
+) -> list[tuple[int, str]]:
+    """Who a leader may assign: active staff of the unit cleared for the document's level."""
+    rows = await session.execute(
+        select(User.id, User.full_name, User.username, User.role)
+        .where(
+            User.unit_code == staff.unit,
+            User.disabled.is_(False),
+            User.role != "admin",
+            User.clearance >= secrecy,
+        )
+        .order_by(User.full_name, User.username)
+    )
+    return [(row.id, row.full_name or row.username) for row in rows]

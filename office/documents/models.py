@@ -1,0 +1,186 @@
+"""Tables of the document registers: documents, their files, the register counters, the
+handling assignments and every step's log.
+
+Incoming and outgoing documents share one table: the register columns, the access rules and the
+search are the same; ``direction`` tells the two books apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from config.database import Base, UTCDateTime, utcnow
+
+INCOMING, OUTGOING = "incoming", "outgoing"
+#: Văn bản đến: waiting in the clerk's queue -> registered -> assigned -> done; or returned.
+INCOMING_STATES = ("received", "registered", "assigned", "done", "returned")
+#: Văn bản đi: draft -> issued (numbered and signed) -> sent.
+OUTGOING_STATES = ("draft", "issued", "sent")
+#: A secret document (độ mật 1-3) is numbered in a book of its own.
+NORMAL_SERIES, SECRET_SERIES = "normal", "secret"
+RECALL_STATES = ("requested", "agreed", "refused")
+
+
+class Document(Base):
+    """One document of a unit's incoming or outgoing register."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index(
+            "ix_documents_register", "unit_code", "direction", "register_year", "register_number"
+        ),
+        Index("ix_documents_queue", "unit_code", "direction", "state"),
+        Index("ix_documents_duplicate", "unit_code", "sender_name", "number_symbol", "issued_on"),
+        Index("ix_documents_dispatch", "dispatch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code", ondelete="RESTRICT"))
+    direction: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))
+    secrecy: Mapped[int] = mapped_column(Integer, default=0)
+    urgency: Mapped[int] = mapped_column(Integer, default=0)
+    #: Loại văn bản: its abbreviation (``CV``, ``QĐ``, ``NQ``…).
+    doc_type: Mapped[str] = mapped_column(String(8))
+    #: Số, ký hiệu: the issuer's (``15/QĐ-TU``; for outgoing, ours once issued).
+    number_symbol: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    #: Tác giả / nơi gửi (incoming), or "" (outgoing: it is us).
+    sender_name: Mapped[str] = mapped_column(String(255), default="")
+    #: The sending unit's code when the document came through the network.
+    sender_unit: Mapped[str | None] = mapped_column(String(32), default=None)
+    signer_name: Mapped[str] = mapped_column(String(255), default="")
+    #: Ngày tháng văn bản.
+    issued_on: Mapped[date | None] = mapped_column(Date, default=None)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    register_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    register_series: Mapped[str | None] = mapped_column(String(8), default=None)
+    #: Số đến / số đi: gap-free per unit, book, series and year.
+    register_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: Hạn giải quyết of the whole document (the lead handler's).
+    due_on: Mapped[date | None] = mapped_column(Date, default=None)
+    direction_note: Mapped[str] = mapped_column(Text, default="")
+    #: Nơi nhận (outgoing): unit codes, comma-separated, and names of paper recipients.
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    pages: Mapped[int | None] = mapped_column(Integer, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: The dispatch it came in (incoming) or went out (outgoing) as.
+    dispatch_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    recall_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Raised by every change: a form posted with an older version was made stale.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DocumentFile(Base):
+    """A file of a document; its bytes live in the blob store under their SHA-256."""
+
+    __tablename__ = "document_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: ``main`` (the document), ``signed`` (its signed PDF), ``attachment``.
+    role: Mapped[str] = mapped_column(String(16), default="main")
+    #: A PDF's signature, checked when the file arrived: valid, invalid, unsigned, untrusted.
+    signature_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    signature_signer: Mapped[str] = mapped_column(String(255), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RegisterCounter(Base):
+    """The last number given in one book: a row lock on it makes numbering gap-free and safe
+    under concurrent clerks, and a rolled-back registration gives its number back."""
+
+    __tablename__ = "register_counters"
+    __table_args__ = (
+        PrimaryKeyConstraint("unit_code", "book", "series", "year", name="pk_register_counters"),
+    )
+
+    unit_code: Mapped[str] = mapped_column(String(32))
+    book: Mapped[str] = mapped_column(String(8))
+    series: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NumberingStyle(Base):
+    """How a unit writes its outgoing numbers: state style ``15/QĐ-TU`` or Party style
+    ``05-NQ/TU``, with its issuer abbreviation."""
+
+    __tablename__ = "numbering_styles"
+
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    style: Mapped[str] = mapped_column(String(8))
+    issuer: Mapped[str] = mapped_column(String(32))
+
+
+class Assignment(Base):
+    """Phiếu xử lý: one handler's part in an incoming document, with its deadline."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_user_state", "user_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    #: ``lead`` (chủ trì) or ``co`` (phối hợp).
+    part: Mapped[str] = mapped_column(String(8))
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reminded_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class DocumentEvent(Base):
+    """Every step on a document and every view of it: its processing log and access history."""
+
+    __tablename__ = "document_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FormSubmission(Base):
+    """A form already handled, by its one-time id: a double submit does the work once."""
+
+    __tablename__ = "form_submissions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: Where the first submit led; the second is sent there too.
+    outcome: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

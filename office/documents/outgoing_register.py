@@ -1,0 +1,157 @@
+"""Reading the outgoing register (sổ văn bản đi, Decree 30/2020, 10 columns) and the drafts
+waiting to be issued. Every query applies :func:`office.documents.access.visible_to`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.models import OutboundDispatch
+from keys.models import User
+from keys.signin import StaffMember
+from office.documents.access import visible_to
+from office.documents.models import OUTGOING, Document
+from office.documents.outgoing import DRAFT, recipients_of
+from office.documents.timeline import delivered_units
+
+PAGE_ROWS = 50
+MAX_DRAFTS = 200
+#: The states a register row may be filtered by (a draft has no number yet).
+REGISTER_STATES = ("issued", "sent")
+
+
+@dataclass(frozen=True)
+class OutgoingFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    doc_type: str = ""
+    urgency: int | None = None
+    state: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class OutgoingRow:
+    """One line of the book: its columns, plus what the page marks the line with."""
+
+    id: int
+    number_symbol: str
+    register_series: str | None
+    issued_on: date | None
+    doc_type: str
+    summary: str
+    signer_name: str
+    #: Nơi nhận: the recipient units' names.
+    recipients: list[str]
+    #: Đơn vị, người nhận bản lưu: who drafted it (the clerk keeps the original).
+    keeper: str
+    #: Số lượng bản: one electronic copy per recipient.
+    copies: int
+    #: Ngày chuyển: when the dispatch was made.
+    sent_at: datetime | None
+    #: Ký nhận: recipients whose signed receipt came back.
+    receipted: int
+    state: str
+    urgency: int
+    secrecy: int
+    recall_state: str | None
+    note: str
+
+
+def _drafter() -> Any:
+    return func.coalesce(func.nullif(User.full_name, ""), User.username)
+
+
+def _base(staff: StaffMember) -> Select[Any]:
+    return (
+        select(Document, _drafter(), OutboundDispatch.created_at)
+        .outerjoin(User, User.id == Document.created_by)
+        .outerjoin(OutboundDispatch, OutboundDispatch.id == Document.dispatch_id)
+        .where(Document.direction == OUTGOING, visible_to(staff))
+    )
+
+
+def _filtered(query: Select[Any], wanted: OutgoingFilter) -> Select[Any]:
+    if wanted.date_from is not None:
+        query = query.where(Document.issued_on >= wanted.date_from)
+    if wanted.date_to is not None:
+        query = query.where(Document.issued_on <= wanted.date_to)
+    if wanted.doc_type:
+        query = query.where(Document.doc_type == wanted.doc_type)
+    if wanted.urgency is not None:
+        query = query.where(Document.urgency == wanted.urgency)
+    if wanted.state:
+        query = query.where(Document.state == wanted.state)
+    return query
+
+
+async def _rows(
+    session: AsyncSession, query: Select[Any], unit_name: Callable[[str], str]
+) -> list[OutgoingRow]:
+    found = (await session.execute(query)).all()
+    dispatch_ids = [doc.dispatch_id for doc, _who, sent in found if sent is not None]
+    receipted = await delivered_units(session, dispatch_ids)
+    rows = []
+    for document, keeper, sent_at in found:
+        codes = recipients_of(document)
+        rows.append(
+            OutgoingRow(
+                id=document.id,
+                number_symbol=document.number_symbol,
+                register_series=document.register_series,
+                issued_on=document.issued_on,
+                doc_type=document.doc_type,
+                summary=document.summary,
+                signer_name=document.signer_name,
+                recipients=[unit_name(code) for code in codes],
+                keeper=keeper or "",
+                copies=len(codes),
+                sent_at=sent_at,
+                receipted=receipted.get(document.dispatch_id or "", 0),
+                state=document.state,
+                urgency=document.urgency,
+                secrecy=document.secrecy,
+                recall_state=document.recall_state,
+                note=document.note,
+            )
+        )
+    return rows
+
+
+async def outgoing_register(
+    session: AsyncSession,
+    staff: StaffMember,
+    wanted: OutgoingFilter,
+    unit_name: Callable[[str], str],
+) -> tuple[list[OutgoingRow], bool]:
+    """One page of the book, newest number first; and whether more follow."""
+    query = _filtered(_base(staff).where(Document.register_number.is_not(None)), wanted)
+    query = (
+        query.order_by(
+            Document.register_year.desc(),
+            Document.register_series,
+            Document.register_number.desc(),
+        )
+        .offset((max(wanted.page, 1) - 1) * PAGE_ROWS)
+        .limit(PAGE_ROWS + 1)
+    )
+    rows = await _rows(session, query, unit_name)
+    return rows[:PAGE_ROWS], len(rows) > PAGE_ROWS
+
+
+async def drafts(
+    session: AsyncSession, staff: StaffMember, unit_name: Callable[[str], str]
+) -> list[OutgoingRow]:
+    """Drafts waiting to be issued, newest first: the clerk's queue, a drafter's own."""
+    query = (
+        _base(staff)
+        .where(Document.state == DRAFT)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(MAX_DRAFTS)
+    )
+    return await _rows(session, query, unit_name)

@@ -1,0 +1,297 @@
+"""Full-text search over documents: typing ``cong van dong ha`` finds "Công văn Đông Hà".
+
+Staff type without diacritics, in any case, and expect what they meant. Both the indexed text
+and the query are folded in Python by :func:`fold` (lower case, no diacritics, đ -> d, words of
+letters and digits), and neither database splits or normalises words again: SQLite and
+PostgreSQL index exactly the same words, so they give the same answers, and neither needs an
+extension (``unaccent`` may not be installed).
+
+A search is an AND of words, the last one a prefix while it is short enough to be a syllable
+still being typed (:data:`MAX_PREFIX`). There are no phrases, so a document is indexed as its
+*distinct* words: order and repeats would carry nothing, and a long PDF repeats itself.
+
+The index is one table, made by migration 0010 and left out of the SQLAlchemy metadata because
+its shape differs per database:
+
+- SQLite: an FTS5 virtual table ``document_search(body)`` whose rowid is the document's id, with
+  an index for each prefix length. FTS5 cannot hold a foreign key: whoever deletes a document
+  calls :func:`forget_document`.
+- PostgreSQL: ``document_search(document_id, words tsvector)`` with a foreign key
+  (``ON DELETE CASCADE``) and a GIN index on ``words``. The tsvector is made from our words by
+  ``array_to_tsvector`` (no parser, no dictionary), with extra lexemes: ``ha*`` for each prefix,
+  as FTS5's prefix indexes (a GIN prefix match ``ha:*`` merges the lists of every word it
+  begins), and the id's bucket ``#12`` (see :func:`_search_postgresql`).
+
+The query is user input. Folding leaves only letters, digits and spaces, so no FTS5 or tsquery
+operator survives; each word is quoted as well, and the query travels as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    TableClause,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy import table as table_clause
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from office.documents.models import Document
+
+#: Longer "words" are base64, hashes or a PDF extractor's run-on text: nobody types them.
+MAX_WORD = 60
+#: The last word of a query matches as a prefix up to this length: every proper prefix of a
+#: Vietnamese syllable (``nghieng`` has seven letters). A longer one is matched whole, so each
+#: prefix search is one indexed list (FTS5 ``prefix='1 2 3 4 5 6'``, the ``ha*`` lexemes).
+MAX_PREFIX = 6
+#: UTF-8 bytes of words and prefixes indexed per document: PostgreSQL refuses a tsvector whose
+#: lexemes pass 1 MB. Counted the same way on both databases so both index the same words.
+MAX_INDEXED_BYTES = 500_000
+#: PostgreSQL's id buckets hold 2**BUCKET_BITS documents each.
+BUCKET_BITS = 14
+
+#: SQLite's FTS5 table; ``rowid`` is the document's id.
+_fts = table_clause("document_search", column("rowid", Integer), column("body", Text))
+#: PostgreSQL's table.
+_pg = table_clause(
+    "document_search", column("document_id", Integer), column("words", postgresql.TSVECTOR)
+)
+
+
+def fold(text: str) -> str:
+    """``"Công văn  Đông-Hà!"`` -> ``"cong van dong ha"``: what the index stores and a query
+    is compared with.
+
+    NFKD rather than NFD also turns full-width letters, ligatures and circled digits into plain
+    ones, as an input method may type them. Anything but a letter or a decimal digit separates
+    words.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower()).lower()
+    return " ".join("".join(map(_fold_char, decomposed)).split())
+
+
+@functools.cache
+def _fold_char(char: str) -> str:
+    if char == "đ":
+        return "d"
+    category = unicodedata.category(char)
+    if category[0] == "M":  # the diacritics NFKD took apart, and every other mark
+        return ""
+    if category[0] == "L" or category in ("Nd", "Nl"):
+        return char
+    return " "
+
+
+def _prefixes(word: str) -> list[str]:
+    return [word[:length] for length in range(1, min(len(word), MAX_PREFIX) + 1)]
+
+
+def index_words(texts: Sequence[str]) -> list[str]:
+    """The distinct folded words of ``texts`` in first-seen order, up to the size limit."""
+    words: dict[str, None] = {}
+    prefixes: set[str] = set()
+    size = 0
+    for piece in texts:
+        for word in fold(piece).split():
+            if len(word) > MAX_WORD or word in words:
+                continue
+            new = [prefix for prefix in _prefixes(word) if prefix not in prefixes]
+            size += sum(len(lexeme.encode()) + 1 for lexeme in (word, *new))
+            if size > MAX_INDEXED_BYTES:
+                return list(words)
+            words[word] = None
+            prefixes.update(new)
+    return list(words)
+
+
+def _bucket_lexeme(bucket: int) -> str:
+    return f"#{bucket}"
+
+
+def _lexemes(document_id: int, words: Sequence[str]) -> list[str]:
+    """PostgreSQL's lexemes for a document: its words, ``p*`` for each prefix, and its id's
+    bucket. Words never hold ``*`` or ``#``, so none of these can be mistaken for a word."""
+    prefixes = {prefix + "*" for word in words for prefix in _prefixes(word)}
+    return [*words, *sorted(prefixes), _bucket_lexeme(document_id >> BUCKET_BITS)]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def index_document(session: AsyncSession, document_id: int, texts: Sequence[str]) -> None:
+    """(Re)index a document from its searchable texts: summary, number and symbol, sender, the
+    text of its PDFs. Replaces what was indexed before; runs in the caller's transaction, so the
+    index changes with the document or not at all."""
+    await _store(session, [(document_id, index_words(texts))])
+
+
+async def index_rows(session: AsyncSession, rows: Sequence[tuple[int, str]]) -> None:
+    """(Re)index many documents at once, ``(document_id, text)`` each, in the caller's
+    transaction: for bulk loads (rebuilding the index, seeding a benchmark), one statement per
+    batch rather than per document."""
+    await _store(session, [(document_id, index_words([text])) for document_id, text in rows])
+
+
+async def _store(session: AsyncSession, entries: Sequence[tuple[int, list[str]]]) -> None:
+    if not entries:
+        return
+    if _dialect(session) == "postgresql":
+        upsert = postgresql.insert(_pg).values(
+            document_id=bindparam("id"),
+            words=func.array_to_tsvector(bindparam("lexemes", type_=postgresql.ARRAY(Text))),
+        )
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[_pg.c.document_id], set_={"words": upsert.excluded.words}
+            ),
+            [{"id": id_, "lexemes": _lexemes(id_, words)} for id_, words in entries],
+        )
+        return
+    # An FTS5 table has no upsert: delete, insert.
+    await session.execute(
+        delete(_fts).where(_fts.c.rowid == bindparam("id")), [{"id": id_} for id_, _ in entries]
+    )
+    await session.execute(
+        insert(_fts), [{"rowid": id_, "body": " ".join(words)} for id_, words in entries]
+    )
+
+
+async def forget_document(session: AsyncSession, document_id: int) -> None:
+    """Drop a document from the index, in the caller's transaction.
+
+    Needed on SQLite, where nothing ties an FTS5 row to its document; on PostgreSQL the foreign
+    key already cascades, and this is harmless. Call it wherever a document is deleted.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(delete(_pg).where(_pg.c.document_id == document_id))
+    else:
+        await session.execute(delete(_fts).where(_fts.c.rowid == document_id))
+
+
+def _fts5_query(words: Sequence[str]) -> str:
+    """``"cong" "van" "h"*``: each word an FTS5 string, so ``NEAR``, ``AND``, ``-`` or ``:``
+    would only be text; FTS5 ANDs adjacent terms."""
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    if len(words[-1]) <= MAX_PREFIX:
+        quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _tsquery(words: Sequence[str]) -> str:
+    """``'cong' & 'van' & 'h*'``: each word a quoted lexeme, the last one its prefix's."""
+    *whole, last = words
+    lexemes = [*whole, last + "*" if len(last) <= MAX_PREFIX else last]
+    return " & ".join(map(_quoted, lexemes))
+
+
+async def search_documents(
+    session: AsyncSession,
+    query: str,
+    visible: ColumnElement[bool],
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[int]:
+    """Ids of the documents matching every word of ``query`` that ``visible`` (see
+    :func:`office.documents.access.visible_to`) lets through, newest first.
+
+    The index finds the matches and ``visible`` is applied in the same statement, so a page
+    holds ``limit`` documents the member of staff may see. ``[]`` for a query with no words.
+    """
+    words = fold(query).split()
+    if not words or limit <= 0:
+        return []
+    if _dialect(session) == "postgresql":
+        found = await _search_postgresql(session, words, visible, offset + limit)
+        return found[offset:]
+    matches = literal_column("document_search").bool_op("MATCH")(_fts5_query(words))
+    # Ordered by the index's rowid: FTS5 then hands matches over newest first and the LIMIT
+    # stops it early, where ordering by ``documents.id`` would sort every match first.
+    statement = _newest(_fts, _fts.c.rowid, matches, visible, limit).offset(offset)
+    return list((await session.scalars(statement)).all())
+
+
+def _newest(
+    index: TableClause,
+    key: ColumnElement[int],
+    matches: ColumnElement[bool],
+    visible: ColumnElement[bool],
+    limit: int,
+    order: ColumnElement[int] | None = None,
+) -> Select[int]:
+    """The first ``limit`` visible matches by ``order`` (the index's ``key``), newest first."""
+    return (
+        select(Document.id)
+        .join_from(Document, index, key == Document.id)
+        .where(matches, visible)
+        .order_by((key if order is None else order).desc())
+        .limit(limit)
+    )
+
+
+async def _search_postgresql(
+    session: AsyncSession, words: Sequence[str], visible: ColumnElement[bool], wanted: int
+) -> list[int]:
+    """The first ``wanted`` visible matches, newest first, one id range after another.
+
+    GIN finds matches in no useful order. ``ORDER BY id LIMIT 50`` over common words would
+    either fetch every match to sort them or walk the table newest first testing each row;
+    both grow with the table. So every document also carries its id's bucket (``#12``, 16384
+    ids), and the two newest buckets are asked first: GIN intersects the bucket's short list
+    with the words' long ones, and a page of common words is found there. Only then is the
+    rest of the table asked, once, for the matches the buckets lacked.
+    """
+    # A prepared statement's generic plan cannot see the query, guesses it common and walks
+    # the table: seconds for a rare word. (LOCAL: until the caller's transaction ends.)
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    newest = await session.scalar(select(func.max(_pg.c.document_id)))
+    if newest is None:
+        return []
+    top = newest >> BUCKET_BITS
+    tsquery = _tsquery(words)
+    document_id = _pg.c.document_id
+    steps: list[tuple[str, ColumnElement[bool] | None, ColumnElement[int] | None]] = [
+        (f"{tsquery} & {_quoted(_bucket_lexeme(bucket))}", None, None)
+        for bucket in (top, top - 1)
+        if bucket >= 0
+    ]
+    if top >= 2:
+        # Ordered by an expression no index gives: PostgreSQL has to collect the matches
+        # through GIN and sort them, instead of walking the older documents one by one, which
+        # is what it guesses cheaper and is not when the words are rare among what ``visible``
+        # lets through.
+        steps.append((tsquery, document_id < (top - 1) << BUCKET_BITS, document_id + 0))
+    found: list[int] = []
+    for step_query, older, order in steps:
+        matches: ColumnElement[bool] = _pg.c.words.bool_op("@@")(
+            cast(bindparam("query", step_query, type_=Text), postgresql.TSQUERY)
+        )
+        if older is not None:
+            matches = and_(matches, older)
+        statement = _newest(_pg, document_id, matches, visible, wanted - len(found), order)
+        found.extend((await session.scalars(statement)).all())
+        if len(found) >= wanted:
+            break
+    return found

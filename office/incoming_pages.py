@@ -1,0 +1,427 @@
+"""Văn bản đến pages: the clerk's queue and the register, a document's page and its steps.
+
+Each step's view parses its form, runs one service function in a transaction that also claims
+the form's one-time id (a double submit lands on the same page, having done nothing twice),
+sends the resulting statuses back to the sender, and redirects to the document (POST, then
+303, then GET).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy, MultiMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Invalid, NotFound
+from office import forms
+from office.auth import see_other, upload_token_check
+from office.documents import access, incoming, listing
+from office.documents.fields import (
+    DOC_TYPES,
+    SECRECY_LEVELS,
+    URGENCIES,
+    day,
+    document_fields,
+    level,
+    text,
+)
+from office.documents.incoming import StoredFile
+from office.documents.models import INCOMING, DocumentFile
+from office.documents.records import StatusNotice, log_event, visible_document
+from office.messages import format_date, format_datetime, format_day
+from office.pdf_signing import is_pdf
+from office.register_export import MAX_EXPORT_ROWS, XLSX_TYPE, RegisterTable, to_pdf, to_xlsx
+from office.rendering import render
+from office.site import SITE, STAFF
+
+
+def _document_id(request: web.Request) -> int:
+    return int(request.match_info["document_id"])
+
+
+def _version(form: MultiDictProxy[Any]) -> int:
+    try:
+        return int(str(form.get("version", "")))
+    except ValueError:
+        raise Invalid(
+            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
+        ) from None
+
+
+def register_filter(query: MultiMapping[str]) -> listing.RegisterFilter:
+    urgency = query.get("urgency", "")
+    try:
+        page = max(1, int(query.get("page", "1")))
+    except ValueError:
+        page = 1
+    return listing.RegisterFilter(
+        date_from=day(query.get("from"), "từ ngày"),
+        date_to=day(query.get("to"), "đến ngày"),
+        sender=text(query.get("sender"), "nơi gửi", 255),
+        doc_type=query.get("type", "") if query.get("type") in DOC_TYPES else "",
+        urgency=level(urgency, "độ khẩn", URGENCIES) if urgency else None,
+        state=query.get("state", "") if query.get("state") in incoming_states() else "",
+        page=page,
+    )
+
+
+def incoming_states() -> tuple[str, ...]:
+    return ("registered", "assigned", "done", "returned")
+
+
+def _choices() -> dict[str, Any]:
+    return {"doc_types": DOC_TYPES, "urgencies": URGENCIES, "secrecy_levels": SECRECY_LEVELS}
+
+
+async def register_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    wanted = register_filter(request.query)
+    today = site.desk.today()
+    async with site.sessions() as session:
+        queue = await listing.incoming_queue(session, staff, today)
+        rows, more = await listing.incoming_register(session, staff, wanted, today)
+    return render(
+        request,
+        "incoming_list.html",
+        {
+            "title": site.translate("incoming.title"),
+            "queue": queue,
+            "rows": rows,
+            "more": more,
+            "wanted": wanted,
+            "query": request.query,
+            "states": incoming_states(),
+            "may_register": access.may_register(staff),
+            **_choices(),
+        },
+    )
+
+
+async def document_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    today = site.desk.today()
+    async with site.desk.transaction() as session:
+        document = await visible_document(session, staff, _document_id(request), INCOMING)
+        log_event(session, document.id, staff.id, "viewed")
+        page = await listing.document_page(session, document, today)
+        duplicate = (
+            await incoming.find_duplicate(session, document)
+            if document.state == "received"
+            else None
+        )
+        handlers = (
+            await listing.unit_handlers(session, staff, document.secrecy)
+            if access.may_direct(staff)
+            else []
+        )
+    mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
+    return render(
+        request,
+        "incoming_detail.html",
+        {
+            "title": document.summary[:80],
+            "page": page,
+            "doc": document,
+            "duplicate": duplicate,
+            "handlers": handlers,
+            "my_assignment": mine[0] if mine else None,
+            # Directing again starts from the current assignment.
+            "current_lead": next(
+                (a.user_id for a in page.assignments if a.part == "lead" and a.state == "open"),
+                None,
+            ),
+            "current_co": {
+                a.user_id for a in page.assignments if a.part == "co" and a.state == "open"
+            },
+            "may_register": access.may_register(staff),
+            "may_direct": access.may_direct(staff),
+            "form_id": forms.new_form_id(),
+            "default_days": site.desk.settings.default_deadline_days,
+            **_choices(),
+        },
+    )
+
+
+def step(
+    action: Callable[
+        [web.Request, AsyncSession, MultiDictProxy[Any]], Awaitable[list[StatusNotice]]
+    ],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A document step as a view: once per form id, statuses after commit, back to the page."""
+
+    async def view(request: web.Request) -> web.Response:
+        site, staff = request.app[SITE], request[STAFF]
+        form = await request.post()
+        form_id = forms.form_id_of(form)
+        target = f"/incoming/{_document_id(request)}"
+        try:
+            async with site.desk.transaction() as session:
+                earlier = await forms.done_before(session, form_id)
+                if earlier is not None:
+                    return see_other(earlier)
+                claimed = await forms.claim(session, form_id, staff.id)
+                claimed.outcome = target
+                notices = await action(request, session, form)
+        except IntegrityError:
+            async with site.sessions() as session:
+                earlier = await forms.done_before(session, form_id)
+            if earlier is None:
+                raise
+            return see_other(earlier)
+        await site.desk.report(notices)
+        return see_other(target)
+
+    return view
+
+
+async def _register(
+    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
+) -> list[StatusNotice]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    fields = document_fields(form, desk.today(), max_secrecy=staff.clearance)
+    document, notices = await incoming.register(
+        session,
+        staff,
+        _document_id(request),
+        _version(form),
+        fields,
+        desk.now(),
+        year=desk.today().year,
+        confirm_duplicate=form.get("confirm_duplicate") == "1",
+    )
+    await desk.index(session, document.id)
+    return notices
+
+
+async def _return(
+    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
+) -> list[StatusNotice]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    reason = text(form.get("reason"), "lý do trả lại", 2000, required=True)
+    return await incoming.return_to_sender(
+        session, staff, _document_id(request), _version(form), reason, desk.now()
+    )
+
+
+def _user_ids(values: list[Any]) -> list[int]:
+    try:
+        return [int(value) for value in values if str(value).strip()]
+    except ValueError:
+        raise Invalid("Người được giao không hợp lệ.", code="bad-handler") from None
+
+
+async def _direct(
+    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
+) -> list[StatusNotice]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    lead = _user_ids([form.get("lead", "")])
+    if not lead:
+        raise Invalid("Chưa chọn người chủ trì.", code="missing-field")
+    try:
+        days = int(str(form.get("days") or desk.settings.default_deadline_days))
+    except ValueError:
+        days = -1
+    if not 1 <= days <= 365:
+        raise Invalid("Thời hạn phải từ 1 đến 365 ngày làm việc.", code="bad-field")
+    return await incoming.direct(
+        session,
+        staff,
+        desk.calendar,
+        _document_id(request),
+        _version(form),
+        note=text(form.get("note"), "ý kiến chỉ đạo", 4000, required=True),
+        lead_id=lead[0],
+        co_ids=_user_ids(form.getall("co", [])),
+        working_days=days,
+        today=desk.today(),
+        now=desk.now(),
+    )
+
+
+async def _progress(
+    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
+) -> list[StatusNotice]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    note = text(form.get("note"), "nội dung tiến độ", 4000, required=True)
+    return await incoming.post_progress(session, staff, _document_id(request), note, desk.now())
+
+
+async def _finish(
+    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
+) -> list[StatusNotice]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    note = text(form.get("note"), "kết quả xử lý", 4000, required=True)
+    return await incoming.finish(session, staff, _document_id(request), note, desk.now())
+
+
+async def new_paper_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    if not access.may_register(staff):
+        raise NotFound(site.translate("error.not-found"))
+    return render(
+        request,
+        "incoming_new.html",
+        {"title": site.translate("incoming.new"), "form_id": forms.new_form_id(), **_choices()},
+    )
+
+
+async def new_paper_submit(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    if not access.may_register(staff):
+        raise NotFound(site.translate("error.not-found"))
+    desk = site.desk
+    upload = await forms.read_upload(
+        request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
+    )
+    form_id = forms.form_id_of(upload.fields)
+    if not upload.files:
+        raise Invalid("Chưa đính kèm bản quét văn bản (PDF).", code="missing-file")
+    stored = []
+    for name, _content_type, blob in upload.files:
+        path = desk.blobs.path(blob.sha256)
+        if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, path):
+            raise Invalid(f"Tệp “{name}” không phải là tệp PDF.", code="not-pdf")
+        signature = await desk.signature_of(path)
+        stored.append(
+            StoredFile(
+                name, "application/pdf", blob.sha256, blob.size, signature.state, signature.signer
+            )
+        )
+    fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+    try:
+        async with desk.transaction() as session:
+            earlier = await forms.done_before(session, form_id)
+            if earlier is not None:
+                return see_other(earlier)
+            claimed = await forms.claim(session, form_id, staff.id)
+            document = await incoming.enter_paper(
+                session,
+                staff,
+                fields,
+                stored,
+                desk.now(),
+                year=desk.today().year,
+                confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
+            )
+            await desk.index(session, document.id)
+            claimed.outcome = f"/incoming/{document.id}"
+    except IntegrityError:
+        async with site.sessions() as session:
+            earlier = await forms.done_before(session, form_id)
+        if earlier is None:
+            raise
+        return see_other(earlier)
+    return see_other(claimed.outcome)
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    site, staff = request.app[SITE], request[STAFF]
+    file_id = int(request.match_info["file_id"])
+    async with site.desk.transaction() as session:
+        document = await visible_document(session, staff, _document_id(request))
+        stored = await session.get(DocumentFile, file_id)
+        if stored is None or stored.document_id != document.id:
+            raise NotFound(site.translate("error.not-found"))
+        log_event(session, document.id, staff.id, "downloaded", stored.name)
+    path = site.desk.blobs.path(stored.sha256)
+    response = web.FileResponse(path, headers={"Content-Type": stored.content_type})
+    response.headers["Content-Disposition"] = _attachment(stored.name)
+    return response
+
+
+def _attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode("ascii").replace('"', "'")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+REGISTER_COLUMNS = (
+    ("incoming.col.received", 11),
+    ("incoming.col.number", 8),
+    ("incoming.col.sender", 22),
+    ("incoming.col.symbol", 14),
+    ("incoming.col.issued", 11),
+    ("incoming.col.summary", 45),
+    ("incoming.col.handler", 20),
+    ("incoming.col.due", 11),
+    ("incoming.col.state", 12),
+    ("incoming.col.note", 20),
+)
+
+
+def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> RegisterTable:
+    translate = request.app[SITE].translate
+    cells = [
+        [
+            format_date(row.received_at) if row.received_at else "",
+            f"{row.register_number}{' (M)' if row.register_series == 'secret' else ''}",
+            row.sender_name,
+            row.number_symbol,
+            format_day(row.issued_on) if row.issued_on else "",
+            f"{DOC_TYPES[row.doc_type]}: {row.summary}",
+            row.handler,
+            format_day(row.due_on) if row.due_on else "",
+            translate(f"state.{row.state}"),
+            row.note,
+        ]
+        for row in rows
+    ]
+    return RegisterTable(
+        title=translate("incoming.register"),
+        subtitle=translate(
+            "incoming.export.printed", at=format_datetime(request.app[SITE].desk.now())
+        ),
+        columns=[translate(key) for key, _width in REGISTER_COLUMNS],
+        rows=cells,
+        widths=[width for _key, width in REGISTER_COLUMNS],
+    )
+
+
+async def export_register(request: web.Request) -> web.Response:
+    """The filtered register as a spreadsheet or a printed book (up to the export limit)."""
+    site, staff = request.app[SITE], request[STAFF]
+    wanted = register_filter(request.query)
+    async with site.sessions() as session:
+        rows, _more = await listing.incoming_register(
+            session, staff, wanted, site.desk.today(), page_rows=MAX_EXPORT_ROWS
+        )
+    table = _register_table(request, rows)
+    loop = asyncio.get_running_loop()
+    if request.match_info["format"] == "xlsx":
+        body, content_type = await loop.run_in_executor(None, to_xlsx, table), XLSX_TYPE
+    else:
+        html = aiohttp_jinja2.render_string(
+            "register_print.html", request, {"table": table, "unit_name": staff.unit_name}
+        )
+        body, content_type = await loop.run_in_executor(None, to_pdf, html), "application/pdf"
+    name = f"so-van-ban-den.{request.match_info['format']}"
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/incoming", register_page, name="incoming")
+    app.router.add_get("/incoming/new", new_paper_page, name="incoming_new")
+    app.router.add_get(r"/incoming/register.{format:xlsx|pdf}", export_register)
+    app.router.add_post("/incoming/new", new_paper_submit, name="incoming_new.upload")
+    app.router.add_get(r"/incoming/{document_id:\d+}", document_page, name="incoming_document")
+    for name, action in (
+        ("register", _register),
+        ("return", _return),
+        ("direct", _direct),
+        ("progress", _progress),
+        ("finish", _finish),
+    ):
+        app.router.add_post(rf"/incoming/{{document_id:\d+}}/{name}", step(action))
+    app.router.add_get(
+        r"/documents/{document_id:\d+}/files/{file_id:\d+}", download, name="document_file"
+    )

@@ -1,0 +1,380 @@
+"""Văn bản đi pages: the drafts and the register, a new draft (streamed PDF upload), a
+document's page with its timeline per recipient, and the steps: phát hành, gửi lại, thu hồi;
+and the receiving clerk's answer to a recall, on an incoming document.
+
+Each step runs in a transaction that also claims the form's one-time id, so a double submit
+lands on the same page having done nothing twice; then POST, 303, GET.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from itertools import groupby
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDict, MultiMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Invalid, NotFound
+from keys.signin import StaffMember
+from office import forms
+from office.auth import see_other, upload_token_check
+from office.documents import access, listing, outgoing, outgoing_register, recall, sending
+from office.documents.fields import (
+    DOC_TYPES,
+    SECRECY_LEVELS,
+    URGENCIES,
+    day,
+    document_fields,
+    level,
+    text,
+)
+from office.documents.incoming import StoredFile
+from office.documents.models import OUTGOING
+from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
+from office.documents.records import log_event, visible_document
+from office.documents.timeline import UnitTimeline, recipient_timelines
+from office.pdf_signing import is_pdf
+from office.rendering import render
+from office.site import SITE, STAFF
+
+MAX_REASON = 2000
+
+
+def _document_id(request: web.Request) -> int:
+    return int(request.match_info["document_id"])
+
+
+def _version(form: MultiMapping[Any]) -> int:
+    try:
+        return int(str(form.get("version", "")))
+    except ValueError:
+        raise Invalid(
+            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
+        ) from None
+
+
+def _choices() -> dict[str, Any]:
+    return {"doc_types": DOC_TYPES, "urgencies": URGENCIES, "secrecy_levels": SECRECY_LEVELS}
+
+
+def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilter:
+    urgency = query.get("urgency", "")
+    try:
+        page = max(1, int(query.get("page", "1")))
+    except ValueError:
+        page = 1
+    state = query.get("state", "")
+    return outgoing_register.OutgoingFilter(
+        date_from=day(query.get("from"), "từ ngày"),
+        date_to=day(query.get("to"), "đến ngày"),
+        doc_type=query.get("type", "") if query.get("type") in DOC_TYPES else "",
+        urgency=level(urgency, "độ khẩn", URGENCIES) if urgency else None,
+        state=state if state in outgoing_register.REGISTER_STATES else "",
+        page=page,
+    )
+
+
+async def register_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    wanted = register_filter(request.query)
+    name = site.desk.unit_name
+    async with site.sessions() as session:
+        drafts = await outgoing_register.drafts(session, staff, name)
+        rows, more = await outgoing_register.outgoing_register(session, staff, wanted, name)
+    return render(
+        request,
+        "outgoing_list.html",
+        {
+            "title": site.translate("outgoing.title"),
+            "drafts": drafts,
+            "rows": rows,
+            "more": more,
+            "wanted": wanted,
+            "query": request.query,
+            "states": outgoing_register.REGISTER_STATES,
+            "may_draft": outgoing.may_draft(staff),
+            **_choices(),
+        },
+    )
+
+
+def _addressable(request: web.Request) -> list[Recipient]:
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    if desk.directory is None:
+        raise Invalid("Máy chủ này không có danh bạ đơn vị.", code="no-directory")
+    return outgoing.addressable(desk.directory.units(), staff.unit)
+
+
+def _draft_form(
+    request: web.Request,
+    values: MultiMapping[str],
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    site = request.app[SITE]
+    recipients = _addressable(request)
+    return render(
+        request,
+        "outgoing_new.html",
+        {
+            "title": site.translate("outgoing.new"),
+            "form_id": values.get("form_id") or forms.new_form_id(),
+            "values": values,
+            "picked": set(values.getall("recipient", [])),
+            "picked_groups": set(values.getall("group", [])),
+            "groups": list(GROUPS),
+            "by_kind": [(kind, list(units)) for kind, units in groupby(recipients, _kind)],
+            "refusal": refusal,
+            **_choices(),
+        },
+        status=status,
+    )
+
+
+def _kind(recipient: Recipient) -> str:
+    return recipient.kind or "other"
+
+
+def _require_drafter(request: web.Request) -> StaffMember:
+    staff = request[STAFF]
+    if not outgoing.may_draft(staff):
+        raise NotFound(request.app[SITE].translate("error.not-found"))
+    return staff
+
+
+async def new_page(request: web.Request) -> web.Response:
+    _require_drafter(request)
+    return _draft_form(request, MultiDict())
+
+
+async def new_submit(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], _require_drafter(request)
+    desk = site.desk
+    upload = await forms.read_upload(
+        request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
+    )
+    form_id = forms.form_id_of(upload.fields)
+    try:
+        main = await _main_pdf(request, upload)
+        fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+        recipients = outgoing.chosen_recipients(
+            upload.fields.getall("recipient", []),
+            upload.fields.getall("group", []),
+            _addressable(request),
+        )
+
+        async def create(session: AsyncSession) -> str:
+            document = await outgoing.create_draft(
+                session, staff, fields, recipients, main, desk.now()
+            )
+            await desk.index(session, document.id)
+            return f"/outgoing/{document.id}"
+
+        return see_other(await _once(request, form_id, create))
+    except Invalid as refusal:
+        # The form again, as typed, with the reason; the file must be chosen again.
+        return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
+
+
+async def _main_pdf(request: web.Request, upload: forms.UploadForm) -> StoredFile:
+    """The one file of a draft: a PDF the unit's key can sign."""
+    if not upload.files:
+        raise Invalid("Chưa đính kèm tệp văn bản (PDF).", code="missing-file")
+    if len(upload.files) > 1:
+        raise Invalid("Chỉ đính kèm một tệp văn bản (PDF).", code="bad-form")
+    [(name, _content_type, blob)] = upload.files
+    path = request.app[SITE].desk.blobs.path(blob.sha256)
+    if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, path):
+        raise Invalid(
+            f"Tệp “{name}” không phải là tệp PDF ký được (có thể tệp bị hỏng hoặc có mật "
+            "khẩu). Vui lòng xuất văn bản ra PDF rồi tải lên lại.",
+            code="not-pdf",
+        )
+    return StoredFile(name, "application/pdf", blob.sha256, blob.size)
+
+
+async def _once(
+    request: web.Request, form_id: str, work: Callable[[AsyncSession], Awaitable[str]]
+) -> str:
+    """Run ``work`` in a transaction that claims the form; where it leads (or where the first
+    submit of the same form led)."""
+    site, staff = request.app[SITE], request[STAFF]
+    try:
+        async with site.desk.transaction() as session:
+            earlier = await forms.done_before(session, form_id)
+            if earlier is not None:
+                return earlier
+            claimed = await forms.claim(session, form_id, staff.id)
+            claimed.outcome = await work(session)
+            return claimed.outcome
+    except IntegrityError:
+        async with site.sessions() as session:
+            earlier = await forms.done_before(session, form_id)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _send_problem(history: list[listing.EventView]) -> str | None:
+    """The reason the last send attempt failed, if it did."""
+    attempts = [e for e in history if e.action in (SEND_ATTEMPT, SEND_FAILED)]
+    return attempts[-1].note if attempts and attempts[-1].action == SEND_FAILED else None
+
+
+async def document_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    desk = site.desk
+    async with desk.transaction() as session:
+        document = await visible_document(session, staff, _document_id(request), OUTGOING)
+        log_event(session, document.id, staff.id, "viewed")
+        page = await listing.document_page(session, document, desk.today())
+        asked = next((e.at for e in page.history if e.action == "recall-requested"), None)
+        timelines = (
+            await recipient_timelines(
+                session,
+                document.dispatch_id,
+                outgoing.recipients_of(document),
+                desk.unit_name,
+                asked,
+            )
+            if document.dispatch_id is not None
+            else []
+        )
+    clerk = access.may_register(staff)
+    return render(
+        request,
+        "outgoing_detail.html",
+        {
+            "title": document.summary[:80],
+            "doc": document,
+            "page": page,
+            "recipients": [desk.unit_name(c) for c in outgoing.recipients_of(document)],
+            "timelines": timelines,
+            "send_problem": _send_problem(page.history) if document.state == "issued" else None,
+            "may_issue": clerk and document.state == "draft",
+            "may_resend": clerk and document.state == "issued",
+            "may_recall": clerk and document.state == "sent" and document.recall_state is None,
+            "recall_outcome": _recall_outcome(document.recall_state, timelines),
+            "form_id": forms.new_form_id(),
+            **_choices(),
+        },
+    )
+
+
+def _recall_outcome(asked: str | None, timelines: list[UnitTimeline]) -> str | None:
+    """Recalled once every recipient agreed; until then, requested (each unit's answer shows
+    on its line)."""
+    if asked is None:
+        return None
+    if timelines and all(line.recall == recall.AGREED for line in timelines):
+        return recall.AGREED
+    if any(line.recall == recall.REFUSED for line in timelines):
+        return recall.REFUSED
+    return recall.REQUESTED
+
+
+def _outgoing_step(
+    action: Callable[[web.Request, AsyncSession, int, int], Awaitable[None]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Phát hành and gửi lại: the number (or the attempt's lease) in the form's transaction,
+    then signing and sending outside it."""
+
+    async def view(request: web.Request) -> web.Response:
+        site, staff = request.app[SITE], request[STAFF]
+        form = await request.post()
+        document_id, version = _document_id(request), _version(form)
+        target = f"/outgoing/{document_id}"
+        claimed = False
+
+        async def work(session: AsyncSession) -> str:
+            nonlocal claimed
+            await action(request, session, document_id, version)
+            claimed = True
+            return target
+
+        outcome = await _once(request, forms.form_id_of(form), work)
+        if claimed:
+            await sending.send_issued(site.desk, document_id, staff.id)
+        return see_other(outcome)
+
+    return view
+
+
+async def _issue(
+    request: web.Request, session: AsyncSession, document_id: int, version: int
+) -> None:
+    desk = request.app[SITE].desk
+    await outgoing.issue(session, request[STAFF], document_id, version, desk.now(), desk.today())
+    await desk.index(session, document_id)  # its number and symbol, now given
+
+
+async def _resend(
+    request: web.Request, session: AsyncSession, document_id: int, version: int
+) -> None:
+    desk = request.app[SITE].desk
+    await outgoing.claim_resend(session, request[STAFF], document_id, version, desk.now())
+
+
+async def recall_submit(request: web.Request) -> web.Response:
+    """Thu hồi: the request goes out first; the document is marked once it has."""
+    site, staff = request.app[SITE], request[STAFF]
+    form = await request.post()
+    form_id, version = forms.form_id_of(form), _version(form)
+    document_id = _document_id(request)
+    note = text(form.get("note"), "lý do thu hồi", MAX_REASON, required=True)
+    async with site.sessions() as session:
+        earlier = await forms.done_before(session, form_id)
+        if earlier is not None:
+            return see_other(earlier)
+        document = await recall.recallable(session, staff, document_id, version)
+        dispatch_id, unit = document.dispatch_id, document.unit_code
+    assert dispatch_id is not None
+    await sending.request_recall(site.desk, document_id, dispatch_id, unit, note)
+
+    async def mark(session: AsyncSession) -> str:
+        await recall.record_request(session, staff, document_id, version, note, site.desk.now())
+        return f"/outgoing/{document_id}"
+
+    return see_other(await _once(request, form_id, mark))
+
+
+def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The receiving clerk agrees to or refuses a recall; the sender is told after commit."""
+
+    async def view(request: web.Request) -> web.Response:
+        site, staff = request.app[SITE], request[STAFF]
+        form = await request.post()
+        document_id, version = _document_id(request), _version(form)
+        label = "ghi chú" if agree else "lý do từ chối"
+        note = text(form.get("note"), label, MAX_REASON, required=not agree)
+        answer = recall.agree_recall if agree else recall.refuse_recall
+        notices = []
+
+        async def work(session: AsyncSession) -> str:
+            notices.extend(
+                await answer(session, staff, document_id, version, note, site.desk.now())
+            )
+            return f"/incoming/{document_id}"
+
+        outcome = await _once(request, forms.form_id_of(form), work)
+        await site.desk.report(notices)
+        return see_other(outcome)
+
+    return view
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/outgoing", register_page, name="outgoing")
+    app.router.add_get("/outgoing/new", new_page, name="outgoing_new")
+    app.router.add_post("/outgoing/new", new_submit, name="outgoing_new.upload")
+    app.router.add_get(r"/outgoing/{document_id:\d+}", document_page, name="outgoing_document")
+    app.router.add_post(r"/outgoing/{document_id:\d+}/issue", _outgoing_step(_issue))
+    app.router.add_post(r"/outgoing/{document_id:\d+}/resend", _outgoing_step(_resend))
+    app.router.add_post(r"/outgoing/{document_id:\d+}/recall", recall_submit)
+    app.router.add_post(r"/incoming/{document_id:\d+}/recall/agree", _recall_answer(agree=True))
+    app.router.add_post(r"/incoming/{document_id:\d+}/recall/refuse", _recall_answer(agree=False))

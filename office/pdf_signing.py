@@ -1,0 +1,365 @@
+"""Outgoing documents as signed PDFs: a unit signs with its key, anyone checks against our CA.
+
+Signatures are PAdES baseline B-B (``ETSI.CAdES.detached``) made with pyHanko: no time-stamp
+authority exists on the network, so the signing time is the one the signer states. The CA of
+the province is the only trust root; nothing is fetched (no OCSP, no CRL download), because
+nodes run on closed networks.
+
+Every function blocks on file I/O and CPU: call them through ``asyncio.to_thread`` or an
+executor. Files stream through pyHanko and are written through a temporary file and a rename,
+so a crash never leaves half a signed document under its final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import html
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.ades.report import AdESIndeterminate
+from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from weasyprint import HTML
+
+from config.errors import Invalid
+from config.files import write_atomic
+from office.messages import format_datetime
+
+State = Literal["valid", "invalid", "unsigned", "untrusted"]
+PDF_MAGIC = b"%PDF-"
+#: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).
+STAMP_WIDTH, STAMP_HEIGHT, STAMP_MARGIN = 220, 42, 10
+A4 = (0, 0, 595, 842)
+PAGE_TREE_DEPTH = 32
+#: Without a time stamp nothing proves the signature predates the certificate's expiry.
+OUT_OF_VALIDITY = {
+    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
+    AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
+    AdESIndeterminate.EXPIRED,
+    AdESIndeterminate.NOT_YET_VALID,
+}
+#: How pyHanko and pypdf give up on a damaged file: besides their own errors, plain built-ins
+#: (and ``assert``) on structure they did not expect. The property test in
+#: ``tests/office/test_pdf_signing.py`` finds them by flipping bytes.
+_MALFORMED = (
+    PdfError,
+    ValueError,
+    LookupError,  # KeyError, IndexError
+    TypeError,
+    AttributeError,
+    AssertionError,
+    EOFError,
+    ArithmeticError,  # decimal.InvalidOperation on a mangled number
+    NotImplementedError,  # a stream filter neither library knows
+    RecursionError,  # objects nested without end
+    zlib.error,
+)
+
+
+@dataclass(frozen=True)
+class SignatureStatus:
+    """What the office shows next to a PDF: may it be relied on, who signed it and when.
+
+    ``reason`` and ``signed_at`` are what the signer stated (no time-stamp authority vouches
+    for the time). ``problem`` is a stable code for the interface catalogue (``""`` when
+    valid): ``no-signature``, ``damaged``, ``tampered``, ``modified-after-signing``,
+    ``unknown-issuer`` or ``certificate-expired``.
+    """
+
+    state: State
+    signer: str = ""
+    signed_at: datetime | None = None
+    covers_whole_file: bool = False
+    reason: str = ""
+    problem: str = ""
+
+
+def _not_pdf(path: Path, why: str) -> Invalid:
+    return Invalid(f"Tệp {path.name} không phải là PDF ký được: {why}", code="not-pdf")
+
+
+@dataclass(frozen=True)
+class _Source:
+    reader: PdfFileReader
+    field_name: str
+    stamp_box: tuple[int, int, int, int]
+
+
+def _open_for_signing(handle: IO[bytes], path: Path) -> _Source:
+    """What pyHanko signs from, or ``Invalid`` saying what is wrong with the file.
+
+    Strict parsing, as pyHanko defaults to: a signature appended to a file whose structure
+    a validator reads differently from us is not worth making.
+    """
+    if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
+        raise _not_pdf(path, "thiếu phần đầu %PDF-")
+    handle.seek(0)
+    try:
+        reader = PdfFileReader(handle)
+        if reader.encrypted:
+            raise _not_pdf(path, "tệp đã được mã hoá, hãy gỡ mật khẩu trước khi ký")
+        if int(reader.root["/Pages"]["/Count"]) < 1:
+            raise _not_pdf(path, "tệp không có trang nào")
+        taken = {name for name, _value, _ref in fields.enumerate_sig_fields(reader)}
+        number = next(n for n in range(1, len(taken) + 2) if f"Signature{n}" not in taken)
+        return _Source(reader, f"Signature{number}", _stamp_box(reader))
+    except _MALFORMED as error:
+        raise _not_pdf(path, "tệp bị hỏng hoặc sai cấu trúc") from error
+
+
+def is_pdf(path: Path) -> bool:
+    """Whether ``path`` looks like a PDF :func:`sign_pdf` will take: an upload check.
+
+    Cheap: header, cross-reference table, catalogue and page 1. Damage deeper in the file
+    shows only when signing reads it, as the same ``not-pdf`` refusal.
+    """
+    try:
+        with path.open("rb") as handle:
+            _open_for_signing(handle, path)
+    except (Invalid, OSError):
+        return False
+    return True
+
+
+def _public_der(public_key: CertificatePublicKeyTypes) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _signer(
+    key: ec.EllipticCurvePrivateKey,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+) -> signers.SimpleSigner:
+    """pyHanko's in-memory signer; it wants asn1crypto objects, so keys cross over as DER."""
+    key_der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # untyped __init__
+    for extra in chain:
+        registry.register(_asn1_certificate(extra))
+    return signers.SimpleSigner(
+        signing_cert=_asn1_certificate(certificate),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=registry,
+    )
+
+
+def _stamp_box(reader: PdfFileReader) -> tuple[int, int, int, int]:
+    """Bottom right of page 1, inside the margin, whatever the page size."""
+    node: Any = reader.root["/Pages"]
+    for _ in range(PAGE_TREE_DEPTH):  # a hostile file may make the tree a loop
+        if "/Kids" not in node:
+            break
+        node = node["/Kids"][0]
+    for _ in range(PAGE_TREE_DEPTH):  # the box may be inherited from a parent
+        if "/MediaBox" in node or "/Parent" not in node:
+            break
+        node = node["/Parent"]
+    left, bottom, right, _top = (float(value) for value in node.get("/MediaBox", A4))
+    x2 = int(right) - 2 * STAMP_MARGIN
+    x1 = max(int(left), x2 - STAMP_WIDTH)
+    y1 = int(bottom) + STAMP_MARGIN
+    return x1, y1, x2, y1 + STAMP_HEIGHT
+
+
+def _render_stamp(target: Path, signer_name: str, reason: str, location: str) -> None:
+    """The stamp's face, drawn by WeasyPrint: pyHanko's own text stamps cannot shape
+    Vietnamese without HarfBuzz, and WeasyPrint already embeds DejaVu for the registers."""
+    when = format_datetime(datetime.now(UTC))
+    lines = [f"Ký bởi: {signer_name}", reason, f"{location}, {when}"]
+    body = "<br>".join(html.escape(line) for line in lines)
+    page = (
+        f"<!doctype html><html lang='vi'><meta charset='utf-8'><style>"
+        f"@page {{ size: {STAMP_WIDTH}pt {STAMP_HEIGHT}pt; margin: 0 }}"
+        f"body {{ margin: 0; padding: 3pt 5pt; height: {STAMP_HEIGHT - 8}pt;"
+        f" border: 1pt solid #b00; color: #b00; font: 7pt/1.35 'DejaVu Sans' }}"
+        f"</style><body>{body}</body></html>"
+    )
+    HTML(string=page).write_pdf(target)
+
+
+@contextlib.contextmanager
+def _atomic_output(target: Path) -> Iterator[IO[bytes]]:
+    """A read-write temporary file beside ``target`` that becomes ``target`` on success.
+
+    pyHanko reads back what it wrote to compute the digest, so the file is opened ``w+b``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def sign_pdf(
+    source: Path,
+    target: Path,
+    key: ec.EllipticCurvePrivateKey,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    *,
+    reason: str,
+    location: str,
+    signer_name: str,
+) -> None:
+    """Sign ``source`` into ``target`` with a PAdES signature and a stamp on page 1.
+
+    The signature is an incremental update: the bytes of ``source`` stay as they were, so an
+    earlier signature on it stays valid. ``chain`` is embedded for validators that do not know
+    our CA yet (the CA certificate, normally). A file that is not a PDF, or that is encrypted or
+    damaged, raises ``Invalid`` with code ``not-pdf``; a key that is not the certificate's
+    raises ``key-mismatch`` (pyHanko would write a signature no one can verify).
+    """
+    if _public_der(key.public_key()) != _public_der(certificate.public_key()):
+        raise Invalid(
+            "Khoá ký không khớp với chứng thư ký của đơn vị: hãy kiểm tra lại khoá sau khi cấp lại",
+            code="key-mismatch",
+        )
+    with source.open("rb") as handle:
+        pdf = _open_for_signing(handle, source)
+        with tempfile.TemporaryDirectory(prefix="congvan-stamp-") as scratch:
+            stamp = Path(scratch) / "stamp.pdf"
+            _render_stamp(stamp, signer_name, reason, location)
+            pdf_signer = signers.PdfSigner(
+                signers.PdfSignatureMetadata(
+                    field_name=pdf.field_name,
+                    md_algorithm="sha256",
+                    subfilter=fields.SigSeedSubFilter.PADES,
+                    reason=reason,
+                    location=location,
+                    name=signer_name,
+                ),
+                signer=_signer(key, certificate, chain),
+                stamp_style=StaticStampStyle.from_pdf_file(str(stamp), border_width=0),
+                new_field_spec=fields.SigFieldSpec(
+                    sig_field_name=pdf.field_name, on_page=0, box=pdf.stamp_box
+                ),
+            )
+            writer = IncrementalPdfFileWriter.from_reader(pdf.reader)
+            with _atomic_output(target) as output:
+                try:
+                    pdf_signer.sign_pdf(writer, output=output)
+                except _MALFORMED as error:  # pyHanko reads the rest of the file only now
+                    raise _not_pdf(source, "tệp bị hỏng hoặc sai cấu trúc") from error
+
+
+def _signer_label(certificate: asn1_x509.Certificate) -> str:
+    """``Organization (CN)``: our unit certificates carry the unit's name and code."""
+    subject = x509.load_der_x509_certificate(certificate.dump()).subject
+    values = [
+        str(attribute.value)
+        for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
+        for attribute in subject.get_attributes_for_oid(oid)[:1]
+    ]
+    return f"{values[0]} ({values[1]})" if len(values) == 2 else "".join(values)
+
+
+def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> SignatureStatus:
+    """Check every signature in ``path``; the last one speaks for the document.
+
+    ``valid`` needs all signatures intact, made by certificates that chain to ``trust_roots``,
+    and the last one covering the file to its end: bytes appended after signing (an edit, a
+    second revision) make the document ``invalid``, as does a damaged file. A sound signature
+    by anyone else's certificate, or by ours outside its validity, is ``untrusted``.
+    Revocation is not checked: nothing is fetched and no CRL is given, so a key revoked after
+    signing still signs ``valid`` documents here.
+    """
+    try:
+        with path.open("rb") as handle:
+            reader = PdfFileReader(handle)
+            embedded = reader.embedded_regular_signatures
+            if not embedded:
+                return SignatureStatus("unsigned", problem="no-signature")
+            context = ValidationContext(
+                trust_roots=[_asn1_certificate(root) for root in trust_roots],
+                allow_fetching=False,
+            )
+            statuses = [validate_pdf_signature(signature, context) for signature in embedded]
+            last = statuses[-1]
+            whole = last.coverage == SignatureCoverageLevel.ENTIRE_FILE
+            found = SignatureStatus(
+                "valid",
+                signer=_signer_label(last.signing_cert),
+                signed_at=last.signer_reported_dt,
+                covers_whole_file=whole,
+                reason=str(embedded[-1].sig_object.get("/Reason", "")),
+            )
+    except _MALFORMED:
+        return SignatureStatus("invalid", problem="damaged")
+    if not all(status.intact and status.valid for status in statuses):
+        return dataclasses.replace(found, state="invalid", problem="tampered")
+    if not whole or not all(status.docmdp_ok is not False for status in statuses):
+        return dataclasses.replace(found, state="invalid", problem="modified-after-signing")
+    untrusted = [status for status in statuses if not status.trusted]
+    if untrusted:
+        expired = untrusted[0].trust_problem_indic in OUT_OF_VALIDITY
+        problem = "certificate-expired" if expired else "unknown-issuer"
+        return dataclasses.replace(found, state="untrusted", problem=problem)
+    return found
+
+
+def extract_text(path: Path, limit: int = 200_000) -> str:
+    """The document's text for the search index; ``""`` when pypdf cannot read it."""
+    parts: list[str] = []
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
+                return ""
+            for page in PdfReader(handle).pages:
+                parts.append(page.extract_text() or "")
+                size += len(parts[-1]) + 1
+                if size >= limit:
+                    break
+    except (PyPdfError, *_MALFORMED, OSError):
+        return ""
+    return "\n".join(parts)[:limit]
+
+
+def simple_pdf(lines: Sequence[str], target: Path) -> None:
+    """A one-page A4 document with ``lines`` as paragraphs, for tests and the demo."""
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    page = (
+        "<!doctype html><html lang='vi'><meta charset='utf-8'><style>"
+        "@page { size: A4; margin: 2cm } body { font: 13pt/1.4 'DejaVu Serif' }"
+        f"</style><body>{body}</body></html>"
+    )
+    write_atomic(target, HTML(string=page).write_pdf())

@@ -1,0 +1,60 @@
+"""The registers on paper and in a spreadsheet: the printed book (PDF, through WeasyPrint, in
+the layout of the legal register) and an Excel workbook offices can sort and archive.
+
+Both are built in a thread (``run_in_executor``): WeasyPrint takes a while for a long book.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+#: A long book is split by the filters, not printed whole: one export holds at most this.
+MAX_EXPORT_ROWS = 10_000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class RegisterTable:
+    """What both formats print: a title, the column headings and the cells, as text."""
+
+    title: str
+    subtitle: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    #: Relative column widths (characters in the spreadsheet).
+    widths: Sequence[int]
+
+
+def to_xlsx(table: RegisterTable) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "So"
+    sheet.append([table.title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([table.subtitle])
+    sheet.append(list(table.columns))
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table.rows:
+        sheet.append(list(row))
+    for index, width in enumerate(table.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A4"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def to_pdf(html: str) -> bytes:
+    """The printed book from its HTML page (A4 landscape, set by the page's own CSS)."""
+    from weasyprint import HTML  # heavy: only a print loads it
+
+    return bytes(HTML(string=html).write_pdf())

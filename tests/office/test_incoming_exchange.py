@@ -1,0 +1,105 @@
+"""A district sends a document through the network: it waits pre-filled in the province
+clerk's queue with its signature checked, and each step of its handling goes back to the
+district as a status on its timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from exchange.envelope import Attachment, Draft
+from exchange.statuses import timeline
+from office.app import RunningNode
+from office.documents.models import Document, DocumentFile
+from tests.office.conftest import NewAccount
+from tests.support.documents import form_id, make_pdf, paper_fields, version
+from tests.support.network import DemoNetwork
+from tests.support.nodes import start_camlo
+from tests.support.waiting import wait_for
+from tests.support.web import StaffBrowser
+
+
+async def test_a_district_document_is_queued_registered_and_reported_back(
+    tu: RunningNode, demo_network: DemoNetwork, make_account: NewAccount, tmp_path: Path
+) -> None:
+    camlo = await start_camlo(demo_network)
+    try:
+        assert camlo.outbox is not None
+        pdf = make_pdf(tmp_path, "bao-cao.pdf", "Báo cáo tình hình ứng dụng CNTT")
+        header = await camlo.outbox.send(
+            "HU-CAMLO",
+            Draft(
+                recipients=("TU",),
+                kind="document",
+                metadata={
+                    "doc_type": "BC",
+                    "summary": "Báo cáo tình hình ứng dụng công nghệ thông tin năm 2026",
+                    "number_symbol": "45-BC/HU",
+                    "issued_on": "2026-11-20",
+                    "signer_name": "Nguyễn Văn A",
+                    "urgency": 1,
+                    "secrecy": 0,
+                },
+                attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
+                urgency=1,
+            ),
+        )
+
+        async def find() -> Document | None:
+            async with tu.sessions() as session:
+                return await session.scalar(
+                    select(Document).where(Document.dispatch_id == header.id)
+                )
+
+        async def arrived() -> bool:
+            return await find() is not None
+
+        await wait_for(arrived)
+        document = await find()
+        assert document is not None
+        assert (document.state, document.sender_unit, document.number_symbol) == (
+            "received",
+            "HU-CAMLO",
+            "45-BC/HU",
+        )
+        async with tu.sessions() as session:
+            stored = await session.scalar(
+                select(DocumentFile).where(DocumentFile.document_id == document.id)
+            )
+        assert stored is not None and stored.signature_state == "unsigned"
+
+        clerk = await make_account(role="clerk")
+        async with StaffBrowser(tu.web_url) as browser:
+            await browser.sign_in_as(clerk)
+            queue = await browser.get("/incoming")
+            assert "Báo cáo tình hình ứng dụng công nghệ thông tin năm 2026" in queue.text
+            page = await browser.get(f"/incoming/{document.id}")
+            assert 'value="45-BC/HU"' in page.text and "readonly" in page.text
+            registered = await browser.post(
+                f"/incoming/{document.id}/register",
+                {
+                    "csrf_token": page.form_token,
+                    "form_id": form_id(page),
+                    "version": version(page),
+                    **paper_fields(
+                        "Báo cáo tình hình ứng dụng công nghệ thông tin năm 2026",
+                        number_symbol="45-BC/HU",
+                        doc_type="BC",
+                        issued_on="20/11/2026",
+                    ),
+                },
+            )
+            assert registered.status == 303, registered.text
+
+        async def codes() -> list[str]:
+            async with camlo.sessions() as session:
+                return [view.code for view in await timeline(session, header.id)]
+
+        async def reported() -> bool:
+            return bool(await codes())
+
+        await wait_for(reported)
+        assert await codes() == ["03"]
+    finally:
+        await camlo.stop()
