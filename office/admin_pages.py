@@ -26,7 +26,7 @@ from office import web_sessions
 from office.auth import see_other
 from office.pages import SECTIONS
 from office.rendering import render
-from office.site import SITE, STAFF, StaffSite
+from office.site import SITE, STAFF, StaffSite, translator
 
 ADMIN = next(section for section in SECTIONS if section.key == "admin")
 #: What the accounts page may say an action did (``?notice=…&user=…`` after the redirect).
@@ -43,7 +43,7 @@ def _administrator(request: web.Request) -> StaffMember:
     """The signed-in administrator; anyone else is answered as if the page did not exist."""
     staff = request[STAFF]
     if not ADMIN.open_to(staff):
-        raise NotFound(request.app[SITE].translate("error.not-found"))
+        raise NotFound(translator(request)("error.not-found"))
     return staff
 
 
@@ -92,7 +92,7 @@ async def accounts_page(request: web.Request) -> web.Response:
         request,
         "admin_accounts.html",
         {
-            "title": site.translate("admin.title"),
+            "title": translator(request)("admin.title"),
             "accounts": rows,
             "units": ", ".join(site.hosted_units),
             "now": datetime.now(UTC),
@@ -126,7 +126,7 @@ async def reset_totp(request: web.Request) -> web.Response:
         request,
         "admin_totp.html",
         {
-            "title": site.translate("admin.totp.title"),
+            "title": translator(request)("admin.totp.title"),
             "username": username,
             "qr": qr_data_uri(enrolment.uri),
             "secret": grouped(enrolment.secret),
@@ -140,7 +140,7 @@ async def disable(request: web.Request) -> web.Response:
     site, admin = request.app[SITE], _administrator(request)
     username = request.match_info["username"]
     if username == admin.username:
-        raise Conflict(site.translate("admin.refused.own-account"), code="own-account")
+        raise Conflict(translator(request)("admin.refused.own-account"), code="own-account")
     async with site.sessions() as session, session.begin():
         user_id = await _hosted_user(session, site, admin, username)
         await accounts.set_disabled(session, username, True)

@@ -23,8 +23,10 @@ from config.errors import Forbidden
 from config.logging import get_logger
 from keys.signin import LOCKED, SignInOutcome
 from office import signin
+from office.language import LANGUAGE_PREFIX
+from office.messages import Translator
 from office.rendering import STATIC_PREFIX, render
-from office.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite
+from office.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite, translator
 from office.web_sessions import form_token, form_token_valid, new_token, well_formed
 
 SIGN_IN_PATH = "/login"
@@ -56,8 +58,9 @@ def see_other(location: str | URL) -> web.Response:
     return web.Response(status=303, headers={"Location": str(url)})
 
 
-def safe_next(value: object) -> str:
-    """Where to go after signing in: a path on this site only, never another host."""
+def safe_next(value: object, *, sign_in_page: bool = False) -> str:
+    """Where to go after signing in (or choosing a language: ``sign_in_page`` may then be the
+    way back): a path on this site only, never another host."""
     if (
         isinstance(value, str)
         and 0 < len(value) <= MAX_NEXT
@@ -65,7 +68,7 @@ def safe_next(value: object) -> str:
         and not value.startswith("//")
         and "\\" not in value
         and value.isprintable()
-        and not value.startswith(SIGN_IN_PATH)
+        and (sign_in_page or not value.startswith(SIGN_IN_PATH))
     ):
         return value
     return "/"
@@ -96,8 +99,8 @@ def _drop_cookie(response: web.Response, site: StaffSite, name: str) -> None:
     response.del_cookie(name, path="/", httponly=True, samesite="Lax", secure=site.settings.https)
 
 
-def _csrf_refusal(site: StaffSite) -> Forbidden:
-    return Forbidden(site.translate("error.csrf"), code="csrf")
+def _csrf_refusal(request: web.Request) -> Forbidden:
+    return Forbidden(translator(request)("error.csrf"), code="csrf")
 
 
 def _sign_in_url(notice: str | None, next_path: str | None = None) -> URL:
@@ -110,7 +113,7 @@ def _sign_in_url(notice: str | None, next_path: str | None = None) -> URL:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is signed in; the way to the sign-in page for those who are not; form tokens."""
-    if request.path in OPEN_PATHS or request.path.startswith(STATIC_PREFIX):
+    if request.path in OPEN_PATHS or request.path.startswith((STATIC_PREFIX, LANGUAGE_PREFIX)):
         return await handler(request)
     site = request.app[SITE]
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -143,7 +146,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             presented if isinstance(presented, str) else None,
         ):
             log.warning("web.form_token_refused", path=request.path, user=current.staff.username)
-            raise _csrf_refusal(site)
+            raise _csrf_refusal(request)
     return await handler(request)
 
 
@@ -177,7 +180,7 @@ def _sign_in_form(
         request,
         "signin.html",
         {
-            "title": site.translate("signin.title"),
+            "title": translator(request)("signin.title"),
             "notice": notice,
             "refusal": refusal,
             "username": username,
@@ -207,13 +210,13 @@ async def sign_in_page(request: web.Request) -> web.Response:
     )
 
 
-def _refusal_message(site: StaffSite, outcome: SignInOutcome, now: datetime) -> str:
+def _refusal_message(translate: Translator, outcome: SignInOutcome, now: datetime) -> str:
     assert outcome.refusal is not None
     if outcome.refusal == LOCKED:
         until = outcome.locked_until or now
         minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-        return site.translate("signin.refused.locked", minutes=minutes)
-    return site.translate(f"signin.refused.{outcome.refusal}")
+        return translate("signin.refused.locked", minutes=minutes)
+    return translate(f"signin.refused.{outcome.refusal}")
 
 
 async def sign_in_submit(request: web.Request) -> web.Response:
@@ -225,7 +228,7 @@ async def sign_in_submit(request: web.Request) -> web.Response:
         site.form_key, SIGN_IN_PURPOSE, nonce, presented if isinstance(presented, str) else None
     ):
         log.warning("web.form_token_refused", path=request.path)
-        raise _csrf_refusal(site)
+        raise _csrf_refusal(request)
     username = _text(form, "username", MAX_USERNAME)
     password = _text(form, "password", MAX_PASSWORD)
     code = _text(form, "totp", MAX_CODE)
@@ -242,7 +245,7 @@ async def sign_in_submit(request: web.Request) -> web.Response:
         return _sign_in_form(
             request,
             nonce,
-            refusal=_refusal_message(site, outcome, now),
+            refusal=_refusal_message(translator(request), outcome, now),
             username=username[:MAX_USERNAME],
             next_path=next_path,
         )

@@ -39,7 +39,7 @@ from office.messages import format_date, format_datetime, format_day
 from office.pdf_signing import is_pdf
 from office.register_export import MAX_EXPORT_ROWS, XLSX_TYPE, RegisterTable, to_pdf, to_xlsx
 from office.rendering import render
-from office.site import SITE, STAFF
+from office.site import SITE, STAFF, translator
 
 
 def _document_id(request: web.Request) -> int:
@@ -91,7 +91,7 @@ async def register_page(request: web.Request) -> web.Response:
         request,
         "incoming_list.html",
         {
-            "title": site.translate("incoming.title"),
+            "title": translator(request)("incoming.title"),
             "queue": queue,
             "rows": rows,
             "more": more,
@@ -262,20 +262,24 @@ async def _finish(
 
 
 async def new_paper_page(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
+    staff = request[STAFF]
     if not access.may_register(staff):
-        raise NotFound(site.translate("error.not-found"))
+        raise NotFound(translator(request)("error.not-found"))
     return render(
         request,
         "incoming_new.html",
-        {"title": site.translate("incoming.new"), "form_id": forms.new_form_id(), **_choices()},
+        {
+            "title": translator(request)("incoming.new"),
+            "form_id": forms.new_form_id(),
+            **_choices(),
+        },
     )
 
 
 async def new_paper_submit(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     if not access.may_register(staff):
-        raise NotFound(site.translate("error.not-found"))
+        raise NotFound(translator(request)("error.not-found"))
     desk = site.desk
     upload = await forms.read_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
@@ -328,7 +332,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         document = await visible_document(session, staff, _document_id(request))
         stored = await session.get(DocumentFile, file_id)
         if stored is None or stored.document_id != document.id:
-            raise NotFound(site.translate("error.not-found"))
+            raise NotFound(translator(request)("error.not-found"))
         log_event(session, document.id, staff.id, "downloaded", stored.name)
     path = site.desk.blobs.path(stored.sha256)
     response = web.FileResponse(path, headers={"Content-Type": stored.content_type})
@@ -356,7 +360,7 @@ REGISTER_COLUMNS = (
 
 
 def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> RegisterTable:
-    translate = request.app[SITE].translate
+    translate = translator(request)
     cells = [
         [
             format_date(row.received_at) if row.received_at else "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from office.messages_admin import ADMIN_VI
+from office.messages_en import EN
 from office.messages_incoming import INCOMING_VI
 from office.messages_outgoing import OUTGOING_VI
 
@@ -23,6 +24,7 @@ VI: dict[str, str] = {
     "app.tagline": "Hệ thống điều hành tác nghiệp",
     "app.node": "Máy chủ {node}",
     "nav.skip": "Bỏ qua, đến nội dung chính",
+    "app.language": "Ngôn ngữ",
     # Sign-in
     "signin.title": "Đăng nhập",
     "signin.intro": "Đăng nhập bằng tài khoản cán bộ và mã xác thực trên ứng dụng điện thoại.",
@@ -110,7 +112,7 @@ VI.update(INCOMING_VI)
 VI.update(OUTGOING_VI)
 VI.update(ADMIN_VI)
 
-CATALOGUES: dict[str, dict[str, str]] = {"vi": VI}
+CATALOGUES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
 
 
 class Translator:

@@ -39,7 +39,7 @@ from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
 from office.pdf_signing import is_pdf
 from office.rendering import render
-from office.site import SITE, STAFF
+from office.site import SITE, STAFF, translator
 
 MAX_REASON = 2000
 
@@ -89,7 +89,7 @@ async def register_page(request: web.Request) -> web.Response:
         request,
         "outgoing_list.html",
         {
-            "title": site.translate("outgoing.title"),
+            "title": translator(request)("outgoing.title"),
             "drafts": drafts,
             "rows": rows,
             "more": more,
@@ -116,13 +116,12 @@ def _draft_form(
     refusal: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    site = request.app[SITE]
     recipients = _addressable(request)
     return render(
         request,
         "outgoing_new.html",
         {
-            "title": site.translate("outgoing.new"),
+            "title": translator(request)("outgoing.new"),
             "form_id": values.get("form_id") or forms.new_form_id(),
             "values": values,
             "picked": set(values.getall("recipient", [])),
@@ -143,7 +142,7 @@ def _kind(recipient: Recipient) -> str:
 def _require_drafter(request: web.Request) -> StaffMember:
     staff = request[STAFF]
     if not outgoing.may_draft(staff):
-        raise NotFound(request.app[SITE].translate("error.not-found"))
+        raise NotFound(translator(request)("error.not-found"))
     return staff
 
 

@@ -11,7 +11,7 @@ from config.errors import NotFound
 from keys.signin import StaffMember
 from office.documents.workload import workload
 from office.rendering import render
-from office.site import ACTIVE_SESSION, SITE, STAFF
+from office.site import ACTIVE_SESSION, SITE, STAFF, translator
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ async def home(request: web.Request) -> web.Response:
         request,
         "home.html",
         {
-            "title": site.translate("home.title"),
+            "title": translator(request)("home.title"),
             "sections": [section for section in SECTIONS if section.open_to(staff)],
             "signed_in_at": request[ACTIVE_SESSION].created_at,
             "work": work,
@@ -65,7 +65,7 @@ def placeholder(section: Section) -> Callable[[web.Request], Awaitable[web.Respo
     did not exist."""
 
     async def page(request: web.Request) -> web.Response:
-        translate = request.app[SITE].translate
+        translate = translator(request)
         if not section.open_to(request[STAFF]):
             raise NotFound(translate("error.not-found"))
         return render(

@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 
 from office.messages import Translator, format_date, format_datetime, format_day, format_size
-from office.site import FORM_TOKEN, SITE, STAFF
+from office.site import FORM_TOKEN, SITE, STAFF, translator
 
 STATIC_DIR = Path(str(files("office").joinpath("static")))
 STATIC_PREFIX = "/static/"
@@ -68,8 +68,12 @@ def render(
     *,
     status: int = 200,
 ) -> web.Response:
+    translate = translator(request)
     shared = {
+        "_": translate,
+        "lang": translate.language,
         "node_name": request.app[SITE].node_name,
+        "here": request.path_qs,
         "staff": request.get(STAFF),
         "form_token": request.get(FORM_TOKEN, ""),
     }

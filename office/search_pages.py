@@ -11,7 +11,7 @@ from office.documents.fields import DOC_TYPES
 from office.documents.models import Document
 from office.documents.search import search_documents
 from office.rendering import render
-from office.site import SITE, STAFF
+from office.site import SITE, STAFF, translator
 
 PAGE_ROWS = 50
 MAX_QUERY = 200
@@ -45,7 +45,7 @@ async def search_page(request: web.Request) -> web.Response:
         request,
         "search.html",
         {
-            "title": site.translate("section.search"),
+            "title": translator(request)("section.search"),
             "query": query,
             "documents": documents,
             "page": page,

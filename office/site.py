@@ -50,5 +50,12 @@ SITE = web.AppKey("site", StaffSite)
 #: Set on a request once its session cookie is checked.
 STAFF = web.RequestKey("staff", StaffMember)
 ACTIVE_SESSION = web.RequestKey("active_session", ActiveSession)
+#: The catalogue this request's pages speak (see :mod:`office.language`).
+TRANSLATOR = web.RequestKey("translator", Translator)
 #: The token this request's forms carry.
 FORM_TOKEN = web.RequestKey("form_token", str)
+
+
+def translator(request: web.Request) -> Translator:
+    """The request's language, or the site's default when no middleware chose one."""
+    return request.get(TRANSLATOR) or request.app[SITE].translate

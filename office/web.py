@@ -19,10 +19,19 @@ from config.settings import WebSettings
 from config.web import error_responses, request_context
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
-from office import admin_pages, auth, incoming_pages, outgoing_pages, pages, search_pages
+from office import (
+    admin_pages,
+    auth,
+    incoming_pages,
+    language,
+    outgoing_pages,
+    pages,
+    search_pages,
+)
 from office.documents.desk import DocumentDesk
+from office.language import choose_language
 from office.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
-from office.site import SITE, STAFF, StaffSite
+from office.site import SITE, STAFF, StaffSite, translator
 from office.web_sessions import form_key
 
 log = get_logger("congvan.web")
@@ -89,7 +98,7 @@ async def count_usage(request: web.Request, handler: Handler) -> web.StreamRespo
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refusals and unknown pages as Vietnamese pages (``config.web.error_responses`` answers
     JSON, for the peer API)."""
-    translate = request.app[SITE].translate
+    translate = translator(request)
     try:
         return await handler(request)
     except CongvanError as error:
@@ -136,6 +145,7 @@ def create_web_app(
             error_responses,
             security_headers,
             count_usage,
+            choose_language,
             error_pages,
             auth.authenticate,
         ]
@@ -148,6 +158,7 @@ def create_web_app(
     pages.add_routes(app)
     incoming_pages.add_routes(app)
     search_pages.add_routes(app)
+    language.add_routes(app)
     admin_pages.add_routes(app)
     outgoing_pages.add_routes(app)
     return app

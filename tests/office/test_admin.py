@@ -24,6 +24,7 @@ from tests.support.web import (
     Page,
     StaffAccount,
     StaffBrowser,
+    main_part,
     oathtool,
     refusal_text,
 )
@@ -150,10 +151,13 @@ async def test_any_other_role_finds_no_admin_page_and_changes_nothing(
             await browser.sign_in_as(account)
             missing = await browser.get("/khong-co")
             assert missing.status == 404
-            assert (await browser.get("/admin")).text == missing.text
+            assert main_part((await browser.get("/admin")).text) == main_part(missing.text)
             for action in ACTIONS:
                 page = await post_action(browser, target.username, action)
-                assert (page.status, page.text) == (404, missing.text), (role, action)
+                assert (page.status, main_part(page.text)) == (404, main_part(missing.text)), (
+                    role,
+                    action,
+                )
     after = await user_row(tu, target.username)
     assert (after.locked_until, after.totp_secret, after.disabled) == (
         before.locked_until,

@@ -20,7 +20,7 @@ from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, paper_fields, pdf_text, upload, version
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
-from tests.support.web import StaffBrowser, new_account
+from tests.support.web import StaffBrowser, main_part, new_account
 
 
 @pytest.fixture
@@ -363,12 +363,8 @@ async def test_a_document_is_hidden_from_those_its_level_or_role_keeps_out(
         for browser in (as_leader, as_admin):
             missing, hidden = await browser.get("/incoming/999999"), await browser.get(path)
             assert hidden.status == missing.status == 404
-            assert _main(hidden.text) == _main(missing.text)
+            assert main_part(hidden.text) == main_part(missing.text)
             assert "Tài liệu tối mật" not in (await browser.get("/incoming")).text
-
-
-def _main(html: str) -> str:
-    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
 
 
 async def test_uploads_that_are_not_pdf_too_big_or_without_a_token_change_nothing(

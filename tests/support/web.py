@@ -158,3 +158,9 @@ def refusal_text(page: Page) -> str:
     found = re.search(r'<p class="alert" role="alert">(.*?)</p>', page.text, re.S)
     assert found, f"no refusal on the page (status {page.status})"
     return found.group(1).strip()
+
+
+def main_part(html: str) -> str:
+    """A page's content without its header and footer (the footer links back to the page's
+    own path, so two pages' content is compared by this)."""
+    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]

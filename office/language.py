@@ -1,0 +1,51 @@
+"""Which catalogue a request's pages speak: Vietnamese unless the visitor chose English.
+
+The choice is a cookie set by ``/language/{code}`` (a link at the foot of every page, the
+sign-in page included); it is a preference, not a secret, and changes nothing else. Messages
+that services raise (refusals, validation) stay Vietnamese for now.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from office.messages import CATALOGUES, DEFAULT_LANGUAGE, Translator
+from office.site import SITE, TRANSLATOR
+
+LANGUAGE_COOKIE = "congvan_lang"
+LANGUAGE_PREFIX = "/language/"
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+@web.middleware
+async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
+    request[TRANSLATOR] = TRANSLATORS.get(chosen, TRANSLATORS[DEFAULT_LANGUAGE])
+    return await handler(request)
+
+
+TRANSLATORS = {language: Translator(language) for language in CATALOGUES}
+
+
+async def set_language(request: web.Request) -> web.Response:
+    from office.auth import safe_next, see_other  # the auth module imports this one's key
+
+    language = request.match_info["language"]
+    if language not in CATALOGUES:
+        raise web.HTTPNotFound()
+    response = see_other(safe_next(request.query.get("next"), sign_in_page=True))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=YEAR_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SITE].settings.https,
+    )
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(LANGUAGE_PREFIX + "{language}", set_language, name="language")

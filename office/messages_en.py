@@ -1,0 +1,361 @@
+"""The staff pages' messages in English, for staff and visitors who do not read Vietnamese.
+
+The catalogue has exactly the same keys and ``str.format`` placeholders as the Vietnamese one
+(``office.messages.VI``), which stays the default: pages name messages by key, so switching
+language is a matter of choosing this dictionary instead. The English names follow
+``GLOSSARY.md`` (incoming number, direction, lead handler, recall…); a Vietnamese term is kept in
+brackets only where it is the legal name staff know.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # Application (office/messages.py)
+    "app.name": "Electronic documents",
+    "app.tagline": "Office management system",
+    "app.node": "Server {node}",
+    "nav.skip": "Skip to main content",
+    "app.language": "Language",
+    # Sign-in
+    "signin.title": "Sign in",
+    "signin.intro": (
+        "Sign in with your staff account and the verification code from the authenticator app "
+        "on your phone."
+    ),
+    "signin.username": "Username",
+    "signin.password": "Password",
+    "signin.totp": "Verification code (6 digits)",
+    "signin.totp_hint": (
+        "Open your authenticator app (Google Authenticator, FreeOTP…) and enter the code it "
+        "is showing."
+    ),
+    "signin.submit": "Sign in",
+    "signin.refused.bad-credentials": (
+        "The username, password or verification code is incorrect. Please check and try again."
+    ),
+    "signin.refused.locked": (
+        "This account is temporarily locked after too many failed sign-in attempts. "
+        "Please try again in {minutes} minutes or contact your administrator."
+    ),
+    "signin.refused.disabled": (
+        "This account has been disabled. Please contact your unit's administrator."
+    ),
+    "signin.refused.no-totp": (
+        "Two-factor authentication has not been set up for this account. "
+        "Please contact your administrator to have it set up."
+    ),
+    "signin.notice.expired": "Your session has expired. Please sign in again.",
+    "signin.notice.signed-out": "You have signed out.",
+    "signin.notice.required": "Please sign in to continue.",
+    # Signed in
+    "signout.submit": "Sign out",
+    "home.title": "Home",
+    "home.greeting": "Hello, {name}",
+    "home.unit": "Unit",
+    "home.role": "Role",
+    "home.clearance": "Security clearance",
+    "home.signed_in_at": "Signed in at",
+    "home.sections": "Sections",
+    "home.soon": "coming soon",
+    "home.tasks": "My tasks",
+    "home.tasks.none": "You have no tasks waiting.",
+    "home.followed": "Tasks you assigned that are due soon or overdue",
+    "home.awaiting_direction": "Documents awaiting direction",
+    "home.queue": "Incoming documents awaiting registration",
+    "home.due_soon": "Due soon",
+    "home.figures.received": "Incoming documents this year",
+    "home.figures.in_progress": "In progress",
+    "home.figures.overdue": "Overdue",
+    "home.figures.done": "Completed this year",
+    "role.admin": "System administrator",
+    "role.clerk": "Clerk",
+    "role.leader": "Leader",
+    "role.staff": "Staff",
+    "clearance.0": "None",
+    "clearance.1": "Confidential",
+    "clearance.2": "Secret",
+    "clearance.3": "Top secret",
+    "section.incoming": "Incoming documents",
+    "section.incoming.about": "Receive, register and handle incoming documents",
+    "section.outgoing": "Outgoing documents",
+    "section.outgoing.about": "Draft, digitally sign and issue outgoing documents",
+    "section.schedule": "Work schedule",
+    "section.schedule.about": "The unit's weekly work schedule",
+    "section.mail": "E-mail",
+    "section.mail.about": "Official mailbox",
+    "section.search": "Search",
+    "section.search.about": "Find documents by summary, number and symbol, or sender",
+    "section.admin": "Administration",
+    "section.admin.about": "Accounts, units, keys and statistics",
+    "placeholder.body": (
+        "This function is under construction and will be available in a forthcoming update."
+    ),
+    "placeholder.back": "Back to home",
+    # Errors
+    "error.title": "The action could not be completed",
+    "error.csrf.title": "Invalid form",
+    "error.csrf": (
+        "The form is missing its security token, or the token is invalid (the page may have "
+        "been open too long). No changes have been made. Please reload the page and try again."
+    ),
+    "error.not-found.title": "Page not found",
+    "error.not-found": (
+        "The page you are looking for does not exist or you do not have permission to view it."
+    ),
+    "error.method.title": "Invalid action",
+    "error.method": "This page does not accept that action.",
+    "error.back_home": "Back to home",
+    # Incoming register (office/messages_incoming.py)
+    "incoming.title": "Incoming documents",
+    "incoming.queue": "Awaiting registration",
+    "incoming.queue.empty": "No documents are awaiting registration.",
+    "incoming.register": "Incoming register (sổ văn bản đến)",
+    "incoming.register.empty": "No documents match the filter.",
+    "incoming.new": "Enter a paper document",
+    "incoming.new.intro": (
+        "Paper document: enter its details, attach the scan (PDF) and register it in one step."
+    ),
+    "incoming.duplicate_alert": "Possible duplicate",
+    "incoming.col.received": "Date received",
+    "incoming.col.number": "Incoming no.",
+    "incoming.col.sender": "Issuing body",
+    "incoming.col.symbol": "Number and symbol",
+    "incoming.col.issued": "Document date",
+    "incoming.col.summary": "Type and summary",
+    "incoming.col.handler": "Passed to (unit, person)",
+    "incoming.col.due": "Deadline",
+    "incoming.col.state": "Status",
+    "incoming.col.note": "Notes",
+    "incoming.filter": "Filter",
+    "incoming.filter.from": "From",
+    "incoming.filter.to": "To",
+    "incoming.filter.any": "All",
+    "incoming.filter.apply": "Apply filter",
+    "incoming.page.previous": "Previous page",
+    "incoming.page.next": "Next page",
+    "incoming.export.xlsx": "Export to Excel",
+    "incoming.export.pdf": "Print register (PDF)",
+    "incoming.export.printed": "Printed at {at}",
+    "state.received": "Awaiting registration",
+    "state.registered": "Registered",
+    "state.assigned": "In progress",
+    "state.done": "Completed",
+    "state.returned": "Returned",
+    "state.draft": "Draft",
+    "state.issued": "Numbered and signed",
+    "state.sent": "Issued",
+    "doc.type": "Document type",
+    "doc.summary": "Summary",
+    "doc.symbol": "Number and symbol",
+    "doc.sender": "Sender (issuing body)",
+    "doc.signer": "Signed by",
+    "doc.issued_on": "Document date",
+    "doc.urgency": "Urgency",
+    "doc.secrecy": "Secrecy level",
+    "doc.pages": "Number of sheets",
+    "doc.note": "Notes",
+    "doc.file": "Document file (PDF)",
+    "doc.files": "Attachments",
+    "doc.register_number": "Incoming number",
+    "doc.received_at": "Date received",
+    "doc.state": "Status",
+    "doc.due_on": "Deadline",
+    "doc.direction_note": "Direction",
+    "doc.history": "Handling history",
+    "doc.access": "Access log",
+    "doc.assignments": "Handling assignments",
+    "doc.overdue": "Overdue",
+    "doc.assignment.part": "Role",
+    "doc.assignment.who": "Handler",
+    "doc.signature.valid": "Valid digital signature: {signer}",
+    "doc.signature.invalid": "Digital signature NOT valid (the file was altered after signing)",
+    "doc.signature.untrusted": (
+        "Digitally signed, but not with a certificate from the provincial CA: {signer}"
+    ),
+    "doc.signature.unsigned": "No digital signature",
+    "doc.version_hint": "Form version",
+    "doc.confirm_duplicate": "Register anyway (checked: not a duplicate)",
+    "action.register": "Register",
+    "action.return": "Return to sender",
+    "action.return.reason": "Reason for returning",
+    "action.direct": "Give direction and assign",
+    "action.direct.note": "Direction",
+    "action.direct.lead": "Lead handler",
+    "action.direct.co": "Co-handlers",
+    "action.direct.days": "Deadline (working days)",
+    "action.direct.submit": "Assign",
+    "action.progress": "Report progress",
+    "action.progress.submit": "Submit progress",
+    "action.finish": "Complete handling",
+    "action.finish.note": "Outcome",
+    "action.finish.submit": "Complete",
+    "action.enter": "Enter and register",
+    "action.choose": "— Select —",
+    "part.lead": "Lead handler",
+    "part.co": "Co-handler",
+    "assignment.open": "In progress",
+    "assignment.done": "Done",
+    "assignment.replaced": "Replaced",
+    "event.received": "Received over the network",
+    "event.entered": "Paper document entered",
+    "event.registered": "Registered",
+    "event.returned": "Returned",
+    "event.directed": "Direction given",
+    "event.assigned": "Assigned",
+    "event.progress": "Progress",
+    "event.finished": "Own part completed",
+    "event.done": "Completed",
+    "event.viewed": "Viewed",
+    "event.downloaded": "File downloaded",
+    "event.reminded": "Deadline reminder",
+    "event.system": "System",
+    "search.query": "Keywords (with or without Vietnamese diacritics)",
+    "search.placeholder": "e.g. cong van dong ha",
+    "search.submit": "Search",
+    "search.none": "No documents match “{query}”.",
+    "search.col.book": "Register",
+    "search.book.incoming": "Incoming",
+    "search.book.outgoing": "Outgoing",
+    "urgency.0": "Normal",
+    "urgency.1": "Urgent",
+    "urgency.2": "Very urgent",
+    "urgency.3": "Flash",
+    # Outgoing register and delivery timeline (office/messages_outgoing.py)
+    "outgoing.title": "Outgoing documents",
+    "outgoing.drafts": "Drafts awaiting issue",
+    "outgoing.drafts.empty": "No drafts are awaiting issue.",
+    "outgoing.register": "Outgoing register (sổ văn bản đi)",
+    "outgoing.register.empty": "No documents match the filter.",
+    "outgoing.new": "Draft an outgoing document",
+    "outgoing.new.intro": (
+        "Upload the finished document as a PDF and choose the recipients. The clerk will "
+        "number it, sign it digitally with the unit's key and issue it."
+    ),
+    "outgoing.new.submit": "Save draft",
+    "outgoing.recipients": "Recipients",
+    "outgoing.recipients.groups": "Send to groups",
+    "outgoing.recipients.units": "Or choose individual units",
+    "outgoing.group.districts": "All district, town and city committees",
+    "outgoing.group.boards": "Boards and affiliated Party committees",
+    "outgoing.group.province": "Provincial committee",
+    "kind.province": "Provincial committee",
+    "kind.board": "Boards and advisory offices",
+    "kind.sector": "Affiliated Party committees",
+    "kind.district": "District, town and city committees",
+    "kind.commune": "Communes, wards and townships",
+    "kind.other": "Other units",
+    "outgoing.col.symbol": "Number and symbol",
+    "outgoing.col.issued": "Date",
+    "outgoing.col.summary": "Type and summary",
+    "outgoing.col.signer": "Signed by",
+    "outgoing.col.recipients": "Recipients",
+    "outgoing.col.keeper": "File copy kept by (unit, person)",
+    "outgoing.col.copies": "Number of copies",
+    "outgoing.col.sent": "Date dispatched",
+    "outgoing.col.receipts": "Acknowledged",
+    "outgoing.col.note": "Notes",
+    "outgoing.col.created": "Date drafted",
+    "outgoing.col.drafter": "Drafted by",
+    "outgoing.receipts": "{count}/{total} units",
+    "outgoing.secret": "(classified register)",
+    "outgoing.keeper": "Clerk; {name}",
+    "outgoing.timeline": "Delivery tracking",
+    "outgoing.timeline.unit": "Receiving unit",
+    "outgoing.timeline.empty": "The document has not been sent yet.",
+    "outgoing.send_problem": (
+        "The document has been numbered but could not be sent: {reason}. The number is kept; "
+        "fix the cause, then click “Resend”."
+    ),
+    "outgoing.recall_state.requested": "Recall requested",
+    "outgoing.recall_state.agreed": "Recalled",
+    "outgoing.recall_state.refused": "Recall refused",
+    "action.issue": "Number, sign and issue",
+    "action.issue.hint": (
+        "The document will be given the next number in this year's outgoing register, signed "
+        "digitally with the unit's key and sent to the recipients at once."
+    ),
+    "action.resend": "Resend",
+    "action.recall": "Recall document",
+    "action.recall.note": "Reason for recall",
+    "action.recall.hint": "The recall request is sent to all recipients.",
+    "action.recall.agree": "Agree to recall",
+    "action.recall.refuse": "Refuse recall",
+    "action.recall.refuse.note": "Reason for refusal",
+    "timeline.sent": "Sent",
+    "timeline.delivered": "Delivered (digitally signed receipt)",
+    "timeline.refused": "Refused by the recipient",
+    "timeline.failed": "Could not be sent",
+    "timeline.waiting": "In transit",
+    "status.01": "Received",
+    "status.02": "Returned",
+    "status.03": "Registered",
+    "status.04": "Assigned",
+    "status.05": "In progress",
+    "status.06": "Completed",
+    "status.13": "Recall requested",
+    "status.15": "Recall agreed",
+    "status.16": "Recall refused",
+    "recall.requested": "The sender has requested the recall of this document",
+    "recall.agreed": "Recall agreed: the document is no longer in force",
+    "recall.refused": "Recall refused",
+    "event.drafted": "Draft created",
+    "event.issued": "Numbered and signed",
+    "event.send-attempt": "Dispatched",
+    "event.send-failed": "Sending failed",
+    "event.sent": "Issued",
+    "event.recall-requested": "Recall requested",
+    "event.recall-agreed": "Recall agreed",
+    "event.recall-refused": "Recall refused",
+    # Administration (office/messages_admin.py)
+    "admin.title": "Account administration",
+    "admin.intro": "Staff accounts of the units managed by this server: {units}.",
+    "admin.empty": "There are no accounts yet.",
+    "admin.col.username": "Username",
+    "admin.col.full_name": "Full name",
+    "admin.col.unit": "Unit",
+    "admin.col.role": "Role",
+    "admin.col.clearance": "Clearance",
+    "admin.col.totp": "Two-factor authentication",
+    "admin.col.locked_until": "Locked until",
+    "admin.col.state": "Status",
+    "admin.col.actions": "Actions",
+    "admin.totp.enrolled": "Set up",
+    "admin.totp.missing": "Not set up",
+    "admin.state.active": "Active",
+    "admin.state.disabled": "Disabled",
+    "admin.action.unlock": "Unlock",
+    "admin.action.totp": "Reissue verification code",
+    "admin.action.disable": "Disable",
+    "admin.action.enable": "Re-enable",
+    "admin.notice.unlocked": "Account {user} has been unlocked and can sign in again.",
+    "admin.notice.disabled": (
+        "Account {user} has been disabled; its open sessions have been ended."
+    ),
+    "admin.notice.enabled": "Account {user} has been re-enabled.",
+    "admin.totp.title": "New verification code",
+    "admin.totp.account": "Account",
+    "admin.totp.once": (
+        "The QR code and secret key below are shown only once. Hand them to the user in "
+        "person: do not photograph, print or send them by e-mail or text message. Close this "
+        "page when you have finished."
+    ),
+    "admin.totp.scan": (
+        "The user opens their authenticator app (Google Authenticator, FreeOTP…) and scans "
+        "this QR code."
+    ),
+    "admin.totp.qr_alt": "QR code to set up the authenticator app for account {user}",
+    "admin.totp.manual": "Or enter the secret key (time-based, 6 digits, 30 seconds):",
+    "admin.totp.ended": (
+        "The old verification code no longer works; the account's open sessions have been ended."
+    ),
+    "admin.back": "Back to the account list",
+    "admin.refused.unknown-user": (
+        "There is no account “{user}” in the units managed by this server. "
+        "Other units' accounts are administered on those units' own servers."
+    ),
+    "admin.refused.own-account": (
+        "You cannot disable the account you are signed in with. "
+        "Please ask another administrator to do it."
+    ),
+    "error.unknown-user.title": "Account not found",
+}
