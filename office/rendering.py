@@ -53,6 +53,8 @@ def setup_templates(app: web.Application, translate: Translator) -> jinja2.Envir
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
         filters=FILTERS,
+        # Templates ship with the code: no stat() of every template file on every page.
+        auto_reload=False,
     )
     urls = static_urls()
     environment.globals.update(
