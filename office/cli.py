@@ -15,6 +15,7 @@ from config.settings import LogSettings
 from exchange.cli import audit, exchange
 from exchange.usage_cli import usage
 from keys.cli import keys, units, users
+from office.documents.cli import documents
 
 # Commands import the node, the demo and the migrations inside their bodies: an admin command
 # such as `congvan users list` then starts without loading aiohttp and Alembic.
@@ -32,6 +33,7 @@ main.add_command(users)
 main.add_command(audit)
 main.add_command(exchange)
 main.add_command(usage)
+main.add_command(documents)
 
 
 @main.command()

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +24,6 @@ from office.auth import see_other, upload_token_check
 from office.documents import access, incoming, listing
 from office.documents.fields import (
     DOC_TYPES,
-    SECRECY_LEVELS,
     URGENCIES,
     day,
     document_fields,
@@ -37,8 +35,8 @@ from office.documents.models import INCOMING, DocumentFile
 from office.documents.records import StatusNotice, log_event, visible_document
 from office.messages import format_date, format_datetime, format_day
 from office.pdf_signing import is_pdf
-from office.register_export import MAX_EXPORT_ROWS, XLSX_TYPE, RegisterTable, to_pdf, to_xlsx
-from office.rendering import render
+from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
+from office.rendering import document_choices, render
 from office.site import SITE, STAFF, translator
 
 
@@ -76,10 +74,6 @@ def incoming_states() -> tuple[str, ...]:
     return ("registered", "assigned", "done", "returned")
 
 
-def _choices() -> dict[str, Any]:
-    return {"doc_types": DOC_TYPES, "urgencies": URGENCIES, "secrecy_levels": SECRECY_LEVELS}
-
-
 async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     wanted = register_filter(request.query)
@@ -99,7 +93,7 @@ async def register_page(request: web.Request) -> web.Response:
             "query": request.query,
             "states": incoming_states(),
             "may_register": access.may_register(staff),
-            **_choices(),
+            **document_choices(request),
         },
     )
 
@@ -144,7 +138,7 @@ async def document_page(request: web.Request) -> web.Response:
             "may_direct": access.may_direct(staff),
             "form_id": forms.new_form_id(),
             "default_days": site.desk.settings.default_deadline_days,
-            **_choices(),
+            **document_choices(request),
         },
     )
 
@@ -271,7 +265,7 @@ async def new_paper_page(request: web.Request) -> web.Response:
         {
             "title": translator(request)("incoming.new"),
             "form_id": forms.new_form_id(),
-            **_choices(),
+            **document_choices(request),
         },
     )
 
@@ -368,7 +362,7 @@ def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> Re
             row.sender_name,
             row.number_symbol,
             format_day(row.issued_on) if row.issued_on else "",
-            f"{DOC_TYPES[row.doc_type]}: {row.summary}",
+            f"{translate(f'doctype.{row.doc_type}')}: {row.summary}",
             row.handler,
             format_day(row.due_on) if row.due_on else "",
             translate(f"state.{row.state}"),
@@ -396,19 +390,8 @@ async def export_register(request: web.Request) -> web.Response:
             session, staff, wanted, site.desk.today(), page_rows=MAX_EXPORT_ROWS
         )
     table = _register_table(request, rows)
-    loop = asyncio.get_running_loop()
-    if request.match_info["format"] == "xlsx":
-        body, content_type = await loop.run_in_executor(None, to_xlsx, table), XLSX_TYPE
-    else:
-        html = aiohttp_jinja2.render_string(
-            "register_print.html", request, {"table": table, "unit_name": staff.unit_name}
-        )
-        body, content_type = await loop.run_in_executor(None, to_pdf, html), "application/pdf"
-    name = f"so-van-ban-den.{request.match_info['format']}"
-    return web.Response(
-        body=body,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return await export_response(
+        request, table, request.match_info["format"], staff.unit_name, "so-van-ban-den"
     )
 
 

@@ -10,6 +10,23 @@ brackets only where it is the legal name staff know.
 from __future__ import annotations
 
 EN: dict[str, str] = {
+    # Document types (loại văn bản), by abbreviation
+    "doctype.CV": "Official letter",
+    "doctype.NQ": "Resolution",
+    "doctype.QĐ": "Decision",
+    "doctype.CT": "Directive",
+    "doctype.KL": "Conclusion",
+    "doctype.QC": "Rules",
+    "doctype.QyĐ": "Regulation",
+    "doctype.TB": "Notice",
+    "doctype.HD": "Guidance",
+    "doctype.KH": "Plan",
+    "doctype.CTr": "Programme",
+    "doctype.BC": "Report",
+    "doctype.TTr": "Submission",
+    "doctype.GM": "Invitation",
+    "doctype.BB": "Minutes",
+    "doctype.CĐ": "Telegram",
     # Application (office/messages.py)
     "app.name": "Electronic documents",
     "app.tagline": "Office management system",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from office.documents.fields import DOC_TYPES
+
 INCOMING_VI: dict[str, str] = {
+    **{f"doctype.{code}": name for code, name in DOC_TYPES.items()},
     "incoming.title": "Văn bản đến",
     "incoming.queue": "Chờ vào sổ",
     "incoming.queue.empty": "Không có văn bản nào chờ vào sổ.",

@@ -25,7 +25,6 @@ from office.auth import see_other, upload_token_check
 from office.documents import access, listing, outgoing, outgoing_register, recall, sending
 from office.documents.fields import (
     DOC_TYPES,
-    SECRECY_LEVELS,
     URGENCIES,
     day,
     document_fields,
@@ -37,8 +36,10 @@ from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
+from office.messages import format_datetime, format_day
 from office.pdf_signing import is_pdf
-from office.rendering import render
+from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
+from office.rendering import document_choices, render
 from office.site import SITE, STAFF, translator
 
 MAX_REASON = 2000
@@ -55,10 +56,6 @@ def _version(form: MultiMapping[Any]) -> int:
         raise Invalid(
             "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
         ) from None
-
-
-def _choices() -> dict[str, Any]:
-    return {"doc_types": DOC_TYPES, "urgencies": URGENCIES, "secrecy_levels": SECRECY_LEVELS}
 
 
 def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilter:
@@ -97,8 +94,57 @@ async def register_page(request: web.Request) -> web.Response:
             "query": request.query,
             "states": outgoing_register.REGISTER_STATES,
             "may_draft": outgoing.may_draft(staff),
-            **_choices(),
+            **document_choices(request),
         },
+    )
+
+
+REGISTER_COLUMNS = (
+    ("outgoing.col.symbol", 14),
+    ("outgoing.col.issued", 11),
+    ("outgoing.col.summary", 45),
+    ("outgoing.col.signer", 18),
+    ("outgoing.col.recipients", 30),
+    ("outgoing.col.keeper", 18),
+    ("outgoing.col.copies", 8),
+    ("outgoing.col.sent", 14),
+    ("outgoing.col.receipts", 8),
+    ("outgoing.col.note", 20),
+)
+
+
+async def export_register(request: web.Request) -> web.Response:
+    """The filtered outgoing register as a spreadsheet or a printed book."""
+    site, staff = request.app[SITE], request[STAFF]
+    translate = translator(request)
+    wanted = register_filter(request.query)
+    async with site.sessions() as session:
+        rows, _more = await outgoing_register.outgoing_register(
+            session, staff, wanted, site.desk.unit_name, page_rows=MAX_EXPORT_ROWS
+        )
+    table = RegisterTable(
+        title=translate("outgoing.register"),
+        subtitle=translate("incoming.export.printed", at=format_datetime(site.desk.now())),
+        columns=[translate(key) for key, _width in REGISTER_COLUMNS],
+        rows=[
+            [
+                row.number_symbol,
+                format_day(row.issued_on) if row.issued_on else "",
+                f"{translate(f'doctype.{row.doc_type}')}: {row.summary}",
+                row.signer_name,
+                "; ".join(row.recipients),
+                row.keeper,
+                str(row.copies),
+                format_datetime(row.sent_at) if row.sent_at else "",
+                str(row.receipted),
+                row.note,
+            ]
+            for row in rows
+        ],
+        widths=[width for _key, width in REGISTER_COLUMNS],
+    )
+    return await export_response(
+        request, table, request.match_info["format"], staff.unit_name, "so-van-ban-di"
     )
 
 
@@ -129,7 +175,7 @@ def _draft_form(
             "groups": list(GROUPS),
             "by_kind": [(kind, list(units)) for kind, units in groupby(recipients, _kind)],
             "refusal": refusal,
-            **_choices(),
+            **document_choices(request),
         },
         status=status,
     )
@@ -260,7 +306,7 @@ async def document_page(request: web.Request) -> web.Response:
             "may_recall": clerk and document.state == "sent" and document.recall_state is None,
             "recall_outcome": _recall_outcome(document.recall_state, timelines),
             "form_id": forms.new_form_id(),
-            **_choices(),
+            **document_choices(request),
         },
     )
 
@@ -370,6 +416,7 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/outgoing", register_page, name="outgoing")
     app.router.add_get("/outgoing/new", new_page, name="outgoing_new")
+    app.router.add_get(r"/outgoing/register.{format:xlsx|pdf}", export_register)
     app.router.add_post("/outgoing/new", new_submit, name="outgoing_new.upload")
     app.router.add_get(r"/outgoing/{document_id:\d+}", document_page, name="outgoing_document")
     app.router.add_post(r"/outgoing/{document_id:\d+}/issue", _outgoing_step(_issue))

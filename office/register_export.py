@@ -6,10 +6,13 @@ Both are built in a thread (``run_in_executor``): WeasyPrint takes a while for a
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiohttp_jinja2
+from aiohttp import web
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -51,6 +54,25 @@ def to_xlsx(table: RegisterTable) -> bytes:
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+async def export_response(
+    request: web.Request, table: RegisterTable, fmt: str, unit_name: str, stem: str
+) -> web.Response:
+    """The table as a download: ``xlsx``, or ``pdf`` printed from ``register_print.html``."""
+    loop = asyncio.get_running_loop()
+    if fmt == "xlsx":
+        body, content_type = await loop.run_in_executor(None, to_xlsx, table), XLSX_TYPE
+    else:
+        html = aiohttp_jinja2.render_string(
+            "register_print.html", request, {"table": table, "unit_name": unit_name}
+        )
+        body, content_type = await loop.run_in_executor(None, to_pdf, html), "application/pdf"
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
 
 
 def to_pdf(html: str) -> bytes:

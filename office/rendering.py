@@ -14,6 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from office.documents.fields import DOC_TYPES, SECRECY_LEVELS, URGENCIES
 from office.messages import Translator, format_date, format_datetime, format_day, format_size
 from office.site import FORM_TOKEN, SITE, STAFF, translator
 
@@ -82,6 +83,16 @@ def render(
     return aiohttp_jinja2.render_template(
         template, request, {**shared, **(context or {})}, status=status
     )
+
+
+def document_choices(request: web.Request) -> dict[str, Any]:
+    """The document forms' and pages' choices, named in the request's language."""
+    translate = translator(request)
+    return {
+        "doc_types": {code: translate(f"doctype.{code}") for code in DOC_TYPES},
+        "urgencies": {level: translate(f"urgency.{level}") for level in URGENCIES},
+        "secrecy_levels": {level: translate(f"clearance.{level}") for level in SECRECY_LEVELS},
+    }
 
 
 def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:

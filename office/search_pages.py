@@ -7,10 +7,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from office.documents.access import visible_to
-from office.documents.fields import DOC_TYPES
 from office.documents.models import Document
 from office.documents.search import search_documents
-from office.rendering import render
+from office.rendering import document_choices, render
 from office.site import SITE, STAFF, translator
 
 PAGE_ROWS = 50
@@ -50,7 +49,7 @@ async def search_page(request: web.Request) -> web.Response:
             "documents": documents,
             "page": page,
             "more": more,
-            "doc_types": DOC_TYPES,
+            **document_choices(request),
         },
     )
 

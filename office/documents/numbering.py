@@ -8,10 +8,13 @@ registration that rolls back gives its number back, so the book never has a gap.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.errors import Invalid, NotFound
 from office.documents.models import (
     NORMAL_SERIES,
     SECRET_SERIES,
@@ -80,3 +83,23 @@ def number_symbol(number: int, doc_type: str, style: str, issuer: str) -> str:
     if doc_type == "CV":
         return f"{number}/{issuer}"
     return f"{number}/{doc_type}-{issuer}"
+
+
+ISSUER = re.compile(r"^[A-ZĐ0-9][A-ZĐa-zđ0-9.-]{0,31}$")
+
+
+async def set_style(
+    session: AsyncSession, unit_code: str, style: str, issuer: str, hosted: tuple[str, ...]
+) -> None:
+    """Choose a hosted unit's numbering style and issuer abbreviation (from its next number)."""
+    if unit_code not in hosted:
+        raise NotFound(f"unit {unit_code} is not hosted by this node", code="unknown-unit")
+    if style not in (PARTY_STYLE, STATE_STYLE):
+        raise Invalid(f"style {style!r}: use {PARTY_STYLE} or {STATE_STYLE}")
+    if not ISSUER.fullmatch(issuer):
+        raise Invalid(f"issuer {issuer!r}: letters, digits, '.' and '-', as in TU or UBND")
+    row = await session.get(NumberingStyle, unit_code)
+    if row is None:
+        session.add(NumberingStyle(unit_code=unit_code, style=style, issuer=issuer))
+    else:
+        row.style, row.issuer = style, issuer

@@ -128,6 +128,7 @@ async def outgoing_register(
     staff: StaffMember,
     wanted: OutgoingFilter,
     unit_name: Callable[[str], str],
+    page_rows: int = PAGE_ROWS,
 ) -> tuple[list[OutgoingRow], bool]:
     """One page of the book, newest number first; and whether more follow."""
     query = _filtered(_base(staff).where(Document.register_number.is_not(None)), wanted)
@@ -137,11 +138,11 @@ async def outgoing_register(
             Document.register_series,
             Document.register_number.desc(),
         )
-        .offset((max(wanted.page, 1) - 1) * PAGE_ROWS)
-        .limit(PAGE_ROWS + 1)
+        .offset((max(wanted.page, 1) - 1) * page_rows)
+        .limit(page_rows + 1)
     )
     rows = await _rows(session, query, unit_name)
-    return rows[:PAGE_ROWS], len(rows) > PAGE_ROWS
+    return rows[:page_rows], len(rows) > page_rows
 
 
 async def drafts(

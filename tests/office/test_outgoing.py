@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import openpyxl
 import pytest
 from sqlalchemy import func, select, update
 
@@ -33,7 +34,7 @@ from office.documents.models import Document, DocumentEvent, DocumentFile
 from office.pdf_signing import signature_status
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
-from tests.support.documents import form_id, make_pdf, version
+from tests.support.documents import form_id, make_pdf, pdf_text, version
 from tests.support.keys import run_tool, tool_ok
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo, states
@@ -178,6 +179,19 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
         assert issued.status == 303 and issued.location == f"/outgoing/{first_id}"
         second_id = await new_draft(browser, tmp_path, summary="Về việc thứ hai")
         assert (await issue(browser, second_id)).status == 303
+        for fmt in ("pdf", "xlsx"):
+            async with browser.http.get(f"{tu.web_url}/outgoing/register.{fmt}") as answer:
+                assert answer.status == 200
+                (tmp_path / f"register.{fmt}").write_bytes(await answer.read())
+        assert "Về việc thứ hai" in " ".join(pdf_text(tmp_path / "register.pdf").split())
+        sheet = openpyxl.load_workbook(tmp_path / "register.xlsx").active
+        assert sheet is not None
+        assert [cell.value for cell in sheet[3]][:3] == [
+            "Số, ký hiệu",
+            "Ngày tháng",
+            "Tên loại và trích yếu nội dung",
+        ]
+        assert any("Về việc thứ hai" in str(row[2]) for row in sheet.iter_rows(values_only=True))
 
         first, second = await document(tu, first_id), await document(tu, second_id)
         assert first.state == second.state == "sent"

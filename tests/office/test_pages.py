@@ -4,6 +4,7 @@ the usage ledger, and the one catalogue every interface string comes from."""
 from __future__ import annotations
 
 import re
+import string
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from exchange.models import UsageEvent
 from office.app import RunningNode
-from office.messages import VI, Translator, format_date, format_datetime
+from office.messages import CATALOGUES, VI, Translator, format_date, format_datetime
 from office.pages import SECTIONS
 from tests.office.conftest import NewAccount
 from tests.support.web import StaffBrowser, main_part
@@ -166,3 +167,12 @@ async def test_a_visitor_may_read_the_pages_in_english_and_back_in_vietnamese(
     offsite = await browser.get("/language/vi?next=https://evil.example/")
     assert offsite.location == "/"
     assert "<h1>Văn bản đến</h1>" in (await browser.get("/incoming")).text
+
+
+def test_the_english_catalogue_has_every_key_with_the_same_placeholders() -> None:
+    def fields(text: str) -> set[str]:
+        return {name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+    vietnamese, english = CATALOGUES["vi"], CATALOGUES["en"]
+    assert set(english) == set(vietnamese)
+    assert [key for key in vietnamese if fields(vietnamese[key]) != fields(english[key])] == []
