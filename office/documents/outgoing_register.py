@@ -134,9 +134,11 @@ async def outgoing_register(
     query = _filtered(_base(staff).where(Document.register_number.is_not(None)), wanted)
     query = (
         query.order_by(
+            # The register index's own order, so a page reads 50 rows from the end of it
+            # instead of sorting the year; the secret book's numbers interleave by number.
             Document.register_year.desc(),
-            Document.register_series,
             Document.register_number.desc(),
+            Document.register_series,
         )
         .offset((max(wanted.page, 1) - 1) * page_rows)
         .limit(page_rows + 1)
