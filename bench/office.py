@@ -1,8 +1,8 @@
 """The e-office under load: the incoming register page (50 rows, filtered) and a search, with
 ``BENCH_OFFICE_DOCS`` documents (1,000,000 unless told otherwise) in the database, on SQLite
 and, when ``BENCH_OFFICE_PG`` names a server (``postgresql://127.0.0.1:5432/postgres``), on
-PostgreSQL too. The node runs as its own ``congvan serve`` process; 50 signed-in sessions are
-driven from this one.
+PostgreSQL too (``BENCH_OFFICE_SQLITE=0`` skips SQLite). The node runs as its own
+``congvan serve`` process; 50 signed-in sessions are driven from this one.
 
 Two loads, each against ``/healthz`` (no session, one ``SELECT 1``) under the same load in the
 same run:
@@ -264,8 +264,9 @@ async def _measure(
 async def run(base_port: int = 47800) -> list[Figure]:
     count = int(os.environ.get("BENCH_OFFICE_DOCS", "1000000"))
     figures = []
-    with tempfile.TemporaryDirectory() as folder:
-        figures += await _measure(Path(folder), "SQLite", count, base_port, {})
+    if os.environ.get("BENCH_OFFICE_SQLITE", "1") != "0":
+        with tempfile.TemporaryDirectory() as folder:
+            figures += await _measure(Path(folder), "SQLite", count, base_port, {})
     server = os.environ.get("BENCH_OFFICE_PG")
     if server:
         database = f"bench_office_{uuid.uuid4().hex[:8]}"
