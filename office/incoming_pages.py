@@ -15,19 +15,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from office import forms
 from office.auth import see_other, upload_token_check
+from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import access, incoming, listing
 from office.documents.fields import (
-    DOC_TYPES,
-    URGENCIES,
-    day,
     document_fields,
-    level,
     text,
 )
 from office.documents.incoming import StoredFile
@@ -40,33 +36,12 @@ from office.rendering import document_choices, render
 from office.site import SITE, STAFF, translator
 
 
-def _document_id(request: web.Request) -> int:
-    return int(request.match_info["document_id"])
-
-
-def _version(form: MultiDictProxy[Any]) -> int:
-    try:
-        return int(str(form.get("version", "")))
-    except ValueError:
-        raise Invalid(
-            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
-        ) from None
-
-
 def register_filter(query: MultiMapping[str]) -> listing.RegisterFilter:
-    urgency = query.get("urgency", "")
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
+    state = query.get("state", "")
     return listing.RegisterFilter(
-        date_from=day(query.get("from"), "từ ngày"),
-        date_to=day(query.get("to"), "đến ngày"),
         sender=text(query.get("sender"), "nơi gửi", 255),
-        doc_type=query.get("type", "") if query.get("type") in DOC_TYPES else "",
-        urgency=level(urgency, "độ khẩn", URGENCIES) if urgency else None,
-        state=query.get("state", "") if query.get("state") in incoming_states() else "",
-        page=page,
+        state=state if state in incoming_states() else "",
+        **common_filters(query),
     )
 
 
@@ -102,7 +77,7 @@ async def document_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     today = site.desk.today()
     async with site.desk.transaction() as session:
-        document = await visible_document(session, staff, _document_id(request), INCOMING)
+        document = await visible_document(session, staff, document_id_of(request), INCOMING)
         log_event(session, document.id, staff.id, "viewed")
         page = await listing.document_page(session, document, today)
         duplicate = (
@@ -151,26 +126,18 @@ def step(
     """A document step as a view: once per form id, statuses after commit, back to the page."""
 
     async def view(request: web.Request) -> web.Response:
-        site, staff = request.app[SITE], request[STAFF]
         form = await request.post()
-        form_id = forms.form_id_of(form)
-        target = f"/incoming/{_document_id(request)}"
-        try:
-            async with site.desk.transaction() as session:
-                earlier = await forms.done_before(session, form_id)
-                if earlier is not None:
-                    return see_other(earlier)
-                claimed = await forms.claim(session, form_id, staff.id)
-                claimed.outcome = target
-                notices = await action(request, session, form)
-        except IntegrityError:
-            async with site.sessions() as session:
-                earlier = await forms.done_before(session, form_id)
-            if earlier is None:
-                raise
-            return see_other(earlier)
-        await site.desk.report(notices)
-        return see_other(target)
+        target = f"/incoming/{document_id_of(request)}"
+        notices: list[StatusNotice] = []
+
+        async def work(session: AsyncSession) -> str:
+            notices.extend(await action(request, session, form))
+            return target
+
+        once = await run_once(request, forms.form_id_of(form), work)
+        if once.fresh:
+            await request.app[SITE].desk.report(notices)
+        return see_other(once.outcome)
 
     return view
 
@@ -183,8 +150,8 @@ async def _register(
     document, notices = await incoming.register(
         session,
         staff,
-        _document_id(request),
-        _version(form),
+        document_id_of(request),
+        form_version(form),
         fields,
         desk.now(),
         year=desk.today().year,
@@ -200,7 +167,7 @@ async def _return(
     desk, staff = request.app[SITE].desk, request[STAFF]
     reason = text(form.get("reason"), "lý do trả lại", 2000, required=True)
     return await incoming.return_to_sender(
-        session, staff, _document_id(request), _version(form), reason, desk.now()
+        session, staff, document_id_of(request), form_version(form), reason, desk.now()
     )
 
 
@@ -228,8 +195,8 @@ async def _direct(
         session,
         staff,
         desk.calendar,
-        _document_id(request),
-        _version(form),
+        document_id_of(request),
+        form_version(form),
         note=text(form.get("note"), "ý kiến chỉ đạo", 4000, required=True),
         lead_id=lead[0],
         co_ids=_user_ids(form.getall("co", [])),
@@ -244,7 +211,7 @@ async def _progress(
 ) -> list[StatusNotice]:
     desk, staff = request.app[SITE].desk, request[STAFF]
     note = text(form.get("note"), "nội dung tiến độ", 4000, required=True)
-    return await incoming.post_progress(session, staff, _document_id(request), note, desk.now())
+    return await incoming.post_progress(session, staff, document_id_of(request), note, desk.now())
 
 
 async def _finish(
@@ -252,7 +219,7 @@ async def _finish(
 ) -> list[StatusNotice]:
     desk, staff = request.app[SITE].desk, request[STAFF]
     note = text(form.get("note"), "kết quả xử lý", 4000, required=True)
-    return await incoming.finish(session, staff, _document_id(request), note, desk.now())
+    return await incoming.finish(session, staff, document_id_of(request), note, desk.now())
 
 
 async def new_paper_page(request: web.Request) -> web.Response:
@@ -293,37 +260,28 @@ async def new_paper_submit(request: web.Request) -> web.Response:
             )
         )
     fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
-    try:
-        async with desk.transaction() as session:
-            earlier = await forms.done_before(session, form_id)
-            if earlier is not None:
-                return see_other(earlier)
-            claimed = await forms.claim(session, form_id, staff.id)
-            document = await incoming.enter_paper(
-                session,
-                staff,
-                fields,
-                stored,
-                desk.now(),
-                year=desk.today().year,
-                confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
-            )
-            await desk.index(session, document.id)
-            claimed.outcome = f"/incoming/{document.id}"
-    except IntegrityError:
-        async with site.sessions() as session:
-            earlier = await forms.done_before(session, form_id)
-        if earlier is None:
-            raise
-        return see_other(earlier)
-    return see_other(claimed.outcome)
+
+    async def enter(session: AsyncSession) -> str:
+        document = await incoming.enter_paper(
+            session,
+            staff,
+            fields,
+            stored,
+            desk.now(),
+            year=desk.today().year,
+            confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
+        )
+        await desk.index(session, document.id)
+        return f"/incoming/{document.id}"
+
+    return see_other((await run_once(request, form_id, enter)).outcome)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
     site, staff = request.app[SITE], request[STAFF]
     file_id = int(request.match_info["file_id"])
     async with site.desk.transaction() as session:
-        document = await visible_document(session, staff, _document_id(request))
+        document = await visible_document(session, staff, document_id_of(request))
         stored = await session.get(DocumentFile, file_id)
         if stored is None or stored.document_id != document.id:
             raise NotFound(translator(request)("error.not-found"))

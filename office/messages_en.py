@@ -277,6 +277,7 @@ EN: dict[str, str] = {
     "outgoing.secret": "(classified register)",
     "outgoing.keeper": "Clerk; {name}",
     "outgoing.timeline": "Delivery tracking",
+    "outgoing.timeline.steps": "Progress",
     "outgoing.timeline.unit": "Receiving unit",
     "outgoing.timeline.empty": "The document has not been sent yet.",
     "outgoing.send_problem": (

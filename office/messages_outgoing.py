@@ -43,6 +43,7 @@ OUTGOING_VI: dict[str, str] = {
     "outgoing.keeper": "Văn thư; {name}",
     "outgoing.timeline": "Theo dõi gửi, nhận",
     "outgoing.timeline.unit": "Đơn vị nhận",
+    "outgoing.timeline.steps": "Diễn biến",
     "outgoing.timeline.empty": "Văn bản chưa được gửi.",
     "outgoing.send_problem": (
         "Văn bản đã được cấp số nhưng chưa gửi được: {reason}. Số văn bản được giữ nguyên; "

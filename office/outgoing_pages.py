@@ -11,24 +11,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from itertools import groupby
-from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
 from office import forms
 from office.auth import see_other, upload_token_check
+from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import access, listing, outgoing, outgoing_register, recall, sending
 from office.documents.fields import (
-    DOC_TYPES,
-    URGENCIES,
-    day,
     document_fields,
-    level,
     text,
 )
 from office.documents.incoming import StoredFile
@@ -45,33 +40,11 @@ from office.site import SITE, STAFF, translator
 MAX_REASON = 2000
 
 
-def _document_id(request: web.Request) -> int:
-    return int(request.match_info["document_id"])
-
-
-def _version(form: MultiMapping[Any]) -> int:
-    try:
-        return int(str(form.get("version", "")))
-    except ValueError:
-        raise Invalid(
-            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
-        ) from None
-
-
 def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilter:
-    urgency = query.get("urgency", "")
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
     state = query.get("state", "")
     return outgoing_register.OutgoingFilter(
-        date_from=day(query.get("from"), "từ ngày"),
-        date_to=day(query.get("to"), "đến ngày"),
-        doc_type=query.get("type", "") if query.get("type") in DOC_TYPES else "",
-        urgency=level(urgency, "độ khẩn", URGENCIES) if urgency else None,
         state=state if state in outgoing_register.REGISTER_STATES else "",
-        page=page,
+        **common_filters(query),
     )
 
 
@@ -220,7 +193,7 @@ async def new_submit(request: web.Request) -> web.Response:
             await desk.index(session, document.id)
             return f"/outgoing/{document.id}"
 
-        return see_other(await _once(request, form_id, create))
+        return see_other((await run_once(request, form_id, create)).outcome)
     except Invalid as refusal:
         # The form again, as typed, with the reason; the file must be chosen again.
         return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
@@ -243,28 +216,6 @@ async def _main_pdf(request: web.Request, upload: forms.UploadForm) -> StoredFil
     return StoredFile(name, "application/pdf", blob.sha256, blob.size)
 
 
-async def _once(
-    request: web.Request, form_id: str, work: Callable[[AsyncSession], Awaitable[str]]
-) -> str:
-    """Run ``work`` in a transaction that claims the form; where it leads (or where the first
-    submit of the same form led)."""
-    site, staff = request.app[SITE], request[STAFF]
-    try:
-        async with site.desk.transaction() as session:
-            earlier = await forms.done_before(session, form_id)
-            if earlier is not None:
-                return earlier
-            claimed = await forms.claim(session, form_id, staff.id)
-            claimed.outcome = await work(session)
-            return claimed.outcome
-    except IntegrityError:
-        async with site.sessions() as session:
-            earlier = await forms.done_before(session, form_id)
-        if earlier is None:
-            raise
-        return earlier
-
-
 def _send_problem(history: list[listing.EventView]) -> str | None:
     """The reason the last send attempt failed, if it did."""
     attempts = [e for e in history if e.action in (SEND_ATTEMPT, SEND_FAILED)]
@@ -275,7 +226,7 @@ async def document_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     desk = site.desk
     async with desk.transaction() as session:
-        document = await visible_document(session, staff, _document_id(request), OUTGOING)
+        document = await visible_document(session, staff, document_id_of(request), OUTGOING)
         log_event(session, document.id, staff.id, "viewed")
         page = await listing.document_page(session, document, desk.today())
         asked = next((e.at for e in page.history if e.action == "recall-requested"), None)
@@ -332,7 +283,7 @@ def _outgoing_step(
     async def view(request: web.Request) -> web.Response:
         site, staff = request.app[SITE], request[STAFF]
         form = await request.post()
-        document_id, version = _document_id(request), _version(form)
+        document_id, version = document_id_of(request), form_version(form)
         target = f"/outgoing/{document_id}"
         claimed = False
 
@@ -342,7 +293,7 @@ def _outgoing_step(
             claimed = True
             return target
 
-        outcome = await _once(request, forms.form_id_of(form), work)
+        outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
         if claimed:
             await sending.send_issued(site.desk, document_id, staff.id)
         return see_other(outcome)
@@ -369,8 +320,8 @@ async def recall_submit(request: web.Request) -> web.Response:
     """Thu hồi: the request goes out first; the document is marked once it has."""
     site, staff = request.app[SITE], request[STAFF]
     form = await request.post()
-    form_id, version = forms.form_id_of(form), _version(form)
-    document_id = _document_id(request)
+    form_id, version = forms.form_id_of(form), form_version(form)
+    document_id = document_id_of(request)
     note = text(form.get("note"), "lý do thu hồi", MAX_REASON, required=True)
     async with site.sessions() as session:
         earlier = await forms.done_before(session, form_id)
@@ -385,7 +336,7 @@ async def recall_submit(request: web.Request) -> web.Response:
         await recall.record_request(session, staff, document_id, version, note, site.desk.now())
         return f"/outgoing/{document_id}"
 
-    return see_other(await _once(request, form_id, mark))
+    return see_other((await run_once(request, form_id, mark)).outcome)
 
 
 def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -394,7 +345,7 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
     async def view(request: web.Request) -> web.Response:
         site, staff = request.app[SITE], request[STAFF]
         form = await request.post()
-        document_id, version = _document_id(request), _version(form)
+        document_id, version = document_id_of(request), form_version(form)
         label = "ghi chú" if agree else "lý do từ chối"
         note = text(form.get("note"), label, MAX_REASON, required=not agree)
         answer = recall.agree_recall if agree else recall.refuse_recall
@@ -406,7 +357,7 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
             )
             return f"/incoming/{document_id}"
 
-        outcome = await _once(request, forms.form_id_of(form), work)
+        outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
         await site.desk.report(notices)
         return see_other(outcome)
 
