@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from pathlib import Path
 
 
 def _free(port: int) -> bool:
@@ -15,10 +16,24 @@ def _free(port: int) -> bool:
     return True
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def _ephemeral_low() -> int:
+    """Where the kernel starts picking client ports: a node's port, chosen once and bound again
+    by every test of a module, must stay below it, or a client connection (to PostgreSQL, say)
+    may hold it in between."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port_block(size: int) -> int:
     """The first port of ``size`` consecutive free ports (the demo uses base .. base+21)."""
+    high = min(_ephemeral_low(), 60_000) - size
     for _ in range(200):
-        base = random.randrange(20_000, 60_000 - size)
+        base = random.randrange(20_000, high)
         if all(_free(base + offset) for offset in range(size)):
             return base
     raise RuntimeError("no free block of loopback ports")
