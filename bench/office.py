@@ -37,13 +37,14 @@ from sqlalchemy import insert, text
 from bench.report import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
+from config.text import fold
 from keys import accounts
 from keys.keystore import node_passphrase
 from keys.sealing import SecretBox
 from office.demo import build_demo
 from office.documents.fields import DOC_TYPES
 from office.documents.models import Document
-from office.documents.search import fold, index_rows
+from office.documents.search import index_rows
 
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 SESSIONS = 50

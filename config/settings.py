@@ -127,8 +127,26 @@ class PeerSettings:
 class SmtpSettings:
     enabled: bool = setting(False)
     host: str = setting("127.0.0.1")
+    #: Submission with STARTTLS, which must come before AUTH.
     port: int = setting(8587, check=port_number)
+    #: Submission over implicit TLS (as port 465); 0 leaves it off.
+    tls_port: int = setting(0, check=between(0, 65535))
+    #: The name the listener greets with; empty: the node's host name.
+    hostname: str = setting("")
+    #: The listener's certificate and key; empty: the node's TLS certificate from our CA.
+    tls_cert: str = setting("")
+    tls_key: str = setting("")
     max_message_bytes: int = setting(25 * 1024 * 1024, check=at_least(1024))
+    #: Messages one user may send in any minute.
+    rate_per_minute: int = setting(60, check=between(1, 100_000))
+    #: Local deliveries are also written here in Maildir layout, one folder per user, for IMAP.
+    maildir: str = setting("maildir")
+    #: How often the delivery worker looks for due mail (it is also woken by each submission).
+    poll_seconds: int = setting(5, check=between(1, 3600))
+    #: Attempts before a message that cannot be delivered is bounced to its sender.
+    retry_max: int = setting(10, check=at_least(0))
+    #: How long a worker holds a message it took; one that dies frees it after this.
+    lease_seconds: int = setting(300, check=between(10, 24 * 3600))
 
 
 @dataclass(frozen=True)

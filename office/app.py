@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import migrate
+from config.blobs import BlobStore
 from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
 from config.logging import bind_request_id, get_logger
@@ -36,7 +37,11 @@ from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
 from keys.keystore import node_passphrase
 from keys.publisher import TrustPublisher
-from office.documents.blobs import BlobStore
+from mailgw.addresses import AddressBook
+from mailgw.arrival import MailArrival
+from mailgw.delivery import MailDelivery
+from mailgw.gateway import MailGateway
+from mailgw.smtp import SubmissionListener, server_context, start_submission
 from office.documents.desk import DocumentDesk
 from office.web import create_web_app
 from office.workdays import WorkingCalendar
@@ -64,6 +69,9 @@ class RunningNode:
     upkeep: InboxUpkeep | None = None
     publisher: TrustPublisher | None = None
     desk: DocumentDesk | None = None
+    mail: MailGateway | None = None
+    delivery: MailDelivery | None = None
+    submission: SubmissionListener | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -97,6 +105,8 @@ class RunningNode:
                     )
                 )
             )
+        if self.delivery is not None:
+            self.workers.append(asyncio.create_task(self.delivery.run(self.stopping)))
         if self.ledger is not None:
             rollup_seconds = self.settings.exchange.rollup_minutes * 60
             self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
@@ -123,6 +133,9 @@ class RunningNode:
 
     async def stop(self) -> None:
         """Listeners first (nothing new arrives), then the workers (the ledger flushes last)."""
+        if self.submission is not None:
+            await self.submission.stop()
+            self.submission = None
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()
@@ -152,6 +165,43 @@ def build_desk(
         exchange.directory,
         trust_roots=(exchange.keyring.ca_certificate,),
     )
+
+
+def build_mail(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    exchange: Exchange,
+    blobs: BlobStore,
+) -> tuple[MailGateway, MailDelivery]:
+    smtp = settings.smtp
+    gateway = MailGateway(
+        sessions,
+        blobs,
+        AddressBook(exchange.directory, settings.node.units),
+        smtp,
+        exchange.ledger,
+    )
+    delivery = MailDelivery(
+        gateway,
+        settings.path(smtp.maildir),
+        exchange.outbox,
+        poll_seconds=smtp.poll_seconds,
+        retry_max=smtp.retry_max,
+        lease_seconds=smtp.lease_seconds,
+    )
+    return gateway, delivery
+
+
+async def _start_submission(
+    settings: Settings, gateway: MailGateway, passphrase: bytes
+) -> SubmissionListener:
+    smtp = settings.smtp
+    if smtp.tls_cert:
+        cert, key = settings.path(smtp.tls_cert), settings.path(smtp.tls_key)
+    else:
+        cert, key = node_tls_paths(settings.pki_dir)
+    hostname = smtp.hostname or settings.node.name.lower()
+    return await start_submission(gateway, smtp, server_context(cert, key, passphrase), hostname)
 
 
 def _web_ssl(settings: Settings, passphrase: bytes) -> ssl.SSLContext | None:
@@ -197,6 +247,8 @@ async def start_node(settings: Settings) -> RunningNode:
         node.upkeep = exchange.upkeep
         node.desk = build_desk(settings, node.sessions, exchange)
         node.handlers.register("document", node.desk.receive)
+        node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
+        node.handlers.register("mail", MailArrival(node.mail).receive)
         await node.upkeep.recover()
         if settings.node.hub:
             node.publisher = TrustPublisher(settings, node.sessions, passphrase)
@@ -219,6 +271,8 @@ async def start_node(settings: Settings) -> RunningNode:
                 passphrase,
                 node.desk,
                 hosted_units=settings.node.units,
+                mail=node.mail,
+                ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
             ),
             settings.web.host,
             settings.web.port,
@@ -237,6 +291,8 @@ async def start_node(settings: Settings) -> RunningNode:
             settings.peer.port,
             peer_server_context(settings, passphrase),
         )
+        if settings.smtp.enabled:
+            node.submission = await _start_submission(settings, node.mail, passphrase)
     except BaseException:
         await node.stop()
         raise

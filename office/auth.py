@@ -31,7 +31,8 @@ from office.web_sessions import form_token, form_token_valid, new_token, well_fo
 
 SIGN_IN_PATH = "/login"
 SIGN_OUT_PATH = "/logout"
-OPEN_PATHS = frozenset({"/healthz"})
+#: The CA certificate is public: mail clients fetch it to trust the gateway.
+OPEN_PATHS = frozenset({"/healthz", "/ca.pem"})
 SESSION_COOKIE = "congvan_session"
 #: Binds the sign-in form's token before there is a session; lives as long as the form may.
 SIGN_IN_COOKIE = "congvan_signin"

@@ -15,6 +15,7 @@ from config.settings import LogSettings
 from exchange.cli import audit, exchange
 from exchange.usage_cli import usage
 from keys.cli import keys, units, users
+from mailgw.cli import mail
 from office.documents.cli import documents
 
 # Commands import the node, the demo and the migrations inside their bodies: an admin command
@@ -34,6 +35,7 @@ main.add_command(audit)
 main.add_command(exchange)
 main.add_command(usage)
 main.add_command(documents)
+main.add_command(mail)
 
 
 @main.command()
@@ -172,7 +174,10 @@ def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) ->
     document = run(build_demo, node_dir, base_port, urls)
     click.echo(f"demo network in {node_dir.resolve()} ({demo_file(node_dir)})")
     for node in document["nodes"]:
-        click.echo(f"  {node['name']:<10} {node['web_url']}  (peer {node['peer_url']})")
+        click.echo(
+            f"  {node['name']:<10} {node['web_url']}  (peer {node['peer_url']}, "
+            f"smtp {node.get('smtp_host')}:{node.get('smtp_port')})"
+        )
     click.echo("logins (password / TOTP secret for an authenticator app):")
     for account in document["accounts"]:
         click.echo(

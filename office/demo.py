@@ -25,6 +25,7 @@ from config.settings import Settings, load_settings
 from keys import accounts, certificates, directory
 from keys.ca import CA_CERT_FILE
 from keys.keystore import node_passphrase
+from keys.models import Unit
 from keys.sealing import SecretBox
 from office.setup import NodePlan, init_node
 
@@ -99,6 +100,7 @@ async def _build(
             hub=node.name == "TU",
             web_port=base_port + node.port_offset,
             peer_port=base_port + node.port_offset + 1,
+            smtp_port=base_port + node.port_offset + 2,
             database_url=database_urls.get(node.name, ""),
             # The districts read the province's published CRL and directory, as if fetched
             # from the hub (relative paths, so the folder can move).
@@ -173,11 +175,16 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 f"{full_name} {node.units[0]}",
             )
             enrolment = await accounts.enrol_totp(session, username, box)
+            app_password = await accounts.add_app_password(session, username, "demo")
+            unit = await session.get(Unit, node.units[0])
+            assert unit is not None  # imported with the directory above
             created.append(
                 {
                     "username": username,
                     "password": password,
                     "totp_secret": enrolment.secret,
+                    "email": f"{username}@{unit.mail_domain}",
+                    "app_password": app_password,
                     "unit": node.units[0],
                     "role": role,
                     "clearance": clearance,
@@ -200,6 +207,8 @@ def _demo_document(
                 "units": list(node.units),
                 "web_url": f"http://{settings.web.host}:{settings.web.port}",
                 "peer_url": f"https://{settings.peer.host}:{settings.peer.port}",
+                "smtp_host": settings.smtp.host,
+                "smtp_port": settings.smtp.port,
             }
         )
     return {

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.blobs import BlobStore, StoredBlob
 from config.errors import Forbidden, Invalid
-from office.documents.blobs import BlobStore, StoredBlob
 from office.documents.models import FormSubmission
 
 FORM_ID_FIELD = "form_id"
@@ -52,6 +52,11 @@ async def claim(session: AsyncSession, form_id: str, user_id: int) -> FormSubmis
     return row
 
 
+async def release(session: AsyncSession, form_id: str) -> None:
+    """Forget a claim whose work was refused, so the corrected form may be sent again."""
+    await session.execute(delete(FormSubmission).where(FormSubmission.key == form_id))
+
+
 @dataclass
 class UploadForm:
     fields: MultiDict[str] = field(default_factory=MultiDict)
@@ -77,8 +82,11 @@ async def read_upload(
     blobs: BlobStore,
     limit: int,
     token_valid: Callable[[str], bool],
+    form: UploadForm | None = None,
 ) -> UploadForm:
-    """Read a multipart form: ``token_valid(token) -> bool`` checks the first field."""
+    """Read a multipart form: ``token_valid(token) -> bool`` checks the first field. Fields
+    go into ``form`` when given, so a caller still has those read before a refusal (a file
+    past the limit) to show the form again with them."""
     if request.content_type != "multipart/form-data":
         raise Invalid("Biểu mẫu gửi tệp không đúng dạng.", code="bad-form")
     reader = await request.multipart()
@@ -88,7 +96,7 @@ async def read_upload(
     token = (await _bounded(first, 512)).decode("utf-8", "replace")
     if not token_valid(token):
         raise Forbidden("Biểu mẫu thiếu mã bảo vệ hoặc mã không hợp lệ.", code="csrf")
-    form = UploadForm()
+    form = form if form is not None else UploadForm()
     count = 0
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:

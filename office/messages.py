@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from office.messages_admin import ADMIN_VI
 from office.messages_en import EN
 from office.messages_incoming import INCOMING_VI
+from office.messages_mail import MAIL_VI
 from office.messages_outgoing import OUTGOING_VI
 
 DEFAULT_LANGUAGE = "vi"
@@ -111,6 +112,7 @@ VI: dict[str, str] = {
 VI.update(INCOMING_VI)
 VI.update(OUTGOING_VI)
 VI.update(ADMIN_VI)
+VI.update(MAIL_VI)
 
 CATALOGUES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
 

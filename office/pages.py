@@ -31,7 +31,7 @@ SECTIONS = (
     Section("incoming", "/incoming", built=True),
     Section("outgoing", "/outgoing", built=True),
     Section("schedule", "/schedule"),
-    Section("mail", "/mail"),
+    Section("mail", "/mail", built=True),
     Section("search", "/search", built=True),
     Section("admin", "/admin", frozenset({"admin"}), built=True),
 )

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from office.documents.fields import DOC_TYPES, SECRECY_LEVELS, URGENCIES
 from office.messages import Translator, format_date, format_datetime, format_day, format_size
-from office.site import FORM_TOKEN, SITE, STAFF, translator
+from office.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
 
 STATIC_DIR = Path(str(files("office").joinpath("static")))
 STATIC_PREFIX = "/static/"
@@ -79,6 +79,7 @@ def render(
         "here": request.path_qs,
         "staff": request.get(STAFF),
         "form_token": request.get(FORM_TOKEN, ""),
+        "unread_mail": request.get(UNREAD_MAIL),
     }
     return aiohttp_jinja2.render_template(
         template, request, {**shared, **(context or {})}, status=status

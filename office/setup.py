@@ -35,6 +35,8 @@ class NodePlan:
     host: str = "127.0.0.1"
     web_port: int = 8080
     peer_port: int = 8443
+    #: The mail submission listener's port; 0 leaves it off.
+    smtp_port: int = 0
     database_url: str = ""
     passphrase_file: str = ""
     crl_file: str = ""
@@ -56,6 +58,9 @@ def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[st
         "database": {"url": plan.database_url} if plan.database_url else {},
         "web": {"host": plan.host, "port": plan.web_port},
         "peer": {"host": plan.host, "port": plan.peer_port},
+        "smtp": (
+            {"enabled": True, "host": plan.host, "port": plan.smtp_port} if plan.smtp_port else {}
+        ),
         "keys": keys,
     }
     return {section: body for section, body in document.items() if body}

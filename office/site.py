@@ -12,6 +12,7 @@ from config.settings import WebSettings
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
 from keys.signin import LockoutPolicy, StaffMember
+from mailgw.gateway import MailGateway
 from office.documents.desk import DocumentDesk
 from office.messages import Translator
 from office.web_sessions import ActiveSession, SessionPolicy
@@ -33,6 +34,10 @@ class StaffSite:
     translate: Translator = field(default_factory=Translator)
     #: The units this node hosts: the administrator manages their accounts only.
     hosted_units: tuple[str, ...] = ()
+    #: The mail gateway the web mailbox submits through and reads from.
+    mail: MailGateway | None = field(default=None, repr=False)
+    #: The provincial CA's certificate (PEM), offered for download to mail clients.
+    ca_pem: bytes = field(default=b"", repr=False)
 
     @property
     def lockout(self) -> LockoutPolicy:
@@ -54,6 +59,8 @@ ACTIVE_SESSION = web.RequestKey("active_session", ActiveSession)
 TRANSLATOR = web.RequestKey("translator", Translator)
 #: The token this request's forms carry.
 FORM_TOKEN = web.RequestKey("form_token", str)
+#: The signed-in user's unread mail, for the menu (set when the node has a mailbox).
+UNREAD_MAIL = web.RequestKey("unread_mail", int)
 
 
 def translator(request: web.Request) -> Translator:

@@ -2,7 +2,8 @@
 ``/healthz``.
 
 Middlewares, outermost first: a request id and one log line per request; JSON for bugs;
-security headers; the usage ledger; refusals as Vietnamese pages; the session check.
+security headers; the usage ledger; refusals as Vietnamese pages; the session check; the
+signed-in user's unread mail count for the menu.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from config.settings import WebSettings
 from config.web import error_responses, request_context
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
+from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
     auth,
     incoming_pages,
     language,
+    mail_compose_pages,
+    mail_pages,
     outgoing_pages,
     pages,
     search_pages,
@@ -125,6 +129,8 @@ def create_web_app(
     desk: DocumentDesk,
     *,
     hosted_units: tuple[str, ...] = (),
+    mail: MailGateway | None = None,
+    ca_pem: bytes = b"",
 ) -> web.Application:
     """The staff application; ``passphrase`` (the node's) opens TOTP secrets and keys the
     form tokens, so every process of the node accepts the others' forms; the administrator
@@ -138,6 +144,8 @@ def create_web_app(
         form_key=form_key(passphrase, node_name),
         desk=desk,
         hosted_units=hosted_units,
+        mail=mail,
+        ca_pem=ca_pem,
     )
     app = web.Application(
         middlewares=[
@@ -148,6 +156,7 @@ def create_web_app(
             choose_language,
             error_pages,
             auth.authenticate,
+            mail_pages.count_unread,
         ]
     )
     app[SITE] = site
@@ -161,4 +170,6 @@ def create_web_app(
     language.add_routes(app)
     admin_pages.add_routes(app)
     outgoing_pages.add_routes(app)
+    mail_pages.add_routes(app)
+    mail_compose_pages.add_routes(app)
     return app

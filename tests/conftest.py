@@ -92,7 +92,7 @@ def demo_network(
     for name in DEMO_NODE_NAMES:
         secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
     for account in network.document["accounts"]:
-        secrets_seen.add(account["password"], account["totp_secret"])
+        secrets_seen.add(account["password"], account["totp_secret"], account["app_password"])
     return network
 
 

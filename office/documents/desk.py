@@ -19,6 +19,7 @@ from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.blobs import BlobStore
 from config.errors import CongvanError, NotFound
 from config.logging import get_logger
 from config.settings import OfficeSettings
@@ -26,8 +27,7 @@ from exchange.handlers import ReceivedDispatch
 from exchange.outbox import Outbox
 from exchange.statuses import Statuses
 from keys.signed_directory import SignedDirectory
-from office.documents import incoming, recall, workload
-from office.documents.blobs import BlobStore
+from office.documents import from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
 from office.documents.models import Document, DocumentFile
@@ -121,6 +121,21 @@ class DocumentDesk:
             return StoredFile(name, content_type, blob.sha256, blob.size)
         status = await self.signature_of(self.blobs.path(blob.sha256))
         return StoredFile(name, content_type, blob.sha256, blob.size, status.state, status.signer)
+
+    async def mail_files(self, mail_path: Path) -> list[StoredFile]:
+        """The files of a document made from the mail at ``mail_path``: its PDF attachments
+        (their signatures checked), or the whole mail as a ``.eml`` when it has none."""
+        loop = asyncio.get_running_loop()
+        files = []
+        for name, content in await loop.run_in_executor(None, from_mail.pdf_attachments, mail_path):
+            blob = await loop.run_in_executor(None, self.blobs.put_bytes, content)
+            status = await self.signature_of(self.blobs.path(blob.sha256))
+            files.append(
+                StoredFile(
+                    name, "application/pdf", blob.sha256, blob.size, status.state, status.signer
+                )
+            )
+        return files or [await self.store(mail_path, from_mail.EML_NAME)]
 
     async def index(self, session: AsyncSession, document_id: int) -> None:
         """(Re)index a document for search in the caller's transaction: its fields and the

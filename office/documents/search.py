@@ -28,8 +28,6 @@ operator survives; each word is quoted as well, and the query travels as a bound
 
 from __future__ import annotations
 
-import functools
-import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -53,6 +51,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.text import fold
 from office.documents.models import Document
 
 #: Longer "words" are base64, hashes or a PDF extractor's run-on text: nobody types them.
@@ -73,30 +72,6 @@ _fts = table_clause("document_search", column("rowid", Integer), column("body", 
 _pg = table_clause(
     "document_search", column("document_id", Integer), column("words", postgresql.TSVECTOR)
 )
-
-
-def fold(text: str) -> str:
-    """``"Công văn  Đông-Hà!"`` -> ``"cong van dong ha"``: what the index stores and a query
-    is compared with.
-
-    NFKD rather than NFD also turns full-width letters, ligatures and circled digits into plain
-    ones, as an input method may type them. Anything but a letter or a decimal digit separates
-    words.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.lower()).lower()
-    return " ".join("".join(map(_fold_char, decomposed)).split())
-
-
-@functools.cache
-def _fold_char(char: str) -> str:
-    if char == "đ":
-        return "d"
-    category = unicodedata.category(char)
-    if category[0] == "M":  # the diacritics NFKD took apart, and every other mark
-        return ""
-    if category[0] == "L" or category in ("Nd", "Nl"):
-        return char
-    return " "
 
 
 def _prefixes(word: str) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import exchange.models  # noqa: F401 - registers the exchange layer's tables on Base.metadata
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
+import mailgw.models  # noqa: F401 - registers the gateway's tables on Base.metadata
 import office.documents.models
 import office.models  # noqa: F401 - registers the office layer's tables on Base.metadata
 from config import migrate

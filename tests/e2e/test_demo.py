@@ -8,8 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import smtplib
+import ssl
 import subprocess
+import time
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +73,42 @@ def test_demo_json_describes_nodes_and_one_account_per_role(running_demo: Any) -
             "role",
             "clearance",
             "node",
+            "email",
+            "app_password",
         }
+        assert account["email"].startswith(account["username"] + "@")
+
+
+def test_mail_between_demo_nodes_with_their_app_passwords(running_demo: Any) -> None:
+    """demo.json's ``smtp_host``/``smtp_port``, ``email`` and ``app_password`` are all a mail
+    client needs: a message from the province reaches Đông Hà's Maildir."""
+    _root, document, _process = running_demo
+    province = next(node for node in document["nodes"] if node["name"] == "TU")
+    dongha = next(node for node in document["nodes"] if node["name"] == "TX-DONGHA")
+    sender = next(a for a in document["accounts"] if a["node"] == "TU" and a["role"] == "clerk")
+    receiver = next(
+        a for a in document["accounts"] if a["node"] == "TX-DONGHA" and a["role"] == "leader"
+    )
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = (
+        sender["email"],
+        receiver["email"],
+        "Thư thử từ bản demo",
+    )
+    message.set_content("Xin chào Đông Hà.")
+    context = ssl.create_default_context(cafile=document["ca"])
+    with smtplib.SMTP(province["smtp_host"], province["smtp_port"], timeout=30) as client:
+        client.starttls(context=context)
+        client.login(sender["email"], sender["app_password"])
+        assert client.send_message(message) == {}
+    new_mail = Path(dongha["dir"]) / "maildir" / receiver["username"] / "new"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(new_mail.glob("*")):
+        time.sleep(0.2)
+    [arrived] = new_mail.glob("*")
+    assert "Thư thử từ bản demo" in str(
+        BytesParser(policy=policy.default).parsebytes(arrived.read_bytes())["Subject"]
+    )
 
 
 def test_every_node_answers_ping_to_every_other_node(running_demo: Any) -> None:

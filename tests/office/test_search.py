@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config import migrate
 from config.database import create_engine, create_session_factory
 from config.settings import Settings, parse_settings
+from config.text import fold
 from keys.models import Node, Unit, User
 from keys.signin import StaffMember
 from office.documents import search
@@ -133,27 +134,24 @@ async def find(
 
 
 def test_folding_drops_case_diacritics_and_punctuation() -> None:
-    assert search.fold("Công văn  Đông-Hà!") == "cong van dong ha"
-    assert (
-        search.fold("Số 15/QĐ-UBND, ĐẢNG BỘ tỉnh Quảng Trị")
-        == "so 15 qd ubnd dang bo tinh quang tri"
-    )
-    assert search.fold("Nghị quyết") == search.fold("nghi quyet") == "nghi quyet"
+    assert fold("Công văn  Đông-Hà!") == "cong van dong ha"
+    assert fold("Số 15/QĐ-UBND, ĐẢNG BỘ tỉnh Quảng Trị") == "so 15 qd ubnd dang bo tinh quang tri"
+    assert fold("Nghị quyết") == fold("nghi quyet") == "nghi quyet"
     # Decomposed input, as some keyboards send it, folds the same as composed.
-    assert search.fold("Đo\u0302ng Ha\u0300") == "dong ha"
+    assert fold("Đo\u0302ng Ha\u0300") == "dong ha"
     # Full-width letters and digits, ligatures, circled digits.
-    assert search.fold("ＣＶ－２０２４ ﬁle ①") == "cv 2024 file 1"
-    assert search.fold(" \t\n«»…") == ""
+    assert fold("ＣＶ－２０２４ ﬁle ①") == "cv 2024 file 1"
+    assert fold(" \t\n«»…") == ""
 
 
 @given(st.text())
 def test_folding_twice_is_folding_once(value: str) -> None:
-    assert search.fold(search.fold(value)) == search.fold(value)
+    assert fold(fold(value)) == fold(value)
 
 
 @given(st.lists(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1), min_size=1))
 def test_folding_leaves_lowercase_ascii_words_alone(words: list[str]) -> None:
-    assert search.fold(" ".join(words)) == " ".join(words)
+    assert fold(" ".join(words)) == " ".join(words)
 
 
 async def test_cong_van_dong_ha_finds_cong_van_dong_ha(
@@ -319,7 +317,7 @@ async def test_query_syntax_in_the_search_box_is_only_text(
 ) -> None:
     async with sessions() as session, session.begin():
         wanted = await add_document(session, "Công văn Đông Hà")
-    words = search.fold(query).split()
+    words = fold(query).split()
     expected = [wanted] if words and set(words) <= {"dong", "ha"} else []
 
     assert await find(sessions, query) == expected

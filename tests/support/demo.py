@@ -88,7 +88,7 @@ def running_demo(
     cli: Cli, databases: DatabasePool, root: Path, secrets_seen: SecretsSeen
 ) -> Iterator[RunningDemo]:
     """Build and serve the demo network in ``root``; its secrets go to the guard."""
-    args = [CONGVAN, "demo", "--dir", str(root), "--base-port", str(free_port_block(22))]
+    args = [CONGVAN, "demo", "--dir", str(root), "--base-port", str(free_port_block(23))]
     template = databases.new_template(DEMO_NODE_NAMES)
     if template:
         args += ["--database-url", template]

@@ -44,7 +44,7 @@ class DemoNetwork:
 
 def build_demo_network(cli: Cli, databases: DatabasePool, root: Path) -> DemoNetwork:
     args: list[str | Path] = ["demo", "--dir", root, "--setup-only"]
-    args += ["--base-port", str(free_port_block(22))]
+    args += ["--base-port", str(free_port_block(23))]
     template = databases.new_template(DEMO_NODE_NAMES)
     if template:
         args += ["--database-url", template]

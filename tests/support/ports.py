@@ -30,7 +30,7 @@ def _ephemeral_low() -> int:
 
 
 def free_port_block(size: int) -> int:
-    """The first port of ``size`` consecutive free ports (the demo uses base .. base+21)."""
+    """The first port of ``size`` consecutive free ports (the demo uses base .. base+22)."""
     high = min(_ephemeral_low(), 60_000) - size
     for _ in range(200):
         base = random.randrange(20_000, high)

@@ -71,6 +71,16 @@ class BlobStore:
         self._settle(Path(writer.name), digest.hexdigest())
         return StoredBlob(digest.hexdigest(), size)
 
+    def put_bytes(self, content: bytes) -> StoredBlob:
+        """Store ``content`` (blocking: run it in an executor when it may be big)."""
+        digest = hashlib.sha256(content).hexdigest()
+        with self._staging() as writer:
+            writer.write(content)
+            writer.flush()
+            os.fsync(writer.fileno())
+        self._settle(Path(writer.name), digest)
+        return StoredBlob(digest, len(content))
+
     async def put_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StoredBlob:
         """Store an upload as it arrives; refuse it the moment it passes ``limit`` bytes."""
         digest, size = hashlib.sha256(), 0

@@ -1,0 +1,134 @@
+"""Aliases: extra addresses the admin gives a user, who may send as them and receives mail to them.
+
+An alias lives in the mail domain of a unit this node hosts (mail to it is delivered here), and
+is nobody's own address and nobody else's alias. The hosted domains come from the units table,
+which holds every unit this node hosts (its accounts belong to them).
+
+Functions take an open session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Conflict, Invalid, NotFound
+from keys import accounts, directory
+from keys.models import User
+from mailgw.addresses import normalise, split
+from mailgw.models import MailAlias
+
+#: The part before the ``@``: what a username may be, one character or more.
+LOCAL_PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Alias:
+    address: str
+    username: str
+    unit: str
+    created_at: datetime
+
+
+async def hosted_domains(session: AsyncSession, hosted_units: Collection[str]) -> dict[str, str]:
+    """Mail domain -> unit code, for the units this node hosts."""
+    return {
+        entry.mail_domain.lower(): entry.code
+        for entry in await directory.list_units(session)
+        if entry.code in hosted_units
+    }
+
+
+async def _hosted_unit_of(
+    session: AsyncSession, address: str, hosted_units: Collection[str]
+) -> str:
+    """The hosted unit whose mail domain ``address`` is in; refused otherwise."""
+    local, domain = split(address)
+    if not local or not domain or not LOCAL_PART.fullmatch(local):
+        raise Invalid(
+            f"địa chỉ thư {address!r} không hợp lệ: cần dạng ten@ten-mien, phần trước @ gồm "
+            f"a-z, 0-9, '.', '_', '-' (bad address: want name@domain)",
+            code="bad-address",
+        )
+    domains = await hosted_domains(session, hosted_units)
+    unit = domains.get(domain)
+    if unit is None:
+        known = ", ".join(sorted(domains)) or "-"
+        raise Invalid(
+            f"{address} không thuộc tên miền thư của đơn vị nào do nút này quản lý ({known}) "
+            f"(not in a mail domain this node hosts)",
+            code="foreign-domain",
+        )
+    return unit
+
+
+async def add_alias(
+    session: AsyncSession, address: str, username: str, hosted_units: Collection[str]
+) -> Alias:
+    """Give ``username`` the extra address ``address``."""
+    wanted = normalise(address)
+    unit = await _hosted_unit_of(session, wanted, hosted_units)
+    user_id = await accounts.hosted_user_id(session, username, hosted_units)
+    if user_id is None:
+        raise NotFound(
+            f"không có người dùng {username} trên nút này (unknown user {username})",
+            code="unknown-user",
+        )
+    local, _domain = split(wanted)
+    owner = await session.scalar(
+        select(User.username).where(User.username == local, User.unit_code == unit)
+    )
+    if owner is not None:
+        raise Conflict(
+            f"{wanted} là địa chỉ riêng của {owner} (already the own address of {owner})",
+            code="address-taken",
+        )
+    aliased = await session.scalar(
+        select(User.username)
+        .join(MailAlias, MailAlias.user_id == User.id)
+        .where(MailAlias.address == wanted)
+    )
+    if aliased is not None:
+        raise Conflict(
+            f"{wanted} đã là bí danh của {aliased} (already an alias of {aliased})",
+            code="address-taken",
+        )
+    alias = MailAlias(address=wanted, user_id=user_id)
+    session.add(alias)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # a concurrent add of the same address
+        raise Conflict(
+            f"{wanted} vừa được gán cho người khác (already taken)", code="address-taken"
+        ) from error
+    return Alias(wanted, username, unit, alias.created_at)
+
+
+async def remove_alias(session: AsyncSession, address: str) -> str:
+    """Take the alias ``address`` away; returns whose it was."""
+    wanted = normalise(address)
+    owner = await session.scalar(
+        select(User.username)
+        .join(MailAlias, MailAlias.user_id == User.id)
+        .where(MailAlias.address == wanted)
+    )
+    if owner is None:
+        raise NotFound(f"không có bí danh {wanted} (no such alias)", code="unknown-alias")
+    await session.execute(delete(MailAlias).where(MailAlias.address == wanted))
+    return owner
+
+
+async def list_aliases(session: AsyncSession) -> list[Alias]:
+    """Every alias, by address."""
+    rows = await session.execute(
+        select(MailAlias.address, User.username, User.unit_code, MailAlias.created_at)
+        .join(User, MailAlias.user_id == User.id)
+        .order_by(MailAlias.address)
+    )
+    return [Alias(*row) for row in rows.tuples()]

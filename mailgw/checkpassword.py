@@ -1,0 +1,192 @@
+"""The checkpassword interface (D. J. Bernstein's, as qmail and Dovecot use it), so that an IMAP
+server signs staff in with the same per-device app passwords as the submission port.
+
+The caller writes ``login NUL password NUL timestamp NUL`` (at most 512 bytes) on descriptor 3.
+The login is the username, or an address in the mail domain of a unit this node hosts whose
+part before the ``@`` is the username: the same logins the submission port takes. When an
+unrevoked app password of an active account matches, the program named on the command line is
+run with ``USER`` (the username) and ``HOME`` (the account's Maildir) set; Dovecot's
+``checkpassword-reply`` returns them as the ``user`` field (the name Dovecot then uses, so a
+static userdb's ``%u`` is the username even after an address login) and ``userdb_home``. Exit 1
+for a wrong login or password, 111 when the answer cannot be had (the database is unreachable),
+2 when misused, as the interface says.
+
+Dovecot's extension for lookups without a password (a static userdb checking that a user
+exists, ``doveadm user``): with ``AUTHORIZED=1`` in the environment the password is not checked;
+the program is run with ``AUTHORIZED=2`` when the account exists and is active, and the exit is
+3 when it does not. No credentials are ever handed out (there are only argon2id hashes), so a
+``CREDENTIALS_LOOKUP`` is answered the same way and only plain-text mechanisms can succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.database import open_database
+from config.errors import ConfigError
+from config.logging import configure_logging, get_logger
+from config.settings import Settings, load_settings
+from keys import accounts, passwords
+from keys.models import User
+from mailgw.aliases import hosted_domains
+from mailgw.maildir import user_folder
+
+log = get_logger("congvan.mailgw.checkpassword")
+
+#: The descriptor the caller writes the request on.
+REQUEST_FD = 3
+#: The interface's limit on the request.
+REQUEST_LIMIT = 512
+
+ACCEPTED = 0
+REFUSED = 1
+MISUSED = 2
+#: Dovecot's code for "no such user" in a lookup without a password.
+UNKNOWN_USER = 3
+TEMPORARY_FAILURE = 111
+
+
+@dataclass(frozen=True)
+class Request:
+    login: str
+    password: str = field(repr=False)
+
+
+def read_request(fd: int = REQUEST_FD) -> bytes:
+    """Everything the caller wrote on ``fd``, up to one byte past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= REQUEST_LIMIT:
+        chunk = os.read(fd, REQUEST_LIMIT + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def parse_request(data: bytes) -> Request | None:
+    """The login and password of a request; None when it is not one (too long, or not
+    NUL-terminated fields). A login or password that is not UTF-8 matches no account."""
+    if len(data) > REQUEST_LIMIT or data.count(b"\0") < 2:
+        return None
+    login, password, _timestamp = data.split(b"\0", 2)
+    try:
+        return Request(login.decode("utf-8"), password.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Request("", "")
+
+
+async def account_name(
+    session: AsyncSession, login: str, hosted_units: Sequence[str]
+) -> str | None:
+    """The active account of this node a login names; None if there is none."""
+    login = login.strip().lower()
+    username = login
+    if "@" in login:
+        username, _at, domain = login.rpartition("@")
+        if domain not in await hosted_domains(session, hosted_units):
+            return None
+    if not username or not hosted_units:
+        return None
+    found = await session.scalar(
+        select(User.username).where(
+            User.username == username,
+            User.unit_code.in_(tuple(hosted_units)),
+            User.disabled.is_(False),
+        )
+    )
+    return str(found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    #: The hashes of the account's unrevoked app passwords.
+    hashes: tuple[str, ...]
+
+
+async def find_account(settings: Settings, login: str) -> Account | None:
+    async with open_database(settings) as sessions, sessions() as session:
+        username = await account_name(session, login, settings.node.units)
+        if username is None:
+            return None
+        hashes = await accounts.app_password_hashes(session, username)
+    return Account(username, tuple(hashes))
+
+
+def _holds(account: Account, password: str) -> bool:
+    return any(passwords.verify_password(value, password) for value in account.hashes)
+
+
+def child_environment(
+    environ: Mapping[str, str], username: str, home: Path, lookup: bool
+) -> dict[str, str]:
+    environment = {**environ, "USER": username, "HOME": str(home)}
+    if lookup:
+        environment["AUTHORIZED"] = "2"
+    return environment
+
+
+def _say(line: str) -> None:
+    print(f"congvan mail checkpassword: {line}", file=sys.stderr, flush=True)
+
+
+def check(node_dir: Path, program: Sequence[str], environ: Mapping[str, str]) -> int:
+    """Answer one request from descriptor 3: run ``program`` (which replaces this process)
+    when it holds, or return the exit code."""
+    try:
+        data = read_request()
+        os.close(REQUEST_FD)
+    except OSError as error:
+        _say(f"cannot read the request on descriptor {REQUEST_FD}: {error.strerror}")
+        return MISUSED
+    request = parse_request(data)
+    if request is None:
+        _say(f"the request on descriptor {REQUEST_FD} is not 'login\\0password\\0timestamp\\0'")
+        return MISUSED
+    lookup = environ.get("AUTHORIZED") == "1"
+    try:
+        settings = load_settings(node_dir, environ)
+        configure_logging(settings.log, base_dir=settings.node_dir)
+    except (ConfigError, OSError) as error:
+        _say(error.message if isinstance(error, ConfigError) else str(error))
+        return TEMPORARY_FAILURE
+    service = environ.get("SERVICE", "")
+    remote = environ.get("TCPREMOTEIP", "")
+    try:
+        account = asyncio.run(find_account(settings, request.login))
+    except (SQLAlchemyError, OSError) as error:
+        log.error("mail.checkpassword_unavailable", error=type(error).__name__, service=service)
+        return TEMPORARY_FAILURE
+    if account is None or not (lookup or _holds(account, request.password)):
+        if lookup:
+            return UNKNOWN_USER
+        log.warning(
+            "mail.checkpassword_refused", user=request.login[:64], service=service, remote=remote
+        )
+        return REFUSED
+    if not lookup:
+        log.info(
+            "mail.checkpassword_accepted", user=account.username, service=service, remote=remote
+        )
+    if not program:
+        return ACCEPTED
+    home = user_folder(settings.path(settings.smtp.maildir), account.username)
+    environment = child_environment(environ, account.username, home, lookup)
+    sys.stdout.flush()
+    try:
+        # The program is the one the IMAP server names (its checkpassword-reply).
+        os.execvpe(program[0], list(program), environment)  # noqa: S606
+    except OSError as error:
+        _say(f"cannot run {program[0]}: {error.strerror}")
+        return TEMPORARY_FAILURE

@@ -1,0 +1,93 @@
+"""``congvan mail``: aliases, and the password check an IMAP server (Dovecot) runs.
+
+Alias commands are thin, one transaction each, so a refused command writes nothing;
+``checkpassword`` speaks the checkpassword interface (:mod:`mailgw.checkpassword`) and exits
+with its codes, not the usual ones.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from config.cli import dir_option, load, run
+from config.database import open_database
+from mailgw import aliases
+from mailgw import checkpassword as checkpassword_protocol
+
+
+@click.group()
+def mail() -> None:
+    """Mail: aliases, and the app-password check for an IMAP server (Dovecot)."""
+
+
+@mail.group()
+def alias() -> None:
+    """Extra addresses (bí danh) a user sends as and receives mail at."""
+
+
+@alias.command("add")
+@dir_option
+@click.argument("address")
+@click.argument("username")
+def add_alias(node_dir: Path, address: str, username: str) -> None:
+    """Give USERNAME the extra address ADDRESS (in the mail domain of a unit hosted here)."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            added = await aliases.add_alias(session, address, username, settings.node.units)
+        click.echo(f"alias {added.address} -> {added.username} ({added.unit})")
+
+    run(body)
+
+
+@alias.command("remove")
+@dir_option
+@click.argument("address")
+def remove_alias(node_dir: Path, address: str) -> None:
+    """Take the alias ADDRESS away; mail to it is refused from then on."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            owner = await aliases.remove_alias(session, address)
+        click.echo(f"alias {address.strip().lower()} of {owner} removed")
+
+    run(body)
+
+
+@alias.command("list")
+@dir_option
+def list_aliases(node_dir: Path) -> None:
+    """Every alias with its user and the user's unit."""
+    settings = load(node_dir)
+
+    async def body() -> None:
+        async with open_database(settings) as sessions, sessions() as session:
+            rows = await aliases.list_aliases(session)
+        click.echo(f"{'ADDRESS':<40} {'USER':<20} {'UNIT':<12} ADDED")
+        for row in rows:
+            click.echo(
+                f"{row.address:<40} {row.username:<20} {row.unit:<12} {row.created_at:%Y-%m-%d}"
+            )
+
+    run(body)
+
+
+@mail.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@dir_option
+@click.argument("program", nargs=-1, type=click.UNPROCESSED)
+def checkpassword(node_dir: Path, program: tuple[str, ...]) -> None:
+    """Check a login and app password given on descriptor 3 (djb checkpassword, as Dovecot's
+    passdb driver = checkpassword calls it); then run PROGRAM with USER and HOME set.
+
+    Exit 0 (no PROGRAM) or PROGRAM's code when it holds, 1 when it does not, 111 when the
+    database cannot be reached, 2 when misused.
+    """
+    sys.exit(checkpassword_protocol.check(node_dir, program, os.environ))

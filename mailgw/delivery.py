@@ -1,0 +1,342 @@
+"""The delivery worker: takes queued mail and serves every recipient once.
+
+A recipient of this node gets the message in their Maildir and their inbox; the recipients of
+each other unit get it through one ``mail`` dispatch to that unit (signed, encrypted, retried
+and receipted by the exchange); a recipient nobody has gets a bounce sent to the sender.
+
+Each step is safe to repeat, because a worker may die between any two: the Maildir file and the
+inbox row are keyed on the queue id, and a dispatch's id is derived from the queue id and the
+unit, so a second attempt finds what the first one did. The job is claimed under a lease
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never work on it at once, and one
+that dies leaves it to be claimed again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import CongvanError
+from config.logging import bind_request_id, get_logger
+from exchange.envelope import Attachment, Draft
+from exchange.models import OutboundDispatch
+from exchange.outbox import Outbox
+from mailgw import maildir
+from mailgw.addresses import Mailbox, split
+from mailgw.bounces import FailedRecipient, delivery_failure
+from mailgw.gateway import MailGateway
+from mailgw.mailbox import FiledMail, file_message
+from mailgw.models import DONE, FAILED, INBOX, QUEUED, QueuedMail
+from mailgw.parsing import summarise
+
+log = get_logger("congvan.mailgw.delivery")
+
+CLAIM_BATCH = 20
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 3600
+#: Dispatch ids of mail are derived from the queue id in this namespace.
+MAIL_DISPATCH_NAMESPACE = uuid.UUID("6f2d3c55-1c36-4d2e-9a63-5a0f1f0b7c21")
+MESSAGE_FILE = "message.eml"
+RFC822 = "message/rfc822"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    blob_sha256: str
+    size: int
+    mail_from: str
+    recipients: tuple[str, ...]
+    unit: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass
+class Routing:
+    """Where each recipient of one message goes."""
+
+    local: dict[int, Mailbox] = field(default_factory=dict)
+    remote: dict[str, list[str]] = field(default_factory=dict)
+    failed: list[FailedRecipient] = field(default_factory=list)
+
+
+def mail_dispatch_id(queue_id: str, unit: str) -> str:
+    return str(uuid.uuid5(MAIL_DISPATCH_NAMESPACE, f"{queue_id}/{unit}"))
+
+
+class MailDelivery:
+    def __init__(
+        self,
+        gateway: MailGateway,
+        maildir_root: Path,
+        outbox: Outbox | None,
+        *,
+        poll_seconds: float,
+        retry_max: int,
+        lease_seconds: float,
+    ) -> None:
+        self.gateway = gateway
+        self.sessions = gateway.sessions
+        self.blobs = gateway.blobs
+        self.book = gateway.book
+        self.maildir_root = maildir_root
+        self.outbox = outbox
+        self.poll_seconds = poll_seconds
+        self.retry_max = retry_max
+        #: How long a claimed job is this worker's alone before another may take it up.
+        self.lease_seconds = lease_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver what is due, then wait for a submission or the next poll."""
+        bind_request_id()
+        while not stop.is_set():
+            try:
+                while await self.deliver_due():
+                    pass
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("mail.delivery_pass_failed", error=type(error).__name__)
+            waiters = [
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self.gateway.queued.wait()),
+            ]
+            await asyncio.wait(waiters, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+            for waiter in waiters:
+                waiter.cancel()
+            self.gateway.queued.clear()
+
+    async def deliver_due(self) -> int:
+        """Claim a batch of due jobs and deliver each; how many were claimed."""
+        jobs = await self._claim()
+        for job in jobs:
+            await self._deliver(job)
+        return len(jobs)
+
+    async def _claim(self) -> list[Job]:
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(QueuedMail)
+                    .where(
+                        QueuedMail.state == QUEUED,
+                        QueuedMail.next_attempt_at <= now,
+                        or_(QueuedMail.lease_until.is_(None), QueuedMail.lease_until < now),
+                    )
+                    .order_by(QueuedMail.created_at)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            jobs = []
+            for row in rows:
+                row.attempts += 1
+                row.lease_until = now + timedelta(seconds=self.lease_seconds)
+                jobs.append(
+                    Job(
+                        row.id,
+                        row.blob_sha256,
+                        row.size,
+                        row.mail_from,
+                        tuple(json.loads(row.recipients)),
+                        row.unit_code,
+                        row.attempts,
+                        row.created_at,
+                    )
+                )
+            return jobs
+
+    async def _route(self, recipients: Sequence[str]) -> Routing:
+        routing = Routing()
+        async with self.sessions() as session:
+            for address in recipients:
+                mailbox = await self.book.local_recipient(session, address)
+                unit = self.book.unit_of(address)
+                if mailbox is not None:
+                    routing.local[mailbox.user_id] = mailbox
+                elif unit is None:
+                    routing.failed.append(
+                        FailedRecipient(address, "5.1.2", "550 5.1.2 not a unit of this network")
+                    )
+                elif self.book.is_local(unit):
+                    routing.failed.append(
+                        FailedRecipient(address, "5.1.1", "550 5.1.1 no such user here")
+                    )
+                else:
+                    routing.remote.setdefault(unit.code, []).append(address)
+        return routing
+
+    async def _deliver(self, job: Job) -> None:
+        """Local recipients' Maildirs first (they need nothing from the network), then one
+        dispatch per other unit, then in one transaction: the inbox rows, the bounce and the
+        job's close. Should a dispatch fail, the local recipients are filed anyway before the
+        job waits for its retry."""
+        local: list[Mailbox] = []
+        filed: FiledMail | None = None
+        undelivered: Sequence[str] = job.recipients
+        try:
+            routing = await self._route(job.recipients)
+            local = list(routing.local.values())
+            undelivered = [
+                address for addresses in routing.remote.values() for address in addresses
+            ]
+            if local:
+                filed = await self._to_maildirs(job, local)
+            for unit, addresses in routing.remote.items():
+                await self._send(job, unit, addresses)
+            async with self.sessions() as session, session.begin():
+                fresh = await self._file(session, job, local, filed)
+                if routing.failed:
+                    await self._bounce(session, job, routing.failed)
+                await self._close(session, job.id, DONE, "")
+        except (CongvanError, SQLAlchemyError, OSError) as error:
+            await self._retry_later(job, error, undelivered, local, filed)
+            return
+        self._count(job, fresh)
+        log.info(
+            "mail.delivered",
+            queue_id=job.id,
+            local=len(routing.local),
+            units=sorted(routing.remote),
+            bounced=len(routing.failed),
+        )
+
+    async def _to_maildirs(self, job: Job, mailboxes: Sequence[Mailbox]) -> FiledMail:
+        """Each user's Maildir (skipped where done already); what their inbox rows will say."""
+        loop = asyncio.get_running_loop()
+        source = self.blobs.path(job.blob_sha256)
+        received = job.created_at.timestamp()
+        for mailbox in mailboxes:
+            await loop.run_in_executor(
+                None, maildir.deliver, self.maildir_root, mailbox.username, job.id, source, received
+            )
+        return await loop.run_in_executor(None, summarise, source, job.blob_sha256, job.size)
+
+    @staticmethod
+    async def _file(
+        session: AsyncSession, job: Job, mailboxes: Sequence[Mailbox], filed: FiledMail | None
+    ) -> list[Mailbox]:
+        """Inbox rows, in the caller's transaction; those filed now (not by an earlier try)."""
+        if filed is None:
+            return []
+        now = datetime.now(UTC)
+        return [
+            mailbox
+            for mailbox in mailboxes
+            if await file_message(session, mailbox.user_id, INBOX, job.id, filed, now)
+        ]
+
+    def _count(self, job: Job, delivered: Sequence[Mailbox]) -> None:
+        if self.gateway.ledger is not None:
+            for mailbox in delivered:
+                self.gateway.ledger.record(
+                    "mail-in", unit=mailbox.unit, user=mailbox.username, size=job.size
+                )
+
+    async def _send(self, job: Job, unit: str, addresses: list[str]) -> None:
+        """One ``mail`` dispatch to ``unit``, once: a repeat finds it queued already."""
+        if self.outbox is None:
+            raise CongvanError("máy chủ này không nối mạng trao đổi", code="no-exchange")
+        dispatch_id = mail_dispatch_id(job.id, unit)
+        async with self.sessions() as session:
+            if await session.get(OutboundDispatch, dispatch_id) is not None:
+                return
+        draft = Draft(
+            recipients=(unit,),
+            kind="mail",
+            metadata={"mail_from": job.mail_from, "recipients": addresses},
+            attachments=(Attachment(MESSAGE_FILE, self.blobs.path(job.blob_sha256), RFC822),),
+            id=dispatch_id,
+        )
+        await self.outbox.send(job.unit, draft)
+        log.info("mail.dispatched", queue_id=job.id, dispatch_id=dispatch_id, to=unit)
+
+    async def _bounce(
+        self, session: AsyncSession, job: Job, failed: Sequence[FailedRecipient]
+    ) -> None:
+        """Queue a delivery status notification to the sender, in the caller's transaction.
+        A bounce is never bounced: mail with an empty envelope sender is dropped."""
+        if not job.mail_from:
+            log.warning("mail.bounce_dropped", queue_id=job.id, recipients=len(failed))
+            return
+        _local, domain = split(failed[0].address)
+        report = delivery_failure(
+            self.blobs.path(job.blob_sha256),
+            sender=job.mail_from,
+            reporting_domain=domain or "localhost",
+            failed=failed,
+        )
+        blob = await asyncio.get_running_loop().run_in_executor(None, self.blobs.put_bytes, report)
+        await self.gateway.enqueue(
+            session,
+            str(uuid.uuid5(MAIL_DISPATCH_NAMESPACE, f"{job.id}/bounce")),
+            blob,
+            mail_from="",
+            recipients=[job.mail_from],
+            unit=job.unit,
+            origin="bounce",
+        )
+        log.info("mail.bounced", queue_id=job.id, recipients=len(failed))
+
+    async def _close(self, session: AsyncSession, queue_id: str, state: str, error: str) -> None:
+        await session.execute(
+            update(QueuedMail)
+            .where(QueuedMail.id == queue_id)
+            .values(state=state, lease_until=None, last_error=error[:2000])
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _retry_later(
+        self,
+        job: Job,
+        error: Exception,
+        undelivered: Sequence[str],
+        local: Sequence[Mailbox] = (),
+        filed: FiledMail | None = None,
+    ) -> None:
+        """Try again later, or, past ``retry_max`` attempts, bounce what was not delivered."""
+        reason = error.message if isinstance(error, CongvanError) else type(error).__name__
+        fresh: list[Mailbox] = []
+        given_up = job.attempts > self.retry_max
+        try:
+            async with self.sessions() as session, session.begin():
+                fresh = await self._file(session, job, local, filed)
+                if given_up:
+                    failed = [
+                        FailedRecipient(address, "4.4.7", f"451 4.4.7 not delivered: {reason}")
+                        for address in undelivered
+                    ]
+                    if failed:
+                        await self._bounce(session, job, failed)
+                    await self._close(session, job.id, FAILED, reason)
+            if not given_up:
+                delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (job.attempts - 1))
+                async with self.sessions() as session, session.begin():
+                    await session.execute(
+                        update(QueuedMail)
+                        .where(QueuedMail.id == job.id)
+                        .values(
+                            lease_until=None,
+                            last_error=reason[:2000],
+                            next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+        except (SQLAlchemyError, OSError) as second:
+            # The lease runs out and the job is taken up again: nothing is lost.
+            log.warning("mail.retry_not_recorded", queue_id=job.id, error=type(second).__name__)
+            return
+        self._count(job, fresh)
+        if given_up:
+            log.warning("mail.failed", queue_id=job.id, reason=reason)
+        else:
+            log.warning("mail.retry_later", queue_id=job.id, attempts=job.attempts, reason=reason)

@@ -1,0 +1,242 @@
+"""The rules every submitted message passes, whether it came over SMTP or from the web mailbox.
+
+Who may send (an app password, an active account), as whom (their own address or an alias the
+admin gave them), to whom (addresses of the network's units only: no open relay), how much
+(the size limit and a per-user rate), and then: accept, then queue. :meth:`MailGateway.submit`
+stores the message and its queue row in one transaction and returns; the delivery worker does
+the rest, so a crash after the client was told "250" loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config.blobs import BlobStore, StoredBlob
+from config.errors import CongvanError
+from config.logging import get_logger
+from config.settings import SmtpSettings
+from exchange.ledger import UsageLedger
+from keys import accounts, passwords
+from mailgw.addresses import AddressBook, Mailbox, normalise
+from mailgw.mailbox import file_message
+from mailgw.models import SENT, QueuedMail
+from mailgw.parsing import summarise
+
+log = get_logger("congvan.mailgw")
+
+#: At most this many recipients in one message, as common submission servers allow.
+MAX_RECIPIENTS = 100
+
+
+class MailRefused(CongvanError):
+    """A message, a sender or a recipient the gateway will not take; ``reply`` is the SMTP
+    answer (code, enhanced status and the reason) an SMTP client is given."""
+
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str, reply: str) -> None:
+        super().__init__(message, code=code)
+        self.reply = reply
+
+
+class RateLimiter:
+    """At most ``per_minute`` messages per user in any sliding minute (per process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._sent: dict[str, deque[float]] = {}
+
+    def take(self, username: str) -> bool:
+        now = time.monotonic()
+        recent = self._sent.setdefault(username, deque())
+        while recent and recent[0] <= now - 60:
+            recent.popleft()
+        if len(recent) >= self.per_minute:
+            return False
+        recent.append(now)
+        return True
+
+
+class MailGateway:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        blobs: BlobStore,
+        book: AddressBook,
+        settings: SmtpSettings,
+        ledger: UsageLedger | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.blobs = blobs
+        self.book = book
+        self.settings = settings
+        self.ledger = ledger
+        self.rate = RateLimiter(settings.rate_per_minute)
+        #: Set when something was queued, so the delivery worker need not wait for its poll.
+        self.queued = asyncio.Event()
+
+    async def mailbox(self, username: str) -> Mailbox | None:
+        async with self.sessions() as session:
+            return await self.book.mailbox(session, username)
+
+    async def authenticate(self, username: str, secret: str) -> Mailbox | None:
+        """The mailbox of an active account for one of its app passwords; None otherwise.
+
+        argon2 is slow on purpose, so the hashes are checked in an executor, not on the loop.
+        """
+        async with self.sessions() as session:
+            mailbox = await self.book.mailbox(session, username)
+            hashes = await accounts.app_password_hashes(session, username)
+        if mailbox is None or not hashes:
+            return None
+        loop = asyncio.get_running_loop()
+        for password_hash in hashes:
+            if await loop.run_in_executor(None, passwords.verify_password, password_hash, secret):
+                if self.ledger is not None:
+                    self.ledger.record("login", unit=mailbox.unit, user=mailbox.username)
+                return mailbox
+        return None
+
+    def check_sender(self, mailbox: Mailbox, address: str) -> None:
+        if not mailbox.may_send_as(address):
+            raise MailRefused(
+                f"Địa chỉ gửi {address} không phải của {mailbox.username}.",
+                code="not-your-address",
+                reply=f"550 5.7.1 Sender <{address}> is not an address of {mailbox.username}",
+            )
+
+    def check_rate(self, mailbox: Mailbox) -> None:
+        if not self.rate.take(mailbox.username):
+            raise MailRefused(
+                f"Gửi quá {self.settings.rate_per_minute} thư một phút; hãy thử lại sau.",
+                code="rate-limited",
+                reply=(
+                    f"451 4.7.1 More than {self.settings.rate_per_minute} messages a minute: "
+                    "try again later"
+                ),
+            )
+
+    async def check_recipient(self, address: str) -> None:
+        """A recipient the gateway takes: a user of one of our units, or any address of a unit
+        another node hosts (that node checks the user when the dispatch arrives)."""
+        unit = self.book.unit_of(address)
+        if unit is None:
+            raise MailRefused(
+                f"{address} không thuộc đơn vị nào trong mạng; không chuyển tiếp ra ngoài.",
+                code="relay-denied",
+                reply=f"550 5.7.1 <{address}>: relay denied, not a unit of this network",
+            )
+        if self.book.is_local(unit):
+            async with self.sessions() as session:
+                found = await self.book.local_recipient(session, address)
+            if found is None:
+                raise MailRefused(
+                    f"Không có người dùng {address}.",
+                    code="unknown-user",
+                    reply=f"550 5.1.1 <{address}>: no such user here",
+                )
+
+    def check_size(self, size: int) -> None:
+        limit = self.settings.max_message_bytes
+        if size > limit:
+            raise MailRefused(
+                f"Thư {size} byte, quá giới hạn {limit} byte.",
+                code="too-large",
+                reply=f"552 5.3.4 Message too big: the limit is {limit} bytes",
+            )
+
+    async def submit(
+        self,
+        mailbox: Mailbox,
+        mail_from: str,
+        recipients: Sequence[str],
+        content: bytes,
+        origin: str,
+        trace: bytes = b"",
+        recipients_checked: bool = False,
+    ) -> str:
+        """Check and queue one message; its copy goes to the sender's sent folder in the same
+        transaction. Returns the queue id. ``trace`` (our Received: line) is stored in front
+        of ``content`` but not counted against the size limit the client was told."""
+        self.check_sender(mailbox, mail_from)
+        wanted = list(dict.fromkeys(normalise(address) for address in recipients))
+        if not wanted:
+            raise MailRefused(
+                "Thư chưa có người nhận.", code="no-recipient", reply="554 5.5.1 No recipients"
+            )
+        if len(wanted) > MAX_RECIPIENTS:
+            raise MailRefused(
+                f"Tối đa {MAX_RECIPIENTS} người nhận một thư.",
+                code="too-many-recipients",
+                reply=f"452 4.5.3 At most {MAX_RECIPIENTS} recipients",
+            )
+        if not recipients_checked:  # the SMTP listener checked each at RCPT already
+            for address in wanted:
+                await self.check_recipient(address)
+        self.check_size(len(content))
+        loop = asyncio.get_running_loop()
+        blob = await loop.run_in_executor(None, self.blobs.put_bytes, trace + content)
+        filed = await loop.run_in_executor(
+            None, summarise, self.blobs.path(blob.sha256), blob.sha256, blob.size
+        )
+        queue_id = str(uuid.uuid4())
+        async with self.sessions() as session, session.begin():
+            await self.enqueue(
+                session,
+                queue_id,
+                blob,
+                mail_from=normalise(mail_from),
+                recipients=wanted,
+                unit=mailbox.unit,
+                origin=origin,
+                submitted_by=mailbox.username,
+            )
+            await file_message(session, mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC))
+        self.queued.set()
+        if self.ledger is not None:
+            self.ledger.record("mail-out", unit=mailbox.unit, user=mailbox.username, size=blob.size)
+        log.info(
+            "mail.accepted",
+            queue_id=queue_id,
+            user=mailbox.username,
+            recipients=len(wanted),
+            bytes=blob.size,
+            origin=origin,
+        )
+        return queue_id
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        queue_id: str,
+        blob: StoredBlob,
+        *,
+        mail_from: str,
+        recipients: Sequence[str],
+        unit: str,
+        origin: str,
+        submitted_by: str = "",
+    ) -> None:
+        """Add a queue row in the caller's transaction; the caller wakes the worker (``queued``)
+        once that transaction has committed."""
+        session.add(
+            QueuedMail(
+                id=queue_id,
+                blob_sha256=blob.sha256,
+                size=blob.size,
+                mail_from=mail_from,
+                recipients=json.dumps(list(recipients)),
+                submitted_by=submitted_by,
+                unit_code=unit,
+                origin=origin,
+            )
+        )
+        await session.flush()

@@ -1,0 +1,84 @@
+"""What the lists and the search need from a message, read once when it is filed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import cast
+
+import nh3
+
+from mailgw.mailbox import FiledMail
+
+#: How much body text the search index keeps of one message.
+SEARCH_TEXT_CHARS = 20_000
+
+
+def parse(path: Path) -> EmailMessage:
+    """The whole message (blocking: run it in an executor for big ones)."""
+    with path.open("rb") as reader:
+        return BytesParser(policy=policy.default).parse(reader)
+
+
+def header_text(message: EmailMessage, name: str) -> str:
+    """A header decoded (RFC 2047 words and UTF-8 alike), or "" when absent or unreadable."""
+    try:
+        value = message.get(name)
+    except (ValueError, IndexError):  # a header the parser cannot make sense of
+        return ""
+    if value is None:
+        return ""
+    return " ".join(_utf8(str(value)).split())
+
+
+def _utf8(text: str) -> str:
+    """A raw UTF-8 header (RFC 6532, sent with SMTPUTF8) as text: the parser leaves its bytes
+    as surrogates."""
+    try:
+        return text.encode("ascii", "surrogateescape").decode("utf-8")
+    except UnicodeError:  # real non-ASCII text already (RFC 2047 decoded), or not UTF-8
+        return text
+
+
+def sent_at(message: EmailMessage) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(header_text(message, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def body_text(message: EmailMessage) -> str:
+    """The readable text: the plain part, or the HTML one without its tags."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = cast(EmailMessage, part).get_content()
+    except (LookupError, ValueError):  # an unknown charset, a broken encoding
+        return ""
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        content = nh3.clean(content, tags=set())
+    return content
+
+
+def summarise(path: Path, blob_sha256: str, size: int) -> FiledMail:
+    """The headers and text of the message at ``path`` (blocking: run it in an executor)."""
+    message = parse(path)
+    return FiledMail(
+        message_id=header_text(message, "Message-ID"),
+        from_text=header_text(message, "From"),
+        to_text=", ".join(filter(None, (header_text(message, "To"), header_text(message, "Cc")))),
+        subject=header_text(message, "Subject"),
+        sent_at=sent_at(message),
+        size=size,
+        blob_sha256=blob_sha256,
+        has_attachments=any(True for _ in message.iter_attachments()),
+        text=body_text(message)[:SEARCH_TEXT_CHARS],
+    )

@@ -1,0 +1,219 @@
+"""One message as the web mailbox shows it: its headers, its text, its HTML made safe, and
+its attachments.
+
+HTML mail is written by whoever sent it, so it is sanitised before a page shows it: basic
+formatting only, links kept (absolute ones, opened without a referrer), and nothing that loads
+anything: no images, styles, frames, forms or scripts, so opening a mail tells no one it was
+read. Every function here reads the whole message (blocking: run it in an executor).
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import cast
+
+import nh3
+
+from config.errors import NotFound
+from mailgw.parsing import header_text, parse, sent_at
+
+#: What a mail's HTML may keep: text formatting, lists, tables and links.
+SAFE_TAGS = frozenset(
+    {
+        *("a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div"),
+        *("dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li"),
+        *("mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strike", "strong"),
+        *("sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"),
+    }
+)
+SAFE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+#: Dropped with everything inside them (not left behind as stray text).
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "title", "head", "template", "noscript"})
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+MAX_FILE_NAME = 255
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attached file; ``index`` names it in the download link."""
+
+    index: int
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MailView:
+    from_text: str
+    #: Where a reply goes: the Reply-To address, or the sender.
+    reply_to: str
+    to_text: str
+    cc_text: str
+    sent_at: datetime | None
+    subject: str
+    message_id: str
+    in_reply_to: str
+    references: str
+    #: The plain text (or the HTML's text when the mail has no plain part): what a reply quotes.
+    text: str
+    #: The HTML part sanitised (see :func:`sanitise`); "" when the mail has none.
+    html: str
+    attachments: tuple[Attachment, ...]
+
+
+def _absolute_link(tag: str, attribute: str, value: str) -> str | None:
+    """Links go to other sites or mail addresses only: a relative link in a mail would point
+    into the e-office itself."""
+    if attribute == "href" and not value.strip().lower().startswith(LINK_SCHEMES):
+        return None
+    return value
+
+
+def sanitise(markup: str) -> str:
+    """HTML that shows a mail's formatting and loads nothing (no remote content of any kind)."""
+    return nh3.clean(
+        markup,
+        tags=set(SAFE_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in SAFE_ATTRIBUTES.items()},
+        attribute_filter=_absolute_link,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def html_to_text(markup: str) -> str:
+    return html.unescape(
+        nh3.clean(markup, tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT))
+    )
+
+
+def _content(part: EmailMessage | None) -> str:
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # an unknown charset, a broken encoding
+        return ""
+    return content if isinstance(content, str) else ""
+
+
+def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:
+    """Every part that is not a container, in order; an attached message is one part."""
+    if part.get_content_maintype() == "multipart":
+        for child in part.iter_parts():
+            yield from _leaves(cast(EmailMessage, child))
+    else:
+        yield part
+
+
+def _bodies(message: EmailMessage) -> tuple[EmailMessage | None, EmailMessage | None]:
+    plain = cast(EmailMessage | None, message.get_body(preferencelist=("plain",)))
+    rich = cast(EmailMessage | None, message.get_body(preferencelist=("html",)))
+    return plain, rich
+
+
+def _attached_parts(message: EmailMessage) -> list[EmailMessage]:
+    plain, rich = _bodies(message)
+    return [part for part in _leaves(message) if part is not plain and part is not rich]
+
+
+def _payload(part: EmailMessage) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload(0)
+        return inner.as_bytes() if isinstance(inner, Message) else b""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _file_name_char(char: str) -> str:
+    category = unicodedata.category(char)[0]
+    return "" if category == "C" else " " if category == "Z" else char
+
+
+def safe_file_name(name: str | None, index: int, content_type: str) -> str:
+    """A name to save a file as: no folders, no control characters, plain spaces, never
+    empty."""
+    cleaned = "".join(map(_file_name_char, name or ""))
+    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip(". ")
+    if not cleaned:
+        extension = (
+            ".eml"
+            if content_type == "message/rfc822"
+            else mimetypes.guess_extension(content_type) or ".bin"
+        )
+        cleaned = f"tep-dinh-kem-{index + 1}{extension}"
+    if len(cleaned) > MAX_FILE_NAME:
+        _stem, dot, extension = cleaned.rpartition(".")
+        keep = extension[:16] if dot else ""
+        cleaned = cleaned[: MAX_FILE_NAME - len(keep) - 1] + (f".{keep}" if keep else "")
+    return cleaned
+
+
+def _describe(index: int, part: EmailMessage, content: bytes) -> Attachment:
+    content_type = part.get_content_type()
+    try:
+        name = part.get_filename()
+    except (ValueError, IndexError):  # a Content-Disposition the parser cannot read
+        name = None
+    return Attachment(index, safe_file_name(name, index, content_type), content_type, len(content))
+
+
+def read(path: Path) -> MailView:
+    """The message at ``path`` ready to show."""
+    message = parse(path)
+    plain, rich = _bodies(message)
+    markup = _content(rich)
+    text = _content(plain) or (html_to_text(markup) if markup else "")
+    attachments = tuple(
+        _describe(index, part, _payload(part))
+        for index, part in enumerate(_attached_parts(message))
+    )
+    return MailView(
+        from_text=header_text(message, "From"),
+        reply_to=header_text(message, "Reply-To") or header_text(message, "From"),
+        to_text=header_text(message, "To"),
+        cc_text=header_text(message, "Cc"),
+        sent_at=sent_at(message),
+        subject=header_text(message, "Subject"),
+        message_id=header_text(message, "Message-ID"),
+        in_reply_to=header_text(message, "In-Reply-To"),
+        references=header_text(message, "References"),
+        text=text,
+        html=sanitise(markup) if markup else "",
+        attachments=attachments,
+    )
+
+
+def attachments(path: Path) -> list[tuple[Attachment, bytes]]:
+    """Every attachment of the message at ``path`` with its bytes (to forward them, or to
+    file them with a document)."""
+    message = parse(path)
+    found = []
+    for index, part in enumerate(_attached_parts(message)):
+        content = _payload(part)
+        found.append((_describe(index, part, content), content))
+    return found
+
+
+def attachment(path: Path, index: int) -> tuple[Attachment, bytes]:
+    """Attachment number ``index`` of the message at ``path``."""
+    parts = _attached_parts(parse(path))
+    if not 0 <= index < len(parts):
+        raise NotFound("Không tìm thấy tệp đính kèm.", code="unknown-attachment")
+    content = _payload(parts[index])
+    return _describe(index, parts[index], content), content

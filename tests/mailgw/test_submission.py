@@ -1,0 +1,413 @@
+"""The submission listener, spoken to by ``smtplib`` and ``swaks`` as mail clients do.
+
+The demo network's province (``TU``) and Cam Lộ run in this process, each with its SMTP
+listener; every demo account has an app password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import smtplib
+import subprocess
+from collections.abc import AsyncIterator
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from keys.models import User
+from mailgw.mailbox import list_folder
+from mailgw.models import INBOX
+from office.app import RunningNode, start_node
+from tests.support.mail import (
+    client_context,
+    inbox_subjects,
+    maildir_messages,
+    maildir_raw,
+    message_from,
+    wait_for_inbox,
+)
+from tests.support.network import DemoNetwork
+from tests.support.nodes import fast_settings
+
+SWAKS = shutil.which("swaks")
+LIMIT = 200_000
+FAST_MAIL = {"CONGVAN_SMTP_POLL_SECONDS": "1", "CONGVAN_SMTP_MAX_MESSAGE_BYTES": str(LIMIT)}
+
+
+@pytest.fixture
+async def tu(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node = await start_node(fast_settings(demo_network, "TU", **FAST_MAIL))
+    yield node
+    await node.stop()
+
+
+@pytest.fixture
+async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node = await start_node(fast_settings(demo_network, "HU-CAMLO", **FAST_MAIL))
+    yield node
+    await node.stop()
+
+
+def connect(node: RunningNode, demo_network: DemoNetwork) -> smtplib.SMTP:
+    client = smtplib.SMTP(node.settings.smtp.host, node.settings.smtp.port, timeout=30)
+    client.ehlo("client.test")
+    return client
+
+
+def secure(node: RunningNode, demo_network: DemoNetwork) -> smtplib.SMTP:
+    client = connect(node, demo_network)
+    client.starttls(context=client_context(demo_network))
+    client.ehlo("client.test")
+    return client
+
+
+def signed_in(node: RunningNode, demo_network: DemoNetwork, role: str) -> smtplib.SMTP:
+    account = demo_network.account(node.settings.node.name, role)
+    client = secure(node, demo_network)
+    client.login(account["username"], account["app_password"])
+    return client
+
+
+async def in_thread(function: Any, *args: Any) -> Any:
+    """smtplib blocks; the node runs on this loop, so the client runs beside it."""
+    return await asyncio.to_thread(function, *args)
+
+
+async def test_auth_is_offered_only_after_starttls(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    def plain() -> tuple[bool, tuple[int, bytes]]:
+        with connect(tu, demo_network) as client:
+            offered = client.has_extn("auth")
+            return offered, client.docmd("AUTH", "PLAIN AGZvbwBiYXI=")
+
+    offered, (code, text) = await in_thread(plain)
+    assert not offered
+    assert code == 530 and b"STARTTLS" in text
+
+    def encrypted() -> tuple[str, str]:
+        with secure(tu, demo_network) as client:
+            return client.esmtp_features["auth"], client.esmtp_features["size"]
+
+    methods, size = await in_thread(encrypted)
+    assert set(methods.split()) == {"PLAIN", "LOGIN"}
+    assert size == str(LIMIT)
+
+
+async def test_mail_before_starttls_is_refused(tu: RunningNode, demo_network: DemoNetwork) -> None:
+    def attempt() -> tuple[int, bytes]:
+        with connect(tu, demo_network) as client:
+            return client.mail("a@b.c")
+
+    code, text = await in_thread(attempt)
+    assert code == 530 and b"STARTTLS" in text
+
+
+async def test_an_app_password_signs_in_and_a_wrong_one_does_not(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    account = demo_network.account("TU", "staff")
+
+    def good(login: str) -> int:
+        with secure(tu, demo_network) as client:
+            code, _ = client.login(login, account["app_password"])
+            return code
+
+    assert await in_thread(good, account["username"]) == 235
+    assert await in_thread(good, account["email"]) == 235
+
+    def wrong(secret: str) -> None:
+        with secure(tu, demo_network) as client:
+            client.login(account["username"], secret)
+
+    for secret in ("not-the-password", account["password"]):  # the web password is no app password
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            await in_thread(wrong, secret)
+        assert refused.value.smtp_code == 535
+
+
+async def test_three_wrong_passwords_close_the_connection(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    def guess() -> list[int]:
+        codes = []
+        client = secure(tu, demo_network)
+        for attempt in range(3):
+            code, _ = client.docmd("AUTH", "PLAIN " + plain_token("quantri.tu", f"guess{attempt}"))
+            codes.append(code)
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            client.noop()
+        return codes
+
+    assert await in_thread(guess) == [535, 535, 421]
+
+
+def padding_header(size: int) -> bytes:
+    """An ``X-Padding`` header of exactly ``size`` bytes, folded into lines SMTP allows."""
+    first = b"X-Padding: x\r\n"
+    lines, left = [first], size - len(first)
+    while left:
+        width = left - 3 if left <= 76 else min(70, left - 3 - 4)
+        lines.append(b" " + b"p" * width + b"\r\n")
+        left -= width + 3
+    block = b"".join(lines)
+    assert len(block) == size
+    return block
+
+
+def plain_token(user: str, secret: str) -> str:
+    import base64
+
+    return base64.b64encode(f"\0{user}\0{secret}".encode()).decode()
+
+
+async def test_nothing_is_relayed_without_auth(tu: RunningNode, demo_network: DemoNetwork) -> None:
+    camlo_user = demo_network.account("HU-CAMLO", "staff")["email"]
+
+    def attempt() -> tuple[tuple[int, bytes], tuple[int, bytes]]:
+        with secure(tu, demo_network) as client:
+            return client.mail(camlo_user), client.rcpt(camlo_user)
+
+    (mail_code, mail_text), (rcpt_code, _) = await in_thread(attempt)
+    assert mail_code == 530 and b"Authentication required" in mail_text
+    assert rcpt_code == 530  # nor a recipient
+
+
+async def test_mail_outside_the_network_is_refused_after_auth(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    sender = demo_network.account("TU", "staff")["email"]
+
+    def attempt() -> tuple[int, bytes]:
+        with signed_in(tu, demo_network, "staff") as client:
+            client.mail(sender)
+            return client.rcpt("someone@gmail.com")
+
+    code, text = await in_thread(attempt)
+    assert code == 550 and b"relay denied" in text
+
+
+async def test_an_unknown_local_user_is_refused_at_rcpt(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    sender = demo_network.account("TU", "staff")["email"]
+    domain = sender.split("@")[1]
+
+    def attempt() -> tuple[int, bytes]:
+        with signed_in(tu, demo_network, "staff") as client:
+            client.mail(sender)
+            return client.rcpt(f"nobody.here@{domain}")
+
+    code, text = await in_thread(attempt)
+    assert code == 550 and b"5.1.1" in text
+
+
+async def test_a_spoofed_sender_is_refused(tu: RunningNode, demo_network: DemoNetwork) -> None:
+    staff = demo_network.account("TU", "staff")
+    leader = demo_network.account("TU", "leader")
+
+    def envelope() -> tuple[int, bytes]:
+        with signed_in(tu, demo_network, "staff") as client:
+            return client.mail(leader["email"])
+
+    code, text = await in_thread(envelope)
+    assert code == 550 and leader["email"].encode() in text
+
+    def header() -> None:
+        with signed_in(tu, demo_network, "staff") as client:
+            message = message_from(leader["email"], [staff["email"]], "Giả mạo", "x")
+            client.send_message(message, from_addr=staff["email"])
+
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await in_thread(header)
+    assert refused.value.smtp_code == 550
+    assert b"From: <" + leader["email"].encode() in refused.value.smtp_error
+
+
+async def test_a_vietnamese_subject_and_body_arrive_intact(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+    subject = "Về việc triển khai Nghị quyết số 05-NQ/TU (Đông Hà)"
+    body = "Kính gửi đồng chí,\nĐề nghị các đồng chí nghiên cứu, quán triệt.\n"
+
+    def send() -> dict[str, Any]:
+        with signed_in(tu, demo_network, "staff") as client:
+            message = message_from(
+                staff["email"], [clerk["email"]], subject, body, "Chuyên viên Tỉnh uỷ"
+            )
+            return client.send_message(message)
+
+    assert await in_thread(send) == {}
+    await wait_for_inbox(tu, clerk["username"], subject)
+    arrived = maildir_messages(tu, clerk["username"])
+    matching = [m for m in arrived if m["Subject"] == subject]
+    assert len(matching) == 1
+    assert matching[0].get_content() == body
+    assert "Chuyên viên Tỉnh uỷ".encode() in maildir_raw(tu, clerk["username"], subject)
+    async with tu.sessions() as session:
+        user_id = await session.scalar(select(User.id).where(User.username == clerk["username"]))
+        assert user_id is not None
+        [filed] = await list_folder(session, user_id, INBOX, query="trien khai nghi quyet")
+    assert filed.from_text == f"Chuyên viên Tỉnh uỷ <{staff['email']}>"
+    assert subject in await inbox_subjects(tu, staff["username"], folder="sent")
+
+
+async def test_a_message_at_the_size_limit_passes_and_one_byte_more_is_refused(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+
+    def sized(total: int, subject: str) -> bytes:
+        message = message_from(staff["email"], [clerk["email"]], subject, "Tệp đính kèm.\n")
+        message.add_attachment(
+            b"\0" * 1000, maintype="application", subtype="octet-stream", filename="a.bin"
+        )
+        raw = message.as_bytes(policy=policy.SMTP)
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        return head + b"\r\n" + padding_header(total - len(raw)) + b"\r\n" + rest
+
+    at_limit, over = sized(LIMIT, "Vừa đủ"), sized(LIMIT + 1, "Quá một byte")
+    assert (len(at_limit), len(over)) == (LIMIT, LIMIT + 1)
+
+    def send(raw: bytes) -> dict[str, Any]:
+        with signed_in(tu, demo_network, "staff") as client:
+            return client.sendmail(staff["email"], [clerk["email"]], raw)
+
+    assert await in_thread(send, at_limit) == {}
+    with pytest.raises(smtplib.SMTPSenderRefused) as refused:  # SIZE= in MAIL says it first
+        await in_thread(send, over)
+    assert refused.value.smtp_code == 552
+    assert str(LIMIT).encode() in refused.value.smtp_error
+    await wait_for_inbox(tu, clerk["username"], "Vừa đủ")
+    assert "Quá một byte" not in await inbox_subjects(tu, clerk["username"])
+
+
+async def test_data_over_the_limit_without_size_is_refused_with_the_limit(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+
+    def send() -> tuple[int, bytes]:
+        with signed_in(tu, demo_network, "staff") as client:
+            client.mail(staff["email"])  # no SIZE= parameter, as some clients do
+            client.rcpt(clerk["email"])
+            return client.data(b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 210)
+
+    code, text = await in_thread(send)
+    assert code == 552 and str(LIMIT).encode() in text
+
+
+async def test_mail_to_another_unit_arrives_in_its_node_mailbox_and_maildir(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    far = demo_network.account("HU-CAMLO", "leader")
+    subject = "Thư gửi Huyện uỷ Cam Lộ"
+
+    def send() -> dict[str, Any]:
+        with signed_in(tu, demo_network, "staff") as client:
+            message = message_from(staff["email"], [far["email"]], subject, "Nội dung thư.\n")
+            message.add_attachment(
+                "Báo cáo".encode(), maintype="text", subtype="plain", filename="bao-cao.txt"
+            )
+            return client.send_message(message)
+
+    assert await in_thread(send) == {}
+    await wait_for_inbox(camlo, far["username"], subject, seconds=60)
+    arrived = [m for m in maildir_messages(camlo, far["username"]) if m["Subject"] == subject]
+    assert len(arrived) == 1
+    attachment = next(arrived[0].iter_attachments())
+    assert attachment.get_filename() == "bao-cao.txt"
+    assert attachment.get_payload(decode=True) == "Báo cáo".encode()
+
+
+async def test_an_unknown_user_of_another_unit_bounces_to_the_sender(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    domain = demo_network.account("HU-CAMLO", "leader")["email"].split("@")[1]
+    stranger = f"khongco.ai@{domain}"
+
+    def send() -> dict[str, Any]:
+        with signed_in(tu, demo_network, "staff") as client:
+            return client.send_message(message_from(staff["email"], [stranger], "Gửi nhầm", "x\n"))
+
+    assert await in_thread(send) == {}  # another unit's users are checked on arrival
+    await wait_for_inbox(tu, staff["username"], "Undelivered mail: Gửi nhầm", seconds=60)
+    bounce = next(
+        m for m in maildir_messages(tu, staff["username"]) if "Gửi nhầm" in str(m["Subject"])
+    )
+    assert bounce.get_content_type() == "multipart/report"
+    assert bounce.get_param("report-type") == "delivery-status"
+    status = next(p for p in bounce.walk() if p.get_content_type() == "message/delivery-status")
+    fields = status.get_payload()[1]
+    assert fields["Final-Recipient"] == f"rfc822; {stranger}"
+    assert fields["Action"] == "failed" and fields["Status"] == "5.1.1"
+
+
+@pytest.mark.skipif(SWAKS is None, reason="swaks is installed by .ci/run")
+async def test_swaks_sends_with_starttls_and_auth_login(
+    tu: RunningNode, demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+    command = [
+        str(SWAKS),
+        "--server", f"{tu.settings.smtp.host}:{tu.settings.smtp.port}",
+        "--tls", "--tls-verify", "--tls-ca-path", demo_network.document["ca"],
+        "--auth", "LOGIN",
+        "--auth-user", staff["username"], "--auth-password", staff["app_password"],
+        "--from", staff["email"], "--to", clerk["email"],
+        "--header", "Subject: Thử swaks", "--body", "Gửi bằng swaks.",
+        "--ehlo", "client.test",
+    ]  # fmt: skip
+    finished = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "250 2.0.0 Ok: queued as" in finished.stdout
+    await wait_for_inbox(tu, clerk["username"], "Thử swaks")
+
+    unauthenticated = [part for part in command if part not in ("--auth", "LOGIN")]
+    unauthenticated = (
+        unauthenticated[: unauthenticated.index("--auth-user")]
+        + unauthenticated[unauthenticated.index("--from") :]
+    )
+    refused = await asyncio.to_thread(
+        subprocess.run, unauthenticated, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode != 0
+    assert "530" in refused.stdout
+
+
+async def test_implicit_tls_port_takes_auth_without_starttls(
+    demo_network: DemoNetwork,
+) -> None:
+    from tests.support.ports import free_port_block
+
+    port = free_port_block(1)
+    node = await start_node(
+        fast_settings(demo_network, "TU", **FAST_MAIL, CONGVAN_SMTP_TLS_PORT=str(port))
+    )
+    staff = demo_network.account("TU", "staff")
+    try:
+
+        def sign_in() -> int:
+            context = client_context(demo_network)
+            with smtplib.SMTP_SSL(
+                node.settings.smtp.host, port, context=context, timeout=30
+            ) as client:
+                code, _ = client.login(staff["username"], staff["app_password"])
+                return code
+
+        assert await in_thread(sign_in) == 235
+    finally:
+        await node.stop()
