@@ -85,6 +85,9 @@ def configure_logging(
     root.setLevel(level)
     for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # aiosmtpd logs every SMTP command at INFO, and at every AUTH a deprecation warning about
+    # its own code; the gateway logs its own events (smtp.*, mail.*) instead.
+    logging.getLogger("mail.log").setLevel(max(level, logging.ERROR))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

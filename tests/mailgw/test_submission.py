@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from keys.models import User
+from mailgw import aliases
 from mailgw.mailbox import list_folder
 from mailgw.models import INBOX
 from office.app import RunningNode, start_node
@@ -411,3 +412,52 @@ async def test_implicit_tls_port_takes_auth_without_starttls(
         assert await in_thread(sign_in) == 235
     finally:
         await node.stop()
+
+
+async def test_a_user_past_the_rate_is_told_to_try_later(demo_network: DemoNetwork) -> None:
+    node = await start_node(
+        fast_settings(demo_network, "TU", **FAST_MAIL, CONGVAN_SMTP_RATE_PER_MINUTE="2")
+    )
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+    try:
+
+        def three() -> list[int]:
+            codes = []
+            with signed_in(node, demo_network, "staff") as client:
+                for number in range(3):
+                    code, _ = client.mail(staff["email"])
+                    codes.append(code)
+                    if code == 250:
+                        client.rcpt(clerk["email"])
+                        client.data(f"From: {staff['email']}\r\nSubject: {number}\r\n\r\nx\r\n")
+            return codes
+
+        assert await in_thread(three) == [250, 250, 451]
+    finally:
+        await node.stop()
+
+
+async def test_an_alias_may_send_and_receives_its_mail(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    leader = demo_network.account("TU", "leader")
+    clerk = demo_network.account("TU", "clerk")
+    office = "vanphong.test@" + clerk["email"].split("@")[1]
+    async with tu.sessions() as session, session.begin():
+        await aliases.add_alias(session, office, clerk["username"], tu.settings.node.units)
+
+    def as_office() -> dict[str, Any]:
+        with signed_in(tu, demo_network, "clerk") as client:
+            message = message_from(office, [leader["email"]], "Gửi từ Văn phòng", "x\n")
+            return client.send_message(message)
+
+    def to_office() -> dict[str, Any]:
+        with signed_in(tu, demo_network, "leader") as client:
+            message = message_from(leader["email"], [office], "Gửi Văn phòng", "y\n")
+            return client.send_message(message)
+
+    assert await in_thread(as_office) == {}
+    assert await in_thread(to_office) == {}
+    await wait_for_inbox(tu, leader["username"], "Gửi từ Văn phòng")
+    await wait_for_inbox(tu, clerk["username"], "Gửi Văn phòng")
