@@ -4,8 +4,9 @@ The figure: the province's gateway (``congvan serve``, in a process of its own) 
 and AUTH, every message checked and stored durably before its 250, the delivery worker filing
 each one in the recipient's Maildir and inbox meanwhile. The baseline, in the same run and on
 the same machine: aiosmtpd's bare ``Sink`` (``python -m aiosmtpd``, its own process too) with
-no TLS, no AUTH and a handler that throws every message away. The client is ``smtplib`` in
-this process, the same for both.
+no TLS, no AUTH and a handler that throws every message away; and, to tell the protocol's cost
+from the gateway's work, the same ``Sink`` behind STARTTLS and AUTH (``bench/smtp_sink.py``).
+The client is ``smtplib`` in this process, the same for all three.
 
 ``BENCH_SMTP_MESSAGES`` (default 2000) sets how many messages each side gets.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from bench.report import Figure
 from config.settings import load_settings
+from keys.certificates import node_tls_paths
 from office.demo import build_demo, read_demo
 
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
@@ -104,15 +106,22 @@ async def run(base_port: int = 48000) -> list[Figure]:
             CONGVAN, "serve", "--dir", str(settings.node_dir), env=environment,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        sink_port = base_port + 50
+        sink_port, tls_sink_port = base_port + 50, base_port + 51
         sink = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
             "-l", f"127.0.0.1:{sink_port}",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
+        cert, key = node_tls_paths(settings.pki_dir)
+        tls_sink = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.smtp_sink", str(tls_sink_port), str(cert), str(key),
+            str(settings.node_dir / "secret"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
         try:
             await _until_listening(settings.smtp.host, settings.smtp.port)
             await _until_listening("127.0.0.1", sink_port)
+            await _until_listening("127.0.0.1", tls_sink_port)
             context = ssl.create_default_context(cafile=document["ca"])
             gateway = await asyncio.to_thread(
                 _send_all,
@@ -128,17 +137,23 @@ async def run(base_port: int = 48000) -> list[Figure]:
                 _send_all, "127.0.0.1", sink_port, count, staff["email"], clerk["email"],
                 None, None,
             )  # fmt: skip
+            protocol_only = await asyncio.to_thread(
+                _send_all, "127.0.0.1", tls_sink_port, count, staff["email"], clerk["email"],
+                ("any", "any"), context,
+            )  # fmt: skip
         finally:
             await _stop(node)
             await _stop(sink)
+            await _stop(tls_sink)
     return [
+        Figure("SMTP 10 KB msgs/s, TLS+AUTH", gateway, "aiosmtpd Sink, no TLS/AUTH", bare, ""),
         Figure(
             "SMTP 10 KB msgs/s, TLS+AUTH",
             gateway,
-            "aiosmtpd Sink, no TLS/AUTH",
-            bare,
+            "aiosmtpd Sink, TLS+AUTH",
+            protocol_only,
             "",
-        )
+        ),
     ]
 
 
