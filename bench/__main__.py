@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import exchange, office, peer_ping
+from bench import exchange, office, peer_ping, smtp
 from bench.report import render
 from config.logging import configure_logging
 from config.settings import LogSettings
@@ -12,7 +12,12 @@ from config.settings import LogSettings
 
 async def main() -> None:
     configure_logging(LogSettings(level="warning"))
-    figures = [*await peer_ping.run(), *await exchange.run(), *await office.run()]
+    figures = [
+        *await peer_ping.run(),
+        *await exchange.run(),
+        *await smtp.run(),
+        *await office.run(),
+    ]
     print(render(figures))
 
 
