@@ -9,6 +9,7 @@ never a document.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from config.errors import Invalid
 
@@ -26,6 +28,11 @@ BLOCK = 1024 * 1024
 class StoredBlob:
     sha256: str
     size: int
+
+
+def _sync(writer: IO[bytes]) -> None:
+    writer.flush()
+    os.fsync(writer.fileno())
 
 
 class UploadTooLarge(Invalid):
@@ -66,8 +73,7 @@ class BlobStore:
                 digest.update(block)
                 size += len(block)
                 writer.write(block)
-            writer.flush()
-            os.fsync(writer.fileno())
+            _sync(writer)
         self._settle(Path(writer.name), digest.hexdigest())
         return StoredBlob(digest.hexdigest(), size)
 
@@ -76,8 +82,7 @@ class BlobStore:
         digest = hashlib.sha256(content).hexdigest()
         with self._staging() as writer:
             writer.write(content)
-            writer.flush()
-            os.fsync(writer.fileno())
+            _sync(writer)
         self._settle(Path(writer.name), digest)
         return StoredBlob(digest, len(content))
 
@@ -96,9 +101,9 @@ class BlobStore:
                             code="too-large",
                         )
                     digest.update(block)
-                    writer.write(block)
-                writer.flush()
-                os.fsync(writer.fileno())
+                    writer.write(block)  # into the page cache: quick
+                # The flush to disk is what takes time (a big file, a slow disk): not on the loop.
+                await asyncio.get_running_loop().run_in_executor(None, _sync, writer)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
