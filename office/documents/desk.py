@@ -9,6 +9,7 @@ undo the step that the clerk or leader took.
 from __future__ import annotations
 
 import asyncio
+import functools
 import mimetypes
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,9 @@ from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.office.documents")
 
+#: PDFs whose text is kept (up to 200,000 characters each).
+PDF_TEXTS_KEPT = 64
+
 
 class DocumentDesk:
     def __init__(
@@ -59,6 +63,9 @@ class DocumentDesk:
         self.directory = directory
         #: Whose PDF signatures the pages call valid: our CA.
         self.trust_roots = tuple(trust_roots)
+        #: A PDF's text by its (content-addressed) path: a document indexed again after each
+        #: step does not read its PDFs again.
+        self._pdf_text = functools.lru_cache(maxsize=PDF_TEXTS_KEPT)(extract_text)
         if statuses is not None:
             statuses.on_recall_request = self.recall_requested
 
@@ -158,7 +165,7 @@ class DocumentDesk:
         )
         loop = asyncio.get_running_loop()
         for sha256 in pdfs.all():
-            texts.append(await loop.run_in_executor(None, extract_text, self.blobs.path(sha256)))
+            texts.append(await loop.run_in_executor(None, self._pdf_text, self.blobs.path(sha256)))
         await index_document(session, document_id, texts)
 
     async def signature_of(self, path: Path) -> SignatureStatus:
