@@ -17,6 +17,9 @@ from config.errors import CongvanError, PeerRefused
 from config.logging import bind_request_id, get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: Routes whose name ends so carry a secret in their path (a calendar feed's token): the
+#: request log shows the route's pattern instead of the path.
+HIDDEN_PATH_SUFFIX = ".hidden_path"
 
 log = get_logger("congvan.http")
 
@@ -42,10 +45,17 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info(
             "http.request",
             method=request.method,
-            path=request.path,
+            path=_logged_path(request),
             status=status,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+
+def _logged_path(request: web.Request) -> str:
+    route = request.match_info.route
+    if route.name and route.name.endswith(HIDDEN_PATH_SUFFIX) and route.resource is not None:
+        return route.resource.canonical
+    return request.path
 
 
 @web.middleware

@@ -43,6 +43,7 @@ from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
 from office.documents.desk import DocumentDesk
+from office.schedules import distribution as schedule_distribution
 from office.web import create_web_app
 from office.workdays import WorkingCalendar
 
@@ -249,6 +250,7 @@ async def start_node(settings: Settings) -> RunningNode:
         node.handlers.register("document", node.desk.receive)
         node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
         node.handlers.register("mail", MailArrival(node.mail).receive)
+        node.handlers.register("schedule", schedule_distribution.receive)
         await node.upkeep.recover()
         if settings.node.hub:
             node.publisher = TrustPublisher(settings, node.sessions, passphrase)

@@ -26,6 +26,7 @@ from office import signin
 from office.language import LANGUAGE_PREFIX
 from office.messages import Translator
 from office.rendering import STATIC_PREFIX, render
+from office.schedules.feeds import FEED_PATH_PREFIX, FEED_PATH_SUFFIX
 from office.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite, translator
 from office.web_sessions import form_token, form_token_valid, new_token, well_formed
 
@@ -114,7 +115,11 @@ def _sign_in_url(notice: str | None, next_path: str | None = None) -> URL:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is signed in; the way to the sign-in page for those who are not; form tokens."""
-    if request.path in OPEN_PATHS or request.path.startswith((STATIC_PREFIX, LANGUAGE_PREFIX)):
+    if (
+        request.path in OPEN_PATHS
+        or request.path.startswith((STATIC_PREFIX, LANGUAGE_PREFIX))
+        or _is_feed(request)
+    ):
         return await handler(request)
     site = request.app[SITE]
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -149,6 +154,16 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             log.warning("web.form_token_refused", path=request.path, user=current.staff.username)
             raise _csrf_refusal(request)
     return await handler(request)
+
+
+def _is_feed(request: web.Request) -> bool:
+    """A calendar feed: calendar apps cannot sign in, the secret token in its path is the
+    credential (see :mod:`office.feed_pages`)."""
+    return (
+        request.method in ("GET", "HEAD")
+        and request.path.startswith(FEED_PATH_PREFIX)
+        and request.path.endswith(FEED_PATH_SUFFIX)
+    )
 
 
 def _is_upload(request: web.Request) -> bool:

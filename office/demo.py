@@ -14,9 +14,12 @@ import json
 import secrets
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.database import open_database
 from config.errors import Conflict
@@ -27,6 +30,10 @@ from keys.ca import CA_CERT_FILE
 from keys.keystore import node_passphrase
 from keys.models import Unit
 from keys.sealing import SecretBox
+from office.messages import local_time
+from office.schedules import feeds
+from office.schedules.demo_week import DemoPeople, seed_demo_week
+from office.schedules.models import PERSON_FEED
 from office.setup import NodePlan, init_node
 
 DEMO_FILE = "demo.json"
@@ -191,7 +198,27 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                     "node": node.name,
                 }
             )
+        await _seed_schedule(session, settings, node, created)
     return created
+
+
+async def _seed_schedule(
+    session: AsyncSession, settings: Settings, node: DemoNode, created: list[dict[str, Any]]
+) -> None:
+    """This week's published schedule of the node's first unit, and every account's own
+    calendar feed: ``ics_url`` in ``demo.json``."""
+    ids: dict[str, int] = {}
+    for account in created:
+        user_id = await accounts.hosted_user_id(session, account["username"], settings.node.units)
+        assert user_id is not None  # just created above
+        ids[account["role"]] = user_id
+    now = datetime.now(UTC)
+    people = DemoPeople(leader=ids["leader"], clerk=ids["clerk"], staff=ids["staff"])
+    await seed_demo_week(session, node.units[0], people, local_time(now).date(), now)
+    web_url = f"http://{settings.web.host}:{settings.web.port}"
+    for account in created:
+        token = await feeds.issue_feed(session, ids[account["role"]], PERSON_FEED, now)
+        account["ics_url"] = feeds.feed_url(web_url, token)
 
 
 def _demo_document(

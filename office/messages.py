@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from office.messages_admin import ADMIN_VI
 from office.messages_en import EN
+from office.messages_feeds import FEEDS_VI
 from office.messages_incoming import INCOMING_VI
 from office.messages_mail import MAIL_VI
 from office.messages_outgoing import OUTGOING_VI
+from office.messages_schedule import SCHEDULE_EN, SCHEDULE_VI
 
 DEFAULT_LANGUAGE = "vi"
 
@@ -113,6 +115,9 @@ VI.update(INCOMING_VI)
 VI.update(OUTGOING_VI)
 VI.update(ADMIN_VI)
 VI.update(MAIL_VI)
+VI.update(SCHEDULE_VI)
+EN.update(SCHEDULE_EN)
+VI.update(FEEDS_VI)
 
 CATALOGUES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
 

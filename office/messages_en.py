@@ -450,4 +450,42 @@ EN: dict[str, str] = {
     "error.no-mailbox.title": "No mailbox",
     "error.unknown-mail.title": "Message not found",
     "error.unknown-attachment.title": "Attachment not found",
+    # Calendar feeds (office/messages_feeds.py)
+    "feeds.title": "Calendar on your phone",
+    "feeds.intro": (
+        "Subscribe to the work schedule in the calendar app of your phone or computer (Google "
+        "Calendar, iPhone Calendar, Outlook, Thunderbird…) with an address of your own. The app "
+        "updates itself when a schedule is published or adjusted."
+    ),
+    "feeds.secret": (
+        "This address is secret: whoever has it sees your calendar, including the classified "
+        "entries you may see. Do not share it. If it leaks, issue a new address: the old one "
+        "stops working at once."
+    ),
+    "feeds.scope.unit": "My unit's work schedule",
+    "feeds.scope.unit.about": "Every published weekly schedule of {unit}.",
+    "feeds.scope.person": "My calendar",
+    "feeds.scope.person.about": "What you chair or attend.",
+    "feeds.active_since": "Active, issued on {date}.",
+    "feeds.none": "No address yet.",
+    "feeds.create": "Create an address",
+    "feeds.renew": "Issue a new address",
+    "feeds.renew.warning": "The old address stops working.",
+    "feeds.new_url": "New address of “{scope}”",
+    "feeds.new_url.once": (
+        "Copy this address into your calendar app (“Add calendar from URL” or “Subscribe”) "
+        "now: for safety, this page shows it only once."
+    ),
+    "feeds.not_found": "Calendar not found.",
+    "feeds.bad_scope": "Unknown kind of calendar.",
+    "feeds.ics.unit_calendar": "Work schedule of {unit}",
+    "feeds.ics.person_calendar": "Work schedule of {name}",
+    "feeds.ics.chair": "Chaired by: {value}",
+    "feeds.ics.attendees": "Attendees: {value}",
+    "feeds.ics.prepared_by": "Prepared by: {value}",
+    "feeds.ics.notes": "Notes: {value}",
+    "feeds.ics.secrecy": "Classification: {level}",
+    "feeds.ics.adjusted": "Adjusted",
+    "feeds.ics.cancelled": "Cancelled",
+    "feeds.ics.cancelled_summary": "[Cancelled] {summary}",
 }

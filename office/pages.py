@@ -30,7 +30,7 @@ class Section:
 SECTIONS = (
     Section("incoming", "/incoming", built=True),
     Section("outgoing", "/outgoing", built=True),
-    Section("schedule", "/schedule"),
+    Section("schedule", "/schedule", built=True),
     Section("mail", "/mail", built=True),
     Section("search", "/search", built=True),
     Section("admin", "/admin", frozenset({"admin"}), built=True),

@@ -24,12 +24,14 @@ from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
     auth,
+    feed_pages,
     incoming_pages,
     language,
     mail_compose_pages,
     mail_pages,
     outgoing_pages,
     pages,
+    schedule_pages,
     search_pages,
 )
 from office.documents.desk import DocumentDesk
@@ -172,4 +174,6 @@ def create_web_app(
     outgoing_pages.add_routes(app)
     mail_pages.add_routes(app)
     mail_compose_pages.add_routes(app)
+    schedule_pages.add_routes(app)
+    feed_pages.add_routes(app)
     return app

@@ -21,7 +21,8 @@ import exchange.models  # noqa: F401 - registers the exchange layer's tables on 
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
 import mailgw.models  # noqa: F401 - registers the gateway's tables on Base.metadata
 import office.documents.models
-import office.models  # noqa: F401 - registers the office layer's tables on Base.metadata
+import office.models
+import office.schedules.models  # noqa: F401 - registers the schedule tables on Base.metadata
 from config import migrate
 from config.database import Base, create_engine
 from config.settings import Settings, load_settings, parse_settings

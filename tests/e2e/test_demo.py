@@ -13,12 +13,16 @@ import ssl
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiohttp
+import icalendar
 import pytest
 from cryptography import x509
 
@@ -75,6 +79,7 @@ def test_demo_json_describes_nodes_and_one_account_per_role(running_demo: Any) -
             "node",
             "email",
             "app_password",
+            "ics_url",
         }
         assert account["email"].startswith(account["username"] + "@")
 
@@ -157,6 +162,43 @@ def test_a_revoked_node_is_refused_by_every_other_node(running_demo: Any, cli: C
     for status, body in asyncio.run(from_dongha()):
         assert status == 403
         assert body["error"] == "revoked"
+
+
+def test_every_account_subscribes_to_this_weeks_schedule_at_its_ics_url(
+    running_demo: Any, secrets_seen: SecretsSeen
+) -> None:
+    _root, document, _process = running_demo
+    web_urls = {node["name"]: node["web_url"] for node in document["nodes"]}
+    for account in document["accounts"]:
+        assert account["ics_url"].startswith(web_urls[account["node"]] + "/calendar/")
+        secrets_seen.add(account["ics_url"].rsplit("/", 1)[1].removesuffix(".ics"))
+
+    async def fetch(url: str) -> str:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+            return await response.text()
+
+    def feed(role: str) -> icalendar.Calendar:
+        account = next(
+            a for a in document["accounts"] if a["node"] == "HU-CAMLO" and a["role"] == role
+        )
+        return icalendar.Calendar.from_ical(asyncio.run(fetch(account["ics_url"])))
+
+    leader, staff = feed("leader"), feed("staff")
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    monday = today - timedelta(days=today.weekday())
+    chaired = leader.walk("VEVENT")
+    assert len(chaired) >= 8
+    assert {event.decoded("DTSTART").date() for event in chaired} == {
+        monday + timedelta(days=day) for day in range(5)
+    }
+    assert any("Giao ban Thường trực" in str(event["SUMMARY"]) for event in chaired)
+    assert [str(event["STATUS"]) for event in chaired].count("CANCELLED") == 1
+    assert [str(event.get("CLASS", "")) for event in chaired].count("CONFIDENTIAL") == 1
+    attended = staff.walk("VEVENT")
+    assert 0 < len(attended) < len(chaired)
+    assert not any(str(event.get("CLASS", "")) == "CONFIDENTIAL" for event in attended)
 
 
 def test_ctrl_c_stops_the_demo_and_a_second_run_reuses_it(running_demo: Any, cli: Cli) -> None:

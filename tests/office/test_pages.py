@@ -35,10 +35,10 @@ async def test_the_home_page_links_the_sections_the_role_may_open(
         assert 'href="/admin"' not in clerk_home.text
         assert "<dd>Quản trị hệ thống</dd>" in admin_home.text
 
-        placeholder = await as_clerk.get("/schedule")
-        assert placeholder.status == 200
-        assert "<h1>Lịch công tác</h1>" in placeholder.text
-        assert "đang được xây dựng" in placeholder.text
+        schedule = await as_clerk.get("/schedule")
+        assert schedule.status == 200
+        assert "<h1>Lịch công tác tuần</h1>" in schedule.text
+        assert 'id="nav-schedule"' in clerk_home.text
         # A page the role may not open answers as if it did not exist.
         hidden, missing = await as_clerk.get("/admin"), await as_clerk.get("/khong-co")
         for page in (hidden, missing):

@@ -1,0 +1,36 @@
+"""The week on paper: the traditional table (day, time, content, chair, attendees, place,
+prepared by) on A4 landscape, printed by WeasyPrint in a thread like the registers. Adjusted
+lines carry "điều chỉnh"; cancelled ones stay, struck through and marked."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from office.register_export import to_pdf
+from office.schedules.views import WeekView
+
+
+async def print_response(
+    request: web.Request, week: WeekView, unit_name: str, printed: str
+) -> web.Response:
+    html = aiohttp_jinja2.render_string(
+        "schedule_print.html",
+        request,
+        {
+            "week": week,
+            "unit_name": unit_name,
+            "printed": printed,
+            "end": week.week_start + timedelta(days=6),
+        },
+    )
+    body = await asyncio.get_running_loop().run_in_executor(None, to_pdf, html)
+    stem = f"lich-cong-tac-{week.week_start.isoformat()}"
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.pdf"'},
+    )

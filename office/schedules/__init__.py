@@ -1,0 +1,1 @@
+"""Weekly work schedules (lịch công tác tuần): drafting, approval, publishing, feeds."""

@@ -1,0 +1,193 @@
+"""The province's published week goes down to the district units as a ``schedule`` dispatch,
+where their clerks and leaders see it beside their own.
+
+Sending: after each publishing (the approval, then every adjustment) the week's lines, with
+names written out (user ids mean nothing on another node), go to the unit's child districts
+that have an encryption certificate in the directory. The dispatch id is derived from the
+unit, the week and the version, so a repeated send of one version is the same dispatch.
+
+Receiving: each hosted recipient unit keeps the week read-only under ``source_unit`` = the
+sender; a version not newer than the one kept changes nothing (a re-handover is harmless).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from config.errors import CongvanError
+from config.logging import get_logger
+from exchange.envelope import Draft
+from exchange.handlers import ReceivedDispatch
+from exchange.models import OutboundDispatch
+from office.schedules.models import ACTIVE, CANCELLED, PUBLISHED, ScheduleEntry, ScheduleWeek
+from office.schedules.views import EntryView, entry_views
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from office.documents.desk import DocumentDesk
+
+log = get_logger("congvan.office.schedules")
+
+KIND = "schedule"
+DISPATCH_NAMESPACE = uuid.UUID("6f1d3c1e-4b7a-5c1e-9a53-1c0e5d6a7b10")
+#: Kinds of unit that receive the schedule of the unit above them.
+RECEIVING_KINDS = frozenset({"district"})
+MAX_ENTRIES = 500
+
+
+def schedule_dispatch_id(unit: str, week_start: date, version: int) -> str:
+    return str(uuid.uuid5(DISPATCH_NAMESPACE, f"schedule:{unit}:{week_start}:{version}"))
+
+
+def recipients_of(desk: DocumentDesk, unit: str) -> tuple[str, ...]:
+    if desk.directory is None:
+        return ()
+    return tuple(
+        sorted(
+            child.code
+            for child in desk.directory.units()
+            if child.parent == unit
+            and child.kind in RECEIVING_KINDS
+            and "encryption" in child.certificates
+        )
+    )
+
+
+def _entry(view: EntryView) -> dict[str, Any]:
+    return {
+        "uid": view.uid,
+        "day": view.day.isoformat(),
+        "start": view.start_time.strftime("%H:%M"),
+        "end": view.end_time.strftime("%H:%M"),
+        "content": view.content,
+        "chair": view.chair,
+        "attendees": view.attendees,
+        "place": view.place,
+        "prepared_by": view.prepared_by,
+        "notes": view.notes,
+        "secrecy": view.secrecy,
+        "status": CANCELLED if view.cancelled else ACTIVE,
+        "adjusted": view.adjusted,
+        "sequence": view.sequence,
+    }
+
+
+async def distribute(desk: DocumentDesk, week_id: int) -> str | None:
+    """Send the published week down, once per version; the dispatch id, or None when there
+    is nobody to send to (or it could not go: logged, never undoing the publishing)."""
+    outbox = desk.outbox
+    async with desk.sessions() as session:
+        week = await session.get(ScheduleWeek, week_id)
+        if week is None or week.state != PUBLISHED or week.source_unit or outbox is None:
+            return None
+        recipients = recipients_of(desk, week.unit_code)
+        if not recipients:
+            return None
+        dispatch_id = schedule_dispatch_id(week.unit_code, week.week_start, week.version)
+        if await session.get(OutboundDispatch, dispatch_id) is not None:
+            return dispatch_id
+        entries = await session.scalars(
+            select(ScheduleEntry)
+            .where(ScheduleEntry.week_id == week.id)
+            .order_by(ScheduleEntry.day, ScheduleEntry.start_time, ScheduleEntry.id)
+        )
+        views = await entry_views(session, list(entries.all()), clearance=3)
+        unit, metadata = (
+            week.unit_code,
+            {
+                "unit": week.unit_code,
+                "week_start": week.week_start.isoformat(),
+                "version": week.version,
+                "published_at": week.published_at.isoformat() if week.published_at else "",
+                "entries": [_entry(view) for view in views],
+            },
+        )
+    draft = Draft(recipients=recipients, kind=KIND, metadata=metadata, id=dispatch_id)
+    try:
+        await outbox.send(unit, draft)
+    except CongvanError as error:
+        log.warning("schedule.not_sent", week_id=week_id, reason=error.code)
+        return None
+    log.info("schedule.sent", week_id=week_id, dispatch_id=dispatch_id, to=list(recipients))
+    return dispatch_id
+
+
+def _clock(value: object) -> time:
+    return time.fromisoformat(str(value))
+
+
+def _line(raw: object, limit: int) -> str:
+    return str(raw or "")[:limit]
+
+
+async def receive(session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+    """The ``schedule`` handler: keep the week under each recipient unit this node hosts."""
+    sender, metadata = dispatch.header.sender, dispatch.metadata
+    try:
+        week_start = date.fromisoformat(str(metadata["week_start"]))
+        version = int(metadata["version"])
+        raw_entries = list(metadata["entries"])[:MAX_ENTRIES]
+        published = str(metadata.get("published_at") or "")
+        published_at = datetime.fromisoformat(published) if published else None
+    except (KeyError, TypeError, ValueError):
+        log.warning("schedule.malformed", dispatch_id=dispatch.header.id, sender=sender)
+        return
+    for unit in dispatch.units:
+        await _keep(session, unit, sender, week_start, version, published_at, raw_entries)
+    log.info("schedule.received", dispatch_id=dispatch.header.id, version=version)
+
+
+async def _keep(
+    session: AsyncSession,
+    unit: str,
+    sender: str,
+    week_start: date,
+    version: int,
+    published_at: datetime | None,
+    raw_entries: list[Any],
+) -> None:
+    week = await session.scalar(
+        select(ScheduleWeek).where(
+            ScheduleWeek.unit_code == unit,
+            ScheduleWeek.week_start == week_start,
+            ScheduleWeek.source_unit == sender,
+        )
+    )
+    if week is not None and week.version >= version:
+        return
+    if week is None:
+        week = ScheduleWeek(unit_code=unit, week_start=week_start, source_unit=sender)
+        week.revision, week.note = 1, ""
+        session.add(week)
+    week.state, week.version, week.published_at = PUBLISHED, version, published_at
+    await session.flush()
+    await session.execute(delete(ScheduleEntry).where(ScheduleEntry.week_id == week.id))
+    for raw in raw_entries:
+        try:
+            entry = ScheduleEntry(
+                week_id=week.id,
+                uid=f"{_line(raw['uid'], 32)}-{unit}"[:64],
+                day=date.fromisoformat(str(raw["day"])),
+                start_time=_clock(raw["start"]),
+                end_time=_clock(raw["end"]),
+                content=_line(raw["content"], 2000),
+                chair_text=_line(raw.get("chair"), 255),
+                attendees_text=_line(raw.get("attendees"), 2000),
+                place=_line(raw.get("place"), 255),
+                prepared_by=_line(raw.get("prepared_by"), 255),
+                notes=_line(raw.get("notes"), 2000),
+                secrecy=min(3, max(0, int(raw.get("secrecy", 0)))),
+                status=CANCELLED if raw.get("status") == CANCELLED else ACTIVE,
+                sequence=int(raw.get("sequence", 0)),
+                adjusted=bool(raw.get("adjusted")),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("schedule.entry_skipped", unit=unit, sender=sender)
+            continue
+        session.add(entry)
+    await session.flush()

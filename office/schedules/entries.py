@@ -1,0 +1,210 @@
+"""One line of the week as a form sends it: checked field by field, each refusal a Vietnamese
+sentence; and the clashes a saved line would make (the same person, or the same room, twice
+at once), which the form shows as a warning before saving."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Invalid
+from keys.models import User
+from office.documents.fields import SECRECY_LEVELS, day, level, text
+from office.schedules.models import ACTIVE, ScheduleAttendee, ScheduleEntry, ScheduleWeek
+from office.schedules.rules import WEEK
+
+CLOCK = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
+MAX_CONTENT = 2000
+MAX_LINE = 255
+MAX_ATTENDEES = 2000
+MAX_NOTES = 2000
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    day: date
+    start_time: time
+    end_time: time
+    content: str
+    chair_user_id: int | None
+    chair_text: str
+    attendee_ids: tuple[int, ...]
+    attendees_text: str
+    place: str
+    prepared_by: str
+    notes: str
+    secrecy: int
+    document_id: int | None
+
+    @property
+    def people(self) -> set[int]:
+        """Whoever must be there: the chair and the named attendees."""
+        chair = {self.chair_user_id} if self.chair_user_id is not None else set()
+        return chair | set(self.attendee_ids)
+
+
+def clock(value: object, label: str) -> time:
+    """``08:00`` (a time input) or ``8h00`` (as staff write it)."""
+    found = CLOCK.match(value.strip()) if isinstance(value, str) else None
+    if found is None:
+        raise Invalid(
+            f"Chưa nhập hoặc nhập sai {label} (dạng giờ:phút, ví dụ 08:00).",
+            code="bad-time",
+        )
+    return time(int(found.group(1)), int(found.group(2)))
+
+
+def _user_id(value: object, colleagues: Collection[int], label: str) -> int:
+    try:
+        user_id = int(str(value))
+    except ValueError:
+        user_id = -1
+    if user_id not in colleagues:
+        raise Invalid(f"{label.capitalize()} không phải cán bộ của đơn vị.", code="bad-person")
+    return user_id
+
+
+def entry_input(
+    form: Any,
+    week_start: date,
+    *,
+    max_secrecy: int,
+    colleagues: Collection[int],
+    document_id: int | None = None,
+) -> EntryInput:
+    """The line as typed, or a refusal: no content, an end before its start, a day outside
+    the week, a chair or attendee not of the unit, a secrecy above the editor's clearance."""
+    on = day(form.get("day"), "ngày")
+    if on is None:
+        raise Invalid("Chưa chọn ngày.", code="missing-field")
+    if not week_start <= on < week_start + WEEK:
+        last = week_start + WEEK - date.resolution
+        raise Invalid(
+            f"Ngày {on:%d/%m/%Y} không thuộc tuần này "
+            f"(từ {week_start:%d/%m/%Y} đến {last:%d/%m/%Y}).",
+            code="outside-week",
+        )
+    start, end = (
+        clock(form.get("start_time"), "giờ bắt đầu"),
+        clock(form.get("end_time"), "giờ kết thúc"),
+    )
+    if end <= start:
+        raise Invalid(
+            f"Giờ kết thúc ({end:%H:%M}) phải sau giờ bắt đầu ({start:%H:%M}).",
+            code="end-before-start",
+        )
+    chair_raw = form.get("chair_user_id") or ""
+    chair_id = _user_id(chair_raw, colleagues, "người chủ trì") if chair_raw else None
+    attendees = tuple(
+        dict.fromkeys(
+            _user_id(value, colleagues, "người dự") for value in form.getall("attendee", [])
+        )
+    )
+    secrecy = level(form.get("secrecy"), "độ mật", SECRECY_LEVELS)
+    if secrecy > max_secrecy:
+        raise Invalid("Bạn không được nhập lịch có độ mật cao hơn mức được xem.", code="secrecy")
+    return EntryInput(
+        day=on,
+        start_time=start,
+        end_time=end,
+        content=text(form.get("content"), "nội dung", MAX_CONTENT, required=True),
+        chair_user_id=chair_id,
+        chair_text=text(form.get("chair_text"), "chủ trì", MAX_LINE),
+        attendee_ids=attendees,
+        attendees_text=text(form.get("attendees_text"), "thành phần", MAX_ATTENDEES),
+        place=text(form.get("place"), "địa điểm", MAX_LINE),
+        prepared_by=text(form.get("prepared_by"), "đơn vị chuẩn bị", MAX_LINE),
+        notes=text(form.get("notes"), "ghi chú", MAX_NOTES),
+        secrecy=secrecy,
+        document_id=document_id,
+    )
+
+
+def _room(place: str) -> str:
+    return " ".join(place.casefold().split())
+
+
+async def clashes(
+    session: AsyncSession, unit: str, line: EntryInput, exclude: int | None = None
+) -> list[str]:
+    """What the line would clash with in the unit's own schedule, as sentences."""
+    overlapping = (
+        select(ScheduleEntry)
+        .join(ScheduleWeek, ScheduleWeek.id == ScheduleEntry.week_id)
+        .where(
+            ScheduleWeek.unit_code == unit,
+            ScheduleWeek.source_unit == "",
+            ScheduleEntry.status == ACTIVE,
+            ScheduleEntry.day == line.day,
+            ScheduleEntry.start_time < line.end_time,
+            ScheduleEntry.end_time > line.start_time,
+        )
+    )
+    if exclude is not None:
+        overlapping = overlapping.where(ScheduleEntry.id != exclude)
+    found: list[str] = []
+    people = line.people
+    if people:
+        attending = select(ScheduleAttendee.entry_id).where(
+            ScheduleAttendee.entry_id == ScheduleEntry.id, ScheduleAttendee.user_id.in_(people)
+        )
+        rows = await session.execute(
+            overlapping.where(
+                or_(ScheduleEntry.chair_user_id.in_(people), attending.exists())
+            ).with_only_columns(ScheduleEntry.id, ScheduleEntry.start_time, ScheduleEntry.content)
+        )
+        clashing = rows.all()
+        if clashing:
+            busy = await _busy_names(session, [row.id for row in clashing], people)
+            for row in clashing:
+                found.append(
+                    f"{', '.join(busy.get(row.id, []))} đã có lịch lúc {row.start_time:%H:%M}: "
+                    f"{row.content[:80]}"
+                )
+    room = _room(line.place)
+    if room:
+        rows = await session.execute(
+            overlapping.with_only_columns(
+                ScheduleEntry.place, ScheduleEntry.start_time, ScheduleEntry.content
+            )
+        )
+        for row in rows.all():
+            if _room(row.place) == room:
+                found.append(
+                    f"{row.place} đã có lịch lúc {row.start_time:%H:%M}: {row.content[:80]}"
+                )
+    return found
+
+
+async def _busy_names(
+    session: AsyncSession, entry_ids: list[int], people: set[int]
+) -> dict[int, list[str]]:
+    """For each clashing line, the names of the people it shares with the new one."""
+    rows = await session.execute(
+        select(ScheduleEntry.id, User.full_name, User.username)
+        .join(
+            ScheduleAttendee,
+            ScheduleAttendee.entry_id == ScheduleEntry.id,
+            isouter=True,
+        )
+        .join(
+            User,
+            or_(
+                User.id == ScheduleAttendee.user_id,
+                User.id == ScheduleEntry.chair_user_id,
+            ),
+        )
+        .where(ScheduleEntry.id.in_(entry_ids), User.id.in_(people))
+    )
+    names: dict[int, list[str]] = {}
+    for entry_id, full_name, username in rows.all():
+        name = full_name or username
+        if name not in names.setdefault(entry_id, []):
+            names[entry_id].append(name)
+    return names

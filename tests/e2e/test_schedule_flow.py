@@ -1,0 +1,102 @@
+"""In a real browser on the running demo network, JavaScript off: a week's work schedule.
+
+The province's clerk drafts a line of the week (chaired by the leader, attended by a member of
+staff) and submits the week; the leader approves it, which publishes it; the member of staff
+finds the line under "my week". Screenshots go to ``/tmp/e2e-shots`` to be looked at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from office.messages import local_time
+from office.schedules.rules import monday_of
+from tests.conftest import SecretsSeen
+from tests.e2e.test_document_flow import CHROMIUM, SHARED_SHOTS, profile, sign_in
+from tests.support.cli import Cli
+from tests.support.databases import DatabasePool
+from tests.support.demo import running_demo
+
+CONTENT = "Làm việc với Ban Tuyên giáo về đề án chuyển đổi số"
+
+
+def shot(page: Page, folder: Path, name: str) -> None:
+    folder.mkdir(exist_ok=True)
+    SHARED_SHOTS.mkdir(exist_ok=True)
+    path = folder / f"schedule-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    shutil.copy(path, SHARED_SHOTS / path.name)
+
+
+def test_a_clerk_drafts_the_week_a_leader_approves_it_and_staff_see_it_under_my_week(
+    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+) -> None:
+    # Three weeks ahead: the demo seeds this week's schedule.
+    week = monday_of(local_time(datetime.now(UTC)).date()) + timedelta(days=21)
+    thursday = week + timedelta(days=3)
+    week_path = f"/schedule?week={week.isoformat()}"
+    shots = tmp_path / "screenshots"
+    with (
+        running_demo(cli, databases, tmp_path / "demo", secrets_seen) as demo,
+        sync_playwright() as playwright,
+    ):
+        province = demo.node("TU")["web_url"]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            # 1. The clerk adds a line to the week and submits it.
+            clerk = profile(browser).new_page()
+            sign_in(clerk, province, week_path, demo.staff("TU", "clerk"))
+            expect(clerk.locator("h1")).to_have_text("Lịch công tác tuần")
+            clerk.click("#add-entry")
+            expect(clerk.locator("h1")).to_have_text("Thêm nội dung vào lịch tuần")
+            clerk.fill("#day", thursday.isoformat())
+            clerk.fill("#start_time", "14:00")
+            clerk.fill("#end_time", "16:30")
+            clerk.fill("#content", CONTENT)
+            clerk.select_option("#chair_user_id", label="Lãnh đạo TU")
+            clerk.locator("#attendees").get_by_label("Chuyên viên TU").check()
+            clerk.fill("#attendees_text", "Lãnh đạo Ban Tuyên giáo Tỉnh uỷ")
+            clerk.fill("#place", "Phòng họp tầng 2")
+            clerk.fill("#prepared_by", "Văn phòng Tỉnh uỷ")
+            shot(clerk, shots, "01-entry-form")
+            clerk.click("#save-entry")
+            assert clerk.url == f"{province}{week_path}", clerk.url
+            row = clerk.locator("#week-table tr.entry")
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text(CONTENT)
+            expect(row).to_contain_text("Thứ Năm")
+            expect(row).to_contain_text("14:00–16:30")
+            expect(row).to_contain_text("Lãnh đạo TU")
+            expect(row).to_contain_text("Chuyên viên TU; Lãnh đạo Ban Tuyên giáo Tỉnh uỷ")
+            expect(clerk.locator("#week-state")).to_contain_text("Đang soạn")
+            clerk.click("#step-submit")
+            expect(clerk.locator("#week-state")).to_contain_text("Chờ lãnh đạo duyệt")
+            expect(clerk.locator("#add-entry")).to_have_count(0)
+            shot(clerk, shots, "02-submitted")
+
+            # 2. The leader approves it: the week is published.
+            leader = profile(browser).new_page()
+            sign_in(leader, province, week_path, demo.staff("TU", "leader"))
+            expect(leader.locator("#week-table")).to_contain_text(CONTENT)
+            leader.click("#step-approve")
+            expect(leader.locator("#week-state")).to_contain_text("Đã công bố")
+            expect(leader.locator("#week-state")).to_contain_text("Phiên bản 1")
+            shot(leader, shots, "03-published")
+
+            # 3. The member of staff finds it under "my week".
+            staff = profile(browser).new_page()
+            sign_in(staff, province, week_path, demo.staff("TU", "staff"))
+            expect(staff.locator("#week-table")).to_contain_text(CONTENT)
+            staff.click("#my-week")
+            expect(staff.locator("h1")).to_have_text("Lịch của tôi trong tuần")
+            mine = staff.locator("#mine-table tr.entry")
+            expect(mine).to_have_count(1)
+            expect(mine).to_contain_text(CONTENT)
+            expect(mine).to_contain_text("Phòng họp tầng 2")
+            shot(staff, shots, "04-my-week")
+        finally:
+            browser.close()
