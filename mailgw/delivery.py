@@ -41,6 +41,8 @@ from mailgw.parsing import summarise
 log = get_logger("congvan.mailgw.delivery")
 
 CLAIM_BATCH = 20
+#: How long the worker, woken by a submission, waits for more before it claims.
+GATHER_SECONDS = 0.05
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 #: Dispatch ids of mail are derived from the queue id in this namespace.
@@ -112,6 +114,9 @@ class MailDelivery:
             await asyncio.wait(waiters, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
             for waiter in waiters:
                 waiter.cancel()
+            if self.gateway.queued.is_set() and not stop.is_set():
+                # Let a busy client's next messages join this one: a claim takes them together.
+                await asyncio.sleep(GATHER_SECONDS)
             self.gateway.queued.clear()
 
     async def deliver_due(self) -> int:

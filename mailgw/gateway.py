@@ -26,7 +26,7 @@ from config.settings import SmtpSettings
 from exchange.ledger import UsageLedger
 from keys import accounts, passwords
 from mailgw.addresses import AddressBook, Mailbox, normalise
-from mailgw.mailbox import file_message
+from mailgw.mailbox import FiledMail, file_message
 from mailgw.models import SENT, QueuedMail
 from mailgw.parsing import summarise
 
@@ -182,10 +182,8 @@ class MailGateway:
             for address in wanted:
                 await self.check_recipient(address)
         self.check_size(len(content))
-        loop = asyncio.get_running_loop()
-        blob = await loop.run_in_executor(None, self.blobs.put_bytes, trace + content)
-        filed = await loop.run_in_executor(
-            None, summarise, self.blobs.path(blob.sha256), blob.sha256, blob.size
+        blob, filed = await asyncio.get_running_loop().run_in_executor(
+            None, self._store, trace + content
         )
         queue_id = str(uuid.uuid4())
         async with self.sessions() as session, session.begin():
@@ -199,7 +197,9 @@ class MailGateway:
                 origin=origin,
                 submitted_by=mailbox.username,
             )
-            await file_message(session, mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC))
+            await file_message(
+                session, mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC), fresh=True
+            )
         self.queued.set()
         if self.ledger is not None:
             self.ledger.record("mail-out", unit=mailbox.unit, user=mailbox.username, size=blob.size)
@@ -212,6 +212,11 @@ class MailGateway:
             origin=origin,
         )
         return queue_id
+
+    def _store(self, content: bytes) -> tuple[StoredBlob, FiledMail]:
+        """The message on disk, and what the sent folder shows of it (blocking)."""
+        blob = self.blobs.put_bytes(content)
+        return blob, summarise(self.blobs.path(blob.sha256), blob.sha256, blob.size)
 
     async def enqueue(
         self,

@@ -59,14 +59,21 @@ async def file_message(
     queue_id: str,
     mail: FiledMail,
     received_at: datetime,
+    *,
+    fresh: bool = False,
 ) -> bool:
     """File ``mail`` in the folder unless this queued message is there already (a delivery
-    repeated after a crash); True when it was filed now."""
-    exists = await session.scalar(
-        select(MailboxMessage.id).where(
-            MailboxMessage.user_id == user_id,
-            MailboxMessage.folder == folder,
-            MailboxMessage.queue_id == queue_id,
+    repeated after a crash); True when it was filed now. ``fresh``: the queue id was made in
+    this transaction, so there is nothing to look for."""
+    exists = (
+        None
+        if fresh
+        else await session.scalar(
+            select(MailboxMessage.id).where(
+                MailboxMessage.user_id == user_id,
+                MailboxMessage.folder == folder,
+                MailboxMessage.queue_id == queue_id,
+            )
         )
     )
     if exists is not None:
