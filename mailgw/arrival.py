@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +23,16 @@ from mailgw.addresses import normalise
 from mailgw.delivery import MAIL_DISPATCH_NAMESPACE
 from mailgw.gateway import MailGateway
 from mailgw.models import QueuedMail
+from mailgw.parsing import header_block
 
 log = get_logger("congvan.mailgw.arrival")
 
 WAKE_DELAY_SECONDS = 0.5
+
+
+def _authors(message: Path) -> list[str]:
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(message))
+    return [address for _name, address in getaddresses(headers.get_all("From", []))]
 
 
 def arrival_queue_id(dispatch_id: str) -> str:
@@ -33,6 +43,15 @@ def arrival_queue_id(dispatch_id: str) -> str:
 class MailArrival:
     def __init__(self, gateway: MailGateway) -> None:
         self.gateway = gateway
+
+    def _authors_belong_to(self, dispatch: ReceivedDispatch) -> bool:
+        """Every ``From:`` address is of the unit that signed the dispatch, as the envelope
+        sender must be: a node speaks for its own users only."""
+        authors = _authors(dispatch.files[0])
+        units = [self.gateway.book.unit_of(author) for author in authors]
+        return bool(authors) and all(
+            unit is not None and unit.code == dispatch.header.sender for unit in units
+        )
 
     async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
         header = dispatch.header
@@ -47,6 +66,9 @@ class MailArrival:
             # delivered (nor bounced, which would go to the spoofed address).
             log.warning("mail.foreign_sender", dispatch_id=header.id, unit=header.sender)
             return
+        if not dispatch.files or not self._authors_belong_to(dispatch):
+            log.warning("mail.foreign_author", dispatch_id=header.id, unit=header.sender)
+            return
         recipients = []
         for address in dispatch.metadata.get("recipients", []):
             unit = book.unit_of(str(address))
@@ -54,7 +76,7 @@ class MailArrival:
                 recipients.append(normalise(str(address)))
             else:
                 log.warning("mail.misaddressed_recipient", dispatch_id=header.id)
-        if not recipients or not dispatch.files:
+        if not recipients:
             log.warning("mail.nothing_to_deliver", dispatch_id=header.id)
             return
         loop = asyncio.get_running_loop()

@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-MAX_HEADER_BYTES = 64 * 1024
+from mailgw.parsing import header_block, header_text
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,6 @@ class FailedRecipient:
     status: str
     #: The reason, as an SMTP server would have given it.
     diagnostic: str
-
-
-def _original_headers(original: Path) -> bytes:
-    """The original's header block, up to the blank line (at most ``MAX_HEADER_BYTES``)."""
-    lines: list[bytes] = []
-    with original.open("rb") as reader:
-        for line in reader:
-            if not line.strip() or sum(len(line) for line in lines) > MAX_HEADER_BYTES:
-                break
-            lines.append(line)
-    return b"".join(lines)
 
 
 def _status_part(reporting_domain: str, failed: Sequence[FailedRecipient]) -> MIMEBase:
@@ -81,9 +70,9 @@ def delivery_failure(
     failed: Sequence[FailedRecipient],
 ) -> bytes:
     """The bounce of the message at ``original`` for ``failed`` recipients, to ``sender``."""
-    headers_bytes = _original_headers(original)
-    subject = str(
-        BytesHeaderParser(policy=policy.default).parsebytes(headers_bytes)["Subject"] or ""
+    headers_bytes = header_block(original)
+    subject = header_text(
+        BytesHeaderParser(policy=policy.default).parsebytes(headers_bytes), "Subject"
     )
     report = MIMEMultipart("report", report_type="delivery-status")
     report["From"] = f"Mail Delivery System <mailer-daemon@{reporting_domain}>"

@@ -34,7 +34,7 @@ from mailgw import maildir
 from mailgw.addresses import Mailbox, split
 from mailgw.bounces import FailedRecipient, delivery_failure
 from mailgw.gateway import MailGateway
-from mailgw.mailbox import FiledMail, file_message
+from mailgw.mailbox import FiledMail, file_message, filed_users
 from mailgw.models import DONE, FAILED, INBOX, QUEUED, QueuedMail
 from mailgw.parsing import summarise
 
@@ -123,7 +123,13 @@ class MailDelivery:
         """Claim a batch of due jobs and deliver each; how many were claimed."""
         jobs = await self._claim()
         for job in jobs:
-            await self._deliver(job)
+            try:
+                await self._deliver(job)
+            except Exception as error:
+                # A message the parser chokes on (from another node, say) must not stop the
+                # worker for everyone: it is retried, and bounced in the end, like any other.
+                log.exception("mail.delivery_crashed", queue_id=job.id)
+                await self._retry_later(job, error, job.recipients)
         return len(jobs)
 
     async def _claim(self) -> list[Job]:
@@ -184,27 +190,28 @@ class MailDelivery:
         """Local recipients' Maildirs first (they need nothing from the network), then one
         dispatch per other unit, then in one transaction: the inbox rows, the bounce and the
         job's close. Should a dispatch fail, the local recipients are filed anyway before the
-        job waits for its retry."""
+        job waits for its retry, and a retry does not write their Maildirs again."""
         local: list[Mailbox] = []
         filed: FiledMail | None = None
-        undelivered: Sequence[str] = job.recipients
+        undelivered: list[str] = list(job.recipients)
+        unknown: list[FailedRecipient] = []
         try:
             routing = await self._route(job.recipients)
-            local = list(routing.local.values())
-            undelivered = [
-                address for addresses in routing.remote.values() for address in addresses
-            ]
+            unknown = routing.failed
+            undelivered = [address for group in routing.remote.values() for address in group]
+            local = await self._not_yet_filed(job, list(routing.local.values()))
             if local:
                 filed = await self._to_maildirs(job, local)
             for unit, addresses in routing.remote.items():
                 await self._send(job, unit, addresses)
+                undelivered = [address for address in undelivered if address not in addresses]
             async with self.sessions() as session, session.begin():
                 fresh = await self._file(session, job, local, filed)
-                if routing.failed:
-                    await self._bounce(session, job, routing.failed)
+                if unknown:
+                    await self._bounce(session, job, unknown)
                 await self._close(session, job.id, DONE, "")
         except (CongvanError, SQLAlchemyError, OSError) as error:
-            await self._retry_later(job, error, undelivered, local, filed)
+            await self._retry_later(job, error, undelivered, unknown, local, filed)
             return
         self._count(job, fresh)
         log.info(
@@ -212,8 +219,17 @@ class MailDelivery:
             queue_id=job.id,
             local=len(routing.local),
             units=sorted(routing.remote),
-            bounced=len(routing.failed),
+            bounced=len(unknown),
         )
+
+    async def _not_yet_filed(self, job: Job, mailboxes: list[Mailbox]) -> list[Mailbox]:
+        """Those not served by an earlier attempt (whose Maildir copy the user may have moved
+        or deleted since: it must not come back)."""
+        if not mailboxes:
+            return []
+        async with self.sessions() as session:
+            done = await filed_users(session, job.id, [mailbox.user_id for mailbox in mailboxes])
+        return [mailbox for mailbox in mailboxes if mailbox.user_id not in done]
 
     async def _to_maildirs(self, job: Job, mailboxes: Sequence[Mailbox]) -> FiledMail:
         """Each user's Maildir (skipped where done already); what their inbox rows will say."""
@@ -305,10 +321,12 @@ class MailDelivery:
         job: Job,
         error: Exception,
         undelivered: Sequence[str],
+        unknown: Sequence[FailedRecipient] = (),
         local: Sequence[Mailbox] = (),
         filed: FiledMail | None = None,
     ) -> None:
-        """Try again later, or, past ``retry_max`` attempts, bounce what was not delivered."""
+        """Try again later, or, past ``retry_max`` attempts, bounce what was not delivered
+        (and the recipients nobody has, found on the way)."""
         reason = error.message if isinstance(error, CongvanError) else type(error).__name__
         fresh: list[Mailbox] = []
         given_up = job.attempts > self.retry_max
@@ -317,8 +335,11 @@ class MailDelivery:
                 fresh = await self._file(session, job, local, filed)
                 if given_up:
                     failed = [
-                        FailedRecipient(address, "4.4.7", f"451 4.4.7 not delivered: {reason}")
-                        for address in undelivered
+                        *unknown,
+                        *(
+                            FailedRecipient(address, "4.4.7", f"451 4.4.7 not delivered: {reason}")
+                            for address in undelivered
+                        ),
                     ]
                     if failed:
                         await self._bounce(session, job, failed)

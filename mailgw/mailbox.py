@@ -101,6 +101,18 @@ async def file_message(
     return True
 
 
+async def filed_users(session: AsyncSession, queue_id: str, user_ids: list[int]) -> set[int]:
+    """Which of ``user_ids`` have the queued message in their inbox already."""
+    rows = await session.scalars(
+        select(MailboxMessage.user_id).where(
+            MailboxMessage.queue_id == queue_id,
+            MailboxMessage.folder == INBOX,
+            MailboxMessage.user_id.in_(user_ids),
+        )
+    )
+    return set(rows)
+
+
 def _in_folder(user_id: int, folder: str, query: str) -> Select[MailboxMessage]:
     statement = select(MailboxMessage).where(
         MailboxMessage.user_id == user_id, MailboxMessage.folder == folder

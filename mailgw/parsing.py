@@ -14,6 +14,8 @@ import nh3
 
 from mailgw.mailbox import FiledMail
 
+#: The most of a message's header block read on its own (for a bounce, a sender check).
+MAX_HEADER_BYTES = 64 * 1024
 #: How much body text the search index keeps of one message.
 SEARCH_TEXT_CHARS = 20_000
 
@@ -24,15 +26,28 @@ def parse(path: Path) -> EmailMessage:
         return BytesParser(policy=policy.default).parse(reader)
 
 
+def header_block(path: Path) -> bytes:
+    """The message's header lines, up to the blank line (at most ``MAX_HEADER_BYTES``)."""
+    lines: list[bytes] = []
+    with path.open("rb") as reader:
+        for line in reader:
+            if not line.strip() or sum(len(kept) for kept in lines) > MAX_HEADER_BYTES:
+                break
+            lines.append(line)
+    return b"".join(lines)
+
+
 def header_text(message: EmailMessage, name: str) -> str:
     """A header decoded (RFC 2047 words and UTF-8 alike), or "" when absent or unreadable."""
     try:
         value = message.get(name)
-    except (ValueError, IndexError):  # a header the parser cannot make sense of
+        text = str(value) if value is not None else None
+    except (ValueError, IndexError, AttributeError, TypeError, LookupError):
+        # A header the parser cannot make sense of (some crash it: CPython issue #102988).
         return ""
-    if value is None:
+    if text is None:
         return ""
-    return " ".join(_utf8(str(value)).split())
+    return " ".join(_utf8(text).split())
 
 
 def _utf8(text: str) -> str:

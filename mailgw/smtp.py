@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.logging import bind_request_id, get_logger
 from config.settings import SmtpSettings
 from mailgw.addresses import Mailbox, split
-from mailgw.gateway import MailGateway, MailRefused
+from mailgw.gateway import MAX_RECIPIENTS, MailGateway, MailRefused
 
 log = get_logger("congvan.mailgw.smtp")
 
@@ -177,6 +177,8 @@ class SubmissionHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return f"452 4.5.3 At most {MAX_RECIPIENTS} recipients a message"
         try:
             await self.gateway.check_recipient(address)
         except MailRefused as refusal:

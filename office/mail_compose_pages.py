@@ -171,17 +171,26 @@ async def compose_submit(request: web.Request) -> web.Response:
     if earlier is not None:
         return see_other(earlier)
     try:
+        gateway.check_rate(sender)
         content = await asyncio.get_running_loop().run_in_executor(
             None, composing.build, draft, sender, local_time(site.desk.now())
         )
         await gateway.submit(sender, sender.address, draft.recipients, content, origin="web")
     except (Invalid, MailRefused) as refusal:
-        async with site.sessions() as session, session.begin():
-            await forms.release(session, form_id)
+        await _release(site, form_id)
         return await _compose_form(
             request, upload.fields, refusal=refusal.message, status=refusal.http_status
         )
+    except BaseException:
+        # Nothing was queued (a database or disk failure): the same form may be sent again.
+        await _release(site, form_id)
+        raise
     return see_other(SENT_DONE)
+
+
+async def _release(site: StaffSite, form_id: str) -> None:
+    async with site.sessions() as session, session.begin():
+        await forms.release(session, form_id)
 
 
 def add_routes(app: web.Application) -> None:

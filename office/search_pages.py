@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from office.documents.access import visible_to
 from office.documents.models import Document
 from office.documents.search import search_documents
 from office.rendering import document_choices, render
@@ -30,7 +29,7 @@ async def search_page(request: web.Request) -> web.Response:
             ids = await search_documents(
                 session,
                 query,
-                visible_to(staff),
+                staff,
                 limit=PAGE_ROWS + 1,
                 offset=(page - 1) * PAGE_ROWS,
             )

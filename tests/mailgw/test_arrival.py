@@ -8,6 +8,7 @@ broken or hostile sender might put in them.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from email import policy
 from pathlib import Path
@@ -92,3 +93,52 @@ async def test_only_recipients_of_the_addressed_units_are_served(
         queued = await session.get(QueuedMail, arrival_queue_id(dispatch_id))
     assert queued is not None and queued.origin == "dispatch"
     assert json.loads(queued.recipients) == [clerk["email"]]  # not relayed on to Đông Hà
+
+
+async def test_mail_whose_from_header_names_another_unit_is_not_delivered(
+    nodes: tuple[RunningNode, RunningNode], demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    tu, camlo = nodes
+    sender = demo_network.account("HU-CAMLO", "staff")["email"]
+    clerk = demo_network.account("TU", "clerk")
+    impersonated = demo_network.account("TU", "leader")["email"]
+    message = message_from(impersonated, [clerk["email"]], "Thư mạo danh From", "x\n")
+    path = tmp_path / "from.eml"
+    path.write_bytes(message.as_bytes(policy=policy.SMTP))
+    assert camlo.outbox is not None
+    header = await camlo.outbox.send(
+        "HU-CAMLO",
+        Draft(
+            recipients=("TU",),
+            kind="mail",
+            metadata={"mail_from": sender, "recipients": [clerk["email"]]},
+            attachments=(Attachment("message.eml", path, RFC822),),
+        ),
+    )
+    await wait_for(lambda: handled(tu, header.id), seconds=60)
+    assert "Thư mạo danh From" not in await inbox_subjects(tu, clerk["username"])
+
+
+async def test_a_message_the_parser_chokes_on_is_still_delivered(
+    nodes: tuple[RunningNode, RunningNode], demo_network: DemoNetwork
+) -> None:
+    """``To: c@[d`` makes Python's header parser raise AttributeError (CPython #102988): the
+    delivery worker files the message anyway, and goes on with the next one."""
+    tu, _camlo = nodes
+    clerk = demo_network.account("TU", "clerk")
+    staff = demo_network.account("TU", "staff")
+    assert tu.mail is not None
+    raw = f"From: {staff['email']}\r\nTo: c@[d\r\nSubject: Khó đọc\r\n\r\nx\r\n".encode()
+    blob = tu.mail.blobs.put_bytes(raw)
+    async with tu.sessions() as session, session.begin():
+        await tu.mail.enqueue(
+            session,
+            str(uuid.uuid4()),
+            blob,
+            mail_from=staff["email"],
+            recipients=[clerk["email"]],
+            unit="TU",
+            origin="dispatch",
+        )
+    tu.mail.queued.set()
+    await wait_for_inbox(tu, clerk["username"], "Khó đọc")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from keys.models import User
 from mailgw import aliases
+from mailgw.gateway import MAX_RECIPIENTS
 from mailgw.mailbox import list_folder
 from mailgw.models import INBOX
 from office.app import RunningNode, start_node
@@ -461,3 +462,19 @@ async def test_an_alias_may_send_and_receives_its_mail(
     assert await in_thread(to_office) == {}
     await wait_for_inbox(tu, leader["username"], "Gửi từ Văn phòng")
     await wait_for_inbox(tu, clerk["username"], "Gửi Văn phòng")
+
+
+async def test_more_recipients_than_allowed_are_refused_at_rcpt(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+
+    def many() -> list[int]:
+        with signed_in(tu, demo_network, "staff") as client:
+            client.mail(staff["email"])
+            return [client.rcpt(clerk["email"])[0] for _ in range(MAX_RECIPIENTS + 1)]
+
+    codes = await in_thread(many)
+    assert codes[:MAX_RECIPIENTS] == [250] * MAX_RECIPIENTS
+    assert codes[MAX_RECIPIENTS] == 452

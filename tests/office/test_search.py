@@ -24,7 +24,6 @@ from config.text import fold
 from keys.models import Node, Unit, User
 from keys.signin import StaffMember
 from office.documents import search
-from office.documents.access import visible_to
 from office.documents.models import Assignment, Document
 from tests.support.databases import DatabasePool
 
@@ -130,7 +129,7 @@ async def find(
     **page: int,
 ) -> list[int]:
     async with sessions() as session:
-        return await search.search_documents(session, query, visible_to(staff), **page)
+        return await search.search_documents(session, query, staff, **page)
 
 
 def test_folding_drops_case_diacritics_and_punctuation() -> None:
@@ -285,6 +284,59 @@ async def test_results_keep_to_what_the_staff_member_may_see(
     assert await find(sessions, "cong van dong ha", CLERK) == [drafted, secret_enough, ours]
     assert await find(sessions, "cong van dong ha", SPECIALIST) == [drafted, assigned]
     assert await find(sessions, "cong van dong ha", ADMIN) == []
+
+
+async def test_staff_search_only_their_assigned_and_drafted_documents_page_by_page(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Staff who see only what they were assigned or drafted are searched from those documents
+    (on PostgreSQL a plan of its own), still within their unit and clearance, newest first."""
+    async with sessions() as session, session.begin():
+        assigned = [
+            await add_document(session, "Thông báo kết luận", document_id=n * BUCKET + 1)
+            for n in range(4)
+        ]
+        drafted = await add_document(
+            session, "Thông báo kết luận", document_id=4 * BUCKET, created_by=SPECIALIST.id
+        )
+        not_matching = await add_document(session, "Quyết định", document_id=4 * BUCKET + 1)
+        other_unit = await add_document(
+            session, "Thông báo kết luận", unit="CL", document_id=4 * BUCKET + 2
+        )
+        too_secret = await add_document(
+            session, "Thông báo kết luận", secrecy=4, document_id=4 * BUCKET + 3
+        )
+        others = await add_document(session, "Thông báo kết luận", document_id=4 * BUCKET + 4)
+        unassigned = await add_document(session, "Thông báo kết luận", document_id=2)
+        for document_id, user in [
+            *((document_id, SPECIALIST.id) for document_id in assigned),
+            (not_matching, SPECIALIST.id),
+            (other_unit, SPECIALIST.id),
+            (too_secret, SPECIALIST.id),
+            (others, CLERK.id),
+        ]:
+            await session.execute(
+                insert(Assignment).values(
+                    document_id=document_id,
+                    user_id=user,
+                    part="co",
+                    due_on=date(2026, 12, 31),
+                    assigned_by=CLERK.id,
+                )
+            )
+    newest_first = [drafted, *reversed(assigned)]
+
+    assert await find(sessions, "thong bao", SPECIALIST) == newest_first
+    assert await find(sessions, "thong b", SPECIALIST, limit=1) == newest_first[:1]
+    for offset in range(len(newest_first)):
+        assert (
+            await find(sessions, "thong bao", SPECIALIST, limit=2, offset=offset)
+            == (newest_first[offset : offset + 2])
+        )
+    assert await find(sessions, "quyet dinh", SPECIALIST) == [not_matching]
+    assert await find(sessions, "thong bao", CLERK) == sorted(
+        [others, drafted, *assigned, unassigned], reverse=True
+    )
 
 
 @pytest.mark.parametrize(
