@@ -109,7 +109,11 @@ def _content(part: EmailMessage | None) -> str:
         content = part.get_content()
     except (LookupError, ValueError):  # an unknown charset, a broken encoding
         return ""
-    return content if isinstance(content, str) else ""
+    if not isinstance(content, str):
+        return ""
+    # A base64 or quoted-printable body carries the sender's line ends inside: CRLF as often
+    # as not.
+    return content.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:

@@ -44,6 +44,7 @@ class Document(Base):
         Index("ix_documents_queue", "unit_code", "direction", "state"),
         Index("ix_documents_duplicate", "unit_code", "sender_name", "number_symbol", "issued_on"),
         Index("ix_documents_dispatch", "dispatch_id"),
+        Index("ix_documents_created_by", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
