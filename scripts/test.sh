@@ -10,8 +10,9 @@ if [ "${CONGVAN_TEST_DB:-sqlite}" = "postgresql" ] && ! pg_isready -q -h 127.0.0
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 status=0
-# Two workers by default (the machines have two cores); CONGVAN_TEST_WORKERS=0 runs serially.
-python -m pytest -n "${CONGVAN_TEST_WORKERS:-2}" "$@" || status=$?
+# Three workers by default: the machines have two cores, and the tests wait on nodes, disks and
+# sockets much of the time; CONGVAN_TEST_WORKERS=0 runs serially.
+python -m pytest -n "${CONGVAN_TEST_WORKERS:-3}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
