@@ -6,6 +6,8 @@ plus a small list of Vietnamese favourites it does not know.
 
 from __future__ import annotations
 
+import functools
+import os
 import secrets
 from importlib.resources import files
 
@@ -13,12 +15,24 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from config.errors import Invalid
+from config.logging import get_logger
 
 MIN_LENGTH = 10
 MIN_ZXCVBN_SCORE = 3
 APP_PASSWORD_BYTES = 18
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+#: Set (to "1") by the test suite only, which hashes thousands of passwords: argon2id at its
+#: cheapest. A hash records its own parameters, so either kind verifies either way. Never set
+#: it on a node: the node logs a warning when it is.
+TEST_HASHING_VARIABLE = "CONGVAN_INSECURE_TEST_HASHING"
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    if os.environ.get(TEST_HASHING_VARIABLE) == "1":
+        get_logger("congvan.keys").warning("passwords.insecure_test_hashing")
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
 def _local_common_passwords() -> frozenset[str]:
@@ -42,18 +56,18 @@ def check_password_strength(password: str, *, user_inputs: list[str] | None = No
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def new_app_password() -> str:

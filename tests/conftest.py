@@ -8,6 +8,7 @@ the in-process log) and fails the run if any of them appears.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from config.logging import configure_logging
 from config.settings import LogSettings, Settings
+from keys.passwords import TEST_HASHING_VARIABLE
 from tests.support.cli import Cli
 from tests.support.databases import DatabasePool
 from tests.support.network import (
@@ -23,6 +25,10 @@ from tests.support.network import (
     build_demo_network,
     init_province,
 )
+
+# argon2 at its cheapest for every password the suite hashes (see keys.passwords); the CLI
+# and node processes the tests start inherit it through tests.support.cli.
+os.environ.setdefault(TEST_HASHING_VARIABLE, "1")
 
 
 class SecretsSeen:

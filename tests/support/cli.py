@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keys.passwords import TEST_HASHING_VARIABLE
+
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 
 
@@ -20,7 +22,8 @@ class Cli:
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         base = {key: value for key, value in os.environ.items() if not key.startswith("CONGVAN_")}
-        return {**base, "CONGVAN_LOG_FORMAT": "json", **self.env, **(extra or {})}
+        fast = {TEST_HASHING_VARIABLE: os.environ.get(TEST_HASHING_VARIABLE, "")}
+        return {**base, "CONGVAN_LOG_FORMAT": "json", **fast, **self.env, **(extra or {})}
 
     def __call__(
         self,
