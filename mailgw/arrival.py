@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +22,7 @@ from mailgw.addresses import normalise
 from mailgw.delivery import MAIL_DISPATCH_NAMESPACE
 from mailgw.gateway import MailGateway
 from mailgw.models import QueuedMail
-from mailgw.parsing import header_block
+from mailgw.parsing import authors, header_block
 
 log = get_logger("congvan.mailgw.arrival")
 
@@ -31,8 +30,7 @@ WAKE_DELAY_SECONDS = 0.5
 
 
 def _authors(message: Path) -> list[str]:
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(message))
-    return [address for _name, address in getaddresses(headers.get_all("From", []))]
+    return authors(BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(message)))
 
 
 def arrival_queue_id(dispatch_id: str) -> str:

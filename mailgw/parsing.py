@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import cast
 
@@ -35,6 +35,11 @@ def header_block(path: Path) -> bytes:
                 break
             lines.append(line)
     return b"".join(lines)
+
+
+def authors(headers: Message) -> list[str]:
+    """The addresses of every ``From:`` header (a message may carry several)."""
+    return [address for _name, address in getaddresses(headers.get_all("From", []))]
 
 
 def header_text(message: EmailMessage, name: str) -> str:

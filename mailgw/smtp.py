@@ -18,7 +18,7 @@ from base64 import b64decode
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from config.logging import bind_request_id, get_logger
 from config.settings import SmtpSettings
 from mailgw.addresses import Mailbox, split
 from mailgw.gateway import MAX_RECIPIENTS, MailGateway, MailRefused
+from mailgw.parsing import authors
 
 log = get_logger("congvan.mailgw.smtp")
 
@@ -194,14 +195,14 @@ class SubmissionHandler:
     # -- the message ---------------------------------------------------------------------------
 
     def _check_from_header(self, mailbox: Mailbox, headers: Any) -> None:
-        authors = [address for _name, address in getaddresses(headers.get_all("From", []))]
-        if not authors:
+        addresses = authors(headers)
+        if not addresses:
             raise MailRefused(
                 "Thư không có dòng From.",
                 code="no-from",
                 reply="550 5.7.1 The message has no From: header",
             )
-        for author in authors:
+        for author in addresses:
             if not mailbox.may_send_as(author):
                 raise MailRefused(
                     f"From: {author} không phải địa chỉ của {mailbox.username}.",

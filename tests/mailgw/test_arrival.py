@@ -40,9 +40,16 @@ async def nodes(demo_network: DemoNetwork) -> AsyncIterator[tuple[RunningNode, R
 
 
 async def send_mail_dispatch(
-    camlo: RunningNode, tmp_path: Path, mail_from: str, recipients: list[str], subject: str
+    camlo: RunningNode,
+    tmp_path: Path,
+    mail_from: str,
+    recipients: list[str],
+    subject: str,
+    author: str | None = None,
 ) -> str:
-    message = message_from(mail_from, recipients, subject, "Nội dung.\n")
+    """A ``mail`` dispatch as Cam Lộ's gateway seals it; ``author`` is the ``From:`` when it
+    differs from the envelope sender."""
+    message = message_from(author or mail_from, recipients, subject, "Nội dung.\n")
     path = tmp_path / f"{subject}.eml"
     path.write_bytes(message.as_bytes(policy=policy.SMTP))
     assert camlo.outbox is not None
@@ -102,20 +109,10 @@ async def test_mail_whose_from_header_names_another_unit_is_not_delivered(
     sender = demo_network.account("HU-CAMLO", "staff")["email"]
     clerk = demo_network.account("TU", "clerk")
     impersonated = demo_network.account("TU", "leader")["email"]
-    message = message_from(impersonated, [clerk["email"]], "Thư mạo danh From", "x\n")
-    path = tmp_path / "from.eml"
-    path.write_bytes(message.as_bytes(policy=policy.SMTP))
-    assert camlo.outbox is not None
-    header = await camlo.outbox.send(
-        "HU-CAMLO",
-        Draft(
-            recipients=("TU",),
-            kind="mail",
-            metadata={"mail_from": sender, "recipients": [clerk["email"]]},
-            attachments=(Attachment("message.eml", path, RFC822),),
-        ),
+    dispatch_id = await send_mail_dispatch(
+        camlo, tmp_path, sender, [clerk["email"]], "Thư mạo danh From", author=impersonated
     )
-    await wait_for(lambda: handled(tu, header.id), seconds=60)
+    await wait_for(lambda: handled(tu, dispatch_id), seconds=60)
     assert "Thư mạo danh From" not in await inbox_subjects(tu, clerk["username"])
 
 
