@@ -208,6 +208,33 @@ class OfficeSettings:
     extra_working_days: tuple[str, ...] = setting((), check=iso_dates)
 
 
+def unit_kinds(value: tuple[str, ...]) -> str | None:
+    known = ("province", "board", "district", "sector", "commune")
+    bad = [kind for kind in value if kind not in known]
+    return f"unknown unit kind {bad[0]!r}: use " + ", ".join(known) if bad else None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The periodic IT report (báo cáo định kỳ về CNTT) and the figures units send up."""
+
+    #: The unit reports go to; "" sends each hosted unit's report to its parent unit.
+    send_to: str = setting("", check=lambda value: unit_codes((value,)) if value else None)
+    #: On this day of the month, the last month's report of each hosted unit goes up by itself.
+    send_day: int = setting(1, check=between(1, 28))
+    #: A month's report is due by this day of the next month; later is "late" (chậm).
+    due_day: int = setting(5, check=between(1, 28))
+    #: Kinds of unit that must report; the others' figures are counted but never chased.
+    reporting_kinds: tuple[str, ...] = setting(("board", "district", "sector"), check=unit_kinds)
+    #: A unit registers fewer than this share of the documents it received electronically:
+    #: it does not use the system for processing documents (xử lý công văn).
+    min_processing_percent: int = setting(50, check=between(0, 100))
+    #: Fewer sign-ins than this a month on average also counts as not using the system.
+    min_accesses_per_month: int = setting(20, check=at_least(0))
+    #: How often the node looks whether a report is due to be sent.
+    check_minutes: int = setting(60, check=between(1, 24 * 60))
+
+
 @dataclass(frozen=True)
 class LogSettings:
     level: str = setting("info", check=one_of("debug", "info", "warning", "error"))
@@ -224,6 +251,7 @@ SECTIONS: dict[str, type[Any]] = {
     "keys": KeysSettings,
     "exchange": ExchangeSettings,
     "office": OfficeSettings,
+    "reports": ReportSettings,
     "log": LogSettings,
 }
 
@@ -244,6 +272,7 @@ class Settings:
     keys: KeysSettings
     exchange: ExchangeSettings
     office: OfficeSettings
+    reports: ReportSettings
     log: LogSettings
 
     def path(self, value: str) -> Path:

@@ -1,8 +1,10 @@
 """The usage ledger: every access and every byte, counted per unit, user and kind.
 
 Recording is a list append, so a request is never slowed by it; a background task writes the
-events in batches. :func:`roll_up` folds new events into daily totals per unit and kind, and
-:func:`monthly` and :func:`active_users` answer what the periodic IT report asks. A crash loses
+events in batches. :func:`roll_up` folds new events into daily totals per unit and kind and
+notes who signed in each month; :func:`monthly`, :func:`daily_totals` and :func:`active_people`
+answer what the periodic IT report asks, without reading the raw events. Days and months are
+Vietnam's (UTC+7), the offices' own calendar. A crash loses
 at most the events of the last unflushed batch (seconds of counts, never evidence: the
 evidence log is written in the same transaction as what it records).
 """
@@ -12,20 +14,25 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.logging import get_logger
-from exchange.models import UsageDaily, UsageEvent, UsageRollupState
+from exchange.models import UsageActive, UsageDaily, UsageEvent, UsageRollupState
 
 log = get_logger("congvan.exchange.ledger")
 
 #: web: a page or API request; login: a sign-in (web or mail client); the rest move bytes.
 USAGE_KINDS = ("web", "login", "dispatch-in", "dispatch-out", "mail-in", "mail-out")
 STATE_ID = 1
+#: Vietnam keeps no daylight saving time: a fixed offset is its calendar.
+VIETNAM = timezone(timedelta(hours=7))
+#: The kind that counts as one access (lượt truy cập) and makes its user an active person.
+ACCESS_KIND = "login"
 
 
 class UsageLedger:
@@ -111,17 +118,21 @@ async def roll_up(session: AsyncSession) -> int:
     if newest is None or newest <= state.last_event_id:
         return 0
     totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    active: set[tuple[str, str, str]] = set()
     rows = await session.stream(
-        select(UsageEvent.at, UsageEvent.unit, UsageEvent.kind, UsageEvent.bytes).where(
-            UsageEvent.id > state.last_event_id, UsageEvent.id <= newest
-        )
+        select(UsageEvent.at, UsageEvent.unit, UsageEvent.user, UsageEvent.kind, UsageEvent.bytes)
+        .where(UsageEvent.id > state.last_event_id, UsageEvent.id <= newest)
+        .execution_options(yield_per=10_000)
     )
     count = 0
-    async for at, unit, kind, size in rows:
-        total = totals[(at.astimezone(UTC).date().isoformat(), unit, kind)]
+    async for at, unit, user, kind, size in rows:
+        day = at.astimezone(VIETNAM).date().isoformat()
+        total = totals[(day, unit, kind)]
         total[0] += 1
         total[1] += size
         count += 1
+        if kind == ACCESS_KIND and user:
+            active.add((day[:7], unit, user))
     for (day, unit, kind), (events, size) in totals.items():
         existing = await session.get(UsageDaily, (day, unit, kind))
         if existing is None:
@@ -129,9 +140,22 @@ async def roll_up(session: AsyncSession) -> int:
         else:
             existing.events += events
             existing.bytes += size
+    await _note_active(session, active)
     state.last_event_id = newest
     await session.flush()
     return count
+
+
+async def _note_active(session: AsyncSession, active: set[tuple[str, str, str]]) -> None:
+    if not active:
+        return
+    dialect = session.get_bind().dialect.name
+    insert_row = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"month": month, "unit": unit, "user": user} for month, unit, user in sorted(active)]
+    for start in range(0, len(rows), 1000):
+        await session.execute(
+            insert_row(UsageActive).on_conflict_do_nothing(), rows[start : start + 1000]
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +183,33 @@ async def monthly(session: AsyncSession, year: int) -> list[MonthlyUsage]:
         MonthlyUsage(month, unit, kind, events, size)
         for (month, unit, kind), (events, size) in sorted(totals.items())
     ]
+
+
+async def daily_totals(
+    session: AsyncSession, units: list[str], first_day: str, end_day: str
+) -> list[tuple[str, str, str, int, int]]:
+    """(day, unit, kind, events, bytes) of the rolled-up days in [first_day, end_day)."""
+    rows = await session.execute(
+        select(
+            UsageDaily.day, UsageDaily.unit, UsageDaily.kind, UsageDaily.events, UsageDaily.bytes
+        ).where(UsageDaily.unit.in_(units), UsageDaily.day >= first_day, UsageDaily.day < end_day)
+    )
+    return [(day, unit, kind, int(events), int(size)) for day, unit, kind, events, size in rows]
+
+
+async def active_people(
+    session: AsyncSession, units: list[str], months: list[str]
+) -> dict[str, set[str]]:
+    """Per unit, the users who signed in during any of ``months`` (after the roll-up)."""
+    rows = await session.execute(
+        select(UsageActive.unit, UsageActive.user)
+        .where(UsageActive.unit.in_(units), UsageActive.month.in_(months))
+        .distinct()
+    )
+    people: dict[str, set[str]] = defaultdict(set)
+    for unit, user in rows:
+        people[unit].add(user)
+    return people
 
 
 async def active_users(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:

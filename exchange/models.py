@@ -163,6 +163,17 @@ class UsageDaily(Base):
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class UsageActive(Base):
+    """Who signed in, per month and unit: the report's "people who used the network directly"
+    is a distinct count over a period, which daily sums cannot give."""
+
+    __tablename__ = "usage_active"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class UsageRollupState(Base):
     """How far the roll-up has read ``usage_events`` (one row; updating it serialises roll-ups)."""
 

@@ -43,6 +43,7 @@ from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
 from office.documents.desk import DocumentDesk
+from office.reports.service import Reports
 from office.schedules import distribution as schedule_distribution
 from office.web import create_web_app
 from office.workdays import WorkingCalendar
@@ -73,6 +74,7 @@ class RunningNode:
     mail: MailGateway | None = None
     delivery: MailDelivery | None = None
     submission: SubmissionListener | None = None
+    reports: Reports | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -108,6 +110,17 @@ class RunningNode:
             )
         if self.delivery is not None:
             self.workers.append(asyncio.create_task(self.delivery.run(self.stopping)))
+        if self.reports is not None:
+            self.workers.append(
+                asyncio.create_task(
+                    every(
+                        self.stopping,
+                        self.settings.reports.check_minutes * 60,
+                        self.reports.send_due,
+                        event="report.send_failed",
+                    )
+                )
+            )
         if self.ledger is not None:
             rollup_seconds = self.settings.exchange.rollup_minutes * 60
             self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
@@ -251,6 +264,15 @@ async def start_node(settings: Settings) -> RunningNode:
         node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
         node.handlers.register("mail", MailArrival(node.mail).receive)
         node.handlers.register("schedule", schedule_distribution.receive)
+        node.reports = Reports(
+            node.sessions,
+            settings.reports,
+            settings.node.units,
+            directory=exchange.directory,
+            outbox=exchange.outbox,
+            ledger=exchange.ledger,
+        )
+        node.handlers.register("report", node.reports.receive)
         await node.upkeep.recover()
         if settings.node.hub:
             node.publisher = TrustPublisher(settings, node.sessions, passphrase)
@@ -275,6 +297,7 @@ async def start_node(settings: Settings) -> RunningNode:
                 hosted_units=settings.node.units,
                 mail=node.mail,
                 ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
+                reports=node.reports,
             ),
             settings.web.host,
             settings.web.port,

@@ -17,6 +17,7 @@ from exchange.usage_cli import usage
 from keys.cli import keys, units, users
 from mailgw.cli import mail
 from office.documents.cli import documents
+from office.reports.cli import report
 
 # Commands import the node, the demo and the migrations inside their bodies: an admin command
 # such as `congvan users list` then starts without loading aiohttp and Alembic.
@@ -36,6 +37,7 @@ main.add_command(exchange)
 main.add_command(usage)
 main.add_command(documents)
 main.add_command(mail)
+main.add_command(report)
 
 
 @main.command()

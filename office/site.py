@@ -15,6 +15,7 @@ from keys.signin import LockoutPolicy, StaffMember
 from mailgw.gateway import MailGateway
 from office.documents.desk import DocumentDesk
 from office.messages import Translator
+from office.reports.service import Reports
 from office.web_sessions import ActiveSession, SessionPolicy
 
 
@@ -38,6 +39,8 @@ class StaffSite:
     mail: MailGateway | None = field(default=None, repr=False)
     #: The provincial CA's certificate (PEM), offered for download to mail clients.
     ca_pem: bytes = field(default=b"", repr=False)
+    #: The reporting desk: the IT report, the units' forms, the leaders' dashboard.
+    reports: Reports | None = field(default=None, repr=False)
 
     @property
     def lockout(self) -> LockoutPolicy:

@@ -37,6 +37,7 @@ from office import (
 from office.documents.desk import DocumentDesk
 from office.language import choose_language
 from office.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
+from office.reports.service import Reports
 from office.site import SITE, STAFF, StaffSite, translator
 from office.web_sessions import form_key
 
@@ -133,6 +134,7 @@ def create_web_app(
     hosted_units: tuple[str, ...] = (),
     mail: MailGateway | None = None,
     ca_pem: bytes = b"",
+    reports: Reports | None = None,
 ) -> web.Application:
     """The staff application; ``passphrase`` (the node's) opens TOTP secrets and keys the
     form tokens, so every process of the node accepts the others' forms; the administrator
@@ -148,6 +150,7 @@ def create_web_app(
         hosted_units=hosted_units,
         mail=mail,
         ca_pem=ca_pem,
+        reports=reports,
     )
     app = web.Application(
         middlewares=[
