@@ -220,8 +220,9 @@ class ReportSettings:
 
     #: The unit reports go to; "" sends each hosted unit's report to its parent unit.
     send_to: str = setting("", check=lambda value: unit_codes((value,)) if value else None)
-    #: On this day of the month, the last month's report of each hosted unit goes up by itself.
-    send_day: int = setting(1, check=between(1, 28))
+    #: On this day of the month, the last month's report of each hosted unit goes up by itself
+    #: (0: never by itself; only when someone sends it).
+    send_day: int = setting(1, check=between(0, 28))
     #: A month's report is due by this day of the next month; later is "late" (chậm).
     due_day: int = setting(5, check=between(1, 28))
     #: Kinds of unit that must report; the others' figures are counted but never chased.

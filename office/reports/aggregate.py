@@ -43,8 +43,13 @@ class UnitInfo:
     parent: str | None
 
 
+#: The order of the report's table: the boards of the office, then the districts and towns,
+#: then the Party committees of the sectors, then the communes.
+KIND_ORDER = {"province": 0, "board": 1, "district": 2, "sector": 3, "commune": 4}
+
+
 def subtree(units: Iterable[UnitInfo], top: str) -> list[UnitInfo]:
-    """``top`` and every unit under it, ``top`` first, then in directory order."""
+    """``top`` and every unit under it: ``top`` first, then by kind and code."""
     units = list(units)
     by_code = {unit.code: unit for unit in units}
     if top not in by_code:
@@ -62,7 +67,11 @@ def subtree(units: Iterable[UnitInfo], top: str) -> list[UnitInfo]:
             unit = parent
         return False
 
-    return [by_code[top], *(unit for unit in units if under_top(unit))]
+    below = sorted(
+        (unit for unit in units if under_top(unit)),
+        key=lambda unit: (KIND_ORDER.get(unit.kind, len(KIND_ORDER)), unit.code),
+    )
+    return [by_code[top], *below]
 
 
 def due_date(period: Period, settings: ReportSettings) -> date:

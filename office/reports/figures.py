@@ -185,6 +185,6 @@ def usage_from_payload(raw: dict[str, object]) -> Usage:
     for name in USAGE_FIELDS:
         value = raw.get(name, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name} must be a whole number >= 0")
+            raise ValueError(f"{name} phải là số nguyên không âm")
         values[name] = value
     return replace(Usage(), **values)

@@ -204,7 +204,7 @@ class Reports:
         """From ``send_day`` on, send last month's report of each hosted unit that reports,
         once (the dispatch id is fixed per unit and month, so two processes send one)."""
         today = self.today()
-        if today.day < self.settings.send_day:
+        if not self.settings.send_day or today.day < self.settings.send_day:
             return []
         last = today.replace(day=1).toordinal() - 1
         month = datetime.fromordinal(last).strftime("%Y-%m")

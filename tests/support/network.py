@@ -49,6 +49,11 @@ def build_demo_network(cli: Cli, databases: DatabasePool, root: Path) -> DemoNet
     if template:
         args += ["--database-url", template]
     cli(*args)
+    for name in DEMO_NODE_NAMES:
+        # The monthly report would go up by itself at each district's first start and add a
+        # dispatch to tests that count them; the report tests turn it back on.
+        with (root / name / "node.toml").open("a", encoding="utf-8") as settings_file:
+            settings_file.write("\n[reports]\nsend_day = 0\n")
     document = json.loads((root / "demo.json").read_text(encoding="utf-8"))
     return DemoNetwork(root=root, document=document)
 
