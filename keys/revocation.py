@@ -96,6 +96,15 @@ class RevocationChecker:
             self._crl, self._loaded_version = crl, version
         return self._crl
 
+    def is_revoked(self, serial: int) -> bool:
+        """Whether the CA revoked the certificate numbered ``serial`` (raises
+        :class:`PeerRefused` when the CRL is missing, forged or out of date)."""
+        crl = self._current()
+        next_update = crl.next_update_utc
+        if next_update is None or next_update < datetime.now(UTC):
+            raise PeerRefused("CRL đã quá hạn cập nhật", code="stale-crl")
+        return crl.get_revoked_certificate_by_serial_number(serial) is not None
+
     def check(self, certificate: x509.Certificate, now: datetime | None = None) -> None:
         """Raise :class:`PeerRefused` if ``certificate`` is revoked, expired or unverifiable."""
         now = now or datetime.now(UTC)

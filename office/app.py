@@ -178,6 +178,7 @@ def build_desk(
         exchange.statuses,
         exchange.directory,
         trust_roots=(exchange.keyring.ca_certificate,),
+        revocation=exchange.revocation,
     )
 
 

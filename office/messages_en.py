@@ -189,6 +189,7 @@ EN: dict[str, str] = {
     "doc.signature.untrusted": (
         "Digitally signed, but not with a certificate from the provincial CA: {signer}"
     ),
+    "doc.signature.revoked": "Signed with a certificate the CA has revoked: {signer}",
     "doc.signature.unsigned": "No digital signature",
     "doc.version_hint": "Form version",
     "doc.confirm_duplicate": "Register anyway (checked: not a duplicate)",
@@ -324,6 +325,24 @@ EN: dict[str, str] = {
     "event.recall-requested": "Recall requested",
     "event.recall-agreed": "Recall agreed",
     "event.recall-refused": "Recall refused",
+    "outgoing.edit": "Edit outgoing draft",
+    "outgoing.edit.back": "Back to the draft",
+    "outgoing.edit.intro": (
+        "Change the draft's details and recipients. To replace the document, choose a new PDF; "
+        "leave it empty to keep the current file."
+    ),
+    "outgoing.edit.file": "Replace the document file (PDF, optional)",
+    "outgoing.edit.current_file": "Current file: {name}",
+    "outgoing.edit.submit": "Save changes",
+    "outgoing.notice.deleted": "The draft has been deleted.",
+    "action.edit_draft": "Edit draft",
+    "action.delete_draft": "Delete draft",
+    "action.delete_draft.hint": (
+        "This unnumbered draft will be deleted for good, with its file and its history. "
+        "It cannot be restored."
+    ),
+    "action.delete_draft.confirm": "Confirm: delete the draft",
+    "event.edited": "Draft edited",
     # Administration (office/messages_admin.py)
     "admin.title": "Account administration",
     "admin.intro": "Staff accounts of the units managed by this server: {units}.",

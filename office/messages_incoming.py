@@ -70,6 +70,7 @@ INCOMING_VI: dict[str, str] = {
     "doc.signature.valid": "Chữ ký số hợp lệ: {signer}",
     "doc.signature.invalid": "Chữ ký số KHÔNG hợp lệ (tệp đã bị sửa sau khi ký)",
     "doc.signature.untrusted": "Có chữ ký số nhưng không do CA của tỉnh cấp: {signer}",
+    "doc.signature.revoked": "Chữ ký số bằng chứng thư đã bị thu hồi: {signer}",
     "doc.signature.unsigned": "Không có chữ ký số",
     "doc.version_hint": "Phiên bản biểu mẫu",
     "doc.confirm_duplicate": "Vẫn vào sổ (đã kiểm tra, không phải văn bản trùng)",

@@ -48,7 +48,7 @@ from config.errors import Invalid
 from config.files import write_atomic
 from office.messages import format_datetime
 
-State = Literal["valid", "invalid", "unsigned", "untrusted"]
+State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
 PDF_MAGIC = b"%PDF-"
 #: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).
 STAMP_WIDTH, STAMP_HEIGHT, STAMP_MARGIN = 220, 42, 10
@@ -86,7 +86,8 @@ class SignatureStatus:
     ``reason`` and ``signed_at`` are what the signer stated (no time-stamp authority vouches
     for the time). ``problem`` is a stable code for the interface catalogue (``""`` when
     valid): ``no-signature``, ``damaged``, ``tampered``, ``modified-after-signing``,
-    ``unknown-issuer`` or ``certificate-expired``.
+    ``unknown-issuer``, ``certificate-expired``; the office adds ``certificate-revoked`` and
+    ``revocation-unknown`` after checking ``serial`` against the CRL.
     """
 
     state: State
@@ -95,6 +96,8 @@ class SignatureStatus:
     covers_whole_file: bool = False
     reason: str = ""
     problem: str = ""
+    #: The signing certificate's serial number, for the revocation check.
+    serial: int | None = None
 
 
 def _not_pdf(path: Path, why: str) -> Invalid:
@@ -299,8 +302,8 @@ def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> Sig
     and the last one covering the file to its end: bytes appended after signing (an edit, a
     second revision) make the document ``invalid``, as does a damaged file. A sound signature
     by anyone else's certificate, or by ours outside its validity, is ``untrusted``.
-    Revocation is not checked: nothing is fetched and no CRL is given, so a key revoked after
-    signing still signs ``valid`` documents here.
+    Revocation is the caller's to check (nothing is fetched here): ``serial`` names the
+    certificate (``DocumentDesk.signature_of`` checks it against the node's CRL).
     """
     try:
         with path.open("rb") as handle:
@@ -321,6 +324,7 @@ def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> Sig
                 signed_at=last.signer_reported_dt,
                 covers_whole_file=whole,
                 reason=str(embedded[-1].sig_object.get("/Reason", "")),
+                serial=int(last.signing_cert.serial_number),
             )
     except _MALFORMED:
         return SignatureStatus("invalid", problem="damaged")

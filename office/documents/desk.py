@@ -9,6 +9,7 @@ undo the step that the clerk or leader took.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import mimetypes
 from collections.abc import AsyncIterator, Sequence
@@ -21,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.blobs import BlobStore
-from config.errors import CongvanError, NotFound
+from config.errors import CongvanError, NotFound, PeerRefused
 from config.logging import get_logger
 from config.settings import OfficeSettings
 from exchange.handlers import ReceivedDispatch
 from exchange.outbox import Outbox
 from exchange.statuses import Statuses
+from keys.revocation import RevocationChecker
 from keys.signed_directory import SignedDirectory
 from office.documents import from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
@@ -54,6 +56,7 @@ class DocumentDesk:
         statuses: Statuses | None = None,
         directory: SignedDirectory | None = None,
         trust_roots: Sequence[x509.Certificate] = (),
+        revocation: RevocationChecker | None = None,
     ) -> None:
         self.sessions = sessions
         self.blobs = blobs
@@ -63,6 +66,8 @@ class DocumentDesk:
         self.directory = directory
         #: Whose PDF signatures the pages call valid: our CA.
         self.trust_roots = tuple(trust_roots)
+        #: The node's CRL: a PDF signed with a revoked certificate is not called valid.
+        self.revocation = revocation
         #: A PDF's text by its (content-addressed) path: a document indexed again after each
         #: step does not read its PDFs again.
         self._pdf_text = functools.lru_cache(maxsize=PDF_TEXTS_KEPT)(extract_text)
@@ -169,9 +174,21 @@ class DocumentDesk:
         await index_document(session, document_id, texts)
 
     async def signature_of(self, path: Path) -> SignatureStatus:
-        return await asyncio.get_running_loop().run_in_executor(
+        """The PDF's signature status as it stands now, revocation included: a signature by a
+        certificate on the CRL is ``revoked``; one whose CRL cannot be read is not ``valid``
+        (fail closed). The state is kept with the file when it arrives."""
+        status = await asyncio.get_running_loop().run_in_executor(
             None, signature_status, path, self.trust_roots
         )
+        if status.state != "valid" or status.serial is None or self.revocation is None:
+            return status
+        try:
+            revoked = self.revocation.is_revoked(status.serial)
+        except PeerRefused:
+            return dataclasses.replace(status, state="untrusted", problem="revocation-unknown")
+        if revoked:
+            return dataclasses.replace(status, state="revoked", problem="certificate-revoked")
+        return status
 
     async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
         """The ``document`` handler: the dispatch's units each get it in their clerk's queue."""

@@ -25,9 +25,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
+from config.blobs import BlobStore
 from config.errors import Invalid
+from config.settings import OfficeSettings
 from keys.ca import CertificateAuthority, create_ca, issue_signing, new_serial, pem
+from keys.revocation import RevocationChecker, RevokedEntry, build_crl, crl_pem
+from office.documents.desk import DocumentDesk
 from office.pdf_signing import extract_text, is_pdf, sign_pdf, signature_status, simple_pdf
+from office.workdays import WorkingCalendar
 from tests.support.keys import run_tool, tool_ok
 
 CA_NAME = "Cơ quan chứng thực Tỉnh uỷ Quảng Trị"
@@ -338,3 +343,41 @@ def test_a_damaged_signed_document_never_raises_and_is_valid_only_if_the_signed_
     assert status.state in ("invalid", "unsigned", "valid")
     if status.state == "valid":  # only the padding after the signature value may change
         assert len(damaged) == len(original) and first_end < offset < second_start
+
+
+def desk_checking(authority: CertificateAuthority, crl_path: Path, blobs: Path) -> DocumentDesk:
+    """A document desk that checks signatures against ``authority`` and the CRL at
+    ``crl_path``: the checks of a received PDF, without a node around them."""
+    return DocumentDesk(
+        sessions=None,  # type: ignore[arg-type]  # signature_of reads no database
+        blobs=BlobStore(blobs),
+        calendar=WorkingCalendar.vietnam(),
+        settings=OfficeSettings(),
+        trust_roots=(authority.certificate,),
+        revocation=RevocationChecker(authority.certificate, crl_path),
+    )
+
+
+async def test_a_signature_by_a_revoked_certificate_is_not_valid(
+    authority: CertificateAuthority, document: Path, tmp_path: Path
+) -> None:
+    signer = issue_signing(authority, "BTC", "Ban Tổ chức Tỉnh uỷ", days=30)
+    target = await asyncio.to_thread(
+        sign_as, (signer[1], signer[0]), authority, document, tmp_path / "btc.pdf"
+    )
+    crl_path = tmp_path / "crl.pem"
+    desk = desk_checking(authority, crl_path, tmp_path / "blobs")
+
+    status = await desk.signature_of(target)
+    assert (status.state, status.problem) == ("untrusted", "revocation-unknown")
+
+    crl_path.write_bytes(crl_pem(build_crl(authority, [], valid_days=7)))
+    assert (await desk.signature_of(target)).state == "valid"
+
+    revoked = RevokedEntry(format(signer[0].serial_number, "x"), datetime.now(UTC), "keyCompromise")
+    fresh = tmp_path / "crl.new"
+    fresh.write_bytes(crl_pem(build_crl(authority, [revoked], valid_days=7)))
+    fresh.replace(crl_path)
+    status = await desk.signature_of(target)
+    assert (status.state, status.problem) == ("revoked", "certificate-revoked")
+    assert "Ban Tổ chức" in status.signer
