@@ -15,6 +15,7 @@ from office.messages_feeds import FEEDS_VI
 from office.messages_incoming import INCOMING_VI
 from office.messages_mail import MAIL_VI
 from office.messages_outgoing import OUTGOING_VI
+from office.messages_reports import REPORTS_EN, REPORTS_VI
 from office.messages_schedule import SCHEDULE_EN, SCHEDULE_VI
 
 DEFAULT_LANGUAGE = "vi"
@@ -118,6 +119,8 @@ VI.update(MAIL_VI)
 VI.update(SCHEDULE_VI)
 EN.update(SCHEDULE_EN)
 VI.update(FEEDS_VI)
+VI.update(REPORTS_VI)
+EN.update(REPORTS_EN)
 
 CATALOGUES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
 

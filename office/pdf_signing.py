@@ -42,7 +42,6 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from weasyprint import HTML
 
 from config.errors import Invalid
 from config.files import write_atomic
@@ -209,6 +208,8 @@ def _render_stamp(target: Path, signer_name: str, reason: str, location: str) ->
         f" border: 1pt solid #b00; color: #b00; font: 7pt/1.35 'DejaVu Sans' }}"
         f"</style><body>{body}</body></html>"
     )
+    from weasyprint import HTML  # seconds to load: only signing and printing need it
+
     HTML(string=page).write_pdf(target)
 
 
@@ -366,4 +367,6 @@ def simple_pdf(lines: Sequence[str], target: Path) -> None:
         "@page { size: A4; margin: 2cm } body { font: 13pt/1.4 'DejaVu Serif' }"
         f"</style><body>{body}</body></html>"
     )
+    from weasyprint import HTML
+
     write_atomic(target, HTML(string=page).write_pdf())

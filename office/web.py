@@ -31,6 +31,7 @@ from office import (
     mail_pages,
     outgoing_pages,
     pages,
+    report_pages,
     schedule_pages,
     search_pages,
 )
@@ -179,4 +180,5 @@ def create_web_app(
     mail_compose_pages.add_routes(app)
     schedule_pages.add_routes(app)
     feed_pages.add_routes(app)
+    report_pages.add_routes(app)
     return app

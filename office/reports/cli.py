@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from cryptography import x509
-from sqlalchemy import select
 
 from config.cli import dir_option, load, run
 from config.database import open_database
@@ -19,7 +18,6 @@ from exchange.ledger import UsageLedger
 from keys.ca import CA_CERT_FILE
 from keys.signed_directory import SignedDirectory
 from office.reports.forms import NUMBERS, TEXTS
-from office.reports.models import ReportArrival
 from office.reports.rendering import FORMATS, render
 from office.reports.service import Reports
 
@@ -152,15 +150,13 @@ def arrivals(node_dir: Path, limit: int) -> None:
     settings = load(node_dir)
 
     async def body() -> None:
-        async with open_reports(settings) as reports, reports.sessions() as session:
-            rows = await session.scalars(
-                select(ReportArrival).order_by(ReportArrival.id.desc()).limit(limit)
+        async with open_reports(settings) as reports:
+            rows = await reports.recent_arrivals(limit)
+        for row in rows:
+            outcome = "accepted" if row.accepted else f"refused: {row.reason}"
+            click.echo(
+                f"{row.received_at:%Y-%m-%d %H:%M} {row.sender:<14} {row.unit:<14} "
+                f"{row.period:<8} {outcome}"
             )
-            for row in rows:
-                outcome = "accepted" if row.accepted else f"refused: {row.reason}"
-                click.echo(
-                    f"{row.received_at:%Y-%m-%d %H:%M} {row.sender:<14} {row.unit_code:<14} "
-                    f"{row.period:<8} {outcome}"
-                )
 
     run(body)

@@ -12,14 +12,13 @@ import base64
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from config.errors import Invalid
 from office.messages import format_date
 from office.reports import wording
-from office.reports.charts import Chart, report_charts
-from office.reports.docx_report import write_docx
 from office.reports.summary import (
     EXEMPT,
     LATE,
@@ -30,6 +29,9 @@ from office.reports.summary import (
     ProvinceReport,
     UnitRow,
 )
+
+if TYPE_CHECKING:
+    from office.reports.charts import Chart
 
 FORMATS = ("html", "pdf", "docx")
 CONTENT_TYPES = {
@@ -121,6 +123,10 @@ class ReportView:
 
 def report_view(report: ProvinceReport) -> ReportView:
     """The report with every figure already written out, ready to lay out in any format."""
+    # Imported here: matplotlib takes seconds to load, and only a report needs it, not every
+    # `congvan` command nor a node's start.
+    from office.reports.charts import report_charts
+
     return ReportView(
         unit_name=report.unit_name,
         title=TEXT["title"].format(period=report.period.label),
@@ -152,6 +158,8 @@ def to_pdf(report: ProvinceReport) -> bytes:
 
 def to_docx(report: ProvinceReport) -> bytes:
     """The same report as a Word document, for units that edit it before signing."""
+    from office.reports.docx_report import write_docx  # python-docx: only a DOCX needs it
+
     return write_docx(report_view(report), TEXT)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -41,6 +41,18 @@ KIND = "report"
 AUTO_NAMESPACE = uuid.UUID("2b0e6c8e-5d8f-5a3e-8c61-4f0b9d7a2e15")
 #: A month names at most this many active people (a commune has tens; a district hundreds).
 MAX_PEOPLE = 100_000
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A report dispatch received, and what became of it."""
+
+    received_at: datetime
+    sender: str
+    unit: str
+    period: str
+    accepted: bool
+    reason: str
 
 
 def utc_now() -> datetime:
@@ -232,6 +244,21 @@ class Reports:
         return sent
 
     # -- receiving -----------------------------------------------------------------------------
+
+    async def recent_arrivals(self, limit: int) -> list[Arrival]:
+        """The report dispatches received, newest first, with why each refused one was."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(ReportArrival)
+                .order_by(ReportArrival.received_at.desc(), ReportArrival.id.desc())
+                .limit(limit)
+            )
+            return [
+                Arrival(
+                    row.received_at, row.sender, row.unit_code, row.period, row.accepted, row.reason
+                )
+                for row in rows
+            ]
 
     async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
         """The ``report`` handler: keep the figures and the form, or record why not."""

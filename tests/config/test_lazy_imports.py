@@ -1,7 +1,8 @@
 """A node starts without the libraries only some commands need: they cost resident memory.
 
 Alembic (with Mako and every SQLAlchemy dialect) is for migrating, zxcvbn's dictionaries for
-setting a password; together some 20 MiB of an idle node.
+setting a password; together some 20 MiB of an idle node. matplotlib, python-docx and WeasyPrint
+are for writing a report: matplotlib alone takes seconds to load, on every command.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-NOT_AT_START = ("alembic", "mako", "zxcvbn")
+NOT_AT_START = ("alembic", "mako", "zxcvbn", "matplotlib", "docx", "weasyprint")
 
 PROBE = f"""
 import sys

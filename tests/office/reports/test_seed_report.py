@@ -132,3 +132,20 @@ def test_the_cli_refuses_a_future_or_malformed_period_and_an_unknown_unit(
         assert result.returncode == 1, result
         assert message in result.stderr
     assert not out.exists()
+
+
+def test_a_unit_s_form_is_entered_from_the_cli_and_a_wrong_one_refused(
+    province: Settings, cli: Cli
+) -> None:
+    base = ["report", "form", "--dir", province.node_dir, "--unit", "BTC", "--period", "2005-11"]
+    figures = ["--staff-total", "20", "--computers", "8", "--servers", "1"]
+    refused = cli(*base, *figures, "--staff-computer-literate", "21", check=False)
+    assert refused.returncode == 1
+    assert "không thể lớn hơn tổng số cán bộ (20)" in refused.stderr
+    saved = cli(*base, *figures, "--staff-computer-literate", "18", "--incidents", "Không có")
+    assert "form saved" in saved.stdout
+    elsewhere = cli(
+        *base[:5], "HU-CAMLO", *base[6:], *figures, "--staff-computer-literate", "1", check=False
+    )
+    assert elsewhere.returncode == 1
+    assert "không thuộc máy chủ này" in elsewhere.stderr

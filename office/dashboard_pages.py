@@ -1,0 +1,113 @@
+"""Thông tin phục vụ lãnh đạo: this month so far, unit by unit, against the same month last
+year; who is late with their reports or has not sent them; who does not use the system yet;
+incoming documents past their deadline; and, for the administrator, the report dispatches that
+arrived (a refused one with its reason).
+
+Everything comes from the reports of the user's unit (this month's figures; lateness and use
+over the year of the month just ended), so the dashboard and the printed report cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from yarl import URL
+
+from office.rendering import render
+from office.report_pages import last_month, month_key, own_or_first, reader
+from office.reports.rendering import STATES, period_text
+from office.reports.summary import PeriodFigures, UnitRow
+from office.site import SITE, translator
+
+RECENT_ARRIVALS = 20
+
+#: The columns: (catalogue key, the figure).
+COLUMNS: tuple[tuple[str, Callable[[PeriodFigures], int]], ...] = (
+    ("dashboard.col.accesses", lambda f: f.usage.accesses),
+    ("dashboard.col.people", lambda f: f.active_people),
+    ("dashboard.col.sent", lambda f: f.usage.documents_sent),
+    ("dashboard.col.received", lambda f: f.usage.documents_received),
+    ("dashboard.col.registered", lambda f: f.usage.incoming_registered),
+    ("dashboard.col.overdue", lambda f: f.usage.incoming_overdue),
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    now: int
+    last_year: int
+
+    @property
+    def trend(self) -> str:
+        """``up``, ``down`` or "" (unchanged)."""
+        if self.now > self.last_year:
+            return "up"
+        return "down" if self.now < self.last_year else ""
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    figures: tuple[Figure, ...]
+
+
+def line(name: str, now: PeriodFigures, before: PeriodFigures) -> Line:
+    return Line(name, tuple(Figure(figure(now), figure(before)) for _key, figure in COLUMNS))
+
+
+def lateness(translate: Callable[..., str], row: UnitRow) -> tuple[str, ...]:
+    """``chưa báo cáo 11/2005, 12/2005``, ``báo cáo chậm 10/2005``, or the bare state."""
+    said = []
+    if row.reporting.missing:
+        months = ", ".join(map(period_text, row.reporting.missing))
+        said.append(translate("dashboard.late.missing", months=months))
+    if row.reporting.late:
+        months = ", ".join(map(period_text, row.reporting.late))
+        said.append(translate("dashboard.late.late", months=months))
+    return tuple(said) or (STATES.get(row.reporting.state, row.reporting.state),)
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    site, (staff, reports) = request.app[SITE], reader(request)
+    translate = translator(request)
+    top = own_or_first(staff, reports, site.hosted_units)
+    today = reports.today()
+    report = await reports.report(top, month_key(today))
+    # Whether units report and use the system is judged over the year of the month just
+    # ended: this month's report is not due yet, and a month begun is too short to judge.
+    judged = await reports.report(top, last_month(today)[:4])
+    arrivals = None
+    if staff.role == "admin":
+        arrivals = await reports.recent_arrivals(RECENT_ARRIVALS)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "title": translate("dashboard.title"),
+            "scope": translate(
+                "dashboard.scope", unit=report.unit_name, period=report.period.label
+            ),
+            "columns": [key for key, _figure in COLUMNS],
+            "lines": [line(row.name, row.figures, row.previous) for row in report.rows],
+            "total": line(translate("dashboard.total"), report.total, report.previous_total),
+            "judged": judged.period.label,
+            "late": [(row.name, lateness(translate, row)) for row in judged.late_rows],
+            "idle": [(row.name, row.idle_reasons) for row in judged.idle_rows],
+            "overdue": [
+                (row.name, row.figures.usage.incoming_overdue)
+                for row in report.rows
+                if row.figures.usage.incoming_overdue
+            ],
+            "overdue_total": report.total.usage.incoming_overdue,
+            "arrivals": arrivals,
+            "unit_name": site.desk.unit_name,
+            "report_link": str(URL("/reports").with_query(unit=top)),
+        },
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/dashboard", dashboard_page, name="dashboard")

@@ -1,0 +1,147 @@
+"""The periodic form's page (biểu mẫu báo cáo định kỳ): a clerk or the administrator of a
+hosted unit enters what the system cannot count for a period, and may send the unit's report up
+at once.
+
+The form carries its revision: a save over someone else's newer one is refused, as the form
+again with what was typed. A refused form changes nothing; a form sent twice does its work once
+(the one-time form id, then the revision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiMapping
+from sqlalchemy.exc import IntegrityError
+from yarl import URL
+
+from config.errors import Conflict, Invalid, NotFound
+from keys.signin import StaffMember
+from office import forms
+from office.auth import see_other
+from office.rendering import render
+from office.report_pages import FORM_EDITORS, last_month, reports_of
+from office.reports.service import Reports
+from office.site import SITE, STAFF, translator
+
+NUMBERS = ("staff_total", "staff_computer_literate", "computers", "servers")
+TEXTS = ("lan_state", "connection_state", "incidents", "proposals")
+DONE = ("saved", "sent")
+
+
+def _editor(request: web.Request) -> tuple[StaffMember, Reports]:
+    """A clerk or administrator of a unit this node hosts; anyone else: an unknown page."""
+    staff, reports = request[STAFF], reports_of(request)
+    if staff.role not in FORM_EDITORS or staff.unit not in reports.hosted:
+        raise NotFound(translator(request)("error.not-found"))
+    return staff, reports
+
+
+def _revision(posted: MultiMapping[Any]) -> int:
+    try:
+        return int(str(posted.get("revision", "")))
+    except ValueError:
+        raise Invalid(
+            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
+        ) from None
+
+
+async def _form(
+    request: web.Request,
+    reports: Reports,
+    staff: StaffMember,
+    period: str,
+    values: MultiMapping[Any] | dict[str, str] | None,
+    *,
+    refusal: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The page; ``values`` None: the period is refused, only the period chooser shows."""
+    site = request.app[SITE]
+    recipient = await reports.recipient(staff.unit)
+    return render(
+        request,
+        "report_form.html",
+        {
+            "title": translator(request)("report_form.title"),
+            "unit_name": site.desk.unit_name(staff.unit),
+            "period": period,
+            "values": values,
+            "numbers": NUMBERS,
+            "texts": TEXTS,
+            "recipient": site.desk.unit_name(recipient) if recipient else None,
+            "refusal": refusal,
+            "notice": notice,
+            "form_id": (values or {}).get("form_id") or forms.new_form_id(),
+        },
+        status=status,
+    )
+
+
+async def form_page(request: web.Request) -> web.Response:
+    staff, reports = _editor(request)
+    wanted = request.query.get("period", "").strip() or last_month(reports.today())
+    try:
+        period = reports.period(wanted)
+    except Invalid as refusal:
+        return await _form(
+            request, reports, staff, wanted, None, refusal=refusal.message, status=400
+        )
+    form, revision = await reports.form(staff.unit, period.key)
+    values = {name: str(getattr(form, name)) for name in (*NUMBERS, *TEXTS)} if form else {}
+    values["revision"] = str(revision)
+    done = request.query.get("done")
+    return await _form(
+        request, reports, staff, period.key, values, notice=done if done in DONE else None
+    )
+
+
+async def form_submit(request: web.Request) -> web.Response:
+    site, (staff, reports) = request.app[SITE], _editor(request)
+    posted = await request.post()
+    wanted = str(posted.get("period", "")).strip()
+    try:
+        period = reports.period(wanted)
+        form_id, revision = forms.form_id_of(posted), _revision(posted)
+        async with site.sessions() as session:
+            earlier = await forms.done_before(session, form_id)
+        if earlier is not None:  # sent twice: the first did the work
+            return see_other(earlier)
+        raw: dict[str, object] = {name: str(posted.get(name, "")) for name in (*NUMBERS, *TEXTS)}
+        try:
+            await reports.save_form(
+                staff.unit, period.key, raw, entered_by=staff.username, revision=revision
+            )
+        except IntegrityError:  # two first saves of the period at once: the second is told
+            raise Conflict(
+                translator(request)("report_form.refused.stale"), code="form-stale"
+            ) from None
+    except (Invalid, Conflict) as refusal:
+        return await _form(
+            request,
+            reports,
+            staff,
+            wanted,
+            posted,
+            refusal=refusal.message,
+            status=refusal.http_status,
+        )
+    done = "saved"
+    if posted.get("send") == "1":
+        await reports.send(staff.unit, period.key)
+        done = "sent"
+    outcome = str(URL("/reports/form").with_query(period=period.key, done=done))
+    try:
+        async with site.sessions() as session, session.begin():
+            claimed = await forms.claim(session, form_id, staff.id)
+            claimed.outcome = outcome
+    except IntegrityError:  # the same form, sent again meanwhile: its revision was refused
+        pass
+    return see_other(outcome)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/reports/form", form_page, name="report_form")
+    app.router.add_post("/reports/form", form_submit)

@@ -1,0 +1,202 @@
+"""Báo cáo pages: a leader (or an administrator) chooses a hosted unit, a period and a format,
+and reads the IT report in the page or downloads it as HTML, PDF or DOCX.
+
+The report is a standalone page with its styles inline; it is shown in a frame served with its
+own policy (inline styles and ``data:`` charts, no script, framed by this site only), so the
+site's policy stays strict everywhere else. A bad or future period is said on the form, and
+nothing is made.
+
+The helpers here (who may read reports, the default periods) serve the form and dashboard
+pages too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiMapping
+from yarl import URL
+
+from config.errors import Invalid, NotFound
+from keys.signin import StaffMember
+from office.rendering import render
+from office.reports import rendering as report_rendering
+from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
+from office.reports.service import Reports
+from office.site import SITE, STAFF, translator
+
+#: Who reads the reports and the dashboard; who keeps the unit's periodic form.
+READERS = frozenset({"leader", "admin"})
+FORM_EDITORS = frozenset({"admin", "clerk"})
+
+#: The framed report: its own inline styles and charts, nothing else, framed by this site only.
+FRAME_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    "frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+def reports_of(request: web.Request) -> Reports:
+    reports = request.app[SITE].reports
+    if reports is None:
+        raise NotFound(translator(request)("error.not-found"))
+    return reports
+
+
+def reader(request: web.Request) -> tuple[StaffMember, Reports]:
+    """The signed-in leader or administrator; anyone else is answered as for an unknown page."""
+    staff = request[STAFF]
+    if staff.role not in READERS:
+        raise NotFound(translator(request)("error.not-found"))
+    return staff, reports_of(request)
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def last_month(today: date) -> str:
+    """The period a report or a form is usually made for: the month just ended."""
+    return month_key(date.fromordinal(today.replace(day=1).toordinal() - 1))
+
+
+def own_or_first(staff: StaffMember, reports: Reports, hosted: tuple[str, ...]) -> str:
+    """The user's unit when this node hosts it, else the node's first unit."""
+    if staff.unit in reports.hosted:
+        return staff.unit
+    return hosted[0] if hosted else sorted(reports.hosted)[0]
+
+
+def _choices(request: web.Request, reports: Reports) -> list[tuple[str, str]]:
+    desk = request.app[SITE].desk
+    return [(code, desk.unit_name(code)) for code in sorted(reports.hosted)]
+
+
+def _wanted(request: web.Request, staff: StaffMember, reports: Reports) -> dict[str, str]:
+    query = request.query
+    return {
+        "unit": query.get("unit") or own_or_first(staff, reports, request.app[SITE].hosted_units),
+        "period": query.get("period", "").strip() or last_month(reports.today()),
+        "format": query.get("format", "pdf"),
+    }
+
+
+def _hosted_unit(request: web.Request, reports: Reports, unit: str) -> str:
+    if unit not in reports.hosted:
+        raise NotFound(translator(request)("error.not-found"))
+    return unit
+
+
+def _chooser(
+    request: web.Request,
+    reports: Reports,
+    values: MultiMapping[Any] | dict[str, str],
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    translate = translator(request)
+    return render(
+        request,
+        "report_choose.html",
+        {
+            "title": translate("reports.title"),
+            "units": _choices(request, reports),
+            "formats": FORMATS,
+            "values": values,
+            "refusal": refusal,
+        },
+        status=status,
+    )
+
+
+async def choose_page(request: web.Request) -> web.Response:
+    staff, reports = reader(request)
+    return _chooser(request, reports, _wanted(request, staff, reports))
+
+
+async def view_page(request: web.Request) -> web.Response:
+    """The report in the page (framed), with its downloads."""
+    staff, reports = reader(request)
+    values = _wanted(request, staff, reports)
+    unit = _hosted_unit(request, reports, values["unit"])
+    try:
+        period = reports.period(values["period"])
+    except Invalid as refusal:
+        return _chooser(request, reports, values, refusal=refusal.message, status=400)
+    query = {"unit": unit, "period": period.key}
+    return render(
+        request,
+        "report_view.html",
+        {
+            "title": translator(request)(
+                "reports.view.title",
+                unit=request.app[SITE].desk.unit_name(unit),
+                period=period.label,
+            ),
+            "frame": str(URL("/reports/view/frame").with_query(query)),
+            "downloads": [
+                (fmt, str(URL("/reports/download").with_query({**query, "format": fmt})))
+                for fmt in FORMATS
+            ],
+            "back": str(URL("/reports").with_query(query)),
+        },
+    )
+
+
+async def frame_page(request: web.Request) -> web.Response:
+    staff, reports = reader(request)
+    values = _wanted(request, staff, reports)
+    unit = _hosted_unit(request, reports, values["unit"])
+    report = await reports.report(unit, values["period"])
+    html = await asyncio.get_running_loop().run_in_executor(None, to_html, report)
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={"Content-Security-Policy": FRAME_POLICY, "X-Frame-Options": "SAMEORIGIN"},
+    )
+
+
+def file_name(unit: str, period: str, fmt: str) -> str:
+    """``bao-cao-HU-CAMLO-2005-11.pdf``: ASCII only, safe in a header."""
+    stem = re.sub(r"[^A-Za-z0-9-]", "-", f"bao-cao-{unit}-{period}")
+    return stem + SUFFIXES[fmt]
+
+
+async def download(request: web.Request) -> web.Response:
+    staff, reports = reader(request)
+    values = _wanted(request, staff, reports)
+    unit, fmt = _hosted_unit(request, reports, values["unit"]), values["format"]
+    try:
+        if fmt not in FORMATS:
+            raise Invalid(translator(request)("reports.refused.format"), code="report-format")
+        report = await reports.report(unit, values["period"])
+    except Invalid as refusal:
+        return _chooser(request, reports, values, refusal=refusal.message, status=400)
+    body = await asyncio.get_running_loop().run_in_executor(
+        None, report_rendering.render, report, fmt
+    )
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": CONTENT_TYPES[fmt],
+            "Content-Disposition": (
+                f'attachment; filename="{file_name(unit, report.period.key, fmt)}"'
+            ),
+        },
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    from office import dashboard_pages, report_form_pages  # they use this module's helpers
+
+    app.router.add_get("/reports", choose_page, name="reports")
+    app.router.add_get("/reports/view", view_page, name="report_view")
+    app.router.add_get("/reports/view/frame", frame_page)
+    app.router.add_get("/reports/download", download, name="report_download")
+    report_form_pages.add_routes(app)
+    dashboard_pages.add_routes(app)
