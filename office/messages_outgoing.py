@@ -89,4 +89,23 @@ OUTGOING_VI: dict[str, str] = {
     "event.recall-requested": "Đề nghị thu hồi",
     "event.recall-agreed": "Đồng ý thu hồi",
     "event.recall-refused": "Từ chối thu hồi",
+    # Sửa, xoá dự thảo (office/outgoing_draft_pages.py)
+    "outgoing.edit": "Sửa dự thảo văn bản đi",
+    "outgoing.edit.back": "Về dự thảo",
+    "outgoing.edit.intro": (
+        "Sửa thông tin và nơi nhận của dự thảo. Muốn thay tệp văn bản thì chọn tệp PDF mới; "
+        "để trống thì giữ tệp hiện tại."
+    ),
+    "outgoing.edit.file": "Thay tệp văn bản (PDF, không bắt buộc)",
+    "outgoing.edit.current_file": "Tệp hiện tại: {name}",
+    "outgoing.edit.submit": "Lưu thay đổi",
+    "outgoing.notice.deleted": "Đã xoá dự thảo.",
+    "action.edit_draft": "Sửa dự thảo",
+    "action.delete_draft": "Xoá dự thảo",
+    "action.delete_draft.hint": (
+        "Dự thảo chưa có số sẽ bị xoá hẳn, cùng tệp và lịch sử xử lý của nó. "
+        "Không khôi phục lại được."
+    ),
+    "action.delete_draft.confirm": "Xác nhận xoá dự thảo",
+    "event.edited": "Sửa dự thảo",
 }

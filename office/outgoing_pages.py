@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from itertools import groupby
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
@@ -21,11 +22,16 @@ from keys.signin import StaffMember
 from office import forms
 from office.auth import see_other, upload_token_check
 from office.document_requests import common_filters, document_id_of, form_version, run_once
-from office.documents import access, listing, outgoing, outgoing_register, recall, sending
-from office.documents.fields import (
-    document_fields,
-    text,
+from office.documents import (
+    access,
+    drafts,
+    listing,
+    outgoing,
+    outgoing_register,
+    recall,
+    sending,
 )
+from office.documents.fields import DocumentFields, document_fields, text
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
@@ -121,11 +127,38 @@ async def export_register(request: web.Request) -> web.Response:
     )
 
 
-def _addressable(request: web.Request) -> list[Recipient]:
+def recipient_choices(request: web.Request) -> list[Recipient]:
+    """The units the signed-in user's unit may address, from the directory."""
     desk, staff = request.app[SITE].desk, request[STAFF]
     if desk.directory is None:
         raise Invalid("Máy chủ này không có danh bạ đơn vị.", code="no-directory")
     return outgoing.addressable(desk.directory.units(), staff.unit)
+
+
+def draft_form_context(request: web.Request, values: MultiMapping[str]) -> dict[str, Any]:
+    """What a draft's form shows (a new draft, or one being edited): ``values`` as typed."""
+    recipients = recipient_choices(request)
+    return {
+        "form_id": values.get("form_id") or forms.new_form_id(),
+        "values": values,
+        "picked": set(values.getall("recipient", [])),
+        "picked_groups": set(values.getall("group", [])),
+        "groups": list(GROUPS),
+        "by_kind": [(kind, list(units)) for kind, units in groupby(recipients, _kind)],
+        **document_choices(request),
+    }
+
+
+def draft_input(
+    request: web.Request, values: MultiMapping[str]
+) -> tuple[DocumentFields, list[str]]:
+    """A draft form's fields and recipients, checked (the secrecy within the user's clearance)."""
+    desk, staff = request.app[SITE].desk, request[STAFF]
+    fields = document_fields(values, desk.today(), max_secrecy=staff.clearance)
+    recipients = outgoing.chosen_recipients(
+        values.getall("recipient", []), values.getall("group", []), recipient_choices(request)
+    )
+    return fields, recipients
 
 
 def _draft_form(
@@ -135,20 +168,13 @@ def _draft_form(
     refusal: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    recipients = _addressable(request)
     return render(
         request,
         "outgoing_new.html",
         {
             "title": translator(request)("outgoing.new"),
-            "form_id": values.get("form_id") or forms.new_form_id(),
-            "values": values,
-            "picked": set(values.getall("recipient", [])),
-            "picked_groups": set(values.getall("group", [])),
-            "groups": list(GROUPS),
-            "by_kind": [(kind, list(units)) for kind, units in groupby(recipients, _kind)],
             "refusal": refusal,
-            **document_choices(request),
+            **draft_form_context(request, values),
         },
         status=status,
     )
@@ -178,13 +204,8 @@ async def new_submit(request: web.Request) -> web.Response:
     )
     form_id = forms.form_id_of(upload.fields)
     try:
-        main = await _main_pdf(request, upload)
-        fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
-        recipients = outgoing.chosen_recipients(
-            upload.fields.getall("recipient", []),
-            upload.fields.getall("group", []),
-            _addressable(request),
-        )
+        main = await main_pdf(request, upload)
+        fields, recipients = draft_input(request, upload.fields)
 
         async def create(session: AsyncSession) -> str:
             document = await outgoing.create_draft(
@@ -199,7 +220,7 @@ async def new_submit(request: web.Request) -> web.Response:
         return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
 
 
-async def _main_pdf(request: web.Request, upload: forms.UploadForm) -> StoredFile:
+async def main_pdf(request: web.Request, upload: forms.UploadForm) -> StoredFile:
     """The one file of a draft: a PDF the unit's key can sign."""
     if not upload.files:
         raise Invalid("Chưa đính kèm tệp văn bản (PDF).", code="missing-file")
@@ -255,6 +276,8 @@ async def document_page(request: web.Request) -> web.Response:
             "may_issue": clerk and document.state == "draft",
             "may_resend": clerk and document.state == "issued",
             "may_recall": clerk and document.state == "sent" and document.recall_state is None,
+            "may_change_draft": document.state == "draft" and drafts.may_change(staff, document),
+            "delete_form_id": forms.new_form_id(),
             "recall_outcome": _recall_outcome(document.recall_state, timelines),
             "form_id": forms.new_form_id(),
             **document_choices(request),

@@ -29,6 +29,7 @@ from office import (
     language,
     mail_compose_pages,
     mail_pages,
+    outgoing_draft_pages,
     outgoing_pages,
     pages,
     report_pages,
@@ -176,6 +177,7 @@ def create_web_app(
     language.add_routes(app)
     admin_pages.add_routes(app)
     outgoing_pages.add_routes(app)
+    outgoing_draft_pages.add_routes(app)
     mail_pages.add_routes(app)
     mail_compose_pages.add_routes(app)
     schedule_pages.add_routes(app)

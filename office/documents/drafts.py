@@ -1,0 +1,155 @@
+"""Dự thảo văn bản đi: changing or deleting a draft before it is issued.
+
+A draft is its drafter's, and the unit's clerks' and leaders' (who see the whole register);
+anyone else gets the answer for a document that does not exist. Once a document has a number
+(issued or sent) it stays in the outgoing book as it is: the book has no gaps, and the
+recipients may hold it already.
+
+Functions take an open session in the caller's transaction. Deleting relies on the foreign
+keys (``ON DELETE CASCADE``: files, assignments, events; ``SET NULL``: a schedule entry made
+from the draft) and drops the search row, which SQLite cannot tie to the document. The blobs
+stay: they are stored by content and may be another document's too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.errors import Conflict, Invalid, NotFound
+from config.logging import get_logger
+from keys.signin import StaffMember
+from office.documents import access
+from office.documents.fields import DocumentFields
+from office.documents.incoming import StoredFile
+from office.documents.models import OUTGOING, Document, DocumentFile
+from office.documents.outgoing import DRAFT, MAIN, may_draft
+from office.documents.records import (
+    NOT_FOUND_MESSAGE,
+    STALE_MESSAGE,
+    change,
+    log_event,
+    visible_document,
+)
+from office.documents.search import forget_document
+
+log = get_logger("congvan.office.documents")
+
+NUMBERED_MESSAGE = (
+    "Văn bản đã được cấp số nên không thể sửa hoặc xoá: số của nó đã vào sổ văn bản đi. "
+    "Nếu cần thay đổi, hãy thu hồi văn bản rồi soạn văn bản mới."
+)
+EDITED = "edited"
+
+
+def may_change(staff: StaffMember, document: Document) -> bool:
+    """Whether ``staff`` (who sees ``document``) may edit or delete it while it is a draft:
+    the drafter while still drafting, or a clerk or leader of the unit."""
+    drafter = document.created_by == staff.id and may_draft(staff)
+    return drafter or staff.role in access.REGISTER_ROLES
+
+
+async def _draft(
+    session: AsyncSession, staff: StaffMember, document_id: int, version: int | None
+) -> Document:
+    """The draft ``staff`` may change, still at ``version`` when one is given."""
+    document = await visible_document(session, staff, document_id, OUTGOING)
+    if not may_change(staff, document):
+        raise NotFound(NOT_FOUND_MESSAGE, code="not-found")
+    if document.state != DRAFT:
+        raise Conflict(NUMBERED_MESSAGE, code="numbered")
+    if version is not None and document.version != version:
+        raise Conflict(STALE_MESSAGE, code="stale")
+    return document
+
+
+async def draft_for_editing(
+    session: AsyncSession, staff: StaffMember, document_id: int
+) -> tuple[Document, str]:
+    """The draft and the name of its PDF, for the edit form."""
+    document = await _draft(session, staff, document_id, None)
+    name = await session.scalar(
+        select(DocumentFile.name).where(
+            DocumentFile.document_id == document.id, DocumentFile.role == MAIN
+        )
+    )
+    return document, name or ""
+
+
+async def update_draft(
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    fields: DocumentFields,
+    recipients: Sequence[str],
+    expected_version: int,
+    new_main_pdf: StoredFile | None,
+    now: datetime,
+) -> Document:
+    """Sửa dự thảo: its fields and recipients (checked as when it was drafted: see
+    :func:`office.documents.outgoing.chosen_recipients`), and its PDF when a new one is given.
+    A form shown before someone else's change is refused and changes nothing."""
+    document = await _draft(session, staff, document_id, expected_version)
+    if not fields.signer_name:
+        raise Invalid("Chưa nhập người ký.", code="missing-field")
+    if not recipients:
+        raise Invalid("Chưa chọn nơi nhận.", code="missing-field")
+    if fields.secrecy > staff.clearance:
+        raise Invalid("Độ mật của văn bản cao hơn mức bạn được phép xử lý.", code="above-clearance")
+    await change(
+        session,
+        document,
+        expected_version,
+        doc_type=fields.doc_type,
+        summary=fields.summary,
+        signer_name=fields.signer_name,
+        urgency=fields.urgency,
+        secrecy=fields.secrecy,
+        pages=fields.pages,
+        note=fields.note,
+        recipients=",".join(recipients),
+    )
+    if new_main_pdf is not None:
+        await session.execute(
+            update(DocumentFile)
+            .where(DocumentFile.document_id == document.id, DocumentFile.role == MAIN)
+            .values(
+                name=new_main_pdf.name,
+                content_type=new_main_pdf.content_type,
+                size=new_main_pdf.size,
+                sha256=new_main_pdf.sha256,
+                signature_state=new_main_pdf.signature_state,
+                signature_signer=new_main_pdf.signature_signer,
+                added_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    log_event(
+        session, document.id, staff.id, EDITED, new_main_pdf.name if new_main_pdf else "", at=now
+    )
+    return document
+
+
+async def delete_draft(
+    session: AsyncSession, staff: StaffMember, document_id: int, expected_version: int
+) -> None:
+    """Xoá dự thảo: the document, its file rows, events and assignments; its search row."""
+    document = await _draft(session, staff, document_id, expected_version)
+    result = await session.execute(
+        delete(Document)
+        .where(
+            Document.id == document.id,
+            Document.version == expected_version,
+            Document.state == DRAFT,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(STALE_MESSAGE, code="stale")
+    session.expunge(document)
+    await forget_document(session, document_id)
+    # Its events go with it: this line is what remains of the draft.
+    log.info("document.draft_deleted", document_id=document_id, user=staff.username)

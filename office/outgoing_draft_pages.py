@@ -1,0 +1,129 @@
+"""Sửa và xoá dự thảo văn bản đi: the draft's form again, pre-filled, with the version it was
+shown at and an optional new PDF; and deleting a draft from its page.
+
+The edit form is an upload (its token is its first field, checked before the file is read);
+both forms claim their one-time id in the step's transaction, so a double submit lands where
+the first one went, having done the work once. See :mod:`office.documents.drafts` for the
+rules.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import MultiDict, MultiMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
+
+from config.errors import Invalid
+from office import forms
+from office.auth import see_other, upload_token_check
+from office.document_requests import document_id_of, form_version, run_once
+from office.documents import drafts, outgoing
+from office.documents.models import Document
+from office.documents.records import log_event
+from office.outgoing_pages import draft_form_context, draft_input, main_pdf
+from office.rendering import render
+from office.site import SITE, STAFF, translator
+
+#: Where a deleted draft's form leads: the register, saying so.
+DELETED = str(URL("/outgoing").with_query(notice="deleted"))
+
+
+def _values(document: Document) -> MultiDict[str]:
+    """The draft's fields as its form posts them."""
+    values = MultiDict(
+        doc_type=document.doc_type,
+        summary=document.summary,
+        signer_name=document.signer_name,
+        urgency=str(document.urgency),
+        secrecy=str(document.secrecy),
+        pages=str(document.pages or ""),
+        note=document.note,
+        version=str(document.version),
+    )
+    values.extend(("recipient", code) for code in outgoing.recipients_of(document))
+    return values
+
+
+def _edit_form(
+    request: web.Request,
+    document_id: int,
+    values: MultiMapping[str],
+    current_file: str,
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    return render(
+        request,
+        "outgoing_edit.html",
+        {
+            "title": translator(request)("outgoing.edit"),
+            "document_id": document_id,
+            "current_file": current_file,
+            "refusal": refusal,
+            **draft_form_context(request, values),
+        },
+        status=status,
+    )
+
+
+async def edit_page(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    document_id = document_id_of(request)
+    async with site.desk.transaction() as session:
+        document, current_file = await drafts.draft_for_editing(session, staff, document_id)
+        values = _values(document)
+        # The form shows the draft: a view, as its page is.
+        log_event(session, document_id, staff.id, "viewed")
+    return _edit_form(request, document_id, values, current_file)
+
+
+async def edit_submit(request: web.Request) -> web.Response:
+    site, staff = request.app[SITE], request[STAFF]
+    desk, document_id = site.desk, document_id_of(request)
+    upload = await forms.read_upload(
+        request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
+    )
+    form_id = forms.form_id_of(upload.fields)
+    version = form_version(upload.fields)
+    try:
+        # No file chosen: the draft keeps its PDF.
+        new_pdf = await main_pdf(request, upload) if upload.files else None
+        fields, recipients = draft_input(request, upload.fields)
+
+        async def save(session: AsyncSession) -> str:
+            await drafts.update_draft(
+                session, staff, document_id, fields, recipients, version, new_pdf, desk.now()
+            )
+            await desk.index(session, document_id)
+            return f"/outgoing/{document_id}"
+
+        return see_other((await run_once(request, form_id, save)).outcome)
+    except Invalid as refusal:
+        # The form again, as typed, with the reason; a new file must be chosen again.
+        async with site.sessions() as session:
+            _document, current_file = await drafts.draft_for_editing(session, staff, document_id)
+        return _edit_form(
+            request, document_id, upload.fields, current_file, refusal=refusal.message, status=400
+        )
+
+
+async def delete_submit(request: web.Request) -> web.Response:
+    staff = request[STAFF]
+    form = await request.post()
+    document_id, version = document_id_of(request), form_version(form)
+
+    async def remove(session: AsyncSession) -> str:
+        await drafts.delete_draft(session, staff, document_id, version)
+        return DELETED
+
+    return see_other((await run_once(request, forms.form_id_of(form), remove)).outcome)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(r"/outgoing/{document_id:\d+}/edit", edit_page, name="outgoing_edit")
+    app.router.add_post(
+        r"/outgoing/{document_id:\d+}/edit", edit_submit, name="outgoing_edit.upload"
+    )
+    app.router.add_post(r"/outgoing/{document_id:\d+}/delete", delete_submit)
