@@ -1,0 +1,205 @@
+"""Certificates and trust data: what the node shows its peers, and what it judges them by.
+
+A certificate past its end, a CRL or signed directory past its next update, or one the CA did
+not sign, stops the exchange (every node fails closed); the doctor reads them with the same
+:class:`~keys.revocation.RevocationChecker` and :class:`~keys.signed_directory.SignedDirectory`
+the node uses, and warns while there is still time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+
+from config.errors import PeerRefused
+from config.settings import Settings
+from keys.ca import CA_CERT_FILE
+from keys.certificates import node_tls_paths, unit_key_paths
+from keys.revocation import RevocationChecker
+from keys.signed_directory import SignedDirectory
+from office.doctor.findings import Finding, first_line, ok, problem, warning
+from office.doctor.local import shown
+
+#: A CRL or directory this close to its next update is about to stop the node.
+TRUST_EXPIRING = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    check: str
+    path: Path
+    #: The command that issues it anew, and the one that replaces it before it runs out.
+    issue: str
+    renew: str
+
+
+def _from_the_ca(settings: Settings, command: str, owner: str) -> str:
+    """Where a command runs: here on the hub, else on the hub and the keys copied over."""
+    if settings.node.hub:
+        return f"`congvan {command} --dir {settings.node_dir}`"
+    return (
+        f"on the provincial node `congvan {command} --key-passphrase-file <this node's "
+        f"passphrase file>`, then copy ca/issued/{owner}/* into {settings.pki_dir}"
+    )
+
+
+def held_certificates(settings: Settings) -> list[HeldCertificate]:
+    """The CA certificate, the node's TLS certificate and each hosted unit's two."""
+    name = settings.node.name
+    cert_path, _key_path = node_tls_paths(settings.pki_dir)
+    held = [
+        HeldCertificate(
+            "certificate CA",
+            settings.pki_dir / CA_CERT_FILE,
+            "copy ca.pem from the provincial node's ca/ folder into " + str(settings.pki_dir),
+            "a new CA must be made and every certificate issued again (docs/pki.md)",
+        ),
+        HeldCertificate(
+            f"certificate {name} tls",
+            cert_path,
+            _from_the_ca(settings, f"keys issue-node {name} --host <host>", name),
+            _from_the_ca(settings, f"keys rotate {name} --use tls", name),
+        ),
+    ]
+    for code in settings.node.units:
+        for use in ("signing", "encryption"):
+            held.append(
+                HeldCertificate(
+                    f"certificate {code} {use}",
+                    unit_key_paths(settings.pki_dir, code, use)[0],
+                    _from_the_ca(settings, f"keys issue-unit {code}", name),
+                    _from_the_ca(settings, f"keys rotate {code} --use {use}", name),
+                )
+            )
+    return held
+
+
+def check_certificate(settings: Settings, held: HeldCertificate, now: datetime) -> Finding:
+    """Present, in force, and not within ``[keys] expiry_warning_days`` of its end."""
+    try:
+        certificate = x509.load_pem_x509_certificate(held.path.read_bytes())
+    except FileNotFoundError:
+        return problem(held.check, f"{shown(settings, held.path)} is missing", held.issue)
+    except (OSError, ValueError) as error:
+        return problem(
+            held.check,
+            f"{shown(settings, held.path)} is unreadable: {first_line(error)}",
+            held.issue,
+        )
+    not_after = certificate.not_valid_after_utc
+    if certificate.not_valid_before_utc > now:
+        return problem(
+            held.check,
+            f"not valid before {certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC: "
+            "is this machine's clock right?",
+            "set the clock (NTP), or have it issued again",
+        )
+    if not_after <= now:
+        return problem(held.check, f"expired on {not_after:%Y-%m-%d}", held.renew)
+    days_left = (not_after - now).days
+    if not_after - now <= timedelta(days=settings.keys.expiry_warning_days):
+        return warning(
+            held.check, f"expires in {days_left} days ({not_after:%Y-%m-%d})", held.renew
+        )
+    return ok(held.check, f"valid until {not_after:%Y-%m-%d}")
+
+
+def check_certificates(settings: Settings, now: datetime) -> list[Finding]:
+    return [check_certificate(settings, held, now) for held in held_certificates(settings)]
+
+
+def ca_certificate(settings: Settings) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate((settings.pki_dir / CA_CERT_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None  # reported by the certificate checks
+
+
+def _refresh_remedy(settings: Settings, command: str, published: str) -> str:
+    if settings.node.hub:
+        return f"`congvan keys {command} --dir {settings.node_dir}` (the running hub re-signs it)"
+    if settings.exchange.hub_url:
+        return (
+            "start the node: it fetches a fresh copy from the hub every "
+            "[exchange] refresh_minutes (is the hub reachable?)"
+        )
+    return (
+        f"copy {published} from the provincial node, or set [exchange] hub_url so the node "
+        "fetches it by itself"
+    )
+
+
+def check_crl(settings: Settings, ca: x509.Certificate | None, now: datetime) -> Finding:
+    """The CRL is there, signed by our CA, before its next update, and does not revoke us."""
+    path = settings.crl_file
+    remedy = _refresh_remedy(settings, "crl", "ca/crl.pem")
+    if ca is None:
+        return problem("CRL", "not checked: no CA certificate to check it with", remedy)
+    if not path.exists():
+        return problem("CRL", f"{shown(settings, path)} is missing: peers are refused", remedy)
+    node_certificate, _key = node_tls_paths(settings.pki_dir)
+    try:
+        crl = x509.load_pem_x509_crl(path.read_bytes())
+        serial = (
+            x509.load_pem_x509_certificate(node_certificate.read_bytes()).serial_number
+            if node_certificate.exists()
+            else None
+        )
+        # Serial 0 is never issued (keys.ca.new_serial): without a node certificate, the CRL
+        # itself is still checked.
+        revoked = RevocationChecker(ca, path).is_revoked(serial if serial is not None else 0)
+    except ValueError as error:
+        return problem("CRL", f"{shown(settings, path)} is unreadable: {first_line(error)}", remedy)
+    except PeerRefused:
+        next_update = crl.next_update_utc
+        if next_update is not None and next_update < now:
+            reason = f"past its next update ({next_update:%Y-%m-%d %H:%M} UTC)"
+        else:
+            reason = "not signed by our CA"
+        return problem("CRL", f"{shown(settings, path)} is {reason}: peers are refused", remedy)
+    if revoked and serial is not None:
+        return problem(
+            "CRL",
+            f"this node's own TLS certificate ({serial:X}) is revoked",
+            _from_the_ca(
+                settings, f"keys issue-node {settings.node.name} --host <host>", settings.node.name
+            ),
+        )
+    next_update = crl.next_update_utc
+    assert next_update is not None  # RevocationChecker refuses a CRL without one
+    if next_update - now < TRUST_EXPIRING:
+        return warning(
+            "CRL", f"next update {next_update:%Y-%m-%d %H:%M} UTC, in less than a day", remedy
+        )
+    return ok("CRL", f"signed by the CA, next update {next_update:%Y-%m-%d %H:%M} UTC")
+
+
+def check_directory(settings: Settings, ca: x509.Certificate | None, now: datetime) -> Finding:
+    """The signed directory is there, signed by our CA and before its next update."""
+    path = settings.directory_file
+    remedy = _refresh_remedy(settings, "directory", "ca/directory.json and its .sig")
+    if ca is None:
+        return problem("directory", "not checked: no CA certificate to check it with", remedy)
+    if not path.exists():
+        return problem("directory", f"{shown(settings, path)} is missing", remedy)
+    try:
+        next_update = datetime.fromisoformat(json.loads(path.read_bytes())["next_update"])
+        SignedDirectory(ca, path).hub_name()
+    except PeerRefused:
+        reason = "past its next update" if next_update < now else "not signed by our CA"
+        return problem("directory", f"{shown(settings, path)} is {reason}", remedy)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return problem(
+            "directory", f"{shown(settings, path)} is unreadable: {first_line(error)}", remedy
+        )
+    if next_update - now < TRUST_EXPIRING:
+        return warning(
+            "directory",
+            f"next update {next_update:%Y-%m-%d %H:%M} UTC, in less than a day",
+            remedy,
+        )
+    return ok("directory", f"signed by the CA, next update {next_update:%Y-%m-%d %H:%M} UTC")
