@@ -26,7 +26,7 @@ from office.documents import access
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentFile
-from office.documents.outgoing import DRAFT, MAIN, may_draft
+from office.documents.outgoing import DRAFT, MAIN, draft_columns, may_draft
 from office.documents.records import (
     NOT_FOUND_MESSAGE,
     STALE_MESSAGE,
@@ -99,19 +99,7 @@ async def update_draft(
         raise Invalid("Chưa chọn nơi nhận.", code="missing-field")
     if fields.secrecy > staff.clearance:
         raise Invalid("Độ mật của văn bản cao hơn mức bạn được phép xử lý.", code="above-clearance")
-    await change(
-        session,
-        document,
-        expected_version,
-        doc_type=fields.doc_type,
-        summary=fields.summary,
-        signer_name=fields.signer_name,
-        urgency=fields.urgency,
-        secrecy=fields.secrecy,
-        pages=fields.pages,
-        note=fields.note,
-        recipients=",".join(recipients),
-    )
+    await change(session, document, expected_version, **draft_columns(fields, recipients))
     if new_main_pdf is not None:
         await session.execute(
             update(DocumentFile)

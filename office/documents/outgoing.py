@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,6 +99,20 @@ def may_draft(staff: StaffMember) -> bool:
     return staff.role in DRAFTING_ROLES
 
 
+def draft_columns(fields: DocumentFields, recipients: Sequence[str]) -> dict[str, Any]:
+    """The columns of a draft the drafter fills in: the same when it is made and edited."""
+    return {
+        "doc_type": fields.doc_type,
+        "summary": fields.summary,
+        "signer_name": fields.signer_name,
+        "urgency": fields.urgency,
+        "secrecy": fields.secrecy,
+        "pages": fields.pages,
+        "note": fields.note,
+        "recipients": ",".join(recipients),
+    }
+
+
 async def create_draft(
     session: AsyncSession,
     staff: StaffMember,
@@ -114,14 +129,7 @@ async def create_draft(
         unit_code=staff.unit,
         direction=OUTGOING,
         state=DRAFT,
-        doc_type=fields.doc_type,
-        summary=fields.summary,
-        signer_name=fields.signer_name,
-        urgency=fields.urgency,
-        secrecy=fields.secrecy,
-        pages=fields.pages,
-        note=fields.note,
-        recipients=",".join(recipients),
+        **draft_columns(fields, recipients),
         created_by=staff.id,
         created_at=now,
     )
