@@ -16,6 +16,7 @@ from exchange.cli import audit, exchange
 from exchange.usage_cli import usage
 from keys.cli import keys, units, users
 from mailgw.cli import mail
+from office.backup.cli import backup, restore
 from office.doctor.cli import doctor
 from office.documents.cli import documents
 from office.reports.cli import report
@@ -40,6 +41,8 @@ main.add_command(documents)
 main.add_command(mail)
 main.add_command(report)
 main.add_command(doctor)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.command()

@@ -93,11 +93,14 @@ async def set_style(
 ) -> None:
     """Choose a hosted unit's numbering style and issuer abbreviation (from its next number)."""
     if unit_code not in hosted:
-        raise NotFound(f"unit {unit_code} is not hosted by this node", code="unknown-unit")
+        raise NotFound(f"Đơn vị {unit_code} không thuộc máy chủ này.", code="unknown-unit")
     if style not in (PARTY_STYLE, STATE_STYLE):
-        raise Invalid(f"style {style!r}: use {PARTY_STYLE} or {STATE_STYLE}")
+        raise Invalid(f"Kiểu số ký hiệu {style!r}: dùng {PARTY_STYLE} hoặc {STATE_STYLE}.")
     if not ISSUER.fullmatch(issuer):
-        raise Invalid(f"issuer {issuer!r}: letters, digits, '.' and '-', as in TU or UBND")
+        raise Invalid(
+            f"Chữ viết tắt cơ quan ban hành {issuer!r}: chỉ gồm chữ, số, '.' và '-', "
+            "như TU hoặc UBND."
+        )
     row = await session.get(NumberingStyle, unit_code)
     if row is None:
         session.add(NumberingStyle(unit_code=unit_code, style=style, issuer=issuer))

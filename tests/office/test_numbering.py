@@ -75,7 +75,7 @@ def test_an_office_chooses_its_numbering_style_for_the_units_it_hosts(
         check=False,
     )
     assert elsewhere.returncode != 0
-    assert "not hosted by this node" in elsewhere.stderr
+    assert "không thuộc máy chủ này" in elsewhere.stderr
     bad = cli(
         "documents",
         "numbering",
@@ -88,4 +88,4 @@ def test_an_office_chooses_its_numbering_style_for_the_units_it_hosts(
         province.node_dir,
         check=False,
     )
-    assert bad.returncode != 0 and "issuer" in bad.stderr
+    assert bad.returncode != 0 and "Chữ viết tắt cơ quan ban hành" in bad.stderr
