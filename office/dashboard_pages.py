@@ -18,7 +18,7 @@ from yarl import URL
 
 from office.rendering import render
 from office.report_pages import last_month, month_key, own_or_first, reader
-from office.reports.rendering import STATES, period_text
+from office.reports.rendering import STATES, months_text
 from office.reports.summary import PeriodFigures, UnitRow
 from office.site import SITE, translator
 
@@ -62,10 +62,10 @@ def lateness(translate: Callable[..., str], row: UnitRow) -> tuple[str, ...]:
     """``chưa báo cáo 11/2005, 12/2005``, ``báo cáo chậm 10/2005``, or the bare state."""
     said = []
     if row.reporting.missing:
-        months = ", ".join(map(period_text, row.reporting.missing))
+        months = months_text(row.reporting.missing)
         said.append(translate("dashboard.late.missing", months=months))
     if row.reporting.late:
-        months = ", ".join(map(period_text, row.reporting.late))
+        months = months_text(row.reporting.late)
         said.append(translate("dashboard.late.late", months=months))
     return tuple(said) or (STATES.get(row.reporting.state, row.reporting.state),)
 

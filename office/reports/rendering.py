@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -188,6 +189,25 @@ def period_text(key: str) -> str:
     return f"{part}/{year}"
 
 
+def months_text(months: Sequence[str]) -> str:
+    """Months as ``01/2006–10/2006, 12/2006``: a run of consecutive months as one range, so a
+    unit that has not reported all year takes a line, not twelve entries."""
+    runs: list[list[str]] = []
+    for month in sorted(months):
+        year, number = int(month[:4]), int(month[5:7])
+        if runs:
+            last = runs[-1][-1]
+            follows = (int(last[:4]) * 12 + int(last[5:7])) + 1 == year * 12 + number
+            if follows:
+                runs[-1].append(month)
+                continue
+        runs.append([month])
+    return ", ".join(
+        period_text(run[0]) if len(run) == 1 else f"{period_text(run[0])}–{period_text(run[-1])}"
+        for run in runs
+    )
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     """One environment per process: templates ship with the code and never change under it."""
@@ -348,9 +368,9 @@ def _late_entry(row: UnitRow) -> Entry:
     """``chưa báo cáo 11/2005, 12/2005``, ``báo cáo chậm 10/2005``, or just the state."""
     details = []
     if row.reporting.missing:
-        details.append("chưa báo cáo " + ", ".join(map(period_text, row.reporting.missing)))
+        details.append("chưa báo cáo " + months_text(row.reporting.missing))
     if row.reporting.late:
-        details.append("báo cáo chậm " + ", ".join(map(period_text, row.reporting.late)))
+        details.append("báo cáo chậm " + months_text(row.reporting.late))
     if not details:
         details.append(STATES.get(row.reporting.state, row.reporting.state))
     return Entry(row.name, tuple(details))

@@ -18,6 +18,7 @@ from office.reports.rendering import (
     CONTENT_TYPES,
     FORMATS,
     SUFFIXES,
+    months_text,
     period_text,
     render,
     to_docx,
@@ -190,7 +191,7 @@ def test_html_lists_late_and_idle_units_in_their_sections(report: ProvinceReport
     late = html[html.index("3. Đơn vị chậm") : html.index("4. Đơn vị chưa sử dụng")]
     idle = html[html.index("4. Đơn vị chưa sử dụng") : html.index("5. Tình trạng mạng")]
     assert LATE_UNIT in late and IDLE_UNIT in late
-    assert "chưa báo cáo 11/2005, 12/2005; báo cáo chậm 10/2005" in late
+    assert "chưa báo cáo 11/2005–12/2005; báo cáo chậm 10/2005" in late
     assert PROVINCE not in late and FORM_UNIT not in late
     assert IDLE_UNIT in idle and IDLE_REASON in idle
     assert LATE_UNIT not in idle
@@ -269,7 +270,7 @@ def test_docx_has_the_paragraph_tables_and_two_pictures(report: ProvinceReport) 
     names = [r.cells[1].text for r in units.rows]
     assert names[2:] == [PROVINCE, LATE_UNIT, IDLE_UNIT, FORM_UNIT, "Tổng cộng"]
     assert len(document.inline_shapes) == 2
-    assert f"{LATE_UNIT}: chưa báo cáo 11/2005, 12/2005; báo cáo chậm 10/2005" in texts
+    assert f"{LATE_UNIT}: chưa báo cáo 11/2005–12/2005; báo cáo chậm 10/2005" in texts
     assert f"{IDLE_UNIT}: {IDLE_REASON}" in texts
     assert document.styles["Normal"].font.name == "Times New Roman"
 
@@ -295,3 +296,9 @@ def test_render_refuses_an_unknown_format(report: ProvinceReport) -> None:
 )
 def test_period_keys_read_as_the_report_writes_them(key: str, text: str) -> None:
     assert period_text(key) == text
+
+
+def test_consecutive_months_are_written_as_one_range() -> None:
+    months = ("2005-11", "2005-12", "2006-01", "2006-03", "2006-05", "2006-06")
+    assert months_text(months) == "11/2005–01/2006, 03/2006, 05/2006–06/2006"
+    assert months_text(("2006-02",)) == "02/2006"
