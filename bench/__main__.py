@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import exchange, office, peer_ping, smtp
-from bench.report import render
+from bench import exchange, office, peer_ping, report, smtp
+from bench.table import render
 from config.logging import configure_logging
 from config.settings import LogSettings
 
@@ -17,6 +17,7 @@ async def main() -> None:
         *await exchange.run(),
         *await smtp.run(),
         *await office.run(),
+        *await report.run(),
     ]
     print(render(figures))
 

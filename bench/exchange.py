@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bench.report import Figure
+from bench.table import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
 from exchange.envelope import Attachment, Draft

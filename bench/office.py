@@ -34,7 +34,7 @@ import aiohttp
 import pyotp
 from sqlalchemy import insert, text
 
-from bench.report import Figure
+from bench.table import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
 from config.text import fold

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.report import Figure
+from bench.table import Figure
 from config.settings import load_settings
 from exchange.tls import peer_client_context
 from keys.keystore import node_passphrase

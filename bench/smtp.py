@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from bench.report import Figure
+from bench.table import Figure
 from config.settings import load_settings
 from keys.certificates import node_tls_paths
 from office.demo import build_demo, read_demo
@@ -158,6 +158,6 @@ async def run(base_port: int = 48000) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    from bench.report import render
+    from bench.table import render
 
     print(render(asyncio.run(run())))

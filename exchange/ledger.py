@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, literal_column, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +33,8 @@ STATE_ID = 1
 VIETNAM = timezone(timedelta(hours=7))
 #: The kind that counts as one access (lượt truy cập) and makes its user an active person.
 ACCESS_KIND = "login"
+#: Event ids one roll-up statement reads at most.
+ROLLUP_CHUNK = 1_000_000
 
 
 class UsageLedger:
@@ -100,11 +102,14 @@ class UsageLedger:
         return count
 
 
-async def roll_up(session: AsyncSession) -> int:
-    """Fold events recorded since the last roll-up into ``usage_daily``; returns how many.
+async def roll_up(session: AsyncSession, *, chunk: int = ROLLUP_CHUNK) -> int:
+    """Fold events recorded since the last roll-up into ``usage_daily`` and ``usage_active``;
+    returns how many.
 
     Runs in the caller's transaction; the watermark row is updated first, so two roll-ups
-    (two processes) wait for each other instead of counting twice.
+    (two processes) wait for each other instead of counting twice. The database does the
+    summing, ``chunk`` event ids per statement, so ten million events never pass through Python
+    nor make one statement hold them all at once.
     """
     await session.execute(
         update(UsageRollupState)
@@ -117,45 +122,95 @@ async def roll_up(session: AsyncSession) -> int:
     newest = await session.scalar(select(func.max(UsageEvent.id)))
     if newest is None or newest <= state.last_event_id:
         return 0
-    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    active: set[tuple[str, str, str]] = set()
-    rows = await session.stream(
-        select(UsageEvent.at, UsageEvent.unit, UsageEvent.user, UsageEvent.kind, UsageEvent.bytes)
-        .where(UsageEvent.id > state.last_event_id, UsageEvent.id <= newest)
-        .execution_options(yield_per=10_000)
-    )
+    dialect = session.get_bind().dialect.name
     count = 0
-    async for at, unit, user, kind, size in rows:
-        day = at.astimezone(VIETNAM).date().isoformat()
-        total = totals[(day, unit, kind)]
-        total[0] += 1
-        total[1] += size
-        count += 1
-        if kind == ACCESS_KIND and user:
-            active.add((day[:7], unit, user))
-    for (day, unit, kind), (events, size) in totals.items():
-        existing = await session.get(UsageDaily, (day, unit, kind))
-        if existing is None:
-            session.add(UsageDaily(day=day, unit=unit, kind=kind, events=events, bytes=size))
-        else:
-            existing.events += events
-            existing.bytes += size
-    await _note_active(session, active)
+    for first in range(state.last_event_id, newest, chunk):
+        last = min(first + chunk, newest)
+        count += await _add_daily(session, dialect, first, last)
+        await _note_active(session, dialect, first, last)
     state.last_event_id = newest
     await session.flush()
     return count
 
 
-async def _note_active(session: AsyncSession, active: set[tuple[str, str, str]]) -> None:
-    if not active:
-        return
-    dialect = session.get_bind().dialect.name
-    insert_row = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = [{"month": month, "unit": unit, "user": user} for month, unit, user in sorted(active)]
-    for start in range(0, len(rows), 1000):
-        await session.execute(
-            insert_row(UsageActive).on_conflict_do_nothing(), rows[start : start + 1000]
+def _vietnam_day(dialect: str) -> ColumnElement[str]:
+    """An event's day (``YYYY-MM-DD``) on Vietnam's calendar, computed by the database.
+
+    SQLite keeps ``at`` as naive UTC text, ``2005-01-31 18:30:00.123456``: the fraction is cut
+    off first, as SQLite's date functions round it to milliseconds and 23:59:59.9999 would
+    become the next day.
+    """
+    if dialect == "postgresql":
+        return func.to_char(
+            func.timezone("UTC", UsageEvent.at) + literal_column("interval '7 hours'"),
+            "YYYY-MM-DD",
         )
+    return func.strftime("%Y-%m-%d", func.substr(UsageEvent.at, 1, 19), "+7 hours")
+
+
+def _upsert(
+    dialect: str, table: type[UsageDaily | UsageActive]
+) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that can say what to do ON CONFLICT (both databases spell it alike)."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+async def _add_daily(session: AsyncSession, dialect: str, first: int, last: int) -> int:
+    """Add the events with ``first < id <= last`` to the daily totals; returns how many."""
+    span = (UsageEvent.id > first, UsageEvent.id <= last)
+    events = (
+        select(
+            _vietnam_day(dialect).label("day"),
+            UsageEvent.unit,
+            UsageEvent.kind,
+            UsageEvent.bytes,
+        )
+        .where(*span)
+        .subquery()
+    )
+    totals = (
+        select(
+            events.c.day,
+            events.c.unit,
+            events.c.kind,
+            func.count().label("events"),
+            func.sum(events.c.bytes).label("bytes"),
+        )
+        # SQLite needs a WHERE before an upsert's ON CONFLICT, or reads ON as a join's.
+        .where(true())
+        .group_by(events.c.day, events.c.unit, events.c.kind)
+    )
+    columns = ["day", "unit", "kind", "events", "bytes"]
+    merge = _upsert(dialect, UsageDaily).from_select(columns, totals)
+    merge = merge.on_conflict_do_update(
+        index_elements=["day", "unit", "kind"],
+        set_={
+            "events": UsageDaily.events + merge.excluded.events,
+            "bytes": UsageDaily.bytes + merge.excluded.bytes,
+        },
+    )
+    await session.execute(merge)
+    return await session.scalar(select(func.count()).select_from(UsageEvent).where(*span)) or 0
+
+
+async def _note_active(session: AsyncSession, dialect: str, first: int, last: int) -> None:
+    """Note who signed in, per Vietnam month and unit, among ``first < id <= last``."""
+    month = func.substr(_vietnam_day(dialect), 1, 7)
+    signers = (
+        select(month, UsageEvent.unit, UsageEvent.user)
+        .distinct()
+        .where(
+            UsageEvent.id > first,
+            UsageEvent.id <= last,
+            UsageEvent.kind == ACCESS_KIND,
+            UsageEvent.user != "",
+        )
+    )
+    await session.execute(
+        _upsert(dialect, UsageActive)
+        .from_select(["month", "unit", "user"], signers)
+        .on_conflict_do_nothing()
+    )
 
 
 @dataclass(frozen=True)
@@ -195,6 +250,40 @@ async def daily_totals(
         ).where(UsageDaily.unit.in_(units), UsageDaily.day >= first_day, UsageDaily.day < end_day)
     )
     return [(day, unit, kind, int(events), int(size)) for day, unit, kind, events, size in rows]
+
+
+async def monthly_totals(
+    session: AsyncSession, units: list[str], first_day: str, end_day: str
+) -> list[tuple[str, str, str, int, int]]:
+    """(month, unit, kind, events, bytes) summed by the database over the rolled-up days in
+    [first_day, end_day): a year's report reads some thousand rows, not every day's."""
+    month = func.substr(UsageDaily.day, 1, 7).label("month")
+    days = (
+        select(month, UsageDaily.unit, UsageDaily.kind, UsageDaily.events, UsageDaily.bytes)
+        .where(UsageDaily.unit.in_(units), UsageDaily.day >= first_day, UsageDaily.day < end_day)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            days.c.month, days.c.unit, days.c.kind, func.sum(days.c.events), func.sum(days.c.bytes)
+        ).group_by(days.c.month, days.c.unit, days.c.kind)
+    )
+    return [(m, unit, kind, int(events), int(size)) for m, unit, kind, events, size in rows]
+
+
+async def active_by_month(
+    session: AsyncSession, units: list[str], months: list[str]
+) -> dict[tuple[str, str], set[str]]:
+    """The users who signed in, per (unit, month), for ``months``, in one query."""
+    rows = await session.execute(
+        select(UsageActive.unit, UsageActive.month, UsageActive.user).where(
+            UsageActive.unit.in_(units), UsageActive.month.in_(months)
+        )
+    )
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for unit, month, user in rows:
+        people[(unit, month)].add(user)
+    return people
 
 
 async def active_people(

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.ledger import VIETNAM, active_people, daily_totals
+from exchange.ledger import VIETNAM, active_by_month, monthly_totals
 from office.documents.models import INCOMING, Document, DocumentEvent
 from office.reports.models import ReportedMonth
 from office.reports.summary import Usage
@@ -83,8 +83,8 @@ async def counted_months(
     sums: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(USAGE_FIELDS, 0)
     )
-    for day, unit, kind, events, size in await daily_totals(session, units, first_day, end_day):
-        figures = sums[(unit, day[:7])]
+    for month, unit, kind, events, size in await monthly_totals(session, units, first_day, end_day):
+        figures = sums[(unit, month)]
         if kind == "login":
             figures["accesses"] += events
         elif kind in INBOUND_KINDS:
@@ -120,9 +120,8 @@ async def _people(
     session: AsyncSession, units: list[str], months: tuple[str, ...]
 ) -> dict[str, dict[str, set[str]]]:
     people: dict[str, dict[str, set[str]]] = defaultdict(dict)
-    for month in months:
-        for unit, users in (await active_people(session, units, [month])).items():
-            people[unit][month] = {pseudonym(unit, user) for user in users}
+    for (unit, month), users in (await active_by_month(session, units, list(months))).items():
+        people[unit][month] = {pseudonym(unit, user) for user in users}
     return people
 
 

@@ -8,11 +8,21 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import insert
 
 from config.database import open_database
 from config.settings import Settings
 from exchange.envelope import Attachment, Draft
-from exchange.ledger import UsageLedger, active_users, monthly, roll_up
+from exchange.ledger import (
+    VIETNAM,
+    UsageLedger,
+    active_people,
+    active_users,
+    daily_totals,
+    monthly,
+    roll_up,
+)
+from exchange.models import UsageEvent
 from exchange.outbox import deliveries_of
 from office.app import start_node
 from tests.support.cli import Cli
@@ -66,6 +76,56 @@ async def test_two_roll_ups_at_once_count_each_event_once(province: Settings) ->
             [row] = await monthly(session, datetime.now(UTC).year)
     assert sorted(counts) == [0, 0, 40]
     assert (row.events, row.bytes) == (40, 400)
+
+
+async def test_an_event_counts_on_vietnams_day_and_month(province: Settings) -> None:
+    """18:30 UTC on 31 January is 01:30 on 1 February in Vietnam; a microsecond before 17:00
+    UTC is still 31 January there."""
+    events = [
+        {"at": datetime(2005, 1, 31, 18, 30, tzinfo=UTC), "kind": "login", "user": "an"},
+        {"at": datetime(2005, 1, 31, 16, 59, 59, 999999, tzinfo=UTC), "kind": "web", "user": ""},
+    ]
+    async with open_database(province) as sessions:
+        async with sessions() as session, session.begin():
+            await session.execute(
+                insert(UsageEvent), [{"unit": "TU", "bytes": 0, **event} for event in events]
+            )
+        async with sessions() as session, session.begin():
+            assert await roll_up(session) == 2
+        async with sessions() as session:
+            days = await daily_totals(session, ["TU"], "2005-01-01", "2005-03-01")
+            january = await active_people(session, ["TU"], ["2005-01"])
+            february = await active_people(session, ["TU"], ["2005-02"])
+    assert sorted(days) == [("2005-01-31", "TU", "web", 1, 0), ("2005-02-01", "TU", "login", 1, 0)]
+    assert (dict(january), dict(february)) == ({}, {"TU": {"an"}})
+
+
+async def test_a_roll_up_in_small_chunks_sums_like_one_in_a_single_chunk(
+    province: Settings,
+) -> None:
+    async with open_database(province) as sessions:
+        ledger = UsageLedger(sessions)
+        for number in range(25):
+            ledger.record("web", unit="TU", user="an", size=number)
+            ledger.record("login", unit=("TU", "BTC")[number % 2], user=f"u{number % 3}")
+        await ledger.flush()
+        async with sessions() as session, session.begin():
+            assert await roll_up(session, chunk=7) == 50
+        ledger.record("web", unit="TU", size=100)
+        await ledger.flush()
+        async with sessions() as session, session.begin():
+            assert await roll_up(session, chunk=7) == 1
+        today = datetime.now(VIETNAM)
+        month = today.strftime("%Y-%m")
+        async with sessions() as session:
+            rows = await monthly(session, today.year)
+            people = await active_people(session, ["TU", "BTC"], [month])
+    assert {(r.month, r.unit, r.kind): (r.events, r.bytes) for r in rows} == {
+        (month, "TU", "web"): (26, sum(range(25)) + 100),
+        (month, "TU", "login"): (13, 0),
+        (month, "BTC", "login"): (12, 0),
+    }
+    assert dict(people) == {"TU": {"u0", "u1", "u2"}, "BTC": {"u0", "u1", "u2"}}
 
 
 def test_an_unknown_kind_is_a_programming_error() -> None:
