@@ -31,6 +31,7 @@ from keys.keystore import node_passphrase
 from keys.models import Unit
 from keys.sealing import SecretBox
 from office.messages import local_time
+from office.reports.demo_history import seed_demo_history
 from office.schedules import feeds
 from office.schedules.demo_week import DemoPeople, seed_demo_week
 from office.schedules.models import PERSON_FEED
@@ -47,11 +48,14 @@ class DemoNode:
     units: tuple[str, ...]
     short: str
     port_offset: int
+    #: Units whose last monthly report form was in on time (Đông Hà's is missing, as in the
+    #: seed report).
+    forms_on_time: tuple[str, ...] = ()
 
 
 DEMO_NODES = (
-    DemoNode("TU", ("TU", "BTC"), "tu", 0),
-    DemoNode("HU-CAMLO", ("HU-CAMLO",), "camlo", 10),
+    DemoNode("TU", ("TU", "BTC"), "tu", 0, forms_on_time=("BTC",)),
+    DemoNode("HU-CAMLO", ("HU-CAMLO",), "camlo", 10, forms_on_time=("HU-CAMLO",)),
     DemoNode("TX-DONGHA", ("TX-DONGHA",), "dongha", 20),
 )
 
@@ -199,6 +203,14 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 }
             )
         await _seed_schedule(session, settings, node, created)
+        await seed_demo_history(
+            session,
+            list(node.units),
+            [account["username"] for account in created],
+            settings.reports,
+            datetime.now(UTC),
+            forms_for=node.forms_on_time,
+        )
     return created
 
 
