@@ -1,5 +1,5 @@
-"""Usage events with known totals, written straight into the ledger's table (the ledger itself
-stamps events with the current time; a report about 2005 needs 2005's)."""
+"""Usage events with known totals, written with their own times through the ledger's backfill
+(the ledger's ``record`` stamps the current time; a report about 2005 needs 2005's)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,21 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from exchange.ledger import roll_up
-from exchange.models import UsageEvent
+from exchange.ledger import PastEvent, backfill, roll_up
 
 
 @dataclass
 class Events:
-    rows: list[dict[str, object]] = field(default_factory=list)
+    rows: list[PastEvent] = field(default_factory=list)
 
     def add(self, at: datetime, unit: str, kind: str, *, user: str = "", size: int = 0) -> None:
-        self.rows.append({"at": at, "unit": unit, "user": user, "kind": kind, "bytes": size})
+        self.rows.append(PastEvent(at, unit, kind, user, size))
 
     async def write_and_roll_up(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         async with sessions() as session, session.begin():
-            for start in range(0, len(self.rows), 5000):
-                await session.execute(insert(UsageEvent), self.rows[start : start + 5000])
+            await backfill(session, self.rows)
         async with sessions() as session, session.begin():
             await roll_up(session)
 
