@@ -1,10 +1,12 @@
-"""Document files on disk, each stored once under its SHA-256.
+"""Document files, mail bodies and envelopes, each stored once under its SHA-256.
 
-Content addressing makes storing idempotent: a handler that runs again after a crash, or two
-documents with the same scan, write the same path. A file is written to a temporary name,
-flushed, and renamed into place, so a crash never leaves half a file under a real name.
-The database row that names a file is written after the file; an orphaned file costs disk,
-never a document.
+Content addressing makes storing idempotent: a handler that runs again after a crash, two
+documents with the same scan, or two node processes storing the same file at once, write the
+same blob. The database row that names a blob is written after the blob; an orphaned blob
+costs disk, never a document.
+
+Callers depend on :class:`BlobStorage`; :class:`BlobStore`, on a directory that every process
+of the node shares, is the one the node builds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from config.errors import Invalid
 
@@ -41,7 +43,50 @@ class UploadTooLarge(Invalid):
     http_status = 413
 
 
+class BlobStorage(Protocol):
+    """What the office and the mail gateway use of a blob store.
+
+    An implementation on an object store (S3 and the like) must keep the same guarantees as
+    the file-system one, on which several node processes, on one machine or several, rely:
+
+    - **Content-addressed**: a blob's name is the SHA-256 (lowercase hex) of its bytes; storing
+      the same bytes again, from any process, answers the same :class:`StoredBlob` and changes
+      nothing. Blobs are never overwritten nor changed in place.
+    - **Atomic put**: a blob is visible under its name whole or not at all, once the ``put_*``
+      call returns (staged under another name and moved, or a single-part upload checked
+      against its digest): a process that dies mid-put leaves at most an orphan in staging.
+    - **Streaming**: nothing holds a whole blob in memory; ``put_stream`` refuses an upload
+      past its limit before reading the rest of it; ``path`` gives a local file that callers
+      read block by block. An object store downloads the blob into a local read cache under
+      ``root`` (streamed, checked against its name) and answers the cached file.
+
+    ``put_file`` and ``put_bytes`` block: callers run them in an executor.
+    """
+
+    @property
+    def root(self) -> Path:
+        """A local directory of this store: scratch files beside it (``root / "staging"``),
+        never in ``/tmp``, since they may be secret documents."""
+        ...
+
+    def path(self, sha256: str) -> Path:
+        """The blob as a local file, to read (never to write); :class:`ValueError` for a
+        name that is not a SHA-256."""
+        ...
+
+    def put_file(self, source: Path) -> StoredBlob: ...
+
+    def put_bytes(self, content: bytes) -> StoredBlob: ...
+
+    async def put_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StoredBlob: ...
+
+
 class BlobStore:
+    """Blobs as files under ``root``, fanned out by the digest's first two bytes. A file is
+    written to a temporary name in ``root/staging``, fsynced, and renamed into place, so a
+    crash never leaves half a file under a real name, and two processes storing the same
+    blob both end with the one file."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

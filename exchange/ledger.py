@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import ColumnElement, func, insert, literal_column, select, true, update
+from sqlalchemy import ColumnElement, func, insert, literal_column, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,10 +119,15 @@ async def roll_up(session: AsyncSession, *, chunk: int = ROLLUP_CHUNK) -> int:
     state = await session.get(UsageRollupState, STATE_ID, populate_existing=True)
     if state is None:
         raise RuntimeError("usage_rollup_state row missing: run `congvan db upgrade`")
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # An id is taken at insert, not at commit: another process's batch may hold ids below
+        # the newest committed one. Waiting for writers in flight (and holding new ones back
+        # until this commits) means no event is ever behind the watermark uncounted.
+        await session.execute(text("LOCK TABLE usage_events IN SHARE ROW EXCLUSIVE MODE"))
     newest = await session.scalar(select(func.max(UsageEvent.id)))
     if newest is None or newest <= state.last_event_id:
         return 0
-    dialect = session.get_bind().dialect.name
     count = 0
     for first in range(state.last_event_id, newest, chunk):
         last = min(first + chunk, newest)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 import ssl
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ QUEUED, SENDING, AWAITING, DELIVERED, REFUSED, RETRY_WAIT, FAILED = (
     "retry-wait",
     "failed",
 )
+#: A delivery in one of these states has its receiver's receipt: nothing changes it again.
+DECIDED = (DELIVERED, REFUSED)
 #: Refusals that say "not now" rather than "never": the delivery is tried again.
 TRANSIENT_CODES = {
     "wrong-offset",
@@ -62,6 +66,8 @@ TRANSIENT_CODES = {
     "internal",
 }
 CLAIM_BATCH = 20
+#: A dispatch being sealed, beside the spool folder it will be moved to once queued.
+SEALING_SUFFIX = ".sealing"
 #: How many deliveries held at the hub one question about their receipts covers.
 RECEIPT_BATCH = 200
 STOP_GRACE_SECONDS = 10
@@ -176,22 +182,29 @@ class Outbox:
         }
         sender = self._sender(sender_unit)
         self._check_signer(sender)
-        folder = self.folder(draft.id)
-        header = await asyncio.get_running_loop().run_in_executor(
-            None, seal, draft, sender, certificates, folder
-        )
-        async with self.sessions() as session, session.begin():
-            await queue_deliveries(session, header, routes)
-            await evidence.append(
-                session,
-                "sent",
-                header.id,
-                {
-                    "from": header.sender,
-                    "to": list(header.recipients),
-                    "sha256": header.payload_sha256,
-                },
-            )
+        loop = asyncio.get_running_loop()
+        # Sealed aside, moved into place under the dispatch's row: two processes sending one
+        # derived id (a unit's monthly report) never write into the folder being delivered.
+        sealing = self.spool / f"{draft.id}.{uuid.uuid4().hex}{SEALING_SUFFIX}"
+        try:
+            header = await loop.run_in_executor(None, seal, draft, sender, certificates, sealing)
+            async with self.sessions() as session, session.begin():
+                # The second sender of an id waits here for the first to commit, then fails.
+                await queue_deliveries(session, header, routes)
+                await evidence.append(
+                    session,
+                    "sent",
+                    header.id,
+                    {
+                        "from": header.sender,
+                        "to": list(header.recipients),
+                        "sha256": header.payload_sha256,
+                    },
+                )
+                await loop.run_in_executor(None, _into_place, sealing, self.folder(draft.id))
+        finally:
+            if sealing.exists():
+                await loop.run_in_executor(None, shutil.rmtree, sealing, True)
         log.info("dispatch.queued", dispatch_id=header.id, nodes=sorted(routes), bytes=header.size)
         return header
 
@@ -305,30 +318,40 @@ class Outbox:
         timeout = peer_timeout(self.settings.send_timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while claimed := await self._claim(node):
-                for index, delivery in enumerate(claimed):
-                    if self._stop.is_set():
-                        await self._give_back([d.dispatch_id for d in claimed[index:]], node)
-                        return
-                    try:
-                        hub = self._through_hub(node, delivery.attempts)
-                        client = PeerClient(
-                            http, self.directory.node(hub or node).peer_url, self.client_context
-                        )
-                    except (NotFound, PeerRefused) as error:
-                        await self._retry_later(delivery.dispatch_id, node, error.message)
-                        continue
-                    async with self._leases_kept(node, [d.dispatch_id for d in claimed[index:]]):
-                        if hub is None:
-                            await self._deliver_one(client, delivery, node)
-                        else:
-                            await self._relay_one(client, delivery.dispatch_id, node, hub)
+                # Every lease of the batch is renewed until its delivery is tried: the last of
+                # a batch of quick deliveries waits, in all, longer than one lease.
+                held = [d.dispatch_id for d in claimed]
+                async with self._leases_kept(node, held):
+                    for delivery in claimed:
+                        if self._stop.is_set():
+                            await self._give_back(held, node)
+                            return
+                        await self._attempt(http, delivery, node)
+                        held.remove(delivery.dispatch_id)
                 if self._stop.is_set():
                     return
 
+    async def _attempt(self, http: aiohttp.ClientSession, delivery: Claimed, node: str) -> None:
+        """One claimed delivery, straight to ``node`` or handed to the hub."""
+        try:
+            hub = self._through_hub(node, delivery.attempts)
+            client = PeerClient(
+                http, self.directory.node(hub or node).peer_url, self.client_context
+            )
+        except (NotFound, PeerRefused) as error:
+            await self._retry_later(delivery.dispatch_id, node, error.message)
+            return
+        if hub is None:
+            await self._deliver_one(client, delivery, node)
+        else:
+            await self._relay_one(client, delivery.dispatch_id, node, hub)
+
     @asynccontextmanager
     async def _leases_kept(self, node: str, dispatch_ids: list[str]) -> AsyncIterator[None]:
-        """Renew the leases of the batch in hand while one delivery takes long (a big payload
-        on a slow link), so no other process takes over a delivery this worker still holds."""
+        """Renew the leases of the batch in hand, every third of a lease, while the worker
+        goes through it (one big payload on a slow link, or many quick ones), so no other
+        process takes over a delivery this worker still holds. ``dispatch_ids`` is the
+        caller's list of those not tried yet: it shrinks as the worker goes."""
         done = asyncio.Event()
         renewer = asyncio.create_task(self._renew_leases(node, dispatch_ids, done))
         try:
@@ -346,12 +369,14 @@ class Outbox:
                 pass
             else:
                 return
+            if not dispatch_ids:
+                continue
             async with self.sessions() as session, session.begin():
                 await session.execute(
                     update(Delivery)
                     .where(
                         Delivery.node == node,
-                        Delivery.dispatch_id.in_(dispatch_ids),
+                        Delivery.dispatch_id.in_(list(dispatch_ids)),
                         Delivery.state == SENDING,
                     )
                     .values(lease_until=datetime.now(UTC) + lease)
@@ -551,9 +576,13 @@ class Outbox:
         sent: Sent,
     ) -> None:
         async with self.sessions() as session, session.begin():
-            await session.execute(
+            result = await session.execute(
                 update(Delivery)
-                .where(Delivery.dispatch_id == dispatch_id, Delivery.node == node)
+                .where(
+                    Delivery.dispatch_id == dispatch_id,
+                    Delivery.node == node,
+                    Delivery.state.not_in(DECIDED),
+                )
                 .values(
                     state=state,
                     receipt=receipt_json(receipt),
@@ -562,6 +591,8 @@ class Outbox:
                     decided_at=datetime.now(UTC),
                 )
             )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return  # decided already (the same receipt, by another process's attempt)
             await evidence.append(
                 session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
             )
@@ -577,9 +608,9 @@ class Outbox:
 
     async def _retry_later(self, dispatch_id: str, node: str, error: str) -> None:
         async with self.sessions() as session, session.begin():
-            row = await session.get(Delivery, (dispatch_id, node))
-            if row is None:
-                return
+            row = await session.get(Delivery, (dispatch_id, node), with_for_update=True)
+            if row is None or row.state in DECIDED:
+                return  # a late failure must not reopen what another attempt closed
             row.last_error = error[:500]
             row.lease_until = None
             if row.attempts >= self.settings.retry_max:
@@ -609,6 +640,15 @@ class Outbox:
                 .values(state=QUEUED, attempts=0, next_attempt_at=datetime.now(UTC))
             )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _into_place(sealed: Path, folder: Path) -> None:
+    """Move a sealed dispatch to its folder, inside the transaction that inserts its row. A
+    folder already there was left by a send whose transaction failed after this step: no
+    row names it (this one's insert would have failed), so it goes."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    sealed.replace(folder)
 
 
 def _not_this_delivery() -> PeerRefused:

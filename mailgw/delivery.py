@@ -120,9 +120,19 @@ class MailDelivery:
             self.gateway.queued.clear()
 
     async def deliver_due(self) -> int:
-        """Claim a batch of due jobs and deliver each; how many were claimed."""
+        """Claim a batch of due jobs and deliver each; how many were claimed.
+
+        Once half the batch's lease has gone, the jobs not started are given back instead:
+        one started later could outlive its lease, and another process would then take it up
+        while this one still works on it (the Maildir, the inbox rows and the dispatch twice
+        at once)."""
+        loop = asyncio.get_running_loop()
         jobs = await self._claim()
-        for job in jobs:
+        give_back_at = loop.time() + self.lease_seconds / 2
+        for index, job in enumerate(jobs):
+            if loop.time() >= give_back_at:
+                await self._give_back([left.id for left in jobs[index:]])
+                break
             try:
                 await self._deliver(job)
             except Exception as error:
@@ -165,6 +175,18 @@ class MailDelivery:
                     )
                 )
             return jobs
+
+    async def _give_back(self, queue_ids: list[str]) -> None:
+        """Claimed jobs not started: claimable again at once, as if never claimed. Their
+        lease has not run out, so nobody else can have claimed them meanwhile."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(QueuedMail)
+                .where(QueuedMail.id.in_(queue_ids), QueuedMail.lease_until > now)
+                .values(lease_until=None, attempts=QueuedMail.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _route(self, recipients: Sequence[str]) -> Routing:
         routing = Routing()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.blobs import BlobStore, StoredBlob
+from config.blobs import BlobStorage, StoredBlob
 from config.errors import CongvanError
 from config.logging import get_logger
 from config.settings import SmtpSettings
@@ -69,7 +69,7 @@ class MailGateway:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        blobs: BlobStore,
+        blobs: BlobStorage,
         book: AddressBook,
         settings: SmtpSettings,
         ledger: UsageLedger | None = None,

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from config import migrate
-from config.blobs import BlobStore
+from config.blobs import BlobStorage, BlobStore
 from config.database import create_engine, create_session_factory
 from config.errors import ConfigError
 from config.logging import bind_request_id, get_logger
@@ -186,7 +186,7 @@ def build_mail(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     exchange: Exchange,
-    blobs: BlobStore,
+    blobs: BlobStorage,
 ) -> tuple[MailGateway, MailDelivery]:
     smtp = settings.smtp
     gateway = MailGateway(

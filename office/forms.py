@@ -17,7 +17,7 @@ from multidict import MultiDict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.blobs import BlobStore, StoredBlob
+from config.blobs import BlobStorage, StoredBlob
 from config.errors import Forbidden, Invalid
 from office.documents.models import FormSubmission
 
@@ -79,7 +79,7 @@ async def _bounded(part: BodyPartReader, limit: int) -> bytes:
 
 async def read_upload(
     request: web.Request,
-    blobs: BlobStore,
+    blobs: BlobStorage,
     limit: int,
     token_valid: Callable[[str], bool],
     form: UploadForm | None = None,

@@ -21,7 +21,7 @@ from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.blobs import BlobStore
+from config.blobs import BlobStorage
 from config.errors import CongvanError, NotFound, PeerRefused
 from config.logging import get_logger
 from config.settings import OfficeSettings
@@ -50,7 +50,7 @@ class DocumentDesk:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        blobs: BlobStore,
+        blobs: BlobStorage,
         calendar: WorkingCalendar,
         settings: OfficeSettings,
         statuses: Statuses | None = None,

@@ -138,14 +138,22 @@ async def remind_due(
 ) -> int:
     """Log a reminder on each open assignment whose deadline is ``days`` working days away or
     past, once a day: the handler sees it on their home page and the document's history shows
-    who was reminded, and when, for the leader who assigned it."""
+    who was reminded, and when, for the leader who assigned it.
+
+    Several node processes run this round at once: on PostgreSQL the rows are locked until
+    the caller commits and another round skips them (and, once committed, no longer matches
+    them), so each assignment is reminded once a day, not once per process.
+    """
     horizon = calendar.add_working_days(today, days)
     due = await session.scalars(
-        select(Assignment).where(
+        select(Assignment)
+        .where(
             Assignment.state == "open",
             Assignment.due_on <= horizon,
             (Assignment.reminded_on.is_(None)) | (Assignment.reminded_on < today),
         )
+        .order_by(Assignment.id)
+        .with_for_update(skip_locked=True)
     )
     count = 0
     for assignment in due:

@@ -152,11 +152,14 @@ async def _keep(
     raw_entries: list[Any],
 ) -> None:
     week = await session.scalar(
-        select(ScheduleWeek).where(
+        select(ScheduleWeek)
+        .where(
             ScheduleWeek.unit_code == unit,
             ScheduleWeek.week_start == week_start,
             ScheduleWeek.source_unit == sender,
         )
+        # Two processes handing over two versions at once: the newer must win.
+        .with_for_update()
     )
     if week is not None and week.version >= version:
         return
