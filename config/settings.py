@@ -237,6 +237,18 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """The admin listener: ``/metrics`` for Prometheus, ``/healthz`` and ``/readyz``.
+
+    Bind it to loopback or the admin network only: it answers anyone who reaches it.
+    """
+
+    enabled: bool = setting(False)
+    host: str = setting("127.0.0.1")
+    port: int = setting(9180, check=port_number)
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = setting("info", check=one_of("debug", "info", "warning", "error"))
     format: str = setting("auto", check=one_of("auto", "json", "console"))
@@ -253,6 +265,7 @@ SECTIONS: dict[str, type[Any]] = {
     "exchange": ExchangeSettings,
     "office": OfficeSettings,
     "reports": ReportSettings,
+    "admin": AdminSettings,
     "log": LogSettings,
 }
 
@@ -274,6 +287,7 @@ class Settings:
     exchange: ExchangeSettings
     office: OfficeSettings
     reports: ReportSettings
+    admin: AdminSettings
     log: LogSettings
 
     def path(self, value: str) -> Path:

@@ -96,6 +96,14 @@ class RevocationChecker:
             self._crl, self._loaded_version = crl, version
         return self._crl
 
+    def next_update(self) -> datetime:
+        """When the CRL in force falls due (a past time: it is stale). Raises
+        :class:`PeerRefused` when it is missing or not signed by our CA."""
+        next_update = self._current().next_update_utc
+        if next_update is None:
+            raise PeerRefused("CRL không ghi hạn cập nhật", code="stale-crl")
+        return next_update
+
     def is_revoked(self, serial: int) -> bool:
         """Whether the CA revoked the certificate numbered ``serial`` (raises
         :class:`PeerRefused` when the CRL is missing, forged or out of date)."""

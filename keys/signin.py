@@ -20,7 +20,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys import passwords, totp
@@ -274,3 +274,28 @@ async def staff_member(session: AsyncSession, user_id: int) -> StaffMember | Non
         )
     ).first()
     return None if row is None else StaffMember(*row)
+
+
+@dataclass(frozen=True)
+class SignInTrouble:
+    """Wrong sign-ins the accounts hold now, for monitoring.
+
+    Only the count towards a lock-out is kept, so ``failures`` is the wrong sign-ins since each
+    account's last success or lock-out; a user name that does not exist counts nowhere.
+    """
+
+    failures: int
+    locked: int
+
+
+async def sign_in_trouble(session: AsyncSession, now: datetime) -> SignInTrouble:
+    """One pass over the accounts (a node has hundreds of staff, not millions)."""
+    failures, locked = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(User.failed_logins), 0),
+                func.count(User.locked_until).filter(User.locked_until > now),
+            )
+        )
+    ).one()
+    return SignInTrouble(failures=int(failures), locked=int(locked))

@@ -15,6 +15,7 @@ import ssl
 import uuid
 import weakref
 from base64 import b64decode
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
@@ -263,14 +264,21 @@ class SubmissionListener:
 
 
 async def start_submission(
-    gateway: MailGateway, settings: SmtpSettings, tls: ssl.SSLContext, hostname: str
+    gateway: MailGateway,
+    settings: SmtpSettings,
+    tls: ssl.SSLContext,
+    hostname: str,
+    on_session: Callable[[], None] | None = None,
 ) -> SubmissionListener:
-    """Listen on ``settings.port`` (STARTTLS) and, if set, ``settings.tls_port`` (implicit)."""
+    """Listen on ``settings.port`` (STARTTLS) and, if set, ``settings.tls_port`` (implicit).
+    ``on_session`` is called for every connection a client opens (the node's metrics)."""
     loop = asyncio.get_running_loop()
     handler = SubmissionHandler(gateway, hostname)
 
     def protocol(implicit: bool) -> SubmissionServer:
         bind_request_id()
+        if on_session is not None:
+            on_session()
         server = SubmissionServer(
             handler,
             data_size_limit=settings.max_message_bytes,

@@ -43,6 +43,8 @@ from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
 from office.documents.desk import DocumentDesk
+from office.metrics.admin_app import create_admin_app
+from office.metrics.counters import ProcessCounters
 from office.reports.service import Reports
 from office.schedules import distribution as schedule_distribution
 from office.web import create_web_app
@@ -76,6 +78,8 @@ class RunningNode:
     submission: SubmissionListener | None = None
     reports: Reports | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
+    #: What only this process sees (SMTP connections), for the admin listener's /metrics.
+    counters: ProcessCounters = field(default_factory=ProcessCounters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def start_workers(self) -> None:
@@ -208,7 +212,7 @@ def build_mail(
 
 
 async def _start_submission(
-    settings: Settings, gateway: MailGateway, passphrase: bytes
+    settings: Settings, gateway: MailGateway, passphrase: bytes, counters: ProcessCounters
 ) -> SubmissionListener:
     smtp = settings.smtp
     if smtp.tls_cert:
@@ -216,7 +220,13 @@ async def _start_submission(
     else:
         cert, key = node_tls_paths(settings.pki_dir)
     hostname = smtp.hostname or settings.node.name.lower()
-    return await start_submission(gateway, smtp, server_context(cert, key, passphrase), hostname)
+    return await start_submission(
+        gateway,
+        smtp,
+        server_context(cert, key, passphrase),
+        hostname,
+        on_session=counters.smtp_session_opened,
+    )
 
 
 def _web_ssl(settings: Settings, passphrase: bytes) -> ssl.SSLContext | None:
@@ -318,7 +328,17 @@ async def start_node(settings: Settings) -> RunningNode:
             peer_server_context(settings, passphrase),
         )
         if settings.smtp.enabled:
-            node.submission = await _start_submission(settings, node.mail, passphrase)
+            node.submission = await _start_submission(
+                settings, node.mail, passphrase, node.counters
+            )
+        if settings.admin.enabled:
+            await _serve(
+                node,
+                create_admin_app(node.sessions, exchange.revocation, node.counters),
+                settings.admin.host,
+                settings.admin.port,
+                None,
+            )
     except BaseException:
         await node.stop()
         raise

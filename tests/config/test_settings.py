@@ -201,7 +201,7 @@ def test_an_unknown_section_is_refused_naming_the_allowed_sections() -> None:
     message = refusal({"pear": {"port": 9000}})
     assert message == (
         "config error: [pear]: unknown section; "
-        "allowed: node, database, web, peer, smtp, keys, exchange, office, reports, log"
+        "allowed: node, database, web, peer, smtp, keys, exchange, office, reports, admin, log"
     )
 
 
