@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import exchange, office, peer_ping, report, smtp
+from bench import exchange, network_sim, office, peer_ping, report, smtp
 from bench.table import render
 from config.logging import configure_logging
 from config.settings import LogSettings
@@ -18,6 +18,8 @@ async def main() -> None:
         *await smtp.run(),
         *await office.run(),
         *await report.run(),
+        # Quick setting (100 communes, 30 s) unless BENCH_NETWORK_FULL=1.
+        *await network_sim.run(),
     ]
     print(render(figures))
 
