@@ -62,6 +62,9 @@ class SignedDirectory:
         self._path = path
         self._version: tuple[int, int] | None = None
         self._document: dict[str, Any] = {}
+        #: The units by code, built once per version of the file: a hub with hundreds of
+        #: communes looks a unit up on every request.
+        self._units: dict[str, DirectoryUnit] = {}
 
     def _current(self) -> dict[str, Any]:
         try:
@@ -74,32 +77,36 @@ class SignedDirectory:
             signature_path = self._path.with_name(self._path.name + SIGNATURE_SUFFIX)
             if not signature_holds(self._ca, signature_path.read_bytes(), data):
                 raise PeerRefused("danh bạ không có chữ ký đúng của CA", code="stale-directory")
-            self._document, self._version = json.loads(data), version
+            document = json.loads(data)
+            self._units = {
+                entry["code"]: DirectoryUnit(
+                    entry["code"],
+                    entry["name"],
+                    entry["node"],
+                    entry["mail_domain"],
+                    dict(entry.get("certificates", {})),
+                    entry.get("kind", ""),
+                    entry.get("parent"),
+                )
+                for entry in document["units"]
+            }
+            self._document, self._version = document, version
         next_update = datetime.fromisoformat(self._document["next_update"])
         if next_update < datetime.now(UTC):
             raise PeerRefused("danh bạ đã quá hạn cập nhật", code="stale-directory")
         return self._document
 
     def unit(self, code: str) -> DirectoryUnit:
-        for unit in self.units():
-            if unit.code == code:
-                return unit
-        raise NotFound(f"đơn vị {code} không có trong danh bạ", code="unknown-unit")
+        self._current()
+        found = self._units.get(code)
+        if found is None:
+            raise NotFound(f"đơn vị {code} không có trong danh bạ", code="unknown-unit")
+        return found
 
     def units(self) -> list[DirectoryUnit]:
         """Every unit of the network, as the directory lists them."""
-        return [
-            DirectoryUnit(
-                entry["code"],
-                entry["name"],
-                entry["node"],
-                entry["mail_domain"],
-                dict(entry.get("certificates", {})),
-                entry.get("kind", ""),
-                entry.get("parent"),
-            )
-            for entry in self._current()["units"]
-        ]
+        self._current()
+        return list(self._units.values())
 
     def node(self, name: str) -> DirectoryNode:
         for entry in self._current()["nodes"]:

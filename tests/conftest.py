@@ -18,7 +18,7 @@ from config.logging import configure_logging
 from config.settings import LogSettings, Settings
 from keys.passwords import TEST_HASHING_VARIABLE
 from tests.support.cli import Cli
-from tests.support.databases import DatabasePool
+from tests.support.databases import DatabasePool, using_postgresql
 from tests.support.network import (
     DEMO_NODE_NAMES,
     DemoNetwork,
@@ -39,6 +39,34 @@ class SecretsSeen:
 
     def add(self, *values: str) -> None:
         self.values.update(value for value in values if value and len(value) >= 6)
+
+
+#: Modules that never touch the database under test: the SQLite pass runs them, and the
+#: PostgreSQL pass (CI runs both, and must stay under 20 minutes) does not run them again.
+DATABASE_FREE = frozenset(
+    {
+        "tests/config/test_lazy_imports.py",
+        "tests/config/test_logging.py",
+        "tests/config/test_settings.py",
+        "tests/keys/test_password_hashing.py",
+        "tests/mailgw/test_reading.py",
+        "tests/office/reports/test_rendering.py",
+        "tests/office/reports/test_rules.py",
+        "tests/office/test_pdf_signing.py",
+        "tests/office/test_workdays.py",
+        "tests/test_layers.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not using_postgresql():
+        return
+    again = pytest.mark.skip(reason="touches no database: run in the SQLite pass")
+    root = Path(str(config.rootpath))
+    for item in items:
+        if item.path.relative_to(root).as_posix() in DATABASE_FREE:
+            item.add_marker(again)
 
 
 @pytest.fixture(scope="session")
