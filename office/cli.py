@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import signal
 from pathlib import Path
@@ -12,37 +13,48 @@ import click
 from config.cli import dir_option, load, run
 from config.logging import configure_logging
 from config.settings import LogSettings
-from exchange.cli import audit, exchange
-from exchange.usage_cli import usage
-from keys.cli import keys, units, users
-from mailgw.cli import mail
-from office.backup.cli import backup, restore
-from office.doctor.cli import doctor
-from office.documents.cli import documents
-from office.reports.cli import report
 
-# Commands import the node, the demo and the migrations inside their bodies: an admin command
-# such as `congvan users list` then starts without loading aiohttp and Alembic.
+# Commands import the node, the demo and the migrations inside their bodies, and each layer's
+# command group is imported only when it is the one run: `congvan users list` then starts
+# without loading aiohttp, the exchange and Alembic (about a second of every command).
+
+#: Command name -> "module:attribute" of its click command.
+LAYER_COMMANDS = {
+    "audit": "exchange.cli:audit",
+    "backup": "office.backup.cli:backup",
+    "doctor": "office.doctor.cli:doctor",
+    "documents": "office.documents.cli:documents",
+    "exchange": "exchange.cli:exchange",
+    "keys": "keys.cli:keys",
+    "mail": "mailgw.cli:mail",
+    "report": "office.reports.cli:report",
+    "restore": "office.backup.cli:restore",
+    "units": "keys.cli:units",
+    "usage": "exchange.usage_cli:usage",
+    "users": "keys.cli:users",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LayerCommands(click.Group):
+    """The ``congvan`` group: the commands below plus each layer's, loaded when named."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAYER_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAYER_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LayerCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="congvan")
 def main() -> None:
     """congvan: signed, encrypted document exchange and e-office for a network of offices."""
-
-
-main.add_command(keys)
-main.add_command(units)
-main.add_command(users)
-main.add_command(audit)
-main.add_command(exchange)
-main.add_command(usage)
-main.add_command(documents)
-main.add_command(mail)
-main.add_command(report)
-main.add_command(doctor)
-main.add_command(backup)
-main.add_command(restore)
 
 
 @main.command()
