@@ -41,18 +41,27 @@ class SecretsSeen:
         self.values.update(value for value in values if value and len(value) >= 6)
 
 
-#: Modules that never touch the database under test: the SQLite pass runs them, and the
-#: PostgreSQL pass (CI runs both, and must stay under 20 minutes) does not run them again.
-DATABASE_FREE = frozenset(
+#: Modules the PostgreSQL pass does not run again (CI runs both passes and must stay under 20
+#: minutes on two cores): those that never touch the database under test, and those whose
+#: subject is not the database (a real browser, the demo, which is SQLite by definition, the
+#: doctor's checks of files and peers, page layout); the SQL they run is the same as in the
+#: tests of the services beneath them, which both passes run.
+RUN_ONCE = frozenset(
     {
         "tests/config/test_lazy_imports.py",
         "tests/config/test_logging.py",
         "tests/config/test_settings.py",
+        "tests/e2e/test_browser_signin.py",
+        "tests/e2e/test_demo.py",
+        "tests/e2e/test_document_flow.py",
+        "tests/e2e/test_schedule_flow.py",
         "tests/keys/test_password_hashing.py",
         "tests/mailgw/test_reading.py",
         "tests/office/reports/test_rendering.py",
         "tests/office/reports/test_rules.py",
+        "tests/office/test_doctor.py",
         "tests/office/test_pdf_signing.py",
+        "tests/office/test_report_pages.py",
         "tests/office/test_workdays.py",
         "tests/test_layers.py",
     }
@@ -62,10 +71,10 @@ DATABASE_FREE = frozenset(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not using_postgresql():
         return
-    again = pytest.mark.skip(reason="touches no database: run in the SQLite pass")
+    again = pytest.mark.skip(reason="run once, in the SQLite pass (see RUN_ONCE)")
     root = Path(str(config.rootpath))
     for item in items:
-        if item.path.relative_to(root).as_posix() in DATABASE_FREE:
+        if item.path.relative_to(root).as_posix() in RUN_ONCE:
             item.add_marker(again)
 
 
