@@ -46,7 +46,9 @@ class SecretsSeen:
 #: subject is not the database (a real browser, the demo, which is SQLite by definition, the
 #: doctor's checks of files and peers, pages and sessions, the CA and accounts commands, SMTP
 #: dialogue, trust files); the SQL beneath them is plain ORM work that the data-layer tests
-#: run on both databases. ``CONGVAN_TEST_ALL=1`` runs everything on PostgreSQL too.
+#: run on both databases. Exactly-once under receiver restarts runs on SQLite; on PostgreSQL
+#: the scale-out test checks it across killed processes. ``CONGVAN_TEST_ALL=1`` runs
+#: everything on PostgreSQL too.
 RUN_ONCE = frozenset(
     {
         "tests/config/test_lazy_imports.py",
@@ -57,6 +59,7 @@ RUN_ONCE = frozenset(
         "tests/e2e/test_document_flow.py",
         "tests/e2e/test_schedule_flow.py",
         "tests/exchange/test_envelope.py",
+        "tests/exchange/test_exactly_once.py",
         "tests/exchange/test_mime.py",
         "tests/exchange/test_peer_api_spec.py",
         "tests/exchange/test_peer_ping.py",
