@@ -34,6 +34,7 @@ import aiohttp
 import pyotp
 from sqlalchemy import insert, text
 
+from bench.scratch_database import run_admin_statement
 from bench.table import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
@@ -271,7 +272,7 @@ async def run(base_port: int = 47800) -> list[Figure]:
     server = os.environ.get("BENCH_OFFICE_PG")
     if server:
         database = f"bench_office_{uuid.uuid4().hex[:8]}"
-        await _admin(server, f'CREATE DATABASE "{database}"')
+        await run_admin_statement(server, f'CREATE DATABASE "{database}"')
         try:
             with tempfile.TemporaryDirectory() as folder:
                 url = server.rsplit("/", 1)[0] + f"/{database}"
@@ -279,15 +280,5 @@ async def run(base_port: int = 47800) -> list[Figure]:
                     Path(folder), "PostgreSQL", count, base_port + 20, {"TU": url}
                 )
         finally:
-            await _admin(server, f'DROP DATABASE "{database}" WITH (FORCE)')
+            await run_admin_statement(server, f'DROP DATABASE "{database}" WITH (FORCE)')
     return figures
-
-
-async def _admin(server: str, statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()

@@ -39,6 +39,7 @@ import aiohttp
 import asyncpg
 import pyotp
 
+from bench.scratch_database import run_admin_statement
 from bench.table import Figure, render
 from config.database import DATABASE_FILE, open_database
 from config.logging import configure_logging
@@ -346,22 +347,14 @@ async def run(
             figures += await _measure(Path(folder), "SQLite", count, base_port, "")
     if server:
         database = f"bench_report_{uuid.uuid4().hex[:8]}"
-        await _admin(server, f'CREATE DATABASE "{database}"')
+        await run_admin_statement(server, f'CREATE DATABASE "{database}"')
         try:
             with tempfile.TemporaryDirectory() as folder:
                 url = server.rsplit("/", 1)[0] + f"/{database}"
                 figures += await _measure(Path(folder), "PostgreSQL", count, base_port + 40, url)
         finally:
-            await _admin(server, f'DROP DATABASE "{database}" WITH (FORCE)')
+            await run_admin_statement(server, f'DROP DATABASE "{database}" WITH (FORCE)')
     return figures
-
-
-async def _admin(server: str, statement: str) -> None:
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 def main() -> None:
