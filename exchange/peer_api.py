@@ -28,7 +28,7 @@ from exchange.inbox_inline import InlineInbox
 from exchange.relay import RelayDesk
 from keys.directory import DIRECTORY_FILE, SIGNATURE_SUFFIX
 from keys.revocation import CRL_FILE, RevocationChecker
-from keys.trust import common_name
+from keys.trust import common_name, is_node_certificate
 
 API_PREFIX = "/exchange/v1"
 UPLOAD_CHUNK = 64 * 1024
@@ -54,20 +54,12 @@ def client_certificate(request: web.Request) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
-def _is_node_certificate(certificate: x509.Certificate) -> bool:
-    try:
-        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return False
-    return x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in usages
-
-
 @web.middleware
 async def authenticate_peer(request: web.Request, handler: Handler) -> web.StreamResponse:
     certificate = client_certificate(request)
     peer = common_name(certificate)
     try:
-        if not _is_node_certificate(certificate):
+        if not is_node_certificate(certificate):
             raise PeerRefused("chứng thư không phải chứng thư nút", code="not-a-node")
         request.app[REVOCATION].check(certificate)
     except PeerRefused as refusal:

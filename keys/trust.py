@@ -85,12 +85,22 @@ class TrustStore:
 
     def check_node(self, certificate: x509.Certificate, node: str) -> None:
         self.check(certificate, owner=node)
-        try:
-            usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            usages = x509.ExtendedKeyUsage([])
-        if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        if not is_node_certificate(certificate):
             raise PeerRefused("chứng thư không phải chứng thư nút", code="not-a-node")
+
+
+def is_node_certificate(certificate: x509.Certificate) -> bool:
+    """A node's TLS certificate says it may authenticate as a client; unit certificates do not.
+
+    A certificate without the extension is not a node's. RFC 5280 4.2.1.12 forbids an empty
+    extension, and cryptography refuses to build one since 44 (an error since 51), so its
+    absence is tested for, not stood in for by an empty list.
+    """
+    try:
+        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.CLIENT_AUTH in usages
 
 
 def _may_issue(certificate: x509.Certificate) -> bool:

@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 
 from config.cli import dir_option, load, run
+from config.library_warnings import ignore_known_library_warnings
 from config.logging import configure_logging
 from config.settings import LogSettings
+
+ignore_known_library_warnings()
 
 # Commands import the node, the demo and the migrations inside their bodies, and each layer's
 # command group is imported only when it is the one run: `congvan users list` then starts

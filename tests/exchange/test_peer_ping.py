@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 
 import aiohttp
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from config.errors import PeerRefused
 from config.settings import Settings, load_settings
 from exchange.tls import peer_client_context, peer_server_context
-from keys.ca import CA_CERT_FILE, create_ca, issue_tls, write_certificate_and_key
+from keys.ca import CA_CERT_FILE, create_ca, issue_tls, load_ca, write_certificate_and_key
 from office.app import RunningNode, start_node
 from tests.support.cli import Cli
+from tests.support.keys import trust_store
 from tests.support.network import DemoNetwork
 from tests.support.peers import client_context, ping
 
@@ -62,6 +68,45 @@ async def test_a_certificate_from_another_ca_fails_the_handshake(
     )
     with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
         await ping(province_node.peer_url, context)
+
+
+async def test_a_certificate_of_our_ca_without_extended_key_usage_is_not_a_node(
+    demo_network: DemoNetwork, province_node: RunningNode, tmp_path: Path
+) -> None:
+    """RFC 5280 lets a certificate leave the extension out, and OpenSSL then accepts it for any
+    purpose, so the handshake succeeds: the peer API itself must refuse it, not crash on it."""
+    province = demo_network.settings("TU")
+    ca = load_ca(province.ca_dir, demo_network.passphrase("TU"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "HU-GIOLINH")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    with pytest.raises(x509.ExtensionNotFound):
+        certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    passphrase = b"no-usage-passphrase"
+    write_certificate_and_key(tmp_path / "n.pem", tmp_path / "n.key", certificate, key, passphrase)
+    context = client_context(
+        province.pki_dir / "ca.pem", tmp_path / "n.pem", tmp_path / "n.key", passphrase
+    )
+
+    status, body = await ping(province_node.peer_url, context)
+
+    assert (status, body["error"]) == (403, "not-a-node")
+    with pytest.raises(PeerRefused) as refused:
+        trust_store(demo_network, "TU").check_node(certificate, "HU-GIOLINH")
+    assert refused.value.code == "not-a-node"
 
 
 async def test_a_revoked_node_certificate_is_refused_with_its_reason(
