@@ -28,11 +28,16 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    directory_fd = os.open(path.parent, os.O_RDONLY)
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, so the names created or renamed in it survive a power cut."""
+    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(directory_fd)
+        os.fsync(descriptor)
     finally:
-        os.close(directory_fd)
+        os.close(descriptor)
 
 
 def write_secret(path: Path, data: bytes) -> None:

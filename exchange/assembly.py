@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.durability import DurableCommits
 from config.settings import Settings
 from exchange.handlers import HandlerRegistry
 from exchange.inbox import Inbox
@@ -41,6 +42,8 @@ class Exchange:
     puller: Puller | None
     upkeep: InboxUpkeep
     sweeper: Sweeper
+    #: What every answer that promises (a receipt, a 250) waits for.
+    durable: DurableCommits
 
 
 def build_exchange(
@@ -54,6 +57,7 @@ def build_exchange(
     trust = TrustStore(keyring.ca_certificate, revocation)
     directory = SignedDirectory(keyring.ca_certificate, settings.directory_file)
     spool = settings.node_dir / SPOOL_DIR
+    durable = DurableCommits.for_settings(settings)
     ledger = UsageLedger(sessions)
     inbox = Inbox(
         sessions=sessions,
@@ -98,6 +102,7 @@ def build_exchange(
             node_name=settings.node.name,
             client_context=client_context,
             settings=settings.exchange,
+            durable=durable,
         )
     return Exchange(
         keyring,
@@ -111,4 +116,5 @@ def build_exchange(
         puller,
         upkeep,
         Sweeper(upkeep, relay),
+        durable,
     )

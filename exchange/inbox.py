@@ -385,6 +385,9 @@ class Inbox:
                 if refusal.code not in OUR_TRUST_CODES:
                     await self._refuse(peer, row.id, refusal)
                 raise
+            await asyncio.get_running_loop().run_in_executor(
+                None, spool_lock.keep, handle, folder / PART_FILE, folder / PAYLOAD_FILE
+            )
             return await self._accept(header, received[2])
         except PeerRefused as refusal:
             if refusal.code in OUR_TRUST_CODES:
@@ -429,8 +432,6 @@ class Inbox:
         raise refusal
 
     async def _accept(self, header: Header, dispatch: ReceivedDispatch) -> dict[str, Any]:
-        folder = self.folder(header.id)
-        (folder / PART_FILE).replace(folder / PAYLOAD_FILE)
         receipt = self.checks.accepted_receipt(header, list(dispatch.units))
         async with self.sessions() as session, session.begin():
             await session.execute(

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
+from config.files import sync_folder, write_atomic
 from config.logging import get_logger
 from exchange import spool_lock
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
@@ -122,7 +123,8 @@ class InlineInbox:
         staging.mkdir(parents=True)
         (staging / HEADER_FILE).write_bytes(raw)
         (staging / HEADER_SIGNATURE_FILE).write_bytes(signature)
-        (staging / PAYLOAD_FILE).write_bytes(payload)
+        # Kept before the receipt says so: fsynced, as the long way's payload is.
+        write_atomic(staging / PAYLOAD_FILE, payload)
         return self.inbox.checks.open_checked(header, staging / PAYLOAD_FILE, staging / OPENED_DIR)
 
     async def _accept(
@@ -196,6 +198,7 @@ class InlineInbox:
             folder.replace(aside)
             await asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, aside, True)
         staging.replace(folder)
+        await asyncio.get_running_loop().run_in_executor(None, sync_folder, folder.parent)
         return folder
 
     async def _the_long_way(

@@ -19,6 +19,7 @@ from aiohttp.streams import EofStream
 from aiohttp.typedefs import Handler
 from cryptography import x509
 
+from config.durability import DurableCommits
 from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
@@ -38,6 +39,7 @@ NODE_NAME = web.AppKey("node_name", str)
 INBOX = web.AppKey("inbox", Inbox)
 INLINE = web.AppKey("inline", InlineInbox)
 PUBLISHED: web.AppKey[Path | None] = web.AppKey("published")
+DURABLE = web.AppKey("durable", DurableCommits)
 RELAY: web.AppKey[RelayDesk | None] = web.AppKey("relay")
 #: The authenticated peer's node name and certificate, kept on the request for the handlers.
 PEER_NAME = web.RequestKey("peer_name", str)
@@ -73,6 +75,17 @@ async def authenticate_peer(request: web.Request, handler: Handler) -> web.Strea
     request[PEER_NAME] = peer
     request[PEER_CERTIFICATE] = certificate
     return await handler(request)
+
+
+@web.middleware
+async def durable_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An answer to a change (a receipt, a refusal, a relay's "stored") is a promise the peer
+    acts on: it leaves only once what it says is on disk. Outside ``error_responses``, so a
+    refusal rendered from an exception waits too; a 5xx promises nothing."""
+    response = await handler(request)
+    if request.method not in ("GET", "HEAD") and response.status < 500:
+        await request.app[DURABLE].sync()
+    return response
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -263,12 +276,16 @@ def create_peer_app(
     node_name: str,
     revocation: RevocationChecker,
     inbox: Inbox,
+    durable: DurableCommits,
     published: Path | None = None,
     relay: RelayDesk | None = None,
 ) -> web.Application:
     """``published``: the CA folder whose directory and CRL this node serves, and ``relay``
     its store-and-forward desk (the hub only)."""
-    app = web.Application(middlewares=[request_context, error_responses, authenticate_peer])
+    app = web.Application(
+        middlewares=[request_context, durable_answers, error_responses, authenticate_peer]
+    )
+    app[DURABLE] = durable
     app[NODE_NAME] = node_name
     app[REVOCATION] = revocation
     app[INBOX] = inbox

@@ -16,6 +16,7 @@ import ssl
 
 import aiohttp
 
+from config.durability import DurableCommits
 from config.errors import CongvanError, PeerRefused
 from config.logging import bind_request_id, get_logger
 from config.settings import ExchangeSettings
@@ -36,8 +37,10 @@ class Puller:
         node_name: str,
         client_context: ssl.SSLContext,
         settings: ExchangeSettings,
+        durable: DurableCommits,
     ) -> None:
         self.inbox = inbox
+        self.durable = durable
         self.directory = directory
         self.node_name = node_name
         self.client_context = client_context
@@ -75,6 +78,8 @@ class Puller:
             for item in await client.waiting():
                 receipt = await self._take(client, hub, item)
                 if receipt is not None:
+                    # The hub forgets the dispatch on this receipt: what it says must be on disk.
+                    await self.durable.sync()
                     await client.hand_back_receipt(str(item["id"]), receipt)
                     settled += 1
         if settled:

@@ -203,7 +203,13 @@ class RelayDesk:
                 shutil.rmtree(self.folder(dispatch_id), ignore_errors=True)
                 await self._record(peer, dispatch_id, refusal)
                 raise
-            self._part(dispatch_id).replace(self.folder(dispatch_id) / PAYLOAD_FILE)
+            await asyncio.get_running_loop().run_in_executor(
+                None,
+                spool_lock.keep,
+                handle,
+                self._part(dispatch_id),
+                self.folder(dispatch_id) / PAYLOAD_FILE,
+            )
         async with self.sessions() as session, session.begin():
             await queue_deliveries(session, header, {node: units}, origin_node=peer)
             await evidence.append(

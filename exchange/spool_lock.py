@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import Conflict, PeerRefused
+from config.files import sync_folder
 
 
 def busy() -> Conflict:
@@ -52,6 +53,15 @@ def write_at(handle: BinaryIO, data: bytes, offset: int) -> None:
     while view:
         written = os.pwrite(handle.fileno(), view, offset)
         view, offset = view[written:], offset + written
+
+
+def keep(handle: BinaryIO, part: Path, final: Path) -> None:
+    """The checked payload under its final name, on disk before anyone is told it is kept:
+    an accepted receipt or a relay's "held" ends the sender's retries. Blocking (the fsync
+    of a large payload takes time): run it in an executor."""
+    os.fsync(handle.fileno())
+    part.replace(final)
+    sync_folder(final.parent)
 
 
 def size_of(handle: BinaryIO) -> int:

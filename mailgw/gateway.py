@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.blobs import BlobStorage, StoredBlob
+from config.durability import DurableCommits
 from config.errors import CongvanError
 from config.logging import get_logger
 from config.settings import SmtpSettings
@@ -72,9 +73,12 @@ class MailGateway:
         blobs: BlobStorage,
         book: AddressBook,
         settings: SmtpSettings,
+        durable: DurableCommits,
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
+        #: A queue id answered (SMTP 250) is a promise: it waits for the commit to be on disk.
+        self.durable = durable
         self.blobs = blobs
         self.book = book
         self.settings = settings
@@ -200,6 +204,7 @@ class MailGateway:
             await file_message(
                 session, mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC), fresh=True
             )
+        await self.durable.sync()
         self.queued.set()
         if self.ledger is not None:
             self.ledger.record("mail-out", unit=mailbox.unit, user=mailbox.username, size=blob.size)

@@ -198,6 +198,7 @@ def build_mail(
         blobs,
         AddressBook(exchange.directory, settings.node.units),
         smtp,
+        exchange.durable,
         exchange.ledger,
     )
     delivery = MailDelivery(
@@ -320,6 +321,7 @@ async def start_node(settings: Settings) -> RunningNode:
                 settings.node.name,
                 exchange.revocation,
                 node.inbox,
+                exchange.durable,
                 settings.ca_dir if settings.node.hub else None,
                 exchange.relay,
             ),

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import yaml
 
+from config.durability import DurableCommits
 from exchange.peer_api import API_PREFIX, create_peer_app
 
 SPEC = Path(__file__).parents[2] / "docs" / "peer-api.yaml"
 
 
 def _served_routes() -> set[tuple[str, str]]:
-    app = create_peer_app("TU", revocation=None, inbox=None)  # type: ignore[arg-type]
+    app = create_peer_app(
+        "TU",
+        revocation=None,  # type: ignore[arg-type]
+        inbox=None,  # type: ignore[arg-type]
+        durable=DurableCommits(None),
+    )
     routes = set()
     for route in app.router.routes():
         if route.method == "HEAD":
