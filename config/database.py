@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +27,12 @@ from sqlalchemy.types import TypeDecorator
 from config.settings import Settings
 
 DATABASE_FILE = "congvan.db"
+#: SQLite's primary result codes for "another connection holds the lock": SQLITE_BUSY (the
+#: busy timeout ran out) and SQLITE_LOCKED.
+SQLITE_BUSY_CODES = frozenset({5, 6})
+#: PostgreSQL's SQLSTATEs for "not now": serialization_failure, deadlock_detected,
+#: lock_not_available (a lock timeout) and too_many_connections.
+POSTGRESQL_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "53300"})
 
 #: Constraint names fixed by convention, so migrations can drop them by name on both databases.
 NAMING_CONVENTION = {
@@ -83,17 +91,29 @@ def database_url(settings: Settings) -> str:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """The node's engine. A failing statement's error (and ``echo``) shows the SQL but never
+    its bound values: they are passwords' hashes, TOTP secrets, document titles and mail."""
     url = database_url(settings)
-    options: dict[str, Any] = {"echo": settings.database.echo}
+    options: dict[str, Any] = {"echo": settings.database.echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": settings.database.busy_timeout_ms / 1000}
     else:
         options["pool_size"] = settings.database.pool_size
         options["pool_pre_ping"] = True
     engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "handle_error", _drop_driver_detail)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine, settings.database.busy_timeout_ms)
     return engine
+
+
+def _drop_driver_detail(context: ExceptionContext) -> None:
+    """PostgreSQL's DETAIL quotes the row a statement failed on (``Key (username)=(…) already
+    exists``), and asyncpg's exception prints it. That exception is the cause the error chains
+    to, so any traceback would show it: it is left out of the chain (the error keeps the
+    server's message, the SQL and the traceback down to the driver)."""
+    context.original_exception.__cause__ = None
+    context.original_exception.__suppress_context__ = True
 
 
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -105,6 +125,21 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def database_busy(error: BaseException) -> bool:
+    """The database could not do it now, and the same request would succeed a little later:
+    a lock held too long, a pool with no free connection, a serialization failure. Anything
+    else (a constraint, a bug, a database that is down) is not "busy"."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    cause = error.orig
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in SQLITE_BUSY_CODES
+    return getattr(cause, "sqlstate", None) in POSTGRESQL_BUSY_STATES
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

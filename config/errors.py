@@ -50,6 +50,15 @@ class Conflict(CongvanError):
     http_status = 409
 
 
+class Busy(CongvanError):
+    """Not now: the node could not do it in time (its database locked, or out of connections).
+    Its transaction was rolled back; the caller asks again after ``retry_after_seconds``."""
+
+    code = "busy"
+    http_status = 503
+    retry_after_seconds = 5
+
+
 class PeerRefused(CongvanError):
     """A peer node refused what we offered, or we refused a peer; ``code`` says why.
 

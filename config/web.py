@@ -13,7 +13,8 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from config.errors import CongvanError, PeerRefused
+from config.database import database_busy
+from config.errors import Busy, CongvanError, PeerRefused
 from config.logging import bind_request_id, get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -60,19 +61,31 @@ def _logged_path(request: web.Request) -> str:
 
 @web.middleware
 async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one place errors become answers: a refusal with its code, a bug as a bare 500."""
+    """The one place errors become answers: a refusal with its code, a database too busy to
+    answer in time as ``busy`` (503 and Retry-After: the transaction was rolled back, the same
+    request will do later), a bug as a bare 500."""
     try:
         return await handler(request)
     except web.HTTPException:
         raise
     except CongvanError as error:
-        log.warning("http.refused", code=error.code, reason=error.message)
-        body: dict[str, Any] = {"error": error.code, "message": error.message}
-        if isinstance(error, PeerRefused) and error.answer is not None:
-            body["receipt"] = error.answer
-        return web.json_response(body, status=error.http_status)
-    except Exception:
+        return _refusal(error)
+    except Exception as error:
+        if database_busy(error):
+            log.warning("http.database_busy", error=type(error).__name__)
+            return _refusal(Busy("cơ sở dữ liệu đang bận; xin gửi lại sau ít phút"))
         log.exception("http.failed")
         return web.json_response(
             {"error": "internal", "message": "lỗi hệ thống; đã ghi nhật ký"}, status=500
         )
+
+
+def _refusal(error: CongvanError) -> web.Response:
+    log.warning("http.refused", code=error.code, reason=error.message)
+    body: dict[str, Any] = {"error": error.code, "message": error.message}
+    if isinstance(error, PeerRefused) and error.answer is not None:
+        body["receipt"] = error.answer
+    response = web.json_response(body, status=error.http_status)
+    if isinstance(error, Busy):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response

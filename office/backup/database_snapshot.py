@@ -117,7 +117,9 @@ async def restore_postgresql(dump: Path, url: str) -> None:
 
 
 async def _tables(url: str) -> list[str]:
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+asyncpg"))
+    engine = create_async_engine(
+        make_url(url).set(drivername="postgresql+asyncpg"), hide_parameters=True
+    )
     try:
         async with engine.connect() as connection:
 
