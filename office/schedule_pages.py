@@ -235,7 +235,7 @@ async def save_submit(request: web.Request) -> web.Response:
             earlier = await forms.done_before(session, form_id)
             if earlier is not None:  # sent twice: the first did the work
                 return see_other(earlier)
-            people = {user_id for user_id, _name in await views.colleagues(session, staff.unit)}
+            people = {person.id: person for person in await views.colleagues(session, staff.unit)}
             document = await _document(session, staff, form.get("document"))
         line = entry_input(
             form,
@@ -246,7 +246,7 @@ async def save_submit(request: web.Request) -> web.Response:
         )
         if not form.get("confirm_clash"):
             async with site.sessions() as session:
-                found = await clashes(session, staff.unit, line, exclude=entry_id)
+                found = await clashes(session, staff.unit, line, staff.clearance, exclude=entry_id)
             if found:
                 return await _entry_form(
                     request, form, week_start, entry_id=entry_id, clash=found, status=409

@@ -5,7 +5,7 @@ at once), which the form shows as a warning before saving."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
@@ -18,6 +18,7 @@ from keys.models import User
 from office.documents.fields import SECRECY_LEVELS, day, level, text
 from office.schedules.models import ACTIVE, ScheduleAttendee, ScheduleEntry, ScheduleWeek
 from office.schedules.rules import WEEK
+from office.schedules.views import Colleague
 
 CLOCK = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
 MAX_CONTENT = 2000
@@ -60,7 +61,7 @@ def clock(value: object, label: str) -> time:
     return time(int(found.group(1)), int(found.group(2)))
 
 
-def _user_id(value: object, colleagues: Collection[int], label: str) -> int:
+def _user_id(value: object, colleagues: Mapping[int, Colleague], label: str) -> int:
     try:
         user_id = int(str(value))
     except ValueError:
@@ -70,16 +71,28 @@ def _user_id(value: object, colleagues: Collection[int], label: str) -> int:
     return user_id
 
 
+def _require_cleared(person: Colleague, secrecy: int, label: str) -> None:
+    """Whoever chairs or attends a line is told its content (their week, their feed, the
+    notices): the same rule as a document's handler, clearance at least the secrecy."""
+    if person.clearance < secrecy:
+        raise Invalid(
+            f"{label.capitalize()} {person.name} không được xem lịch có độ mật "
+            f"«{SECRECY_LEVELS[secrecy]}».",
+            code="person-not-cleared",
+        )
+
+
 def entry_input(
     form: Any,
     week_start: date,
     *,
     max_secrecy: int,
-    colleagues: Collection[int],
+    colleagues: Mapping[int, Colleague],
     document_id: int | None = None,
 ) -> EntryInput:
     """The line as typed, or a refusal: no content, an end before its start, a day outside
-    the week, a chair or attendee not of the unit, a secrecy above the editor's clearance."""
+    the week, a chair or attendee not of the unit, a secrecy above the editor's clearance
+    or above the clearance of its chair or of an attendee."""
     on = day(form.get("day"), "ngày")
     if on is None:
         raise Invalid("Chưa chọn ngày.", code="missing-field")
@@ -109,6 +122,10 @@ def entry_input(
     secrecy = level(form.get("secrecy"), "độ mật", SECRECY_LEVELS)
     if secrecy > max_secrecy:
         raise Invalid("Bạn không được nhập lịch có độ mật cao hơn mức được xem.", code="secrecy")
+    if chair_id is not None:
+        _require_cleared(colleagues[chair_id], secrecy, "người chủ trì")
+    for attendee in attendees:
+        _require_cleared(colleagues[attendee], secrecy, "người dự")
     return EntryInput(
         day=on,
         start_time=start,
@@ -130,10 +147,21 @@ def _room(place: str) -> str:
     return " ".join(place.casefold().split())
 
 
+def _what(content: str, secrecy: int, clearance: int) -> str:
+    """A clashing line's content, unless the editor is not cleared for it: then only that
+    the time is taken, as the week's page hides the line itself from them."""
+    return f": {content[:80]}" if secrecy <= clearance else " (nội dung mật)"
+
+
 async def clashes(
-    session: AsyncSession, unit: str, line: EntryInput, exclude: int | None = None
+    session: AsyncSession,
+    unit: str,
+    line: EntryInput,
+    clearance: int,
+    exclude: int | None = None,
 ) -> list[str]:
-    """What the line would clash with in the unit's own schedule, as sentences."""
+    """What the line would clash with in the unit's own schedule, as sentences, told to an
+    editor of ``clearance``."""
     overlapping = (
         select(ScheduleEntry)
         .join(ScheduleWeek, ScheduleWeek.id == ScheduleEntry.week_id)
@@ -157,27 +185,36 @@ async def clashes(
         rows = await session.execute(
             overlapping.where(
                 or_(ScheduleEntry.chair_user_id.in_(people), attending.exists())
-            ).with_only_columns(ScheduleEntry.id, ScheduleEntry.start_time, ScheduleEntry.content)
+            ).with_only_columns(
+                ScheduleEntry.id,
+                ScheduleEntry.start_time,
+                ScheduleEntry.content,
+                ScheduleEntry.secrecy,
+            )
         )
         clashing = rows.all()
         if clashing:
             busy = await _busy_names(session, [row.id for row in clashing], people)
             for row in clashing:
                 found.append(
-                    f"{', '.join(busy.get(row.id, []))} đã có lịch lúc {row.start_time:%H:%M}: "
-                    f"{row.content[:80]}"
+                    f"{', '.join(busy.get(row.id, []))} đã có lịch lúc {row.start_time:%H:%M}"
+                    + _what(row.content, row.secrecy, clearance)
                 )
     room = _room(line.place)
     if room:
         rows = await session.execute(
             overlapping.with_only_columns(
-                ScheduleEntry.place, ScheduleEntry.start_time, ScheduleEntry.content
+                ScheduleEntry.place,
+                ScheduleEntry.start_time,
+                ScheduleEntry.content,
+                ScheduleEntry.secrecy,
             )
         )
         for row in rows.all():
             if _room(row.place) == room:
                 found.append(
-                    f"{row.place} đã có lịch lúc {row.start_time:%H:%M}: {row.content[:80]}"
+                    f"{row.place} đã có lịch lúc {row.start_time:%H:%M}"
+                    + _what(row.content, row.secrecy, clearance)
                 )
     return found
 

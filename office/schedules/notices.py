@@ -2,7 +2,10 @@
 person who changed it to the line's chair and attendees (before and after the change), through
 the node's mail gateway like any other mail, so it reaches their mailbox and mail programs.
 
-A notice that cannot be sent is logged; it never undoes the change.
+A notice that cannot be sent is logged; it never undoes the change. A person not cleared for
+the line's secrecy is not sent a notice at all (the form refuses such a chair or attendee, but a
+clearance may be lowered after the line was saved, or the person was just taken off the line):
+the notice would carry the line's content, and the page it links to hides the line from them.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ async def notify(
     link: str,
     now: datetime,
 ) -> int:
-    """Mail the people concerned (not the editor); how many were told."""
+    """Mail the people concerned (not the editor) who are cleared for the line, as their
+    clearance is now; how many were told."""
     people = change.people - {editor.id}
     if gateway is None or not change.adjusted or not people:
         return 0
@@ -55,8 +59,18 @@ async def notify(
             return 0
         async with sessions() as session:
             usernames = (
-                await session.scalars(select(User.username).where(User.id.in_(people)))
+                await session.scalars(
+                    select(User.username).where(
+                        User.id.in_(people), User.clearance >= change.secrecy
+                    )
+                )
             ).all()
+        if len(usernames) < len(people):
+            log.info(
+                "schedule.notice_withheld",
+                week_id=change.week_id,
+                people=len(people) - len(usernames),
+            )
         addresses = []
         for username in usernames:
             mailbox = await gateway.mailbox(username)

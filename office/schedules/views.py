@@ -77,14 +77,23 @@ async def names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
     return {row.id: row.full_name or row.username for row in rows.all()}
 
 
-async def colleagues(session: AsyncSession, unit: str) -> list[tuple[int, str]]:
-    """The unit's active staff, who may chair or attend: (id, name) by name."""
+@dataclass(frozen=True)
+class Colleague:
+    """A member of the unit who may chair or attend a line, if cleared for its secrecy."""
+
+    id: int
+    name: str
+    clearance: int
+
+
+async def colleagues(session: AsyncSession, unit: str) -> list[Colleague]:
+    """The unit's active staff, who may chair or attend, by name."""
     rows = await session.execute(
-        select(User.id, User.full_name, User.username)
+        select(User.id, User.full_name, User.username, User.clearance)
         .where(User.unit_code == unit, User.disabled.is_(False), User.role != "admin")
         .order_by(User.full_name, User.username)
     )
-    return [(row.id, row.full_name or row.username) for row in rows.all()]
+    return [Colleague(row.id, row.full_name or row.username, row.clearance) for row in rows.all()]
 
 
 async def entry_views(

@@ -50,6 +50,8 @@ class Change:
     #: Users concerned by an adjusted line (its chair and attendees, before and after).
     people: set[int] = field(default_factory=set)
     content: str = ""
+    #: The line's secrecy: who is not cleared for it is not told its content.
+    secrecy: int = 0
     cancelled: bool = False
 
 
@@ -143,7 +145,7 @@ async def save_entry(
     await session.execute(delete(ScheduleAttendee).where(ScheduleAttendee.entry_id == entry.id))
     session.add_all(ScheduleAttendee(entry_id=entry.id, user_id=u) for u in line.attendee_ids)
     change.people |= line.people
-    change.content = line.content
+    change.content, change.secrecy = line.content, line.secrecy
     return change
 
 
@@ -176,7 +178,7 @@ async def cancel_entry(
     entry = await _entry_of(session, staff, week, entry_id)
     published = week.state == PUBLISHED
     change = Change(week.id, week.unit_code, week_start, adjusted=published, publish=published)
-    change.content, change.cancelled = entry.content, True
+    change.content, change.secrecy, change.cancelled = entry.content, entry.secrecy, True
     if entry.status == CANCELLED:
         return change
     if week.version == 0:

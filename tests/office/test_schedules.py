@@ -10,7 +10,7 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from keys.models import User
 from mailgw.models import INBOX, MailboxMessage
@@ -205,6 +205,40 @@ async def test_a_person_or_a_room_booked_twice_is_warned_and_saved_only_when_con
     assert await entry_count(tu, week) == 3
 
 
+async def test_a_clash_with_a_line_above_the_editor_s_clearance_keeps_its_content_hidden(
+    tu: RunningNode, make_account: NewAccount
+) -> None:
+    cleared = await make_account(role="clerk", clearance=3)
+    uncleared = await make_account(role="clerk", clearance=0)
+    busy = await make_account(role="leader", clearance=3, full_name="Lê Văn Chính")
+    busy_id = str(await user_id(tu, busy))
+    week = a_week()
+    async with StaffBrowser(tu.web_url) as as_cleared, StaffBrowser(tu.web_url) as as_uncleared:
+        await as_cleared.sign_in_as(cleared)
+        await as_uncleared.sign_in_as(uncleared)
+        secret = await post_line(
+            as_cleared,
+            week,
+            content="Họp Ban Thường vụ về nhân sự",
+            secrecy="2",
+            chair_user_id=busy_id,
+        )
+        assert secret.status == 303, secret.text
+        person = await post_line(
+            as_uncleared,
+            week,
+            content="Tiếp đoàn công tác",
+            place="Hội trường",
+            attendee=[busy_id],
+        )
+        room = await post_line(as_uncleared, week, content="Hội nghị")
+    assert person.status == room.status == 409
+    assert "Lê Văn Chính đã có lịch lúc 08:00 (nội dung mật)" in person.text
+    assert "Phòng họp số 1 đã có lịch lúc 08:00 (nội dung mật)" in room.text
+    assert "nhân sự" not in person.text + room.text
+    assert await entry_count(tu, week) == 1
+
+
 async def test_a_change_after_publishing_is_a_new_version_marked_adjusted_and_mailed(
     tu: RunningNode, make_account: NewAccount
 ) -> None:
@@ -324,6 +358,94 @@ async def test_a_line_above_a_reader_s_clearance_is_hidden_and_cannot_be_written
         assert page.status == 200 and "Họp mật" not in page.text
         [hidden] = entry_ids(await as_clerk.get(f"/schedule?week={week.isoformat()}"))
         assert (await as_leader.get(f"/schedule/entries/{hidden}")).status == 404
+
+
+async def test_a_chair_or_attendee_not_cleared_for_the_line_s_secrecy_is_refused(
+    browser: StaffBrowser, tu: RunningNode, make_account: NewAccount
+) -> None:
+    await browser.sign_in_as(await make_account(role="clerk", clearance=3))
+    cleared = await make_account(role="leader", clearance=2, full_name="Lê Văn Chính")
+    below = await make_account(role="staff", clearance=1, full_name="Trần Văn Bình")
+    cleared_id, below_id = str(await user_id(tu, cleared)), str(await user_id(tu, below))
+    week = a_week()
+    attending = await post_line(
+        browser, week, content="Họp về nhân sự", secrecy="2", attendee=[cleared_id, below_id]
+    )
+    assert attending.status == 400
+    assert refusal_text(attending) == (
+        "Người dự Trần Văn Bình không được xem lịch có độ mật «Tối mật»."
+    )
+    chairing = await post_line(
+        browser, week, content="Họp về nhân sự", secrecy="2", chair_user_id=below_id
+    )
+    assert chairing.status == 400
+    assert refusal_text(chairing) == (
+        "Người chủ trì Trần Văn Bình không được xem lịch có độ mật «Tối mật»."
+    )
+    assert await entry_count(tu, week) == 0
+    # Cleared for exactly the line's level is enough.
+    at_level = await post_line(
+        browser,
+        week,
+        content="Họp chi bộ",
+        secrecy="1",
+        chair_user_id=cleared_id,
+        attendee=[below_id],
+    )
+    assert at_level.status == 303, at_level.text
+    assert await entry_count(tu, week) == 1
+
+
+async def test_a_secret_line_s_notice_never_reaches_someone_no_longer_cleared_for_it(
+    tu: RunningNode, make_account: NewAccount
+) -> None:
+    clerk = await make_account(role="clerk", clearance=3)
+    leader = await make_account(role="leader", clearance=3)
+    kept = await make_account(role="staff", clearance=2, full_name="Lê Văn Chính")
+    lowered = await make_account(role="staff", clearance=2, full_name="Trần Văn Bình")
+    kept_id, lowered_id = await user_id(tu, kept), await user_id(tu, lowered)
+    week = a_week()
+    async with StaffBrowser(tu.web_url) as as_clerk, StaffBrowser(tu.web_url) as as_leader:
+        await as_clerk.sign_in_as(clerk)
+        await as_leader.sign_in_as(leader)
+        attendees = [str(kept_id), str(lowered_id)]
+        saved = await post_line(
+            as_clerk, week, content="Họp Ban Thường vụ về nhân sự", secrecy="2", attendee=attendees
+        )
+        assert saved.status == 303, saved.text
+        await step(as_clerk, week, "submit")
+        assert (await step(as_leader, week, "approve")).status == 303
+        # The second attendee's clearance is lowered; the clerk takes them off the line.
+        async with tu.sessions() as session, session.begin():
+            await session.execute(update(User).where(User.id == lowered_id).values(clearance=1))
+        [entry_id] = entry_ids(await as_clerk.get(f"/schedule?week={week.isoformat()}"))
+        moved = await post_line(
+            as_clerk,
+            week,
+            entry_id,
+            content="Họp Ban Thường vụ về nhân sự (đổi giờ)",
+            secrecy="2",
+            attendee=[str(kept_id)],
+            start_time="07:30",
+            end_time="09:00",
+        )
+        assert moved.status == 303, moved.text
+
+    async def mail_of(owner: int) -> list[str]:
+        async with tu.sessions() as session:
+            found = await session.scalars(
+                select(MailboxMessage.subject).where(MailboxMessage.user_id == owner)
+            )
+            return list(found.all())
+
+    notice = f"Lịch công tác tuần {week:%d/%m/%Y} được điều chỉnh"
+
+    async def told() -> bool:
+        return notice in await mail_of(kept_id)
+
+    await wait_for(told)
+    # One message went to everyone told: had it gone to the lowered attendee, it is there now.
+    assert notice not in await mail_of(lowered_id)
 
 
 async def test_a_meeting_invitation_becomes_a_line_in_one_step(
