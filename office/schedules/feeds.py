@@ -3,7 +3,8 @@ as an iCalendar file (RFC 5545) at a secret URL a calendar app subscribes to.
 
 A calendar app cannot sign in, so the URL's token is the credential: only its SHA-256 is kept,
 renewing revokes the old one, and a feed shows only what its owner may see now (the owner's
-clearance and account state are read at every fetch, not when the token was issued). A UID
+role, clearance and account state are read at every fetch, not when the token was issued):
+the published part of what the schedule page shows them, by the page's own rule. A UID
 names an entry for good, on every node that holds a copy; SEQUENCE follows the entry's
 changes, so a calendar app replaces what it showed instead of adding a second event.
 """
@@ -34,6 +35,7 @@ from office.schedules.models import (
     ScheduleEntry,
     ScheduleWeek,
 )
+from office.schedules.views import shown_weeks
 
 FEED_SCOPES = (UNIT_FEED, PERSON_FEED)
 #: A feed's address: ``/calendar/<token>.ics``, open to whoever holds the token.
@@ -61,6 +63,11 @@ class FeedOwner:
     unit_name: str
     clearance: int
     scope: str
+    role: str
+
+    @property
+    def unit(self) -> str:
+        return self.unit_code
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,7 @@ async def feed_owner(session: AsyncSession, token: str) -> FeedOwner | None:
                 Unit.name,
                 User.clearance,
                 CalendarFeed.scope,
+                User.role,
             )
             .join(User, User.id == CalendarFeed.user_id)
             .join(Unit, Unit.code == User.unit_code)
@@ -167,7 +175,8 @@ def feed_window(today: date) -> tuple[date, date]:
 
 
 async def feed_entries(session: AsyncSession, owner: FeedOwner, today: date) -> list[FeedEntry]:
-    """The published entries the owner's feed shows, in the feed's window."""
+    """The published entries the owner's feed shows, in the feed's window: of the weeks the
+    schedule page shows the owner, the whole unit's or those the owner chairs or attends."""
     first, last = feed_window(today)
     chair, origin = aliased(User), aliased(Unit)
     # A received copy keeps the UID its origin gave it: qualified by the origin's domain.
@@ -180,15 +189,14 @@ async def feed_entries(session: AsyncSession, owner: FeedOwner, today: date) -> 
         .outerjoin(chair, chair.id == ScheduleEntry.chair_user_id)
         .outerjoin(origin, origin.code == origin_code)
         .where(
+            shown_weeks(owner),
             ScheduleWeek.state == PUBLISHED,
             ScheduleEntry.secrecy <= owner.clearance,
             ScheduleEntry.day.between(first, last),
         )
         .order_by(ScheduleEntry.day, ScheduleEntry.start_time, ScheduleEntry.id)
     )
-    if owner.scope == UNIT_FEED:
-        query = query.where(ScheduleWeek.unit_code == owner.unit_code)
-    else:
+    if owner.scope != UNIT_FEED:
         attends = exists().where(
             ScheduleAttendee.entry_id == ScheduleEntry.id,
             ScheduleAttendee.user_id == owner.user_id,

@@ -11,6 +11,7 @@ told. A schedule received from another unit is read-only.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Protocol
 
 from config.errors import Forbidden
 from keys.signin import StaffMember
@@ -22,7 +23,17 @@ RECEIVED_ROLES = frozenset({"clerk", "leader"})
 WEEK = timedelta(days=7)
 
 
-def may_edit(staff: StaffMember) -> bool:
+class Reader(Protocol):
+    """Whoever reads the schedules: a signed-in member of staff, or a calendar feed's owner."""
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def may_edit(staff: Reader) -> bool:
     return staff.role in EDITOR_ROLES
 
 
@@ -34,9 +45,13 @@ def may_approve(staff: StaffMember) -> bool:
     return staff.role == "leader"
 
 
-def may_see(staff: StaffMember) -> bool:
+def may_see(staff: Reader) -> bool:
     """Everyone of the unit but the administrator, who reads no schedules."""
     return staff.role != "admin"
+
+
+def sees_received(staff: Reader) -> bool:
+    return staff.role in RECEIVED_ROLES
 
 
 def require(allowed: bool, message: str) -> None:

@@ -1,13 +1,14 @@
 """Reading the schedules as the pages and the print show them: the unit's week, a person's
 week, and the weeks received from the unit above. Staff see a week once it is published;
-clerks and leaders also while it is drafted. Nobody sees a line above their clearance."""
+clerks and leaders also while it is drafted, and they alone see the weeks received. Nobody
+sees a line above their clearance. The calendar feeds apply the same rule (:func:`shown_weeks`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys.models import User
@@ -19,7 +20,7 @@ from office.schedules.models import (
     ScheduleEntry,
     ScheduleWeek,
 )
-from office.schedules.rules import RECEIVED_ROLES, WEEK, may_edit
+from office.schedules.rules import WEEK, Reader, may_edit, may_see, sees_received
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,22 @@ class WeekView:
         for entry in self.entries:
             days.setdefault(entry.day, []).append(entry)
         return sorted(days.items())
+
+
+def shown_weeks(reader: Reader) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`ScheduleWeek` that keeps the weeks the schedule page shows
+    ``reader``: the unit's own week once published (while drafted too, to its editors), and
+    the weeks received from the units above, to the roles that see them. A calendar feed
+    applies this clause too, so a phone never shows what the page hides."""
+    if not may_see(reader):
+        return false()
+    own = ScheduleWeek.source_unit == ""
+    if not may_edit(reader):
+        own = and_(own, ScheduleWeek.state == PUBLISHED)
+    kinds = [own]
+    if sees_received(reader):
+        kinds.append(ScheduleWeek.source_unit != "")
+    return and_(ScheduleWeek.unit_code == reader.unit, or_(*kinds))
 
 
 async def names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
@@ -167,12 +184,12 @@ async def unit_week(session: AsyncSession, staff: StaffMember, week_start: date)
     """The staff's unit's own week; empty (no state) when there is none they may see."""
     week = await session.scalar(
         select(ScheduleWeek).where(
-            ScheduleWeek.unit_code == staff.unit,
+            shown_weeks(staff),
             ScheduleWeek.week_start == week_start,
             ScheduleWeek.source_unit == "",
         )
     )
-    if week is None or not (may_edit(staff) or week.state == PUBLISHED):
+    if week is None:
         return WeekView(staff.unit, week_start)
     return await _week_view(session, week, staff.clearance)
 
@@ -181,12 +198,10 @@ async def received_weeks(
     session: AsyncSession, staff: StaffMember, week_start: date
 ) -> list[WeekView]:
     """The schedules of the units above for the same week (Lịch Tỉnh uỷ on a district)."""
-    if staff.role not in RECEIVED_ROLES:
-        return []
     weeks = await session.scalars(
         select(ScheduleWeek)
         .where(
-            ScheduleWeek.unit_code == staff.unit,
+            shown_weeks(staff),
             ScheduleWeek.week_start == week_start,
             ScheduleWeek.source_unit != "",
         )

@@ -213,7 +213,7 @@ async def test_a_uid_stays_and_the_sequence_rises_when_an_entry_changes(
 async def test_the_unit_feed_holds_schedules_received_from_other_units_under_their_domain(
     tu: RunningNode, make_account: NewAccount, secrets_seen: SecretsSeen
 ) -> None:
-    staff = await make_account(role="staff")
+    leader = await make_account(role="leader")
     _monday, (own,) = await add_week(tu, [Line("Giao ban Văn phòng")])
     _monday, (received,) = await add_week(
         tu, [Line("Hội nghị Ban Chấp hành Đảng bộ huyện")], source_unit="HU-CAMLO"
@@ -221,14 +221,37 @@ async def test_the_unit_feed_holds_schedules_received_from_other_units_under_the
     async with tu.sessions() as session:
         camlo = await session.get(Unit, "HU-CAMLO")
     assert camlo is not None
-    calendar = await calendar_of(await feed_url(tu, staff, "unit", secrets_seen))
+    calendar = await calendar_of(await feed_url(tu, leader, "unit", secrets_seen))
     async with tu.sessions() as session:
-        own_unit = await session.get(Unit, staff.unit)
+        own_unit = await session.get(Unit, leader.unit)
     assert own_unit is not None
     assert calendar["X-WR-CALNAME"] == f"Lịch công tác {own_unit.name}"
     found = events(calendar)
     assert own in found
     assert str(found[received]["UID"]) == f"{received}@{camlo.mail_domain}"
+
+
+async def test_the_unit_feed_shows_a_received_schedule_only_to_whom_the_page_shows_it(
+    tu: RunningNode, make_account: NewAccount, secrets_seen: SecretsSeen
+) -> None:
+    staff, leader = await make_account(role="staff"), await make_account(role="leader")
+    _monday, (own,) = await add_week(tu, [Line("Giao ban Văn phòng")])
+    monday, (received,) = await add_week(
+        tu, [Line("Hội nghị Ban Chấp hành Đảng bộ huyện", weekday=1)], source_unit="HU-CAMLO"
+    )
+    pages, feeds = {}, {}
+    for role, account in (("staff", staff), ("leader", leader)):
+        async with StaffBrowser(tu.web_url) as browser:
+            await browser.sign_in_as(account)
+            page = await browser.get(f"/schedule?week={monday.isoformat()}")
+            assert page.status == 200
+            pages[role] = page.text
+            feeds[role] = events(await calendar_of(await renew(browser, "unit", secrets_seen)))
+    assert "Hội nghị Ban Chấp hành Đảng bộ huyện" not in pages["staff"]
+    assert "Hội nghị Ban Chấp hành Đảng bộ huyện" in pages["leader"]
+    of_staff, of_leader = feeds["staff"], feeds["leader"]
+    assert own in of_staff and received not in of_staff
+    assert own in of_leader and received in of_leader
 
 
 async def test_a_cancelled_entry_is_marked_cancelled(
