@@ -216,39 +216,67 @@ async def rotate(
     uses: list[str] | None = None,
     out_dir: Path | None = None,
 ) -> list[CertificateInfo]:
-    """Replace an owner's certificates with new keys; the old ones become ``superseded``."""
-    current = (
+    """Give an owner new keys for ``uses``: the active certificate of each becomes
+    ``superseded``; a use whose last certificate was revoked (or ran out) gets a new one, which
+    is how a unit recovers after a revocation. Without ``uses``: every use the owner has
+    (``tls`` for a node, signing and encryption for a unit), which must be unambiguous: a
+    district's node and its unit usually share a name."""
+    issued_before = (
         await session.scalars(
-            select(Certificate).where(Certificate.owner == owner, Certificate.status == "active")
+            select(Certificate)
+            .where(Certificate.owner == owner, Certificate.owner_kind != "ca")
+            .order_by(Certificate.not_before.desc())
         )
     ).all()
-    current = [record for record in current if record.owner_kind != "ca"]
-    if uses:
-        current = [record for record in current if record.use in uses]
-    if not current:
-        raise NotFound(f"{owner} has no active certificate to rotate")
+    kinds = {record.owner_kind for record in issued_before}
+    if not uses and len(kinds) > 1:
+        raise Invalid(
+            f"{owner} is both a node and a unit: say which keys with --use tls (the node's), "
+            "--use signing or --use encryption (the unit's)",
+            code="ambiguous-owner",
+        )
+    wanted = uses or [record.use for record in issued_before if record.status == "active"]
+    if not wanted and kinds:
+        wanted = ["tls"] if kinds == {"node"} else list(UNIT_USES)
+    if not wanted:
+        command = "issue-unit" if await session.get(Unit, owner) else "issue-node"
+        raise NotFound(
+            f"{owner} has no active certificate to rotate: issue its first with "
+            f"`congvan keys {command} {owner}`"
+        )
     issued: list[CertificateInfo] = []
-    for record in current:
-        record.status = "superseded"
-        await session.flush()
-        if record.use == "tls":
-            node = await session.get(Node, owner)
-            if node is None:
-                raise NotFound(f"unknown node {owner}")
-            old = x509.load_pem_x509_certificate(record.pem.encode("ascii"))
-            hosts = _san_hosts(old) or [node.host]
-            issued.append(
-                await _issue_tls(session, settings, authority, passphrase, owner, hosts, out_dir)
-            )
-        else:
-            unit = await _unit(session, owner)
-            target = out_dir or issued_dir(settings, unit.node_name)
-            issued.append(
-                await _issue_unit_key(
-                    session, settings, authority, passphrase, unit, record.use, target
-                )
-            )
+    for use in dict.fromkeys(wanted):
+        last = next((record for record in issued_before if record.use == use), None)
+        if last is None:
+            raise NotFound(f"{owner} never had a {use} certificate: there is nothing to rotate")
+        if last.status == "active":
+            last.status = "superseded"
+            await session.flush()
+        issued.append(await _reissue(session, settings, authority, passphrase, last, out_dir))
     return issued
+
+
+async def _reissue(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    passphrase: bytes,
+    last: Certificate,
+    out_dir: Path | None,
+) -> CertificateInfo:
+    """A new certificate and key for the owner and use of ``last``, its hosts kept."""
+    if last.use == "tls":
+        node = await session.get(Node, last.owner)
+        if node is None:
+            raise NotFound(f"unknown node {last.owner}")
+        old = x509.load_pem_x509_certificate(last.pem.encode("ascii"))
+        hosts = _san_hosts(old) or [node.host]
+        return await _issue_tls(
+            session, settings, authority, passphrase, last.owner, hosts, out_dir
+        )
+    unit = await _unit(session, last.owner)
+    target = out_dir or issued_dir(settings, unit.node_name)
+    return await _issue_unit_key(session, settings, authority, passphrase, unit, last.use, target)
 
 
 def _san_hosts(certificate: x509.Certificate) -> list[str]:

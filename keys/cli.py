@@ -143,7 +143,12 @@ def rotate(
     out: Path | None,
     key_passphrase_file: Path | None,
 ) -> None:
-    """Give OWNER (a node or a unit) new keys; old encryption keys are kept to read old mail."""
+    """Give OWNER (a node or a unit) new keys; old encryption keys are kept to read old mail.
+
+    A certificate that was revoked is replaced the same way (`--use signing` after the
+    unit's signing key was revoked). When a node and a unit share OWNER's name, --use says
+    which keys: tls for the node's, signing or encryption for the unit's.
+    """
     settings = load(node_dir)
     passphrase = _passphrase(settings)
     key_passphrase = _key_passphrase(settings, key_passphrase_file)

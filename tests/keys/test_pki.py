@@ -293,6 +293,39 @@ def test_rotating_supersedes_the_old_certificate_and_archives_the_old_key(
     refused(keys(cli, province, "rotate", "BTC", check=False), "BTC", "no active certificate")
 
 
+def test_a_unit_whose_signing_certificate_was_revoked_gets_a_new_one_by_rotating(
+    cli: Cli, province: Settings
+) -> None:
+    old = serials(keys(cli, province, "issue-unit", "TU"))
+    keys(cli, province, "revoke", old["signing"], "--reason", "keyCompromise")
+    refused(keys(cli, province, "issue-unit", "TU", check=False), "already has", "rotate")
+
+    new = serials(keys(cli, province, "rotate", "TU", "--use", "signing"))
+
+    assert list(new) == ["signing"] and new["signing"] != old["signing"]
+    status = {row[2]: row[4] for row in listing(cli, province) if row[0] == "TU"}
+    assert status[old["signing"]] == "revoked" and status[new["signing"]] == "active"
+    assert status[old["encryption"]] == "active"
+    current = unit_file(province.pki_dir, "TU", "signing.pem")
+    assert serial_of(current).lstrip("0") == new["signing"]
+    crl = province.ca_dir / "crl.pem"
+    assert "OK" in ok(
+        openssl("verify", "-crl_check", "-CAfile", ca_pem(province), "-CRLfile", crl, current)
+    )
+
+
+def test_rotating_a_name_that_is_both_a_node_and_a_unit_needs_use(
+    cli: Cli, province: Settings
+) -> None:
+    """The province's node and unit are both TU, as a district's are both HU-CAMLO."""
+    keys(cli, province, "issue-node", "TU", "--host", "127.0.0.1")
+    keys(cli, province, "issue-unit", "TU")
+    before = listing(cli, province)
+    refused(keys(cli, province, "rotate", "TU", check=False), "both a node and a unit", "--use")
+    assert listing(cli, province) == before
+    assert list(serials(keys(cli, province, "rotate", "TU", "--use", "tls"))) == ["tls"]
+
+
 def test_signed_directory_verifies_with_the_ca_public_key(
     cli: Cli, province: Settings, tmp_path: Path
 ) -> None:
