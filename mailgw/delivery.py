@@ -8,7 +8,9 @@ Each step is safe to repeat, because a worker may die between any two: the Maild
 inbox row are keyed on the queue id, and a dispatch's id is derived from the queue id and the
 unit, so a second attempt finds what the first one did. The job is claimed under a lease
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never work on it at once, and one
-that dies leaves it to be claimed again when the lease runs out.
+that dies leaves it to be claimed again when the lease runs out. A worker too slow for its lease
+may find the job taken over when it is done: it then closes nothing and leaves the job to the
+worker that holds it now.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ class Job:
     unit: str
     attempts: int
     created_at: datetime
+    #: The end of the lease this claim took; a later claim sets another, so it also tells
+    #: whether the job is still this worker's.
+    lease_until: datetime
 
 
 @dataclass
@@ -159,9 +164,10 @@ class MailDelivery:
                 )
             ).all()
             jobs = []
+            lease_until = now + timedelta(seconds=self.lease_seconds)
             for row in rows:
                 row.attempts += 1
-                row.lease_until = now + timedelta(seconds=self.lease_seconds)
+                row.lease_until = lease_until
                 jobs.append(
                     Job(
                         row.id,
@@ -172,6 +178,7 @@ class MailDelivery:
                         row.unit_code,
                         row.attempts,
                         row.created_at,
+                        lease_until,
                     )
                 )
             return jobs
@@ -228,12 +235,16 @@ class MailDelivery:
                 await self._send(job, unit, addresses)
                 undelivered = [address for address in undelivered if address not in addresses]
             async with self.sessions() as session, session.begin():
-                fresh = await self._file(session, job, local, filed)
-                if unknown:
-                    await self._bounce(session, job, unknown)
-                await self._close(session, job.id, DONE, "")
+                owned = await self._close(session, job, DONE, "")
+                if owned:
+                    fresh = await self._file(session, job, local, filed)
+                    if unknown:
+                        await self._bounce(session, job, unknown)
         except (CongvanError, SQLAlchemyError, OSError) as error:
             await self._retry_later(job, error, undelivered, unknown, local, filed)
+            return
+        if not owned:
+            log.warning("mail.lease_lost", queue_id=job.id)
             return
         self._count(job, fresh)
         log.info(
@@ -330,12 +341,12 @@ class MailDelivery:
         )
         log.info("mail.bounced", queue_id=job.id, recipients=len(failed))
 
-    async def _close(self, session: AsyncSession, queue_id: str, state: str, error: str) -> None:
-        await session.execute(
-            update(QueuedMail)
-            .where(QueuedMail.id == queue_id)
-            .values(state=state, lease_until=None, last_error=error[:2000])
-            .execution_options(synchronize_session=False)
+    @staticmethod
+    async def _close(session: AsyncSession, job: Job, state: str, error: str) -> bool:
+        """Close the job in the caller's transaction if it is still this worker's; the first
+        write of that transaction, so a worker that lost the job writes nothing else."""
+        return await _update_leased(
+            session, job, state=state, lease_until=None, last_error=error[:2000]
         )
 
     async def _retry_later(
@@ -352,39 +363,68 @@ class MailDelivery:
         reason = error.message if isinstance(error, CongvanError) else type(error).__name__
         fresh: list[Mailbox] = []
         given_up = job.attempts > self.retry_max
+        delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (job.attempts - 1))
         try:
             async with self.sessions() as session, session.begin():
-                fresh = await self._file(session, job, local, filed)
                 if given_up:
-                    failed = [
-                        *unknown,
-                        *(
-                            FailedRecipient(address, "4.4.7", f"451 4.4.7 not delivered: {reason}")
-                            for address in undelivered
-                        ),
-                    ]
-                    if failed:
-                        await self._bounce(session, job, failed)
-                    await self._close(session, job.id, FAILED, reason)
-            if not given_up:
-                delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (job.attempts - 1))
-                async with self.sessions() as session, session.begin():
-                    await session.execute(
-                        update(QueuedMail)
-                        .where(QueuedMail.id == job.id)
-                        .values(
-                            lease_until=None,
-                            last_error=reason[:2000],
-                            next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
-                        )
-                        .execution_options(synchronize_session=False)
+                    owned = await self._close(session, job, FAILED, reason)
+                else:
+                    owned = await _update_leased(
+                        session,
+                        job,
+                        lease_until=None,
+                        last_error=reason[:2000],
+                        next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
                     )
+                if owned:
+                    fresh = await self._file(session, job, local, filed)
+                    if given_up:
+                        await self._bounce_undelivered(session, job, reason, undelivered, unknown)
         except (SQLAlchemyError, OSError) as second:
             # The lease runs out and the job is taken up again: nothing is lost.
             log.warning("mail.retry_not_recorded", queue_id=job.id, error=type(second).__name__)
+            return
+        if not owned:
+            log.warning("mail.lease_lost", queue_id=job.id)
             return
         self._count(job, fresh)
         if given_up:
             log.warning("mail.failed", queue_id=job.id, reason=reason)
         else:
             log.warning("mail.retry_later", queue_id=job.id, attempts=job.attempts, reason=reason)
+
+    async def _bounce_undelivered(
+        self,
+        session: AsyncSession,
+        job: Job,
+        reason: str,
+        undelivered: Sequence[str],
+        unknown: Sequence[FailedRecipient],
+    ) -> None:
+        failed = [
+            *unknown,
+            *(
+                FailedRecipient(address, "4.4.7", f"451 4.4.7 not delivered: {reason}")
+                for address in undelivered
+            ),
+        ]
+        if failed:
+            await self._bounce(session, job, failed)
+
+
+async def _update_leased(session: AsyncSession, job: Job, **values: object) -> bool:
+    """Change the job's row only while its lease is still the one ``job`` was claimed with:
+    one another worker took over after this one's lease ran out is that worker's to change.
+    A lease that ran out but nobody took over is still this worker's: nobody else has started.
+    On PostgreSQL the update locks the row, so a claim waits for (or skips) it."""
+    result = await session.execute(
+        update(QueuedMail)
+        .where(
+            QueuedMail.id == job.id,
+            QueuedMail.state == QUEUED,
+            QueuedMail.lease_until == job.lease_until,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
