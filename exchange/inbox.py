@@ -211,7 +211,7 @@ class Inbox:
         if row.header != header.to_bytes().decode("utf-8"):
             raise PeerRefused("mã công văn này đã dùng cho một công văn khác", code="bad-digest")
         if row.receipt is not None:
-            return OfferAnswer(row.id, row.size, json.loads(row.receipt))
+            return OfferAnswer(row.id, row.size, await self.stored_receipt(row))
         return OfferAnswer(row.id, self._held(row.id), None)
 
     async def _check_open_offers(self, peer: str) -> None:
@@ -319,7 +319,7 @@ class Inbox:
         answer: dict[str, Any] = {"id": row.id, "state": row.state}
         answer["offset"] = self._held(dispatch_id) if row.state == UPLOADING else row.size
         if row.receipt is not None:
-            answer["receipt"] = json.loads(row.receipt)
+            answer["receipt"] = await self.stored_receipt(row)
         return answer
 
     # -- commit -------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ class Inbox:
         """
         row = await self._uploading(peer, dispatch_id)
         if row.receipt is not None:
-            return dict(json.loads(row.receipt))
+            return await self.stored_receipt(row)
         if row.state == VERIFYING and row.verifying_until and row.verifying_until > utcnow():
             raise spool_lock.busy()
         try:
@@ -350,6 +350,23 @@ class Inbox:
             if not await self._claim(dispatch_id):
                 raise spool_lock.busy()
             return await self._check_and_decide(peer, row, handle)
+
+    async def stored_receipt(self, row: InboundDispatch) -> dict[str, Any]:
+        """The receipt given for ``row`` before, given again: re-signed, and stored so, when
+        the key that signed it was revoked or ran out meanwhile."""
+        assert row.receipt is not None
+        stored = dict(json.loads(row.receipt))
+        renewed = self.checks.renewed_receipt(stored, self.trust.revocation)
+        if renewed is None:
+            return stored
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == row.id, InboundDispatch.receipt == row.receipt)
+                .values(receipt=receipt_json(renewed))
+            )
+        log.info("receipt.renewed", dispatch_id=row.id, status=stored["body"]["status"])
+        return renewed
 
     async def _claim(self, dispatch_id: str) -> bool:
         """Take the dispatch for checking, under a lease: from uploading, or from a check

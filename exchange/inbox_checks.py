@@ -20,6 +20,7 @@ from exchange.handlers import ReceivedDispatch
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt
 from keys.keyring import Keyring
+from keys.revocation import RevocationChecker
 
 PART_FILE = PAYLOAD_FILE + ".part"
 #: The decrypted content, in the dispatch's spool folder: kept if accepted, discarded if refused.
@@ -50,6 +51,39 @@ class InboxChecks:
             node=self.keyring.node_name,
             units=units,
             status=ACCEPTED,
+        )
+
+    def renewed_receipt(
+        self, stored: dict[str, Any], revocation: RevocationChecker
+    ) -> dict[str, Any] | None:
+        """A stored receipt signed with a key revoked or expired since: the same decision
+        signed again with the key this node holds now, or None when the stored one still
+        holds (or ours is the same key, and a new signature would not hold either). Without
+        it a dispatch accepted just before a revocation is never confirmed: the sender, who
+        refuses such a receipt, retries until it gives up."""
+        try:
+            certificate = x509.load_pem_x509_certificate(stored["certificate"].encode())
+            body = stored["body"]
+            units = [str(unit) for unit in body["units"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        try:
+            revocation.check(certificate)
+            return None
+        except PeerRefused as refusal:
+            if refusal.code not in ("revoked", "expired"):
+                return None  # our CRL is stale: that says nothing about the key
+        signer = self._signer(units)
+        if signer.certificate.serial_number == certificate.serial_number:
+            return None
+        return make_receipt(
+            signer,
+            dispatch_id=body["dispatch_id"],
+            payload_sha256=body["payload_sha256"],
+            node=self.keyring.node_name,
+            units=units,
+            status=body["status"],
+            code=body["code"],
         )
 
     def refusal_receipt(

@@ -425,3 +425,44 @@ async def test_a_small_dispatch_travels_in_one_request_and_a_large_one_in_three(
         assert (await client.deliver(tmp_path / "large"))["body"]["status"] == "accepted"
         assert paths == ["POST dispatches", "PUT payload", "POST commit"]
     assert [d.header.id for d in recorder.received] == [small.id, large.id]
+
+
+async def test_a_receipt_signed_with_a_key_revoked_since_is_given_again_signed_anew(
+    cli: Cli, fresh_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """Cam Lộ accepted a dispatch just before its signing key was revoked: the sender, asking
+    again, gets the same decision signed with Cam Lộ's new key, not a receipt it must refuse."""
+    network = fresh_network
+    camlo_dir, province_dir = network.node_dir("HU-CAMLO"), network.node_dir("TU")
+    header = seal_document(network, tmp_path / "out")
+    node = await start_node(network.settings("HU-CAMLO"))
+    try:
+        first = await deliver_as(network, node, "TU", tmp_path / "out")
+    finally:
+        await node.stop()
+    old = check_receipt(first)
+    cli("keys", "revoke", format(old.serial_number, "X"), "--reason", "keyCompromise",
+        "--dir", province_dir)  # fmt: skip
+    cli("keys", "rotate", "HU-CAMLO", "--use", "signing", "--dir", province_dir,
+        "--out", network.settings("HU-CAMLO").pki_dir,
+        "--key-passphrase-file", camlo_dir / "secret")  # fmt: skip
+
+    node = await start_node(network.settings("HU-CAMLO"))
+    try:
+        again = await deliver_as(network, node, "TU", tmp_path / "out")
+        assert node.inbox is not None
+        trust = node.inbox.trust
+        async with node.sessions() as session:
+            row = await session.get(InboundDispatch, header.id)
+    finally:
+        await node.stop()
+
+    signer = check_receipt(again)
+    assert signer.serial_number != old.serial_number
+    trust.check_unit_signer(signer, "HU-CAMLO", [])
+    with pytest.raises(PeerRefused) as refused:
+        trust.check_unit_signer(old, "HU-CAMLO", [])
+    assert refused.value.code == "revoked"
+    kept = ("dispatch_id", "payload_sha256", "status", "units", "code")
+    assert {k: again["body"][k] for k in kept} == {k: first["body"][k] for k in kept}
+    assert row is not None and json.loads(row.receipt or "") == again
