@@ -193,7 +193,10 @@ class DocumentDesk:
     async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
         """The ``document`` handler: the dispatch's units each get it in their clerk's queue."""
         header = dispatch.header
-        fields = from_metadata(dispatch.metadata, self.unit_name(header.sender))
+        # The urgency the sending node signed in the header, which its outbox and the relay
+        # ordered the dispatch by; the metadata may lack it (`congvan exchange send`).
+        metadata = {**dispatch.metadata, "urgency": header.urgency}
+        fields = from_metadata(metadata, self.unit_name(header.sender))
         files = [await self.store(path, path.name) for path in dispatch.files]
         created = await incoming.receive(
             session,

@@ -13,7 +13,8 @@ from exchange.statuses import timeline
 from office.app import RunningNode
 from office.documents.models import Document, DocumentFile
 from tests.office.conftest import NewAccount
-from tests.support.documents import form_id, make_pdf, paper_fields, version
+from tests.support.cli import Cli
+from tests.support.documents import form_id, indexed, make_pdf, paper_fields, version
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
@@ -63,6 +64,7 @@ async def test_a_district_document_is_queued_registered_and_reported_back(
             "HU-CAMLO",
             "45-BC/HU",
         )
+        await indexed(tu)  # its PDF's signature, checked after the arrival committed
         async with tu.sessions() as session:
             stored = await session.scalar(
                 select(DocumentFile).where(DocumentFile.document_id == document.id)
@@ -103,3 +105,33 @@ async def test_a_district_document_is_queued_registered_and_reported_back(
         assert await codes() == ["03"]
     finally:
         await camlo.stop()
+
+
+async def test_the_urgency_given_on_the_command_line_reaches_the_clerk_s_queue(
+    tu: RunningNode, demo_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    """`exchange send --urgency` signs it in the header only; the header is what counts."""
+    camlo = await start_camlo(demo_network)
+    try:
+        pdf = make_pdf(tmp_path, "hoa-toc.pdf", "Công văn thượng khẩn")
+        dispatch_id = cli(
+            "exchange", "send", "--dir", demo_network.node_dir("HU-CAMLO"),
+            "--from", "HU-CAMLO", "--to", "TU", "--file", pdf,
+            "--summary", "Công văn thượng khẩn về phòng chống bão", "--urgency", "2",
+        ).stdout.strip()  # fmt: skip
+
+        async def find() -> Document | None:
+            async with tu.sessions() as session:
+                return await session.scalar(
+                    select(Document).where(Document.dispatch_id == dispatch_id)
+                )
+
+        async def arrived() -> bool:
+            return await find() is not None
+
+        await wait_for(arrived)
+    finally:
+        await camlo.stop()
+    document = await find()
+    assert document is not None
+    assert (document.summary, document.urgency) == ("Công văn thượng khẩn về phòng chống bão", 2)
