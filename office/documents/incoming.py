@@ -18,7 +18,7 @@ from config.errors import Conflict, Forbidden, Invalid
 from keys.models import User
 from keys.signin import StaffMember
 from office.documents import access
-from office.documents.fields import DocumentFields
+from office.documents.fields import SECRECY_LEVELS, DocumentFields
 from office.documents.models import INCOMING, Assignment, Document, DocumentFile
 from office.documents.numbering import next_number, series_for
 from office.documents.records import StatusNotice, change, log_event, visible_document
@@ -154,13 +154,14 @@ async def register(
     confirm_duplicate: bool = False,
 ) -> tuple[Document, list[StatusNotice]]:
     """Vào sổ: the next incoming number of the unit's book for the year (the secret book for a
-    secret document), with the clerk's corrections to the fields."""
+    secret document), with the clerk's corrections to the fields (never a lower secrecy)."""
     _require(access.may_register(staff), "vào sổ văn bản đến")
     document = await visible_document(session, staff, document_id, INCOMING)
     if document.state != "received":
         raise Conflict("Văn bản này đã được vào sổ hoặc trả lại.", code="stale")
     if document.version != version:
         raise Conflict("Văn bản vừa được người khác thay đổi.", code="stale")
+    _keep_secrecy(document.secrecy, fields.secrecy)
     for name in ("doc_type", "summary", "number_symbol", "signer_name", "issued_on", "pages"):
         setattr(document, name, getattr(fields, name))
     if not document.sender_unit:
@@ -190,6 +191,21 @@ async def register(
     )
     log_event(session, document.id, staff.id, "registered", f"{number}/{year}", at=now)
     return document, _notices(document, REGISTERED, f"Số đến {number}/{year}")
+
+
+def _keep_secrecy(received: int, registered: int) -> None:
+    """A clerk may register a document at a higher secrecy than it arrived with, never a lower
+    one. Luật Bảo vệ bí mật nhà nước 2018 (29/2018/QH14): only the agency that classified a
+    state secret adjusts its level (điều chỉnh độ mật) or declassifies it (giải mật); a
+    receiving office protects it at the level it was given. A document from the network
+    arrived at the level in its sender's signed metadata; a lower one would open it to staff
+    whose clearance the sender ruled out."""
+    if registered < received:
+        raise Invalid(
+            f"Văn bản đến ở độ mật “{SECRECY_LEVELS[received]}”: không được vào sổ ở độ mật "
+            "thấp hơn. Chỉ cơ quan ban hành mới được giảm độ mật hoặc giải mật.",
+            code="secrecy-lowered",
+        )
 
 
 _EDITABLE = (

@@ -1,0 +1,159 @@
+"""A document from the network keeps the secrecy its sender's signed metadata gave it: the clerk
+registering it may raise it, never lower it (only the originator declassifies), whether through
+the service or a crafted form, so it cannot be opened up to staff the sender kept out."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from config.errors import Invalid
+from exchange.envelope import Attachment, Draft
+from keys.models import User
+from keys.signin import StaffMember, staff_member
+from office.app import RunningNode
+from office.documents import incoming
+from office.documents.fields import from_metadata
+from office.documents.models import Document
+from tests.office.conftest import NewAccount
+from tests.support.documents import form_id, make_pdf, paper_fields, version
+from tests.support.network import DemoNetwork
+from tests.support.nodes import start_camlo
+from tests.support.waiting import wait_for
+from tests.support.web import StaffAccount, StaffBrowser
+
+TOI_MAT, TUYET_MAT = 2, 3
+SUMMARY = "Về công tác bảo vệ chính trị nội bộ"
+SECRET_METADATA = {
+    "doc_type": "CV",
+    "summary": SUMMARY,
+    "number_symbol": "12-CV/HU",
+    "issued_on": "2026-11-20",
+    "secrecy": TOI_MAT,
+}
+
+
+async def received_from_camlo(tu: RunningNode, network: DemoNetwork, tmp_path: Path) -> Document:
+    """A Tối mật document Cam Lộ sends over the network, waiting in the province's queue."""
+    camlo = await start_camlo(network)
+    try:
+        assert camlo.outbox is not None
+        pdf = make_pdf(tmp_path, "mat.pdf", "Tài liệu tối mật")
+        header = await camlo.outbox.send(
+            "HU-CAMLO",
+            Draft(
+                recipients=("TU",),
+                kind="document",
+                metadata=SECRET_METADATA,
+                attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
+            ),
+        )
+
+        async def find() -> Document | None:
+            async with tu.sessions() as session:
+                return await session.scalar(
+                    select(Document).where(Document.dispatch_id == header.id)
+                )
+
+        async def arrived() -> bool:
+            return await find() is not None
+
+        await wait_for(arrived)
+    finally:
+        await camlo.stop()
+    document = await find()
+    assert document is not None and document.secrecy == TOI_MAT
+    return document
+
+
+async def member(tu: RunningNode, account: StaffAccount) -> StaffMember:
+    async with tu.sessions() as session:
+        user_id = await session.scalar(select(User.id).where(User.username == account.username))
+        assert user_id is not None
+        found = await staff_member(session, user_id)
+    assert found is not None
+    return found
+
+
+async def still_received(tu: RunningNode, document_id: int) -> tuple[str, int, int | None]:
+    async with tu.sessions() as session:
+        document = await session.get(Document, document_id)
+    assert document is not None
+    return document.state, document.secrecy, document.register_number
+
+
+@pytest.mark.parametrize("lower", [0, 1])
+async def test_the_register_service_refuses_a_secrecy_below_the_senders(
+    tu: RunningNode,
+    demo_network: DemoNetwork,
+    make_account: NewAccount,
+    tmp_path: Path,
+    lower: int,
+) -> None:
+    document = await received_from_camlo(tu, demo_network, tmp_path)
+    clerk = await member(tu, await make_account(role="clerk", clearance=TUYET_MAT))
+    fields = dataclasses.replace(from_metadata(SECRET_METADATA, "Huyện uỷ Cam Lộ"), secrecy=lower)
+    assert tu.desk is not None
+    with pytest.raises(Invalid) as refused:
+        async with tu.sessions() as session, session.begin():
+            await incoming.register(
+                session,
+                clerk,
+                document.id,
+                document.version,
+                fields,
+                tu.desk.now(),
+                year=tu.desk.today().year,
+            )
+    assert refused.value.code == "secrecy-lowered"
+    assert await still_received(tu, document.id) == ("received", TOI_MAT, None)
+
+
+def secrecy_options(html: str) -> list[str]:
+    select_html = html.split('id="secrecy"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="(\d)"', select_html)
+
+
+async def test_the_register_form_offers_no_lower_secrecy_refuses_a_crafted_one_and_may_raise_it(
+    tu: RunningNode, demo_network: DemoNetwork, make_account: NewAccount, tmp_path: Path
+) -> None:
+    document = await received_from_camlo(tu, demo_network, tmp_path)
+    clerk = await make_account(role="clerk", clearance=TUYET_MAT)
+    path = f"/incoming/{document.id}"
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(clerk)
+        page = await browser.get(path)
+        assert secrecy_options(page.text) == [str(TOI_MAT), str(TUYET_MAT)]
+
+        def form(secrecy: int) -> dict[str, str]:
+            return {
+                "csrf_token": page.form_token,
+                "form_id": form_id(page),
+                "version": version(page),
+                **paper_fields(
+                    SUMMARY,
+                    number_symbol="12-CV/HU",
+                    issued_on="20/11/2026",
+                    secrecy=str(secrecy),
+                ),
+            }
+
+        crafted = await browser.post(f"{path}/register", form(0))
+        assert crafted.status == 400
+        assert "Chỉ cơ quan ban hành" in crafted.text
+        assert await still_received(tu, document.id) == ("received", TOI_MAT, None)
+
+        raised = await browser.post(f"{path}/register", form(TUYET_MAT))
+        assert raised.status == 303, raised.text
+    async with tu.sessions() as session:
+        registered = await session.get(Document, document.id)
+    assert registered is not None
+    assert (registered.state, registered.secrecy, registered.register_series) == (
+        "registered",
+        TUYET_MAT,
+        "secret",
+    )
