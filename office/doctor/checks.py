@@ -21,7 +21,7 @@ async def run_checks(settings: Settings) -> list[Finding]:
         check_passphrase(settings),
         check_key_files(settings),
         *await check_database(settings),
-        *check_certificates(settings, now),
+        *check_certificates(settings, ca, now),
         check_crl(settings, ca, now),
         check_directory(settings, ca, now),
         *await check_reachability(settings, ca),

@@ -9,6 +9,7 @@ the node uses, and warns while there is still time.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -78,8 +79,15 @@ def held_certificates(settings: Settings) -> list[HeldCertificate]:
     return held
 
 
-def check_certificate(settings: Settings, held: HeldCertificate, now: datetime) -> Finding:
-    """Present, in force, and not within ``[keys] expiry_warning_days`` of its end."""
+def check_certificate(
+    settings: Settings,
+    held: HeldCertificate,
+    now: datetime,
+    revoked: Callable[[int], bool] = lambda _serial: False,
+) -> Finding:
+    """Present, in force, not revoked, and not within ``[keys] expiry_warning_days`` of its
+    end. A revoked unit certificate stops every dispatch its unit sends or answers for, as a
+    revoked TLS certificate stops the node."""
     try:
         certificate = x509.load_pem_x509_certificate(held.path.read_bytes())
     except FileNotFoundError:
@@ -100,6 +108,12 @@ def check_certificate(settings: Settings, held: HeldCertificate, now: datetime) 
         )
     if not_after <= now:
         return problem(held.check, f"expired on {not_after:%Y-%m-%d}", held.renew)
+    if revoked(certificate.serial_number):
+        return problem(
+            held.check,
+            f"revoked ({certificate.serial_number:X}): peers refuse what it signs",
+            held.renew,
+        )
     days_left = (not_after - now).days
     if not_after - now <= timedelta(days=settings.keys.expiry_warning_days):
         return warning(
@@ -108,8 +122,21 @@ def check_certificate(settings: Settings, held: HeldCertificate, now: datetime) 
     return ok(held.check, f"valid until {not_after:%Y-%m-%d}")
 
 
-def check_certificates(settings: Settings, now: datetime) -> list[Finding]:
-    return [check_certificate(settings, held, now) for held in held_certificates(settings)]
+def check_certificates(
+    settings: Settings, ca: x509.Certificate | None, now: datetime
+) -> list[Finding]:
+    revocation = RevocationChecker(ca, settings.crl_file) if ca is not None else None
+
+    def revoked(serial: int) -> bool:
+        """On the CRL; a CRL that cannot be read is :func:`check_crl`'s finding."""
+        if revocation is None:
+            return False
+        try:
+            return revocation.is_revoked(serial)
+        except (OSError, ValueError, PeerRefused):
+            return False
+
+    return [check_certificate(settings, held, now, revoked) for held in held_certificates(settings)]
 
 
 def ca_certificate(settings: Settings) -> x509.Certificate | None:
@@ -134,24 +161,18 @@ def _refresh_remedy(settings: Settings, command: str, published: str) -> str:
 
 
 def check_crl(settings: Settings, ca: x509.Certificate | None, now: datetime) -> Finding:
-    """The CRL is there, signed by our CA, before its next update, and does not revoke us."""
+    """The CRL is there, signed by our CA and before its next update."""
     path = settings.crl_file
     remedy = _refresh_remedy(settings, "crl", "ca/crl.pem")
     if ca is None:
         return problem("CRL", "not checked: no CA certificate to check it with", remedy)
     if not path.exists():
         return problem("CRL", f"{shown(settings, path)} is missing: peers are refused", remedy)
-    node_certificate, _key = node_tls_paths(settings.pki_dir)
     try:
         crl = x509.load_pem_x509_crl(path.read_bytes())
-        serial = (
-            x509.load_pem_x509_certificate(node_certificate.read_bytes()).serial_number
-            if node_certificate.exists()
-            else None
-        )
-        # Serial 0 is never issued (keys.ca.new_serial): without a node certificate, the CRL
-        # itself is still checked.
-        revoked = RevocationChecker(ca, path).is_revoked(serial if serial is not None else 0)
+        # Serial 0 is never issued (keys.ca.new_serial): this checks the CRL itself. What it
+        # revokes of ours is each certificate's own finding (check_certificate).
+        RevocationChecker(ca, path).is_revoked(0)
     except ValueError as error:
         return problem("CRL", f"{shown(settings, path)} is unreadable: {first_line(error)}", remedy)
     except PeerRefused:
@@ -161,14 +182,6 @@ def check_crl(settings: Settings, ca: x509.Certificate | None, now: datetime) ->
         else:
             reason = "not signed by our CA"
         return problem("CRL", f"{shown(settings, path)} is {reason}: peers are refused", remedy)
-    if revoked and serial is not None:
-        return problem(
-            "CRL",
-            f"this node's own TLS certificate ({serial:X}) is revoked",
-            _from_the_ca(
-                settings, f"keys issue-node {settings.node.name} --host <host>", settings.node.name
-            ),
-        )
     next_update = crl.next_update_utc
     assert next_update is not None  # RevocationChecker refuses a CRL without one
     if next_update - now < TRUST_EXPIRING:

@@ -23,6 +23,7 @@ from keys.revocation import crl_pem
 from office.app import start_node
 from office.doctor.local import GIB, check_disk
 from tests.support.cli import Cli
+from tests.support.keys import keyring
 from tests.support.network import DemoNetwork
 from tests.support.nodes import draft, fast_settings, start, states
 from tests.support.waiting import wait_for
@@ -236,6 +237,28 @@ async def test_a_certificate_near_its_end_is_a_warning_that_names_the_rotation(
     soon = line(result, "WARN certificate BTC signing: expires in 9 days (")
     assert soon.endswith(f"→ `congvan keys rotate BTC --use signing --dir {node_dir.resolve()}`")
     assert line(result, "OK   certificate BTC encryption: valid until ")
+
+
+def test_a_revoked_unit_signing_certificate_fails_and_its_rotation_mends_it(
+    fresh_network: DemoNetwork, cli: Cli
+) -> None:
+    """Every dispatch the unit sends is refused once its signing key is revoked: the doctor
+    says so, with the rotation that gives the unit a new key."""
+    node_dir = fresh_network.node_dir("TU")
+    serial = format(keyring(fresh_network, "TU").unit("BTC").signing_certificate.serial_number, "X")
+    cli("keys", "revoke", serial, "--reason", "keyCompromise", "--dir", node_dir)
+
+    result = doctor(cli, node_dir)
+
+    assert result.returncode == 1, result.stdout
+    found = line(result, "FAIL certificate BTC signing: revoked (")
+    fix = f"`congvan keys rotate BTC --use signing --dir {node_dir.resolve()}`"
+    assert found.endswith(f"→ {fix}")
+    assert line(result, "OK   certificate BTC encryption: valid until ")
+    cli("keys", "rotate", "BTC", "--use", "signing", "--dir", node_dir)
+    mended = doctor(cli, node_dir)
+    assert mended.returncode == 0, mended.stdout
+    assert line(mended, "OK   certificate BTC signing: valid until ")
 
 
 class Usage(NamedTuple):
