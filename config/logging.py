@@ -83,7 +83,8 @@ def configure_logging(
     handler.congvan = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("aiosqlite", "asyncio", "alembic.runtime.migration"):
+    # Alembic tells of every plugin and step at INFO: `init` and `db upgrade` print our lines only.
+    for noisy in ("aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     # aiosmtpd logs every SMTP command at INFO, and at every AUTH a deprecation warning about
     # its own code; the gateway logs its own events (smtp.*, mail.*) instead.
