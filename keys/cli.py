@@ -276,13 +276,25 @@ def units() -> None:
 
 @units.command("import")
 @dir_option
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_units(node_dir: Path, file: Path) -> None:
-    """Add the nodes and units of a TOML file (see keys/data/quangtri-units.toml)."""
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--sample",
+    type=click.Choice(sorted(directory.SAMPLE_UNITS)),
+    help="A units file that ships with congvan, by name, instead of FILE.",
+)
+def import_units(node_dir: Path, file: Path | None, sample: str | None) -> None:
+    """Add the nodes and units of a TOML file (`--sample quangtri` for the one shipped)."""
+    if (file is None) == (sample is None):
+        raise click.UsageError("give a units FILE or --sample NAME (one of them)")
     settings = load(node_dir)
 
     async def body() -> None:
-        nodes, entries = directory.read_units_file(file)
+        if sample is not None:
+            with directory.sample_units_file(sample) as path:
+                nodes, entries = directory.read_units_file(path)
+        else:
+            assert file is not None
+            nodes, entries = directory.read_units_file(file)
         async with open_database(settings) as sessions, sessions() as session, session.begin():
             count = await directory.import_units(session, nodes, entries)
         click.echo(f"imported {count} units")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,8 @@ from keys.models import UNIT_KINDS, Certificate, Node, Unit
 from keys.signatures import sign
 
 DIRECTORY_FILE = "directory.json"
+#: Units files that ship with congvan (package data), by the name `units import --sample` takes.
+SAMPLE_UNITS = {"quangtri": "quangtri-units.toml"}
 SIGNATURE_SUFFIX = ".sig"
 
 
@@ -45,6 +50,18 @@ class NodeEntry:
     host: str
     peer_url: str
     pull: bool = False
+
+
+@contextmanager
+def sample_units_file(name: str) -> Iterator[Path]:
+    """A sample units file by name, wherever congvan is installed (not only a source tree)."""
+    if name not in SAMPLE_UNITS:
+        raise NotFound(
+            f"no sample units file {name!r}: the samples are {', '.join(sorted(SAMPLE_UNITS))}",
+            code="unknown-sample",
+        )
+    with as_file(files("keys").joinpath("data", SAMPLE_UNITS[name])) as path:
+        yield path
 
 
 def read_units_file(path: Path) -> tuple[list[NodeEntry], list[UnitEntry]]:

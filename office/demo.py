@@ -15,7 +15,6 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,6 @@ from office.setup import NodePlan, init_node
 
 DEMO_FILE = "demo.json"
 STAGING = ".staging"
-UNITS_FILE = "data/quangtri-units.toml"
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ async def _build(
 async def _build_pki(settings_by_node: dict[str, Settings]) -> None:
     province = settings_by_node["TU"]
     ca_passphrase = node_passphrase(province)
-    with as_file(files("keys").joinpath(UNITS_FILE)) as units_path:
+    with directory.sample_units_file("quangtri") as units_path:
         nodes, units = directory.read_units_file(units_path)
     async with open_database(province) as sessions, sessions() as session, session.begin():
         authority = await certificates.init_ca(

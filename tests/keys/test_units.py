@@ -125,6 +125,21 @@ def assert_refused(result: subprocess.CompletedProcess[str], *fragments: str) ->
     assert result.stdout == ""
 
 
+def test_the_sample_is_imported_by_name_from_wherever_congvan_is_installed(
+    cli: Cli, bare_node: Settings
+) -> None:
+    result = cli("units", "import", "--dir", bare_node.node_dir, "--sample", "quangtri")
+    assert result.stdout.strip() == f"imported {len(SAMPLE['unit'])} units"
+    assert set(listed_units(cli, bare_node)) == {unit["code"] for unit in SAMPLE["unit"]}
+    both = cli("units", "import", "--dir", bare_node.node_dir, SAMPLE_UNITS, "--sample",
+               "quangtri", check=False)  # fmt: skip
+    neither = cli("units", "import", "--dir", bare_node.node_dir, check=False)
+    for refused in (both, neither):
+        assert refused.returncode == 2 and "--sample NAME (one of them)" in refused.stderr
+    unknown = cli("units", "import", "--dir", bare_node.node_dir, "--sample", "hanoi", check=False)
+    assert unknown.returncode == 2 and "quangtri" in unknown.stderr
+
+
 def test_importing_the_sample_lists_every_unit_with_its_place(
     cli: Cli, bare_node: Settings
 ) -> None:
