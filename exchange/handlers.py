@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,16 +27,29 @@ class ReceivedDispatch:
 
 #: A handler works inside the transaction that marks the dispatch handled: both happen or neither.
 Handler = Callable[[AsyncSession, ReceivedDispatch], Awaitable[None]]
+#: A kind's own rule on who may send it to whom, checked on the authenticated clear header
+#: (and the recipient units this node hosts) before a byte of payload is kept: it raises
+#: ``PeerRefused``, and the dispatch is refused with a signed receipt like any other refusal.
+Admission = Callable[[Header, Sequence[str]], None]
 
 
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._admissions: dict[str, Admission] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, admission: Admission | None = None) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is registered already")
         self._handlers[kind] = handler
+        if admission is not None:
+            self._admissions[kind] = admission
+
+    def admit(self, header: Header, units: Sequence[str]) -> None:
+        """The kind's admission rule, if it has one; raises ``PeerRefused``."""
+        admission = self._admissions.get(header.kind)
+        if admission is not None:
+            admission(header, units)
 
     def replace(self, kind: str, handler: Handler) -> Handler | None:
         """Put ``handler`` in place of the kind's current one (returned): a layer that wraps

@@ -231,12 +231,14 @@ class Inbox:
             )
 
     def _check_acceptable(self, header: Header) -> None:
-        if not self.checks.local_units(header):
+        units = self.checks.local_units(header)
+        if not units:
             raise PeerRefused("không có đơn vị nhận nào ở nút này", code="not-addressed-here")
         if header.size > self.max_bytes:
             raise PeerRefused(
                 f"công văn {header.size} byte vượt giới hạn {self.max_bytes} byte", code="too-large"
             )
+        self.handlers.admit(header, units)
 
     def lock_payload(self, dispatch_id: str) -> BinaryIO | None:
         """The dispatch's payload file under its lock: ``.part``, or the payload a check set

@@ -275,7 +275,11 @@ async def start_node(settings: Settings) -> RunningNode:
         node.handlers.register("document", node.desk.receive)
         node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
         node.handlers.register("mail", MailArrival(node.mail).receive)
-        node.handlers.register("schedule", schedule_distribution.receive)
+        node.handlers.register(
+            "schedule",
+            schedule_distribution.receive,
+            admission=schedule_distribution.admission(exchange.directory),
+        )
         node.reports = Reports(
             node.sessions,
             settings.reports,

@@ -8,20 +8,24 @@ unit, the week and the version, so a repeated send of one version is the same di
 
 Receiving: each hosted recipient unit keeps the week read-only under ``source_unit`` = the
 sender; a version not newer than the one kept changes nothing (a re-handover is harmless).
+A schedule comes only from above: a dispatch whose sending unit is not in the line of parents
+of each recipient unit here (the line a unit's reports go up) is refused on arrival, before
+its payload is kept, with a signed refusal like any other (:func:`check_sender`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from config.errors import CongvanError
+from config.errors import CongvanError, NotFound, PeerRefused
 from config.logging import get_logger
-from exchange.envelope import Draft
-from exchange.handlers import ReceivedDispatch
+from exchange.envelope import Draft, Header
+from exchange.handlers import Admission, ReceivedDispatch
 from exchange.models import OutboundDispatch
 from office.schedules.models import ACTIVE, CANCELLED, PUBLISHED, ScheduleEntry, ScheduleWeek
 from office.schedules.views import EntryView, entry_views
@@ -29,6 +33,7 @@ from office.schedules.views import EntryView, entry_views
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from keys.signed_directory import SignedDirectory
     from office.documents.desk import DocumentDesk
 
 log = get_logger("congvan.office.schedules")
@@ -115,6 +120,42 @@ async def distribute(desk: DocumentDesk, week_id: int) -> str | None:
         return None
     log.info("schedule.sent", week_id=week_id, dispatch_id=dispatch_id, to=list(recipients))
     return dispatch_id
+
+
+def parents_of(directory: SignedDirectory, unit: str) -> list[str]:
+    """``unit``'s parent, its parent's parent… up to the top of its line in the directory."""
+    line: list[str] = []
+    code = unit
+    while True:
+        try:
+            parent = directory.unit(code).parent
+        except NotFound:
+            return line
+        if not parent or parent == unit or parent in line:
+            return line
+        line.append(parent)
+        code = parent
+
+
+def check_sender(directory: SignedDirectory, header: Header, units: Sequence[str]) -> None:
+    """A week is shown to a unit's leaders as the schedule of the unit above, so only a unit
+    above each recipient here may send one; a sibling, a unit below or a stranger is refused."""
+    for unit in units:
+        if header.sender not in parents_of(directory, unit):
+            raise PeerRefused(
+                f"đơn vị {header.sender} không phải cấp trên của đơn vị {unit}: "
+                "chỉ nhận lịch công tác do cấp trên gửi xuống",
+                code="schedule-not-from-above",
+            )
+
+
+def admission(directory: SignedDirectory) -> Admission:
+    """The ``schedule`` kind's admission rule, on this node's directory."""
+
+    def check(header: Header, units: Sequence[str]) -> None:
+        check_sender(directory, header, units)
+
+    return check
 
 
 def _clock(value: object) -> time:

@@ -10,15 +10,16 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from exchange.envelope import Header
+from exchange.envelope import Draft, Header
 from exchange.handlers import ReceivedDispatch
+from exchange.models import Refusal
 from office.app import RunningNode
 from office.schedules import distribution
 from office.schedules.models import ScheduleEntry, ScheduleWeek
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.network import DemoNetwork
-from tests.support.nodes import FAST, start_camlo
+from tests.support.nodes import FAST, start, start_camlo, states
 from tests.support.schedules import a_week, entry_ids, post_line, step
 from tests.support.waiting import wait_for
 from tests.support.web import StaffAccount, StaffBrowser, new_account
@@ -141,3 +142,52 @@ async def test_an_older_or_repeated_version_changes_nothing(camlo: RunningNode) 
             await distribution.receive(session, dispatch(version, content))
     version, entries = await received(camlo, week)
     assert (version, [entry.content for entry in entries]) == (2, ["Bản 2"])
+
+
+async def test_a_schedule_from_a_unit_not_above_the_recipient_is_refused_on_arrival(
+    demo_network: DemoNetwork, camlo: RunningNode
+) -> None:
+    dongha, _recorder = await start(demo_network, "TX-DONGHA")
+    week = a_week()
+    try:
+        assert dongha.outbox is not None
+        header = await dongha.outbox.send(
+            "TX-DONGHA",
+            Draft(
+                recipients=("HU-CAMLO",),
+                kind="schedule",
+                metadata={
+                    "unit": "TX-DONGHA",
+                    "week_start": week.isoformat(),
+                    "version": 1,
+                    "published_at": "",
+                    "entries": [
+                        {
+                            "uid": "giả-mạo",
+                            "day": week.isoformat(),
+                            "start": "08:00",
+                            "end": "09:00",
+                            "content": "Lịch do một huyện ngang cấp gửi",
+                        }
+                    ],
+                },
+            ),
+        )
+
+        async def decided() -> bool:
+            return (await states(dongha, header.id)).get("HU-CAMLO") == "refused"
+
+        await wait_for(decided)
+    finally:
+        await dongha.stop()
+    async with camlo.sessions() as session:
+        refusal = await session.scalar(select(Refusal).where(Refusal.dispatch_id == header.id))
+        kept = await session.scalar(
+            select(ScheduleWeek).where(ScheduleWeek.source_unit == "TX-DONGHA")
+        )
+    assert refusal is not None and refusal.code == "schedule-not-from-above"
+    assert refusal.reason == (
+        "đơn vị TX-DONGHA không phải cấp trên của đơn vị HU-CAMLO: "
+        "chỉ nhận lịch công tác do cấp trên gửi xuống"
+    )
+    assert kept is None
