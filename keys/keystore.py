@@ -17,7 +17,9 @@ from config.settings import Settings
 
 PrivateKey = ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey
 
-MIN_PASSPHRASE_LENGTH = 12
+#: A node's keys are as safe as this passphrase: at least as long as a 96-bit random one in
+#: base64 (init generates 43 characters).
+MIN_PASSPHRASE_LENGTH = 16
 
 
 def node_passphrase(settings: Settings) -> bytes:

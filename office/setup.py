@@ -20,6 +20,7 @@ from config.settings import (
     parse_settings,
     render_settings,
 )
+from keys.keystore import node_passphrase
 
 PASSPHRASE_FILE = "secret"  # noqa: S105 - the file name, not a secret
 PASSPHRASE_VARIABLE = "CONGVAN_KEYS_PASSPHRASE"  # noqa: S105 - a variable name
@@ -77,7 +78,9 @@ async def init_node(node_dir: Path, plan: NodePlan, environ: Mapping[str, str]) 
     generate_passphrase = not plan.passphrase_file and not environ.get(PASSPHRASE_VARIABLE)
     passphrase_file = PASSPHRASE_FILE if generate_passphrase else plan.passphrase_file
     text = render_settings(settings_document(plan, passphrase_file))
-    parse_settings(tomllib.loads(text), node_dir, environ)
+    planned = parse_settings(tomllib.loads(text), node_dir, environ)
+    if not generate_passphrase:
+        node_passphrase(planned)  # readable and long enough, before anything is written
     node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if generate_passphrase:
         write_secret(node_dir / PASSPHRASE_FILE, secrets.token_urlsafe(32).encode() + b"\n")

@@ -438,3 +438,19 @@ def test_init_with_a_bad_node_name_exits_2_and_leaves_nothing_behind(
         'config error: [node] name = "bad_name": must be A-Z, 0-9 and -, at most 32 characters\n'
     )
     assert not node_dir.exists()
+
+
+def test_init_with_a_passphrase_file_under_16_characters_exits_2_and_leaves_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    node_dir, short = tmp_path / "node", tmp_path / "short-secret"
+    short.write_text("12345\n")
+    result = cli("init", "--dir", node_dir, "--node", "T", "--unit", "T",
+                 "--passphrase-file", short, check=False)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == "config error: [keys] passphrase: must be at least 16 characters\n"
+    assert not node_dir.exists()
+    long_enough = tmp_path / "long-secret"
+    long_enough.write_text("a passphrase of 16+\n")
+    cli("init", "--dir", node_dir, "--node", "T", "--unit", "T", "--passphrase-file", long_enough)
+    assert (node_dir / "node.toml").exists()
