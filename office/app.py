@@ -7,7 +7,11 @@ checker) is made here and passed down; nothing below reads settings or globals.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -221,13 +225,14 @@ async def _start_submission(
     else:
         cert, key = node_tls_paths(settings.pki_dir)
     hostname = smtp.hostname or settings.node.name.lower()
-    return await start_submission(
-        gateway,
-        smtp,
-        server_context(cert, key, passphrase),
-        hostname,
-        on_session=counters.smtp_session_opened,
-    )
+    with port_settings("smtp", smtp.host, smtp.port):
+        return await start_submission(
+            gateway,
+            smtp,
+            server_context(cert, key, passphrase),
+            hostname,
+            on_session=counters.smtp_session_opened,
+        )
 
 
 def _web_ssl(settings: Settings, passphrase: bytes) -> ssl.SSLContext | None:
@@ -303,6 +308,7 @@ async def start_node(settings: Settings) -> RunningNode:
             )
         await _serve(
             node,
+            "web",
             create_web_app(
                 settings.node.name,
                 node.sessions,
@@ -321,6 +327,7 @@ async def start_node(settings: Settings) -> RunningNode:
         )
         await _serve(
             node,
+            "peer",
             create_peer_app(
                 settings.node.name,
                 exchange.revocation,
@@ -340,6 +347,7 @@ async def start_node(settings: Settings) -> RunningNode:
         if settings.admin.enabled:
             await _serve(
                 node,
+                "admin",
                 create_admin_app(node.sessions, exchange.revocation, node.counters),
                 settings.admin.host,
                 settings.admin.port,
@@ -353,8 +361,25 @@ async def start_node(settings: Settings) -> RunningNode:
     return node
 
 
+@contextmanager
+def port_settings(section: str, host: str, port: int) -> Iterator[None]:
+    """A port another program holds is a setting to change: one line says which, not a
+    traceback of the event loop's."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+            raise
+        raise ConfigError(
+            f"config error: [{section}] port = {port}: cannot listen on {host}:{port} "
+            f"({os.strerror(error.errno)}): another program, or another `congvan serve` of this "
+            "node, holds it; stop it or choose another port"
+        ) from None
+
+
 async def _serve(
     node: RunningNode,
+    section: str,
     app: web.Application,
     host: str,
     port: int,
@@ -364,4 +389,5 @@ async def _serve(
     await runner.setup()
     node.runners.append(runner)
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
-    await site.start()
+    with port_settings(section, host, port):
+        await site.start()

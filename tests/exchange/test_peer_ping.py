@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -170,3 +171,30 @@ def test_both_peer_contexts_trust_our_ca_and_nothing_else(demo_network: DemoNetw
         assert [dict(part[0] for part in c["subject"])["commonName"] for c in trusted] == [ours]
         assert context.cert_store_stats()["x509_ca"] == 1
         assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+@pytest.mark.parametrize(("section", "taken"), [("web", "web_url"), ("peer", "peer_url")])
+async def test_a_port_another_program_holds_is_one_line_naming_the_setting(
+    demo_network: DemoNetwork,
+    province_node: RunningNode,
+    cli: Cli,
+    section: str,
+    taken: str,
+) -> None:
+    """Cam Lộ told to listen where the province already does: exit 2 and a sentence, not a
+    traceback."""
+    port = int(getattr(province_node, taken).rsplit(":", 1)[1])
+    result = await asyncio.to_thread(
+        cli,
+        "serve",
+        "--dir",
+        demo_network.node_dir("HU-CAMLO"),
+        env={f"CONGVAN_{section.upper()}_PORT": str(port)},
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]  # after the node's own log lines
+    assert line.startswith(f"config error: [{section}] port = {port}: cannot listen on ")
+    assert "Address already in use" in line
