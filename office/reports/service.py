@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.errors import CongvanError, Invalid, NotFound, PeerRefused
@@ -24,7 +24,7 @@ from config.settings import ReportSettings
 from exchange.envelope import Draft
 from exchange.handlers import ReceivedDispatch
 from exchange.ledger import VIETNAM, UsageLedger
-from exchange.models import OutboundDispatch
+from exchange.models import OutboundDispatch, UsageDaily
 from exchange.outbox import Outbox
 from keys.directory import list_units
 from keys.signed_directory import SignedDirectory
@@ -214,7 +214,8 @@ class Reports:
 
     async def send_due(self) -> list[str]:
         """From ``send_day`` on, send last month's report of each hosted unit that reports,
-        once (the dispatch id is fixed per unit and month, so two processes send one)."""
+        once (the dispatch id is fixed per unit and month, so two processes send one), when
+        the node counted use from that month's first day."""
         today = self.today()
         if not self.settings.send_day or today.day < self.settings.send_day:
             return []
@@ -222,6 +223,11 @@ class Reports:
         month = datetime.fromordinal(last).strftime("%Y-%m")
         sent: list[str] = []
         async with self.sessions() as session:
+            # A node that began during the month (or has counted nothing yet) has no month to
+            # report: its first report waits for the first whole month it was in use.
+            first_day = await session.scalar(select(func.min(UsageDaily.day)))
+            if first_day is None or first_day > f"{month}-01":
+                return []
             kinds = {info.code: info.kind for info in await self.units(session)}
             done = set(
                 await session.scalars(

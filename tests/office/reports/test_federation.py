@@ -5,13 +5,16 @@ with impossible figures is refused with its reason and changes nothing."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from config.database import open_database
 from exchange.envelope import Draft
+from exchange.ledger import VIETNAM
+from exchange.models import UsageDaily
 from office.app import RunningNode
 from office.reports.models import ReportArrival, ReportedMonth, ReportSend, UnitFormRecord
 from office.reports.service import KIND
@@ -177,5 +180,23 @@ async def test_last_month_s_report_goes_up_by_itself_once(
             last_month,
         )
         assert await node.reports.send_due() == []
+    finally:
+        await node.stop()
+
+
+async def test_a_node_in_use_since_this_month_sends_no_report_of_the_last(
+    fresh_network: DemoNetwork,
+) -> None:
+    """A new district's first start must not send a report of a month it never saw."""
+    settings = fresh_network.settings("HU-CAMLO")
+    async with open_database(settings) as sessions, sessions() as session, session.begin():
+        this_month_first = datetime.now(VIETNAM).date().replace(day=1).isoformat()
+        await session.execute(delete(UsageDaily).where(UsageDaily.day < this_month_first))
+    node = await start_camlo(fresh_network, {**FAST, "CONGVAN_REPORTS_SEND_DAY": "1"})
+    try:
+        assert node.reports is not None
+        assert await node.reports.send_due() == []
+        async with node.sessions() as session:
+            assert (await session.scalars(select(ReportSend))).all() == []
     finally:
         await node.stop()
