@@ -67,10 +67,26 @@ def backup(node_dir: Path, out: Path) -> None:
     default=None,
     help=f"The node's passphrase, copied into the new directory (default: ${PASSPHRASE_VARIABLE}).",
 )
+@click.option("--web-port", type=int, default=None, help="Listen here, not on the original's.")
+@click.option("--peer-port", type=int, default=None, help="Listen here, not on the original's.")
+@click.option("--smtp-port", type=int, default=None, help="Listen here, not on the original's.")
+@click.option("--admin-port", type=int, default=None, help="Listen here, not on the original's.")
 def restore(
-    source: Path, node_dir: Path, database_url: str | None, secret_file: Path | None
+    source: Path,
+    node_dir: Path,
+    database_url: str | None,
+    secret_file: Path | None,
+    web_port: int | None,
+    peer_port: int | None,
+    smtp_port: int | None,
+    admin_port: int | None,
 ) -> None:
-    """Restore a backup into a new node directory, checking every file first."""
+    """Restore a backup into a new node directory, checking every file first.
+
+    The copy listens on the original's ports unless told otherwise: a copy made beside a
+    running original (to check a backup, say) needs ports of its own, or its SMTP listener
+    would share the original's (both bind it with SO_REUSEPORT).
+    """
     from office.backup.restore import RestorePlan, restore_backup
 
     configure_logging(LogSettings())
@@ -83,7 +99,17 @@ def restore(
                 f"or set {PASSPHRASE_VARIABLE}"
             )
         )
-    plan = RestorePlan(source, node_dir, passphrase, database_url, secret)
+    ports = {
+        section: port
+        for section, port in (
+            ("web", web_port),
+            ("peer", peer_port),
+            ("smtp", smtp_port),
+            ("admin", admin_port),
+        )
+        if port is not None
+    }
+    plan = RestorePlan(source, node_dir, passphrase, database_url, secret, ports)
     summary = run(restore_backup, plan)
     click.echo(
         f"node {summary.node} restored into {summary.node_dir} (backup of {summary.created_at}, "
@@ -96,6 +122,11 @@ def restore(
             f"the passphrase is not in the backup: set {PASSPHRASE_VARIABLE} for the node, "
             f"or write it into the passphrase file its node.toml names (mode 0600)"
         )
+    click.echo(
+        "listening on: "
+        + ", ".join(f"{section} {port}" for section, port in summary.ports.items())
+        + ("" if ports else "  (the original's ports: give --web-port etc. beside a running one)")
+    )
     click.echo("next:")
     click.echo(f"  congvan db upgrade --dir {summary.node_dir}   (if this congvan is newer)")
     click.echo(f"  congvan doctor --dir {summary.node_dir}")

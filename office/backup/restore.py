@@ -12,7 +12,8 @@ import asyncio
 import shutil
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from config.errors import Conflict, Invalid
 from config.files import write_atomic, write_secret
 from config.logging import get_logger
-from config.settings import SETTINGS_FILE, parse_settings, render_settings
+from config.settings import SETTINGS_FILE, Settings, parse_settings, render_settings
 from office.backup.archive import NODE, Contents, check_manifest, read_archive
 from office.backup.contents import LOCATIONS
 from office.backup.database_snapshot import (
@@ -46,6 +47,8 @@ class RestorePlan:
     database_url: str | None = None
     #: Written into the new node directory as its passphrase file when given.
     secret: bytes | None = None
+    #: Section ("web", "peer", "smtp", "admin") -> the port the copy listens on instead.
+    ports: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class RestoreSummary:
     created_at: str
     #: The passphrase file written, if any.
     secret_file: Path | None
+    #: Section -> the port the restored node listens on.
+    ports: dict[str, int]
 
 
 async def restore_backup(plan: RestorePlan) -> RestoreSummary:
@@ -115,8 +120,11 @@ async def _put_in_place(
     kind = manifest["database"]["kind"]
     url = _database_url(kind, plan.database_url, document)
     secret_file = _place_secret(plan.secret, files, document) if plan.secret else None
+    for section, port in plan.ports.items():
+        document.setdefault(section, {})["port"] = port
     document = {section: body for section, body in document.items() if body}
-    parse_settings(document, target, {})  # the settings the node will start with are valid
+    # The settings the node will start with are valid (a port out of range, say).
+    restored = parse_settings(document, target, {})
     write_atomic(settings_path, render_settings(document).encode("utf-8"), mode=0o600)
     snapshot = staging / manifest["database"]["file"]
     if kind == SQLITE:
@@ -133,7 +141,18 @@ async def _put_in_place(
         files=len(manifest["files"]),
         created_at=str(manifest["created_at"]),
         secret_file=target / secret_file.relative_to(files) if secret_file else None,
+        ports=_listening(restored),
     )
+
+
+def _listening(settings: Settings) -> dict[str, int]:
+    """The ports the restored node will listen on, for the operator to check."""
+    ports = {"web": settings.web.port, "peer": settings.peer.port}
+    if settings.smtp.enabled:
+        ports["smtp"] = settings.smtp.port
+    if settings.admin.enabled:
+        ports["admin"] = settings.admin.port
+    return ports
 
 
 def _database_url(kind: str, given: str | None, document: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from tests.support.cli import Cli
 from tests.support.databases import DatabasePool, using_postgresql
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo
+from tests.support.ports import free_port_block
 from tests.support.web import StaffBrowser, new_account
 
 PASSPHRASE = "CONGVAN_KEYS_PASSPHRASE"
@@ -175,6 +176,32 @@ def test_a_tampered_backup_is_refused_and_leaves_nothing(
         assert "nothing was restored" in result.stderr
     assert not target.exists()
     assert list(empty.iterdir()) == []
+
+
+def test_a_copy_restored_beside_the_original_listens_on_the_ports_it_is_given(
+    cli: Cli, demo_network: DemoNetwork, databases: DatabasePool, tmp_path: Path
+) -> None:
+    """Restored beside a running original, a copy on the original's ports would fail to start,
+    or share its SMTP port (SO_REUSEPORT) and take half its mail."""
+    backup = tmp_path / "tu.backup"
+    cli("backup", "--dir", demo_network.node_dir("TU"), "--out", backup)
+    env = {PASSPHRASE: passphrase_of(demo_network, "TU")}
+
+    def restored(folder: Path, *ports: str) -> subprocess.CompletedProcess[str]:
+        where = ["--database-url", databases.new_url("copy")] if using_postgresql() else []
+        return cli("restore", "--from", backup, "--dir", folder, *where, *ports, env=env)
+
+    base = free_port_block(3)
+    web, peer, smtp = base, base + 1, base + 2
+    given = restored(tmp_path / "copy", "--web-port", str(web), "--peer-port", str(peer),
+                     "--smtp-port", str(smtp))  # fmt: skip
+    copy = load_settings(tmp_path / "copy", {})
+    assert (copy.web.port, copy.peer.port, copy.smtp.port) == (web, peer, smtp)
+    assert f"listening on: web {web}, peer {peer}, smtp {smtp}\n" in given.stdout
+    original = demo_network.settings("TU")
+    same = restored(tmp_path / "same")
+    assert f"web {original.web.port}, peer {original.peer.port}" in same.stdout
+    assert "the original's ports: give --web-port" in same.stdout
 
 
 def test_a_restore_into_a_folder_that_is_not_empty_is_refused(
