@@ -134,7 +134,6 @@ def test_standard_library_records_become_json_with_the_request_id(json_log: LogF
     assert entry["request_id"] == "std1"
 
 
-
 def test_alembic_s_info_lines_stay_out_of_the_log_and_its_warnings_do_not(
     json_log: LogFile,
 ) -> None:
@@ -144,6 +143,7 @@ def test_alembic_s_info_lines_stay_out_of_the_log_and_its_warnings_do_not(
     logging.getLogger("alembic.runtime.migration").warning("a migration worth a warning")
     events = [entry["event"] for entry in json_log.events()]
     assert events == ["a migration worth a warning"]
+
 
 def test_a_new_request_id_replaces_the_previous_one(json_log: LogFile) -> None:
     bind_request_id("first")
