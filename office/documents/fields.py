@@ -121,6 +121,20 @@ def document_fields(form: Any, today: date, *, max_secrecy: int) -> DocumentFiel
     )
 
 
+def received_secrecy(value: object) -> int:
+    """The secrecy a sender declared, failing closed: a level we cannot read is taken as the
+    highest, never as "Không mật" (Luật Bảo vệ bí mật nhà nước 2018: only the originator
+    lowers a level, and the register never goes below what arrived). A sender that says
+    nothing declares no secret."""
+    if value is None:
+        return 0
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value in SECRECY_LEVELS:
+        return value
+    return max(SECRECY_LEVELS)
+
+
 def from_metadata(metadata: dict[str, Any], sender_name: str) -> DocumentFields:
     """A received dispatch's metadata, leniently: a sender's odd field never loses the
     document; the clerk corrects it when registering."""
@@ -150,6 +164,6 @@ def from_metadata(metadata: dict[str, Any], sender_name: str) -> DocumentFields:
         signer_name=pick("signer_name", MAX_SHORT),
         issued_on=issued,
         urgency=clamp("urgency", URGENCIES),
-        secrecy=clamp("secrecy", SECRECY_LEVELS),
+        secrecy=received_secrecy(metadata.get("secrecy")),
         pages=pages if isinstance(pages, int) and 0 < pages < 100_000 else None,
     )

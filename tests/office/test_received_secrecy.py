@@ -157,3 +157,15 @@ async def test_the_register_form_offers_no_lower_secrecy_refuses_a_crafted_one_a
         TUYET_MAT,
         "secret",
     )
+
+
+@pytest.mark.parametrize(
+    ("declared", "taken"),
+    [(None, 0), (0, 0), (2, 2), ("3", 3), (" 1 ", 1), (4, 3), (-1, 3), ("Mật", 3), (True, 3),
+     (2.0, 3), ([1], 3)],
+)  # fmt: skip
+def test_a_secrecy_the_receiver_cannot_read_is_taken_as_the_highest(
+    declared: object, taken: int
+) -> None:
+    """Never "Không mật" for a level written oddly: the register's floor rests on it."""
+    assert from_metadata({"secrecy": declared}, "Huyện uỷ Cam Lộ").secrecy == taken
