@@ -97,8 +97,9 @@ class Header:
             raise PeerRefused("header too large", code="malformed")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-            # RecursionError: 64 KiB of "[[[[" nests deeper than the JSON decoder will go.
+        except (ValueError, RecursionError) as error:
+            # ValueError: not UTF-8, not JSON, or a number of more than 4,300 digits (Python's
+            # int() limit); RecursionError: 64 KiB of "[[[[" nests deeper than the decoder goes.
             raise PeerRefused("header is not JSON", code="malformed") from error
         if not isinstance(data, dict):
             raise PeerRefused("header is not an object", code="malformed")
@@ -114,7 +115,7 @@ class Header:
         if set(data) != expected or data["v"] != FORMAT_VERSION:
             raise PeerRefused("header fields are not those of version 1", code="malformed")
         checks = [
-            _is_uuid(data["id"]),
+            is_dispatch_id(data["id"]),
             isinstance(data["from"], str) and bool(UNIT.fullmatch(data["from"])),
             isinstance(data["to"], list)
             and 0 < len(data["to"]) <= 500
@@ -131,7 +132,7 @@ class Header:
             and data["size"] > 0,
             isinstance(data["payload_sha256"], str)
             and bool(HEX64.fullmatch(data["payload_sha256"])),
-            data["ref"] is None or _is_uuid(data["ref"]),
+            data["ref"] is None or is_dispatch_id(data["ref"]),
         ]
         if not all(checks):
             raise PeerRefused("header has a field out of range", code="malformed")
@@ -149,7 +150,9 @@ class Header:
         )
 
 
-def _is_uuid(value: object) -> bool:
+def is_dispatch_id(value: object) -> bool:
+    """A dispatch id is a UUID in its canonical form (lower case, with dashes), nothing else:
+    it names a row and a folder of the spool."""
     if not isinstance(value, str):
         return False
     try:
@@ -297,8 +300,14 @@ def seal(
     payload_path = out_dir / PAYLOAD_FILE
     partial = out_dir / (PAYLOAD_FILE + ".part")
     plaintext = IteratorReader(write_mime(parts, {"X-Congvan-Dispatch": draft.id}))
-    with partial.open("wb") as ciphertext:
-        pyrage.encrypt_io(plaintext, ciphertext, age_recipients)
+    with partial.open("wb") as file:
+        ciphertext = _Watched(file)
+        try:
+            pyrage.encrypt_io(plaintext, ciphertext, age_recipients)
+        except pyrage.EncryptError:
+            if ciphertext.error is not None:
+                raise ciphertext.error from None  # the disk's failure (full), not the draft's
+            raise
     partial.replace(payload_path)
     payload_sha256, size = file_digest(payload_path)
     header = Header(
@@ -352,14 +361,54 @@ class Opened:
     files: list[Path]
 
 
+class _Watched:
+    """A file pyrage reads or writes through, remembering whether the file itself failed.
+
+    pyrage raises an ``OSError`` both for a chunk that fails authentication ("decryption
+    error": the ciphertext was altered before the sending node signed its digest) and for the
+    file's own failure (a full disk); only the first is the sender's fault.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        #: The file's own failure, as the file raised it (pyrage's encryption keeps only its
+        #: text, without the errno that tells a full disk).
+        self.error: OSError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.file.read(size)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+
 def decrypt(payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], out: BinaryIO) -> None:
     age_identities = [pyrage.x25519.Identity.from_str(identity_of(key)) for key in identities]
-    with payload.open("rb") as ciphertext:
+    with payload.open("rb") as file:
+        ciphertext, plaintext = _Watched(file), _Watched(out)
         try:
-            pyrage.decrypt_io(ciphertext, out, age_identities)
+            pyrage.decrypt_io(ciphertext, plaintext, age_identities)
         except pyrage.DecryptError as error:
             raise PeerRefused(
                 "không giải mã được: không gửi cho đơn vị này", code="not-addressed-here"
+            ) from error
+        except OSError as error:
+            if ciphertext.failed or plaintext.failed:
+                raise
+            raise PeerRefused(
+                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
             ) from error
 
 
@@ -389,6 +438,16 @@ def open_payload(
     return _check_parts(header, folder, unpacked, [part.path for part in parts])
 
 
+def _canonical_form_of(signed: Any, raw: bytes) -> bool:
+    """``raw`` (``metadata.json``, which the receiver reads) is the canonical JSON of what the
+    unit signed, byte for byte. Python's ``==`` takes ``2``, ``2.0`` and ``true`` for one
+    another, and a secrecy level of ``2.0`` is no secrecy level at all to the office."""
+    try:
+        return canonical_json(signed) == raw
+    except ValueError:  # a lone surrogate ("\ud800") has no UTF-8, so no canonical form
+        return False
+
+
 def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]) -> Opened:
     fixed = FIXED_PARTS
     if len(paths) < len(fixed) or [p.name for p in paths[: len(fixed)]] != fixed:
@@ -407,8 +466,9 @@ def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]
         signer = x509.load_pem_x509_certificate((folder / SIGNER).read_bytes())
         chain = x509.load_pem_x509_certificates((folder / CHAIN).read_bytes())
         manifest = json.loads(manifest_raw)
-        metadata = json.loads((folder / METADATA).read_bytes())
-    except (ValueError, RecursionError) as error:
+        metadata_raw = (folder / METADATA).read_bytes()
+        metadata = json.loads(metadata_raw)
+    except (ValueError, RecursionError, x509.InvalidVersion) as error:
         raise PeerRefused("payload parts cannot be read", code="malformed") from error
     if not isinstance(metadata, dict):
         raise PeerRefused("metadata is not a JSON object", code="malformed")
@@ -426,7 +486,7 @@ def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]
     }
     if not isinstance(manifest, dict) or manifest.get("dispatch") != expected:
         raise PeerRefused("bản kê không khớp với tiêu đề", code="bad-signature")
-    if manifest.get("metadata") != metadata:
+    if not _canonical_form_of(manifest.get("metadata"), metadata_raw):
         raise PeerRefused("metadata không khớp với bản kê", code="bad-digest")
     listed = manifest.get("files", [])
     if not isinstance(listed, list) or not all(isinstance(entry, dict) for entry in listed):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -14,7 +14,10 @@ def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
 
 
 def signature_holds(certificate: x509.Certificate, signature: bytes, data: bytes) -> bool:
-    public_key = certificate.public_key()
+    try:
+        public_key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm):  # cryptography reads the key only now
+        return False
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         return False
     try:

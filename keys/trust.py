@@ -33,12 +33,15 @@ class TrustStore:
         current = certificate
         candidates = [*chain, self.ca_certificate]
         for _ in range(MAX_CHAIN):
-            at_root = current.issuer == self.ca_certificate.subject
-            issuer = (
-                self.ca_certificate
-                if at_root
-                else next((c for c in candidates if c.subject == current.issuer), None)
-            )
+            try:
+                at_root = current.issuer == self.ca_certificate.subject
+                issuer = (
+                    self.ca_certificate
+                    if at_root
+                    else next((c for c in candidates if c.subject == current.issuer), None)
+                )
+            except ValueError as error:  # cryptography parses a name only when it is read
+                raise PeerRefused("chứng thư không đọc được", code="unknown-sender") from error
             if issuer is None:
                 break
             try:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from config.logging import configure_logging
 from config.settings import LogSettings, Settings
@@ -29,6 +30,15 @@ from tests.support.network import (
 # argon2 at its cheapest for every password the suite hashes (see keys.passwords); the CLI
 # and node processes the tests start inherit it through tests.support.cli.
 os.environ.setdefault(TEST_HASHING_VARIABLE, "1")
+
+#: Hypothesis profiles. ``ci`` (the default) keeps hypothesis's 100 examples a test, without a
+#: deadline (a loaded two-core runner must not fail a test for being slow); ``long`` is the
+#: fuzzing campaign of docs/security.md, ``pytest tests/fuzz --hypothesis-profile=long``:
+#: 100,000 cases a fuzz target, shared among its tests (tests/fuzz/fuzzing.py). A test's own
+#: ``@settings(max_examples=...)`` still wins over either.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("long", max_examples=100_000, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci")
 
 
 class SecretsSeen:
@@ -64,6 +74,9 @@ RUN_ONCE = frozenset(
         "tests/exchange/test_peer_api_spec.py",
         "tests/exchange/test_peer_ping.py",
         "tests/exchange/test_refresh.py",
+        "tests/fuzz/test_envelope_fuzz.py",
+        "tests/fuzz/test_mail_reader_fuzz.py",
+        "tests/fuzz/test_mime_fuzz.py",
         "tests/keys/test_accounts.py",
         "tests/keys/test_password_hashing.py",
         "tests/keys/test_pki.py",
