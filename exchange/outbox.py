@@ -551,19 +551,23 @@ class Outbox:
         sent: Sent,
     ) -> dict[str, Any]:
         """The receipt is signed by one of this delivery's units (or its node), under our CA,
-        and names this dispatch and the payload we sent: an old or borrowed receipt is not."""
+        and names this dispatch and the payload we sent: an old or borrowed receipt is not.
+        Its signer is a peer, whose software may be broken: a list where a name belongs, or an
+        object for a refusal code, is refused too."""
         signer_certificate = check_receipt(receipt)
-        body = receipt.get("body")
+        body: dict[str, Any] = receipt["body"]  # a dict: check_receipt saw to it
+        signer, code = body.get("signer"), body.get("code")
         if (
-            not isinstance(body, dict)
-            or body.get("dispatch_id") != dispatch_id
+            body.get("dispatch_id") != dispatch_id
             or body.get("payload_sha256") != sent.payload_sha256
             or body.get("node") != node
-            or body.get("signer") not in {*units, node}
-            or body.get("status") not in {ACCEPTED, "refused"}
+            or not isinstance(signer, str)
+            or signer not in {*units, node}
+            or body.get("status") not in (ACCEPTED, "refused")  # a tuple: a list is unhashable
+            or not (code is None or isinstance(code, str))
         ):
             raise _not_this_delivery()
-        self.trust.check(signer_certificate, owner=str(body["signer"]))
+        self.trust.check(signer_certificate, owner=signer)
         return body
 
     async def _decide(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from config.errors import Conflict, NotFound, PeerRefused
 from config.logging import get_logger
 from config.web import error_responses, request_context
 from exchange import spool_lock
+from exchange.envelope import UNIT, is_dispatch_id
 from exchange.inbox import Inbox
 from exchange.inbox_inline import InlineInbox
 from exchange.relay import RelayDesk
@@ -105,7 +105,9 @@ def _b64(value: object, what: str) -> bytes:
 async def _json_object(request: web.Request, what: str) -> dict[str, object]:
     try:
         body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # ValueError: not UTF-8, not JSON, or a number of more than 4,300 digits (Python's
+        # int() limit); RecursionError: arrays nested deeper than the decoder goes.
         raise PeerRefused(f"{what} is not JSON", code="malformed") from error
     if not isinstance(body, dict):
         raise PeerRefused(f"{what} is not an object", code="malformed")
@@ -138,6 +140,15 @@ async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
         raise Conflict("kết nối bị ngắt giữa lúc tải lên", code="interrupted") from error
 
 
+def _dispatch_id(request: web.Request) -> str:
+    """The dispatch id in the path names a spool folder and a row: anything but a dispatch
+    id (a NUL byte, ``..``) is refused here, before it reaches either."""
+    dispatch_id = request.match_info["dispatch_id"]
+    if not is_dispatch_id(dispatch_id):
+        raise PeerRefused("dispatch id is not a UUID", code="malformed")
+    return dispatch_id
+
+
 def _offset(request: web.Request) -> int:
     try:
         return int(request.query.get("offset", ""))
@@ -146,7 +157,7 @@ def _offset(request: web.Request) -> int:
 
 
 async def upload(request: web.Request) -> web.Response:
-    offset, dispatch_id = _offset(request), request.match_info["dispatch_id"]
+    offset, dispatch_id = _offset(request), _dispatch_id(request)
     held = await request.app[INBOX].upload(
         request[PEER_NAME], dispatch_id, offset, _chunks(request)
     )
@@ -155,13 +166,13 @@ async def upload(request: web.Request) -> web.Response:
 
 
 async def commit(request: web.Request) -> web.Response:
-    receipt = await request.app[INBOX].commit(request[PEER_NAME], request.match_info["dispatch_id"])
+    receipt = await request.app[INBOX].commit(request[PEER_NAME], _dispatch_id(request))
     return web.json_response({"receipt": receipt})
 
 
 async def progress(request: web.Request) -> web.Response:
     return web.json_response(
-        await request.app[INBOX].progress(request[PEER_NAME], request.match_info["dispatch_id"])
+        await request.app[INBOX].progress(request[PEER_NAME], _dispatch_id(request))
     )
 
 
@@ -197,8 +208,8 @@ def _relay(request: web.Request) -> RelayDesk:
 
 def _node_field(body: dict[str, object]) -> str:
     node = body.get("node")
-    if not isinstance(node, str) or not node:
-        raise PeerRefused("node missing", code="malformed")
+    if not isinstance(node, str) or not UNIT.fullmatch(node):
+        raise PeerRefused("node missing or not a node name", code="malformed")
     return node
 
 
@@ -224,7 +235,7 @@ async def relay_offer(request: web.Request) -> web.Response:
 
 
 async def relay_upload(request: web.Request) -> web.Response:
-    offset, dispatch_id = _offset(request), request.match_info["dispatch_id"]
+    offset, dispatch_id = _offset(request), _dispatch_id(request)
     held = await _relay(request).upload(request[PEER_NAME], dispatch_id, offset, _chunks(request))
     log.info("relay.uploaded", dispatch_id=dispatch_id, offset=offset, held=held)
     return web.json_response({"offset": held})
@@ -233,7 +244,7 @@ async def relay_upload(request: web.Request) -> web.Response:
 async def relay_commit(request: web.Request) -> web.Response:
     node = _node_field(await _json_object(request, "commit"))
     return web.json_response(
-        await _relay(request).commit(request[PEER_NAME], request.match_info["dispatch_id"], node)
+        await _relay(request).commit(request[PEER_NAME], _dispatch_id(request), node)
     )
 
 
@@ -241,8 +252,9 @@ async def relay_receipts(request: web.Request) -> web.Response:
     wanted = (await _json_object(request, "question")).get("dispatches")
     if not isinstance(wanted, list) or not all(
         isinstance(item, dict)
-        and isinstance(item.get("id"), str)
+        and is_dispatch_id(item.get("id"))
         and isinstance(item.get("node"), str)
+        and UNIT.fullmatch(item["node"])
         for item in wanted
     ):
         raise PeerRefused("dispatches must be a list of {id, node}", code="malformed")
@@ -258,7 +270,7 @@ async def relay_waiting(request: web.Request) -> web.Response:
 
 async def relay_payload(request: web.Request) -> web.FileResponse:
     """The ciphertext for a pull node; a Range header resumes a broken download."""
-    path = await _relay(request).payload_for(request[PEER_NAME], request.match_info["dispatch_id"])
+    path = await _relay(request).payload_for(request[PEER_NAME], _dispatch_id(request))
     return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
 
 
@@ -266,9 +278,7 @@ async def relay_receipt(request: web.Request) -> web.Response:
     receipt = (await _json_object(request, "receipt")).get("receipt")
     if not isinstance(receipt, dict):
         raise PeerRefused("receipt missing", code="malformed")
-    state = await _relay(request).take_receipt(
-        request[PEER_NAME], request.match_info["dispatch_id"], receipt
-    )
+    state = await _relay(request).take_receipt(request[PEER_NAME], _dispatch_id(request), receipt)
     return web.json_response({"state": state})
 
 

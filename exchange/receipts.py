@@ -22,6 +22,7 @@ from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
 
 ACCEPTED, REFUSED = "accepted", "refused"
+RECEIPT_PARTS = ("body", "signature", "certificate")
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,19 @@ def receipt_json(receipt: dict[str, Any]) -> str:
 
 
 def check_receipt(receipt: dict[str, Any]) -> x509.Certificate:
-    """The receipt's signature holds for its certificate; the caller checks that certificate."""
+    """The receipt's signature holds for its certificate; the caller checks that certificate.
+    A receipt comes from a peer: any part of it may be of the wrong type or unreadable."""
+    body, signature, certificate = (receipt.get(part) for part in RECEIPT_PARTS)
+    if not (isinstance(body, dict) and isinstance(signature, str) and isinstance(certificate, str)):
+        raise PeerRefused("biên nhận thiếu phần hoặc sai kiểu", code="malformed")
     try:
-        certificate = x509.load_pem_x509_certificate(receipt["certificate"].encode())
-        signature = base64.b64decode(receipt["signature"], validate=True)
-        raw = canonical_json(receipt["body"])
-    except (KeyError, ValueError, TypeError) as error:
+        signer = x509.load_pem_x509_certificate(certificate.encode())
+        raw = canonical_json(body)
+        signed = base64.b64decode(signature, validate=True)
+    except (ValueError, x509.InvalidVersion) as error:
+        # ValueError: not PEM, not base64, or a lone surrogate (no UTF-8); InvalidVersion is
+        # cryptography's own, for a certificate version byte it does not know.
         raise PeerRefused("biên nhận không đọc được", code="malformed") from error
-    if not signature_holds(certificate, signature, raw):
+    if not signature_holds(signer, signed, raw):
         raise PeerRefused("chữ ký trên biên nhận không đúng", code="bad-signature")
-    return certificate
+    return signer
