@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
@@ -23,7 +23,23 @@ SEARCH_TEXT_CHARS = 20_000
 def parse(path: Path) -> EmailMessage:
     """The whole message (blocking: run it in an executor for big ones)."""
     with path.open("rb") as reader:
-        return BytesParser(policy=policy.default).parse(reader)
+        message = BytesParser(policy=policy.default).parse(reader)
+    _mend_partless_multiparts(message)
+    return message
+
+
+def _mend_partless_multiparts(part: MIMEPart) -> None:
+    """A part that says ``multipart`` but holds no parts (its boundary is missing or never
+    found) is read as the text it is. ``EmailMessage.get_body`` walks into such a part's
+    text as though it were a list of parts and fails (AttributeError) inside a
+    ``multipart/related``."""
+    if part.get_content_maintype() != "multipart":
+        return
+    if not part.is_multipart():
+        part.set_type("text/plain")
+        return
+    for child in part.iter_parts():
+        _mend_partless_multiparts(child)
 
 
 def header_block(path: Path) -> bytes:
@@ -52,7 +68,13 @@ def header_text(message: EmailMessage, name: str) -> str:
         return ""
     if text is None:
         return ""
-    return " ".join(_utf8(text).split())
+    return " ".join(_storable(_utf8(text)).split())
+
+
+def _storable(text: str) -> str:
+    """Text a database column takes: PostgreSQL's text holds no NUL byte. Refused at the
+    commit, the message would be answered "try again later" again and again."""
+    return text.replace("\x00", "")
 
 
 def _utf8(text: str) -> str:
@@ -85,7 +107,7 @@ def body_text(message: EmailMessage) -> str:
         return ""
     if part.get_content_subtype() == "html":
         content = nh3.clean(content, tags=set())
-    return content
+    return _storable(content)
 
 
 def summarise(path: Path, blob_sha256: str, size: int) -> FiledMail:
