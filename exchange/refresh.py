@@ -6,6 +6,9 @@ checks the CA's signature on each, and replaces its copies atomically; the reade
 pick them up by themselves. A fetch that fails leaves the old copies, which fail closed once
 past their next update: the node then logs ``trust.stale`` at error level every round (and
 ``trust.expiring`` as a warning in the last day), so the admin hears of it before the users do.
+
+A new directory also refreshes the node's units table (:func:`keys.directory.refresh_units`),
+so a unit the province adds or renames is known here without ``congvan units import``.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from pathlib import Path
 
 import aiohttp
 from cryptography import x509
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.errors import PeerRefused
+from config.errors import Invalid, PeerRefused
 from config.files import write_atomic
 from config.logging import bind_request_id, get_logger
-from keys.directory import SIGNATURE_SUFFIX
+from keys.directory import SIGNATURE_SUFFIX, refresh_units
 from keys.signatures import signature_holds
 
 log = get_logger("congvan.exchange.refresh")
@@ -49,6 +54,7 @@ class TrustRefresher:
         directory_file: Path,
         crl_file: Path,
         interval_seconds: float,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.ca_certificate = ca_certificate
         self.url = hub_url.rstrip("/") + DIRECTORY_PATH
@@ -56,6 +62,10 @@ class TrustRefresher:
         self.directory_file = directory_file
         self.crl_file = crl_file
         self.interval_seconds = interval_seconds
+        #: The node's database, whose units follow the directory (None: files only).
+        self.sessions = sessions
+        #: The directory whose units are in the database (None: not yet in this process).
+        self._units_from: bytes | None = None
 
     async def refresh_once(self) -> None:
         timeout = aiohttp.ClientTimeout(total=60)
@@ -84,6 +94,22 @@ class TrustRefresher:
         )
         write_atomic(self.directory_file, directory)
         log.info("trust.refreshed", crl_next_update=str(crl.next_update_utc))
+        await self._refresh_units(directory)
+
+    async def _refresh_units(self, directory: bytes) -> None:
+        """The units of a directory not yet taken (or of the first one since the start): a
+        database that fails now is tried again at the next round."""
+        if self.sessions is None or directory == self._units_from:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                changed = await refresh_units(session, json.loads(directory))
+        except (SQLAlchemyError, Invalid) as error:
+            log.warning("units.refresh_failed", error=f"{type(error).__name__}: {error}")
+            return
+        self._units_from = directory
+        if changed:
+            log.info("units.refreshed", changed=changed)
 
     def _not_older(self, crl: x509.CertificateRevocationList, directory: bytes) -> None:
         """Refuse a CRL or directory older than the one held: a replayed old CRL would

@@ -201,6 +201,50 @@ def _parents_first(units: list[UnitEntry]) -> list[UnitEntry]:
     return ordered
 
 
+async def refresh_units(session: AsyncSession, document: dict[str, Any]) -> int:
+    """Make this node's nodes and units those of a signed directory (``document``, its
+    signature checked by the caller): a district never imports units by hand.
+
+    New nodes and units are added, changed ones updated; one the directory no longer lists is
+    kept, since accounts and documents refer to it. Returns how many units were added or
+    changed.
+    """
+    for entry in document.get("nodes", []):
+        node = await session.get(Node, entry["name"])
+        if node is None:
+            node = Node(name=entry["name"])
+            session.add(node)
+        node.host, node.peer_url = entry.get("host", ""), entry.get("peer_url", "")
+        node.pull = bool(entry.get("pull", False))
+    await session.flush()
+    listed = [
+        UnitEntry(
+            code=entry["code"],
+            name=entry["name"],
+            kind=entry.get("kind", ""),
+            parent=entry.get("parent"),
+            node=entry["node"],
+            mail_domain=entry["mail_domain"],
+        )
+        for entry in document.get("units", [])
+    ]
+    held = {entry.code: entry for entry in await list_units(session)}
+    changed = 0
+    # Parents first, so the foreign key holds at every write on both databases.
+    for entry in _parents_first(listed):
+        if held.get(entry.code) == entry:
+            continue
+        unit = await session.get(Unit, entry.code)
+        if unit is None:
+            unit = Unit(code=entry.code)
+            session.add(unit)
+        unit.name, unit.kind, unit.parent_code = entry.name, entry.kind, entry.parent
+        unit.node_name, unit.mail_domain = entry.node, entry.mail_domain
+        await session.flush()
+        changed += 1
+    return changed
+
+
 async def list_units(session: AsyncSession) -> list[UnitEntry]:
     rows = await session.scalars(select(Unit).order_by(Unit.code))
     return [

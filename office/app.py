@@ -305,6 +305,7 @@ async def start_node(settings: Settings) -> RunningNode:
                 directory_file=settings.directory_file,
                 crl_file=settings.crl_file,
                 interval_seconds=settings.exchange.refresh_minutes * 60,
+                sessions=node.sessions,
             )
         await _serve(
             node,

@@ -352,3 +352,41 @@ async def test_a_file_not_in_utf8_is_refused_in_one_line(
 
     assert_refused(result, "units.toml", "UTF-8")
     assert await stored_directory(sample_node) == before
+
+
+def directory_entry(code: str, name: str, parent: str | None, node: str) -> dict[str, object]:
+    """A unit as the signed directory lists it (``keys directory``)."""
+    return {
+        "code": code,
+        "name": name,
+        "kind": "district" if parent else "province",
+        "parent": parent,
+        "node": node,
+        "mail_domain": f"{code.lower()}.quangtri.dcs.vn",
+        "certificates": {},
+    }
+
+
+async def test_a_signed_directory_adds_and_updates_units_and_keeps_those_it_no_longer_lists(
+    bare_node: Settings,
+) -> None:
+    nodes = [
+        {"name": name, "host": f"{name.lower()}.vn", "peer_url": "", "pull": False}
+        for name in ("TU", "HU-MOI")
+    ]
+    child = directory_entry("HU-MOI", "Huyện uỷ Mới", "TU", "HU-MOI")
+    province = directory_entry("TU", "Tỉnh uỷ", None, "TU")
+    document = {"nodes": nodes, "units": [child, province]}  # the parent after its child
+    async with open_database(bare_node) as sessions:
+        async with sessions() as session, session.begin():
+            assert await directory.refresh_units(session, document) == 2
+        async with sessions() as session, session.begin():
+            assert await directory.refresh_units(session, document) == 0
+        renamed = {**province, "name": "Tỉnh uỷ Quảng Trị"}
+        async with sessions() as session, session.begin():
+            assert await directory.refresh_units(session, {"nodes": nodes, "units": [renamed]}) == 1
+    _nodes, units = await stored_directory(bare_node)
+    assert [(unit.code, unit.name, unit.parent) for unit in units] == [
+        ("HU-MOI", "Huyện uỷ Mới", "TU"),
+        ("TU", "Tỉnh uỷ Quảng Trị", None),
+    ]
