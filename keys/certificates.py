@@ -186,7 +186,7 @@ async def _issue_unit_key(
     else:
         certificate, key = ca_builder.issue_encryption(authority, unit.code, unit.name, days)
     cert_path, key_path = unit_key_paths(target, unit.code, use)
-    _archive(cert_path, key_path)
+    archive_key(cert_path, key_path)
     ca_builder.write_certificate_and_key(cert_path, key_path, certificate, key, passphrase)
     record = _record(certificate, "unit", unit.code, use)
     session.add(record)
@@ -194,7 +194,7 @@ async def _issue_unit_key(
     return _info(record)
 
 
-def _archive(cert_path: Path, key_path: Path) -> None:
+def archive_key(cert_path: Path, key_path: Path) -> None:
     """Keep a replaced key under ``archive/<serial>``: old dispatches stay readable."""
     if not cert_path.exists():
         return

@@ -6,6 +6,10 @@ each runs in one transaction, so a refused command writes nothing to the databas
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 
 from config.cli import dir_option, fail, load, run
 from config.database import open_database
-from config.errors import ConfigError, CongvanError
+from config.errors import ConfigError, Conflict, CongvanError, Invalid
 from config.files import write_secret
 from config.settings import Settings
-from keys import accounts, certificates, directory, totp
+from keys import accounts, bundle, certificates, directory, onboarding, totp
 from keys.age import identity_of
 from keys.keystore import load_private_key, node_passphrase
 from keys.models import CLEARANCES, ROLES
@@ -128,6 +132,125 @@ def issue_unit(
             click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
 
     run(body)
+
+
+bundle_passphrase_option = click.option(
+    "--bundle-passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The bundle's passphrase, from this file (default: make one up and print it).",
+)
+
+
+def read_bundle_passphrase(path: Path) -> bytes:
+    try:
+        return bundle.check_passphrase(path.read_bytes().strip())
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+
+
+@keys.command()
+@dir_option
+@click.argument("node")
+@click.option("--unit", "units", multiple=True, required=True, help="A unit it hosts (repeat).")
+@click.option("--host", "hosts", multiple=True, required=True, help="Host name or IP (repeat).")
+@click.option("--peer-url", required=True, help="How the others reach it: https://HOST:PORT.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@bundle_passphrase_option
+@click.option("--renew", is_flag=True, help="New keys for a node that has some already.")
+def onboard(
+    node_dir: Path,
+    node: str,
+    units: tuple[str, ...],
+    hosts: tuple[str, ...],
+    peer_url: str,
+    out: Path,
+    bundle_passphrase_file: Path | None,
+    renew: bool,
+) -> None:
+    """Write OUT: NODE's keys and its units', the CA certificate, the CRL, the signed
+    directory and the hub's URL, encrypted to a passphrase, for `congvan init --from-bundle`."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    try:
+        if out.exists():
+            raise Conflict(f"{out} exists: choose another --out, or remove it first")
+        if bundle_passphrase_file is not None:
+            secret = read_bundle_passphrase(bundle_passphrase_file)
+        else:
+            secret = onboarding.new_bundle_passphrase()
+    except CongvanError as error:
+        fail(error)
+
+    async def body() -> None:
+        authority = certificates.open_ca(settings, passphrase)
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            made, issued = await onboarding.onboard(
+                session, settings, authority, node, tuple(units), list(hosts), peer_url, renew
+            )
+        try:
+            await asyncio.to_thread(bundle.seal_bundle, out, made, secret)
+        except OSError as error:
+            raise ConfigError(
+                f"the keys were issued, but {out} could not be written ({error.strerror}): "
+                "run this again with --renew and another --out"
+            ) from error
+        for info in issued:
+            click.echo(f"{info.owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
+        click.echo(f"bundle for {node} written to {out}; the directory is published")
+        if bundle_passphrase_file is None:
+            click.echo(
+                "bundle passphrase (shown once; give it to the node's administrator apart "
+                f"from the file): {secret.decode('ascii')}"
+            )
+
+    run(body)
+
+
+@keys.command()
+@dir_option
+@click.argument("bundle_file", metavar="BUNDLE", type=click.Path(dir_okay=False, path_type=Path))
+@bundle_passphrase_option
+def install(node_dir: Path, bundle_file: Path, bundle_passphrase_file: Path | None) -> None:
+    """Take new keys from BUNDLE (`keys onboard --renew` on the CA) into this node; the keys
+    they replace are kept in archive/. Restart the node afterwards."""
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    try:
+        secret = bundle_passphrase(bundle_passphrase_file)
+    except CongvanError as error:
+        fail(error)
+
+    async def body() -> None:
+        made = await asyncio.to_thread(bundle.open_bundle, bundle_file, secret)
+        if made.node != settings.node.name or not set(made.units) <= set(settings.node.units):
+            raise Invalid(
+                f"the bundle is for node {made.node} with units {', '.join(made.units)}; this "
+                f"is {settings.node.name} with {', '.join(settings.node.units)} ([node] units)",
+                code="other-node",
+            )
+        bundle.install_bundle(
+            made, settings.pki_dir, settings.crl_file, settings.directory_file, passphrase
+        )
+        async with open_database(settings) as sessions, sessions() as session, session.begin():
+            await directory.refresh_units(session, made.directory_document())
+        click.echo(f"keys of {made.node} installed in {settings.pki_dir}; restart the node")
+
+    run(body)
+
+
+def bundle_passphrase(path: Path | None, environ: Mapping[str, str] = os.environ) -> bytes:
+    """The passphrase ``keys onboard`` printed: from ``path``, ``CONGVAN_BUNDLE_PASSPHRASE``,
+    or asked; a line of standard input when that is not a terminal (``… <<< "$PASS"``)."""
+    if path is not None:
+        return read_bundle_passphrase(path)
+    if environ.get(bundle.PASSPHRASE_VARIABLE):
+        answer = environ[bundle.PASSPHRASE_VARIABLE]
+    elif not sys.stdin.isatty():
+        answer = sys.stdin.readline()
+    else:
+        answer = str(click.prompt("Bundle passphrase", hide_input=True, err=True))
+    return bundle.check_passphrase(answer.strip().encode())
 
 
 @keys.command()

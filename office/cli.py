@@ -62,9 +62,20 @@ def main() -> None:
 
 @main.command()
 @dir_option
-@click.option("--node", "node_name", required=True, help="This node's name, e.g. HU-CAMLO.")
-@click.option("--unit", "unit_codes", multiple=True, required=True, help="A hosted unit (repeat).")
+@click.option("--node", "node_name", help="This node's name, e.g. HU-CAMLO.")
+@click.option("--unit", "unit_codes", multiple=True, help="A hosted unit (repeat).")
 @click.option("--hub", is_flag=True, help="This node is the provincial hub and CA.")
+@click.option(
+    "--from-bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file `congvan keys onboard` wrote: node, units, keys and trust data from the CA.",
+)
+@click.option(
+    "--bundle-passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle's passphrase (else CONGVAN_BUNDLE_PASSPHRASE, or asked).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--web-port", type=int, default=8080, show_default=True)
 @click.option("--peer-port", type=int, default=8443, show_default=True)
@@ -72,21 +83,34 @@ def main() -> None:
 @click.option("--passphrase-file", default="", help="File holding the key passphrase.")
 def init(
     node_dir: Path,
-    node_name: str,
+    node_name: str | None,
     unit_codes: tuple[str, ...],
     hub: bool,
+    bundle_file: Path | None,
+    bundle_passphrase_file: Path | None,
     host: str,
     web_port: int,
     peer_port: int,
     database_url: str,
     passphrase_file: str,
 ) -> None:
-    """Set up a node directory: settings, passphrase, migrated database."""
-    from office.setup import NodePlan, init_node
+    """Set up a node directory: settings, passphrase, migrated database; with --from-bundle,
+    also its keys, the CA certificate, the CRL, the signed directory and its units."""
+    from config.cli import fail
+    from config.errors import CongvanError
+    from keys.bundle import open_bundle
+    from keys.cli import bundle_passphrase
+    from office.setup import NodePlan, init_node, plan_from_bundle
 
+    if bundle_file is None and (not node_name or not unit_codes):
+        raise click.UsageError("give --node and --unit (repeat), or --from-bundle FILE")
+    if bundle_file is not None and (node_name or unit_codes or hub):
+        raise click.UsageError(
+            "--from-bundle names the node and its units: leave out --node, --unit and --hub"
+        )
     configure_logging(LogSettings())
     plan = NodePlan(
-        node_name=node_name,
+        node_name=node_name or "",
         units=unit_codes,
         hub=hub,
         host=host,
@@ -95,8 +119,21 @@ def init(
         database_url=database_url,
         passphrase_file=passphrase_file,
     )
-    settings = run(init_node, node_dir, plan, dict(os.environ))
-    click.echo(f"node {node_name} initialised in {settings.node_dir}")
+    bundle = None
+    if bundle_file is not None:
+        try:
+            secret = bundle_passphrase(bundle_passphrase_file)
+            bundle = open_bundle(bundle_file, secret)
+        except CongvanError as error:
+            fail(error)
+        plan = plan_from_bundle(bundle, plan)
+    settings = run(init_node, node_dir, plan, dict(os.environ), bundle)
+    click.echo(f"node {plan.node_name} initialised in {settings.node_dir}")
+    if bundle is not None:
+        click.echo(
+            f"units {', '.join(plan.units)}; keys, CA certificate, CRL and signed directory "
+            f"in {settings.pki_dir}; hub {bundle.hub} at {bundle.hub_url}"
+        )
 
 
 @main.group()

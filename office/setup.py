@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from config import migrate
-from config.database import create_engine
+from config.database import create_engine, create_session_factory
 from config.errors import Conflict
 from config.files import write_atomic, write_secret
 from config.settings import (
@@ -20,6 +20,8 @@ from config.settings import (
     parse_settings,
     render_settings,
 )
+from keys.bundle import Bundle, install_bundle
+from keys.directory import refresh_units
 from keys.keystore import node_passphrase
 
 PASSPHRASE_FILE = "secret"  # noqa: S105 - the file name, not a secret
@@ -42,6 +44,11 @@ class NodePlan:
     passphrase_file: str = ""
     crl_file: str = ""
     directory_file: str = ""
+    #: The hub's peer URL ([exchange] hub_url): where a node that is not the hub fetches the
+    #: CRL and the signed directory.
+    hub_url: str = ""
+    #: How the other nodes reach this one ([peer] public_url).
+    peer_url: str = ""
 
 
 def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[str, Any]]:
@@ -58,20 +65,38 @@ def settings_document(plan: NodePlan, passphrase_file: str) -> dict[str, dict[st
         "node": {"name": plan.node_name, "units": list(plan.units), "hub": plan.hub},
         "database": {"url": plan.database_url} if plan.database_url else {},
         "web": {"host": plan.host, "port": plan.web_port},
-        "peer": {"host": plan.host, "port": plan.peer_port},
+        "peer": {"host": plan.host, "port": plan.peer_port}
+        | ({"public_url": plan.peer_url} if plan.peer_url else {}),
         "smtp": (
             {"enabled": True, "host": plan.host, "port": plan.smtp_port} if plan.smtp_port else {}
         ),
         "keys": keys,
+        "exchange": {"hub_url": plan.hub_url} if plan.hub_url else {},
     }
     return {section: body for section, body in document.items() if body}
 
 
-async def init_node(node_dir: Path, plan: NodePlan, environ: Mapping[str, str]) -> Settings:
+def plan_from_bundle(bundle: Bundle, plan: NodePlan) -> NodePlan:
+    """``plan`` (listeners, database, passphrase) for the node and units the bundle is for."""
+    return replace(
+        plan,
+        node_name=bundle.node,
+        units=bundle.units,
+        hub=False,
+        hub_url=bundle.hub_url,
+        peer_url=bundle.peer_url,
+    )
+
+
+async def init_node(
+    node_dir: Path, plan: NodePlan, environ: Mapping[str, str], bundle: Bundle | None = None
+) -> Settings:
     """Create the node directory; refuse to touch one that already has settings.
 
     The settings are validated before anything is written, so a bad option leaves nothing
-    behind.
+    behind. With a ``bundle`` (opened, so its passphrase was right), the node is ready to
+    serve: its keys re-encrypted with its own passphrase, the CA certificate, the CRL and the
+    signed directory in place, and its units taken from that directory.
     """
     if (node_dir / SETTINGS_FILE).exists():
         raise Conflict(f"{node_dir} is already a node directory ({SETTINGS_FILE} exists)")
@@ -90,6 +115,16 @@ async def init_node(node_dir: Path, plan: NodePlan, environ: Mapping[str, str]) 
     engine = create_engine(settings)
     try:
         await migrate.upgrade(engine)
+        if bundle is not None:
+            install_bundle(
+                bundle,
+                settings.pki_dir,
+                settings.crl_file,
+                settings.directory_file,
+                node_passphrase(settings),
+            )
+            async with create_session_factory(engine)() as session, session.begin():
+                await refresh_units(session, bundle.directory_document())
     finally:
         await engine.dispose()
     return settings

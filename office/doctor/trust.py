@@ -39,12 +39,15 @@ class HeldCertificate:
 
 
 def _from_the_ca(settings: Settings, command: str, owner: str) -> str:
-    """Where a command runs: here on the hub, else on the hub and the keys copied over."""
+    """Where a command runs: here on the hub, else on the hub and the keys brought over (a
+    renewed bundle, or the files issued with this node's passphrase)."""
     if settings.node.hub:
         return f"`congvan {command} --dir {settings.node_dir}`"
     return (
-        f"on the provincial node `congvan {command} --key-passphrase-file <this node's "
-        f"passphrase file>`, then copy ca/issued/{owner}/* into {settings.pki_dir}"
+        f"on the provincial node `congvan keys onboard {owner} … --renew`, then `congvan keys "
+        f"install BUNDLE --dir {settings.node_dir}` here; or there `congvan {command} "
+        f"--key-passphrase-file <this node's passphrase file>`, then copy ca/issued/{owner}/* "
+        f"into {settings.pki_dir} (docs/deploy.md, Revocation and recovery)"
     )
 
 
