@@ -32,6 +32,17 @@ class StoredBlob:
     size: int
 
 
+@dataclass(frozen=True)
+class StagedBlob:
+    """An upload written whole (and flushed to disk) under ``root / "staging"``, not yet a
+    blob: its caller checks ``path``, then keeps it (:meth:`BlobStorage.keep`) or lets it go
+    (:meth:`BlobStorage.discard`), so a refused upload leaves nothing behind."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
 def _sync(writer: IO[bytes]) -> None:
     writer.flush()
     os.fsync(writer.fileno())
@@ -55,10 +66,13 @@ class BlobStorage(Protocol):
     - **Atomic put**: a blob is visible under its name whole or not at all, once the ``put_*``
       call returns (staged under another name and moved, or a single-part upload checked
       against its digest): a process that dies mid-put leaves at most an orphan in staging.
-    - **Streaming**: nothing holds a whole blob in memory; ``put_stream`` refuses an upload
+    - **Streaming**: nothing holds a whole blob in memory; ``stage_stream`` refuses an upload
       past its limit before reading the rest of it; ``path`` gives a local file that callers
       read block by block. An object store downloads the blob into a local read cache under
       ``root`` (streamed, checked against its name) and answers the cached file.
+    - **Staged uploads**: ``stage_stream`` writes an upload to a local file that is not a
+      blob yet; ``keep`` makes it one (quick: the caller may be in a transaction), and
+      ``discard`` removes it, so an upload its form refuses leaves nothing behind.
 
     ``put_file`` and ``put_bytes`` block: callers run them in an executor.
     """
@@ -78,7 +92,11 @@ class BlobStorage(Protocol):
 
     def put_bytes(self, content: bytes) -> StoredBlob: ...
 
-    async def put_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StoredBlob: ...
+    async def stage_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StagedBlob: ...
+
+    def keep(self, staged: StagedBlob) -> StoredBlob: ...
+
+    def discard(self, staged: StagedBlob) -> None: ...
 
 
 class BlobStore:
@@ -104,7 +122,7 @@ class BlobStore:
         target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if target.exists():
-            temporary.unlink()
+            temporary.unlink(missing_ok=True)
         else:
             temporary.chmod(0o600)
             temporary.replace(target)
@@ -131,8 +149,9 @@ class BlobStore:
         self._settle(Path(writer.name), digest)
         return StoredBlob(digest, len(content))
 
-    async def put_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StoredBlob:
-        """Store an upload as it arrives; refuse it the moment it passes ``limit`` bytes."""
+    async def stage_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StagedBlob:
+        """Write an upload to staging as it arrives; refuse it the moment it passes ``limit``
+        bytes, leaving nothing behind."""
         digest, size = hashlib.sha256(), 0
         writer = self._staging()
         temporary = Path(writer.name)
@@ -152,8 +171,16 @@ class BlobStore:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        self._settle(temporary, digest.hexdigest())
-        return StoredBlob(digest.hexdigest(), size)
+        return StagedBlob(temporary, digest.hexdigest(), size)
+
+    def keep(self, staged: StagedBlob) -> StoredBlob:
+        """Make a staged upload a blob: a rename, already on disk."""
+        self._settle(staged.path, staged.sha256)
+        return StoredBlob(staged.sha256, staged.size)
+
+    def discard(self, staged: StagedBlob) -> None:
+        """Remove a staged upload (nothing happens to one already kept)."""
+        staged.path.unlink(missing_ok=True)
 
     def copy_out(self, sha256: str, target: Path) -> None:
         shutil.copyfile(self.path(sha256), target)

@@ -203,6 +203,11 @@ class OfficeSettings:
     #: Remind the handler and the leader this many working days before a deadline.
     remind_days_before: int = setting(1, check=between(0, 30))
     reminder_minutes: int = setting(60, check=between(1, 24 * 60))
+    #: A PDF's text is read for search after its step commits, in a child process that is
+    #: killed past this many seconds (the document is then found by its fields only).
+    text_seconds: int = setting(30, check=between(1, 3600))
+    #: Pages of a PDF read for search; later pages are not searched.
+    text_pages: int = setting(300, check=between(1, 100_000))
     #: The government's yearly decisions: bridging days off, and the Saturdays worked instead.
     extra_days_off: tuple[str, ...] = setting((), check=iso_dates)
     extra_working_days: tuple[str, ...] = setting((), check=iso_dates)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import mimetypes
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from typing import cast
 import nh3
 
 from config.errors import NotFound
+from config.file_names import clean_file_name
 from mailgw.parsing import header_text, parse, sent_at
 
 #: What a mail's HTML may keep: text formatting, lists, tables and links.
@@ -42,7 +42,6 @@ SAFE_ATTRIBUTES = {
 #: Dropped with everything inside them (not left behind as stray text).
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "title", "head", "template", "noscript"})
 LINK_SCHEMES = ("http://", "https://", "mailto:")
-MAX_FILE_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -144,28 +143,15 @@ def _payload(part: EmailMessage) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _file_name_char(char: str) -> str:
-    category = unicodedata.category(char)[0]
-    return "" if category == "C" else " " if category == "Z" else char
-
-
 def safe_file_name(name: str | None, index: int, content_type: str) -> str:
-    """A name to save a file as: no folders, no control characters, plain spaces, never
-    empty."""
-    cleaned = "".join(map(_file_name_char, name or ""))
-    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip(". ")
-    if not cleaned:
-        extension = (
-            ".eml"
-            if content_type == "message/rfc822"
-            else mimetypes.guess_extension(content_type) or ".bin"
-        )
-        cleaned = f"tep-dinh-kem-{index + 1}{extension}"
-    if len(cleaned) > MAX_FILE_NAME:
-        _stem, dot, extension = cleaned.rpartition(".")
-        keep = extension[:16] if dot else ""
-        cleaned = cleaned[: MAX_FILE_NAME - len(keep) - 1] + (f".{keep}" if keep else "")
-    return cleaned
+    """A name to save a file as (:func:`config.file_names.clean_file_name`), never empty: an
+    attachment without one is ``tep-dinh-kem-<n>`` with its type's extension."""
+    extension = (
+        ".eml"
+        if content_type == "message/rfc822"
+        else mimetypes.guess_extension(content_type) or ".bin"
+    )
+    return clean_file_name(name or "", default=f"tep-dinh-kem-{index + 1}{extension}")
 
 
 def _describe(index: int, part: EmailMessage, content: bytes) -> Attachment:

@@ -88,8 +88,8 @@ class RunningNode:
 
     def start_workers(self) -> None:
         """Background jobs: trust refresh from the hub, the outbox's delivery loop, the inbox's
-        sweep of expired offers, and once, handing over what was accepted but not handled
-        before the last stop."""
+        sweep of expired offers, the search index's PDF texts, and once, handing over what was
+        accepted but not handled before the last stop."""
         if self.upkeep is not None:
             self.workers.append(asyncio.create_task(self._hand_over_pending(self.upkeep)))
         if self.refresher is not None:
@@ -105,6 +105,7 @@ class RunningNode:
             sweep_seconds = self.settings.exchange.sweep_seconds
             self.workers.append(asyncio.create_task(self.sweeper.run(self.stopping, sweep_seconds)))
         if self.desk is not None:
+            self.workers.append(asyncio.create_task(self.desk.indexer.run(self.stopping)))
             reminder_seconds = self.settings.office.reminder_minutes * 60
             self.workers.append(
                 asyncio.create_task(

@@ -2,13 +2,16 @@
 
 An upload form is ``multipart/form-data``. It is never read whole: its first field must be
 the form token (the page puts it first), checked before any file is read; each file streams
-into the blob store and is refused the moment it passes the size limit.
+to the blob store's staging folder and is refused the moment it passes the size limit. A file
+becomes a blob only when the view keeps it, in the transaction that records it; whatever the
+form's fate, :func:`staged_upload` removes what was not kept.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,8 +20,9 @@ from multidict import MultiDict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.blobs import BlobStorage, StoredBlob
+from config.blobs import BlobStorage, StagedBlob
 from config.errors import Forbidden, Invalid
+from config.file_names import clean_file_name
 from office.documents.models import FormSubmission
 
 FORM_ID_FIELD = "form_id"
@@ -59,8 +63,21 @@ async def release(session: AsyncSession, form_id: str) -> None:
 
 @dataclass
 class UploadForm:
+    """A posted upload form: its text fields, and its files (name, content type, staged file)
+    not yet in the blob store."""
+
     fields: MultiDict[str] = field(default_factory=MultiDict)
-    files: list[tuple[str, str, StoredBlob]] = field(default_factory=list)
+    files: list[tuple[str, str, StagedBlob]] = field(default_factory=list)
+
+    def keep(self, blobs: BlobStorage) -> None:
+        """Move the files into the blob store: last in the transaction that records them."""
+        for _name, _content_type, staged in self.files:
+            blobs.keep(staged)
+
+    def discard(self, blobs: BlobStorage) -> None:
+        """Remove the files not kept."""
+        for _name, _content_type, staged in self.files:
+            blobs.discard(staged)
 
 
 async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
@@ -77,16 +94,15 @@ async def _bounded(part: BodyPartReader, limit: int) -> bytes:
     return bytes(raw)
 
 
-async def read_upload(
+async def _read_upload(
     request: web.Request,
     blobs: BlobStorage,
     limit: int,
     token_valid: Callable[[str], bool],
-    form: UploadForm | None = None,
-) -> UploadForm:
-    """Read a multipart form: ``token_valid(token) -> bool`` checks the first field. Fields
-    go into ``form`` when given, so a caller still has those read before a refusal (a file
-    past the limit) to show the form again with them."""
+    form: UploadForm,
+) -> None:
+    """Read a multipart form into ``form``: ``token_valid(token) -> bool`` checks the first
+    field, before any file is read."""
     if request.content_type != "multipart/form-data":
         raise Invalid("Biểu mẫu gửi tệp không đúng dạng.", code="bad-form")
     reader = await request.multipart()
@@ -96,7 +112,6 @@ async def read_upload(
     token = (await _bounded(first, 512)).decode("utf-8", "replace")
     if not token_valid(token):
         raise Forbidden("Biểu mẫu thiếu mã bảo vệ hoặc mã không hợp lệ.", code="csrf")
-    form = form if form is not None else UploadForm()
     count = 0
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:
@@ -108,10 +123,29 @@ async def read_upload(
             if not part.filename:
                 await part.release()
                 continue
-            stored = await blobs.put_stream(_chunks(part), limit)
+            staged = await blobs.stage_stream(_chunks(part), limit)
             content_type = part.headers.get("Content-Type", "application/octet-stream")
-            form.files.append((part.filename[-255:], content_type, stored))
+            form.files.append((clean_file_name(part.filename), content_type, staged))
             continue
         raw = await _bounded(part, MAX_TEXT_FIELD)
         form.fields.add(part.name, raw.decode("utf-8", "replace"))
-    return form
+
+
+@asynccontextmanager
+async def staged_upload(
+    request: web.Request,
+    blobs: BlobStorage,
+    limit: int,
+    token_valid: Callable[[str], bool],
+    form: UploadForm | None = None,
+) -> AsyncIterator[UploadForm]:
+    """The posted upload form, for the view's whole work; on the way out, the files the view
+    did not keep are removed, whatever happened: a refused form, a file that is not a PDF, a
+    double submit, a file past the limit. Fields go into ``form`` when given, so a caller
+    still has those read before a refusal to show the form again with them."""
+    form = form if form is not None else UploadForm()
+    try:
+        await _read_upload(request, blobs, limit, token_valid, form)
+        yield form
+    finally:
+        form.discard(blobs)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
+from config.file_names import attachment_disposition
 from office import forms
 from office.auth import see_other, upload_token_check
 from office.document_requests import common_filters, document_id_of, form_version, run_once
@@ -242,39 +242,44 @@ async def new_paper_submit(request: web.Request) -> web.Response:
     if not access.may_register(staff):
         raise NotFound(translator(request)("error.not-found"))
     desk = site.desk
-    upload = await forms.read_upload(
+    async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
-    )
-    form_id = forms.form_id_of(upload.fields)
-    if not upload.files:
-        raise Invalid("Chưa đính kèm bản quét văn bản (PDF).", code="missing-file")
-    stored = []
-    for name, _content_type, blob in upload.files:
-        path = desk.blobs.path(blob.sha256)
-        if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, path):
-            raise Invalid(f"Tệp “{name}” không phải là tệp PDF.", code="not-pdf")
-        signature = await desk.signature_of(path)
-        stored.append(
-            StoredFile(
-                name, "application/pdf", blob.sha256, blob.size, signature.state, signature.signer
+    ) as upload:
+        form_id = forms.form_id_of(upload.fields)
+        if not upload.files:
+            raise Invalid("Chưa đính kèm bản quét văn bản (PDF).", code="missing-file")
+        stored = []
+        for name, _content_type, staged in upload.files:
+            if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
+                raise Invalid(f"Tệp “{name}” không phải là tệp PDF.", code="not-pdf")
+            signature = await desk.signature_of(staged.path)
+            stored.append(
+                StoredFile(
+                    name,
+                    "application/pdf",
+                    staged.sha256,
+                    staged.size,
+                    signature.state,
+                    signature.signer,
+                )
             )
-        )
-    fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+        fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
 
-    async def enter(session: AsyncSession) -> str:
-        document = await incoming.enter_paper(
-            session,
-            staff,
-            fields,
-            stored,
-            desk.now(),
-            year=desk.today().year,
-            confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
-        )
-        await desk.index(session, document.id)
-        return f"/incoming/{document.id}"
+        async def enter(session: AsyncSession) -> str:
+            document = await incoming.enter_paper(
+                session,
+                staff,
+                fields,
+                stored,
+                desk.now(),
+                year=desk.today().year,
+                confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
+            )
+            await desk.index(session, document.id)
+            upload.keep(desk.blobs)
+            return f"/incoming/{document.id}"
 
-    return see_other((await run_once(request, form_id, enter)).outcome)
+        return see_other((await run_once(request, form_id, enter)).outcome)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -288,13 +293,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         log_event(session, document.id, staff.id, "downloaded", stored.name)
     path = site.desk.blobs.path(stored.sha256)
     response = web.FileResponse(path, headers={"Content-Type": stored.content_type})
-    response.headers["Content-Disposition"] = _attachment(stored.name)
+    response.headers["Content-Disposition"] = attachment_disposition(stored.name)
     return response
-
-
-def _attachment(name: str) -> str:
-    ascii_name = name.encode("ascii", "replace").decode("ascii").replace('"', "'")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 REGISTER_COLUMNS = (

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from config.blobs import UploadTooLarge
 from config.errors import Invalid
 from mailgw import composing, reading
+from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
 from office import forms
 from office.auth import see_other, upload_token_check
@@ -128,8 +129,8 @@ async def _draft(
         subject=composing.one_line(fields.get("subject", "")),
         body=fields.get("body", ""),
         uploads=tuple(
-            composing.Upload(name, content_type, gateway.blobs.path(blob.sha256))
-            for name, content_type, blob in upload.files
+            composing.Upload(name, content_type, staged.path)
+            for name, content_type, staged in upload.files
         ),
         forwarding=forwarding,
         in_reply_to=in_reply_to,
@@ -153,20 +154,35 @@ async def _claim(site: StaffSite, form_id: str, user_id: int) -> str | None:
 
 
 async def compose_submit(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
     gateway = gateway_of(request)
     sender = await own_mailbox(request, gateway)
     limit = gateway.settings.max_message_bytes
     upload = forms.UploadForm()
+    # The attachments go into the mail's own blob: none is kept in the store.
     try:
-        await forms.read_upload(request, gateway.blobs, limit, upload_token_check(request), upload)
-        form_id = forms.form_id_of(upload.fields)
-        draft = await _draft(request, gateway, upload)
+        async with forms.staged_upload(
+            request, gateway.blobs, limit, upload_token_check(request), upload
+        ):
+            form_id = forms.form_id_of(upload.fields)
+            draft = await _draft(request, gateway, upload)
+            return await _send(request, sender, form_id, draft, upload)
     except UploadTooLarge:
         refusal = translator(request)("mail.compose.too_large", limit=byte_count(limit))
         return await _compose_form(request, upload.fields, refusal=refusal, status=413)
     except Invalid as invalid:
         return await _compose_form(request, upload.fields, refusal=invalid.message, status=400)
+
+
+async def _send(
+    request: web.Request,
+    sender: Mailbox,
+    form_id: str,
+    draft: composing.Draft,
+    upload: forms.UploadForm,
+) -> web.Response:
+    """Claim the form, then build the mail and hand it to the gateway; a refusal gives the
+    form back as typed, claim released."""
+    site, staff, gateway = request.app[SITE], request[STAFF], gateway_of(request)
     earlier = await _claim(site, form_id, staff.id)
     if earlier is not None:
         return see_other(earlier)

@@ -11,7 +11,6 @@ page that says so.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from config.errors import Invalid, NotFound
+from config.file_names import attachment_disposition
 from config.logging import get_logger
 from mailgw import mailbox, reading
 from mailgw.mailbox import PAGE_SIZE
@@ -142,13 +142,6 @@ async def read_page(request: web.Request) -> web.Response:
     return response
 
 
-def _disposition(name: str) -> str:
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-
-
 async def download(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     gateway = gateway_of(request)
@@ -163,7 +156,7 @@ async def download(request: web.Request) -> web.Response:
         body=content,
         headers={
             "Content-Type": described.content_type,
-            "Content-Disposition": _disposition(described.name),
+            "Content-Disposition": attachment_disposition(described.name),
             "Content-Security-Policy": DOWNLOAD_CSP,
         },
     )

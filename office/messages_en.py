@@ -191,6 +191,7 @@ EN: dict[str, str] = {
     ),
     "doc.signature.revoked": "Signed with a certificate the CA has revoked: {signer}",
     "doc.signature.unsigned": "No digital signature",
+    "doc.signature.pending": "Checking the digital signature…",
     "doc.version_hint": "Form version",
     "doc.confirm_duplicate": "Register anyway (checked: not a duplicate)",
     "action.register": "Register",

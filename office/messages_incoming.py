@@ -72,6 +72,7 @@ INCOMING_VI: dict[str, str] = {
     "doc.signature.untrusted": "Có chữ ký số nhưng không do CA của tỉnh cấp: {signer}",
     "doc.signature.revoked": "Chữ ký số bằng chứng thư đã bị thu hồi: {signer}",
     "doc.signature.unsigned": "Không có chữ ký số",
+    "doc.signature.pending": "Đang kiểm tra chữ ký số…",
     "doc.version_hint": "Phiên bản biểu mẫu",
     "doc.confirm_duplicate": "Vẫn vào sổ (đã kiểm tra, không phải văn bản trùng)",
     "action.register": "Vào sổ",

@@ -82,31 +82,39 @@ async def edit_page(request: web.Request) -> web.Response:
 async def edit_submit(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     desk, document_id = site.desk, document_id_of(request)
-    upload = await forms.read_upload(
+    async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
-    )
-    form_id = forms.form_id_of(upload.fields)
-    version = form_version(upload.fields)
-    try:
-        # No file chosen: the draft keeps its PDF.
-        new_pdf = await main_pdf(request, upload) if upload.files else None
-        fields, recipients = draft_input(request, upload.fields)
+    ) as upload:
+        form_id = forms.form_id_of(upload.fields)
+        version = form_version(upload.fields)
+        try:
+            # No file chosen: the draft keeps its PDF.
+            new_pdf = await main_pdf(upload) if upload.files else None
+            fields, recipients = draft_input(request, upload.fields)
 
-        async def save(session: AsyncSession) -> str:
-            await drafts.update_draft(
-                session, staff, document_id, fields, recipients, version, new_pdf, desk.now()
+            async def save(session: AsyncSession) -> str:
+                await drafts.update_draft(
+                    session, staff, document_id, fields, recipients, version, new_pdf, desk.now()
+                )
+                await desk.index(session, document_id)
+                upload.keep(desk.blobs)
+                return f"/outgoing/{document_id}"
+
+            return see_other((await run_once(request, form_id, save)).outcome)
+        except Invalid as refusal:
+            # The form again, as typed, with the reason; a new file must be chosen again.
+            async with site.sessions() as session:
+                _document, current_file = await drafts.draft_for_editing(
+                    session, staff, document_id
+                )
+            return _edit_form(
+                request,
+                document_id,
+                upload.fields,
+                current_file,
+                refusal=refusal.message,
+                status=400,
             )
-            await desk.index(session, document_id)
-            return f"/outgoing/{document_id}"
-
-        return see_other((await run_once(request, form_id, save)).outcome)
-    except Invalid as refusal:
-        # The form again, as typed, with the reason; a new file must be chosen again.
-        async with site.sessions() as session:
-            _document, current_file = await drafts.draft_for_editing(session, staff, document_id)
-        return _edit_form(
-            request, document_id, upload.fields, current_file, refusal=refusal.message, status=400
-        )
 
 
 async def delete_submit(request: web.Request) -> web.Response:

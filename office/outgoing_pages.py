@@ -199,42 +199,43 @@ async def new_page(request: web.Request) -> web.Response:
 async def new_submit(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], _require_drafter(request)
     desk = site.desk
-    upload = await forms.read_upload(
+    async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
-    )
-    form_id = forms.form_id_of(upload.fields)
-    try:
-        main = await main_pdf(request, upload)
-        fields, recipients = draft_input(request, upload.fields)
+    ) as upload:
+        form_id = forms.form_id_of(upload.fields)
+        try:
+            main = await main_pdf(upload)
+            fields, recipients = draft_input(request, upload.fields)
 
-        async def create(session: AsyncSession) -> str:
-            document = await outgoing.create_draft(
-                session, staff, fields, recipients, main, desk.now()
-            )
-            await desk.index(session, document.id)
-            return f"/outgoing/{document.id}"
+            async def create(session: AsyncSession) -> str:
+                document = await outgoing.create_draft(
+                    session, staff, fields, recipients, main, desk.now()
+                )
+                await desk.index(session, document.id)
+                upload.keep(desk.blobs)
+                return f"/outgoing/{document.id}"
 
-        return see_other((await run_once(request, form_id, create)).outcome)
-    except Invalid as refusal:
-        # The form again, as typed, with the reason; the file must be chosen again.
-        return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
+            return see_other((await run_once(request, form_id, create)).outcome)
+        except Invalid as refusal:
+            # The form again, as typed, with the reason; the file must be chosen again.
+            return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
 
 
-async def main_pdf(request: web.Request, upload: forms.UploadForm) -> StoredFile:
-    """The one file of a draft: a PDF the unit's key can sign."""
+async def main_pdf(upload: forms.UploadForm) -> StoredFile:
+    """The one file of a draft: a PDF the unit's key can sign (the view keeps it in the blob
+    store when it records the draft)."""
     if not upload.files:
         raise Invalid("Chưa đính kèm tệp văn bản (PDF).", code="missing-file")
     if len(upload.files) > 1:
         raise Invalid("Chỉ đính kèm một tệp văn bản (PDF).", code="bad-form")
-    [(name, _content_type, blob)] = upload.files
-    path = request.app[SITE].desk.blobs.path(blob.sha256)
-    if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, path):
+    [(name, _content_type, staged)] = upload.files
+    if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
         raise Invalid(
             f"Tệp “{name}” không phải là tệp PDF ký được (có thể tệp bị hỏng hoặc có mật "
             "khẩu). Vui lòng xuất văn bản ra PDF rồi tải lên lại.",
             code="not-pdf",
         )
-    return StoredFile(name, "application/pdf", blob.sha256, blob.size)
+    return StoredFile(name, "application/pdf", staged.sha256, staged.size)
 
 
 def _send_problem(history: list[listing.EventView]) -> str | None:

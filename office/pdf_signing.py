@@ -17,7 +17,6 @@ import dataclasses
 import html
 import os
 import tempfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,15 +39,13 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from config.errors import Invalid
 from config.files import write_atomic
 from office.messages import format_datetime
+from office.pdf_text import DAMAGED, PDF_MAGIC
 
 State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
-PDF_MAGIC = b"%PDF-"
 #: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).
 STAMP_WIDTH, STAMP_HEIGHT, STAMP_MARGIN = 220, 42, 10
 A4 = (0, 0, 595, 842)
@@ -60,22 +57,8 @@ OUT_OF_VALIDITY = {
     AdESIndeterminate.EXPIRED,
     AdESIndeterminate.NOT_YET_VALID,
 }
-#: How pyHanko and pypdf give up on a damaged file: besides their own errors, plain built-ins
-#: (and ``assert``) on structure they did not expect. The property test in
-#: ``tests/office/test_pdf_signing.py`` finds them by flipping bytes.
-_MALFORMED = (
-    PdfError,
-    ValueError,
-    LookupError,  # KeyError, IndexError
-    TypeError,
-    AttributeError,
-    AssertionError,
-    EOFError,
-    ArithmeticError,  # decimal.InvalidOperation on a mangled number
-    NotImplementedError,  # a stream filter neither library knows
-    RecursionError,  # objects nested without end
-    zlib.error,
-)
+#: How pyHanko gives up on a damaged file: its own error, or the built-ins pypdf raises too.
+_MALFORMED = (PdfError, *DAMAGED)
 
 
 @dataclass(frozen=True)
@@ -339,24 +322,6 @@ def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> Sig
         problem = "certificate-expired" if expired else "unknown-issuer"
         return dataclasses.replace(found, state="untrusted", problem=problem)
     return found
-
-
-def extract_text(path: Path, limit: int = 200_000) -> str:
-    """The document's text for the search index; ``""`` when pypdf cannot read it."""
-    parts: list[str] = []
-    size = 0
-    try:
-        with path.open("rb") as handle:
-            if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
-                return ""
-            for page in PdfReader(handle).pages:
-                parts.append(page.extract_text() or "")
-                size += len(parts[-1]) + 1
-                if size >= limit:
-                    break
-    except (PyPdfError, *_MALFORMED, OSError):
-        return ""
-    return "\n".join(parts)[:limit]
 
 
 def simple_pdf(lines: Sequence[str], target: Path) -> None:

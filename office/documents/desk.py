@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import mimetypes
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,11 +17,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography import x509
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.blobs import BlobStorage
 from config.errors import CongvanError, NotFound, PeerRefused
+from config.file_names import clean_file_name
 from config.logging import get_logger
 from config.settings import OfficeSettings
 from exchange.handlers import ReceivedDispatch
@@ -33,17 +32,14 @@ from keys.signed_directory import SignedDirectory
 from office.documents import from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
-from office.documents.models import Document, DocumentFile
+from office.documents.indexing import SearchIndexer
+from office.documents.models import SIGNATURE_PENDING
 from office.documents.records import StatusNotice
-from office.documents.search import index_document
 from office.messages import local_time
-from office.pdf_signing import SignatureStatus, extract_text, signature_status
+from office.pdf_signing import SignatureStatus, signature_status
 from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.office.documents")
-
-#: PDFs whose text is kept (up to 200,000 characters each).
-PDF_TEXTS_KEPT = 64
 
 
 class DocumentDesk:
@@ -68,9 +64,9 @@ class DocumentDesk:
         self.trust_roots = tuple(trust_roots)
         #: The node's CRL: a PDF signed with a revoked certificate is not called valid.
         self.revocation = revocation
-        #: A PDF's text by its (content-addressed) path: a document indexed again after each
-        #: step does not read its PDFs again.
-        self._pdf_text = functools.lru_cache(maxsize=PDF_TEXTS_KEPT)(extract_text)
+        #: The search index: written in each step's transaction from what is known, completed
+        #: after commit with its PDFs' text (the node runs its worker).
+        self.indexer = SearchIndexer(sessions, blobs, settings, self.unit_name, self.signature_of)
         if statuses is not None:
             statuses.on_recall_request = self.recall_requested
 
@@ -124,15 +120,14 @@ class DocumentDesk:
             return code
 
     async def store(self, path: Path, name: str) -> StoredFile:
-        """Copy a received file into the blob store, and check a PDF's signature once, as it
-        arrives (both in a thread: the file may be large)."""
+        """Copy a received file into the blob store (in a thread: the file may be large). A
+        PDF's signature is checked after the step commits (:meth:`index` queues it): the
+        step's transaction does not wait for a file its sender made."""
         loop = asyncio.get_running_loop()
         blob = await loop.run_in_executor(None, self.blobs.put_file, path)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if content_type != "application/pdf":
-            return StoredFile(name, content_type, blob.sha256, blob.size)
-        status = await self.signature_of(self.blobs.path(blob.sha256))
-        return StoredFile(name, content_type, blob.sha256, blob.size, status.state, status.signer)
+        signature = SIGNATURE_PENDING if content_type == "application/pdf" else None
+        return StoredFile(name, content_type, blob.sha256, blob.size, signature)
 
     async def mail_files(self, mail_path: Path) -> list[StoredFile]:
         """The files of a document made from the mail at ``mail_path``: its PDF attachments
@@ -150,28 +145,10 @@ class DocumentDesk:
         return files or [await self.store(mail_path, from_mail.EML_NAME)]
 
     async def index(self, session: AsyncSession, document_id: int) -> None:
-        """(Re)index a document for search in the caller's transaction: its fields and the
-        text of its PDFs (extracted in a thread; at most ``extract_text``'s limit each)."""
-        document = await session.get(Document, document_id)
-        if document is None:
-            return
-        texts = [
-            document.summary,
-            document.number_symbol,
-            document.sender_name,
-            document.signer_name,
-            self.unit_name(document.sender_unit) if document.sender_unit else "",
-        ]
-        pdfs = await session.scalars(
-            select(DocumentFile.sha256).where(
-                DocumentFile.document_id == document_id,
-                DocumentFile.content_type == "application/pdf",
-            )
-        )
-        loop = asyncio.get_running_loop()
-        for sha256 in pdfs.all():
-            texts.append(await loop.run_in_executor(None, self._pdf_text, self.blobs.path(sha256)))
-        await index_document(session, document_id, texts)
+        """(Re)index a document for search in the caller's transaction, from its fields and
+        the PDF texts already read; the rest follows after commit (see
+        :mod:`office.documents.indexing`). Reads no file."""
+        await self.indexer.index(session, document_id)
 
     async def signature_of(self, path: Path) -> SignatureStatus:
         """The PDF's signature status as it stands now, revocation included: a signature by a
@@ -197,7 +174,7 @@ class DocumentDesk:
         # ordered the dispatch by; the metadata may lack it (`congvan exchange send`).
         metadata = {**dispatch.metadata, "urgency": header.urgency}
         fields = from_metadata(metadata, self.unit_name(header.sender))
-        files = [await self.store(path, path.name) for path in dispatch.files]
+        files = [await self.store(path, clean_file_name(path.name)) for path in dispatch.files]
         created = await incoming.receive(
             session,
             dispatch.units,

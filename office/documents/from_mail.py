@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.file_names import clean_file_name
 from keys.signin import StaffMember
 from mailgw.mailbox import MailSummary
 from mailgw.reading import attachments
@@ -60,7 +61,7 @@ def pdf_attachments(mail_path: Path) -> list[tuple[str, bytes]]:
                 if described.name.lower().endswith(".pdf")
                 else f"{described.name}.pdf"
             )
-            found.append((name, content))
+            found.append((clean_file_name(name), content))
     return found
 
 

@@ -31,6 +31,10 @@ OUTGOING_STATES = ("draft", "issued", "sent")
 #: A secret document (độ mật 1-3) is numbered in a book of its own.
 NORMAL_SERIES, SECRET_SERIES = "normal", "secret"
 RECALL_STATES = ("requested", "agreed", "refused")
+#: A received PDF's signature, until the indexing worker checks it after the step commits.
+SIGNATURE_PENDING = "pending"
+#: What became of a PDF's text: read (its words kept), or not readable within the caps.
+TEXT_READ, TEXT_UNREADABLE = "read", "unreadable"
 
 
 class Document(Base):
@@ -104,10 +108,43 @@ class DocumentFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: ``main`` (the document), ``signed`` (its signed PDF), ``attachment``.
     role: Mapped[str] = mapped_column(String(16), default="main")
-    #: A PDF's signature, checked when the file arrived: valid, invalid, unsigned, untrusted.
+    #: A PDF's signature, checked when the file arrived (valid, invalid, unsigned, untrusted,
+    #: revoked), or ``pending`` until the indexing worker checks one received from a node.
     signature_state: Mapped[str | None] = mapped_column(String(16), default=None)
     signature_signer: Mapped[str] = mapped_column(String(255), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PdfText(Base):
+    """A PDF's words for the search index, read once per file (by its SHA-256) after the step
+    that brought it committed, in a child process under caps (see
+    :mod:`office.documents.indexing`)."""
+
+    __tablename__ = "pdf_texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: ``read``, or ``unreadable``: not read within the caps; its documents are found by their
+    #: fields only.
+    state: Mapped[str] = mapped_column(String(16))
+    #: Its distinct folded words, space-separated, as the search index takes them.
+    words: Mapped[str] = mapped_column(Text, default="")
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SearchPending(Base):
+    """A document whose search entry waits for the text of a PDF or the check of a received
+    PDF's signature: queued in the step's own transaction (a crash after the commit loses
+    nothing), taken by an indexing worker under a lease, removed once the document is indexed
+    whole."""
+
+    __tablename__ = "search_pending"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: A worker's claim; another process takes the document only once it has passed.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class RegisterCounter(Base):

@@ -158,9 +158,11 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             expect(clerk.locator("h1")).to_have_text("Báo cáo 01-BC/HU")
             expect(clerk.locator("dd#doc-summary")).to_have_text(SUMMARY)
             expect(clerk.locator("#state")).to_have_text("Chờ vào sổ")
-            # The file is the signed one, named after its number, signed by the district.
+            # The file is the signed one, named after its number, signed by the district (the
+            # signature is checked a moment after the document arrived).
             signed = clerk.locator(".files li")
             expect(signed).to_have_count(1)
+            reload_until(clerk, signed.locator(".signature-valid"), "the signature checked")
             expect(signed.get_by_role("link")).to_have_text("01-BC-HU.pdf")
             expect(signed.locator(".signature")).to_have_class(re.compile("signature-valid"))
             expect(signed.locator(".signature")).to_have_text(

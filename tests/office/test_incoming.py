@@ -17,7 +17,17 @@ from office.documents import incoming
 from office.documents.fields import DocumentFields
 from office.documents.models import Assignment, Document, DocumentEvent
 from tests.office.conftest import NewAccount
-from tests.support.documents import form_id, make_pdf, paper_fields, pdf_text, upload, version
+from tests.support.documents import (
+    files_under,
+    form_id,
+    indexed,
+    make_pdf,
+    paper_fields,
+    pdf_text,
+    upload,
+    upload_named,
+    version,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
 from tests.support.web import StaffBrowser, main_part, new_account
@@ -405,6 +415,66 @@ async def test_uploads_that_are_not_pdf_too_big_or_without_a_token_change_nothin
         assert (await session.scalars(select(Document.id))).all() == before
 
 
+async def test_a_refused_upload_leaves_no_file_on_disk(
+    small_uploads: RunningNode, tmp_path: Path
+) -> None:
+    """Whatever refuses the form (the file, the size, a field, a duplicate), the files it
+    brought are gone from the blob store and its staging folder."""
+    clerk = await new_account(small_uploads, role="clerk")
+    blobs = small_uploads.settings.blob_dir
+
+    def new_pdf(name: str) -> tuple[str, bytes, str]:
+        return name, make_pdf(tmp_path, name, f"Bản quét {name}").read_bytes(), "application/pdf"
+
+    async with StaffBrowser(small_uploads.web_url) as browser:
+        await browser.sign_in_as(clerk)
+        await enter_paper(
+            browser, make_pdf(tmp_path, "goc.pdf"), "Bản gốc", number_symbol="78-CV/HU"
+        )
+        before = files_under(blobs)
+        refusals = [
+            (400, {"file": ("scan.pdf", b"hello, not a pdf " * 100, "application/pdf")}, {}),
+            (413, {"a": new_pdf("a.pdf"), "b": ("b.pdf", b"%PDF-" + b"0" * 30000, "a/b")}, {}),
+            (400, {"file": new_pdf("c.pdf")}, {"summary": ""}),
+            (409, {"file": new_pdf("d.pdf")}, {"number_symbol": "78-CV/HU"}),
+        ]
+        for status, files, changed in refusals:
+            form = await browser.get("/incoming/new")
+            fields = {"form_id": form_id(form), **paper_fields("Bị từ chối"), **changed}
+            refused = await upload(browser, "/incoming/new", fields, files, form.form_token)
+            assert refused.status == status, (files.keys(), refused.text)
+            assert files_under(blobs) == before, files.keys()
+
+
+async def test_a_file_name_with_line_breaks_nul_and_quotes_is_kept_clean_and_downloads(
+    tu: RunningNode, make_account: NewAccount, tmp_path: Path
+) -> None:
+    """A name a browser (or a hostile client) sends with CR, LF, NUL and quotes: stored
+    without the control characters, Vietnamese letters kept, and downloaded under it."""
+    clerk = await make_account(role="clerk")
+    pdf = make_pdf(tmp_path, "quy-iv.pdf", "Báo cáo quý IV")
+    sent_as = 'Báo cáo\r\n"quý IV"\x00 Đông Hà.pdf'
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(clerk)
+        form = await browser.get("/incoming/new")
+        fields = {"form_id": form_id(form), **paper_fields("Báo cáo quý IV")}
+        entered = await upload_named(
+            browser, "/incoming/new", fields, sent_as, pdf.read_bytes(), form.form_token
+        )
+        assert entered.status == 303, entered.text
+        page = await browser.get(str(entered.location))
+        link = page.text.split('href="/documents/', 1)[1].split('"', 1)[0]
+        async with browser.http.get(f"{tu.web_url}/documents/{link}") as download:
+            assert download.status == 200
+            assert await download.read() == pdf.read_bytes()
+            disposition = download.headers["Content-Disposition"]
+        assert "Báo cáo &#34;quý IV&#34; Đông Hà.pdf" in page.text
+    assert disposition == (
+        'attachment; filename="Bao cao _quy IV_ Dong Ha.pdf"; '
+        "filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20%22qu%C3%BD%20IV%22%20%C4%90%C3%B4ng%20H%C3%A0.pdf"
+    )
+
+
 async def test_the_home_page_lists_my_tasks_and_deadlines_are_reminded_once_a_day(
     tu: RunningNode, make_account: NewAccount, tmp_path: Path
 ) -> None:
@@ -493,6 +563,7 @@ async def test_search_finds_documents_without_diacritics_and_only_those_one_may_
         path = await enter_paper(
             as_clerk, pdf, "Công văn Đông Hà về việc sơ kết", sender_name="Thị uỷ Đông Hà"
         )
+        await indexed(tu)  # the PDF's text, read after the entry committed
         for query in ("cong van dong ha", "CÔNG VĂN đông hà", "dong h", "dan van khoi"):
             found = await as_clerk.get(f"/search?q={query}")
             assert f'href="{path}"' in found.text, query

@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
+from sqlalchemy import func, select
 
+from office.app import RunningNode
+from office.documents.models import SearchPending
 from office.pdf_signing import simple_pdf
+from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffBrowser
 
 FORM_ID = re.compile(r'name="form_id" value="([^"]+)"')
@@ -71,3 +77,94 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+async def pending_search(node: RunningNode) -> int:
+    """Documents whose search entry still waits for a PDF's text or signature check."""
+    async with node.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(SearchPending)) or 0
+
+
+async def indexed(node: RunningNode, seconds: float = 30) -> None:
+    """Wait until the node's worker has read every PDF it was given (after each commit)."""
+
+    async def nothing_pending() -> bool:
+        return await pending_search(node) == 0
+
+    await wait_for(nothing_pending, seconds)
+
+
+def slow_pdf(pages: int = 150, operators: int = 8_000) -> bytes:
+    """A small PDF that takes pypdf about a minute to read: ``pages`` pages sharing one
+    content stream of ``operators`` path operators and a single empty text, compressed to a
+    few kilobytes (18 KB). pypdf parses the stream again for each page, and finds no text."""
+    content = b"0 0 m\n" * operators + b"BT /F1 12 Tf () Tj ET\n"
+    stream = zlib.compress(content, 9)
+    kids = " ".join(f"{4 + page} 0 R" for page in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        (
+            f"<< /Type /Pages /Kids [{kids}] /Count {pages} /Resources << /Font << /F1 "
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
+        ).encode(),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+        *[b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>"] * pages,
+    ]
+    pdf = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        table,
+    )
+    return bytes(pdf)
+
+
+async def upload_named(
+    browser: StaffBrowser,
+    path: str,
+    fields: dict[str, str],
+    file_name: str,
+    content: bytes,
+    token: str,
+) -> Page:
+    """Post a one-file upload form whose file name is sent as RFC 5987 ``filename*``, so it
+    may hold what a header cannot (CR, LF, NUL): what a hostile client sends, and what
+    ``aiohttp.FormData`` refuses to."""
+    boundary = secrets.token_hex(12)
+    parts = [("csrf_token", token), *fields.items()]
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode()
+        + b"\r\n"
+        for name, value in parts
+    )
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f"filename*=UTF-8''{quote(file_name, safe='')}\r\n"
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    body += content + f"\r\n--{boundary}--\r\n".encode()
+    async with browser.http.post(
+        browser.base_url + path,
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        allow_redirects=False,
+    ) as response:
+        return Page(
+            status=response.status,
+            location=response.headers.get("Location"),
+            text=await response.text(),
+            headers=response.headers,
+            set_cookies={},
+        )
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder``, staging and scratch included."""
+    return sorted(path for path in folder.rglob("*") if path.is_file())

@@ -1,0 +1,130 @@
+"""A document's PDF text reaches the search index after its step commits, read by a worker in
+a child process under a time cap: a PDF made to be slow holds up no one's write, and a crash
+between the commit and the reading loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, insert, select
+
+from config.database import create_engine, create_session_factory
+from office.app import RunningNode, start_node
+from office.documents import search
+from office.documents.models import TEXT_READ, TEXT_UNREADABLE, PdfText, SearchPending
+from tests.office.test_incoming import enter_paper
+from tests.support.documents import indexed, make_pdf, slow_pdf
+from tests.support.network import DemoNetwork
+from tests.support.nodes import fast_settings
+from tests.support.web import StaffBrowser, new_account
+
+#: The worker's cap in these tests: the slow PDF takes pypdf about a minute.
+TEXT_SECONDS = 3
+
+
+@pytest.fixture
+async def capped(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node = await start_node(
+        fast_settings(demo_network, "TU", CONGVAN_OFFICE_TEXT_SECONDS=str(TEXT_SECONDS))
+    )
+    yield node
+    await node.stop()
+
+
+async def text_state(node: RunningNode, content: bytes) -> str | None:
+    async with node.sessions() as session:
+        return await session.scalar(
+            select(PdfText.state).where(PdfText.sha256 == hashlib.sha256(content).hexdigest())
+        )
+
+
+async def still_pending(node: RunningNode, document_path: str) -> bool:
+    async with node.sessions() as session:
+        found = await session.get(SearchPending, int(document_path.rsplit("/", 1)[1]))
+    return found is not None
+
+
+async def test_a_pdf_made_to_be_slow_holds_up_no_other_write(
+    capped: RunningNode, tmp_path: Path
+) -> None:
+    """A clerk enters a PDF that keeps pypdf busy for a minute while another enters a
+    document: the other's write is done within a second (it used to wait for the reading,
+    then fail with "database is locked"); the slow PDF ends up read or given up, never in the
+    way."""
+    slow = tmp_path / "cong-van-quet.pdf"
+    slow.write_bytes(slow_pdf())
+    other_pdf = make_pdf(tmp_path, "khac.pdf", "Kế hoạch diễn tập phòng cháy chữa cháy")
+    clerk = await new_account(capped, role="clerk")
+    other = await new_account(capped, role="clerk")
+    async with StaffBrowser(capped.web_url) as as_clerk, StaffBrowser(capped.web_url) as as_other:
+        await as_clerk.sign_in_as(clerk)
+        await as_other.sign_in_as(other)
+        entering = asyncio.create_task(enter_paper(as_clerk, slow, "Công văn quét rất chậm"))
+        await asyncio.sleep(0.5)  # the slow entry is under way, or done
+
+        started = time.monotonic()
+        other_path = await asyncio.wait_for(
+            enter_paper(as_other, other_pdf, "Kế hoạch diễn tập"), timeout=1
+        )
+        assert time.monotonic() - started < 1
+        slow_path = await asyncio.wait_for(entering, timeout=5)
+        # The slow PDF was still being read while the other write went through.
+        assert await still_pending(capped, slow_path)
+
+        await indexed(capped, seconds=TEXT_SECONDS + 30)
+        assert await text_state(capped, slow.read_bytes()) == TEXT_UNREADABLE
+        assert await text_state(capped, other_pdf.read_bytes()) == TEXT_READ
+        # Found by its fields; the other by its PDF's text.
+        assert f'href="{slow_path}"' in (await as_clerk.get("/search?q=cong van quet")).text
+        found = await as_other.get("/search?q=dien tap phong chay")
+        assert f'href="{other_path}"' in found.text
+
+
+async def test_a_document_left_pending_by_a_process_that_died_is_indexed_at_the_next_start(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """A process that died after the commit, its PDF not read yet, its lease run out: the
+    next start reads the PDF and the document is found by its text."""
+    settings = fast_settings(demo_network, "TU")
+    pdf = make_pdf(tmp_path, "lut-bao.pdf", "Phương án phòng chống lụt bão khu vực Gio Linh")
+    node = await start_node(settings)
+    try:
+        clerk = await new_account(node, role="clerk")
+        async with StaffBrowser(node.web_url) as browser:
+            await browser.sign_in_as(clerk)
+            path = await enter_paper(browser, pdf, "Báo cáo tháng mười hai")
+        await indexed(node)
+    finally:
+        await node.stop()
+    document_id = int(path.rsplit("/", 1)[1])
+    sha256 = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            await session.execute(delete(PdfText).where(PdfText.sha256 == sha256))
+            await search.index_document(session, document_id, ["Báo cáo tháng mười hai"])
+            await session.execute(
+                insert(SearchPending).values(
+                    document_id=document_id,
+                    queued_at=datetime.now(UTC) - timedelta(minutes=5),
+                    leased_until=datetime.now(UTC) - timedelta(seconds=1),
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    node = await start_node(settings)
+    try:
+        await indexed(node)
+        async with StaffBrowser(node.web_url) as browser:
+            await browser.sign_in_as(await new_account(node, role="clerk"))
+            found = await browser.get("/search?q=phong chong lut bao gio linh")
+        assert f'href="{path}"' in found.text
+    finally:
+        await node.stop()
