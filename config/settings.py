@@ -9,6 +9,7 @@ environment or from files: they receive a :class:`Settings`.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -95,6 +96,15 @@ class DatabaseSettings:
     busy_timeout_ms: int = setting(10_000, check=at_least(0))
 
 
+def ip_networks(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not an IP address or network (such as 10.0.0.5 or 10.0.0.0/24)"
+    return None
+
+
 @dataclass(frozen=True)
 class WebSettings:
     host: str = setting("127.0.0.1")
@@ -106,9 +116,13 @@ class WebSettings:
     session_minutes: int = setting(30, check=between(1, 24 * 60))
     #: ...and this long after sign-in, however busy (absolute lifetime).
     session_hours: int = setting(12, check=between(1, 7 * 24))
-    #: Wrong sign-ins in a row that lock an account, and for how long.
+    #: Sign-in throttling (keys.throttle), on the web and for mail clients: the failure from
+    #: one address that makes it wait (1 s, doubling with each further one), the longest wait.
     lockout_failures: int = setting(5, check=between(1, 100))
     lockout_minutes: int = setting(15, check=between(1, 24 * 60))
+    #: Reverse proxies in front of this listener (addresses or networks): for a request from
+    #: one, the client is the last address its X-Forwarded-For names that is not a proxy.
+    trusted_proxies: tuple[str, ...] = setting((), check=ip_networks)
 
     @property
     def https(self) -> bool:

@@ -10,12 +10,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid, NotFound
-from keys import passwords, totp
+from keys import passwords, throttle, totp
 from keys.models import CLEARANCES, ROLES, AppPassword, Unit, User
 from keys.sealing import SecretBox
 
@@ -34,7 +34,8 @@ class Account:
     has_totp: bool
     disabled: bool
     app_passwords: tuple[str, ...]
-    #: Set while (and after) a lock-out; it has ended once this moment is past.
+    #: Set while an address where this user name failed last must wait: the user cannot sign
+    #: in from there before then.
     locked_until: datetime | None = None
 
 
@@ -125,9 +126,8 @@ async def set_password(session: AsyncSession, username: str, password: str) -> N
     user = await _user(session, username)
     passwords.check_password_strength(password, user_inputs=[username, user.full_name])
     user.password_hash = passwords.hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     await session.flush()
+    await throttle.forget_user(session, username)
 
 
 async def add_app_password(session: AsyncSession, username: str, label: str) -> str:
@@ -194,13 +194,9 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool) -> 
 
 
 async def unlock(session: AsyncSession, username: str) -> None:
-    """End a lock-out and forget the failed sign-ins that led (or would lead) to one."""
-    await session.execute(
-        update(User)
-        .where(User.username == username)
-        .values(failed_logins=0, locked_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    """Forget the user's failed sign-ins, and end the waits of the addresses they (or someone
+    giving their name) last failed from; see :func:`keys.throttle.forget_user`."""
+    await throttle.forget_user(session, username)
 
 
 async def hosted_user_id(
@@ -230,6 +226,7 @@ async def list_accounts(
         .order_by(AppPassword.label)
     ):
         labels.setdefault(user_id, []).append(label)
+    waits = await throttle.waits_by_user(session, datetime.now(UTC))
     return [
         Account(
             username=user.username,
@@ -240,7 +237,7 @@ async def list_accounts(
             has_totp=user.totp_secret is not None,
             disabled=user.disabled,
             app_passwords=tuple(labels.get(user.id, ())),
-            locked_until=user.locked_until,
+            locked_until=waits.get(user.username),
         )
         for user in users
     ]

@@ -1,4 +1,5 @@
-"""Tables of the keys layer: units, nodes, certificates, staff accounts, app passwords."""
+"""Tables of the keys layer: units, nodes, certificates, staff accounts, app passwords, and the
+failed sign-ins that throttle them."""
 
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ class Certificate(Base):
 
 
 class User(Base):
-    """A staff account: password (argon2id), second factor (TOTP) and the lock-out state."""
+    """A staff account: password (argon2id) and second factor (TOTP).
+
+    ``failed_logins`` and ``locked_until`` are no longer used: failed sign-ins are counted in
+    :class:`SignInFailures` since migration 0015, which keeps them only because a downgrade
+    could not put them back in their place on PostgreSQL.
+    """
 
     __tablename__ = "users"
 
@@ -78,6 +84,29 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SignInFailures(Base):
+    """Failed sign-ins counted against a client address or a user name (:mod:`keys.throttle`).
+
+    ``service`` keeps the web sign-in and mail clients apart; ``scope`` is ``address`` (``key``
+    the client's IP address, or its IPv6 /64) or ``account`` (``key`` the user name as given,
+    whether or not it exists).
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    service: Mapped[str] = mapped_column(String(8), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    #: When the count was last raised by a failure; a count this old is forgotten.
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: An address: no attempt from it is checked before then.
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: An address: the user name its latest counted attempt gave (an admin's unlock lifts the
+    #: waits that user's own mistakes started).
+    last_user: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AppPassword(Base):

@@ -1,55 +1,44 @@
-"""Staff sign-in: password (argon2id) and TOTP code, with a lock-out after repeated failures.
+"""Staff sign-in: password (argon2id) and TOTP code, throttled by :mod:`keys.throttle`.
 
 A sign-in is three steps so that no database lock is held while argon2 works (about half a
 second on a busy node), each database step one short transaction of the caller's:
 
-1. :func:`begin_attempt` counts the attempt *before* anything is checked, in one UPDATE, so
-   that parallel guesses cannot get past the limit; a locked account is refused here.
-2. :func:`check_credentials` does the slow checks in a thread, outside any transaction.
-3. :func:`finish_attempt` records the outcome: a success clears the count and burns the TOTP
-   step with a conditional UPDATE (the same code sent twice at once is accepted once, on
-   SQLite and PostgreSQL alike); a failure that reaches the limit locks the account.
+1. :func:`begin_attempt` counts the attempt against the client's address and the user name
+   *before* anything is checked, so that parallel guesses cannot get past a wait; an attempt
+   from an address that must wait is refused here, whatever the name.
+2. :func:`check_credentials` holds the attempt as long as the user name's failures ask, then
+   does the slow checks in a thread, outside any transaction.
+3. :func:`finish_attempt` records the outcome: a success burns the TOTP step with a conditional
+   UPDATE (the same code sent twice at once is accepted once, on SQLite and PostgreSQL alike)
+   and takes its count back; a failure stays counted.
 
-A process that dies between the steps leaves the attempt counted as a failure. An unknown
-user name is checked against a stand-in hash, so it takes as long as a known one.
+A process that dies between the steps leaves the attempt counted as a failure. An unknown user
+name is counted, held and checked (against a stand-in hash) like a known one, and a refusal
+because the address waits names no account: nothing tells whether a name exists.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys import passwords, totp
+from keys import passwords, throttle, totp
 from keys.accounts import TOTP_PURPOSE, USERNAME
-from keys.models import Unit, User
+from keys.models import SignInFailures, Unit, User
 from keys.sealing import SecretBox
+from keys.throttle import Admission, ThrottlePolicy
 
-#: The hash of a random password nobody knows, with the hasher's parameters: an unknown user
-#: name costs one argon2 verification, like a known one.
-STAND_IN_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$5QLU9qfUroG00KGqqDtYhg$"
-    "k6YsXo3y6N21XmWdEa6MAfNLIxfdE5jbH10UeNkz6yg"
-)
-
-#: Why a sign-in was refused. Only ``locked`` is told for any user name; ``disabled`` and
-#: ``no-totp`` only once the password and the code (for ``no-totp``: the password) were right.
+#: Why a sign-in was refused. Only ``locked`` (the address waits) is told for any user name;
+#: ``disabled`` and ``no-totp`` only once the password and the code (for ``no-totp``: the
+#: password) were right.
 BAD_CREDENTIALS = "bad-credentials"
 LOCKED = "locked"
 DISABLED = "disabled"
 NO_TOTP = "no-totp"
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    failures: int
-    minutes: int
-
-    def lock_until(self, now: datetime) -> datetime:
-        return now + timedelta(minutes=self.minutes)
 
 
 @dataclass(frozen=True)
@@ -70,11 +59,12 @@ class Attempt:
     """A counted sign-in attempt, with what the slow checks need."""
 
     username: str
+    admission: Admission
     user_id: int | None = None  # None: no such account
     unit: str = ""
-    locked_until: datetime | None = None  # set: refused without checking anything
     disabled: bool = False
-    password_hash: str = field(default=STAND_IN_HASH, repr=False)
+    #: None: no such account; the password is checked against the stand-in hash.
+    password_hash: str | None = field(default=None, repr=False)
     sealed_totp_secret: str | None = field(default=None, repr=False)
     totp_last_step: int | None = None
 
@@ -92,6 +82,7 @@ class Checked:
 class SignInOutcome:
     staff: StaffMember | None = None
     refusal: str | None = None
+    #: Set with ``locked``: when the address may try again.
     locked_until: datetime | None = None
     #: The account's name and unit when it exists (for the usage ledger and the log), else "".
     username: str = ""
@@ -104,55 +95,38 @@ def normalise_username(typed: str) -> str:
 
 
 async def begin_attempt(
-    session: AsyncSession, typed_username: str, policy: LockoutPolicy, now: datetime
+    session: AsyncSession,
+    typed_username: str,
+    address: str | None,
+    policy: ThrottlePolicy,
+    now: datetime,
 ) -> Attempt:
-    """Count one attempt for the account (unless it is locked) and read what checking needs.
-
-    An account whose count is already past the limit (attempts in flight, or left by a
-    process that died) is locked here, for the policy's time.
-    """
+    """Count one attempt from ``address`` (see :func:`keys.throttle.address_key`) and read
+    what checking it needs; an attempt from an address that waits is refused unread."""
     username = normalise_username(typed_username)
-    if not USERNAME.fullmatch(username):
-        return Attempt(username=username)
-    over = User.failed_logins + 1 > policy.failures
+    admission = await throttle.admit(session, throttle.WEB, address, username, policy, now)
+    if not admission.admitted or not USERNAME.fullmatch(username):
+        return Attempt(username, admission)
     row = (
         await session.execute(
-            update(User)
-            .where(
-                User.username == username,
-                or_(User.locked_until.is_(None), User.locked_until <= now),
-            )
-            .values(
-                failed_logins=case((over, 0), else_=User.failed_logins + 1),
-                locked_until=case((over, policy.lock_until(now)), else_=User.locked_until),
-            )
-            .returning(
+            select(
                 User.id,
                 User.unit_code,
-                User.locked_until,
                 User.disabled,
                 User.password_hash,
                 User.totp_secret,
                 User.totp_last_step,
-            )
-            .execution_options(synchronize_session=False)
+            ).where(User.username == username)
         )
     ).first()
     if row is None:
-        locked = (
-            await session.execute(
-                select(User.id, User.unit_code, User.locked_until).where(User.username == username)
-            )
-        ).first()
-        if locked is None:
-            return Attempt(username=username)
-        return Attempt(username, locked.id, locked.unit_code, locked_until=locked.locked_until)
-    user_id, unit, locked_until, disabled, password_hash, sealed, last_step = row
+        return Attempt(username, admission)
+    user_id, unit, disabled, password_hash, sealed, last_step = row
     return Attempt(
         username=username,
+        admission=admission,
         user_id=user_id,
         unit=unit,
-        locked_until=locked_until if locked_until is not None and locked_until > now else None,
         disabled=disabled,
         password_hash=password_hash,
         sealed_totp_secret=sealed,
@@ -161,9 +135,8 @@ async def begin_attempt(
 
 
 def _check(attempt: Attempt, password: str, code: str, box: SecretBox, now: float) -> Checked:
-    if attempt.locked_until is not None:
-        return Checked(password_ok=False, step=None)  # refused before any check
-    password_ok = passwords.verify_password(attempt.password_hash, password)
+    stored = attempt.password_hash or passwords.stand_in_hash()
+    password_ok = passwords.verify_password(stored, password)
     if not password_ok or attempt.user_id is None:
         return Checked(password_ok=False, step=None)
     step = None
@@ -171,7 +144,7 @@ def _check(attempt: Attempt, password: str, code: str, box: SecretBox, now: floa
         secret = box.open(attempt.sealed_totp_secret, TOTP_PURPOSE)
         step = totp.accept_code(secret, code, attempt.totp_last_step, now)
     rehashed = None
-    if step is not None and passwords.needs_rehash(attempt.password_hash):
+    if step is not None and passwords.needs_rehash(stored):
         rehashed = passwords.hash_password(password)
     return Checked(password_ok=True, step=step, rehashed=rehashed)
 
@@ -179,7 +152,11 @@ def _check(attempt: Attempt, password: str, code: str, box: SecretBox, now: floa
 async def check_credentials(
     attempt: Attempt, password: str, code: str, box: SecretBox, now: datetime
 ) -> Checked:
-    """The password and the code, checked in a thread (argon2 would stall every request)."""
+    """The password and the code, checked in a thread (argon2 would stall every request),
+    after the hold the user name's failures ask for; nothing is checked for a refused attempt."""
+    if not attempt.admission.admitted:
+        return Checked(password_ok=False, step=None)
+    await asyncio.sleep(attempt.admission.hold.total_seconds())
     return await asyncio.to_thread(_check, attempt, password, code, box, now.timestamp())
 
 
@@ -187,73 +164,52 @@ async def finish_attempt(
     session: AsyncSession,
     attempt: Attempt,
     checked: Checked,
-    policy: LockoutPolicy,
+    policy: ThrottlePolicy,
     now: datetime,
 ) -> SignInOutcome:
     """Record the outcome of a checked attempt and say who signed in, or why not."""
+    admission = attempt.admission
+    if admission.waiting_until is not None:
+        return SignInOutcome(refusal=LOCKED, locked_until=admission.waiting_until)
+    if attempt.user_id is not None and checked.step is not None and not attempt.disabled:
+        staff = await _accept(session, attempt, checked)
+        if staff is not None:
+            await throttle.record_success(session, admission, policy, now)
+            return SignInOutcome(staff=staff, username=attempt.username, unit=attempt.unit)
+        # Another request used this code first, or the account was disabled meanwhile.
+    await throttle.record_failure(session, admission, now)
+    if admission.started_wait is not None:
+        return SignInOutcome(refusal=LOCKED, locked_until=admission.started_wait)
     if attempt.user_id is None:
         return SignInOutcome(refusal=BAD_CREDENTIALS)
-    username, unit = attempt.username, attempt.unit
-    if attempt.locked_until is not None:
-        return SignInOutcome(
-            refusal=LOCKED, locked_until=attempt.locked_until, username=username, unit=unit
-        )
-    if checked.step is not None and not attempt.disabled:
-        values: dict[str, object] = {
-            "failed_logins": 0,
-            "locked_until": None,
-            "totp_last_step": checked.step,
-        }
-        if checked.rehashed is not None:
-            values["password_hash"] = checked.rehashed
-        burnt = await session.scalar(
-            update(User)
-            .where(
-                User.id == attempt.user_id,
-                User.disabled.is_(False),
-                or_(User.totp_last_step.is_(None), User.totp_last_step < checked.step),
-            )
-            .values(**values)
-            .returning(User.id)
-            .execution_options(synchronize_session=False)
-        )
-        if burnt is not None:
-            staff = await staff_member(session, attempt.user_id)
-            if staff is not None:
-                return SignInOutcome(staff=staff, username=username, unit=unit)
-        # Another request used this code first, or the account was disabled meanwhile.
-    locked_until = await _record_failure(session, attempt.user_id, policy, now)
-    if locked_until is not None and locked_until > now:
-        refusal = LOCKED
-    elif attempt.disabled and checked.step is not None:
+    if attempt.disabled and checked.step is not None:
         refusal = DISABLED
     elif checked.password_ok and attempt.sealed_totp_secret is None:
         refusal = NO_TOTP
     else:
         refusal = BAD_CREDENTIALS
-    return SignInOutcome(
-        refusal=refusal,
-        locked_until=locked_until if refusal == LOCKED else None,
-        username=username,
-        unit=unit,
-    )
+    return SignInOutcome(refusal=refusal, username=attempt.username, unit=attempt.unit)
 
 
-async def _record_failure(
-    session: AsyncSession, user_id: int, policy: LockoutPolicy, now: datetime
-) -> datetime | None:
-    """The attempt stays counted; at the limit the account is locked and its count restarts."""
-    reached = User.failed_logins >= policy.failures
-    return await session.scalar(
+async def _accept(session: AsyncSession, attempt: Attempt, checked: Checked) -> StaffMember | None:
+    """Burn the code's step (and store a newer hash): the staff member, or None if another
+    request used this code first or the account was disabled meanwhile."""
+    assert attempt.user_id is not None and checked.step is not None
+    values: dict[str, object] = {"totp_last_step": checked.step}
+    if checked.rehashed is not None:
+        values["password_hash"] = checked.rehashed
+    burnt = await session.scalar(
         update(User)
-        .where(User.id == user_id)
-        .values(
-            failed_logins=case((reached, 0), else_=User.failed_logins),
-            locked_until=case((reached, policy.lock_until(now)), else_=User.locked_until),
+        .where(
+            User.id == attempt.user_id,
+            User.disabled.is_(False),
+            or_(User.totp_last_step.is_(None), User.totp_last_step < checked.step),
         )
-        .returning(User.locked_until)
+        .values(**values)
+        .returning(User.id)
         .execution_options(synchronize_session=False)
     )
+    return None if burnt is None else await staff_member(session, attempt.user_id)
 
 
 async def staff_member(session: AsyncSession, user_id: int) -> StaffMember | None:
@@ -278,10 +234,11 @@ async def staff_member(session: AsyncSession, user_id: int) -> StaffMember | Non
 
 @dataclass(frozen=True)
 class SignInTrouble:
-    """Wrong sign-ins the accounts hold now, for monitoring.
+    """Wrong web sign-ins held now, for monitoring.
 
-    Only the count towards a lock-out is kept, so ``failures`` is the wrong sign-ins since each
-    account's last success or lock-out; a user name that does not exist counts nowhere.
+    ``failures`` is the sum of the accounts' counts (each since its last success; a user name
+    that does not exist counts nowhere); ``locked`` the accounts that cannot sign in now from
+    some address, because that address waits after attempts that gave their name last.
     """
 
     failures: int
@@ -289,13 +246,14 @@ class SignInTrouble:
 
 
 async def sign_in_trouble(session: AsyncSession, now: datetime) -> SignInTrouble:
-    """One pass over the accounts (a node has hundreds of staff, not millions)."""
-    failures, locked = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(User.failed_logins), 0),
-                func.count(User.locked_until).filter(User.locked_until > now),
-            )
-        )
-    ).one()
-    return SignInTrouble(failures=int(failures), locked=int(locked))
+    """Two small queries (a node has hundreds of staff, not millions)."""
+    failures = await session.scalar(
+        select(func.coalesce(func.sum(SignInFailures.failures), 0))
+        .join(User, User.username == SignInFailures.key)
+        .where(SignInFailures.service == throttle.WEB, SignInFailures.scope == throttle.ACCOUNT)
+    )
+    waiting = await throttle.waits_by_user(session, now)
+    locked = await session.scalar(
+        select(func.count()).select_from(User).where(User.username.in_(list(waiting)))
+    )
+    return SignInTrouble(failures=int(failures or 0), locked=int(locked or 0))

@@ -16,6 +16,10 @@ exists, ``doveadm user``): with ``AUTHORIZED=1`` in the environment the password
 the program is run with ``AUTHORIZED=2`` when the account exists and is active, and the exit is
 3 when it does not. No credentials are ever handed out (there are only argon2id hashes), so a
 ``CREDENTIALS_LOOKUP`` is answered the same way and only plain-text mechanisms can succeed.
+
+Failed checks count together with the submission port's (:mod:`keys.app_signin`): against the
+client's address, ``TCPREMOTEIP`` as Dovecot sets it, and the user name. While the address must
+wait, the exit is 1 and nothing is checked.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -35,8 +40,10 @@ from config.database import open_database
 from config.errors import ConfigError
 from config.logging import configure_logging, get_logger
 from config.settings import Settings, load_settings
-from keys import accounts, passwords
+from keys import accounts
+from keys.app_signin import AppSignIn, sign_in_with_app_password
 from keys.models import User
+from keys.throttle import throttle_policy
 from mailgw.aliases import hosted_domains
 from mailgw.maildir import user_folder
 
@@ -112,20 +119,44 @@ async def account_name(
 class Account:
     username: str
     #: The hashes of the account's unrevoked app passwords.
-    hashes: tuple[str, ...]
+    hashes: tuple[str, ...] = field(default=(), repr=False)
+
+
+async def _find(session: AsyncSession, login: str, hosted_units: Sequence[str]) -> Account | None:
+    username = await account_name(session, login, hosted_units)
+    if username is None:
+        return None
+    return Account(username, tuple(await accounts.app_password_hashes(session, username)))
+
+
+def _counted_name(login: str) -> str:
+    """The user name a login's failures count against, as the submission port counts them."""
+    return login.strip().lower().rpartition("@")[0] or login.strip().lower()
 
 
 async def find_account(settings: Settings, login: str) -> Account | None:
+    """The active account a login names, for a lookup without a password."""
     async with open_database(settings) as sessions, sessions() as session:
-        username = await account_name(session, login, settings.node.units)
-        if username is None:
-            return None
-        hashes = await accounts.app_password_hashes(session, username)
-    return Account(username, tuple(hashes))
+        return await _find(session, login, settings.node.units)
 
 
-def _holds(account: Account, password: str) -> bool:
-    return any(passwords.verify_password(value, password) for value in account.hashes)
+async def sign_in(settings: Settings, request: Request, remote: str | None) -> AppSignIn[Account]:
+    """Check the request's app password as the submission port does, throttled with it."""
+
+    async def find(session: AsyncSession) -> tuple[Account, tuple[str, ...]] | None:
+        account = await _find(session, request.login, settings.node.units)
+        return None if account is None else (account, account.hashes)
+
+    async with open_database(settings) as sessions:
+        return await sign_in_with_app_password(
+            sessions,
+            _counted_name(request.login),
+            request.password,
+            remote,
+            throttle_policy(settings.web),
+            find,
+            datetime.now(UTC),
+        )
 
 
 def child_environment(
@@ -162,17 +193,26 @@ def check(node_dir: Path, program: Sequence[str], environ: Mapping[str, str]) ->
         _say(error.message if isinstance(error, ConfigError) else str(error))
         return TEMPORARY_FAILURE
     service = environ.get("SERVICE", "")
-    remote = environ.get("TCPREMOTEIP", "")
+    remote = environ.get("TCPREMOTEIP") or None
+    waiting = False
     try:
-        account = asyncio.run(find_account(settings, request.login))
+        if lookup:
+            account = asyncio.run(find_account(settings, request.login))
+        else:
+            result = asyncio.run(sign_in(settings, request, remote))
+            account, waiting = result.account, result.waiting_until is not None
     except (SQLAlchemyError, OSError) as error:
         log.error("mail.checkpassword_unavailable", error=type(error).__name__, service=service)
         return TEMPORARY_FAILURE
-    if account is None or not (lookup or _holds(account, request.password)):
+    if account is None:
         if lookup:
             return UNKNOWN_USER
         log.warning(
-            "mail.checkpassword_refused", user=request.login[:64], service=service, remote=remote
+            "mail.checkpassword_refused",
+            user=request.login[:64],
+            service=service,
+            remote=remote,
+            waiting=waiting,
         )
         return REFUSED
     if not lookup:

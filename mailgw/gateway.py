@@ -25,7 +25,9 @@ from config.errors import CongvanError
 from config.logging import get_logger
 from config.settings import SmtpSettings
 from exchange.ledger import UsageLedger
-from keys import accounts, passwords
+from keys import accounts
+from keys.app_signin import AppSignIn, sign_in_with_app_password
+from keys.throttle import ThrottlePolicy
 from mailgw.addresses import AddressBook, Mailbox, normalise
 from mailgw.mailbox import FiledMail, file_message
 from mailgw.models import SENT, QueuedMail
@@ -75,6 +77,7 @@ class MailGateway:
         settings: SmtpSettings,
         durable: DurableCommits,
         ledger: UsageLedger | None = None,
+        throttle: ThrottlePolicy | None = None,
     ) -> None:
         self.sessions = sessions
         #: A queue id answered (SMTP 250) is a promise: it waits for the commit to be on disk.
@@ -83,6 +86,8 @@ class MailGateway:
         self.book = book
         self.settings = settings
         self.ledger = ledger
+        #: How often mail clients may try app passwords (the node's [web] lockout settings).
+        self.throttle = throttle or ThrottlePolicy()
         self.rate = RateLimiter(settings.rate_per_minute)
         #: Set when something was queued, so the delivery worker need not wait for its poll.
         self.queued = asyncio.Event()
@@ -91,23 +96,24 @@ class MailGateway:
         async with self.sessions() as session:
             return await self.book.mailbox(session, username)
 
-    async def authenticate(self, username: str, secret: str) -> Mailbox | None:
-        """The mailbox of an active account for one of its app passwords; None otherwise.
+    async def authenticate(
+        self, username: str, secret: str, address: str | None
+    ) -> AppSignIn[Mailbox]:
+        """The mailbox of an active account for one of its app passwords, tried from the
+        client's IP ``address``; throttled with IMAP's sign-ins (:mod:`keys.app_signin`)."""
 
-        argon2 is slow on purpose, so the hashes are checked in an executor, not on the loop.
-        """
-        async with self.sessions() as session:
-            mailbox = await self.book.mailbox(session, username)
-            hashes = await accounts.app_password_hashes(session, username)
-        if mailbox is None or not hashes:
-            return None
-        loop = asyncio.get_running_loop()
-        for password_hash in hashes:
-            if await loop.run_in_executor(None, passwords.verify_password, password_hash, secret):
-                if self.ledger is not None:
-                    self.ledger.record("login", unit=mailbox.unit, user=mailbox.username)
-                return mailbox
-        return None
+        async def find(session: AsyncSession) -> tuple[Mailbox, list[str]] | None:
+            mailbox = await self.book.mailbox(session, username) if username else None
+            if mailbox is None:
+                return None
+            return mailbox, await accounts.app_password_hashes(session, username)
+
+        result = await sign_in_with_app_password(
+            self.sessions, username, secret, address, self.throttle, find, datetime.now(UTC)
+        )
+        if result.account is not None and self.ledger is not None:
+            self.ledger.record("login", unit=result.account.unit, user=result.account.username)
+        return result
 
     def check_sender(self, mailbox: Mailbox, address: str) -> None:
         if not mailbox.may_send_as(address):

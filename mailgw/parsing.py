@@ -53,9 +53,15 @@ def header_block(path: Path) -> bytes:
     return b"".join(lines)
 
 
+def addresses_in(headers: Message, name: str) -> list[str]:
+    """The addresses of every header called ``name`` (a message may carry several); one that
+    cannot be parsed is "", which is nobody's address."""
+    return [address for _name, address in getaddresses(headers.get_all(name, []))]
+
+
 def authors(headers: Message) -> list[str]:
-    """The addresses of every ``From:`` header (a message may carry several)."""
-    return [address for _name, address in getaddresses(headers.get_all("From", []))]
+    """The addresses of every ``From:`` header."""
+    return addresses_in(headers, "From")
 
 
 def header_text(message: EmailMessage, name: str) -> str:

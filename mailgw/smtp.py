@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import math
 import ssl
 import uuid
 import weakref
@@ -18,6 +19,7 @@ from base64 import b64decode
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from pathlib import Path
@@ -30,7 +32,7 @@ from config.logging import bind_request_id, get_logger
 from config.settings import SmtpSettings
 from mailgw.addresses import Mailbox, split
 from mailgw.gateway import MAX_RECIPIENTS, MailGateway, MailRefused
-from mailgw.parsing import authors
+from mailgw.parsing import addresses_in, authors
 
 log = get_logger("congvan.mailgw.smtp")
 
@@ -39,6 +41,9 @@ MAX_AUTH_FAILURES = 3
 #: A failed AUTH is answered after this pause, to slow down guessing.
 AUTH_FAILURE_DELAY = 1.0
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure: try again later"
+#: Headers that name who wrote, sent or resent a message (RFC 5322 3.6.2 and 3.6.6): each of
+#: their addresses must be the authenticated sender's own.
+AUTHOR_HEADERS = ("From", "Sender", "Resent-From", "Resent-Sender")
 #: aiosmtpd's own replies for an oversized message, which do not say the limit.
 TOO_BIG_REPLIES = ("552 Error: Too much mail data", "552 Error: message size exceeds")
 
@@ -57,6 +62,20 @@ class SubmissionServer(SMTP):
         if isinstance(status, str) and status.startswith(TOO_BIG_REPLIES):
             status = f"552 5.3.4 Message too big: the limit is {self.data_size_limit} bytes"
         await super().push(status)
+
+
+def _client_address(server: SMTP) -> str | None:
+    peer = server.session.peer if server.session is not None else None
+    return peer[0] if isinstance(peer, tuple) and peer else None
+
+
+def _waiting_reply(until: datetime) -> str:
+    """Nothing was checked: the same answer for any user name and for the right password."""
+    seconds = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+    return (
+        "454 4.7.0 Too many failed authentications from your address: "
+        f"try again in {seconds} seconds"
+    )
 
 
 def _header_block(content: bytes) -> bytes:
@@ -125,22 +144,32 @@ class SubmissionHandler:
             secret = password.decode("utf-8")
         except UnicodeDecodeError:
             username, secret = "", ""
+        address = _client_address(server)
         try:
-            mailbox = await self.gateway.authenticate(username, secret) if username else None
+            result = await self.gateway.authenticate(username, secret, address)
         except SQLAlchemyError as error:
             log.error("smtp.auth_unavailable", error=type(error).__name__)
             await server.push("454 4.7.0 Temporary authentication failure")
             return AuthResult(success=False, handled=True)
-        if mailbox is not None:
-            log.info("smtp.authenticated", user=mailbox.username)
-            return AuthResult(success=True, auth_data=mailbox)
+        if result.account is not None:
+            log.info("smtp.authenticated", user=result.account.username)
+            return AuthResult(success=True, auth_data=result.account)
         self._failures[server] = failures = self._failures.get(server, 0) + 1
-        log.warning("smtp.auth_failed", user=username or "?", failures=failures)
+        log.warning(
+            "smtp.auth_failed",
+            user=username or "?",
+            address=address,
+            failures=failures,
+            waiting=result.waiting_until is not None,
+        )
         await asyncio.sleep(AUTH_FAILURE_DELAY)
         if failures >= MAX_AUTH_FAILURES:
             await server.push("421 4.7.0 Too many failed authentications: closing")
             if server.transport is not None:
                 server.transport.close()
+            return AuthResult(success=False, handled=True)
+        if result.waiting_until is not None:
+            await server.push(_waiting_reply(result.waiting_until))
             return AuthResult(success=False, handled=True)
         return AuthResult(success=False, handled=False)  # aiosmtpd answers 535
 
@@ -195,20 +224,33 @@ class SubmissionHandler:
 
     # -- the message ---------------------------------------------------------------------------
 
-    def _check_from_header(self, mailbox: Mailbox, headers: Any) -> None:
-        addresses = authors(headers)
-        if not addresses:
+    def _check_author_headers(self, mailbox: Mailbox, headers: Message) -> None:
+        """The headers that say who sent (or resent) a message name the sender only, and
+        replies go to the sender's own unit; else readers would be told, and would answer,
+        someone else."""
+        if not authors(headers):
             raise MailRefused(
                 "Thư không có dòng From.",
                 code="no-from",
                 reply="550 5.7.1 The message has no From: header",
             )
-        for author in addresses:
-            if not mailbox.may_send_as(author):
+        for name in AUTHOR_HEADERS:
+            for address in addresses_in(headers, name):
+                if not mailbox.may_send_as(address):
+                    raise MailRefused(
+                        f"{name}: {address} không phải địa chỉ của {mailbox.username}.",
+                        code="not-your-address",
+                        reply=f"550 5.7.1 {name}: <{address}> is not an address of "
+                        f"{mailbox.username}",
+                    )
+        for address in addresses_in(headers, "Reply-To"):
+            unit = self.gateway.book.unit_of(address)
+            if not mailbox.may_send_as(address) and (unit is None or unit.code != mailbox.unit):
                 raise MailRefused(
-                    f"From: {author} không phải địa chỉ của {mailbox.username}.",
-                    code="not-your-address",
-                    reply=f"550 5.7.1 From: <{author}> is not an address of {mailbox.username}",
+                    f"Reply-To: {address} không thuộc đơn vị {mailbox.unit}.",
+                    code="reply-to-elsewhere",
+                    reply=f"550 5.7.1 Reply-To: <{address}> is not an address of "
+                    f"{mailbox.username}'s unit {mailbox.unit}",
                 )
 
     def _trace(self, session: Session, headers: Any, queue_hint: str) -> bytes:
@@ -231,7 +273,7 @@ class SubmissionHandler:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(content))
         hint = uuid.uuid4().hex
         try:
-            self._check_from_header(mailbox, headers)
+            self._check_author_headers(mailbox, headers)
             queue_id = await self.gateway.submit(
                 mailbox,
                 envelope.mail_from or "",

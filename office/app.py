@@ -41,6 +41,7 @@ from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths
 from keys.keystore import node_passphrase
 from keys.publisher import TrustPublisher
+from keys.throttle import throttle_policy
 from mailgw.addresses import AddressBook
 from mailgw.arrival import MailArrival
 from mailgw.delivery import MailDelivery
@@ -205,6 +206,7 @@ def build_mail(
         smtp,
         exchange.durable,
         exchange.ledger,
+        throttle=throttle_policy(settings.web),
     )
     delivery = MailDelivery(
         gateway,

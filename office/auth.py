@@ -23,6 +23,7 @@ from config.errors import Forbidden
 from config.logging import get_logger
 from keys.signin import LOCKED, SignInOutcome
 from office import signin
+from office.client_address import client_address
 from office.language import LANGUAGE_PREFIX
 from office.messages import Translator
 from office.rendering import STATIC_PREFIX, render
@@ -251,13 +252,19 @@ async def sign_in_submit(request: web.Request) -> web.Response:
     next_path = safe_next(form.get("next"))
     now = datetime.now(UTC)
     if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD or len(code) > MAX_CODE:
-        username, password = "", ""  # refused below as a wrong sign-in, without hashing
+        username, password = "", ""  # refused below as a wrong sign-in; the input is not hashed
+    address = client_address(request, site.settings.trusted_proxies)
     outcome, token = await signin.sign_in(
-        site, username, password, code, now, replacing=request.get(ACTIVE_SESSION)
+        site, username, password, code, address, now, replacing=request.get(ACTIVE_SESSION)
     )
     site.ledger.record("login", unit=outcome.unit, user=outcome.username)
     if outcome.staff is None or token is None:
-        log.info("signin.refused", reason=outcome.refusal, user=outcome.username or None)
+        log.info(
+            "signin.refused",
+            reason=outcome.refusal,
+            user=outcome.username or None,
+            address=address,
+        )
         return _sign_in_form(
             request,
             nonce,

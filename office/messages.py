@@ -43,7 +43,7 @@ VI: dict[str, str] = {
         "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng. Vui lòng kiểm tra và thử lại."
     ),
     "signin.refused.locked": (
-        "Tài khoản tạm thời bị khoá do đăng nhập sai nhiều lần. "
+        "Đăng nhập sai quá nhiều lần từ địa chỉ mạng này. "
         "Vui lòng thử lại sau {minutes} phút hoặc liên hệ quản trị viên."
     ),
     "signin.refused.disabled": (

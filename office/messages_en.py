@@ -51,7 +51,7 @@ EN: dict[str, str] = {
         "The username, password or verification code is incorrect. Please check and try again."
     ),
     "signin.refused.locked": (
-        "This account is temporarily locked after too many failed sign-in attempts. "
+        "Too many failed sign-in attempts from this network address. "
         "Please try again in {minutes} minutes or contact your administrator."
     ),
     "signin.refused.disabled": (

@@ -1,6 +1,6 @@
 """Signing in and out, and who a request's session cookie belongs to.
 
-The rules (password, code, lock-out) are the keys layer's (:mod:`keys.signin`); this module
+The rules (password, code, throttling) are the keys layer's (:mod:`keys.signin`); this module
 runs them in their transactions and ties a successful sign-in to a new web session.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from keys import signin
+from keys import signin, throttle
 from keys.signin import SignInOutcome, StaffMember
 from office import web_sessions
 from office.site import StaffSite
@@ -35,16 +35,19 @@ async def sign_in(
     username: str,
     password: str,
     code: str,
+    address: str | None,
     now: datetime,
     replacing: ActiveSession | None = None,
 ) -> tuple[SignInOutcome, str | None]:
-    """Check a sign-in; on success open a session (closing ``replacing``, the browser's
-    earlier one) and return its token for the cookie.
+    """Check a sign-in from the client ``address``; on success open a session (closing
+    ``replacing``, the browser's earlier one) and return its token for the cookie.
 
     Three short transactions (see :mod:`keys.signin`): no lock is held while argon2 works.
     """
     async with site.sessions() as session, session.begin():
-        attempt = await signin.begin_attempt(session, username, site.lockout, now)
+        attempt = await signin.begin_attempt(
+            session, username, throttle.address_key(address), site.lockout, now
+        )
     checked = await signin.check_credentials(attempt, password, code, site.box, now)
     async with site.sessions() as session, session.begin():
         outcome = await signin.finish_attempt(session, attempt, checked, site.lockout, now)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.settings import WebSettings
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
-from keys.signin import LockoutPolicy, StaffMember
+from keys.signin import StaffMember
+from keys.throttle import ThrottlePolicy, throttle_policy
 from mailgw.gateway import MailGateway
 from office.documents.desk import DocumentDesk
 from office.messages import Translator
@@ -43,8 +44,8 @@ class StaffSite:
     reports: Reports | None = field(default=None, repr=False)
 
     @property
-    def lockout(self) -> LockoutPolicy:
-        return LockoutPolicy(self.settings.lockout_failures, self.settings.lockout_minutes)
+    def lockout(self) -> ThrottlePolicy:
+        return throttle_policy(self.settings)
 
     @property
     def session_policy(self) -> SessionPolicy:

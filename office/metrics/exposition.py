@@ -103,13 +103,13 @@ class SnapshotCollector(Collector):
         )
         yield _gauge(
             "congvan_sign_in_failures",
-            "Wrong web sign-ins held against accounts now (since each one's last success or "
-            "lock-out).",
+            "Wrong web sign-ins held against accounts now (since each one's last success).",
             figures.sign_in_trouble.failures,
         )
         yield _gauge(
             "congvan_accounts_locked",
-            "Staff accounts locked out now after wrong sign-ins.",
+            "Staff accounts that cannot sign in now from an address that waits after wrong "
+            "sign-ins giving their name.",
             figures.sign_in_trouble.locked,
         )
         yield _gauge(

@@ -7,6 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+
+from keys import passwords
 from keys.passwords import TEST_HASHING_VARIABLE
 
 PRINT_A_HASH = "from keys.passwords import hash_password; print(hash_password('Mật khẩu dài 2026'))"
@@ -36,3 +41,17 @@ def test_the_test_variable_makes_hashing_cheap_and_says_so() -> None:
     hashed, output = _hash_in_a_process({**os.environ, TEST_HASHING_VARIABLE: "1"})
     assert hashed.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
     assert "passwords.insecure_test_hashing" in output
+
+
+def test_the_stand_in_hash_for_unknown_users_costs_what_a_real_one_does() -> None:
+    """Written with the hasher's own parameters, so verifying against it runs argon2 at the cost
+    of a real hash (a mismatch after the work, not an unreadable hash refused at once)."""
+    stand_in = passwords.stand_in_hash()
+    real = passwords.hash_password("Mật khẩu dài 2026")
+    assert stand_in.split("$")[:4] == real.split("$")[:4]
+    assert [len(part) for part in stand_in.split("$")[4:]] == [
+        len(part) for part in real.split("$")[4:]
+    ]
+    assert passwords.stand_in_hash() == stand_in  # one per process
+    with pytest.raises(VerifyMismatchError):
+        PasswordHasher().verify(stand_in, "Mật khẩu dài 2026")

@@ -7,8 +7,10 @@ and addresses.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from sqlalchemy import select
 
 from config.database import open_database
 from config.settings import Settings
-from keys.models import User
+from keys import throttle
+from keys.models import SignInFailures, User
 from mailgw.models import MailAlias
 from tests.conftest import SecretsSeen
 from tests.support.cli import CONGVAN, Cli
@@ -441,3 +444,32 @@ def test_a_dovecot_lookup_without_a_password_finds_an_active_user(
     assert environment_of(found)["AUTHORIZED"] == "2"
     assert (unknown.returncode, unknown.stdout) == (3, "")
     assert (disabled.returncode, disabled.stdout) == (3, "")
+
+
+def test_an_imap_clients_address_waits_after_failures_as_on_the_submission_port(
+    cli: Cli, node: Settings, thu: str
+) -> None:
+    """Failures from ``TCPREMOTEIP`` (as Dovecot sets it) count with the submission port's."""
+    stranger = {"TCPREMOTEIP": "10.20.30.40", "SERVICE": "imap"}
+
+    async def seed() -> None:  # as if the address had failed eight times (7 s of waits)
+        async with open_database(node) as sessions, sessions() as session, session.begin():
+            session.add(
+                SignInFailures(
+                    service=throttle.MAIL,
+                    scope=throttle.ADDRESS,
+                    key="10.20.30.40",
+                    failures=8,
+                    last_failure_at=datetime.now(UTC),
+                    last_user="",
+                )
+            )
+
+    asyncio.run(seed())
+    wrong = checkpassword(cli, node, "thu.le", "abcdef-ghijkl-mnopqr", ENV, env=stranger)
+    right = checkpassword(cli, node, "thu.le", thu, ENV, env=stranger)  # the address waits 16 s
+    owner = checkpassword(cli, node, "thu.le", thu, ENV, env={"TCPREMOTEIP": "10.20.30.41"})
+
+    assert (wrong.returncode, right.returncode, owner.returncode) == (1, 1, 0)
+    assert right.stdout == ""
+    assert '"waiting": true' in right.stderr

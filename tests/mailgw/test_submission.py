@@ -11,6 +11,8 @@ import shutil
 import smtplib
 import subprocess
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from keys.models import User
+from keys import accounts, passwords, throttle
+from keys.models import SignInFailures, User
+from keys.throttle import ACCOUNT, ADDRESS
 from mailgw import aliases
 from mailgw.gateway import MAX_RECIPIENTS
 from mailgw.mailbox import list_folder
-from mailgw.models import INBOX
+from mailgw.models import INBOX, SENT
 from office.app import RunningNode, start_node
 from tests.support.mail import (
     client_context,
@@ -34,6 +38,7 @@ from tests.support.mail import (
 )
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
+from tests.support.web import forget_sign_in_failures
 
 SWAKS = shutil.which("swaks")
 LIMIT = 200_000
@@ -43,6 +48,7 @@ FAST_MAIL = {"CONGVAN_SMTP_POLL_SECONDS": "1", "CONGVAN_SMTP_MAX_MESSAGE_BYTES":
 @pytest.fixture
 async def tu(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
     node = await start_node(fast_settings(demo_network, "TU", **FAST_MAIL))
+    await forget_sign_in_failures(node)
     yield node
     await node.stop()
 
@@ -54,14 +60,23 @@ async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
     await node.stop()
 
 
-def connect(node: RunningNode, demo_network: DemoNetwork) -> smtplib.SMTP:
-    client = smtplib.SMTP(node.settings.smtp.host, node.settings.smtp.port, timeout=30)
+def connect(
+    node: RunningNode, demo_network: DemoNetwork, source: str | None = None
+) -> smtplib.SMTP:
+    """A client connected from ``source`` (127.0.0.2…: another address than 127.0.0.1 to the
+    node's sign-in throttling), or from 127.0.0.1."""
+    client = smtplib.SMTP(
+        node.settings.smtp.host,
+        node.settings.smtp.port,
+        timeout=30,
+        source_address=(source, 0) if source else None,
+    )
     client.ehlo("client.test")
     return client
 
 
-def secure(node: RunningNode, demo_network: DemoNetwork) -> smtplib.SMTP:
-    client = connect(node, demo_network)
+def secure(node: RunningNode, demo_network: DemoNetwork, source: str | None = None) -> smtplib.SMTP:
+    client = connect(node, demo_network, source)
     client.starttls(context=client_context(demo_network))
     client.ehlo("client.test")
     return client
@@ -478,3 +493,170 @@ async def test_more_recipients_than_allowed_are_refused_at_rcpt(
     codes = await in_thread(many)
     assert codes[:MAX_RECIPIENTS] == [250] * MAX_RECIPIENTS
     assert codes[MAX_RECIPIENTS] == 452
+
+
+# --- who the headers say sent the message ------------------------------------------------------
+
+
+def send_with(
+    node: RunningNode, demo_network: DemoNetwork, header: str, value: str, subject: str
+) -> dict[str, Any]:
+    """The staff member sends themselves a message carrying ``header: value``."""
+    staff = demo_network.account(node.settings.node.name, "staff")
+    with signed_in(node, demo_network, "staff") as client:
+        message = message_from(staff["email"], [staff["email"]], subject, "x\n")
+        message[header] = value
+        # Explicit addresses: with Resent- headers smtplib would take the envelope from them.
+        return client.send_message(message, from_addr=staff["email"], to_addrs=[staff["email"]])
+
+
+@pytest.mark.parametrize("header", ["Sender", "Resent-From", "Resent-Sender"])
+async def test_a_sender_or_resender_header_naming_someone_else_is_refused(
+    tu: RunningNode, demo_network: DemoNetwork, header: str
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    leader = demo_network.account("TU", "leader")
+    subject = f"Giả mạo {header}"
+
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await in_thread(send_with, tu, demo_network, header, leader["email"], subject)
+    assert refused.value.smtp_code == 550
+    assert f"{header}: <{leader['email']}> is not an address of".encode() in (
+        refused.value.smtp_error
+    )
+    assert subject not in await inbox_subjects(tu, staff["username"], folder=SENT)
+
+    # Their own address in the same header is theirs to give.
+    own = f"Tự gửi {header}"
+    assert await in_thread(send_with, tu, demo_network, header, staff["email"], own) == {}
+    await wait_for_inbox(tu, staff["username"], own)
+
+
+async def test_replies_may_be_sent_only_to_the_senders_own_unit(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    """A Reply-To sends the readers' answers elsewhere than the From: they see: to a colleague
+    or the unit's alias, yes; to another unit or outside the network, no."""
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+    elsewhere = demo_network.account("HU-CAMLO", "staff")["email"]
+    for address in (elsewhere, "ai.do@gmail.com", f"{clerk['username']}, {elsewhere}"):
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            await in_thread(send_with, tu, demo_network, "Reply-To", address, "Trả lời nơi khác")
+        assert refused.value.smtp_code == 550
+        assert b"Reply-To: <" in refused.value.smtp_error
+    subjects = await inbox_subjects(tu, staff["username"], folder=SENT)
+    assert "Trả lời nơi khác" not in subjects
+
+    reply_to = f"Văn thư <{clerk['email']}>"
+    assert (
+        await in_thread(send_with, tu, demo_network, "Reply-To", reply_to, "Trả lời văn thư") == {}
+    )
+    await wait_for_inbox(tu, staff["username"], "Trả lời văn thư")
+
+
+# --- AUTH throttling ---------------------------------------------------------------------------
+
+
+def auth_once(
+    node: RunningNode, demo_network: DemoNetwork, user: str, secret: str, source: str
+) -> tuple[int, bytes]:
+    """One AUTH PLAIN on a connection of its own from ``source``: the reply."""
+    with secure(node, demo_network, source) as client:
+        return client.docmd("AUTH", "PLAIN " + plain_token(user, secret))
+
+
+async def mail_failures(node: RunningNode, scope: str, key: str) -> SignInFailures | None:
+    async with node.sessions() as session:
+        return await session.get(SignInFailures, (throttle.MAIL, scope, key))
+
+
+async def test_failed_auths_over_many_connections_are_counted_together(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(12) as pool:  # all at once, not a few at a time
+        replies = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool, auth_once, tu, demo_network, staff["username"], f"sai-{n}", "127.0.0.2"
+                )
+                for n in range(12)
+            )
+        )
+    codes = [code for code, _text in replies]
+    checked, refused = codes.count(535), codes.count(454)
+    assert checked + refused == 12
+    # The fifth failure from the address makes it wait 1 s, the sixth 2 s…: the guesses sent
+    # on separate connections at once meet the waits the others started.
+    assert 5 <= checked < 12 and refused >= 1
+    address = await mail_failures(tu, ADDRESS, "127.0.0.2")
+    account = await mail_failures(tu, ACCOUNT, staff["username"])
+    assert address is not None and address.failures == checked
+    assert account is not None and account.failures == checked
+    # The owner, at their own address, signs in at once.
+    code, _ = await in_thread(
+        auth_once, tu, demo_network, staff["username"], staff["app_password"], "127.0.0.1"
+    )
+    assert code == 235
+
+
+async def test_a_strangers_failures_cannot_lock_the_admin_out_of_mail(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    admin = demo_network.account("TU", "admin")
+    # As if the stranger had failed eight times already (which takes 7 s of waits).
+    async with tu.sessions() as session, session.begin():
+        session.add(
+            SignInFailures(
+                service=throttle.MAIL,
+                scope=ADDRESS,
+                key="127.0.0.3",
+                failures=8,
+                last_failure_at=datetime.now(UTC),
+                last_user="",
+            )
+        )
+    wrong = await in_thread(auth_once, tu, demo_network, admin["username"], "sai", "127.0.0.3")
+    assert wrong[0] == 535  # the ninth failure: the address waits 16 s
+    right = await in_thread(
+        auth_once, tu, demo_network, admin["username"], admin["app_password"], "127.0.0.3"
+    )
+    assert right[0] == 454 and b"try again in" in right[1]
+    unknown = await in_thread(
+        auth_once, tu, demo_network, "khong.co", admin["app_password"], "127.0.0.3"
+    )
+    assert unknown[0] == 454  # the same answer for any name: nothing was checked
+    owner = await in_thread(
+        auth_once, tu, demo_network, admin["username"], admin["app_password"], "127.0.0.1"
+    )
+    assert owner[0] == 235
+
+
+async def test_an_unknown_user_costs_one_verification_like_a_known_one(
+    tu: RunningNode, demo_network: DemoNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = demo_network.account("TU", "staff")
+    verified: list[str] = []
+    real_verify = passwords.verify_password
+
+    def counting(password_hash: str, password: str) -> bool:
+        verified.append(password_hash)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting)
+    answers = {}
+    hashes = {}
+    for name in (staff["username"], "khong.co"):
+        verified.clear()
+        answers[name] = await in_thread(auth_once, tu, demo_network, name, "sai-roi", "127.0.0.4")
+        hashes[name] = list(verified)
+    assert answers[staff["username"]] == answers["khong.co"]
+    assert answers["khong.co"][0] == 535
+    async with tu.sessions() as session:
+        known = await accounts.app_password_hashes(session, staff["username"])
+    assert hashes[staff["username"]] == known
+    stand_in = hashes["khong.co"]
+    assert len(stand_in) == 1 and stand_in[0] not in known
+    assert stand_in[0].split("$")[:4] == known[0].split("$")[:4]  # argon2id, same parameters

@@ -11,7 +11,7 @@ from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
-from tests.support.web import StaffAccount, StaffBrowser, new_account
+from tests.support.web import StaffAccount, StaffBrowser, forget_sign_in_failures, new_account
 
 NewAccount = Callable[..., Awaitable[StaffAccount]]
 
@@ -19,6 +19,7 @@ NewAccount = Callable[..., Awaitable[StaffAccount]]
 @pytest.fixture
 async def tu(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
     node = await start_node(fast_settings(demo_network, "TU"))
+    await forget_sign_in_failures(node)
     yield node
     await node.stop()
 

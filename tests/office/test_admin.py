@@ -8,12 +8,13 @@ import html
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from keys import totp
-from keys.models import User
+from keys import throttle, totp
+from keys.models import SignInFailures, User
 from office.admin_pages import qr_data_uri
 from office.app import RunningNode
 from office.messages import VIETNAM_TIME
@@ -30,7 +31,9 @@ from tests.support.web import (
 )
 
 WRONG = "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng. Vui lòng kiểm tra và thử lại."
-LOCKED = "Tài khoản tạm thời bị khoá do đăng nhập sai nhiều lần."
+LOCKED = "Đăng nhập sai quá nhiều lần từ địa chỉ mạng này."
+#: Where the browsers that fail sign-ins come from: 127.0.0.1 is the others' address.
+STRANGER = "127.0.0.2"
 DISABLED = "Tài khoản đã bị vô hiệu hoá. Vui lòng liên hệ quản trị viên của đơn vị."
 FORGED = "Biểu mẫu thiếu mã bảo vệ hoặc mã không hợp lệ"
 ACTIONS = ("unlock", "totp", "disable", "enable")
@@ -45,11 +48,28 @@ async def user_row(node: RunningNode, username: str) -> User:
     return user
 
 
-async def lock_out(browser: StaffBrowser, account: StaffAccount) -> None:
-    """Five wrong passwords: the account is locked."""
-    for _ in range(5):
-        page = await browser.sign_in(account.username, "không phải mật khẩu", account.code())
+async def lock_out(node: RunningNode, browser: StaffBrowser, account: StaffAccount) -> None:
+    """A wrong password for the account from the browser's address (``STRANGER``), as if it
+    were its twentieth: the address must wait [web] lockout_minutes."""
+    async with node.sessions() as session, session.begin():
+        session.add(
+            SignInFailures(
+                service=throttle.WEB,
+                scope=throttle.ADDRESS,
+                key=STRANGER,
+                failures=19,
+                last_failure_at=datetime.now(UTC),
+                last_user=account.username,
+            )
+        )
+    page = await browser.sign_in(account.username, "không phải mật khẩu", account.code())
     assert refusal_text(page).startswith(LOCKED)
+
+
+async def stranger_waits_until(node: RunningNode) -> datetime | None:
+    async with node.sessions() as session:
+        row = await session.get(SignInFailures, (throttle.WEB, throttle.ADDRESS, STRANGER))
+    return None if row is None else row.wait_until
 
 
 async def add_user_of_another_node(tu: RunningNode, username: str) -> None:
@@ -142,9 +162,10 @@ async def test_any_other_role_finds_no_admin_page_and_changes_nothing(
     tu: RunningNode, make_account: NewAccount
 ) -> None:
     target = await make_account()
-    async with StaffBrowser(tu.web_url) as stranger:
-        await lock_out(stranger, target)
+    async with StaffBrowser(tu.web_url, source=STRANGER) as stranger:
+        await lock_out(tu, stranger, target)
     before = await user_row(tu, target.username)
+    waiting = await stranger_waits_until(tu)
     for role in ("clerk", "leader", "staff"):
         account = await make_account(role=role)
         async with StaffBrowser(tu.web_url) as browser:
@@ -159,20 +180,19 @@ async def test_any_other_role_finds_no_admin_page_and_changes_nothing(
                     action,
                 )
     after = await user_row(tu, target.username)
-    assert (after.locked_until, after.totp_secret, after.disabled) == (
-        before.locked_until,
-        before.totp_secret,
-        before.disabled,
-    )
-    assert after.locked_until is not None
+    assert (after.totp_secret, after.disabled) == (before.totp_secret, before.disabled)
+    assert waiting is not None and await stranger_waits_until(tu) == waiting
 
 
 async def test_an_account_locked_by_wrong_sign_ins_signs_in_again_once_unlocked(
     tu: RunningNode, make_account: NewAccount
 ) -> None:
     admin, target = await make_account(role="admin"), await make_account()
-    async with StaffBrowser(tu.web_url) as as_admin, StaffBrowser(tu.web_url) as as_target:
-        await lock_out(as_target, target)
+    async with (
+        StaffBrowser(tu.web_url) as as_admin,
+        StaffBrowser(tu.web_url, source=STRANGER) as as_target,
+    ):
+        await lock_out(tu, as_target, target)
         code = target.code()
         assert refusal_text(
             await as_target.sign_in(target.username, target.password, code)
@@ -180,7 +200,7 @@ async def test_an_account_locked_by_wrong_sign_ins_signs_in_again_once_unlocked(
 
         await as_admin.sign_in_as(admin)
         listed = await as_admin.get("/admin")
-        locked_until = (await user_row(tu, target.username)).locked_until
+        locked_until = await stranger_waits_until(tu)
         assert locked_until is not None
         row = row_of(listed, target.username)
         shown = cells(row)[6]
@@ -190,8 +210,7 @@ async def test_an_account_locked_by_wrong_sign_ins_signs_in_again_once_unlocked(
         done = await post_action(as_admin, target.username, "unlock")
         back_to_list = f"/admin?notice=unlocked&user={target.username}"
         assert (done.status, done.location) == (303, back_to_list)
-        user = await user_row(tu, target.username)
-        assert (user.failed_logins, user.locked_until) == (0, None)
+        assert await stranger_waits_until(tu) is None
         after = await as_admin.get(back_to_list)
         assert f"Đã mở khoá tài khoản {target.username}" in after.text
         assert cells(row_of(after, target.username))[6] == ""
@@ -267,10 +286,11 @@ async def test_a_forged_or_missing_form_token_changes_nothing(
     async with (
         StaffBrowser(tu.web_url) as as_admin,
         StaffBrowser(tu.web_url) as as_other,
-        StaffBrowser(tu.web_url) as stranger,
+        StaffBrowser(tu.web_url, source=STRANGER) as stranger,
     ):
-        await lock_out(stranger, target)
+        await lock_out(tu, stranger, target)
         before = await user_row(tu, target.username)
+        waiting = await stranger_waits_until(tu)
         await as_admin.sign_in_as(admin)
         await as_other.sign_in_as(other_admin)
         # Another session's token is no good either: tokens are bound to their session.
@@ -282,12 +302,8 @@ async def test_a_forged_or_missing_form_token_changes_nothing(
                 assert page.status == 403, (action, form)
                 assert refusal_text(page).startswith(FORGED)
     after = await user_row(tu, target.username)
-    assert (after.locked_until, after.failed_logins, after.totp_secret, after.disabled) == (
-        before.locked_until,
-        before.failed_logins,
-        before.totp_secret,
-        before.disabled,
-    )
+    assert (after.totp_secret, after.disabled) == (before.totp_secret, before.disabled)
+    assert waiting is not None and await stranger_waits_until(tu) == waiting
 
 
 async def test_a_get_changes_nothing(tu: RunningNode, make_account: NewAccount) -> None:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from keys.models import User
+from keys.models import SignInFailures, User
+from keys.throttle import ACCOUNT, WEB
 from office.app import RunningNode, start_node
 from office.models import WebSession
 from office.web_sessions import token_hash
@@ -306,7 +307,9 @@ async def test_a_sign_in_without_its_form_token_is_refused_before_anything_is_ch
         assert page.status == 403
     async with tu.sessions() as session:
         user = await session.scalar(select(User).where(User.username == account.username))
-        assert user is not None and user.failed_logins == 0 and user.totp_last_step is None
+        assert user is not None and user.totp_last_step is None
+        # A refused form is no sign-in attempt: nothing was counted.
+        assert await session.get(SignInFailures, (WEB, ACCOUNT, account.username)) is None
         user_sessions = await session.scalar(
             select(func.count()).select_from(WebSession).where(WebSession.user_id == user.id)
         )

@@ -14,9 +14,11 @@ from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 import aiohttp
+from sqlalchemy import delete
 
 from keys import accounts
 from keys.keystore import node_passphrase
+from keys.models import SignInFailures
 from keys.sealing import SecretBox
 from office.app import RunningNode
 
@@ -65,6 +67,13 @@ async def new_account(
     return StaffAccount(username, password, enrolment.secret, unit, full_name)
 
 
+async def forget_sign_in_failures(node: RunningNode) -> None:
+    """Start a test with no failed sign-ins held against any address or name: the database is
+    the module's, so earlier tests' failures from 127.0.0.1 would make this one wait."""
+    async with node.sessions() as session, session.begin():
+        await session.execute(delete(SignInFailures))
+
+
 @dataclass(frozen=True)
 class Page:
     status: int
@@ -83,10 +92,23 @@ class Page:
 class StaffBrowser:
     """One browser: its own cookie jar, no automatic redirects (tests look at each answer)."""
 
-    def __init__(self, base_url: str, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        ssl_context: ssl.SSLContext | None = None,
+        source: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """``source``: the loopback address (127.0.0.2…) the browser connects from, to be
+        another client to the node's sign-in throttling than one at 127.0.0.1; ``headers``
+        go with every request (as a proxy in front would add them)."""
         self.base_url = base_url
         self.ssl_context = ssl_context
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            connector=aiohttp.TCPConnector(local_addr=(source, 0)) if source else None,
+            headers=headers,
+        )
 
     async def __aenter__(self) -> StaffBrowser:
         return self
