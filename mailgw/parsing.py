@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import (
+    BaseHeader,
+    HeaderRegistry,
+    ParameterizedMIMEHeader,
+    UnstructuredHeader,
+)
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import nh3
 
@@ -20,10 +26,41 @@ MAX_HEADER_BYTES = 64 * 1024
 SEARCH_TEXT_CHARS = 20_000
 
 
+#: What Python's header parsers raise on some headers instead of reading them as defects
+#: (``Content-Type: ;a*`` is an IndexError; CPython issue #102988 another).
+PARSER_ERRORS = (ValueError, IndexError, AttributeError, TypeError, LookupError)
+
+
+class _TolerantHeaders(HeaderRegistry):
+    """The standard header classes, for headers they can read. The parser reads a header
+    each time it is asked for it, the message's own parser included (``Content-Type``): one it
+    cannot read would make the whole message unreadable. A MIME header keeps its value
+    without its parameters (or none), any other header is kept as plain text."""
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        try:
+            return super().__call__(name, value)
+        except PARSER_ERRORS:
+            kind = self[name]
+            if not issubclass(kind, ParameterizedMIMEHeader):
+                text: type[BaseHeader] = type(
+                    "_UnstructuredHeader", (UnstructuredHeader, self.base_class), {}
+                )
+                return text(name, value)
+            try:
+                return kind(name, str(value).split(";", 1)[0])
+            except PARSER_ERRORS:
+                return kind(name, "")
+
+
+#: Python's modern policy, with headers it cannot read kept rather than raised.
+MAIL_POLICY = policy.default.clone(header_factory=_TolerantHeaders())
+
+
 def parse(path: Path) -> EmailMessage:
     """The whole message (blocking: run it in an executor for big ones)."""
     with path.open("rb") as reader:
-        message = BytesParser(policy=policy.default).parse(reader)
+        message = BytesParser(policy=MAIL_POLICY).parse(reader)
     _mend_partless_multiparts(message)
     return message
 

@@ -30,6 +30,9 @@ PARTLESS_RELATED = (
 #: Found by the SMTP fuzzer on PostgreSQL: a NUL byte in a header and in the text, which the
 #: sent folder's columns could not hold; the client was told "451 try again later" forever.
 NUL_IN_TEXT = b"From: " + AUTHOR + b"\r\nCc: abc\x00\r\nSubject: a\x00b\r\n\r\nXin\x00chao\r\n"
+#: Found by the reader's fuzzer: a Content-Type whose parameter Python's parser cannot read
+#: (an IndexError, raised by the message's parser itself), so no part of the mail was shown.
+UNREADABLE_PARAMETER = b"From: " + AUTHOR + b"\r\nContent-Type: text/html;a*\r\n\r\n<b>Xin</b>\r\n"
 HEADER_NAMES = [
     *("From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"),
     *("Reply-To", "Sender", "Resent-From", "MIME-Version", "Content-Type"),

@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 from mailgw.parsing import summarise
 from mailgw.reading import attachment, attachments, read
 from tests.fuzz.fuzzing import share
-from tests.fuzz.messages import PARTLESS_RELATED, messages, unsafe_markup
+from tests.fuzz.messages import (
+    PARTLESS_RELATED,
+    UNREADABLE_PARAMETER,
+    messages,
+    unsafe_markup,
+)
 
 TESTS = 1
 
@@ -41,6 +46,7 @@ def shown_safely(path: Path) -> None:
 @share(TESTS)
 @given(messages() | st.binary(max_size=2000))
 @example(PARTLESS_RELATED)
+@example(UNREADABLE_PARAMETER)
 def test_any_message_is_shown_without_an_error_or_markup_that_runs(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "message.eml"

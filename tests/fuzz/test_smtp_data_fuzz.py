@@ -27,7 +27,13 @@ from mailgw.models import QueuedMail
 from mailgw.smtp import SubmissionHandler
 from office.app import RunningNode, start_node
 from tests.fuzz.fuzzing import share
-from tests.fuzz.messages import AUTHOR, NUL_IN_TEXT, PARTLESS_RELATED, messages
+from tests.fuzz.messages import (
+    AUTHOR,
+    NUL_IN_TEXT,
+    PARTLESS_RELATED,
+    UNREADABLE_PARAMETER,
+    messages,
+)
 from tests.fuzz.test_mail_reader_fuzz import shown_safely
 from tests.support.network import DemoNetwork
 
@@ -86,6 +92,7 @@ helos = st.text(alphabet=string.printable.strip() + " ", min_size=1, max_size=60
 @given(content=messages(), helo=helos)
 @example(content=PARTLESS_RELATED, helo="client.test")
 @example(content=NUL_IN_TEXT, helo="client.test")
+@example(content=UNREADABLE_PARAMETER, helo="client.test")
 async def test_any_message_is_queued_or_refused_and_shown_safely(
     submission: Submission, content: bytes, helo: str
 ) -> None:
