@@ -16,12 +16,14 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
 from config.errors import Invalid
+from config.files import refused_when_full
 
 BLOCK = 1024 * 1024
 
@@ -128,54 +130,62 @@ class BlobStore:
             temporary.replace(target)
         return target
 
+    @contextmanager
+    def _put(self) -> Iterator[tempfile._TemporaryFileWrapper[bytes]]:
+        """A staging file for a put, removed if the put fails: a failed put (a full disk is
+        :class:`~config.errors.DiskFull`) leaves nothing behind in staging."""
+        with refused_when_full():
+            writer = self._staging()
+            try:
+                with writer:
+                    yield writer
+            except BaseException:
+                Path(writer.name).unlink(missing_ok=True)
+                raise
+
     def put_file(self, source: Path) -> StoredBlob:
         """Copy ``source`` in (blocking: run it in an executor for big files)."""
         digest, size = hashlib.sha256(), 0
-        with source.open("rb") as reader, self._staging() as writer:
+        with source.open("rb") as reader, self._put() as writer:
             while block := reader.read(BLOCK):
                 digest.update(block)
                 size += len(block)
                 writer.write(block)
             _sync(writer)
-        self._settle(Path(writer.name), digest.hexdigest())
+            self._settle(Path(writer.name), digest.hexdigest())
         return StoredBlob(digest.hexdigest(), size)
 
     def put_bytes(self, content: bytes) -> StoredBlob:
         """Store ``content`` (blocking: run it in an executor when it may be big)."""
         digest = hashlib.sha256(content).hexdigest()
-        with self._staging() as writer:
+        with self._put() as writer:
             writer.write(content)
             _sync(writer)
-        self._settle(Path(writer.name), digest)
+            self._settle(Path(writer.name), digest)
         return StoredBlob(digest, len(content))
 
     async def stage_stream(self, chunks: AsyncIterator[bytes], limit: int) -> StagedBlob:
         """Write an upload to staging as it arrives; refuse it the moment it passes ``limit``
         bytes, leaving nothing behind."""
         digest, size = hashlib.sha256(), 0
-        writer = self._staging()
-        temporary = Path(writer.name)
-        try:
-            with writer:
-                async for block in chunks:
-                    size += len(block)
-                    if size > limit:
-                        raise UploadTooLarge(
-                            f"tệp lớn quá giới hạn {limit:,} byte".replace(",", "."),
-                            code="too-large",
-                        )
-                    digest.update(block)
-                    writer.write(block)  # into the page cache: quick
-                # The flush to disk is what takes time (a big file, a slow disk): not on the loop.
-                await asyncio.get_running_loop().run_in_executor(None, _sync, writer)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        return StagedBlob(temporary, digest.hexdigest(), size)
+        with self._put() as writer:
+            async for block in chunks:
+                size += len(block)
+                if size > limit:
+                    raise UploadTooLarge(
+                        f"tệp lớn quá giới hạn {limit:,} byte".replace(",", "."),
+                        code="too-large",
+                    )
+                digest.update(block)
+                writer.write(block)  # into the page cache: quick
+            # The flush to disk is what takes time (a big file, a slow disk): not on the loop.
+            await asyncio.get_running_loop().run_in_executor(None, _sync, writer)
+        return StagedBlob(Path(writer.name), digest.hexdigest(), size)
 
     def keep(self, staged: StagedBlob) -> StoredBlob:
         """Make a staged upload a blob: a rename, already on disk."""
-        self._settle(staged.path, staged.sha256)
+        with refused_when_full():
+            self._settle(staged.path, staged.sha256)
         return StoredBlob(staged.sha256, staged.size)
 
     def discard(self, staged: StagedBlob) -> None:

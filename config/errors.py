@@ -59,6 +59,14 @@ class Busy(CongvanError):
     retry_after_seconds = 5
 
 
+class DiskFull(Busy):
+    """Not now: the node's disk (or its quota) is full. What was being written is not kept;
+    the caller asks again once an operator, or the node's own upkeep, made room."""
+
+    code = "disk-full"
+    retry_after_seconds = 60
+
+
 class PeerRefused(CongvanError):
     """A peer node refused what we offered, or we refused a peer; ``code`` says why.
 

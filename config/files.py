@@ -1,11 +1,36 @@
-"""Atomic file writes: a crash never leaves a half-written key, certificate or setting."""
+"""Atomic file writes: a crash never leaves a half-written key, certificate or setting; a
+full disk is a refusal to come back later, not a failure."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from config.errors import DiskFull
+
+#: A write failed for want of room: the disk is full, or the node's quota is used up.
+OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def out_of_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in OUT_OF_SPACE
+
+
+@contextlib.contextmanager
+def refused_when_full() -> Iterator[None]:
+    """Around writes a node makes for a request (a dispatch, a mail, an upload): a full disk
+    is answered :class:`DiskFull` (``disk-full``, 503 with Retry-After, SMTP 452), which the
+    other side tries again later, instead of an error of ours."""
+    try:
+        yield
+    except OSError as error:
+        if out_of_space(error):
+            raise DiskFull("ổ đĩa của nút đã đầy; xin gửi lại sau") from error
+        raise
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:

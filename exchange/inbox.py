@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.database import utcnow
 from config.errors import Conflict, NotFound, PeerRefused
+from config.files import refused_when_full
 from config.logging import get_logger
 from exchange import spool_lock
 from exchange.admission import check_origin, may_carry
@@ -195,11 +196,14 @@ class Inbox:
             await add_offered(session, peer, header, raw, signature, state=UPLOADING)
 
     def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
+        """Before the offer's row: on a full disk nothing is recorded (``disk-full``), and the
+        next offer writes the folder again."""
         folder = self.folder(header.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / HEADER_FILE).write_bytes(raw)
-        (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
-        (folder / PART_FILE).touch()
+        with refused_when_full():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / HEADER_FILE).write_bytes(raw)
+            (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
+            (folder / PART_FILE).touch()
 
     async def existing(self, peer: str, header: Header) -> OfferAnswer | None:
         async with self.sessions() as session:
@@ -396,9 +400,14 @@ class Inbox:
         try:
             self.restore_part(row.id, handle)
             try:
-                received = await asyncio.get_running_loop().run_in_executor(
-                    None, self.checks.open_checked, header, folder / PART_FILE, folder / OPENED_DIR
-                )
+                with refused_when_full():
+                    received = await asyncio.get_running_loop().run_in_executor(
+                        None,
+                        self.checks.open_checked,
+                        header,
+                        folder / PART_FILE,
+                        folder / OPENED_DIR,
+                    )
                 self.trust.check_unit_signer(received[0], header.sender, received[1])
             except PeerRefused as refusal:
                 if refusal.code not in OUR_TRUST_CODES:
@@ -465,18 +474,33 @@ class Inbox:
             )
             await record_received(session, header, dispatch.units)
         self.count_received(header, dispatch.units)
-        await self.hand_over(dispatch)
+        try:
+            await self.hand_over(dispatch)
+        except Exception:  # the handler is another layer's code: its failure is not ours
+            # Accepted and kept: the sender is given its receipt, and the sweep hands the
+            # dispatch over again (after a full disk, say), as the inline way does.
+            log.exception("dispatch.hand_over_failed", dispatch_id=header.id)
         return receipt
 
     async def hand_over(self, dispatch: ReceivedDispatch) -> None:
-        """Give an accepted dispatch to its handler, once: ``handled`` is set in the same step."""
+        """Give an accepted dispatch to its handler, once: ``handled`` is set in the same step.
+
+        The transaction begins by setting it, so a second hand-over at the same moment (the
+        sweep, a restart, another process) waits for this one and then finds nothing to do:
+        on SQLite a read takes no lock (nor does ``FOR UPDATE``), a write does."""
+        dispatch_id = dispatch.header.id
         async with self.sessions() as session, session.begin():
-            row = await session.scalar(
-                select(InboundDispatch)
-                .where(InboundDispatch.id == dispatch.header.id)
-                .with_for_update()
+            claimed = await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id, InboundDispatch.handled.is_(False))
+                .values(handled=True)
             )
-            if row is None or row.handled:
+            if changed(claimed) != 1:
                 return
-            if await self.handlers.hand_over(session, dispatch):
-                row.handled = True
+            if not await self.handlers.hand_over(session, dispatch):
+                # Nobody handles this kind yet: it waits for a node that does.
+                await session.execute(
+                    update(InboundDispatch)
+                    .where(InboundDispatch.id == dispatch_id)
+                    .values(handled=False)
+                )

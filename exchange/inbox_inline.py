@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
-from config.files import sync_folder, write_atomic
+from config.files import refused_when_full, sync_folder, write_atomic
 from config.logging import get_logger
 from exchange import spool_lock
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
@@ -119,13 +119,17 @@ class InlineInbox:
     def _stage_and_open(
         self, staging: Path, header: Header, raw: bytes, signature: bytes, payload: bytes
     ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
-        """Lay the dispatch out as the long way keeps it, then check and open it (blocking)."""
-        staging.mkdir(parents=True)
-        (staging / HEADER_FILE).write_bytes(raw)
-        (staging / HEADER_SIGNATURE_FILE).write_bytes(signature)
-        # Kept before the receipt says so: fsynced, as the long way's payload is.
-        write_atomic(staging / PAYLOAD_FILE, payload)
-        return self.inbox.checks.open_checked(header, staging / PAYLOAD_FILE, staging / OPENED_DIR)
+        """Lay the dispatch out as the long way keeps it, then check and open it (blocking).
+        A full disk is ``disk-full``: nothing is decided, the sender offers it again later."""
+        with refused_when_full():
+            staging.mkdir(parents=True)
+            (staging / HEADER_FILE).write_bytes(raw)
+            (staging / HEADER_SIGNATURE_FILE).write_bytes(signature)
+            # Kept before the receipt says so: fsynced, as the long way's payload is.
+            write_atomic(staging / PAYLOAD_FILE, payload)
+            return self.inbox.checks.open_checked(
+                header, staging / PAYLOAD_FILE, staging / OPENED_DIR
+            )
 
     async def _accept(
         self,

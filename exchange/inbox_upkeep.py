@@ -9,7 +9,8 @@ handler was missing.
   fill the disk with offers it abandons; an upload under way holds its lock and is left alone.
 - :meth:`InboxUpkeep.remove_abandoned_staging` (the sweeper): the staging folders of inline
   dispatches whose process died mid-check (:mod:`exchange.inbox_inline`), content and all.
-- :meth:`InboxUpkeep.hand_over_pending` (at start): accepted dispatches whose handler never ran.
+- :meth:`InboxUpkeep.hand_over_pending` (at start, and by the sweeper for those accepted a
+  while ago): accepted dispatches whose handler never ran, or failed (a full disk).
 """
 
 from __future__ import annotations
@@ -163,16 +164,15 @@ class InboxUpkeep:
             removed += 1
         return removed
 
-    async def hand_over_pending(self) -> int:
-        """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)."""
+    async def hand_over_pending(self, decided_before: datetime | None = None) -> int:
+        """Hand over accepted dispatches whose handler never ran (a crash, or no handler yet)
+        or failed (a full disk, a busy database). ``decided_before``: only those accepted
+        before then, so that a hand-over still under way is left to finish."""
+        accepted = (InboundDispatch.state == ACCEPTED) & InboundDispatch.handled.is_(False)
+        if decided_before is not None:
+            accepted &= InboundDispatch.decided_at < decided_before
         async with self.inbox.sessions() as session:
-            pending = (
-                await session.scalars(
-                    select(InboundDispatch).where(
-                        InboundDispatch.state == ACCEPTED, InboundDispatch.handled.is_(False)
-                    )
-                )
-            ).all()
+            pending = (await session.scalars(select(InboundDispatch).where(accepted))).all()
         handed = 0
         for row in pending:
             header = Header.from_bytes(row.header.encode("utf-8"))
@@ -186,6 +186,11 @@ class InboxUpkeep:
                 continue
             handed += 1
         return handed
+
+    async def hand_over_stalled(self) -> int:
+        """The sweep's turn of :meth:`hand_over_pending`: those accepted a check's lease ago
+        or more, whose handler failed, are handed over again without waiting for a restart."""
+        return await self.hand_over_pending(utcnow() - self.inbox.verify_lease)
 
     def _reopen(self, header: Header, recipients: list[str]) -> ReceivedDispatch:
         opened = self.inbox.folder(header.id) / OPENED_DIR

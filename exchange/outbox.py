@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.errors import Invalid, NotFound, PeerRefused
+from config.files import refused_when_full
 from config.logging import bind_request_id, get_logger
 from config.settings import ExchangeSettings
 from exchange import evidence
@@ -64,6 +65,7 @@ TRANSIENT_CODES = {
     "stale-crl",
     "stale-directory",
     "internal",
+    "disk-full",
 }
 CLAIM_BATCH = 20
 #: A dispatch being sealed, beside the spool folder it will be moved to once queued.
@@ -187,7 +189,10 @@ class Outbox:
         # derived id (a unit's monthly report) never write into the folder being delivered.
         sealing = self.spool / f"{draft.id}.{uuid.uuid4().hex}{SEALING_SUFFIX}"
         try:
-            header = await loop.run_in_executor(None, seal, draft, sender, certificates, sealing)
+            with refused_when_full():
+                header = await loop.run_in_executor(
+                    None, seal, draft, sender, certificates, sealing
+                )
             async with self.sessions() as session, session.begin():
                 # The second sender of an id waits here for the first to commit, then fails.
                 await queue_deliveries(session, header, routes)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.errors import Conflict, NotFound, PeerRefused
+from config.files import refused_when_full
 from config.logging import get_logger
 from exchange import evidence, spool_lock
 from exchange.admission import check_origin
@@ -132,17 +133,25 @@ class RelayDesk:
 
     def _write_header(self, header: Header, raw: bytes, signature: bytes) -> None:
         folder = self.folder(header.id)
-        folder.mkdir(parents=True, exist_ok=True)
         kept = folder / HEADER_FILE
-        if kept.exists():
-            if kept.read_bytes() != raw:
-                raise PeerRefused(
-                    "mã công văn này đã dùng cho một công văn khác", code="bad-digest"
-                )
-            return
-        (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
-        self._part(header.id).touch()
-        kept.write_bytes(raw)  # last: its presence says the folder is complete
+        with refused_when_full():
+            folder.mkdir(parents=True, exist_ok=True)
+            if kept.exists():
+                if kept.read_bytes() != raw:
+                    raise PeerRefused(
+                        "mã công văn này đã dùng cho một công văn khác", code="bad-digest"
+                    )
+                return
+            (folder / HEADER_SIGNATURE_FILE).write_bytes(signature)
+            self._part(header.id).touch()
+            # Last, and whole or not at all: its presence says the folder is complete, and a
+            # header half written (a full disk) would refuse every later offer as bad-digest.
+            partial = folder / (HEADER_FILE + ".part")
+            try:
+                partial.write_bytes(raw)
+                partial.replace(kept)
+            finally:
+                partial.unlink(missing_ok=True)
 
     def _kept_header(self, peer: str, dispatch_id: str) -> Header:
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import Conflict, PeerRefused
-from config.files import sync_folder
+from config.files import refused_when_full, sync_folder
 
 
 def busy() -> Conflict:
@@ -59,7 +59,8 @@ def keep(handle: BinaryIO, part: Path, final: Path) -> None:
     """The checked payload under its final name, on disk before anyone is told it is kept:
     an accepted receipt or a relay's "held" ends the sender's retries. Blocking (the fsync
     of a large payload takes time): run it in an executor."""
-    os.fsync(handle.fileno())
+    with refused_when_full():
+        os.fsync(handle.fileno())
     part.replace(final)
     sync_folder(final.parent)
 
@@ -81,13 +82,15 @@ async def write_from(
 ) -> int:
     """Write ``chunks`` from ``offset`` on, in a thread (disk writes block); the answer is
     how many bytes are now held. Past ``limit`` (the size the signed header declares) nothing
-    more is written and the upload is refused ``too-large``."""
+    more is written and the upload is refused ``too-large``; on a full disk it stops
+    ``disk-full``, and the sender resumes from what the file holds."""
     loop = asyncio.get_running_loop()
     held = offset
     async for chunk in chunks:
         if held + len(chunk) > limit:
             raise PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
-        await loop.run_in_executor(None, write_at, handle, chunk, held)
+        with refused_when_full():
+            await loop.run_in_executor(None, write_at, handle, chunk, held)
         held += len(chunk)
     return held
 

@@ -1,7 +1,8 @@
 """The spool's upkeep: uploads that were begun and never finished are removed after
 ``[exchange] offer_expiry_seconds``, so a peer cannot fill the disk with offers it abandons;
 the staging folder of an inline dispatch whose process died mid-check goes once a check's lease
-(``verify_lease_seconds``) has passed.
+(``verify_lease_seconds``) has passed, and so does the wait of an accepted dispatch whose
+handler failed (a full disk): it is handed over again.
 
 The inbox sweeps its offers; on the hub the relay desk sweeps uploads handed to it for
 forwarding. An upload under way holds its file's lock and is left alone.
@@ -25,8 +26,12 @@ class Sweeper:
         self.relay = relay
 
     async def sweep_once(self) -> int:
-        """Remove what expired; the answer is how many offers and uploads went."""
+        """Remove what expired, and hand over again what was accepted but whose handler
+        failed; the answer is how many offers and uploads went."""
         await self.upkeep.remove_abandoned_staging()
+        handed = await self.upkeep.hand_over_stalled()
+        if handed:
+            log.info("dispatch.handed_over_late", count=handed)
         expired = await self.upkeep.expire_stale_offers()
         if self.relay is not None:
             expired += await self.relay.expire_stale_uploads()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+from config.errors import DiskFull
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.logging import bind_request_id, get_logger
@@ -39,6 +40,8 @@ log = get_logger("congvan.mailgw.smtp")
 #: Failed AUTH attempts one connection may make before it is closed.
 MAX_AUTH_FAILURES = 3
 #: A failed AUTH is answered after this pause, to slow down guessing.
+#: RFC 3463's "mail system full": nothing was kept, the client sends it again later.
+INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient system storage: try again later"
 AUTH_FAILURE_DELAY = 1.0
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure: try again later"
 #: Headers that name who wrote, sent or resent a message (RFC 5322 3.6.2 and 3.6.6): each of
@@ -244,6 +247,9 @@ class SubmissionHandler:
                         f"{mailbox.username}",
                     )
         for address in addresses_in(headers, "Reply-To"):
+        except DiskFull:
+            log.warning("smtp.disk_full", user=mailbox.username)
+            return INSUFFICIENT_STORAGE
             unit = self.gateway.book.unit_of(address)
             if not mailbox.may_send_as(address) and (unit is None or unit.code != mailbox.unit):
                 raise MailRefused(
