@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
-from config.errors import DiskFull
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.errors import DiskFull
 from config.logging import bind_request_id, get_logger
 from config.settings import SmtpSettings
 from mailgw.addresses import Mailbox, split
@@ -40,10 +40,10 @@ log = get_logger("congvan.mailgw.smtp")
 #: Failed AUTH attempts one connection may make before it is closed.
 MAX_AUTH_FAILURES = 3
 #: A failed AUTH is answered after this pause, to slow down guessing.
-#: RFC 3463's "mail system full": nothing was kept, the client sends it again later.
-INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient system storage: try again later"
 AUTH_FAILURE_DELAY = 1.0
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure: try again later"
+#: RFC 3463's "mail system full": nothing was kept, the client sends it again later.
+INSUFFICIENT_STORAGE = "452 4.3.1 Insufficient system storage: try again later"
 #: Headers that name who wrote, sent or resent a message (RFC 5322 3.6.2 and 3.6.6): each of
 #: their addresses must be the authenticated sender's own.
 AUTHOR_HEADERS = ("From", "Sender", "Resent-From", "Resent-Sender")
@@ -247,9 +247,6 @@ class SubmissionHandler:
                         f"{mailbox.username}",
                     )
         for address in addresses_in(headers, "Reply-To"):
-        except DiskFull:
-            log.warning("smtp.disk_full", user=mailbox.username)
-            return INSUFFICIENT_STORAGE
             unit = self.gateway.book.unit_of(address)
             if not mailbox.may_send_as(address) and (unit is None or unit.code != mailbox.unit):
                 raise MailRefused(
@@ -292,6 +289,9 @@ class SubmissionHandler:
         except MailRefused as refusal:
             log.warning("smtp.message_refused", user=mailbox.username, reason=refusal.code)
             return refusal.reply
+        except DiskFull:
+            log.warning("smtp.disk_full", user=mailbox.username)
+            return INSUFFICIENT_STORAGE
         except (SQLAlchemyError, OSError) as error:
             log.error("smtp.queue_failed", user=mailbox.username, error=type(error).__name__)
             return TEMPORARY_FAILURE
