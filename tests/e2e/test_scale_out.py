@@ -137,7 +137,9 @@ async def test_three_province_processes_deliver_a_thousand_dispatches_once_despi
         # Queued while the senders start and run, as clerks keep sending while a node delivers.
         queueing = asyncio.create_task(queue_dispatches(network, tmp_path))
         try:
-            await asyncio.gather(*(up(process) for process in (receiver, *senders)))
+            await asyncio.gather(
+                *(process.started(STARTUP_SECONDS) for process in (receiver, *senders))
+            )
             timings["up"] = time.monotonic() - started
 
             async def some_delivered() -> bool:
@@ -177,16 +179,6 @@ async def test_three_province_processes_deliver_a_thousand_dispatches_once_despi
         f"\n  delivered per process (their logs): {by_process}, the killed one is second"
         f"\n  deliveries attempted more than once (the killed process's claims): {retried}"
     )
-
-
-async def up(process: NodeProcess) -> None:
-    """Until the process logged ``node.started``: on a busy machine four processes starting
-    at once take longer than :meth:`NodeProcess.started` waits."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not process.events("node.started"):
-        assert process.running, f"congvan serve exited early; see {process.log_path}"
-        assert time.monotonic() < deadline, f"congvan serve not up; see {process.log_path}"
-        await asyncio.sleep(0.2)
 
 
 async def assert_sent_once(network: DemoNetwork, ids: list[str]) -> int:

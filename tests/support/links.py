@@ -3,8 +3,9 @@
 The nodes still speak mutual TLS end to end through it; the link only limits the speed toward
 the node, so that a large upload takes long enough to be broken in the middle, and counts the
 bytes it carried toward the node, so that a test can tell an upload that resumed from one that
-started over. It runs in threads of its own: a test may block its event loop without stalling
-the link.
+started over. Asked to (:meth:`SlowLink.cut_next`), it drops a connection in the middle of
+what it carries, as a WAN link that breaks. It runs in threads of its own: a
+test may block its event loop without stalling the link.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class SlowLink:
         self._threads: list[threading.Thread] = []
         self._to_node = 0
         self._open = 0
+        self._cuts_armed: list[int] = []
+        self._cuts = 0
         self._accepter = threading.Thread(target=self._accept, name="slow-link", daemon=True)
 
     def __enter__(self) -> SlowLink:
@@ -56,6 +59,35 @@ class SlowLink:
     def open_connections(self) -> int:
         with self._lock:
             return self._open
+
+    @property
+    def cuts(self) -> int:
+        """Connections dropped so far at :meth:`cut_next`'s request."""
+        with self._lock:
+            return self._cuts
+
+    @property
+    def cuts_armed(self) -> int:
+        """Cuts asked for and not made yet."""
+        with self._lock:
+            return len(self._cuts_armed)
+
+    def cut_next(self, after_bytes: int) -> None:
+        """Drop the next connection to carry more than ``after_bytes`` one way (an upload
+        toward the node, or a download from it), right there: both ends see the stream end in
+        the middle of a request or an answer. Cuts asked for in a row are made in turn."""
+        with self._lock:
+            self._cuts_armed.append(after_bytes)
+
+    def _cut_here(self, carried: int, chunk: bytes) -> int | None:
+        """How much of ``chunk`` goes before the first armed cut, if it falls within it (the
+        cut is then made, and no longer armed)."""
+        with self._lock:
+            if not self._cuts_armed or carried + len(chunk) <= self._cuts_armed[0]:
+                return None
+            before = max(0, self._cuts_armed.pop(0) - carried)
+            self._cuts += 1
+            return before
 
     def close(self) -> None:
         self._closing.set()
@@ -108,10 +140,16 @@ class SlowLink:
         started, carried = time.monotonic(), 0
         try:
             while chunk := source.recv(CHUNK_BYTES):
+                cut = self._cut_here(carried, chunk)
+                if cut is not None:
+                    sink.sendall(chunk[:cut])
+                    _shut(source, socket.SHUT_RDWR)
+                    _shut(sink, socket.SHUT_RDWR)
+                    break
                 sink.sendall(chunk)
+                carried += len(chunk)
                 if not toward_node:
                     continue
-                carried += len(chunk)
                 with self._lock:
                     self._to_node += len(chunk)
                 ahead = carried / self.bytes_per_second - (time.monotonic() - started)

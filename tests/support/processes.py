@@ -45,9 +45,10 @@ class NodeProcess:
             )
         self.starts += 1
 
-    async def started(self) -> None:
-        """Wait until this start logged ``node.started`` (its listeners are up)."""
-        deadline = time.monotonic() + STARTUP_SECONDS
+    async def started(self, seconds: float = STARTUP_SECONDS) -> None:
+        """Wait until this start logged ``node.started`` (its listeners are up); on a busy
+        machine several processes starting at once need longer than the default."""
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.running, f"congvan serve exited early; see {self.log_path}"
             if len(self.events("node.started")) >= self.starts:
