@@ -146,14 +146,17 @@ def lock(lock_dir: Path, *, upgrade: bool) -> None:
     }
     common = [
         python, "-m", "piptools", "compile", "--quiet", "--generate-hashes", "--allow-unsafe",
-        "--strip-extras", "--no-emit-index-url", "--no-emit-find-links", "--all-build-deps",
+        "--strip-extras", "--no-emit-index-url", "--no-emit-find-links",
         *(["--upgrade"] if upgrade else []),
     ]  # fmt: skip
+    # The project's own build backend (setuptools) is locked too: installed from the lock, the
+    # project builds without fetching one (pip's --no-build-isolation).
+    from_pyproject = [*common, "--all-build-deps"]
     test_lock, run_lock = (lock_dir / name for name in LOCKS)
     steps = [
-        [*common, "--extra", "test", "--output-file", test_lock, PYPROJECT.name],
+        [*from_pyproject, "--extra", "test", "--output-file", test_lock, PYPROJECT.name],
         # The node's lock takes the versions the tests ran with.
-        [*common, "--constraint", test_lock, "--output-file", run_lock, PYPROJECT.name],
+        [*from_pyproject, "--constraint", test_lock, "--output-file", run_lock, PYPROJECT.name],
     ]
     if upgrade:  # pip-tools itself, for the next lock
         steps.append([*common, "--output-file", lock_dir / "tools.txt", "requirements/tools.in"])
