@@ -15,6 +15,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import encode_rfc2231
 from pathlib import Path
@@ -236,13 +237,22 @@ def read_mime(
         # str(): a header with 8-bit bytes comes back as an ``email.header.Header``.
         if str(headers.get("Content-Transfer-Encoding", "")).strip().lower() != "base64":
             raise Invalid("payload part is not base64", code="malformed")
-        name = _assign_name(headers.get_filename() or "", len(parts), taken)
+        name = _assign_name(_file_name(headers), len(parts), taken)
         target = out_dir / name
         line, size = _decode_part(stream, target, delimiter)
         parts.append(ReceivedPart(name, headers.get_content_type(), target, size))
     if line.rstrip(b"\r\n") != closing:
         raise Invalid("payload MIME is cut short", code="malformed")
     return {key: str(value) for key, value in top.items()}, parts
+
+
+def _file_name(headers: Message) -> str:
+    """The part's file name as sent; a name Python cannot decode is malformed (an RFC 2231
+    charset with a NUL in it makes ``get_filename`` raise ValueError)."""
+    try:
+        return headers.get_filename() or ""
+    except (ValueError, LookupError) as error:
+        raise Invalid("payload part's file name cannot be read", code="malformed") from error
 
 
 def _decode_part(source: _Source, target: Path, delimiter: bytes) -> tuple[bytes, int]:

@@ -12,7 +12,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from config.errors import Invalid
@@ -86,8 +86,17 @@ def read_or_refuse(raw: bytes, block_size: int) -> None:
         assert sorted(path.name for path in out.iterdir()) == sorted(p.name for p in received)
 
 
+#: Found by the long run: an RFC 2231 file name whose charset holds a NUL byte made Python's
+#: ``get_filename`` raise ValueError ("embedded null character") out of the reader.
+NUL_IN_CHARSET = (
+    frame + b"--b\r\nContent-Disposition: attachment; filename*=utf\x00-8''a\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nYQ==\r\n--b--\r\n"
+)
+
+
 @share(TESTS)
 @given(st.binary(max_size=600) | shaped, block_sizes)
+@example(NUL_IN_CHARSET, 1024 * 1024)
 def test_arbitrary_bytes_are_read_into_the_folder_or_malformed(raw: bytes, block_size: int) -> None:
     read_or_refuse(raw, block_size)
 
