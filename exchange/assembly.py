@@ -115,6 +115,6 @@ def build_exchange(
         relay,
         puller,
         upkeep,
-        Sweeper(upkeep, relay),
+        Sweeper(upkeep, relay, outbox),
         durable,
     )

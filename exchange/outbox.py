@@ -213,6 +213,25 @@ class Outbox:
         log.info("dispatch.queued", dispatch_id=header.id, nodes=sorted(routes), bytes=header.size)
         return header
 
+    def remove_abandoned_seals(self, older_than_seconds: float) -> int:
+        """Remove what a process that died mid-send left beside the spool: a folder
+        ``<id>.<random>.sealing``, maybe a whole sealed dispatch whose row was never committed
+        (its mail job, or its clerk, sends it again under another folder). A seal takes
+        seconds, so one untouched for ``older_than_seconds`` is nobody's. Blocking: run it in
+        an executor. The answer is how many went."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for folder in self.spool.glob(f"*{SEALING_SUFFIX}"):
+            try:
+                if folder.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue  # moved into place or removed meanwhile
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("dispatch.seal_removed", folder=folder.name)
+            removed += 1
+        return removed
+
     def _check_signer(self, sender: Sender) -> None:
         """Our unit's signing certificate is usable: told now, not by every receiver's refusal
         later. A good answer is kept for ``SIGNER_CHECK_SECONDS`` (never past the certificate's

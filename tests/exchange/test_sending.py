@@ -3,7 +3,9 @@ urgent first; a failed delivery waits for the admin's retry; outsiders can check
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 
 from config.errors import Invalid, NotFound, PeerRefused
 from config.settings import load_settings
-from exchange.outbox import SIGNER_CHECK_SECONDS, deliveries_of
+from exchange.outbox import SEALING_SUFFIX, SIGNER_CHECK_SECONDS, deliveries_of
 from exchange.statuses import timeline
 from office.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
@@ -406,3 +408,26 @@ async def test_a_receipt_for_another_dispatch_does_not_close_a_delivery(
         assert refused.value.code == "bad-receipt"
     finally:
         await camlo.stop()
+
+
+async def test_the_folder_of_a_send_killed_while_sealing_is_removed_by_the_sweep(
+    province: RunningNode,
+) -> None:
+    """A process killed between sealing and queueing leaves its ``.sealing`` folder, whole
+    ciphertext and all; no row names it. The sweep removes one a check's lease old, not one a
+    live process may still be writing."""
+    assert province.outbox is not None and province.sweeper is not None
+    spool = province.outbox.spool
+    abandoned = spool / f"{uuid.uuid4()}.{uuid.uuid4().hex}{SEALING_SUFFIX}"
+    under_way = spool / f"{uuid.uuid4()}.{uuid.uuid4().hex}{SEALING_SUFFIX}"
+    for folder in (abandoned, under_way):
+        folder.mkdir(parents=True)
+        (folder / "payload.age").write_bytes(b"age-encryption.org/v1\n")
+    lease = province.settings.exchange.verify_lease_seconds
+    long_ago = time.time() - lease - 60
+    os.utime(abandoned, (long_ago, long_ago))
+
+    await province.sweeper.sweep_once()
+
+    assert not abandoned.exists()
+    assert under_way.exists()
