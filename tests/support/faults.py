@@ -94,7 +94,8 @@ class CampaignSize:
     cuts: int
     disk_full_periods: int
     disk_full_seconds: float
-    #: Every this many dispatches, one carries a large file (sent the long way).
+    #: Every this many dispatches, one carries a large file (sent the long way); prime to the
+    #: number of routes, so that every route carries large ones.
     large_every: int
     #: How long the traffic is spread over; the faults fall within it.
     seconds: float
@@ -124,7 +125,7 @@ LONG = CampaignSize(
     cuts=20,
     disk_full_periods=3,
     disk_full_seconds=15,
-    large_every=10,
+    large_every=8,
     seconds=900,
     disk_mib=2048,
     settle_seconds=900,
