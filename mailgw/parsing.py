@@ -69,11 +69,12 @@ def _mend_partless_multiparts(part: MIMEPart) -> None:
     """A part that says ``multipart`` but holds no parts (its boundary is missing or never
     found) is read as the text it is. ``EmailMessage.get_body`` walks into such a part's
     text as though it were a list of parts and fails (AttributeError) inside a
-    ``multipart/related``."""
+    ``multipart/related``. The header is replaced whole: ``set_type`` writes the old
+    parameters back, and one holding a line break (a vertical tab counts) cannot be written."""
     if part.get_content_maintype() != "multipart":
         return
     if not part.is_multipart():
-        part.set_type("text/plain")
+        part.replace_header("Content-Type", "text/plain")
         return
     for child in part.iter_parts():
         _mend_partless_multiparts(child)

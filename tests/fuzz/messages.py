@@ -33,6 +33,9 @@ NUL_IN_TEXT = b"From: " + AUTHOR + b"\r\nCc: abc\x00\r\nSubject: a\x00b\r\n\r\nX
 #: Found by the reader's fuzzer: a Content-Type whose parameter Python's parser cannot read
 #: (an IndexError, raised by the message's parser itself), so no part of the mail was shown.
 UNREADABLE_PARAMETER = b"From: " + AUTHOR + b"\r\nContent-Type: text/html;a*\r\n\r\n<b>Xin</b>\r\n"
+#: Found by the ``long`` run: a partless multipart whose parameter holds a vertical tab, which
+#: Python's ``set_type`` cannot write back ("Header values may not contain linefeed").
+PARTLESS_WITH_LINE_BREAK = b":\rContenT-type:multipart/;b=\x0b"
 HEADER_NAMES = [
     *("From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"),
     *("Reply-To", "Sender", "Resent-From", "MIME-Version", "Content-Type"),

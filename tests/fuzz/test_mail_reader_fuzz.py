@@ -20,6 +20,7 @@ from mailgw.reading import attachment, attachments, read
 from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
     PARTLESS_RELATED,
+    PARTLESS_WITH_LINE_BREAK,
     UNREADABLE_PARAMETER,
     messages,
     unsafe_markup,
@@ -47,6 +48,7 @@ def shown_safely(path: Path) -> None:
 @given(messages() | st.binary(max_size=2000))
 @example(PARTLESS_RELATED)
 @example(UNREADABLE_PARAMETER)
+@example(PARTLESS_WITH_LINE_BREAK)
 def test_any_message_is_shown_without_an_error_or_markup_that_runs(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "message.eml"
