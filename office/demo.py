@@ -29,7 +29,7 @@ from keys.ca import CA_CERT_FILE
 from keys.keystore import node_passphrase
 from keys.models import Unit
 from keys.sealing import SecretBox
-from office.messages import local_time
+from office.formats import local_time
 from office.reports.demo_history import seed_demo_history
 from office.schedules import feeds
 from office.schedules.demo_week import DemoPeople, seed_demo_week

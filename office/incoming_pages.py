@@ -29,7 +29,7 @@ from office.documents.fields import (
 from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
 from office.documents.records import StatusNotice, log_event, visible_document
-from office.messages import format_date, format_datetime, format_day
+from office.formats import format_date, format_datetime, format_day
 from office.pdf_signing import is_pdf
 from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.rendering import document_choices, render

@@ -22,6 +22,7 @@ from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
 from office import forms
 from office.auth import see_other, upload_token_check
+from office.formats import format_datetime, local_time
 from office.mail_requests import (
     byte_count,
     gateway_of,
@@ -30,7 +31,6 @@ from office.mail_requests import (
     number,
     own_mailbox,
 )
-from office.messages import format_datetime, local_time
 from office.rendering import render
 from office.site import SITE, STAFF, StaffSite, translator
 

@@ -7,8 +7,6 @@ default. Placeholders are ``str.format`` fields: ``{minutes}``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
-
 from office.messages_admin import ADMIN_VI
 from office.messages_en import EN
 from office.messages_feeds import FEEDS_VI
@@ -19,9 +17,6 @@ from office.messages_reports import REPORTS_EN, REPORTS_VI
 from office.messages_schedule import SCHEDULE_EN, SCHEDULE_VI
 
 DEFAULT_LANGUAGE = "vi"
-
-#: Vietnam keeps one offset all year (no daylight saving): dates are shown in it.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
 VI: dict[str, str] = {
     "app.name": "Công văn điện tử",
@@ -135,35 +130,3 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self.catalogue[key]
         return text.format(**values) if values else text
-
-
-def local_time(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VIETNAM_TIME)
-
-
-def format_date(moment: datetime) -> str:
-    """``28/11/2026``: the day, in Vietnam."""
-    return local_time(moment).strftime("%d/%m/%Y")
-
-
-def format_day(day: date) -> str:
-    """``28/11/2026`` for a calendar date (a deadline, a document's date)."""
-    return day.strftime("%d/%m/%Y")
-
-
-def format_size(size: int) -> str:
-    """``1,5 MB``: sizes the Vietnamese way (decimal comma)."""
-    value, unit = float(size), "B"
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            break
-        value /= 1024
-    text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
-    return f"{text.replace('.', ',')} {unit}"
-
-
-def format_datetime(moment: datetime) -> str:
-    """``28/11/2026 14:05``: the day and the time, in Vietnam."""
-    return local_time(moment).strftime("%d/%m/%Y %H:%M")

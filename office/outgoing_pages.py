@@ -37,7 +37,7 @@ from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
-from office.messages import format_datetime, format_day
+from office.formats import format_datetime, format_day
 from office.pdf_signing import is_pdf
 from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.rendering import document_choices, render

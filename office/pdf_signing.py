@@ -42,7 +42,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from config.errors import Invalid
 from config.files import write_atomic
-from office.messages import format_datetime
+from office.formats import format_datetime
 from office.pdf_text import DAMAGED, PDF_MAGIC
 
 State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]

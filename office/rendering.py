@@ -15,7 +15,8 @@ import jinja2
 from aiohttp import web
 
 from office.documents.fields import DOC_TYPES, SECRECY_LEVELS, URGENCIES
-from office.messages import Translator, format_date, format_datetime, format_day, format_size
+from office.formats import format_date, format_datetime, format_day, format_size
+from office.messages import Translator
 from office.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
 
 STATIC_DIR = Path(str(files("office").joinpath("static")))

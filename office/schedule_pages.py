@@ -24,7 +24,7 @@ from office import forms
 from office.auth import see_other
 from office.document_requests import run_once
 from office.documents.records import visible_document
-from office.messages import format_datetime
+from office.formats import format_datetime
 from office.rendering import render
 from office.schedule_print import print_response
 from office.schedules import distribution, notices, rules, views, weeks

@@ -35,7 +35,7 @@ from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
 from office.documents.models import SIGNATURE_PENDING
 from office.documents.records import StatusNotice
-from office.messages import local_time
+from office.formats import local_time
 from office.pdf_signing import SignatureStatus, signature_status
 from office.workdays import WorkingCalendar
 

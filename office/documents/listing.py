@@ -16,7 +16,7 @@ from keys.models import User
 from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
-from office.messages import VIETNAM_TIME
+from office.formats import VIETNAM_TIME
 
 PAGE_ROWS = 50
 #: A SELECT of any columns: the register's filters apply to all of them.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from config.errors import Invalid
-from office.messages import format_date
+from office.formats import format_date
 from office.reports import wording
 from office.reports.summary import (
     EXEMPT,

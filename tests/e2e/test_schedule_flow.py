@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from office.messages import local_time
+from office.formats import local_time
 from office.schedules.rules import monday_of
 from tests.conftest import SecretsSeen
 from tests.e2e.test_document_flow import CHROMIUM, SHARED_SHOTS, profile, sign_in

@@ -17,7 +17,7 @@ from keys import throttle, totp
 from keys.models import SignInFailures, User
 from office.admin_pages import qr_data_uri
 from office.app import RunningNode
-from office.messages import VIETNAM_TIME
+from office.formats import VIETNAM_TIME
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.web import (

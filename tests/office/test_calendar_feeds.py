@@ -21,7 +21,7 @@ from sqlalchemy import update
 from keys import accounts
 from keys.models import Unit
 from office.app import RunningNode
-from office.messages import local_time
+from office.formats import local_time
 from office.schedules.models import (
     CANCELLED,
     DRAFT,

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from exchange.models import UsageEvent
 from office.app import RunningNode
-from office.messages import CATALOGUES, VI, Translator, format_date, format_datetime
+from office.formats import format_date, format_datetime
+from office.messages import CATALOGUES, VI, Translator
 from office.pages import SECTIONS
 from tests.office.conftest import NewAccount
 from tests.support.web import StaffBrowser, main_part

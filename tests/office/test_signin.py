@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from keys import accounts, passwords, throttle
 from keys.models import SignInFailures, User
 from office.app import RunningNode, start_node
-from office.messages import VIETNAM_TIME
+from office.formats import VIETNAM_TIME
 from office.models import WebSession
 from office.web_sessions import token_hash
 from tests.conftest import SecretsSeen

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
-from office.messages import local_time
+from office.formats import local_time
 from office.schedules.rules import monday_of
 from tests.support.documents import form_id
 from tests.support.web import Page, StaffBrowser
