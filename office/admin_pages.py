@@ -4,7 +4,7 @@ in person, disable or re-enable the account.
 
 Only the ``admin`` role opens them; anyone else gets the page a missing address gets. An account
 of a unit another node hosts is managed on that node: here it is not found. Each action is a
-POST carrying the form token (checked by :mod:`office.auth` before the view runs), done in one
+POST carrying the form token (checked by :mod:`office.web.auth` before the view runs), done in one
 transaction and logged with the administrator's and the user's names, never a secret.
 """
 
@@ -22,11 +22,11 @@ from config.logging import get_logger
 from keys import accounts
 from keys.accounts import USERNAME
 from keys.signin import StaffMember
-from office import web_sessions
-from office.auth import see_other
-from office.pages import SECTIONS
-from office.rendering import render
-from office.site import SITE, STAFF, StaffSite, translator
+from office.home.web.pages import SECTIONS
+from office.web import sessions as web_sessions
+from office.web.auth import see_other
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, StaffSite, translator
 
 ADMIN = next(section for section in SECTIONS if section.key == "admin")
 #: What the accounts page may say an action did (``?notice=…&user=…`` after the redirect).

@@ -52,7 +52,7 @@ from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
 from office.reports.service import Reports
 from office.schedules import distribution as schedule_distribution
-from office.web import create_web_app
+from office.web.app import create_web_app
 from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.node")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
-from office.rendering import render
 from office.report_pages import last_month, month_key, own_or_first, reader
 from office.reports.rendering import STATES, months_text
 from office.reports.summary import PeriodFigures, UnitRow
-from office.site import SITE, translator
+from office.web.rendering import render
+from office.web.site import SITE, translator
 
 RECENT_ARRIVALS = 20
 

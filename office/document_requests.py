@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
-from office import forms
 from office.documents.fields import DOC_TYPES, URGENCIES, day, level
-from office.site import SITE, STAFF
+from office.web import forms
+from office.web.site import SITE, STAFF
 
 
 def document_id_of(request: web.Request) -> int:

@@ -14,9 +14,9 @@ from aiohttp import web
 from config.errors import Invalid
 from config.logging import get_logger
 from config.web import HIDDEN_PATH_SUFFIX
-from office.rendering import render
 from office.schedules import feeds
-from office.site import SITE, STAFF, translator
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, translator
 
 log = get_logger("congvan.web.feeds")
 

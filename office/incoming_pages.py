@@ -18,8 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from config.file_names import attachment_disposition
-from office import forms
-from office.auth import see_other, upload_token_check
 from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import access, incoming, listing
 from office.documents.fields import (
@@ -32,8 +30,10 @@ from office.documents.records import StatusNotice, log_event, visible_document
 from office.formats import format_date, format_datetime, format_day
 from office.pdf_signing import is_pdf
 from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.rendering import document_choices, render
-from office.site import SITE, STAFF, translator
+from office.web import forms
+from office.web.auth import see_other, upload_token_check
+from office.web.rendering import document_choices, render
+from office.web.site import SITE, STAFF, translator
 
 
 def register_filter(query: MultiMapping[str]) -> listing.RegisterFilter:

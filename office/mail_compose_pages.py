@@ -20,8 +20,6 @@ from config.errors import Invalid
 from mailgw import composing, reading
 from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
-from office import forms
-from office.auth import see_other, upload_token_check
 from office.formats import format_datetime, local_time
 from office.mail_requests import (
     byte_count,
@@ -31,8 +29,10 @@ from office.mail_requests import (
     number,
     own_mailbox,
 )
-from office.rendering import render
-from office.site import SITE, STAFF, StaffSite, translator
+from office.web import forms
+from office.web.auth import see_other, upload_token_check
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, StaffSite, translator
 
 SENT_DONE = "/mail/sent?notice=sent"
 

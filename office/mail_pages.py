@@ -24,8 +24,6 @@ from config.logging import get_logger
 from mailgw import mailbox, reading
 from mailgw.mailbox import PAGE_SIZE
 from mailgw.models import INBOX, SENT
-from office import forms
-from office.auth import see_other
 from office.document_requests import run_once
 from office.documents import from_mail
 from office.mail_requests import (
@@ -36,8 +34,10 @@ from office.mail_requests import (
     mail_view,
     number,
 )
-from office.rendering import render
-from office.site import SITE, STAFF, UNREAD_MAIL, translator
+from office.web import forms
+from office.web.auth import see_other
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, UNREAD_MAIL, translator
 
 log = get_logger("congvan.web.mail")
 

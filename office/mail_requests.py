@@ -13,7 +13,7 @@ from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway
 from mailgw.mailbox import MailSummary
 from mailgw.models import INBOX, SENT
-from office.site import SITE, STAFF, StaffSite, translator
+from office.web.site import SITE, STAFF, StaffSite, translator
 
 FOLDER_PATHS = {INBOX: "/mail", SENT: "/mail/sent"}
 

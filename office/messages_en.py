@@ -1,7 +1,7 @@
 """The staff pages' messages in English, for staff and visitors who do not read Vietnamese.
 
 The catalogue has exactly the same keys and ``str.format`` placeholders as the Vietnamese one
-(``office.messages.VI``), which stays the default: pages name messages by key, so switching
+(``office.web.messages.VI``), which stays the default: pages name messages by key, so switching
 language is a matter of choosing this dictionary instead. The English names follow
 ``GLOSSARY.md`` (incoming number, direction, lead handler, recall…); a Vietnamese term is kept in
 brackets only where it is the legal name staff know.
@@ -27,7 +27,7 @@ EN: dict[str, str] = {
     "doctype.GM": "Invitation",
     "doctype.BB": "Minutes",
     "doctype.CĐ": "Telegram",
-    # Application (office/messages.py)
+    # Application (office/web/messages.py)
     "app.name": "Electronic documents",
     "app.tagline": "Office management system",
     "app.node": "Server {node}",
@@ -73,7 +73,6 @@ EN: dict[str, str] = {
     "home.clearance": "Security clearance",
     "home.signed_in_at": "Signed in at",
     "home.sections": "Sections",
-    "home.soon": "coming soon",
     "home.tasks": "My tasks",
     "home.tasks.none": "You have no tasks waiting.",
     "home.followed": "Tasks you assigned that are due soon or overdue",
@@ -104,10 +103,6 @@ EN: dict[str, str] = {
     "section.search.about": "Find documents by summary, number and symbol, or sender",
     "section.admin": "Administration",
     "section.admin.about": "Accounts, units, keys and statistics",
-    "placeholder.body": (
-        "This function is under construction and will be available in a forthcoming update."
-    ),
-    "placeholder.back": "Back to home",
     # Errors
     "error.title": "The action could not be completed",
     "error.csrf.title": "Invalid form",

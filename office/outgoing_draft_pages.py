@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from config.errors import Invalid
-from office import forms
-from office.auth import see_other, upload_token_check
 from office.document_requests import document_id_of, form_version, run_once
 from office.documents import drafts, outgoing
 from office.documents.models import Document
 from office.documents.records import log_event
 from office.outgoing_pages import draft_form_context, draft_input, main_pdf
-from office.rendering import render
-from office.site import SITE, STAFF, translator
+from office.web import forms
+from office.web.auth import see_other, upload_token_check
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, translator
 
 #: Where a deleted draft's form leads: the register, saying so.
 DELETED = str(URL("/outgoing").with_query(notice="deleted"))

@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
-from office import forms
-from office.auth import see_other, upload_token_check
 from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import (
     access,
@@ -40,8 +38,10 @@ from office.documents.timeline import UnitTimeline, recipient_timelines
 from office.formats import format_datetime, format_day
 from office.pdf_signing import is_pdf
 from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.rendering import document_choices, render
-from office.site import SITE, STAFF, translator
+from office.web import forms
+from office.web.auth import see_other, upload_token_check
+from office.web.rendering import document_choices, render
+from office.web.site import SITE, STAFF, translator
 
 MAX_REASON = 2000
 

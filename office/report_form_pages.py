@@ -18,12 +18,12 @@ from yarl import URL
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
-from office import forms
-from office.auth import see_other
-from office.rendering import render
 from office.report_pages import FORM_EDITORS, last_month, reports_of
 from office.reports.service import Reports
-from office.site import SITE, STAFF, translator
+from office.web import forms
+from office.web.auth import see_other
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, translator
 
 NUMBERS = ("staff_total", "staff_computer_literate", "computers", "servers")
 TEXTS = ("lan_state", "connection_state", "incidents", "proposals")

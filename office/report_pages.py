@@ -23,11 +23,11 @@ from yarl import URL
 
 from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
-from office.rendering import render
 from office.reports import rendering as report_rendering
 from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
 from office.reports.service import Reports
-from office.site import SITE, STAFF, translator
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, translator
 
 #: Who reads the reports and the dashboard; who keeps the unit's periodic form.
 READERS = frozenset({"leader", "admin"})

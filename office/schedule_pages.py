@@ -20,16 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
-from office import forms
-from office.auth import see_other
 from office.document_requests import run_once
 from office.documents.records import visible_document
 from office.formats import format_datetime
-from office.rendering import render
 from office.schedule_print import print_response
 from office.schedules import distribution, notices, rules, views, weeks
 from office.schedules.entries import clashes, entry_input
-from office.site import SITE, STAFF, translator
+from office.web import forms
+from office.web.auth import see_other
+from office.web.rendering import render
+from office.web.site import SITE, STAFF, translator
 
 
 def _staff(request: web.Request) -> StaffMember:

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from office.documents.models import Document
 from office.documents.search import search_documents
-from office.rendering import document_choices, render
-from office.site import SITE, STAFF, translator
+from office.web.rendering import document_choices, render
+from office.web.site import SITE, STAFF, translator
 
 PAGE_ROWS = 50
 MAX_QUERY = 200

@@ -37,7 +37,7 @@ PDF_MAGIC = b"%PDF-"
 
 
 def once_key(unit: str, blob_sha256: str) -> str:
-    """The one-time id (:mod:`office.forms`) of making a document of ``unit`` from the mail
+    """The one-time id (:mod:`office.web.forms`) of making a document of ``unit`` from the mail
     whose bytes are ``blob_sha256``: every recipient's copy of a mail has the same bytes."""
     return "mail-" + hashlib.sha256(f"{unit}\n{blob_sha256}".encode()).hexdigest()[:48]
 

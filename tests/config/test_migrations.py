@@ -20,10 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import exchange.models  # noqa: F401 - registers the exchange layer's tables on Base.metadata
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
 import mailgw.models  # noqa: F401 - registers the gateway's tables on Base.metadata
-import office.documents.models
-import office.models
-import office.reports.models
-import office.schedules.models  # noqa: F401 - registers the schedule and report tables on Base.metadata
 from config import migrate
 from config.database import Base, create_engine
 from config.settings import Settings, load_settings, parse_settings

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from exchange.models import UsageEvent
 from office.app import RunningNode
 from office.formats import format_date, format_datetime
-from office.messages import CATALOGUES, VI, Translator
-from office.pages import SECTIONS
+from office.home.web.pages import SECTIONS
+from office.web.messages import CATALOGUES, VI, Translator
 from tests.office.conftest import NewAccount
 from tests.support.web import StaffBrowser, main_part
 
@@ -116,11 +116,11 @@ async def test_sign_ins_and_page_views_go_to_the_usage_ledger_with_unit_and_user
 
 def test_every_message_a_template_or_a_view_names_is_in_the_catalogue() -> None:
     named: set[str] = set()
-    for template in (OFFICE / "templates").glob("*.html"):
+    for template in OFFICE.rglob("templates/*.html"):
         named |= set(
             re.findall(r'_\("([a-z0-9_.-]+)"\s*[,)]', template.read_text(encoding="utf-8"))
         )
-    for module in OFFICE.glob("*.py"):
+    for module in OFFICE.rglob("*.py"):
         named |= set(re.findall(r'translate\("([a-z0-9_.-]+)"\s*[,)]', module.read_text()))
     assert len(named) >= 25, f"found only {sorted(named)}: the pattern is wrong"
     assert sorted(named - set(VI)) == []

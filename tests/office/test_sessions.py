@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from keys.models import SignInFailures, User
 from keys.throttle import ACCOUNT, WEB
 from office.app import RunningNode, start_node
-from office.models import WebSession
-from office.web_sessions import token_hash
+from office.web.models import WebSession
+from office.web.sessions import token_hash
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.network import DemoNetwork

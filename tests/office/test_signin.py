@@ -18,8 +18,8 @@ from keys import accounts, passwords, throttle
 from keys.models import SignInFailures, User
 from office.app import RunningNode, start_node
 from office.formats import VIETNAM_TIME
-from office.models import WebSession
-from office.web_sessions import token_hash
+from office.web.models import WebSession
+from office.web.sessions import token_hash
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.cli import Cli

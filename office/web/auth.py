@@ -22,14 +22,14 @@ from yarl import URL
 from config.errors import Forbidden
 from config.logging import get_logger
 from keys.signin import LOCKED, SignInOutcome
-from office import signin
-from office.client_address import client_address
-from office.language import LANGUAGE_PREFIX
-from office.messages import Translator
-from office.rendering import STATIC_PREFIX, render
 from office.schedules.feeds import FEED_PATH_PREFIX, FEED_PATH_SUFFIX
-from office.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite, translator
-from office.web_sessions import form_token, form_token_valid, new_token, well_formed
+from office.web import signin
+from office.web.client_address import client_address
+from office.web.language import LANGUAGE_PREFIX
+from office.web.messages import Translator
+from office.web.rendering import STATIC_PREFIX, render
+from office.web.sessions import form_token, form_token_valid, new_token, well_formed
+from office.web.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite, translator
 
 SIGN_IN_PATH = "/login"
 SIGN_OUT_PATH = "/logout"
@@ -168,7 +168,7 @@ def _is_feed(request: web.Request) -> bool:
 
 
 def _is_upload(request: web.Request) -> bool:
-    """A multipart form to a route that reads its token first (see :mod:`office.forms`);
+    """A multipart form to a route that reads its token first (see :mod:`office.web.forms`);
     a multipart post anywhere else is read by ``post()`` and checked here."""
     route = request.match_info.route
     return request.content_type == "multipart/form-data" and bool(
@@ -195,7 +195,7 @@ def _sign_in_form(
     request[FORM_TOKEN] = form_token(site.form_key, SIGN_IN_PURPOSE, nonce)
     response = render(
         request,
-        "signin.html",
+        "web/signin.html",
         {
             "title": translator(request)("signin.title"),
             "notice": notice,

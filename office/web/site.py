@@ -15,9 +15,9 @@ from keys.signin import StaffMember
 from keys.throttle import ThrottlePolicy, throttle_policy
 from mailgw.gateway import MailGateway
 from office.documents.desk import DocumentDesk
-from office.messages import Translator
 from office.reports.service import Reports
-from office.web_sessions import ActiveSession, SessionPolicy
+from office.web.messages import Translator
+from office.web.sessions import ActiveSession, SessionPolicy
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ SITE = web.AppKey("site", StaffSite)
 #: Set on a request once its session cookie is checked.
 STAFF = web.RequestKey("staff", StaffMember)
 ACTIVE_SESSION = web.RequestKey("active_session", ActiveSession)
-#: The catalogue this request's pages speak (see :mod:`office.language`).
+#: The catalogue this request's pages speak (see :mod:`office.web.language`).
 TRANSLATOR = web.RequestKey("translator", Translator)
 #: The token this request's forms carry.
 FORM_TOKEN = web.RequestKey("form_token", str)

@@ -60,7 +60,6 @@ VI: dict[str, str] = {
     "home.clearance": "Được xem tài liệu mật đến mức",
     "home.signed_in_at": "Đăng nhập lúc",
     "home.sections": "Chức năng",
-    "home.soon": "sắp có",
     "home.tasks": "Việc của tôi",
     "home.tasks.none": "Không có việc nào đang chờ bạn xử lý.",
     "home.followed": "Việc đã giao sắp đến hạn hoặc quá hạn",
@@ -91,8 +90,6 @@ VI: dict[str, str] = {
     "section.search.about": "Tìm văn bản theo trích yếu, số ký hiệu, nơi gửi",
     "section.admin": "Quản trị",
     "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
-    "placeholder.body": "Chức năng này đang được xây dựng và sẽ có trong bản cập nhật tới.",
-    "placeholder.back": "Về trang chủ",
     # Errors
     "error.title": "Không thực hiện được",
     "error.csrf.title": "Biểu mẫu không hợp lệ",

@@ -23,25 +23,24 @@ from keys.sealing import SecretBox
 from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
-    auth,
     feed_pages,
     incoming_pages,
-    language,
     mail_compose_pages,
     mail_pages,
     outgoing_draft_pages,
     outgoing_pages,
-    pages,
     report_pages,
     schedule_pages,
     search_pages,
 )
 from office.documents.desk import DocumentDesk
-from office.language import choose_language
-from office.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
+from office.home.web import pages
 from office.reports.service import Reports
-from office.site import SITE, STAFF, StaffSite, translator
-from office.web_sessions import form_key
+from office.web import auth, language
+from office.web.language import choose_language
+from office.web.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
+from office.web.sessions import form_key
+from office.web.site import SITE, STAFF, StaffSite, translator
 
 log = get_logger("congvan.web")
 

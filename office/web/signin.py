@@ -11,9 +11,9 @@ from datetime import datetime
 
 from keys import signin, throttle
 from keys.signin import SignInOutcome, StaffMember
-from office import web_sessions
-from office.site import StaffSite
-from office.web_sessions import ActiveSession
+from office.web import sessions as web_sessions
+from office.web.sessions import ActiveSession
+from office.web.site import StaffSite
 
 
 @dataclass(frozen=True)

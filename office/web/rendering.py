@@ -16,11 +16,12 @@ from aiohttp import web
 
 from office.documents.fields import DOC_TYPES, SECRECY_LEVELS, URGENCIES
 from office.formats import format_date, format_datetime, format_day, format_size
-from office.messages import Translator
-from office.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
+from office.web.messages import Translator
+from office.web.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
 
-STATIC_DIR = Path(str(files("office").joinpath("static")))
+STATIC_DIR = Path(str(files("office.web").joinpath("static")))
 STATIC_PREFIX = "/static/"
+TEMPLATE_FEATURES = ("web", "home")
 STATIC_ROUTE = "static"
 
 
@@ -50,7 +51,14 @@ def page_query(query: Mapping[str, str], page: int) -> str:
 def setup_templates(app: web.Application, translate: Translator) -> jinja2.Environment:
     environment = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.PackageLoader("office", "templates"),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PrefixLoader(
+                    {name: jinja2.PackageLoader(f"office.{name}") for name in TEMPLATE_FEATURES}
+                ),
+                jinja2.PackageLoader("office", "templates"),
+            ]
+        ),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
@@ -98,4 +106,4 @@ def document_choices(request: web.Request) -> dict[str, Any]:
 
 
 def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
-    return render(request, "error.html", {"title": title, "message": message}, status=status)
+    return render(request, "web/error.html", {"title": title, "message": message}, status=status)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from office.models import WebSession
+from office.web.models import WebSession
 
 TOKEN_BYTES = 32
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")

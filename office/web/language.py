@@ -10,8 +10,8 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from office.messages import CATALOGUES, DEFAULT_LANGUAGE, Translator
-from office.site import SITE, TRANSLATOR
+from office.web.messages import CATALOGUES, DEFAULT_LANGUAGE, Translator
+from office.web.site import SITE, TRANSLATOR
 
 LANGUAGE_COOKIE = "congvan_lang"
 LANGUAGE_PREFIX = "/language/"
@@ -29,7 +29,7 @@ TRANSLATORS = {language: Translator(language) for language in CATALOGUES}
 
 
 async def set_language(request: web.Request) -> web.Response:
-    from office.auth import safe_next, see_other  # the auth module imports this one's key
+    from office.web.auth import safe_next, see_other  # the auth module imports this one's key
 
     language = request.match_info["language"]
     if language not in CATALOGUES:

@@ -1,0 +1,60 @@
+"""The home page: the sections a role may open, and the day's work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from keys.signin import StaffMember
+from office.documents.workload import workload
+from office.web.rendering import render
+from office.web.site import ACTIVE_SESSION, SITE, STAFF, translator
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    path: str
+    #: Roles that see it; empty: every role.
+    roles: frozenset[str] = frozenset()
+
+    def open_to(self, staff: StaffMember) -> bool:
+        return not self.roles or staff.role in self.roles
+
+
+SECTIONS = (
+    Section("incoming", "/incoming"),
+    Section("outgoing", "/outgoing"),
+    Section("schedule", "/schedule"),
+    Section("mail", "/mail"),
+    Section("search", "/search"),
+    Section("admin", "/admin", frozenset({"admin"})),
+)
+
+
+async def home(request: web.Request) -> web.Response:
+    """Sections, and the day's work: tasks by deadline, what waits for the role, the unit's
+    figures (an administrator, who reads no documents, sees the sections only)."""
+    site, staff = request.app[SITE], request[STAFF]
+    desk = site.desk
+    work = None
+    if staff.role != "admin":
+        async with site.sessions() as session:
+            work = await workload(
+                session, staff, desk.calendar, desk.today(), desk.settings.remind_days_before
+            )
+    return render(
+        request,
+        "home/home.html",
+        {
+            "title": translator(request)("home.title"),
+            "sections": [section for section in SECTIONS if section.open_to(staff)],
+            "signed_in_at": request[ACTIVE_SESSION].created_at,
+            "work": work,
+        },
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home, name="home")
