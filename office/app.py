@@ -48,12 +48,12 @@ from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
 from office.documents.desk import DocumentDesk
+from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
 from office.reports.service import Reports
 from office.schedules import distribution as schedule_distribution
 from office.web.app import create_web_app
-from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.node")
 

@@ -24,8 +24,8 @@ from config.logging import get_logger
 from mailgw import mailbox, reading
 from mailgw.mailbox import PAGE_SIZE
 from mailgw.models import INBOX, SENT
-from office.document_requests import run_once
 from office.documents import from_mail
+from office.documents.web.requests import run_once
 from office.mail_requests import (
     FOLDER_PATHS,
     gateway_of,

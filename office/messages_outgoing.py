@@ -89,7 +89,7 @@ OUTGOING_VI: dict[str, str] = {
     "event.recall-requested": "Đề nghị thu hồi",
     "event.recall-agreed": "Đồng ý thu hồi",
     "event.recall-refused": "Từ chối thu hồi",
-    # Sửa, xoá dự thảo (office/outgoing_draft_pages.py)
+    # Sửa, xoá dự thảo (office/documents/web/drafts.py)
     "outgoing.edit": "Sửa dự thảo văn bản đi",
     "outgoing.edit.back": "Về dự thảo",
     "outgoing.edit.intro": (

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
-from office.document_requests import run_once
 from office.documents.records import visible_document
+from office.documents.web.requests import run_once
 from office.formats import format_datetime
 from office.schedule_print import print_response
 from office.schedules import distribution, notices, rules, views, weeks

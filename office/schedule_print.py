@@ -10,7 +10,7 @@ from datetime import timedelta
 import aiohttp_jinja2
 from aiohttp import web
 
-from office.register_export import to_pdf
+from office.documents.web.register_export import to_pdf
 from office.schedules.views import WeekView
 
 

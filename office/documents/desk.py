@@ -34,10 +34,10 @@ from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
 from office.documents.models import SIGNATURE_PENDING
+from office.documents.pdf_signing import SignatureStatus, signature_status
 from office.documents.records import StatusNotice
+from office.documents.workdays import WorkingCalendar
 from office.formats import local_time
-from office.pdf_signing import SignatureStatus, signature_status
-from office.workdays import WorkingCalendar
 
 log = get_logger("congvan.office.documents")
 

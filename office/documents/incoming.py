@@ -22,7 +22,7 @@ from office.documents.fields import SECRECY_LEVELS, DocumentFields
 from office.documents.models import INCOMING, Assignment, Document, DocumentFile
 from office.documents.numbering import next_number, series_for
 from office.documents.records import StatusNotice, change, log_event, visible_document
-from office.workdays import WorkingCalendar
+from office.documents.workdays import WorkingCalendar
 
 #: edXML status codes (QCVN 102:2016) each step reports.
 REGISTERED, RETURNED, ASSIGNED, IN_PROGRESS, DONE = "03", "02", "04", "05", "06"

@@ -10,10 +10,11 @@ PDF whose signature is not checked yet, is queued in ``search_pending`` in that 
 transaction, so a crash after the commit loses nothing.
 
 The worker (one per node process; leases keep processes apart, a dead one's lease runs out) is
-woken by the commit. It reads each PDF in a child process under a page, time and memory cap
-(:mod:`office.pdf_text`), keeps its words (or ``unreadable``: its documents are then found by
-their fields only), checks the pending signatures in a thread, and indexes the document again
-in a short transaction of its own: the document is searchable by its PDF's text a moment later.
+woken by the commit. It reads each PDF in a child process under a page, time and memory
+cap (:mod:`office.documents.pdf_text`), keeps its words (or ``unreadable``: its documents are
+then found by their fields only), checks the pending signatures in a thread, and indexes the
+document again in a short transaction of its own: the document is searchable by its PDF's text
+a moment later.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ from office.documents.models import (
     PdfText,
     SearchPending,
 )
+from office.documents.pdf_signing import SignatureStatus
+from office.documents.pdf_text import read_text
 from office.documents.search import index_document, index_words
-from office.pdf_signing import SignatureStatus
-from office.pdf_text import read_text
 
 log = get_logger("congvan.office.indexing")
 

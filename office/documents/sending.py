@@ -38,8 +38,8 @@ from exchange.outbox import Outbox
 from office.documents import outgoing
 from office.documents.incoming import StoredFile
 from office.documents.outgoing import SEND_FAILED, SendJob
+from office.documents.pdf_signing import SignatureStatus, sign_pdf, signature_status
 from office.documents.records import log_event
-from office.pdf_signing import SignatureStatus, sign_pdf, signature_status
 
 if TYPE_CHECKING:
     from office.documents.desk import DocumentDesk

@@ -13,7 +13,7 @@ from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import INCOMING, Assignment, Document
 from office.documents.records import log_event
-from office.workdays import WorkingCalendar
+from office.documents.workdays import WorkingCalendar
 
 HOME_ROWS = 20
 

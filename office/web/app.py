@@ -24,16 +24,13 @@ from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
     feed_pages,
-    incoming_pages,
     mail_compose_pages,
     mail_pages,
-    outgoing_draft_pages,
-    outgoing_pages,
     report_pages,
     schedule_pages,
-    search_pages,
 )
 from office.documents.desk import DocumentDesk
+from office.documents.web import drafts, incoming, outgoing, search
 from office.home.web import pages
 from office.reports.service import Reports
 from office.web import auth, language
@@ -171,12 +168,12 @@ def create_web_app(
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static")
     auth.add_routes(app)
     pages.add_routes(app)
-    incoming_pages.add_routes(app)
-    search_pages.add_routes(app)
+    incoming.add_routes(app)
+    search.add_routes(app)
     language.add_routes(app)
     admin_pages.add_routes(app)
-    outgoing_pages.add_routes(app)
-    outgoing_draft_pages.add_routes(app)
+    outgoing.add_routes(app)
+    drafts.add_routes(app)
     mail_pages.add_routes(app)
     mail_compose_pages.add_routes(app)
     schedule_pages.add_routes(app)

@@ -29,7 +29,7 @@ def test_the_filter_silences_the_library_and_not_our_own_code() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ignore_known_library_warnings()
-        for module in ("pyhanko.sign.signers.pdf_cms", "office.pdf_signing"):
+        for module in ("pyhanko.sign.signers.pdf_cms", "office.documents.pdf_signing"):
             warnings.warn_explicit(
                 "DSA is deprecated and support will be removed in a future release.",
                 CryptographyDeprecationWarning,
@@ -38,4 +38,4 @@ def test_the_filter_silences_the_library_and_not_our_own_code() -> None:
                 module=module,
             )
     assert [str(w.message)[:17] for w in caught] == ["DSA is deprecated"]
-    assert caught[0].filename == "office/pdf_signing.py"
+    assert caught[0].filename == "office/documents/pdf_signing.py"

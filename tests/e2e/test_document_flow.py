@@ -24,7 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from office.pdf_signing import simple_pdf
+from office.documents.pdf_signing import simple_pdf
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.databases import DatabasePool

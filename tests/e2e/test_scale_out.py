@@ -32,8 +32,8 @@ from exchange.models import Delivery, EvidenceEntry, InboundDispatch, OutboundDi
 from exchange.outbox import DELIVERED
 from keys.models import User
 from office.documents.models import INCOMING, Assignment, Document, DocumentEvent
+from office.documents.workdays import WorkingCalendar
 from office.documents.workload import remind_due
-from office.workdays import WorkingCalendar
 from tests.support.cli import Cli
 from tests.support.databases import using_postgresql
 from tests.support.network import DemoNetwork

@@ -31,7 +31,7 @@ from office.app import RunningNode, start_node
 from office.documents import incoming
 from office.documents.fields import from_metadata
 from office.documents.models import Document, DocumentEvent, DocumentFile
-from office.pdf_signing import signature_status
+from office.documents.pdf_signing import signature_status
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, pdf_text, version

@@ -31,9 +31,9 @@ from config.settings import OfficeSettings
 from keys.ca import CertificateAuthority, create_ca, issue_signing, new_serial, pem
 from keys.revocation import RevocationChecker, RevokedEntry, build_crl, crl_pem
 from office.documents.desk import DocumentDesk
-from office.pdf_signing import is_pdf, sign_pdf, signature_status, simple_pdf
-from office.pdf_text import extract_text
-from office.workdays import WorkingCalendar
+from office.documents.pdf_signing import is_pdf, sign_pdf, signature_status, simple_pdf
+from office.documents.pdf_text import extract_text
+from office.documents.workdays import WorkingCalendar
 from tests.support.keys import run_tool, tool_ok
 
 CA_NAME = "Cơ quan chứng thực Tỉnh uỷ Quảng Trị"

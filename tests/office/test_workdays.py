@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from office.workdays import WorkingCalendar
+from office.documents.workdays import WorkingCalendar
 
 CALENDAR = WorkingCalendar.vietnam()
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from office.app import RunningNode
 from office.documents.models import SearchPending
-from office.pdf_signing import simple_pdf
+from office.documents.pdf_signing import simple_pdf
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffBrowser
 

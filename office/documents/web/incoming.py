@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import access, incoming, listing
 from office.documents.fields import (
     document_fields,
@@ -26,10 +25,11 @@ from office.documents.fields import (
 )
 from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
+from office.documents.pdf_signing import is_pdf
 from office.documents.records import StatusNotice, log_event, visible_document
+from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
+from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
 from office.formats import format_date, format_datetime, format_day
-from office.pdf_signing import is_pdf
-from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.web import forms
 from office.web.auth import see_other, upload_token_check
 from office.web.rendering import document_choices, render
@@ -58,7 +58,7 @@ async def register_page(request: web.Request) -> web.Response:
         rows, more = await listing.incoming_register(session, staff, wanted, today)
     return render(
         request,
-        "incoming_list.html",
+        "documents/incoming_list.html",
         {
             "title": translator(request)("incoming.title"),
             "queue": queue,
@@ -93,7 +93,7 @@ async def document_page(request: web.Request) -> web.Response:
     mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
     return render(
         request,
-        "incoming_detail.html",
+        "documents/incoming_detail.html",
         {
             "title": document.summary[:80],
             "page": page,
@@ -228,7 +228,7 @@ async def new_paper_page(request: web.Request) -> web.Response:
         raise NotFound(translator(request)("error.not-found"))
     return render(
         request,
-        "incoming_new.html",
+        "documents/incoming_new.html",
         {
             "title": translator(request)("incoming.new"),
             "form_id": forms.new_form_id(),

@@ -3,9 +3,10 @@
 Reading a PDF's text costs what its author wants it to: 150 pages sharing one large content
 stream without text keep pypdf busy for a minute, a compressed stream may unfold into
 gigabytes. So the node never reads one in its own process: :func:`read_text` runs this module
-as a child (``python -m office.pdf_text``) that reads at most ``pages`` pages, and kills it
-past ``seconds`` (the child also limits its own CPU time and memory). ``None`` says the file
-could not be read within the caps. Only pypdf is imported here, so a child starts quickly.
+as a child (``python -m office.documents.pdf_text``) that reads at most ``pages`` pages, and
+kills it past ``seconds`` (the child also limits its own CPU time and memory). ``None`` says
+the file could not be read within the caps. Only pypdf is imported here, so a child starts
+quickly.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
-from office.document_requests import common_filters, document_id_of, form_version, run_once
 from office.documents import (
     access,
     drafts,
@@ -33,11 +32,12 @@ from office.documents.fields import DocumentFields, document_fields, text
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
+from office.documents.pdf_signing import is_pdf
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
+from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
+from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
 from office.formats import format_datetime, format_day
-from office.pdf_signing import is_pdf
-from office.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.web import forms
 from office.web.auth import see_other, upload_token_check
 from office.web.rendering import document_choices, render
@@ -63,7 +63,7 @@ async def register_page(request: web.Request) -> web.Response:
         rows, more = await outgoing_register.outgoing_register(session, staff, wanted, name)
     return render(
         request,
-        "outgoing_list.html",
+        "documents/outgoing_list.html",
         {
             "title": translator(request)("outgoing.title"),
             "drafts": drafts,
@@ -170,7 +170,7 @@ def _draft_form(
 ) -> web.Response:
     return render(
         request,
-        "outgoing_new.html",
+        "documents/outgoing_new.html",
         {
             "title": translator(request)("outgoing.new"),
             "refusal": refusal,
@@ -266,7 +266,7 @@ async def document_page(request: web.Request) -> web.Response:
     clerk = access.may_register(staff)
     return render(
         request,
-        "outgoing_detail.html",
+        "documents/outgoing_detail.html",
         {
             "title": document.summary[:80],
             "doc": document,

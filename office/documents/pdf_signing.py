@@ -42,8 +42,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from config.errors import Invalid
 from config.files import write_atomic
+from office.documents.pdf_text import DAMAGED, PDF_MAGIC
 from office.formats import format_datetime
-from office.pdf_text import DAMAGED, PDF_MAGIC
 
 State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
 #: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).

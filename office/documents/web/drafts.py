@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from config.errors import Invalid
-from office.document_requests import document_id_of, form_version, run_once
 from office.documents import drafts, outgoing
 from office.documents.models import Document
 from office.documents.records import log_event
-from office.outgoing_pages import draft_form_context, draft_input, main_pdf
+from office.documents.web.outgoing import draft_form_context, draft_input, main_pdf
+from office.documents.web.requests import document_id_of, form_version, run_once
 from office.web import forms
 from office.web.auth import see_other, upload_token_check
 from office.web.rendering import render
@@ -56,7 +56,7 @@ def _edit_form(
 ) -> web.Response:
     return render(
         request,
-        "outgoing_edit.html",
+        "documents/outgoing_edit.html",
         {
             "title": translator(request)("outgoing.edit"),
             "document_id": document_id,

@@ -41,7 +41,7 @@ async def search_page(request: web.Request) -> web.Response:
                 documents = [by_id[i] for i in ids if i in by_id]
     return render(
         request,
-        "search.html",
+        "documents/search.html",
         {
             "title": translator(request)("section.search"),
             "query": query,

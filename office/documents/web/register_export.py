@@ -65,7 +65,7 @@ async def export_response(
         body, content_type = await loop.run_in_executor(None, to_xlsx, table), XLSX_TYPE
     else:
         html = aiohttp_jinja2.render_string(
-            "register_print.html", request, {"table": table, "unit_name": unit_name}
+            "documents/register_print.html", request, {"table": table, "unit_name": unit_name}
         )
         body, content_type = await loop.run_in_executor(None, to_pdf, html), "application/pdf"
     return web.Response(
