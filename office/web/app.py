@@ -24,14 +24,13 @@ from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
     feed_pages,
-    mail_compose_pages,
-    mail_pages,
     report_pages,
     schedule_pages,
 )
 from office.documents.desk import DocumentDesk
 from office.documents.web import drafts, incoming, outgoing, search
 from office.home.web import pages
+from office.mail.web import compose, mailbox
 from office.reports.service import Reports
 from office.web import auth, language
 from office.web.language import choose_language
@@ -159,7 +158,7 @@ def create_web_app(
             choose_language,
             error_pages,
             auth.authenticate,
-            mail_pages.count_unread,
+            mailbox.count_unread,
         ]
     )
     app[SITE] = site
@@ -174,8 +173,8 @@ def create_web_app(
     admin_pages.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)
-    mail_pages.add_routes(app)
-    mail_compose_pages.add_routes(app)
+    mailbox.add_routes(app)
+    compose.add_routes(app)
     schedule_pages.add_routes(app)
     feed_pages.add_routes(app)
     report_pages.add_routes(app)

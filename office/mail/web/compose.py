@@ -21,7 +21,7 @@ from mailgw import composing, reading
 from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
 from office.formats import format_datetime, local_time
-from office.mail_requests import (
+from office.mail.web.requests import (
     byte_count,
     gateway_of,
     mail_summary,
@@ -88,7 +88,7 @@ async def _compose_form(
     own = await own_mailbox(request, gateway)
     return render(
         request,
-        "mail_compose.html",
+        "mail/mail_compose.html",
         {
             "title": translator(request)("mail.compose"),
             "values": values,

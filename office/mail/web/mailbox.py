@@ -1,7 +1,7 @@
 """Thư điện tử: the web mailbox. Inbox and sent folders (search without diacritics), reading
 a mail (its HTML sanitised, nothing remote loaded) and its attachments, handing a mail to the
 unit's clerk as an incoming document, and the CA certificate mail clients install. Writing a
-mail is :mod:`office.mail_compose_pages`.
+mail is :mod:`office.mail.web.compose`.
 
 Every page answers for the signed-in user's own mail only: another user's mail answers exactly
 like one that does not exist. A node without a mail gateway answers every mail page with a
@@ -26,7 +26,7 @@ from mailgw.mailbox import PAGE_SIZE
 from mailgw.models import INBOX, SENT
 from office.documents import from_mail
 from office.documents.web.requests import run_once
-from office.mail_requests import (
+from office.mail.web.requests import (
     FOLDER_PATHS,
     gateway_of,
     mail_id_of,
@@ -85,7 +85,7 @@ async def _folder(request: web.Request, folder: str) -> web.Response:
     smtp = gateway.settings
     return render(
         request,
-        "mail_list.html",
+        "mail/mail_list.html",
         {
             "title": translate("mail.inbox" if folder == INBOX else "mail.sent"),
             "folder": folder,
@@ -128,7 +128,7 @@ async def read_page(request: web.Request) -> web.Response:
     notice = request.query.get("notice")
     response = render(
         request,
-        "mail_read.html",
+        "mail/mail_read.html",
         {
             "title": view.subject or translator(request)("mail.no_subject"),
             "mail": summary,
