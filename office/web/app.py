@@ -23,15 +23,14 @@ from keys.sealing import SecretBox
 from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
-    feed_pages,
     report_pages,
-    schedule_pages,
 )
 from office.documents.desk import DocumentDesk
 from office.documents.web import drafts, incoming, outgoing, search
 from office.home.web import pages
 from office.mail.web import compose, mailbox
 from office.reports.service import Reports
+from office.schedules.web import feeds, week
 from office.web import auth, language
 from office.web.language import choose_language
 from office.web.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
@@ -175,7 +174,7 @@ def create_web_app(
     drafts.add_routes(app)
     mailbox.add_routes(app)
     compose.add_routes(app)
-    schedule_pages.add_routes(app)
-    feed_pages.add_routes(app)
+    week.add_routes(app)
+    feeds.add_routes(app)
     report_pages.add_routes(app)
     return app

@@ -159,7 +159,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 def _is_feed(request: web.Request) -> bool:
     """A calendar feed: calendar apps cannot sign in, the secret token in its path is the
-    credential (see :mod:`office.feed_pages`)."""
+    credential (see :mod:`office.schedules.web.feeds`)."""
     return (
         request.method in ("GET", "HEAD")
         and request.path.startswith(FEED_PATH_PREFIX)

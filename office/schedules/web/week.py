@@ -23,9 +23,9 @@ from keys.signin import StaffMember
 from office.documents.records import visible_document
 from office.documents.web.requests import run_once
 from office.formats import format_datetime
-from office.schedule_print import print_response
 from office.schedules import distribution, notices, rules, views, weeks
 from office.schedules.entries import clashes, entry_input
+from office.schedules.web.printing import print_response
 from office.web import forms
 from office.web.auth import see_other
 from office.web.rendering import render
@@ -76,7 +76,7 @@ async def week_page(request: web.Request) -> web.Response:
         received = await views.received_weeks(session, staff, week_start)
     return render(
         request,
-        "schedule_week.html",
+        "schedules/schedule_week.html",
         {
             "title": translator(request)("schedule.title"),
             "week": week,
@@ -106,7 +106,7 @@ async def mine_page(request: web.Request) -> web.Response:
         entries = await views.my_week(session, staff, week_start)
     return render(
         request,
-        "schedule_mine.html",
+        "schedules/schedule_mine.html",
         {
             "title": translator(request)("schedule.mine.title"),
             "entries": entries,
@@ -143,7 +143,7 @@ async def _entry_form(
         document = await _document(session, staff, values.get("document"))
     return render(
         request,
-        "schedule_entry.html",
+        "schedules/schedule_entry.html",
         {
             "title": translator(request)(
                 "schedule.entry.edit" if entry_id else "schedule.entry.new"

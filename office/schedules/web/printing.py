@@ -18,7 +18,7 @@ async def print_response(
     request: web.Request, week: WeekView, unit_name: str, printed: str
 ) -> web.Response:
     html = aiohttp_jinja2.render_string(
-        "schedule_print.html",
+        "schedules/schedule_print.html",
         request,
         {
             "week": week,

@@ -73,7 +73,7 @@ async def _page(
         active = await feeds.active_feeds(session, staff.id)
     return render(
         request,
-        "calendar_feeds.html",
+        "schedules/calendar_feeds.html",
         {
             "title": translator(request)("feeds.title"),
             "scopes": feeds.FEED_SCOPES,
