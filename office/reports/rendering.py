@@ -212,7 +212,7 @@ def months_text(months: Sequence[str]) -> str:
 def _environment() -> jinja2.Environment:
     """One environment per process: templates ship with the code and never change under it."""
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("office", "templates"),
+        loader=jinja2.PackageLoader("office.reports"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,

@@ -23,13 +23,14 @@ from keys.sealing import SecretBox
 from mailgw.gateway import MailGateway
 from office import (
     admin_pages,
-    report_pages,
 )
 from office.documents.desk import DocumentDesk
 from office.documents.web import drafts, incoming, outgoing, search
 from office.home.web import pages
 from office.mail.web import compose, mailbox
 from office.reports.service import Reports
+from office.reports.web import dashboard, report
+from office.reports.web import forms as report_forms
 from office.schedules.web import feeds, week
 from office.web import auth, language
 from office.web.language import choose_language
@@ -176,5 +177,7 @@ def create_web_app(
     compose.add_routes(app)
     week.add_routes(app)
     feeds.add_routes(app)
-    report_pages.add_routes(app)
+    report.add_routes(app)
+    report_forms.add_routes(app)
+    dashboard.add_routes(app)
     return app

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -26,49 +25,15 @@ from keys.signin import StaffMember
 from office.reports import rendering as report_rendering
 from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
 from office.reports.service import Reports
+from office.reports.web.access import last_month, own_or_first, reader
 from office.web.rendering import render
-from office.web.site import SITE, STAFF, translator
-
-#: Who reads the reports and the dashboard; who keeps the unit's periodic form.
-READERS = frozenset({"leader", "admin"})
-FORM_EDITORS = frozenset({"admin", "clerk"})
+from office.web.site import SITE, translator
 
 #: The framed report: its own inline styles and charts, nothing else, framed by this site only.
 FRAME_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
     "frame-ancestors 'self'; base-uri 'none'"
 )
-
-
-def reports_of(request: web.Request) -> Reports:
-    reports = request.app[SITE].reports
-    if reports is None:
-        raise NotFound(translator(request)("error.not-found"))
-    return reports
-
-
-def reader(request: web.Request) -> tuple[StaffMember, Reports]:
-    """The signed-in leader or administrator; anyone else is answered as for an unknown page."""
-    staff = request[STAFF]
-    if staff.role not in READERS:
-        raise NotFound(translator(request)("error.not-found"))
-    return staff, reports_of(request)
-
-
-def month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def last_month(today: date) -> str:
-    """The period a report or a form is usually made for: the month just ended."""
-    return month_key(date.fromordinal(today.replace(day=1).toordinal() - 1))
-
-
-def own_or_first(staff: StaffMember, reports: Reports, hosted: tuple[str, ...]) -> str:
-    """The user's unit when this node hosts it, else the node's first unit."""
-    if staff.unit in reports.hosted:
-        return staff.unit
-    return hosted[0] if hosted else sorted(reports.hosted)[0]
 
 
 def _choices(request: web.Request, reports: Reports) -> list[tuple[str, str]]:
@@ -102,7 +67,7 @@ def _chooser(
     translate = translator(request)
     return render(
         request,
-        "report_choose.html",
+        "reports/report_choose.html",
         {
             "title": translate("reports.title"),
             "units": _choices(request, reports),
@@ -131,7 +96,7 @@ async def view_page(request: web.Request) -> web.Response:
     query = {"unit": unit, "period": period.key}
     return render(
         request,
-        "report_view.html",
+        "reports/report_view.html",
         {
             "title": translator(request)(
                 "reports.view.title",
@@ -192,11 +157,7 @@ async def download(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    from office import dashboard_pages, report_form_pages  # they use this module's helpers
-
     app.router.add_get("/reports", choose_page, name="reports")
     app.router.add_get("/reports/view", view_page, name="report_view")
     app.router.add_get("/reports/view/frame", frame_page)
     app.router.add_get("/reports/download", download, name="report_download")
-    report_form_pages.add_routes(app)
-    dashboard_pages.add_routes(app)

@@ -18,8 +18,8 @@ from yarl import URL
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
-from office.report_pages import FORM_EDITORS, last_month, reports_of
 from office.reports.service import Reports
+from office.reports.web.access import FORM_EDITORS, last_month, reports_of
 from office.web import forms
 from office.web.auth import see_other
 from office.web.rendering import render
@@ -63,7 +63,7 @@ async def _form(
     recipient = await reports.recipient(staff.unit)
     return render(
         request,
-        "report_form.html",
+        "reports/report_form.html",
         {
             "title": translator(request)("report_form.title"),
             "unit_name": site.desk.unit_name(staff.unit),

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
-from office.report_pages import last_month, month_key, own_or_first, reader
 from office.reports.rendering import STATES, months_text
 from office.reports.summary import PeriodFigures, UnitRow
+from office.reports.web.access import last_month, month_key, own_or_first, reader
 from office.web.rendering import render
 from office.web.site import SITE, translator
 
@@ -84,7 +84,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         arrivals = await reports.recent_arrivals(RECENT_ARRIVALS)
     return render(
         request,
-        "dashboard.html",
+        "reports/dashboard.html",
         {
             "title": translate("dashboard.title"),
             "scope": translate(
