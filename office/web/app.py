@@ -21,9 +21,7 @@ from config.web import error_responses, request_context
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
 from mailgw.gateway import MailGateway
-from office import (
-    admin_pages,
-)
+from office.admin.web import accounts
 from office.documents.desk import DocumentDesk
 from office.documents.web import drafts, incoming, outgoing, search
 from office.home.web import pages
@@ -170,7 +168,7 @@ def create_web_app(
     incoming.add_routes(app)
     search.add_routes(app)
     language.add_routes(app)
-    admin_pages.add_routes(app)
+    accounts.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)
     mailbox.add_routes(app)

@@ -21,7 +21,7 @@ from office.web.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
 
 STATIC_DIR = Path(str(files("office.web").joinpath("static")))
 STATIC_PREFIX = "/static/"
-TEMPLATE_FEATURES = ("web", "home", "documents", "mail", "schedules", "reports")
+TEMPLATE_FEATURES = ("web", "home", "documents", "mail", "schedules", "reports", "admin")
 STATIC_ROUTE = "static"
 
 

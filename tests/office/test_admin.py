@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from keys import throttle, totp
 from keys.models import SignInFailures, User
-from office.admin_pages import qr_data_uri
+from office.admin.web.accounts import qr_data_uri
 from office.app import RunningNode
 from office.formats import VIETNAM_TIME
 from tests.conftest import SecretsSeen

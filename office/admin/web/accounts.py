@@ -90,7 +90,7 @@ async def accounts_page(request: web.Request) -> web.Response:
         notice = None
     return render(
         request,
-        "admin_accounts.html",
+        "admin/admin_accounts.html",
         {
             "title": translator(request)("admin.title"),
             "accounts": rows,
@@ -124,7 +124,7 @@ async def reset_totp(request: web.Request) -> web.Response:
     log.info("admin.totp_reset", admin=admin.username, user=username, sessions_ended=ended)
     response = render(
         request,
-        "admin_totp.html",
+        "admin/admin_totp.html",
         {
             "title": translator(request)("admin.totp.title"),
             "username": username,
