@@ -33,8 +33,8 @@ from exchange.models import Delivery
 from exchange.outbox import deliveries_of
 from exchange.tls import peer_client_context, peer_server_context
 from keys.keystore import node_passphrase
-from office.app import RunningNode, start_node
-from office.demo import build_demo
+from office.node.app import RunningNode, start_node
+from office.node.demo import build_demo
 
 SMALL_COUNT = 200
 SMALL_BYTES = 10 * 1024

@@ -69,7 +69,7 @@ from keys.age import identity_of
 from keys.ca import CA_CERT_FILE
 from keys.certificates import node_tls_paths, unit_key_paths
 from keys.keystore import load_private_key, load_signing_key, node_passphrase
-from office.setup import NodePlan, init_node
+from office.node.setup import NodePlan, init_node
 
 HUB = "TU"
 SAMPLE_UNITS = "data/quangtri-units.toml"

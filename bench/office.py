@@ -42,10 +42,10 @@ from config.text import fold
 from keys import accounts
 from keys.keystore import node_passphrase
 from keys.sealing import SecretBox
-from office.demo import build_demo
 from office.documents.fields import DOC_TYPES
 from office.documents.models import Document
 from office.documents.search import index_rows
+from office.node.demo import build_demo
 
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 SESSIONS = 50

@@ -19,8 +19,8 @@ from bench.table import Figure
 from config.settings import load_settings
 from exchange.tls import peer_client_context
 from keys.keystore import node_passphrase
-from office.app import start_node
-from office.demo import build_demo
+from office.node.app import start_node
+from office.node.demo import build_demo
 
 REQUESTS = 300
 

@@ -46,8 +46,8 @@ from config.logging import configure_logging
 from config.settings import LogSettings, Settings, load_settings
 from exchange.ledger import VIETNAM, UsageLedger
 from keys.directory import list_units
-from office.app import start_node
-from office.demo import build_demo
+from office.node.app import start_node
+from office.node.demo import build_demo
 from office.reports.service import Reports
 
 EVENTS = 10_000_000

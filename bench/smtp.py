@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.table import Figure
 from config.settings import load_settings
 from keys.certificates import node_tls_paths
-from office.demo import build_demo, read_demo
+from office.node.demo import build_demo, read_demo
 
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 BODY_BYTES = 10 * 1024

@@ -86,7 +86,7 @@ import os
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from office.app import RunningNode
+    from office.node.app import RunningNode
 
 def later():
     import exchange.peer_api
@@ -103,7 +103,7 @@ class Hidden:
         "line 11: imports exchange.peer_api",
         "line 12: imports mailgw",
         "line 17: imports keys.models",
-        "line 8: imports office.app",
+        "line 8: imports office.node.app",
     ]
 
 
@@ -119,5 +119,5 @@ def test_the_checker_resolves_relative_imports() -> None:
     assert violations("from .. import office\n", "keys.sub.cli") == []
     assert imported_modules("from ..office import app\n", "config.migrations.env") == [
         (1, "config.office"),
-        (1, "config.office.app"),
+        (1, "config.office.node.app"),
     ]

@@ -12,7 +12,8 @@ from config.errors import ConfigError
 from config.logging import configure_logging
 from config.settings import LogSettings
 
-# As office.setup names it; not imported from there, which would load Alembic for every command.
+# As office.node.setup names it; not imported from there, which would load Alembic for every
+# command.
 PASSPHRASE_VARIABLE = "CONGVAN_KEYS_PASSPHRASE"  # noqa: S105 - a variable name
 
 

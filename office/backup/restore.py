@@ -32,7 +32,7 @@ from office.backup.database_snapshot import (
     restore_sqlite,
 )
 from office.backup.sealed import unseal
-from office.setup import PASSPHRASE_FILE
+from office.node.setup import PASSPHRASE_FILE
 
 log = get_logger("congvan.office.backup")
 

@@ -6,6 +6,6 @@ the trust data, a peer, a disk) and answers with :class:`~office.doctor.findings
 itself runs on (the same settings loader, key store, revocation checker, signed directory and
 peer TLS context), so the doctor finds what would stop the node, not a second opinion of it.
 
-Nothing heavy is imported here: ``office.cli`` imports the command, which imports the checks
+Nothing heavy is imported here: ``office.node.cli`` imports the command, which imports the checks
 when it runs.
 """

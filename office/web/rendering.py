@@ -51,13 +51,8 @@ def page_query(query: Mapping[str, str], page: int) -> str:
 def setup_templates(app: web.Application, translate: Translator) -> jinja2.Environment:
     environment = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PrefixLoader(
-                    {name: jinja2.PackageLoader(f"office.{name}") for name in TEMPLATE_FEATURES}
-                ),
-                jinja2.PackageLoader("office", "templates"),
-            ]
+        loader=jinja2.PrefixLoader(
+            {name: jinja2.PackageLoader(f"office.{name}") for name in TEMPLATE_FEATURES}
         ),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True),
         undefined=jinja2.StrictUndefined,

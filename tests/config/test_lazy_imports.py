@@ -14,7 +14,7 @@ NOT_AT_START = ("alembic", "mako", "zxcvbn", "matplotlib", "docx", "weasyprint")
 
 PROBE = f"""
 import sys
-import office.cli, office.app
+import office.node.cli, office.node.app
 from config import migrate
 migrate.head_revision()
 print(",".join(sorted(name for name in {NOT_AT_START!r} if name in sys.modules)))

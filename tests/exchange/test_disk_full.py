@@ -30,7 +30,7 @@ from exchange.envelope import (
 from exchange.inbox_inline import STAGING_SUFFIX
 from exchange.peer_client import INLINE_BYTES, PeerClient
 from exchange.receipts import check_receipt
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.disk import SmallDisk, can_mount, node_on_small_disk
 from tests.support.dispatches import node_context, seal_document
 from tests.support.mail import client_context, message_from

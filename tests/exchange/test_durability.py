@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from config.durability import DurableCommits
 from exchange.peer_client import PeerClient
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.databases import TEST_DB
 from tests.support.dispatches import node_context, seal_document
 from tests.support.mail import client_context, message_from

@@ -19,7 +19,7 @@ from exchange.evidence import verify_chain
 from exchange.handlers import ReceivedDispatch
 from exchange.models import Delivery, InboundDispatch, OutboundDispatch
 from exchange.receipts import check_receipt
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.network import DemoNetwork
 from tests.support.waiting import wait_for
 

@@ -20,7 +20,7 @@ from config.database import utcnow
 from exchange.handlers import ReceivedDispatch
 from exchange.models import InboundDispatch
 from exchange.peer_client import INLINE_BYTES, PeerClient
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork
 

@@ -24,7 +24,7 @@ from exchange.ledger import (
 )
 from exchange.models import UsageEvent
 from exchange.outbox import deliveries_of
-from office.app import start_node
+from office.node.app import start_node
 from tests.support.cli import Cli
 from tests.support.network import DemoNetwork
 from tests.support.waiting import wait_for

@@ -20,7 +20,7 @@ from config.errors import PeerRefused
 from config.settings import Settings, load_settings
 from exchange.tls import peer_client_context, peer_server_context
 from keys.ca import CA_CERT_FILE, create_ca, issue_tls, load_ca, write_certificate_and_key
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.keys import trust_store
 from tests.support.network import DemoNetwork

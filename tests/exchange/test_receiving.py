@@ -23,7 +23,7 @@ from exchange.peer_client import INLINE_BYTES, PeerClient
 from exchange.receipts import check_receipt
 from keys.signatures import sign
 from keys.trust import TrustStore
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.keys import keyring, sender_of

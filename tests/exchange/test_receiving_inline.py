@@ -24,7 +24,7 @@ from exchange.handlers import ReceivedDispatch
 from exchange.inbox_inline import STAGING_SUFFIX
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
 from exchange.receipts import check_receipt
-from office.app import RunningNode
+from office.node.app import RunningNode
 from tests.support.dispatches import node_context, seal_document
 from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork

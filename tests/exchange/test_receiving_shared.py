@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
-from office.app import RunningNode
+from office.node.app import RunningNode
 from tests.support.databases import using_postgresql
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork

@@ -13,7 +13,7 @@ from config.errors import PeerRefused
 from config.settings import load_settings
 from exchange.peer_client import PeerClient
 from exchange.refresh import TrustRefresher
-from office.app import start_node
+from office.node.app import start_node
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork

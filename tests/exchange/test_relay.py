@@ -19,7 +19,7 @@ from exchange.models import Delivery, OutboundDispatch, Refusal
 from exchange.outbox import deliveries_of
 from exchange.peer_client import PeerClient
 from exchange.receipts import check_receipt
-from office.app import RunningNode
+from office.node.app import RunningNode
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from config.settings import load_settings
 from exchange.envelope import HEADER_FILE, PAYLOAD_FILE, Header
 from exchange.models import EvidenceEntry, InboundDispatch
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.links import SlowLink
 from tests.support.network import DemoNetwork

@@ -17,7 +17,7 @@ from config.errors import Invalid, NotFound, PeerRefused
 from config.settings import load_settings
 from exchange.outbox import SEALING_SUFFIX, SIGNER_CHECK_SECONDS, deliveries_of
 from exchange.statuses import timeline
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.keys import keyring

@@ -40,7 +40,7 @@ from exchange.peer_client import PeerClient
 from exchange.receipts import ACCEPTED, Signer, make_receipt
 from keys.directory import canonical_json
 from keys.signatures import sign
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.fuzz.fuzzing import (
     SERIAL_WARNING,
     Edit,

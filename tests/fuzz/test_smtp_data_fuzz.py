@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from mailgw.addresses import Mailbox
 from mailgw.models import QueuedMail
 from mailgw.smtp import SubmissionHandler
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
     AUTHOR,

@@ -21,7 +21,7 @@ from exchange.models import InboundDispatch
 from mailgw.arrival import arrival_queue_id
 from mailgw.delivery import RFC822
 from mailgw.models import QueuedMail
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.mail import inbox_subjects, message_from, wait_for_inbox
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings

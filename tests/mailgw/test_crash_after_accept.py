@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from config.database import open_database
 from mailgw.models import QueuedMail
-from office.app import start_node
+from office.node.app import start_node
 from tests.support.cli import Cli
 from tests.support.mail import client_context, maildir_raw, message_from, wait_for_inbox
 from tests.support.network import DemoNetwork

@@ -15,7 +15,7 @@ import pytest
 
 from mailgw.delivery import MailDelivery
 from mailgw.models import QUEUED, QueuedMail
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.mail import message_from
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings

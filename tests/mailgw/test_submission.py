@@ -27,7 +27,7 @@ from mailgw import aliases
 from mailgw.gateway import MAX_RECIPIENTS
 from mailgw.mailbox import list_folder
 from mailgw.models import INBOX, SENT
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.mail import (
     client_context,
     inbox_subjects,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings

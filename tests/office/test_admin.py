@@ -16,8 +16,8 @@ from sqlalchemy import select
 from keys import throttle, totp
 from keys.models import SignInFailures, User
 from office.admin.web.accounts import qr_data_uri
-from office.app import RunningNode
 from office.formats import VIETNAM_TIME
+from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.web import (

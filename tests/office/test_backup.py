@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from config.settings import load_settings
-from office.app import RunningNode, start_node
 from office.documents.models import Document, DocumentFile
+from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.test_outgoing import arrived, issue, new_draft
 from tests.support.cli import Cli

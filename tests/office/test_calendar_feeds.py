@@ -20,8 +20,8 @@ from sqlalchemy import update
 
 from keys import accounts
 from keys.models import Unit
-from office.app import RunningNode
 from office.formats import local_time
+from office.node.app import RunningNode
 from office.schedules.models import (
     CANCELLED,
     DRAFT,

@@ -20,8 +20,8 @@ from config import migrate
 from config.settings import Settings
 from keys.ca import create_ca, load_ca
 from keys.revocation import crl_pem
-from office.app import start_node
 from office.doctor.local import GIB, check_disk
+from office.node.app import start_node
 from tests.support.cli import Cli
 from tests.support.keys import keyring
 from tests.support.network import DemoNetwork

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from office.app import RunningNode, start_node
 from office.documents import incoming
 from office.documents.fields import DocumentFields
 from office.documents.models import Assignment, Document, DocumentEvent
+from office.node.app import RunningNode, start_node
 from tests.office.conftest import NewAccount
 from tests.support.documents import (
     files_under,

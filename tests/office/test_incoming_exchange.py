@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from exchange.envelope import Attachment, Draft
 from exchange.statuses import timeline
-from office.app import RunningNode
 from office.documents.models import Document, DocumentFile
+from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.cli import Cli
 from tests.support.documents import form_id, indexed, make_pdf, paper_fields, version

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from office.app import RunningNode
 from office.documents.models import Document, DocumentEvent, DocumentFile
+from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.documents import make_pdf
 from tests.support.webmail import arrived, mailbox_of, send, signed_in

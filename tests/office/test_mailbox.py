@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from mailgw import mailbox
 from mailgw.models import INBOX, SENT
-from office.app import RunningNode, start_node
 from office.documents.models import Document
+from office.node.app import RunningNode, start_node
 from tests.office.conftest import NewAccount
 from tests.support.documents import make_pdf
 from tests.support.network import DemoNetwork

@@ -23,7 +23,7 @@ from exchange.outbox import Outbox
 from exchange.peer_client import PeerClient
 from keys.ca import load_ca
 from keys.revocation import crl_pem
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.dispatches import node_context, seal_document
 from tests.support.mail import client_context, message_from
 from tests.support.network import DEMO_NODE_NAMES, DemoNetwork

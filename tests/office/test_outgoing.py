@@ -27,11 +27,11 @@ from keys.keystore import node_passphrase
 from keys.models import User
 from keys.sealing import SecretBox
 from keys.signin import StaffMember, staff_member
-from office.app import RunningNode, start_node
 from office.documents import incoming
 from office.documents.fields import from_metadata
 from office.documents.models import Document, DocumentEvent, DocumentFile
 from office.documents.pdf_signing import signature_status
+from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, pdf_text, version

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select, text
 
-from office.app import RunningNode
 from office.documents.models import Document, DocumentEvent, DocumentFile
+from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.office.test_outgoing import SIGNER, SUMMARY, _account_in, a_pdf, issue, new_draft

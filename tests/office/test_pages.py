@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from exchange.models import UsageEvent
-from office.app import RunningNode
 from office.formats import format_date, format_datetime
 from office.home.web.pages import SECTIONS
+from office.node.app import RunningNode
 from office.web.messages import CATALOGUES, VI, Translator
 from tests.office.conftest import NewAccount
 from tests.support.web import StaffBrowser, main_part

@@ -15,10 +15,10 @@ from config.errors import Invalid
 from exchange.envelope import Attachment, Draft
 from keys.models import User
 from keys.signin import StaffMember, staff_member
-from office.app import RunningNode
 from office.documents import incoming
 from office.documents.fields import from_metadata
 from office.documents.models import Document
+from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, paper_fields, version
 from tests.support.network import DemoNetwork

@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 from sqlalchemy import select
 
-from office.app import RunningNode
+from office.node.app import RunningNode
 from office.reports.aggregate import due_date
 from office.reports.models import ReportArrival, ReportSend, UnitFormRecord
 from office.reports.periods import month_period

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from keys.models import User
 from mailgw.models import INBOX, MailboxMessage
-from office.app import RunningNode
+from office.node.app import RunningNode
 from office.schedules.models import ScheduleEntry, ScheduleWeek
 from tests.office.conftest import NewAccount
 from tests.office.test_incoming import enter_paper

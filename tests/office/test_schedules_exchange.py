@@ -13,7 +13,7 @@ from sqlalchemy import select
 from exchange.envelope import Draft, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.models import Refusal
-from office.app import RunningNode
+from office.node.app import RunningNode
 from office.schedules import distribution
 from office.schedules.models import ScheduleEntry, ScheduleWeek
 from tests.conftest import SecretsSeen

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from config.database import create_engine, create_session_factory
-from office.app import RunningNode, start_node
 from office.documents import search
 from office.documents.models import TEXT_READ, TEXT_UNREADABLE, PdfText, SearchPending
+from office.node.app import RunningNode, start_node
 from tests.office.test_incoming import enter_paper
 from tests.support.documents import indexed, make_pdf, slow_pdf
 from tests.support.network import DemoNetwork

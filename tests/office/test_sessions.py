@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from keys.models import SignInFailures, User
 from keys.throttle import ACCOUNT, WEB
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from office.web.models import WebSession
 from office.web.sessions import token_hash
 from tests.conftest import SecretsSeen

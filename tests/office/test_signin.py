@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from keys import accounts, passwords, throttle
 from keys.models import SignInFailures, User
-from office.app import RunningNode, start_node
 from office.formats import VIETNAM_TIME
+from office.node.app import RunningNode, start_node
 from office.web.models import WebSession
 from office.web.sessions import token_hash
 from tests.conftest import SecretsSeen

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from office.demo import DEMO_ROLES
+from office.node.demo import DEMO_ROLES
 from tests.conftest import SecretsSeen
 from tests.support.cli import CONGVAN, Cli
 from tests.support.databases import DatabasePool

@@ -12,9 +12,9 @@ from urllib.parse import quote
 import aiohttp
 from sqlalchemy import func, select
 
-from office.app import RunningNode
 from office.documents.models import SearchPending
 from office.documents.pdf_signing import simple_pdf
+from office.node.app import RunningNode
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffBrowser
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from keys.models import User
 from mailgw.mailbox import list_folder
 from mailgw.models import INBOX
-from office.app import RunningNode
+from office.node.app import RunningNode
 from tests.support.network import DemoNetwork
 
 

@@ -10,7 +10,7 @@ from config.settings import Settings, load_settings
 from exchange.envelope import Attachment, Draft
 from exchange.handlers import ReceivedDispatch
 from exchange.outbox import deliveries_of
-from office.app import RunningNode, start_node
+from office.node.app import RunningNode, start_node
 from tests.support.network import DemoNetwork
 from tests.support.ports import free_port_block
 

@@ -20,7 +20,7 @@ from keys import accounts
 from keys.keystore import node_passphrase
 from keys.models import SignInFailures
 from keys.sealing import SecretBox
-from office.app import RunningNode
+from office.node.app import RunningNode
 
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 STEP_SECONDS = 30

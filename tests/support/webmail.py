@@ -11,7 +11,7 @@ import aiohttp
 from mailgw import mailbox, reading
 from mailgw.addresses import Mailbox
 from mailgw.models import INBOX
-from office.app import RunningNode
+from office.node.app import RunningNode
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffAccount, StaffBrowser
 

@@ -15,7 +15,7 @@ from config.database import open_database
 from exchange.envelope import Draft
 from exchange.ledger import VIETNAM
 from exchange.models import UsageDaily
-from office.app import RunningNode
+from office.node.app import RunningNode
 from office.reports.models import ReportArrival, ReportedMonth, ReportSend, UnitFormRecord
 from office.reports.service import KIND
 from tests.support.network import DemoNetwork

@@ -100,7 +100,7 @@ def init(
     from config.errors import CongvanError
     from keys.bundle import open_bundle
     from keys.cli import bundle_passphrase
-    from office.setup import NodePlan, init_node, plan_from_bundle
+    from office.node.setup import NodePlan, init_node, plan_from_bundle
 
     if bundle_file is None and (not node_name or not unit_codes):
         raise click.UsageError("give --node and --unit (repeat), or --from-bundle FILE")
@@ -184,7 +184,7 @@ def downgrade(node_dir: Path, revision: str) -> None:
 
 
 async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
-    from office.app import RunningNode, start_node
+    from office.node.app import RunningNode, start_node
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -222,7 +222,7 @@ def serve(node_dir: Path) -> None:
 @click.option("--setup-only", is_flag=True, help="Build the network and exit without serving.")
 def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) -> None:
     """Build (or reuse) a three-node demo network in --dir and run it until interrupted."""
-    from office.demo import DEMO_NODES, build_demo, demo_file, demo_settings
+    from office.node.demo import DEMO_NODES, build_demo, demo_file, demo_settings
 
     configure_logging(LogSettings())
     urls = {

@@ -30,11 +30,11 @@ from keys.keystore import node_passphrase
 from keys.models import Unit
 from keys.sealing import SecretBox
 from office.formats import local_time
+from office.node.setup import NodePlan, init_node
 from office.reports.demo_history import seed_demo_history
 from office.schedules import feeds
 from office.schedules.demo_week import DemoPeople, seed_demo_week
 from office.schedules.models import PERSON_FEED
-from office.setup import NodePlan, init_node
 
 DEMO_FILE = "demo.json"
 STAGING = ".staging"
