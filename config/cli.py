@@ -1,6 +1,6 @@
 """What every ``congvan`` command shares: the ``--dir`` option, settings, running a coroutine.
 
-Each layer defines its own command group on top of these; ``office.cli`` assembles them.
+Each layer defines its own command group on top of these; ``office.node.cli`` assembles them.
 """
 
 from __future__ import annotations

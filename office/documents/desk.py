@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from aiohttp import web
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -203,3 +204,7 @@ class DocumentDesk:
     ) -> None:
         """The exchange's listener for a sender's recall request (status 13)."""
         await recall.mark_requested(session, dispatch_id, unit, note, self.now())
+
+
+#: Where the staff web app keeps the desk, for every feature's pages (set by ``office.node``).
+DESK = web.AppKey("desk", DocumentDesk)

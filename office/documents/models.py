@@ -210,15 +210,3 @@ class DocumentEvent(Base):
     )
     action: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-class FormSubmission(Base):
-    """A form already handled, by its one-time id: a double submit does the work once."""
-
-    __tablename__ = "form_submissions"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    #: Where the first submit led; the second is sent there too.
-    outcome: Mapped[str] = mapped_column(String(255))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

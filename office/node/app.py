@@ -47,11 +47,12 @@ from mailgw.arrival import MailArrival
 from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
-from office.documents.desk import DocumentDesk
+from office.documents.desk import DESK, DocumentDesk
 from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
-from office.reports.service import Reports
+from office.node.features import FEATURES
+from office.reports.service import REPORTS, Reports
 from office.schedules import distribution as schedule_distribution
 from office.web.app import create_web_app
 
@@ -310,21 +311,24 @@ async def start_node(settings: Settings) -> RunningNode:
                 interval_seconds=settings.exchange.refresh_minutes * 60,
                 sessions=node.sessions,
             )
+        staff_app = create_web_app(
+            settings.node.name,
+            node.sessions,
+            exchange.ledger,
+            settings.web,
+            passphrase,
+            FEATURES,
+            hosted_units=settings.node.units,
+            mail=node.mail,
+            ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
+        )
+        staff_app[DESK] = node.desk
+        if node.reports is not None:
+            staff_app[REPORTS] = node.reports
         await _serve(
             node,
             "web",
-            create_web_app(
-                settings.node.name,
-                node.sessions,
-                exchange.ledger,
-                settings.web,
-                passphrase,
-                node.desk,
-                hosted_units=settings.node.units,
-                mail=node.mail,
-                ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
-                reports=node.reports,
-            ),
+            staff_app,
             settings.web.host,
             settings.web.port,
             _web_ssl(settings, passphrase),

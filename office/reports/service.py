@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -355,3 +356,8 @@ class Reports:
                 f"Danh sách người dùng tháng {month} không đúng dạng.", code="report-malformed"
             )
         return month, usage, json.dumps(sorted(set(people)))
+
+
+#: Where the staff web app keeps the reporting desk, when the node has one (set by
+#: ``office.node``).
+REPORTS = web.AppKey("reports", Reports)

@@ -8,6 +8,8 @@ signed-in user's unread mail count for the menu.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
@@ -21,17 +23,10 @@ from config.web import error_responses, request_context
 from exchange.ledger import UsageLedger
 from keys.sealing import SecretBox
 from mailgw.gateway import MailGateway
-from office.admin.web import accounts
-from office.documents.desk import DocumentDesk
-from office.documents.web import drafts, incoming, outgoing, search
-from office.home.web import pages
-from office.mail.web import compose, mailbox
-from office.reports.service import Reports
-from office.reports.web import dashboard, report
-from office.reports.web import forms as report_forms
-from office.schedules.web import feeds, week
 from office.web import auth, language
+from office.web.feature import Feature
 from office.web.language import choose_language
+from office.web.messages import translators
 from office.web.rendering import STATIC_DIR, STATIC_PREFIX, error_page, setup_templates
 from office.web.sessions import form_key
 from office.web.site import SITE, STAFF, StaffSite, translator
@@ -124,16 +119,16 @@ def create_web_app(
     ledger: UsageLedger,
     settings: WebSettings,
     passphrase: bytes,
-    desk: DocumentDesk,
+    features: Sequence[Feature],
     *,
     hosted_units: tuple[str, ...] = (),
     mail: MailGateway | None = None,
     ca_pem: bytes = b"",
-    reports: Reports | None = None,
 ) -> web.Application:
-    """The staff application; ``passphrase`` (the node's) opens TOTP secrets and keys the
-    form tokens, so every process of the node accepts the others' forms; the administrator
-    manages the accounts of ``hosted_units``."""
+    """The staff application with ``features``' pages; ``passphrase`` (the node's) opens TOTP
+    secrets and keys the form tokens, so every process of the node accepts the others' forms;
+    the administrator manages the accounts of ``hosted_units``. The caller puts the services
+    the features' pages use under their keys (the document desk, the reports) before serving."""
     site = StaffSite(
         node_name=node_name,
         sessions=sessions,
@@ -141,11 +136,11 @@ def create_web_app(
         settings=settings,
         box=SecretBox(passphrase, node_name),
         form_key=form_key(passphrase, node_name),
-        desk=desk,
+        translators=translators(feature.messages for feature in features),
         hosted_units=hosted_units,
         mail=mail,
         ca_pem=ca_pem,
-        reports=reports,
+        public=tuple(feature.is_public for feature in features if feature.is_public),
     )
     app = web.Application(
         middlewares=[
@@ -156,26 +151,17 @@ def create_web_app(
             choose_language,
             error_pages,
             auth.authenticate,
-            mailbox.count_unread,
+            *(middleware for feature in features for middleware in feature.middlewares),
         ]
     )
     app[SITE] = site
-    setup_templates(app, site.translate)
+    setup_templates(
+        app, site.translate, [feature.name for feature in features if feature.has_templates]
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static")
     auth.add_routes(app)
-    pages.add_routes(app)
-    incoming.add_routes(app)
-    search.add_routes(app)
     language.add_routes(app)
-    accounts.add_routes(app)
-    outgoing.add_routes(app)
-    drafts.add_routes(app)
-    mailbox.add_routes(app)
-    compose.add_routes(app)
-    week.add_routes(app)
-    feeds.add_routes(app)
-    report.add_routes(app)
-    report_forms.add_routes(app)
-    dashboard.add_routes(app)
+    for feature in features:
+        feature.add_routes(app)
     return app

@@ -22,16 +22,15 @@ from yarl import URL
 from config.errors import Forbidden
 from config.logging import get_logger
 from keys.signin import LOCKED, SignInOutcome
-from office.schedules.feeds import FEED_PATH_PREFIX, FEED_PATH_SUFFIX
 from office.web import signin
 from office.web.client_address import client_address
 from office.web.language import LANGUAGE_PREFIX
 from office.web.messages import Translator
+from office.web.redirects import SIGN_IN_PATH, safe_next, see_other
 from office.web.rendering import STATIC_PREFIX, render
 from office.web.sessions import form_token, form_token_valid, new_token, well_formed
 from office.web.site import ACTIVE_SESSION, FORM_TOKEN, SITE, STAFF, StaffSite, translator
 
-SIGN_IN_PATH = "/login"
 SIGN_OUT_PATH = "/logout"
 #: The CA certificate is public: mail clients fetch it to trust the gateway.
 OPEN_PATHS = frozenset({"/healthz", "/ca.pem"})
@@ -49,32 +48,8 @@ NOTICES = ("expired", "signed-out", "required")
 MAX_USERNAME = 64
 MAX_PASSWORD = 1024
 MAX_CODE = 16
-MAX_NEXT = 2000
 
 log = get_logger("congvan.web.auth")
-
-
-def see_other(location: str | URL) -> web.Response:
-    """303: after a POST the browser fetches ``location`` with GET (percent-encoded: a path
-    may hold Vietnamese letters)."""
-    url = location if isinstance(location, URL) else URL(location)
-    return web.Response(status=303, headers={"Location": str(url)})
-
-
-def safe_next(value: object, *, sign_in_page: bool = False) -> str:
-    """Where to go after signing in (or choosing a language: ``sign_in_page`` may then be the
-    way back): a path on this site only, never another host."""
-    if (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_NEXT
-        and value.startswith("/")
-        and not value.startswith("//")
-        and "\\" not in value
-        and value.isprintable()
-        and (sign_in_page or not value.startswith(SIGN_IN_PATH))
-    ):
-        return value
-    return "/"
 
 
 def _text(form: MultiDictProxy[Any], name: str, limit: int) -> str:
@@ -116,13 +91,13 @@ def _sign_in_url(notice: str | None, next_path: str | None = None) -> URL:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who is signed in; the way to the sign-in page for those who are not; form tokens."""
+    site = request.app[SITE]
     if (
         request.path in OPEN_PATHS
         or request.path.startswith((STATIC_PREFIX, LANGUAGE_PREFIX))
-        or _is_feed(request)
+        or any(is_public(request) for is_public in site.public)
     ):
         return await handler(request)
-    site = request.app[SITE]
     cookie = request.cookies.get(SESSION_COOKIE)
     visitor = await signin.visitor(site, cookie, datetime.now(UTC))
     current = visitor.signed_in
@@ -155,16 +130,6 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             log.warning("web.form_token_refused", path=request.path, user=current.staff.username)
             raise _csrf_refusal(request)
     return await handler(request)
-
-
-def _is_feed(request: web.Request) -> bool:
-    """A calendar feed: calendar apps cannot sign in, the secret token in its path is the
-    credential (see :mod:`office.schedules.web.feeds`)."""
-    return (
-        request.method in ("GET", "HEAD")
-        and request.path.startswith(FEED_PATH_PREFIX)
-        and request.path.endswith(FEED_PATH_SUFFIX)
-    )
 
 
 def _is_upload(request: web.Request) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.blobs import BlobStorage, StagedBlob
 from config.errors import Forbidden, Invalid
 from config.file_names import clean_file_name
-from office.documents.models import FormSubmission
+from office.web.models import FormSubmission
 
 FORM_ID_FIELD = "form_id"
 MAX_TEXT_FIELD = 64 * 1024

@@ -10,7 +10,8 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from office.web.messages import CATALOGUES, DEFAULT_LANGUAGE, Translator
+from office.web.messages import DEFAULT_LANGUAGE
+from office.web.redirects import safe_next, see_other
 from office.web.site import SITE, TRANSLATOR
 
 LANGUAGE_COOKIE = "congvan_lang"
@@ -20,19 +21,15 @@ YEAR_SECONDS = 365 * 24 * 3600
 
 @web.middleware
 async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    translators = request.app[SITE].translators
     chosen = request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
-    request[TRANSLATOR] = TRANSLATORS.get(chosen, TRANSLATORS[DEFAULT_LANGUAGE])
+    request[TRANSLATOR] = translators.get(chosen, translators[DEFAULT_LANGUAGE])
     return await handler(request)
 
 
-TRANSLATORS = {language: Translator(language) for language in CATALOGUES}
-
-
 async def set_language(request: web.Request) -> web.Response:
-    from office.web.auth import safe_next, see_other  # the auth module imports this one's key
-
     language = request.match_info["language"]
-    if language not in CATALOGUES:
+    if language not in request.app[SITE].translators:
         raise web.HTTPNotFound()
     response = see_other(safe_next(request.query.get("next"), sign_in_page=True))
     response.set_cookie(

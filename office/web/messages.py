@@ -1,4 +1,4 @@
-"""Every piece of text the staff pages show, in one catalogue per language.
+"""The messages every page shares (sign-in, menus, roles, errors) and the translator.
 
 Templates and views name a message by its key (``_("signin.title")``), never by its text, so
 that an English catalogue is one more dictionary with the same keys. Vietnamese is the
@@ -7,14 +7,7 @@ default. Placeholders are ``str.format`` fields: ``{minutes}``.
 
 from __future__ import annotations
 
-from office.messages_admin import ADMIN_VI
-from office.messages_en import EN
-from office.messages_feeds import FEEDS_VI
-from office.messages_incoming import INCOMING_VI
-from office.messages_mail import MAIL_VI
-from office.messages_outgoing import OUTGOING_VI
-from office.messages_reports import REPORTS_EN, REPORTS_VI
-from office.messages_schedule import SCHEDULE_EN, SCHEDULE_VI
+from collections.abc import Iterable, Mapping
 
 DEFAULT_LANGUAGE = "vi"
 
@@ -53,23 +46,6 @@ VI: dict[str, str] = {
     "signin.notice.required": "Vui lòng đăng nhập để tiếp tục.",
     # Signed in
     "signout.submit": "Đăng xuất",
-    "home.title": "Trang chủ",
-    "home.greeting": "Xin chào, {name}",
-    "home.unit": "Đơn vị",
-    "home.role": "Vai trò",
-    "home.clearance": "Được xem tài liệu mật đến mức",
-    "home.signed_in_at": "Đăng nhập lúc",
-    "home.sections": "Chức năng",
-    "home.tasks": "Việc của tôi",
-    "home.tasks.none": "Không có việc nào đang chờ bạn xử lý.",
-    "home.followed": "Việc đã giao sắp đến hạn hoặc quá hạn",
-    "home.awaiting_direction": "Văn bản chờ ý kiến chỉ đạo",
-    "home.queue": "Văn bản đến chờ vào sổ",
-    "home.due_soon": "Sắp đến hạn",
-    "home.figures.received": "Văn bản đến trong năm",
-    "home.figures.in_progress": "Đang xử lý",
-    "home.figures.overdue": "Quá hạn",
-    "home.figures.done": "Đã hoàn thành trong năm",
     "role.admin": "Quản trị hệ thống",
     "role.clerk": "Văn thư",
     "role.leader": "Lãnh đạo",
@@ -78,18 +54,6 @@ VI: dict[str, str] = {
     "clearance.1": "Mật",
     "clearance.2": "Tối mật",
     "clearance.3": "Tuyệt mật",
-    "section.incoming": "Văn bản đến",
-    "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
-    "section.outgoing": "Văn bản đi",
-    "section.outgoing.about": "Soạn, ký số và phát hành văn bản đi",
-    "section.schedule": "Lịch công tác",
-    "section.schedule.about": "Lịch làm việc tuần của đơn vị",
-    "section.mail": "Thư điện tử",
-    "section.mail.about": "Hộp thư công vụ",
-    "section.search": "Tìm kiếm",
-    "section.search.about": "Tìm văn bản theo trích yếu, số ký hiệu, nơi gửi",
-    "section.admin": "Quản trị",
-    "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
     # Errors
     "error.title": "Không thực hiện được",
     "error.csrf.title": "Biểu mẫu không hợp lệ",
@@ -104,26 +68,95 @@ VI: dict[str, str] = {
     "error.back_home": "Về trang chủ",
 }
 
-VI.update(INCOMING_VI)
-VI.update(OUTGOING_VI)
-VI.update(ADMIN_VI)
-VI.update(MAIL_VI)
-VI.update(SCHEDULE_VI)
-EN.update(SCHEDULE_EN)
-VI.update(FEEDS_VI)
-VI.update(REPORTS_VI)
-EN.update(REPORTS_EN)
+EN: dict[str, str] = {
+    # Application (office/web/messages.py)
+    "app.name": "Electronic documents",
+    "app.tagline": "Office management system",
+    "app.node": "Server {node}",
+    "nav.skip": "Skip to main content",
+    "app.language": "Language",
+    # Sign-in
+    "signin.title": "Sign in",
+    "signin.intro": (
+        "Sign in with your staff account and the verification code from the authenticator app "
+        "on your phone."
+    ),
+    "signin.username": "Username",
+    "signin.password": "Password",
+    "signin.totp": "Verification code (6 digits)",
+    "signin.totp_hint": (
+        "Open your authenticator app (Google Authenticator, FreeOTP…) and enter the code it "
+        "is showing."
+    ),
+    "signin.submit": "Sign in",
+    "signin.refused.bad-credentials": (
+        "The username, password or verification code is incorrect. Please check and try again."
+    ),
+    "signin.refused.locked": (
+        "Too many failed sign-in attempts from this network address. "
+        "Please try again in {minutes} minutes or contact your administrator."
+    ),
+    "signin.refused.disabled": (
+        "This account has been disabled. Please contact your unit's administrator."
+    ),
+    "signin.refused.no-totp": (
+        "Two-factor authentication has not been set up for this account. "
+        "Please contact your administrator to have it set up."
+    ),
+    "signin.notice.expired": "Your session has expired. Please sign in again.",
+    "signin.notice.signed-out": "You have signed out.",
+    "signin.notice.required": "Please sign in to continue.",
+    # Signed in
+    "signout.submit": "Sign out",
+    "role.admin": "System administrator",
+    "role.clerk": "Clerk",
+    "role.leader": "Leader",
+    "role.staff": "Staff",
+    "clearance.0": "None",
+    "clearance.1": "Confidential",
+    "clearance.2": "Secret",
+    "clearance.3": "Top secret",
+    # Errors
+    "error.title": "The action could not be completed",
+    "error.csrf.title": "Invalid form",
+    "error.csrf": (
+        "The form is missing its security token, or the token is invalid (the page may have "
+        "been open too long). No changes have been made. Please reload the page and try again."
+    ),
+    "error.not-found.title": "Page not found",
+    "error.not-found": (
+        "The page you are looking for does not exist or you do not have permission to view it."
+    ),
+    "error.method.title": "Invalid action",
+    "error.method": "This page does not accept that action.",
+    "error.back_home": "Back to home",
+}
 
-CATALOGUES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
+MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
 
 
 class Translator:
     """Looks messages up in one language's catalogue; a missing key is a programming error."""
 
-    def __init__(self, language: str = DEFAULT_LANGUAGE) -> None:
+    def __init__(self, language: str, catalogue: Mapping[str, str]) -> None:
         self.language = language
-        self.catalogue = CATALOGUES[language]
+        self.catalogue = catalogue
 
     def __call__(self, key: str, **values: object) -> str:
         text = self.catalogue[key]
         return text.format(**values) if values else text
+
+
+def translators(parts: Iterable[Mapping[str, Mapping[str, str]]]) -> dict[str, Translator]:
+    """One translator per language over the shared messages and every feature's, each part
+    ``{language: {key: text}}``. Two parts defining one key is a programming error: the
+    second would silently win."""
+    catalogues: dict[str, dict[str, str]] = {}
+    for part in (MESSAGES, *parts):
+        for language, messages in part.items():
+            catalogue = catalogues.setdefault(language, {})
+            clash = catalogue.keys() & messages.keys()
+            if clash:
+                raise ValueError(f"messages defined twice: {sorted(clash)}")
+            catalogue.update(messages)
+    return {language: Translator(language, catalogue) for language, catalogue in catalogues.items()}

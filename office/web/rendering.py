@@ -4,7 +4,7 @@ every page shares (who is signed in, the form token, the catalogue)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,14 +14,12 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from office.documents.fields import DOC_TYPES, SECRECY_LEVELS, URGENCIES
 from office.formats import format_date, format_datetime, format_day, format_size
 from office.web.messages import Translator
 from office.web.site import FORM_TOKEN, SITE, STAFF, UNREAD_MAIL, translator
 
 STATIC_DIR = Path(str(files("office.web").joinpath("static")))
 STATIC_PREFIX = "/static/"
-TEMPLATE_FEATURES = ("web", "home", "documents", "mail", "schedules", "reports", "admin")
 STATIC_ROUTE = "static"
 
 
@@ -48,11 +46,14 @@ def page_query(query: Mapping[str, str], page: int) -> str:
     return urlencode({**{k: v for k, v in query.items() if k != "page"}, "page": str(page)})
 
 
-def setup_templates(app: web.Application, translate: Translator) -> jinja2.Environment:
+def setup_templates(
+    app: web.Application, translate: Translator, features: Iterable[str]
+) -> jinja2.Environment:
+    """Templates by prefix: ``web/`` (the base page, errors, sign-in) and one per feature."""
     environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PrefixLoader(
-            {name: jinja2.PackageLoader(f"office.{name}") for name in TEMPLATE_FEATURES}
+            {name: jinja2.PackageLoader(f"office.{name}") for name in ("web", *features)}
         ),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -88,16 +89,6 @@ def render(
     return aiohttp_jinja2.render_template(
         template, request, {**shared, **(context or {})}, status=status
     )
-
-
-def document_choices(request: web.Request) -> dict[str, Any]:
-    """The document forms' and pages' choices, named in the request's language."""
-    translate = translator(request)
-    return {
-        "doc_types": {code: translate(f"doctype.{code}") for code in DOC_TYPES},
-        "urgencies": {level: translate(f"urgency.{level}") for level in URGENCIES},
-        "secrecy_levels": {level: translate(f"clearance.{level}") for level in SECRECY_LEVELS},
-    }
 
 
 def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -14,15 +15,13 @@ from keys.sealing import SecretBox
 from keys.signin import StaffMember
 from keys.throttle import ThrottlePolicy, throttle_policy
 from mailgw.gateway import MailGateway
-from office.documents.desk import DocumentDesk
-from office.reports.service import Reports
-from office.web.messages import Translator
+from office.web.messages import DEFAULT_LANGUAGE, Translator
 from office.web.sessions import ActiveSession, SessionPolicy
 
 
 @dataclass(frozen=True)
 class StaffSite:
-    """The staff web listener's parts, made once by :func:`office.web.create_web_app`."""
+    """The staff web listener's parts, made once by :func:`office.web.app.create_web_app`."""
 
     node_name: str
     sessions: async_sessionmaker[AsyncSession]
@@ -32,16 +31,21 @@ class StaffSite:
     box: SecretBox = field(repr=False)
     #: The HMAC key of form (CSRF) tokens.
     form_key: bytes = field(repr=False)
-    desk: DocumentDesk = field(repr=False)
-    translate: Translator = field(default_factory=Translator)
+    #: One translator per language: the shared messages and every feature's.
+    translators: Mapping[str, Translator] = field(repr=False)
     #: The units this node hosts: the administrator manages their accounts only.
     hosted_units: tuple[str, ...] = ()
     #: The mail gateway the web mailbox submits through and reads from.
     mail: MailGateway | None = field(default=None, repr=False)
     #: The provincial CA's certificate (PEM), offered for download to mail clients.
     ca_pem: bytes = field(default=b"", repr=False)
-    #: The reporting desk: the IT report, the units' forms, the leaders' dashboard.
-    reports: Reports | None = field(default=None, repr=False)
+    #: Requests the features answer without a signed-in user.
+    public: tuple[Callable[[web.Request], bool], ...] = ()
+
+    @property
+    def translate(self) -> Translator:
+        """The default language's translator (Vietnamese)."""
+        return self.translators[DEFAULT_LANGUAGE]
 
     @property
     def lockout(self) -> ThrottlePolicy:

@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import exchange.models  # noqa: F401 - registers the exchange layer's tables on Base.metadata
 import keys.models  # noqa: F401 - registers the keys layer's tables on Base.metadata
 import mailgw.models  # noqa: F401 - registers the gateway's tables on Base.metadata
+import office.documents.models
+import office.reports.models
+import office.schedules.models
+import office.web.models  # noqa: F401 - registers the web sessions and forms on Base.metadata
 from config import migrate
 from config.database import Base, create_engine
 from config.settings import Settings, load_settings, parse_settings

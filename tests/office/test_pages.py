@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from exchange.models import UsageEvent
 from office.formats import format_date, format_datetime
 from office.home.web.pages import SECTIONS
 from office.node.app import RunningNode
-from office.web.messages import CATALOGUES, VI, Translator
+from office.node.features import FEATURES
+from office.web.messages import MESSAGES, translators
 from tests.office.conftest import NewAccount
 from tests.support.web import StaffBrowser, main_part
 
 OFFICE = Path(str(files("office")))
+#: The node's catalogues, as its web app assembles them.
+TRANSLATORS = translators(feature.messages for feature in FEATURES)
+VI = TRANSLATORS["vi"].catalogue
 
 
 async def test_the_home_page_links_the_sections_the_role_may_open(
@@ -136,7 +142,7 @@ def test_every_message_a_template_or_a_view_names_is_in_the_catalogue() -> None:
 
 
 def test_a_missing_message_is_a_programming_error_not_an_empty_string() -> None:
-    translate = Translator()
+    translate = TRANSLATORS["vi"]
     assert translate("signin.refused.locked", minutes=15).endswith(
         "sau 15 phút hoặc liên hệ quản trị viên."
     )
@@ -170,10 +176,22 @@ async def test_a_visitor_may_read_the_pages_in_english_and_back_in_vietnamese(
     assert "<h1>Văn bản đến</h1>" in (await browser.get("/incoming")).text
 
 
-def test_the_english_catalogue_has_every_key_with_the_same_placeholders() -> None:
+@pytest.mark.parametrize(
+    "messages",
+    [MESSAGES, *(feature.messages for feature in FEATURES)],
+    ids=["web", *(feature.name for feature in FEATURES)],
+)
+def test_each_feature_has_its_english_messages_with_the_same_keys_and_placeholders(
+    messages: Mapping[str, Mapping[str, str]],
+) -> None:
     def fields(text: str) -> set[str]:
         return {name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name}
 
-    vietnamese, english = CATALOGUES["vi"], CATALOGUES["en"]
+    vietnamese, english = messages["vi"], messages["en"]
     assert set(english) == set(vietnamese)
     assert [key for key in vietnamese if fields(vietnamese[key]) != fields(english[key])] == []
+
+
+def test_two_features_defining_one_message_is_refused() -> None:
+    with pytest.raises(ValueError, match="defined twice"):
+        translators([{"vi": {"app.name": "Trùng"}}])

@@ -24,7 +24,7 @@ from keys.accounts import USERNAME
 from keys.signin import StaffMember
 from office.home.web.pages import SECTIONS
 from office.web import sessions as web_sessions
-from office.web.auth import see_other
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, StaffSite, translator
 

@@ -16,12 +16,14 @@ from yarl import URL
 
 from config.errors import Invalid
 from office.documents import drafts, outgoing
+from office.documents.desk import DESK
 from office.documents.models import Document
 from office.documents.records import log_event
 from office.documents.web.outgoing import draft_form_context, draft_input, main_pdf
 from office.documents.web.requests import document_id_of, form_version, run_once
 from office.web import forms
-from office.web.auth import see_other, upload_token_check
+from office.web.auth import upload_token_check
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
@@ -69,9 +71,9 @@ def _edit_form(
 
 
 async def edit_page(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
+    staff = request[STAFF]
     document_id = document_id_of(request)
-    async with site.desk.transaction() as session:
+    async with request.app[DESK].transaction() as session:
         document, current_file = await drafts.draft_for_editing(session, staff, document_id)
         values = _values(document)
         # The form shows the draft: a view, as its page is.
@@ -81,7 +83,7 @@ async def edit_page(request: web.Request) -> web.Response:
 
 async def edit_submit(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
-    desk, document_id = site.desk, document_id_of(request)
+    desk, document_id = request.app[DESK], document_id_of(request)
     async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
     ) as upload:

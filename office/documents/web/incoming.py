@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Invalid, NotFound
 from config.file_names import attachment_disposition
 from office.documents import access, incoming, listing
+from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
     text,
@@ -27,12 +28,14 @@ from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
 from office.documents.pdf_signing import is_pdf
 from office.documents.records import StatusNotice, log_event, visible_document
+from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
 from office.formats import format_date, format_datetime, format_day
 from office.web import forms
-from office.web.auth import see_other, upload_token_check
-from office.web.rendering import document_choices, render
+from office.web.auth import upload_token_check
+from office.web.redirects import see_other
+from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 
@@ -52,7 +55,7 @@ def incoming_states() -> tuple[str, ...]:
 async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     wanted = register_filter(request.query)
-    today = site.desk.today()
+    today = request.app[DESK].today()
     async with site.sessions() as session:
         queue = await listing.incoming_queue(session, staff, today)
         rows, more = await listing.incoming_register(session, staff, wanted, today)
@@ -74,9 +77,9 @@ async def register_page(request: web.Request) -> web.Response:
 
 
 async def document_page(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
-    today = site.desk.today()
-    async with site.desk.transaction() as session:
+    staff = request[STAFF]
+    today = request.app[DESK].today()
+    async with request.app[DESK].transaction() as session:
         document = await visible_document(session, staff, document_id_of(request), INCOMING)
         log_event(session, document.id, staff.id, "viewed")
         page = await listing.document_page(session, document, today)
@@ -112,7 +115,7 @@ async def document_page(request: web.Request) -> web.Response:
             "may_register": access.may_register(staff),
             "may_direct": access.may_direct(staff),
             "form_id": forms.new_form_id(),
-            "default_days": site.desk.settings.default_deadline_days,
+            "default_days": request.app[DESK].settings.default_deadline_days,
             **document_choices(request),
         },
     )
@@ -136,7 +139,7 @@ def step(
 
         once = await run_once(request, forms.form_id_of(form), work)
         if once.fresh:
-            await request.app[SITE].desk.report(notices)
+            await request.app[DESK].report(notices)
         return see_other(once.outcome)
 
     return view
@@ -145,7 +148,7 @@ def step(
 async def _register(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     fields = document_fields(form, desk.today(), max_secrecy=staff.clearance)
     document, notices = await incoming.register(
         session,
@@ -164,7 +167,7 @@ async def _register(
 async def _return(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     reason = text(form.get("reason"), "lý do trả lại", 2000, required=True)
     return await incoming.return_to_sender(
         session, staff, document_id_of(request), form_version(form), reason, desk.now()
@@ -181,7 +184,7 @@ def _user_ids(values: list[Any]) -> list[int]:
 async def _direct(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     lead = _user_ids([form.get("lead", "")])
     if not lead:
         raise Invalid("Chưa chọn người chủ trì.", code="missing-field")
@@ -209,7 +212,7 @@ async def _direct(
 async def _progress(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     note = text(form.get("note"), "nội dung tiến độ", 4000, required=True)
     return await incoming.post_progress(session, staff, document_id_of(request), note, desk.now())
 
@@ -217,7 +220,7 @@ async def _progress(
 async def _finish(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     note = text(form.get("note"), "kết quả xử lý", 4000, required=True)
     return await incoming.finish(session, staff, document_id_of(request), note, desk.now())
 
@@ -238,10 +241,10 @@ async def new_paper_page(request: web.Request) -> web.Response:
 
 
 async def new_paper_submit(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
+    staff = request[STAFF]
     if not access.may_register(staff):
         raise NotFound(translator(request)("error.not-found"))
-    desk = site.desk
+    desk = request.app[DESK]
     async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
     ) as upload:
@@ -283,15 +286,15 @@ async def new_paper_submit(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    site, staff = request.app[SITE], request[STAFF]
+    staff = request[STAFF]
     file_id = int(request.match_info["file_id"])
-    async with site.desk.transaction() as session:
+    async with request.app[DESK].transaction() as session:
         document = await visible_document(session, staff, document_id_of(request))
         stored = await session.get(DocumentFile, file_id)
         if stored is None or stored.document_id != document.id:
             raise NotFound(translator(request)("error.not-found"))
         log_event(session, document.id, staff.id, "downloaded", stored.name)
-    path = site.desk.blobs.path(stored.sha256)
+    path = request.app[DESK].blobs.path(stored.sha256)
     response = web.FileResponse(path, headers={"Content-Type": stored.content_type})
     response.headers["Content-Disposition"] = attachment_disposition(stored.name)
     return response
@@ -330,9 +333,7 @@ def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> Re
     ]
     return RegisterTable(
         title=translate("incoming.register"),
-        subtitle=translate(
-            "incoming.export.printed", at=format_datetime(request.app[SITE].desk.now())
-        ),
+        subtitle=translate("incoming.export.printed", at=format_datetime(request.app[DESK].now())),
         columns=[translate(key) for key, _width in REGISTER_COLUMNS],
         rows=cells,
         widths=[width for _key, width in REGISTER_COLUMNS],
@@ -345,7 +346,7 @@ async def export_register(request: web.Request) -> web.Response:
     wanted = register_filter(request.query)
     async with site.sessions() as session:
         rows, _more = await listing.incoming_register(
-            session, staff, wanted, site.desk.today(), page_rows=MAX_EXPORT_ROWS
+            session, staff, wanted, request.app[DESK].today(), page_rows=MAX_EXPORT_ROWS
         )
     table = _register_table(request, rows)
     return await export_response(

@@ -28,6 +28,7 @@ from office.documents import (
     recall,
     sending,
 )
+from office.documents.desk import DESK
 from office.documents.fields import DocumentFields, document_fields, text
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING
@@ -35,12 +36,14 @@ from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipie
 from office.documents.pdf_signing import is_pdf
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
+from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
 from office.formats import format_datetime, format_day
 from office.web import forms
-from office.web.auth import see_other, upload_token_check
-from office.web.rendering import document_choices, render
+from office.web.auth import upload_token_check
+from office.web.redirects import see_other
+from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 MAX_REASON = 2000
@@ -57,7 +60,7 @@ def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilte
 async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     wanted = register_filter(request.query)
-    name = site.desk.unit_name
+    name = request.app[DESK].unit_name
     async with site.sessions() as session:
         drafts = await outgoing_register.drafts(session, staff, name)
         rows, more = await outgoing_register.outgoing_register(session, staff, wanted, name)
@@ -99,11 +102,11 @@ async def export_register(request: web.Request) -> web.Response:
     wanted = register_filter(request.query)
     async with site.sessions() as session:
         rows, _more = await outgoing_register.outgoing_register(
-            session, staff, wanted, site.desk.unit_name, page_rows=MAX_EXPORT_ROWS
+            session, staff, wanted, request.app[DESK].unit_name, page_rows=MAX_EXPORT_ROWS
         )
     table = RegisterTable(
         title=translate("outgoing.register"),
-        subtitle=translate("incoming.export.printed", at=format_datetime(site.desk.now())),
+        subtitle=translate("incoming.export.printed", at=format_datetime(request.app[DESK].now())),
         columns=[translate(key) for key, _width in REGISTER_COLUMNS],
         rows=[
             [
@@ -129,7 +132,7 @@ async def export_register(request: web.Request) -> web.Response:
 
 def recipient_choices(request: web.Request) -> list[Recipient]:
     """The units the signed-in user's unit may address, from the directory."""
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     if desk.directory is None:
         raise Invalid("Máy chủ này không có danh bạ đơn vị.", code="no-directory")
     return outgoing.addressable(desk.directory.units(), staff.unit)
@@ -153,7 +156,7 @@ def draft_input(
     request: web.Request, values: MultiMapping[str]
 ) -> tuple[DocumentFields, list[str]]:
     """A draft form's fields and recipients, checked (the secrecy within the user's clearance)."""
-    desk, staff = request.app[SITE].desk, request[STAFF]
+    desk, staff = request.app[DESK], request[STAFF]
     fields = document_fields(values, desk.today(), max_secrecy=staff.clearance)
     recipients = outgoing.chosen_recipients(
         values.getall("recipient", []), values.getall("group", []), recipient_choices(request)
@@ -197,8 +200,8 @@ async def new_page(request: web.Request) -> web.Response:
 
 
 async def new_submit(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], _require_drafter(request)
-    desk = site.desk
+    staff = _require_drafter(request)
+    desk = request.app[DESK]
     async with forms.staged_upload(
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
     ) as upload:
@@ -245,8 +248,8 @@ def _send_problem(history: list[listing.EventView]) -> str | None:
 
 
 async def document_page(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
-    desk = site.desk
+    staff = request[STAFF]
+    desk = request.app[DESK]
     async with desk.transaction() as session:
         document = await visible_document(session, staff, document_id_of(request), OUTGOING)
         log_event(session, document.id, staff.id, "viewed")
@@ -305,7 +308,7 @@ def _outgoing_step(
     then signing and sending outside it."""
 
     async def view(request: web.Request) -> web.Response:
-        site, staff = request.app[SITE], request[STAFF]
+        staff = request[STAFF]
         form = await request.post()
         document_id, version = document_id_of(request), form_version(form)
         target = f"/outgoing/{document_id}"
@@ -319,7 +322,7 @@ def _outgoing_step(
 
         outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
         if claimed:
-            await sending.send_issued(site.desk, document_id, staff.id)
+            await sending.send_issued(request.app[DESK], document_id, staff.id)
         return see_other(outcome)
 
     return view
@@ -328,7 +331,7 @@ def _outgoing_step(
 async def _issue(
     request: web.Request, session: AsyncSession, document_id: int, version: int
 ) -> None:
-    desk = request.app[SITE].desk
+    desk = request.app[DESK]
     await outgoing.issue(session, request[STAFF], document_id, version, desk.now(), desk.today())
     await desk.index(session, document_id)  # its number and symbol, now given
 
@@ -336,7 +339,7 @@ async def _issue(
 async def _resend(
     request: web.Request, session: AsyncSession, document_id: int, version: int
 ) -> None:
-    desk = request.app[SITE].desk
+    desk = request.app[DESK]
     await outgoing.claim_resend(session, request[STAFF], document_id, version, desk.now())
 
 
@@ -354,10 +357,12 @@ async def recall_submit(request: web.Request) -> web.Response:
         document = await recall.recallable(session, staff, document_id, version)
         dispatch_id, unit = document.dispatch_id, document.unit_code
     assert dispatch_id is not None
-    await sending.request_recall(site.desk, document_id, dispatch_id, unit, note)
+    await sending.request_recall(request.app[DESK], document_id, dispatch_id, unit, note)
 
     async def mark(session: AsyncSession) -> str:
-        await recall.record_request(session, staff, document_id, version, note, site.desk.now())
+        await recall.record_request(
+            session, staff, document_id, version, note, request.app[DESK].now()
+        )
         return f"/outgoing/{document_id}"
 
     return see_other((await run_once(request, form_id, mark)).outcome)
@@ -367,7 +372,7 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
     """The receiving clerk agrees to or refuses a recall; the sender is told after commit."""
 
     async def view(request: web.Request) -> web.Response:
-        site, staff = request.app[SITE], request[STAFF]
+        staff = request[STAFF]
         form = await request.post()
         document_id, version = document_id_of(request), form_version(form)
         label = "ghi chú" if agree else "lý do từ chối"
@@ -377,12 +382,12 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
 
         async def work(session: AsyncSession) -> str:
             notices.extend(
-                await answer(session, staff, document_id, version, note, site.desk.now())
+                await answer(session, staff, document_id, version, note, request.app[DESK].now())
             )
             return f"/incoming/{document_id}"
 
         outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
-        await site.desk.report(notices)
+        await request.app[DESK].report(notices)
         return see_other(outcome)
 
     return view

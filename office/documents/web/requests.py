@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
+from office.documents.desk import DESK
 from office.documents.fields import DOC_TYPES, URGENCIES, day, level
 from office.web import forms
 from office.web.site import SITE, STAFF
@@ -64,7 +65,7 @@ async def run_once(
     moment waits on the claim, then finds it taken."""
     site, staff = request.app[SITE], request[STAFF]
     try:
-        async with site.desk.transaction() as session:
+        async with request.app[DESK].transaction() as session:
             earlier = await forms.done_before(session, form_id)
             if earlier is not None:
                 return Once(earlier, fresh=False)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from office.documents.models import Document
 from office.documents.search import search_documents
-from office.web.rendering import document_choices, render
+from office.documents.web.choices import document_choices
+from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 PAGE_ROWS = 50

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from keys.signin import StaffMember
+from office.documents.desk import DESK
 from office.documents.workload import workload
 from office.web.rendering import render
 from office.web.site import ACTIVE_SESSION, SITE, STAFF, translator
@@ -37,7 +38,7 @@ async def home(request: web.Request) -> web.Response:
     """Sections, and the day's work: tasks by deadline, what waits for the role, the unit's
     figures (an administrator, who reads no documents, sees the sections only)."""
     site, staff = request.app[SITE], request[STAFF]
-    desk = site.desk
+    desk = request.app[DESK]
     work = None
     if staff.role != "admin":
         async with site.sessions() as session:

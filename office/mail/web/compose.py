@@ -20,6 +20,7 @@ from config.errors import Invalid
 from mailgw import composing, reading
 from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
+from office.documents.desk import DESK
 from office.formats import format_datetime, local_time
 from office.mail.web.requests import (
     byte_count,
@@ -30,7 +31,8 @@ from office.mail.web.requests import (
     own_mailbox,
 )
 from office.web import forms
-from office.web.auth import see_other, upload_token_check
+from office.web.auth import upload_token_check
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, StaffSite, translator
 
@@ -189,7 +191,7 @@ async def _send(
     try:
         gateway.check_rate(sender)
         content = await asyncio.get_running_loop().run_in_executor(
-            None, composing.build, draft, sender, local_time(site.desk.now())
+            None, composing.build, draft, sender, local_time(request.app[DESK].now())
         )
         await gateway.submit(sender, sender.address, draft.recipients, content, origin="web")
     except (Invalid, MailRefused) as refusal:

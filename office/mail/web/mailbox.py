@@ -25,6 +25,7 @@ from mailgw import mailbox, reading
 from mailgw.mailbox import PAGE_SIZE
 from mailgw.models import INBOX, SENT
 from office.documents import from_mail
+from office.documents.desk import DESK
 from office.documents.web.requests import run_once
 from office.mail.web.requests import (
     FOLDER_PATHS,
@@ -35,7 +36,7 @@ from office.mail.web.requests import (
     number,
 )
 from office.web import forms
-from office.web.auth import see_other
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, UNREAD_MAIL, translator
 
@@ -175,7 +176,7 @@ async def to_document(request: web.Request) -> web.Response:
     """Chuyển văn thư vào sổ: the mail becomes a document in the clerk's queue of the user's
     unit, once (the same mail again leads to the same document)."""
     site, staff = request.app[SITE], request[STAFF]
-    gateway, desk = gateway_of(request), site.desk
+    gateway, desk = gateway_of(request), request.app[DESK]
     summary = await mail_summary(site, staff.id, mail_id_of(request))
     if summary.folder != INBOX:
         raise Invalid(translator(request)("mail.to_document.inbox_only"), code="not-inbox")

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from config.errors import NotFound
 from keys.signin import StaffMember
-from office.reports.service import Reports
-from office.web.site import SITE, STAFF, translator
+from office.reports.service import REPORTS, Reports
+from office.web.site import STAFF, translator
 
 #: Who reads the reports and the dashboard; who keeps the unit's periodic form.
 READERS = frozenset({"leader", "admin"})
@@ -18,7 +18,7 @@ FORM_EDITORS = frozenset({"admin", "clerk"})
 
 
 def reports_of(request: web.Request) -> Reports:
-    reports = request.app[SITE].reports
+    reports = request.app.get(REPORTS)
     if reports is None:
         raise NotFound(translator(request)("error.not-found"))
     return reports

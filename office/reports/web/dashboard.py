@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
+from office.documents.desk import DESK
 from office.reports.rendering import STATES, months_text
 from office.reports.summary import PeriodFigures, UnitRow
 from office.reports.web.access import last_month, month_key, own_or_first, reader
@@ -103,7 +104,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
             ],
             "overdue_total": report.total.usage.incoming_overdue,
             "arrivals": arrivals,
-            "unit_name": site.desk.unit_name,
+            "unit_name": request.app[DESK].unit_name,
             "report_link": str(URL("/reports").with_query(unit=top)),
         },
     )

@@ -18,10 +18,11 @@ from yarl import URL
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
+from office.documents.desk import DESK
 from office.reports.service import Reports
 from office.reports.web.access import FORM_EDITORS, last_month, reports_of
 from office.web import forms
-from office.web.auth import see_other
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
@@ -59,19 +60,18 @@ async def _form(
     status: int = 200,
 ) -> web.Response:
     """The page; ``values`` None: the period is refused, only the period chooser shows."""
-    site = request.app[SITE]
     recipient = await reports.recipient(staff.unit)
     return render(
         request,
         "reports/report_form.html",
         {
             "title": translator(request)("report_form.title"),
-            "unit_name": site.desk.unit_name(staff.unit),
+            "unit_name": request.app[DESK].unit_name(staff.unit),
             "period": period,
             "values": values,
             "numbers": NUMBERS,
             "texts": TEXTS,
-            "recipient": site.desk.unit_name(recipient) if recipient else None,
+            "recipient": request.app[DESK].unit_name(recipient) if recipient else None,
             "refusal": refusal,
             "notice": notice,
             "form_id": (values or {}).get("form_id") or forms.new_form_id(),

@@ -22,6 +22,7 @@ from yarl import URL
 
 from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
+from office.documents.desk import DESK
 from office.reports import rendering as report_rendering
 from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
 from office.reports.service import Reports
@@ -37,7 +38,7 @@ FRAME_POLICY = (
 
 
 def _choices(request: web.Request, reports: Reports) -> list[tuple[str, str]]:
-    desk = request.app[SITE].desk
+    desk = request.app[DESK]
     return [(code, desk.unit_name(code)) for code in sorted(reports.hosted)]
 
 
@@ -100,7 +101,7 @@ async def view_page(request: web.Request) -> web.Response:
         {
             "title": translator(request)(
                 "reports.view.title",
-                unit=request.app[SITE].desk.unit_name(unit),
+                unit=request.app[DESK].unit_name(unit),
                 period=period.label,
             ),
             "frame": str(URL("/reports/view/frame").with_query(query)),

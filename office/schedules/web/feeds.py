@@ -14,6 +14,7 @@ from aiohttp import web
 from config.errors import Invalid
 from config.logging import get_logger
 from config.web import HIDDEN_PATH_SUFFIX
+from office.documents.desk import DESK
 from office.schedules import feeds
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
@@ -48,7 +49,7 @@ async def calendar_feed(request: web.Request) -> web.Response:
         if owner is None:
             log.info("calendar.feed_refused")
             return _not_found(request)
-        entries = await feeds.feed_entries(session, owner, site.desk.today())
+        entries = await feeds.feed_entries(session, owner, request.app[DESK].today())
     body = feeds.build_calendar(owner, entries, site.translate)
     log.info("calendar.feed", user_id=owner.user_id, scope=owner.scope, events=len(entries))
     return web.Response(
@@ -97,9 +98,19 @@ async def renew(request: web.Request) -> web.Response:
         raise Invalid(translator(request)("feeds.bad_scope"), code="bad-scope")
     assert isinstance(scope, str)
     async with site.sessions() as session, session.begin():
-        token = await feeds.issue_feed(session, staff.id, scope, site.desk.now())
+        token = await feeds.issue_feed(session, staff.id, scope, request.app[DESK].now())
     log.info("calendar.feed_issued", user=staff.username, scope=scope)
     return await _page(request, scope, feeds.feed_url(_base_url(request), token))
+
+
+def is_feed(request: web.Request) -> bool:
+    """A calendar feed: calendar apps cannot sign in, the secret token in its path is the
+    credential."""
+    return (
+        request.method in ("GET", "HEAD")
+        and request.path.startswith(feeds.FEED_PATH_PREFIX)
+        and request.path.endswith(feeds.FEED_PATH_SUFFIX)
+    )
 
 
 def add_routes(app: web.Application) -> None:

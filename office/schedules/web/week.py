@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
+from office.documents.desk import DESK
 from office.documents.records import visible_document
 from office.documents.web.requests import run_once
 from office.formats import format_datetime
@@ -27,7 +28,7 @@ from office.schedules import distribution, notices, rules, views, weeks
 from office.schedules.entries import clashes, entry_input
 from office.schedules.web.printing import print_response
 from office.web import forms
-from office.web.auth import see_other
+from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
@@ -48,7 +49,7 @@ def _editor(request: web.Request) -> StaffMember:
 
 def _week(request: web.Request, values: MultiMapping[Any] | None = None) -> date:
     source = values if values is not None else request.query
-    return rules.week_of(source.get("week"), request.app[SITE].desk.today())
+    return rules.week_of(source.get("week"), request.app[DESK].today())
 
 
 def _revision(form: MultiMapping[Any]) -> int:
@@ -80,7 +81,7 @@ async def week_page(request: web.Request) -> web.Response:
         {
             "title": translator(request)("schedule.title"),
             "week": week,
-            "received": [(site.desk.unit_name(w.source_unit), w) for w in received],
+            "received": [(request.app[DESK].unit_name(w.source_unit), w) for w in received],
             "links": week_links(week_start),
             "end": week_start + timedelta(days=6),
             "holidays": _holidays(request, week_start),
@@ -94,7 +95,7 @@ async def week_page(request: web.Request) -> web.Response:
 
 def _holidays(request: web.Request, week_start: date) -> list[tuple[date, str]]:
     """The week's public holidays (ngày nghỉ lễ), for the page to say so."""
-    calendar = request.app[SITE].desk.calendar
+    calendar = request.app[DESK].calendar
     named = ((day, calendar.holiday_name(day)) for day in rules.week_days(week_start))
     return [(day, name) for day, name in named if name]
 
@@ -122,7 +123,9 @@ async def print_page(request: web.Request) -> web.Response:
     week_start = _week(request)
     async with site.sessions() as session:
         week = await views.unit_week(session, staff, week_start)
-    printed = translator(request)("schedule.print.printed", at=format_datetime(site.desk.now()))
+    printed = translator(request)(
+        "schedule.print.printed", at=format_datetime(request.app[DESK].now())
+    )
     return await print_response(request, week, staff.unit_name, printed)
 
 
@@ -182,7 +185,7 @@ async def new_page(request: web.Request) -> web.Response:
     chosen = request.query.get("day", "")
     if chosen:
         values["day"] = chosen
-    week_start = rules.week_of(chosen or request.query.get("week"), site.desk.today())
+    week_start = rules.week_of(chosen or request.query.get("week"), request.app[DESK].today())
     if request.query.get("document"):
         async with site.sessions() as session:
             document = await _document(session, staff, request.query["document"])
@@ -255,7 +258,7 @@ async def save_submit(request: web.Request) -> web.Response:
 
         async def work(session: AsyncSession) -> str:
             change = await weeks.save_entry(
-                session, staff, week_start, revision, line, site.desk.now(), entry_id
+                session, staff, week_start, revision, line, request.app[DESK].now(), entry_id
             )
             changes.append(change)
             return f"/schedule?week={week_start.isoformat()}"
@@ -282,13 +285,13 @@ async def _after(request: web.Request, staff: StaffMember, changes: list[weeks.C
     site = request.app[SITE]
     for change in changes:
         if change.publish:
-            await distribution.distribute(site.desk, change.week_id)
+            await distribution.distribute(request.app[DESK], change.week_id)
         link = f"{request.url.origin()}/schedule?week={change.week_start.isoformat()}"
-        await notices.notify(site.mail, site.sessions, staff, change, link, site.desk.now())
+        await notices.notify(site.mail, site.sessions, staff, change, link, request.app[DESK].now())
 
 
 async def cancel_submit(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], _editor(request)
+    staff = _editor(request)
     form = await request.post()
     week_start, revision = _week(request, form), _revision(form)
     entry_id = int(request.match_info["entry_id"])
@@ -296,7 +299,7 @@ async def cancel_submit(request: web.Request) -> web.Response:
 
     async def work(session: AsyncSession) -> str:
         change = await weeks.cancel_entry(
-            session, staff, week_start, revision, entry_id, site.desk.now()
+            session, staff, week_start, revision, entry_id, request.app[DESK].now()
         )
         changes.append(change)
         return f"/schedule?week={week_start.isoformat()}"
@@ -310,14 +313,14 @@ STEPS = {"submit": weeks.submit, "approve": weeks.approve, "return": weeks.send_
 
 
 async def step_submit(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], _staff(request)
+    staff = _staff(request)
     step = STEPS[request.match_info["step"]]
     form = await request.post()
     week_start, revision = _week(request, form), _revision(form)
     changes: list[weeks.Change] = []
 
     async def work(session: AsyncSession) -> str:
-        changes.append(await step(session, staff, week_start, revision, site.desk.now()))
+        changes.append(await step(session, staff, week_start, revision, request.app[DESK].now()))
         return f"/schedule?week={week_start.isoformat()}"
 
     outcome = (await run_once(request, forms.form_id_of(form), work)).outcome

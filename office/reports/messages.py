@@ -1,9 +1,8 @@
-"""The reporting pages' messages (báo cáo định kỳ, thông tin phục vụ lãnh đạo), Vietnamese and
-English."""
+"""The reports' messages: the IT report's pages, the units' form and the leaders' dashboard."""
 
 from __future__ import annotations
 
-REPORTS_VI: dict[str, str] = {
+VI: dict[str, str] = {
     "nav.reports": "Báo cáo",
     "nav.report_form": "Biểu mẫu báo cáo",
     "nav.dashboard": "Thông tin lãnh đạo",
@@ -92,7 +91,7 @@ REPORTS_VI: dict[str, str] = {
     "dashboard.full_report": "Lập báo cáo đầy đủ",
 }
 
-REPORTS_EN: dict[str, str] = {
+EN: dict[str, str] = {
     "nav.reports": "Reports",
     "nav.report_form": "Report form",
     "nav.dashboard": "Leaders' overview",
@@ -179,3 +178,5 @@ REPORTS_EN: dict[str, str] = {
     "dashboard.refused": "Refused: {reason}",
     "dashboard.full_report": "Make the full report",
 }
+
+MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

@@ -1,8 +1,8 @@
-"""The weekly work schedule's messages (lịch công tác tuần), Vietnamese and English."""
+"""The schedules' messages: the week, its entries, the print-out and the calendar feeds."""
 
 from __future__ import annotations
 
-SCHEDULE_VI: dict[str, str] = {
+VI: dict[str, str] = {
     "nav.schedule": "Lịch công tác",
     "schedule.title": "Lịch công tác tuần",
     "schedule.range": "Từ ngày {start} đến ngày {end}",
@@ -72,9 +72,48 @@ SCHEDULE_VI: dict[str, str] = {
     "schedule.print.unit_head": "ĐẢNG CỘNG SẢN VIỆT NAM",
     "schedule.print.printed": "In lúc {at}",
     "error.stale.title": "Lịch đã được người khác thay đổi",
+    # Calendar feeds
+    "feeds.title": "Lịch trên điện thoại",
+    "feeds.intro": (
+        "Đăng ký lịch công tác vào ứng dụng lịch trên điện thoại hoặc máy tính (Lịch Google, "
+        "Lịch của iPhone, Outlook, Thunderbird…) bằng một địa chỉ riêng. Ứng dụng tự cập nhật "
+        "khi lịch được phát hành hoặc điều chỉnh."
+    ),
+    "feeds.secret": (
+        "Địa chỉ này là bí mật: ai có nó đều xem được lịch của bạn, kể cả nội dung mật bạn "
+        "được xem. Không gửi cho người khác. Nếu lộ, hãy cấp địa chỉ mới: địa chỉ cũ sẽ ngừng "
+        "hoạt động ngay."
+    ),
+    "feeds.scope.unit": "Lịch công tác của đơn vị",
+    "feeds.scope.unit.about": "Toàn bộ lịch tuần đã phát hành của đơn vị {unit}.",
+    "feeds.scope.person": "Lịch của tôi",
+    "feeds.scope.person.about": "Những việc bạn chủ trì hoặc tham dự.",
+    "feeds.active_since": "Đang hoạt động, cấp ngày {date}.",
+    "feeds.none": "Chưa có địa chỉ.",
+    "feeds.create": "Tạo địa chỉ",
+    "feeds.renew": "Cấp địa chỉ mới",
+    "feeds.renew.warning": "Địa chỉ cũ sẽ ngừng hoạt động.",
+    "feeds.new_url": "Địa chỉ mới của “{scope}”",
+    "feeds.new_url.once": (
+        "Hãy sao chép địa chỉ này vào ứng dụng lịch (mục “Thêm lịch từ URL” hoặc “Đăng ký "
+        "lịch”) ngay bây giờ: vì an toàn, trang này chỉ hiện nó một lần."
+    ),
+    "feeds.not_found": "Không tìm thấy lịch.",
+    "feeds.bad_scope": "Loại lịch không hợp lệ.",
+    # Inside the calendar file
+    "feeds.ics.unit_calendar": "Lịch công tác {unit}",
+    "feeds.ics.person_calendar": "Lịch công tác của {name}",
+    "feeds.ics.chair": "Chủ trì: {value}",
+    "feeds.ics.attendees": "Thành phần: {value}",
+    "feeds.ics.prepared_by": "Chuẩn bị: {value}",
+    "feeds.ics.notes": "Ghi chú: {value}",
+    "feeds.ics.secrecy": "Độ mật: {level}",
+    "feeds.ics.adjusted": "Điều chỉnh",
+    "feeds.ics.cancelled": "Đã huỷ",
+    "feeds.ics.cancelled_summary": "[Huỷ] {summary}",
 }
 
-SCHEDULE_EN: dict[str, str] = {
+EN: dict[str, str] = {
     "nav.schedule": "Work schedule",
     "schedule.title": "Weekly work schedule",
     "schedule.range": "From {start} to {end}",
@@ -144,4 +183,44 @@ SCHEDULE_EN: dict[str, str] = {
     "schedule.print.unit_head": "COMMUNIST PARTY OF VIETNAM",
     "schedule.print.printed": "Printed at {at}",
     "error.stale.title": "Someone else changed the schedule",
+    # Calendar feeds
+    "feeds.title": "Calendar on your phone",
+    "feeds.intro": (
+        "Subscribe to the work schedule in the calendar app of your phone or computer (Google "
+        "Calendar, iPhone Calendar, Outlook, Thunderbird…) with an address of your own. The app "
+        "updates itself when a schedule is published or adjusted."
+    ),
+    "feeds.secret": (
+        "This address is secret: whoever has it sees your calendar, including the classified "
+        "entries you may see. Do not share it. If it leaks, issue a new address: the old one "
+        "stops working at once."
+    ),
+    "feeds.scope.unit": "My unit's work schedule",
+    "feeds.scope.unit.about": "Every published weekly schedule of {unit}.",
+    "feeds.scope.person": "My calendar",
+    "feeds.scope.person.about": "What you chair or attend.",
+    "feeds.active_since": "Active, issued on {date}.",
+    "feeds.none": "No address yet.",
+    "feeds.create": "Create an address",
+    "feeds.renew": "Issue a new address",
+    "feeds.renew.warning": "The old address stops working.",
+    "feeds.new_url": "New address of “{scope}”",
+    "feeds.new_url.once": (
+        "Copy this address into your calendar app (“Add calendar from URL” or “Subscribe”) "
+        "now: for safety, this page shows it only once."
+    ),
+    "feeds.not_found": "Calendar not found.",
+    "feeds.bad_scope": "Unknown kind of calendar.",
+    "feeds.ics.unit_calendar": "Work schedule of {unit}",
+    "feeds.ics.person_calendar": "Work schedule of {name}",
+    "feeds.ics.chair": "Chaired by: {value}",
+    "feeds.ics.attendees": "Attendees: {value}",
+    "feeds.ics.prepared_by": "Prepared by: {value}",
+    "feeds.ics.notes": "Notes: {value}",
+    "feeds.ics.secrecy": "Classification: {level}",
+    "feeds.ics.adjusted": "Adjusted",
+    "feeds.ics.cancelled": "Cancelled",
+    "feeds.ics.cancelled_summary": "[Cancelled] {summary}",
 }
+
+MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

@@ -1,8 +1,8 @@
-"""The web mailbox's messages (Vietnamese)."""
+"""The web mailbox's messages."""
 
 from __future__ import annotations
 
-MAIL_VI: dict[str, str] = {
+VI: dict[str, str] = {
     "nav.main": "Lối tắt",
     "nav.mail": "Thư",
     "mail.unread_count": "{count} thư chưa đọc",
@@ -77,3 +77,81 @@ MAIL_VI: dict[str, str] = {
     "error.unknown-mail.title": "Không tìm thấy thư",
     "error.unknown-attachment.title": "Không tìm thấy tệp đính kèm",
 }
+
+EN: dict[str, str] = {
+    "nav.main": "Shortcuts",
+    "nav.mail": "Mail",
+    "mail.unread_count": "{count} unread",
+    "mail.folders": "Mail folders",
+    "mail.inbox": "Inbox",
+    "mail.sent": "Sent mail",
+    "mail.compose": "Write a message",
+    "mail.search": "Search mail (with or without Vietnamese diacritics)",
+    "mail.search.placeholder": "e.g. cong van dong ha",
+    "mail.search.none": "No messages match “{query}”.",
+    "mail.total": "Messages: {count}",
+    "mail.empty": "No messages yet.",
+    "mail.from": "From",
+    "mail.to": "To",
+    "mail.cc": "Cc",
+    "mail.subject": "Subject",
+    "mail.date": "Date",
+    "mail.size": "Size",
+    "mail.body": "Message",
+    "mail.no_subject": "(No subject)",
+    "mail.new": "new",
+    "mail.has_attachments": "has attachments",
+    "mail.attachments": "Attachments",
+    "mail.reply": "Reply",
+    "mail.forward": "Forward",
+    "mail.to_document": "Hand to the clerk for registration",
+    "mail.mark_unread": "Mark as unread",
+    "mail.send": "Send",
+    "mail.notice.sent": "Your message has been sent.",
+    "mail.notice.unread": "The message is marked as unread.",
+    "mail.notice.document": (
+        "This message has become an incoming document, waiting for the unit's clerk to register it."
+    ),
+    "mail.compose.addresses": (
+        "Separate several addresses with commas, e.g. vanthu.tu@tinhuy.vn, lan@huyuy.vn"
+    ),
+    "mail.compose.attach": "Attachments (you may choose several files)",
+    "mail.compose.carried": "The original message's attachments go along:",
+    "mail.compose.limit": "The message and its attachments may not exceed {limit} bytes.",
+    "mail.compose.too_large": (
+        "The attachments are too large: a whole message may not exceed {limit} bytes. "
+        "Please attach fewer files, choose them again and send again."
+    ),
+    "mail.reply.said": "On {when}, {who} wrote:",
+    "mail.forward.header": "---------- Forwarded message ----------",
+    "mail.to_document.inbox_only": "Only received mail can become an incoming document.",
+    "mail.unavailable": "Mail is not enabled on this server. Please contact the administrator.",
+    "mail.no_mailbox": "Your account has no mailbox on this server.",
+    "mail.client.title": "Using a mail program (Thunderbird, Outlook, a phone)",
+    "mail.client.intro": (
+        "To send mail from a mail program, set up the outgoing (SMTP) server as follows. "
+        "The connection is always encrypted: choose STARTTLS."
+    ),
+    "mail.client.address": "Your mail address",
+    "mail.client.server": "Outgoing mail server (SMTP)",
+    "mail.client.port": "Port",
+    "mail.client.username": "Username",
+    "mail.client.password": "Password",
+    "mail.client.password.how": (
+        "An app password the administrator issues for each device "
+        "(not the password you sign in here with)."
+    ),
+    "mail.client.off": "This server does not accept mail programs yet.",
+    "mail.client.ca": "Download the network's root (CA) certificate",
+    "mail.client.ca.how": (
+        "Install this certificate on the computer or phone (as a trusted certificate) so that "
+        "the mail program trusts the unit's server."
+    ),
+    "event.from-mail": "Handed over from mail",
+    "error.mail-unavailable.title": "Mail not available",
+    "error.no-mailbox.title": "No mailbox",
+    "error.unknown-mail.title": "Message not found",
+    "error.unknown-attachment.title": "Attachment not found",
+}
+
+MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

@@ -1,8 +1,8 @@
-"""The administrator's pages' messages (Vietnamese)."""
+"""The administrator's pages' messages: accounts and second factors."""
 
 from __future__ import annotations
 
-ADMIN_VI: dict[str, str] = {
+VI: dict[str, str] = {
     "admin.title": "Quản trị tài khoản",
     "admin.intro": "Tài khoản cán bộ của các đơn vị do máy chủ này quản lý: {units}.",
     "admin.empty": "Chưa có tài khoản nào.",
@@ -53,3 +53,59 @@ ADMIN_VI: dict[str, str] = {
     ),
     "error.unknown-user.title": "Không tìm thấy tài khoản",
 }
+
+EN: dict[str, str] = {
+    "admin.title": "Account administration",
+    "admin.intro": "Staff accounts of the units managed by this server: {units}.",
+    "admin.empty": "There are no accounts yet.",
+    "admin.col.username": "Username",
+    "admin.col.full_name": "Full name",
+    "admin.col.unit": "Unit",
+    "admin.col.role": "Role",
+    "admin.col.clearance": "Clearance",
+    "admin.col.totp": "Two-factor authentication",
+    "admin.col.locked_until": "Locked until",
+    "admin.col.state": "Status",
+    "admin.col.actions": "Actions",
+    "admin.totp.enrolled": "Set up",
+    "admin.totp.missing": "Not set up",
+    "admin.state.active": "Active",
+    "admin.state.disabled": "Disabled",
+    "admin.action.unlock": "Unlock",
+    "admin.action.totp": "Reissue verification code",
+    "admin.action.disable": "Disable",
+    "admin.action.enable": "Re-enable",
+    "admin.notice.unlocked": "Account {user} has been unlocked and can sign in again.",
+    "admin.notice.disabled": (
+        "Account {user} has been disabled; its open sessions have been ended."
+    ),
+    "admin.notice.enabled": "Account {user} has been re-enabled.",
+    "admin.totp.title": "New verification code",
+    "admin.totp.account": "Account",
+    "admin.totp.once": (
+        "The QR code and secret key below are shown only once. Hand them to the user in "
+        "person: do not photograph, print or send them by e-mail or text message. Close this "
+        "page when you have finished."
+    ),
+    "admin.totp.scan": (
+        "The user opens their authenticator app (Google Authenticator, FreeOTP…) and scans "
+        "this QR code."
+    ),
+    "admin.totp.qr_alt": "QR code to set up the authenticator app for account {user}",
+    "admin.totp.manual": "Or enter the secret key (time-based, 6 digits, 30 seconds):",
+    "admin.totp.ended": (
+        "The old verification code no longer works; the account's open sessions have been ended."
+    ),
+    "admin.back": "Back to the account list",
+    "admin.refused.unknown-user": (
+        "There is no account “{user}” in the units managed by this server. "
+        "Other units' accounts are administered on those units' own servers."
+    ),
+    "admin.refused.own-account": (
+        "You cannot disable the account you are signed in with. "
+        "Please ask another administrator to do it."
+    ),
+    "error.unknown-user.title": "Account not found",
+}
+
+MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}
