@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 VI: dict[str, str] = {
+    # The home page's section
+    "section.admin": "Quản trị",
+    "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
     "admin.title": "Quản trị tài khoản",
     "admin.intro": "Tài khoản cán bộ của các đơn vị do máy chủ này quản lý: {units}.",
     "admin.empty": "Chưa có tài khoản nào.",
@@ -55,6 +58,9 @@ VI: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    # The home page's section
+    "section.admin": "Administration",
+    "section.admin.about": "Accounts, units, keys and statistics",
     "admin.title": "Account administration",
     "admin.intro": "Staff accounts of the units managed by this server: {units}.",
     "admin.empty": "There are no accounts yet.",

@@ -7,6 +7,13 @@ from office.documents.fields import DOC_TYPES
 
 VI: dict[str, str] = {
     **{f"doctype.{code}": name for code, name in DOC_TYPES.items()},
+    # The home page's section
+    "section.incoming": "Văn bản đến",
+    "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
+    "section.outgoing": "Văn bản đi",
+    "section.outgoing.about": "Soạn, ký số và phát hành văn bản đi",
+    "section.search": "Tìm kiếm",
+    "section.search.about": "Tìm văn bản theo trích yếu, số ký hiệu, nơi gửi",
     # Incoming register
     "incoming.title": "Văn bản đến",
     "incoming.queue": "Chờ vào sổ",
@@ -231,6 +238,13 @@ VI: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    # The home page's section
+    "section.incoming": "Incoming documents",
+    "section.incoming.about": "Receive, register and handle incoming documents",
+    "section.outgoing": "Outgoing documents",
+    "section.outgoing.about": "Draft, digitally sign and issue outgoing documents",
+    "section.search": "Search",
+    "section.search.about": "Find documents by summary, number and symbol, or sender",
     # Document types (loại văn bản), by abbreviation
     "doctype.CV": "Official letter",
     "doctype.NQ": "Resolution",

@@ -20,18 +20,6 @@ VI: dict[str, str] = {
     "home.figures.in_progress": "Đang xử lý",
     "home.figures.overdue": "Quá hạn",
     "home.figures.done": "Đã hoàn thành trong năm",
-    "section.incoming": "Văn bản đến",
-    "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
-    "section.outgoing": "Văn bản đi",
-    "section.outgoing.about": "Soạn, ký số và phát hành văn bản đi",
-    "section.schedule": "Lịch công tác",
-    "section.schedule.about": "Lịch làm việc tuần của đơn vị",
-    "section.mail": "Thư điện tử",
-    "section.mail.about": "Hộp thư công vụ",
-    "section.search": "Tìm kiếm",
-    "section.search.about": "Tìm văn bản theo trích yếu, số ký hiệu, nơi gửi",
-    "section.admin": "Quản trị",
-    "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
 }
 
 EN: dict[str, str] = {
@@ -52,18 +40,6 @@ EN: dict[str, str] = {
     "home.figures.in_progress": "In progress",
     "home.figures.overdue": "Overdue",
     "home.figures.done": "Completed this year",
-    "section.incoming": "Incoming documents",
-    "section.incoming.about": "Receive, register and handle incoming documents",
-    "section.outgoing": "Outgoing documents",
-    "section.outgoing.about": "Draft, digitally sign and issue outgoing documents",
-    "section.schedule": "Work schedule",
-    "section.schedule.about": "The unit's weekly work schedule",
-    "section.mail": "E-mail",
-    "section.mail.about": "Official mailbox",
-    "section.search": "Search",
-    "section.search.about": "Find documents by summary, number and symbol, or sender",
-    "section.admin": "Administration",
-    "section.admin.about": "Accounts, units, keys and statistics",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 VI: dict[str, str] = {
+    # The home page's section
+    "section.mail": "Thư điện tử",
+    "section.mail.about": "Hộp thư công vụ",
     "nav.main": "Lối tắt",
     "nav.mail": "Thư",
     "mail.unread_count": "{count} thư chưa đọc",
@@ -79,6 +82,9 @@ VI: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    # The home page's section
+    "section.mail": "E-mail",
+    "section.mail.about": "Official mailbox",
     "nav.main": "Shortcuts",
     "nav.mail": "Mail",
     "mail.unread_count": "{count} unread",

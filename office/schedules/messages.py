@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 VI: dict[str, str] = {
+    # The home page's section
+    "section.schedule": "Lịch công tác",
+    "section.schedule.about": "Lịch làm việc tuần của đơn vị",
     "nav.schedule": "Lịch công tác",
     "schedule.title": "Lịch công tác tuần",
     "schedule.range": "Từ ngày {start} đến ngày {end}",
@@ -114,6 +117,9 @@ VI: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    # The home page's section
+    "section.schedule": "Work schedule",
+    "section.schedule.about": "The unit's weekly work schedule",
     "nav.schedule": "Work schedule",
     "schedule.title": "Weekly work schedule",
     "schedule.range": "From {start} to {end}",

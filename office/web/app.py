@@ -141,6 +141,12 @@ def create_web_app(
         mail=mail,
         ca_pem=ca_pem,
         public=tuple(feature.is_public for feature in features if feature.is_public),
+        sections=tuple(
+            sorted(
+                (section for feature in features for section in feature.sections),
+                key=lambda section: section.position,
+            )
+        ),
     )
     app = web.Application(
         middlewares=[

@@ -14,8 +14,24 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from keys.signin import StaffMember
+
 #: ``{language: {key: text}}``: both languages of a feature's messages in one place.
 Messages = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A feature's entry on the home page: ``section.<key>`` and ``section.<key>.about`` in its
+    messages, shown to ``roles`` (empty: every role), at ``position`` among the others."""
+
+    key: str
+    path: str
+    position: int
+    roles: frozenset[str] = frozenset()
+
+    def open_to(self, staff: StaffMember) -> bool:
+        return not self.roles or staff.role in self.roles
 
 
 @dataclass(frozen=True)
@@ -31,5 +47,7 @@ class Feature:
     #: Requests this feature answers without a signed-in user (a calendar app's feed, whose
     #: secret token in the path is the credential).
     is_public: Callable[[web.Request], bool] | None = None
+    #: Its entries on the home page.
+    sections: tuple[Section, ...] = ()
     #: Whether its templates live in ``office/<name>/templates/``.
     has_templates: bool = True

@@ -1,4 +1,4 @@
-"""Posted forms: one-time form ids (a double submit does the work once) and streamed uploads.
+"""Posted forms: their one-time form id (see :mod:`office.web.once`) and streamed uploads.
 
 An upload form is ``multipart/form-data``. It is never read whole: its first field must be
 the form token (the page puts it first), checked before any file is read; each file streams
@@ -13,17 +13,13 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.blobs import BlobStorage, StagedBlob
 from config.errors import Forbidden, Invalid
 from config.file_names import clean_file_name
-from office.web.models import FormSubmission
 
 FORM_ID_FIELD = "form_id"
 MAX_TEXT_FIELD = 64 * 1024
@@ -40,25 +36,6 @@ def form_id_of(form: MultiDict[str] | object) -> str:
     if not isinstance(value, str) or not 16 <= len(value) <= 64:
         raise Invalid("Biểu mẫu thiếu mã gửi. Vui lòng tải lại trang.", code="bad-form")
     return value
-
-
-async def done_before(session: AsyncSession, form_id: str) -> str | None:
-    """Where the first submit of this form led, when it was submitted before."""
-    return await session.scalar(select(FormSubmission.outcome).where(FormSubmission.key == form_id))
-
-
-async def claim(session: AsyncSession, form_id: str, user_id: int) -> FormSubmission:
-    """Mark the form handled, first in the transaction: a concurrent second submit waits on
-    this row and then fails its insert, instead of doing the work again."""
-    row = FormSubmission(key=form_id, user_id=user_id, outcome="/", at=datetime.now(UTC))
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def release(session: AsyncSession, form_id: str) -> None:
-    """Forget a claim whose work was refused, so the corrected form may be sent again."""
-    await session.execute(delete(FormSubmission).where(FormSubmission.key == form_id))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from keys.sealing import SecretBox
 from keys.signin import StaffMember
 from keys.throttle import ThrottlePolicy, throttle_policy
 from mailgw.gateway import MailGateway
+from office.web.feature import Section
 from office.web.messages import DEFAULT_LANGUAGE, Translator
 from office.web.sessions import ActiveSession, SessionPolicy
 
@@ -39,6 +40,8 @@ class StaffSite:
     mail: MailGateway | None = field(default=None, repr=False)
     #: The provincial CA's certificate (PEM), offered for download to mail clients.
     ca_pem: bytes = field(default=b"", repr=False)
+    #: The features' entries on the home page, in their order.
+    sections: tuple[Section, ...] = ()
     #: Requests the features answer without a signed-in user.
     public: tuple[Callable[[web.Request], bool], ...] = ()
 

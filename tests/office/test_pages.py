@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from exchange.models import UsageEvent
 from office.formats import format_date, format_datetime
-from office.home.web.pages import SECTIONS
 from office.node.app import RunningNode
 from office.node.features import FEATURES
 from office.web.messages import MESSAGES, translators
@@ -26,6 +25,7 @@ OFFICE = Path(str(files("office")))
 #: The node's catalogues, as its web app assembles them.
 TRANSLATORS = translators(feature.messages for feature in FEATURES)
 VI = TRANSLATORS["vi"].catalogue
+SECTIONS = [section for feature in FEATURES for section in feature.sections]
 
 
 async def test_the_home_page_links_the_sections_the_role_may_open(

@@ -22,13 +22,13 @@ from config.logging import get_logger
 from keys import accounts
 from keys.accounts import USERNAME
 from keys.signin import StaffMember
-from office.home.web.pages import SECTIONS
 from office.web import sessions as web_sessions
+from office.web.feature import Section
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, StaffSite, translator
 
-ADMIN = next(section for section in SECTIONS if section.key == "admin")
+ADMIN = Section("admin", "/admin", position=60, roles=frozenset({"admin"}))
 #: What the accounts page may say an action did (``?notice=…&user=…`` after the redirect).
 NOTICES = ("unlocked", "disabled", "enabled")
 #: The secret is shown in groups, as authenticator apps accept it typed.

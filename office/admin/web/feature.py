@@ -13,4 +13,4 @@ def add_routes(app: web.Application) -> None:
     accounts.add_routes(app)
 
 
-FEATURE = Feature("admin", add_routes, MESSAGES)
+FEATURE = Feature("admin", add_routes, MESSAGES, sections=(accounts.ADMIN,))

@@ -20,9 +20,10 @@ from office.documents.desk import DESK
 from office.documents.models import Document
 from office.documents.records import log_event
 from office.documents.web.outgoing import draft_form_context, draft_input, main_pdf
-from office.documents.web.requests import document_id_of, form_version, run_once
+from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
+from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator

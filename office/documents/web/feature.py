@@ -7,7 +7,7 @@ from aiohttp import web
 
 from office.documents.messages import MESSAGES
 from office.documents.web import drafts, incoming, outgoing, search
-from office.web.feature import Feature
+from office.web.feature import Feature, Section
 
 
 def add_routes(app: web.Application) -> None:
@@ -17,4 +17,13 @@ def add_routes(app: web.Application) -> None:
     drafts.add_routes(app)
 
 
-FEATURE = Feature("documents", add_routes, MESSAGES)
+FEATURE = Feature(
+    "documents",
+    add_routes,
+    MESSAGES,
+    sections=(
+        Section("incoming", "/incoming", position=10),
+        Section("outgoing", "/outgoing", position=20),
+        Section("search", "/search", position=50),
+    ),
+)

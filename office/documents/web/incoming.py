@@ -30,10 +30,11 @@ from office.documents.pdf_signing import is_pdf
 from office.documents.records import StatusNotice, log_event, visible_document
 from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
+from office.documents.web.requests import common_filters, document_id_of, form_version
 from office.formats import format_date, format_datetime, format_day
 from office.web import forms
 from office.web.auth import upload_token_check
+from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator

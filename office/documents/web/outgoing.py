@@ -38,10 +38,11 @@ from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
 from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.documents.web.requests import common_filters, document_id_of, form_version, run_once
+from office.documents.web.requests import common_filters, document_id_of, form_version
 from office.formats import format_datetime, format_day
-from office.web import forms
+from office.web import forms, once
 from office.web.auth import upload_token_check
+from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
@@ -312,18 +313,15 @@ def _outgoing_step(
         form = await request.post()
         document_id, version = document_id_of(request), form_version(form)
         target = f"/outgoing/{document_id}"
-        claimed = False
 
         async def work(session: AsyncSession) -> str:
-            nonlocal claimed
             await action(request, session, document_id, version)
-            claimed = True
             return target
 
-        outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
-        if claimed:
+        step = await run_once(request, forms.form_id_of(form), work)
+        if step.fresh:
             await sending.send_issued(request.app[DESK], document_id, staff.id)
-        return see_other(outcome)
+        return see_other(step.outcome)
 
     return view
 
@@ -351,7 +349,7 @@ async def recall_submit(request: web.Request) -> web.Response:
     document_id = document_id_of(request)
     note = text(form.get("note"), "lý do thu hồi", MAX_REASON, required=True)
     async with site.sessions() as session:
-        earlier = await forms.done_before(session, form_id)
+        earlier = await once.done_before(session, form_id)
         if earlier is not None:
             return see_other(earlier)
         document = await recall.recallable(session, staff, document_id, version)

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from office.web.printing import html_to_pdf
+
 #: A long book is split by the filters, not printed whole: one export holds at most this.
 MAX_EXPORT_ROWS = 10_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,16 +69,9 @@ async def export_response(
         html = aiohttp_jinja2.render_string(
             "documents/register_print.html", request, {"table": table, "unit_name": unit_name}
         )
-        body, content_type = await loop.run_in_executor(None, to_pdf, html), "application/pdf"
+        body, content_type = await loop.run_in_executor(None, html_to_pdf, html), "application/pdf"
     return web.Response(
         body=body,
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
     )
-
-
-def to_pdf(html: str) -> bytes:
-    """The printed book from its HTML page (A4 landscape, set by the page's own CSS)."""
-    from weasyprint import HTML  # heavy: only a print loads it
-
-    return bytes(HTML(string=html).write_pdf())

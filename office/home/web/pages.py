@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
-from keys.signin import StaffMember
 from office.documents.desk import DESK
 from office.documents.workload import workload
 from office.web.rendering import render
 from office.web.site import ACTIVE_SESSION, SITE, STAFF, translator
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    path: str
-    #: Roles that see it; empty: every role.
-    roles: frozenset[str] = frozenset()
-
-    def open_to(self, staff: StaffMember) -> bool:
-        return not self.roles or staff.role in self.roles
-
-
-SECTIONS = (
-    Section("incoming", "/incoming"),
-    Section("outgoing", "/outgoing"),
-    Section("schedule", "/schedule"),
-    Section("mail", "/mail"),
-    Section("search", "/search"),
-    Section("admin", "/admin", frozenset({"admin"})),
-)
 
 
 async def home(request: web.Request) -> web.Response:
@@ -50,7 +26,7 @@ async def home(request: web.Request) -> web.Response:
         "home/home.html",
         {
             "title": translator(request)("home.title"),
-            "sections": [section for section in SECTIONS if section.open_to(staff)],
+            "sections": [section for section in site.sections if section.open_to(staff)],
             "signed_in_at": request[ACTIVE_SESSION].created_at,
             "work": work,
         },

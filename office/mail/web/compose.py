@@ -13,7 +13,6 @@ import asyncio
 
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
-from sqlalchemy.exc import IntegrityError
 
 from config.blobs import UploadTooLarge
 from config.errors import Invalid
@@ -32,9 +31,10 @@ from office.mail.web.requests import (
 )
 from office.web import forms
 from office.web.auth import upload_token_check
+from office.web.once import claim_only, run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
-from office.web.site import SITE, STAFF, StaffSite, translator
+from office.web.site import SITE, STAFF, translator
 
 SENT_DONE = "/mail/sent?notice=sent"
 
@@ -140,21 +140,6 @@ async def _draft(
     )
 
 
-async def _claim(site: StaffSite, form_id: str, user_id: int) -> str | None:
-    """Claim the form's one-time id before sending; where an earlier send of it led, if any
-    (a double click sends one mail)."""
-    try:
-        async with site.sessions() as session, session.begin():
-            earlier = await forms.done_before(session, form_id)
-            if earlier is not None:
-                return earlier
-            claimed = await forms.claim(session, form_id, user_id)
-            claimed.outcome = SENT_DONE
-    except IntegrityError:  # the same form, sent at the same moment, claimed it first
-        return SENT_DONE
-    return None
-
-
 async def compose_submit(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
     sender = await own_mailbox(request, gateway)
@@ -182,33 +167,25 @@ async def _send(
     draft: composing.Draft,
     upload: forms.UploadForm,
 ) -> web.Response:
-    """Claim the form, then build the mail and hand it to the gateway; a refusal gives the
-    form back as typed, claim released."""
-    site, staff, gateway = request.app[SITE], request[STAFF], gateway_of(request)
-    earlier = await _claim(site, form_id, staff.id)
-    if earlier is not None:
-        return see_other(earlier)
-    try:
+    """Claim the form, then build the mail and hand it to the gateway (a double click sends
+    one mail); a refusal gives the form back as typed, claim released."""
+    gateway = gateway_of(request)
+
+    async def submit() -> None:
         gateway.check_rate(sender)
         content = await asyncio.get_running_loop().run_in_executor(
             None, composing.build, draft, sender, local_time(request.app[DESK].now())
         )
         await gateway.submit(sender, sender.address, draft.recipients, content, origin="web")
+
+    try:
+        # A refusal, or a database or disk failure, queued nothing: the claim is released.
+        sent = await run_once(request, form_id, claim_only(SENT_DONE), then=submit)
     except (Invalid, MailRefused) as refusal:
-        await _release(site, form_id)
         return await _compose_form(
             request, upload.fields, refusal=refusal.message, status=refusal.http_status
         )
-    except BaseException:
-        # Nothing was queued (a database or disk failure): the same form may be sent again.
-        await _release(site, form_id)
-        raise
-    return see_other(SENT_DONE)
-
-
-async def _release(site: StaffSite, form_id: str) -> None:
-    async with site.sessions() as session, session.begin():
-        await forms.release(session, form_id)
+    return see_other(sent.outcome)
 
 
 def add_routes(app: web.Application) -> None:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from office.mail.messages import MESSAGES
 from office.mail.web import compose, mailbox
-from office.web.feature import Feature
+from office.web.feature import Feature, Section
 
 
 def add_routes(app: web.Application) -> None:
@@ -15,4 +15,10 @@ def add_routes(app: web.Application) -> None:
     compose.add_routes(app)
 
 
-FEATURE = Feature("mail", add_routes, MESSAGES, middlewares=(mailbox.count_unread,))
+FEATURE = Feature(
+    "mail",
+    add_routes,
+    MESSAGES,
+    middlewares=(mailbox.count_unread,),
+    sections=(Section("mail", "/mail", position=40),),
+)

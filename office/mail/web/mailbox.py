@@ -26,7 +26,6 @@ from mailgw.mailbox import PAGE_SIZE
 from mailgw.models import INBOX, SENT
 from office.documents import from_mail
 from office.documents.desk import DESK
-from office.documents.web.requests import run_once
 from office.mail.web.requests import (
     FOLDER_PATHS,
     gateway_of,
@@ -35,7 +34,8 @@ from office.mail.web.requests import (
     mail_view,
     number,
 )
-from office.web import forms
+from office.web import once
+from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, UNREAD_MAIL, translator
@@ -182,7 +182,7 @@ async def to_document(request: web.Request) -> web.Response:
         raise Invalid(translator(request)("mail.to_document.inbox_only"), code="not-inbox")
     key = from_mail.once_key(staff.unit, summary.blob_sha256)
     async with site.sessions() as session:
-        outcome = await forms.done_before(session, key)
+        outcome = await once.done_before(session, key)
     if outcome is None:
         files = await desk.mail_files(gateway.blobs.path(summary.blob_sha256))
 

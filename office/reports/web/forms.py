@@ -22,9 +22,10 @@ from office.documents.desk import DESK
 from office.reports.service import Reports
 from office.reports.web.access import FORM_EDITORS, last_month, reports_of
 from office.web import forms
+from office.web.once import claim_only, run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
-from office.web.site import SITE, STAFF, translator
+from office.web.site import STAFF, translator
 
 NUMBERS = ("staff_total", "staff_computer_literate", "computers", "servers")
 TEXTS = ("lan_state", "connection_state", "incidents", "proposals")
@@ -99,25 +100,31 @@ async def form_page(request: web.Request) -> web.Response:
 
 
 async def form_submit(request: web.Request) -> web.Response:
-    site, (staff, reports) = request.app[SITE], _editor(request)
+    staff, reports = _editor(request)
     posted = await request.post()
     wanted = str(posted.get("period", "")).strip()
     try:
         period = reports.period(wanted)
         form_id, revision = forms.form_id_of(posted), _revision(posted)
-        async with site.sessions() as session:
-            earlier = await forms.done_before(session, form_id)
-        if earlier is not None:  # sent twice: the first did the work
-            return see_other(earlier)
         raw: dict[str, object] = {name: str(posted.get(name, "")) for name in (*NUMBERS, *TEXTS)}
-        try:
-            await reports.save_form(
-                staff.unit, period.key, raw, entered_by=staff.username, revision=revision
-            )
-        except IntegrityError:  # two first saves of the period at once: the second is told
-            raise Conflict(
-                translator(request)("report_form.refused.stale"), code="form-stale"
-            ) from None
+        send = posted.get("send") == "1"
+        outcome = str(
+            URL("/reports/form").with_query(period=period.key, done="sent" if send else "saved")
+        )
+
+        async def save() -> None:
+            try:
+                await reports.save_form(
+                    staff.unit, period.key, raw, entered_by=staff.username, revision=revision
+                )
+            except IntegrityError:  # two first saves of the period at once: the second is told
+                raise Conflict(
+                    translator(request)("report_form.refused.stale"), code="form-stale"
+                ) from None
+            if send:
+                await reports.send(staff.unit, period.key)
+
+        saved = await run_once(request, form_id, claim_only(outcome), then=save)
     except (Invalid, Conflict) as refusal:
         return await _form(
             request,
@@ -128,18 +135,7 @@ async def form_submit(request: web.Request) -> web.Response:
             refusal=refusal.message,
             status=refusal.http_status,
         )
-    done = "saved"
-    if posted.get("send") == "1":
-        await reports.send(staff.unit, period.key)
-        done = "sent"
-    outcome = str(URL("/reports/form").with_query(period=period.key, done=done))
-    try:
-        async with site.sessions() as session, session.begin():
-            claimed = await forms.claim(session, form_id, staff.id)
-            claimed.outcome = outcome
-    except IntegrityError:  # the same form, sent again meanwhile: its revision was refused
-        pass
-    return see_other(outcome)
+    return see_other(saved.outcome)
 
 
 def add_routes(app: web.Application) -> None:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from office.schedules.messages import MESSAGES
 from office.schedules.web import feeds, week
-from office.web.feature import Feature
+from office.web.feature import Feature, Section
 
 
 def add_routes(app: web.Application) -> None:
@@ -15,4 +15,10 @@ def add_routes(app: web.Application) -> None:
     feeds.add_routes(app)
 
 
-FEATURE = Feature("schedules", add_routes, MESSAGES, is_public=feeds.is_feed)
+FEATURE = Feature(
+    "schedules",
+    add_routes,
+    MESSAGES,
+    is_public=feeds.is_feed,
+    sections=(Section("schedule", "/schedule", position=30),),
+)

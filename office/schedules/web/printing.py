@@ -10,8 +10,8 @@ from datetime import timedelta
 import aiohttp_jinja2
 from aiohttp import web
 
-from office.documents.web.register_export import to_pdf
 from office.schedules.views import WeekView
+from office.web.printing import html_to_pdf
 
 
 async def print_response(
@@ -27,7 +27,7 @@ async def print_response(
             "end": week.week_start + timedelta(days=6),
         },
     )
-    body = await asyncio.get_running_loop().run_in_executor(None, to_pdf, html)
+    body = await asyncio.get_running_loop().run_in_executor(None, html_to_pdf, html)
     stem = f"lich-cong-tac-{week.week_start.isoformat()}"
     return web.Response(
         body=body,

@@ -22,12 +22,12 @@ from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
 from office.documents.desk import DESK
 from office.documents.records import visible_document
-from office.documents.web.requests import run_once
 from office.formats import format_datetime
 from office.schedules import distribution, notices, rules, views, weeks
 from office.schedules.entries import clashes, entry_input
 from office.schedules.web.printing import print_response
-from office.web import forms
+from office.web import forms, once
+from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
@@ -235,7 +235,7 @@ async def save_submit(request: web.Request) -> web.Response:
     try:
         revision, form_id = _revision(form), forms.form_id_of(form)
         async with site.sessions() as session:
-            earlier = await forms.done_before(session, form_id)
+            earlier = await once.done_before(session, form_id)
             if earlier is not None:  # sent twice: the first did the work
                 return see_other(earlier)
             people = {person.id: person for person in await views.colleagues(session, staff.unit)}
