@@ -1,13 +1,16 @@
 """One error hierarchy for the whole product.
 
 Each error carries a stable ``code`` (for scripts, logs and JSON answers) and a message a
-Vietnamese operator can read. The web middleware and the CLI render them; nothing else catches
-broad exceptions.
+Vietnamese operator can read; raised with a :class:`config.refusals.Said`, it can also be read in
+English (:meth:`CongvanError.text`). The web middleware and the CLI render them; nothing else
+catches broad exceptions.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from config.refusals import Said
 
 
 class CongvanError(Exception):
@@ -16,11 +19,17 @@ class CongvanError(Exception):
     code = "error"
     http_status = 500
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Said, *, code: str | None = None) -> None:
+        super().__init__(str(message))
+        #: Vietnamese: for logs, JSON answers and the command line.
+        self.message = str(message)
+        self.said = message if isinstance(message, Said) else None
         if code is not None:
             self.code = code
+
+    def text(self, language: str) -> str:
+        """The message in ``language`` (a message given as plain text has only its own)."""
+        return self.said.in_language(language) if self.said is not None else self.message
 
 
 class ConfigError(CongvanError):
@@ -84,7 +93,7 @@ class PeerRefused(CongvanError):
         "stale-crl": 503,
     }
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str | Said, *, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.http_status = self.STATUS_BY_CODE.get(self.code, 403)
         self.answer: dict[str, Any] | None = None

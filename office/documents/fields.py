@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 from config.errors import Invalid
+from config.refusals import Message
+from office.documents import refusals
 
 #: Loại văn bản (Decree 30/2020, and the Party's own types), by abbreviation.
 DOC_TYPES: dict[str, str] = {
@@ -55,26 +57,26 @@ class DocumentFields:
     note: str = ""
 
 
-def text(value: object, label: str, limit: int, *, required: bool = False) -> str:
+def text(value: object, label: Message, limit: int, *, required: bool = False) -> str:
     cleaned = " ".join(value.split()) if isinstance(value, str) else ""
     if required and not cleaned:
-        raise Invalid(f"Chưa nhập {label}.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=label), code="missing-field")
     if len(cleaned) > limit:
-        raise Invalid(f"{label.capitalize()} dài quá {limit} ký tự.", code="too-long")
+        raise Invalid(refusals.TOO_LONG(label=label, limit=limit), code="too-long")
     return cleaned
 
 
-def level(value: object, label: str, allowed: dict[int, str]) -> int:
+def level(value: object, label: Message, allowed: dict[int, str]) -> int:
     try:
         number = int(str(value or 0))
     except ValueError:
         number = -1
     if number not in allowed:
-        raise Invalid(f"{label.capitalize()} không hợp lệ.", code="bad-field")
+        raise Invalid(refusals.NOT_VALID(label=label), code="bad-field")
     return number
 
 
-def day(value: object, label: str, *, today: date | None = None) -> date | None:
+def day(value: object, label: Message, *, today: date | None = None) -> date | None:
     """A date from a form: ``dd/mm/yyyy`` (as staff write it) or ``yyyy-mm-dd`` (a date input)."""
     if not isinstance(value, str) or not value.strip():
         return None
@@ -86,11 +88,9 @@ def day(value: object, label: str, *, today: date | None = None) -> date | None:
         else:
             parsed = date.fromisoformat(raw)
     except ValueError:
-        raise Invalid(
-            f"{label.capitalize()} không đúng dạng ngày/tháng/năm.", code="bad-date"
-        ) from None
+        raise Invalid(refusals.NOT_A_DATE(label=label), code="bad-date") from None
     if today is not None and parsed > today:
-        raise Invalid(f"{label.capitalize()} ở tương lai.", code="bad-date")
+        raise Invalid(refusals.IN_THE_FUTURE(label=label), code="bad-date")
     return parsed
 
 
@@ -98,26 +98,26 @@ def document_fields(form: Any, today: date, *, max_secrecy: int) -> DocumentFiel
     """Check a posted form's descriptive fields; ``max_secrecy``: the user's clearance."""
     doc_type = form.get("doc_type")
     if doc_type not in DOC_TYPES:
-        raise Invalid("Loại văn bản không hợp lệ.", code="bad-field")
-    secrecy = level(form.get("secrecy"), "độ mật", SECRECY_LEVELS)
+        raise Invalid(refusals.BAD_DOC_TYPE(), code="bad-field")
+    secrecy = level(form.get("secrecy"), refusals.SECRECY, SECRECY_LEVELS)
     if secrecy > max_secrecy:
-        raise Invalid("Độ mật của văn bản cao hơn mức bạn được phép xử lý.", code="above-clearance")
-    pages_raw = text(form.get("pages"), "số tờ", 6)
+        raise Invalid(refusals.ABOVE_CLEARANCE(), code="above-clearance")
+    pages_raw = text(form.get("pages"), refusals.PAGES, 6)
     try:
         pages = int(pages_raw) if pages_raw else None
     except ValueError:
-        raise Invalid("Số tờ phải là số.", code="bad-field") from None
+        raise Invalid(refusals.PAGES_NOT_A_NUMBER(), code="bad-field") from None
     return DocumentFields(
         doc_type=doc_type,
-        summary=text(form.get("summary"), "trích yếu", MAX_SUMMARY, required=True),
-        number_symbol=text(form.get("number_symbol"), "số, ký hiệu", MAX_SYMBOL),
-        sender_name=text(form.get("sender_name"), "nơi gửi", MAX_SHORT),
-        signer_name=text(form.get("signer_name"), "người ký", MAX_SHORT),
-        issued_on=day(form.get("issued_on"), "ngày văn bản", today=today),
-        urgency=level(form.get("urgency"), "độ khẩn", URGENCIES),
+        summary=text(form.get("summary"), refusals.SUMMARY, MAX_SUMMARY, required=True),
+        number_symbol=text(form.get("number_symbol"), refusals.NUMBER_SYMBOL, MAX_SYMBOL),
+        sender_name=text(form.get("sender_name"), refusals.SENDER, MAX_SHORT),
+        signer_name=text(form.get("signer_name"), refusals.SIGNER, MAX_SHORT),
+        issued_on=day(form.get("issued_on"), refusals.ISSUED_ON, today=today),
+        urgency=level(form.get("urgency"), refusals.URGENCY, URGENCIES),
         secrecy=secrecy,
         pages=pages if pages is None or pages > 0 else None,
-        note=text(form.get("note"), "ghi chú", MAX_NOTE),
+        note=text(form.get("note"), refusals.NOTE, MAX_NOTE),
     )
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
 from keys.models import User
+from office.documents import refusals as document_refusals
 from office.documents.fields import SECRECY_LEVELS, day, level, text
+from office.schedules import refusals
 from office.schedules.models import ACTIVE, ScheduleAttendee, ScheduleEntry, ScheduleWeek
 from office.schedules.rules import WEEK
 from office.schedules.views import Colleague
@@ -93,7 +95,7 @@ def entry_input(
     """The line as typed, or a refusal: no content, an end before its start, a day outside
     the week, a chair or attendee not of the unit, a secrecy above the editor's clearance
     or above the clearance of its chair or of an attendee."""
-    on = day(form.get("day"), "ngày")
+    on = day(form.get("day"), refusals.DAY)
     if on is None:
         raise Invalid("Chưa chọn ngày.", code="missing-field")
     if not week_start <= on < week_start + WEEK:
@@ -119,7 +121,7 @@ def entry_input(
             _user_id(value, colleagues, "người dự") for value in form.getall("attendee", [])
         )
     )
-    secrecy = level(form.get("secrecy"), "độ mật", SECRECY_LEVELS)
+    secrecy = level(form.get("secrecy"), document_refusals.SECRECY, SECRECY_LEVELS)
     if secrecy > max_secrecy:
         raise Invalid("Bạn không được nhập lịch có độ mật cao hơn mức được xem.", code="secrecy")
     if chair_id is not None:
@@ -130,14 +132,14 @@ def entry_input(
         day=on,
         start_time=start,
         end_time=end,
-        content=text(form.get("content"), "nội dung", MAX_CONTENT, required=True),
+        content=text(form.get("content"), refusals.CONTENT, MAX_CONTENT, required=True),
         chair_user_id=chair_id,
-        chair_text=text(form.get("chair_text"), "chủ trì", MAX_LINE),
+        chair_text=text(form.get("chair_text"), refusals.CHAIR, MAX_LINE),
         attendee_ids=attendees,
-        attendees_text=text(form.get("attendees_text"), "thành phần", MAX_ATTENDEES),
-        place=text(form.get("place"), "địa điểm", MAX_LINE),
-        prepared_by=text(form.get("prepared_by"), "đơn vị chuẩn bị", MAX_LINE),
-        notes=text(form.get("notes"), "ghi chú", MAX_NOTES),
+        attendees_text=text(form.get("attendees_text"), refusals.ATTENDEES, MAX_ATTENDEES),
+        place=text(form.get("place"), refusals.PLACE, MAX_LINE),
+        prepared_by=text(form.get("prepared_by"), refusals.PREPARED_BY, MAX_LINE),
+        notes=text(form.get("notes"), refusals.NOTES, MAX_NOTES),
         secrecy=secrecy,
         document_id=document_id,
     )

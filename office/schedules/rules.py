@@ -16,6 +16,7 @@ from typing import Protocol
 from config.errors import Forbidden
 from keys.signin import StaffMember
 from office.documents.fields import day
+from office.schedules import refusals
 
 EDITOR_ROLES = frozenset({"clerk", "leader"})
 #: Roles that see the schedules received from the unit above beside their own.
@@ -66,7 +67,7 @@ def monday_of(moment: date) -> date:
 def week_of(value: object, today: date) -> date:
     """The Monday of the week ``value`` (a date in it, ``yyyy-mm-dd`` or ``dd/mm/yyyy``)
     names; this week when none."""
-    chosen = day(value, "tuần") if value else None
+    chosen = day(value, refusals.WEEK) if value else None
     return monday_of(chosen or today)
 
 

@@ -102,7 +102,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         log.warning("http.refused", code=error.code, reason=error.message)
         title_key = f"error.{error.code}.title"
         title = translate(title_key if title_key in translate.catalogue else "error.title")
-        return error_page(request, error.http_status, title, error.message)
+        return error_page(request, error.http_status, title, translate.refusal(error))
     except web.HTTPNotFound:
         return error_page(
             request, 404, translate("error.not-found.title"), translate("error.not-found")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from config.errors import CongvanError
+
 DEFAULT_LANGUAGE = "vi"
 
 VI: dict[str, str] = {
@@ -145,6 +147,10 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self.catalogue[key]
         return text.format(**values) if values else text
+
+    def refusal(self, error: CongvanError) -> str:
+        """What a service refused, in this language (see :mod:`config.refusals`)."""
+        return error.text(self.language)
 
 
 def translators(parts: Iterable[Mapping[str, Mapping[str, str]]]) -> dict[str, Translator]:

@@ -115,7 +115,7 @@ async def edit_submit(request: web.Request) -> web.Response:
                 document_id,
                 upload.fields,
                 current_file,
-                refusal=refusal.message,
+                refusal=translator(request).refusal(refusal),
                 status=400,
             )
 

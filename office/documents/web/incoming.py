@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.documents import access, incoming, listing
+from office.documents import access, incoming, listing, refusals
 from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
@@ -43,7 +43,7 @@ from office.web.site import SITE, STAFF, translator
 def register_filter(query: MultiMapping[str]) -> listing.RegisterFilter:
     state = query.get("state", "")
     return listing.RegisterFilter(
-        sender=text(query.get("sender"), "nơi gửi", 255),
+        sender=text(query.get("sender"), refusals.SENDER, 255),
         state=state if state in incoming_states() else "",
         **common_filters(query),
     )
@@ -169,7 +169,7 @@ async def _return(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
     desk, staff = request.app[DESK], request[STAFF]
-    reason = text(form.get("reason"), "lý do trả lại", 2000, required=True)
+    reason = text(form.get("reason"), refusals.RETURN_REASON, 2000, required=True)
     return await incoming.return_to_sender(
         session, staff, document_id_of(request), form_version(form), reason, desk.now()
     )
@@ -201,7 +201,7 @@ async def _direct(
         desk.calendar,
         document_id_of(request),
         form_version(form),
-        note=text(form.get("note"), "ý kiến chỉ đạo", 4000, required=True),
+        note=text(form.get("note"), refusals.DIRECTION, 4000, required=True),
         lead_id=lead[0],
         co_ids=_user_ids(form.getall("co", [])),
         working_days=days,
@@ -214,7 +214,7 @@ async def _progress(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
     desk, staff = request.app[DESK], request[STAFF]
-    note = text(form.get("note"), "nội dung tiến độ", 4000, required=True)
+    note = text(form.get("note"), refusals.PROGRESS, 4000, required=True)
     return await incoming.post_progress(session, staff, document_id_of(request), note, desk.now())
 
 
@@ -222,7 +222,7 @@ async def _finish(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
     desk, staff = request.app[DESK], request[STAFF]
-    note = text(form.get("note"), "kết quả xử lý", 4000, required=True)
+    note = text(form.get("note"), refusals.OUTCOME, 4000, required=True)
     return await incoming.finish(session, staff, document_id_of(request), note, desk.now())
 
 

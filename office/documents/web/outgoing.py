@@ -26,6 +26,7 @@ from office.documents import (
     outgoing,
     outgoing_register,
     recall,
+    refusals,
     sending,
 )
 from office.documents.desk import DESK
@@ -222,7 +223,9 @@ async def new_submit(request: web.Request) -> web.Response:
             return see_other((await run_once(request, form_id, create)).outcome)
         except Invalid as refusal:
             # The form again, as typed, with the reason; the file must be chosen again.
-            return _draft_form(request, upload.fields, refusal=refusal.message, status=400)
+            return _draft_form(
+                request, upload.fields, refusal=translator(request).refusal(refusal), status=400
+            )
 
 
 async def main_pdf(upload: forms.UploadForm) -> StoredFile:
@@ -347,7 +350,7 @@ async def recall_submit(request: web.Request) -> web.Response:
     form = await request.post()
     form_id, version = forms.form_id_of(form), form_version(form)
     document_id = document_id_of(request)
-    note = text(form.get("note"), "lý do thu hồi", MAX_REASON, required=True)
+    note = text(form.get("note"), refusals.RECALL_REASON, MAX_REASON, required=True)
     async with site.sessions() as session:
         earlier = await once.done_before(session, form_id)
         if earlier is not None:
@@ -373,7 +376,7 @@ def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Respons
         staff = request[STAFF]
         form = await request.post()
         document_id, version = document_id_of(request), form_version(form)
-        label = "ghi chú" if agree else "lý do từ chối"
+        label = refusals.NOTE if agree else refusals.REFUSAL_REASON
         note = text(form.get("note"), label, MAX_REASON, required=not agree)
         answer = recall.agree_recall if agree else recall.refuse_recall
         notices = []

@@ -9,6 +9,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from config.errors import Invalid
+from office.documents import refusals
 from office.documents.fields import DOC_TYPES, URGENCIES, day, level
 
 
@@ -34,9 +35,9 @@ def common_filters(query: MultiMapping[str]) -> dict[str, Any]:
     except ValueError:
         page = 1
     return {
-        "date_from": day(query.get("from"), "từ ngày"),
-        "date_to": day(query.get("to"), "đến ngày"),
+        "date_from": day(query.get("from"), refusals.DATE_FROM),
+        "date_to": day(query.get("to"), refusals.DATE_TO),
         "doc_type": query.get("type", "") if query.get("type") in DOC_TYPES else "",
-        "urgency": level(urgency, "độ khẩn", URGENCIES) if urgency else None,
+        "urgency": level(urgency, refusals.URGENCY, URGENCIES) if urgency else None,
         "page": page,
     }

@@ -157,7 +157,9 @@ async def compose_submit(request: web.Request) -> web.Response:
         refusal = translator(request)("mail.compose.too_large", limit=byte_count(limit))
         return await _compose_form(request, upload.fields, refusal=refusal, status=413)
     except Invalid as invalid:
-        return await _compose_form(request, upload.fields, refusal=invalid.message, status=400)
+        return await _compose_form(
+            request, upload.fields, refusal=translator(request).refusal(invalid), status=400
+        )
 
 
 async def _send(
@@ -183,7 +185,10 @@ async def _send(
         sent = await run_once(request, form_id, claim_only(SENT_DONE), then=submit)
     except (Invalid, MailRefused) as refusal:
         return await _compose_form(
-            request, upload.fields, refusal=refusal.message, status=refusal.http_status
+            request,
+            upload.fields,
+            refusal=translator(request).refusal(refusal),
+            status=refusal.http_status,
         )
     return see_other(sent.outcome)
 

@@ -88,7 +88,13 @@ async def form_page(request: web.Request) -> web.Response:
         period = reports.period(wanted)
     except Invalid as refusal:
         return await _form(
-            request, reports, staff, wanted, None, refusal=refusal.message, status=400
+            request,
+            reports,
+            staff,
+            wanted,
+            None,
+            refusal=translator(request).refusal(refusal),
+            status=400,
         )
     form, revision = await reports.form(staff.unit, period.key)
     values = {name: str(getattr(form, name)) for name in (*NUMBERS, *TEXTS)} if form else {}
@@ -132,7 +138,7 @@ async def form_submit(request: web.Request) -> web.Response:
             staff,
             wanted,
             posted,
-            refusal=refusal.message,
+            refusal=translator(request).refusal(refusal),
             status=refusal.http_status,
         )
     return see_other(saved.outcome)

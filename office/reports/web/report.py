@@ -93,7 +93,9 @@ async def view_page(request: web.Request) -> web.Response:
     try:
         period = reports.period(values["period"])
     except Invalid as refusal:
-        return _chooser(request, reports, values, refusal=refusal.message, status=400)
+        return _chooser(
+            request, reports, values, refusal=translator(request).refusal(refusal), status=400
+        )
     query = {"unit": unit, "period": period.key}
     return render(
         request,
@@ -142,7 +144,9 @@ async def download(request: web.Request) -> web.Response:
             raise Invalid(translator(request)("reports.refused.format"), code="report-format")
         report = await reports.report(unit, values["period"])
     except Invalid as refusal:
-        return _chooser(request, reports, values, refusal=refusal.message, status=400)
+        return _chooser(
+            request, reports, values, refusal=translator(request).refusal(refusal), status=400
+        )
     body = await asyncio.get_running_loop().run_in_executor(
         None, report_rendering.render, report, fmt
     )

@@ -273,7 +273,7 @@ async def save_submit(request: web.Request) -> web.Response:
             form,
             week_start,
             entry_id=entry_id,
-            refusal=refusal.message,
+            refusal=translator(request).refusal(refusal),
             status=refusal.http_status,
         )
     await _after(request, staff, changes)
