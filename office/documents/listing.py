@@ -16,9 +16,9 @@ from keys.models import User
 from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
+from office.documents.paging import PAGE_ROWS, page_and_more, register_page
 from office.formats import VIETNAM_TIME
 
-PAGE_ROWS = 50
 #: A SELECT of any columns: the register's filters apply to all of them.
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
@@ -188,20 +188,9 @@ async def incoming_register(
         Document.register_number.is_not(None),
         visible_to(staff),
     )
-    query = _filtered(page, wanted)
-    query = (
-        query.order_by(
-            # The register index's own order, so a page reads 50 rows from the end of it
-            # instead of sorting the year; the secret book's numbers interleave by number.
-            Document.register_year.desc(),
-            Document.register_number.desc(),
-            Document.register_series,
-        )
-        .offset((max(wanted.page, 1) - 1) * page_rows)
-        .limit(page_rows + 1)
-    )
+    query = register_page(_filtered(page, wanted), wanted.page, page_rows)
     rows = [_row(row, row.handler, today) for row in await session.execute(query)]
-    return rows[:page_rows], len(rows) > page_rows
+    return page_and_more(rows, page_rows)
 
 
 async def incoming_queue(

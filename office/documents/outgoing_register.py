@@ -17,9 +17,9 @@ from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import OUTGOING, Document
 from office.documents.outgoing import DRAFT, recipients_of
+from office.documents.paging import PAGE_ROWS, page_and_more, register_page
 from office.documents.timeline import delivered_units
 
-PAGE_ROWS = 50
 MAX_DRAFTS = 200
 #: The states a register row may be filtered by (a draft has no number yet).
 REGISTER_STATES = ("issued", "sent")
@@ -132,19 +132,8 @@ async def outgoing_register(
 ) -> tuple[list[OutgoingRow], bool]:
     """One page of the book, newest number first; and whether more follow."""
     query = _filtered(_base(staff).where(Document.register_number.is_not(None)), wanted)
-    query = (
-        query.order_by(
-            # The register index's own order, so a page reads 50 rows from the end of it
-            # instead of sorting the year; the secret book's numbers interleave by number.
-            Document.register_year.desc(),
-            Document.register_number.desc(),
-            Document.register_series,
-        )
-        .offset((max(wanted.page, 1) - 1) * page_rows)
-        .limit(page_rows + 1)
-    )
-    rows = await _rows(session, query, unit_name)
-    return rows[:page_rows], len(rows) > page_rows
+    rows = await _rows(session, register_page(query, wanted.page, page_rows), unit_name)
+    return page_and_more(rows, page_rows)
 
 
 async def drafts(
