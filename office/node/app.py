@@ -269,104 +269,124 @@ def _check_identity(settings: Settings) -> None:
 
 
 async def start_node(settings: Settings) -> RunningNode:
-    """Open the database, check its schema, start the staff and peer listeners."""
+    """Open the database, check its schema, build the node's parts, serve its listeners."""
     passphrase = node_passphrase(settings)
     engine = create_engine(settings)
     node = RunningNode(settings, engine, create_session_factory(engine))
     try:
         await _check_schema(engine)
         _check_identity(settings)
-        exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
-        node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
-        node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
-        node.upkeep = exchange.upkeep
-        node.desk = build_desk(settings, node.sessions, exchange)
-        node.handlers.register("document", node.desk.receive)
-        node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
-        node.handlers.register("mail", MailArrival(node.mail).receive)
-        node.handlers.register(
-            "schedule",
-            schedule_distribution.receive,
-            admission=schedule_distribution.admission(exchange.directory),
-        )
-        node.reports = Reports(
-            node.sessions,
-            settings.reports,
-            settings.node.units,
-            directory=exchange.directory,
-            outbox=exchange.outbox,
-            ledger=exchange.ledger,
-        )
-        node.handlers.register("report", node.reports.receive)
-        await node.upkeep.recover()
-        if settings.node.hub:
-            node.publisher = TrustPublisher(settings, node.sessions, passphrase)
-        if settings.exchange.hub_url and not settings.node.hub:
-            node.refresher = TrustRefresher(
-                ca_certificate=exchange.keyring.ca_certificate,
-                hub_url=settings.exchange.hub_url,
-                client_context=peer_client_context(settings, passphrase),
-                directory_file=settings.directory_file,
-                crl_file=settings.crl_file,
-                interval_seconds=settings.exchange.refresh_minutes * 60,
-                sessions=node.sessions,
-            )
-        staff_app = create_web_app(
-            settings.node.name,
-            node.sessions,
-            exchange.ledger,
-            settings.web,
-            passphrase,
-            FEATURES,
-            hosted_units=settings.node.units,
-            mail=node.mail,
-            ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
-        )
-        staff_app[DESK] = node.desk
-        if node.reports is not None:
-            staff_app[REPORTS] = node.reports
-        await _serve(
-            node,
-            "web",
-            staff_app,
-            settings.web.host,
-            settings.web.port,
-            _web_ssl(settings, passphrase),
-        )
-        await _serve(
-            node,
-            "peer",
-            create_peer_app(
-                settings.node.name,
-                exchange.revocation,
-                node.inbox,
-                exchange.durable,
-                settings.ca_dir if settings.node.hub else None,
-                exchange.relay,
-            ),
-            settings.peer.host,
-            settings.peer.port,
-            peer_server_context(settings, passphrase),
-        )
-        if settings.smtp.enabled:
-            node.submission = await _start_submission(
-                settings, node.mail, passphrase, node.counters
-            )
-        if settings.admin.enabled:
-            await _serve(
-                node,
-                "admin",
-                create_admin_app(node.sessions, exchange.revocation, node.counters),
-                settings.admin.host,
-                settings.admin.port,
-                None,
-            )
+        exchange = await build_parts(node, passphrase)
+        await serve_listeners(node, exchange, passphrase)
     except BaseException:
         await node.stop()
         raise
     node.start_workers()
     log.info("node.started", node=settings.node.name, web=node.web_url, peer=node.peer_url)
     return node
+
+
+async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
+    """The exchange, the document desk, the mail gateway and the reports, wired to the kinds of
+    dispatch each receives; an interrupted hand-over from a killed process is recovered."""
+    settings = node.settings
+    exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
+    node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
+    node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
+    node.upkeep = exchange.upkeep
+    node.desk = build_desk(settings, node.sessions, exchange)
+    node.handlers.register("document", node.desk.receive)
+    node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
+    node.handlers.register("mail", MailArrival(node.mail).receive)
+    node.handlers.register(
+        "schedule",
+        schedule_distribution.receive,
+        admission=schedule_distribution.admission(exchange.directory),
+    )
+    node.reports = Reports(
+        node.sessions,
+        settings.reports,
+        settings.node.units,
+        directory=exchange.directory,
+        outbox=exchange.outbox,
+        ledger=exchange.ledger,
+    )
+    node.handlers.register("report", node.reports.receive)
+    await node.upkeep.recover()
+    if settings.node.hub:
+        node.publisher = TrustPublisher(settings, node.sessions, passphrase)
+    if settings.exchange.hub_url and not settings.node.hub:
+        node.refresher = TrustRefresher(
+            ca_certificate=exchange.keyring.ca_certificate,
+            hub_url=settings.exchange.hub_url,
+            client_context=peer_client_context(settings, passphrase),
+            directory_file=settings.directory_file,
+            crl_file=settings.crl_file,
+            interval_seconds=settings.exchange.refresh_minutes * 60,
+            sessions=node.sessions,
+        )
+    return exchange
+
+
+def build_staff_app(node: RunningNode, exchange: Exchange, passphrase: bytes) -> web.Application:
+    """The staff web app with every feature, and the services their pages use."""
+    settings = node.settings
+    assert node.desk is not None, "build_parts made the desk"
+    app = create_web_app(
+        settings.node.name,
+        node.sessions,
+        exchange.ledger,
+        settings.web,
+        passphrase,
+        FEATURES,
+        hosted_units=settings.node.units,
+        mail=node.mail,
+        ca_pem=(settings.pki_dir / CA_CERT_FILE).read_bytes(),
+    )
+    app[DESK] = node.desk
+    if node.reports is not None:
+        app[REPORTS] = node.reports
+    return app
+
+
+async def serve_listeners(node: RunningNode, exchange: Exchange, passphrase: bytes) -> None:
+    """The staff web, the peer API, SMTP submission and the admin listener, as configured."""
+    settings = node.settings
+    await _serve(
+        node,
+        "web",
+        build_staff_app(node, exchange, passphrase),
+        settings.web.host,
+        settings.web.port,
+        _web_ssl(settings, passphrase),
+    )
+    await _serve(
+        node,
+        "peer",
+        create_peer_app(
+            settings.node.name,
+            exchange.revocation,
+            exchange.inbox,
+            exchange.durable,
+            settings.ca_dir if settings.node.hub else None,
+            exchange.relay,
+        ),
+        settings.peer.host,
+        settings.peer.port,
+        peer_server_context(settings, passphrase),
+    )
+    if settings.smtp.enabled:
+        assert node.mail is not None
+        node.submission = await _start_submission(settings, node.mail, passphrase, node.counters)
+    if settings.admin.enabled:
+        await _serve(
+            node,
+            "admin",
+            create_admin_app(node.sessions, exchange.revocation, node.counters),
+            settings.admin.host,
+            settings.admin.port,
+            None,
+        )
 
 
 @contextmanager
