@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
 from config.logging import get_logger
-from exchange import evidence
+from exchange import evidence, texts
 from exchange.envelope import Draft, Header
 from exchange.handlers import HandlerRegistry, ReceivedDispatch
 from exchange.models import DispatchStatus, InboundDispatch, OutboundDispatch
@@ -29,17 +29,9 @@ from exchange.outbox import Outbox
 
 log = get_logger("congvan.exchange.statuses")
 
-STATUS_CODES = {
-    "01": "Đã nhận",
-    "02": "Trả lại",
-    "03": "Đã vào sổ",
-    "04": "Đã phân công",
-    "05": "Đang xử lý",
-    "06": "Hoàn thành",
-    "13": "Đề nghị thu hồi",
-    "15": "Đồng ý thu hồi",
-    "16": "Từ chối",
-}
+#: The edXML status codes and their Vietnamese names (the command line's); a page names a
+#: status in its reader's language (:data:`exchange.texts.STATUS_NAMES`).
+STATUS_CODES = {code: name.vi for code, name in texts.STATUS_NAMES.items()}
 MAX_NOTE = 2000
 RECALL_REQUESTED = "13"
 
@@ -52,6 +44,7 @@ RecallListener = Callable[[AsyncSession, str, str, str], Awaitable[None]]
 class StatusView:
     unit: str
     code: str
+    #: Vietnamese, as the command line shows it (a page: ``texts.STATUS_NAMES[code]``).
     label: str
     note: str
     reported_at: str
@@ -68,15 +61,15 @@ class Statuses:
     async def send_status(self, original_id: str, unit: str, code: str, note: str = "") -> Header:
         """Report ``code`` on a received dispatch, from ``unit`` (one of its recipients here)."""
         if code not in STATUS_CODES:
-            raise Invalid(f"mã trạng thái {code!r} không có trong edXML", code="bad-status")
+            raise Invalid(texts.UNKNOWN_STATUS(code=code), code="bad-status")
         if len(note) > MAX_NOTE:
-            raise Invalid(f"ghi chú dài quá {MAX_NOTE} ký tự", code="bad-status")
+            raise Invalid(texts.NOTE_TOO_LONG(limit=MAX_NOTE), code="bad-status")
         async with self.outbox.sessions() as session:
             original = await session.get(InboundDispatch, original_id)
         if original is None or original.state != "accepted":
-            raise NotFound(f"không có công văn đến {original_id}", code="unknown-dispatch")
+            raise NotFound(texts.NO_INBOUND_DISPATCH(dispatch=original_id), code="unknown-dispatch")
         if unit not in json.loads(original.recipients) or unit not in self.outbox.keyring.units:
-            raise Invalid(f"đơn vị {unit} không nhận công văn {original_id} ở nút này")
+            raise Invalid(texts.NOT_A_RECIPIENT_HERE(unit=unit, dispatch=original_id))
         draft = Draft(
             recipients=(original.sender,),
             kind="status",
@@ -89,12 +82,12 @@ class Statuses:
     async def request_recall(self, original_id: str, unit: str, note: str = "") -> Header:
         """Ask every recipient of a dispatch ``unit`` sent from here to recall it (code 13)."""
         if len(note) > MAX_NOTE:
-            raise Invalid(f"ghi chú dài quá {MAX_NOTE} ký tự", code="bad-status")
+            raise Invalid(texts.NOTE_TOO_LONG(limit=MAX_NOTE), code="bad-status")
         async with self.outbox.sessions() as session:
             original = await session.get(OutboundDispatch, original_id)
         if original is None or original.sender != unit or original.origin_node is not None:
             raise NotFound(
-                f"không có công văn đi {original_id} của {unit}", code="unknown-dispatch"
+                texts.NO_OUTBOUND_DISPATCH(dispatch=original_id, unit=unit), code="unknown-dispatch"
             )
         draft = Draft(
             recipients=tuple(json.loads(original.recipients)),

@@ -22,26 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Conflict, Invalid, NotFound
 from config.logging import get_logger
 from keys.signin import StaffMember
-from office.documents import access
+from office.documents import access, refusals
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentFile
 from office.documents.outgoing import DRAFT, MAIN, draft_columns, may_draft
-from office.documents.records import (
-    NOT_FOUND_MESSAGE,
-    STALE_MESSAGE,
-    change,
-    log_event,
-    visible_document,
-)
+from office.documents.records import change, log_event, visible_document
 from office.documents.search import forget_document
 
 log = get_logger("congvan.office.documents")
 
-NUMBERED_MESSAGE = (
-    "Văn bản đã được cấp số nên không thể sửa hoặc xoá: số của nó đã vào sổ văn bản đi. "
-    "Nếu cần thay đổi, hãy thu hồi văn bản rồi soạn văn bản mới."
-)
 EDITED = "edited"
 
 
@@ -58,11 +48,11 @@ async def _draft(
     """The draft ``staff`` may change, still at ``version`` when one is given."""
     document = await visible_document(session, staff, document_id, OUTGOING)
     if not may_change(staff, document):
-        raise NotFound(NOT_FOUND_MESSAGE, code="not-found")
+        raise NotFound(refusals.NOT_FOUND(), code="not-found")
     if document.state != DRAFT:
-        raise Conflict(NUMBERED_MESSAGE, code="numbered")
+        raise Conflict(refusals.NUMBERED(), code="numbered")
     if version is not None and document.version != version:
-        raise Conflict(STALE_MESSAGE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     return document
 
 
@@ -94,11 +84,11 @@ async def update_draft(
     A form shown before someone else's change is refused and changes nothing."""
     document = await _draft(session, staff, document_id, expected_version)
     if not fields.signer_name:
-        raise Invalid("Chưa nhập người ký.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
     if not recipients:
-        raise Invalid("Chưa chọn nơi nhận.", code="missing-field")
+        raise Invalid(refusals.NO_RECIPIENT(), code="missing-field")
     if fields.secrecy > staff.clearance:
-        raise Invalid("Độ mật của văn bản cao hơn mức bạn được phép xử lý.", code="above-clearance")
+        raise Invalid(refusals.ABOVE_CLEARANCE(), code="above-clearance")
     await change(session, document, expected_version, **draft_columns(fields, recipients))
     if new_main_pdf is not None:
         await session.execute(
@@ -136,7 +126,7 @@ async def delete_draft(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(STALE_MESSAGE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     session.expunge(document)
     await forget_document(session, document_id)
     # Its events go with it: this line is what remains of the draft.

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
+from config.refusals import Message
 from keys.models import User
 from keys.signin import StaffMember
-from office.documents import access
-from office.documents.fields import SECRECY_LEVELS, DocumentFields
+from office.documents import access, refusals
+from office.documents.fields import DocumentFields
 from office.documents.models import INCOMING, Assignment, Document, DocumentFile
 from office.documents.numbering import next_number, series_for
 from office.documents.records import StatusNotice, change, log_event, visible_document
@@ -137,9 +138,9 @@ async def find_duplicate(session: AsyncSession, document: Document) -> Document 
     )
 
 
-def _require(allowed: bool, what: str) -> None:
+def _require(allowed: bool, action: Message) -> None:
     if not allowed:
-        raise Forbidden(f"Bạn không có quyền {what}.", code="forbidden")
+        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
 
 
 async def register(
@@ -155,12 +156,12 @@ async def register(
 ) -> tuple[Document, list[StatusNotice]]:
     """Vào sổ: the next incoming number of the unit's book for the year (the secret book for a
     secret document), with the clerk's corrections to the fields (never a lower secrecy)."""
-    _require(access.may_register(staff), "vào sổ văn bản đến")
+    _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     document = await visible_document(session, staff, document_id, INCOMING)
     if document.state != "received":
-        raise Conflict("Văn bản này đã được vào sổ hoặc trả lại.", code="stale")
+        raise Conflict(refusals.ALREADY_REGISTERED(), code="stale")
     if document.version != version:
-        raise Conflict("Văn bản vừa được người khác thay đổi.", code="stale")
+        raise Conflict(refusals.CHANGED_MEANWHILE(), code="stale")
     _keep_secrecy(document.secrecy, fields.secrecy)
     for name in ("doc_type", "summary", "number_symbol", "signer_name", "issued_on", "pages"):
         setattr(document, name, getattr(fields, name))
@@ -170,9 +171,12 @@ async def register(
     duplicate = await find_duplicate(session, document)
     if duplicate is not None and not confirm_duplicate:
         raise Conflict(
-            f"Có thể trùng: văn bản {duplicate.number_symbol} của {duplicate.sender_name} đã vào "
-            f"sổ số đến {duplicate.register_number}/{duplicate.register_year}. Nếu vẫn muốn vào "
-            "sổ, đánh dấu “Vẫn vào sổ” rồi gửi lại.",
+            refusals.POSSIBLE_DUPLICATE(
+                symbol=duplicate.number_symbol,
+                sender=duplicate.sender_name,
+                number=duplicate.register_number,
+                year=duplicate.register_year,
+            ),
             code="duplicate",
         )
     series = series_for(fields.secrecy)
@@ -202,8 +206,7 @@ def _keep_secrecy(received: int, registered: int) -> None:
     whose clearance the sender ruled out."""
     if registered < received:
         raise Invalid(
-            f"Văn bản đến ở độ mật “{SECRECY_LEVELS[received]}”: không được vào sổ ở độ mật "
-            "thấp hơn. Chỉ cơ quan ban hành mới được giảm độ mật hoặc giải mật.",
+            refusals.SECRECY_LOWERED(level=refusals.SECRECY_LEVEL_NAMES[received]),
             code="secrecy-lowered",
         )
 
@@ -239,9 +242,9 @@ async def enter_paper(
     confirm_duplicate: bool = False,
 ) -> Document:
     """A paper document, scanned: entered by hand and registered in the same book."""
-    _require(access.may_register(staff), "vào sổ văn bản đến")
+    _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     if not fields.sender_name:
-        raise Invalid("Chưa nhập nơi gửi (tác giả) của văn bản.", code="missing-field")
+        raise Invalid(refusals.NO_SENDER(), code="missing-field")
     document = _document(staff.unit, fields, state="received", received_at=now, created_by=staff.id)
     session.add(document)
     await session.flush()
@@ -269,12 +272,12 @@ async def return_to_sender(
     now: datetime,
 ) -> list[StatusNotice]:
     """Trả lại: a document that is not this unit's to handle (misaddressed, incomplete)."""
-    _require(access.may_register(staff), "trả lại văn bản")
+    _require(access.may_register(staff), refusals.TO_RETURN)
     if not reason:
-        raise Invalid("Chưa nhập lý do trả lại.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=refusals.RETURN_REASON), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
     if document.state not in ("received", "registered"):
-        raise Conflict("Văn bản đã được phân công xử lý, không trả lại được.", code="stale")
+        raise Conflict(refusals.ALREADY_ASSIGNED(), code="stale")
     await change(session, document, version, state="returned")
     log_event(session, document.id, staff.id, "returned", reason, at=now)
     return _notices(document, RETURNED, reason)
@@ -283,11 +286,10 @@ async def return_to_sender(
 async def _handler(session: AsyncSession, unit: str, user_id: int, secrecy: int) -> User:
     user = await session.get(User, user_id)
     if user is None or user.unit_code != unit or user.disabled or user.role == "admin":
-        raise Invalid("Người được giao không thuộc đơn vị.", code="bad-handler")
+        raise Invalid(refusals.HANDLER_NOT_OF_UNIT(), code="bad-handler")
     if user.clearance < secrecy:
         raise Invalid(
-            f"{user.full_name or user.username} không được xem văn bản ở độ mật này.",
-            code="bad-handler",
+            refusals.HANDLER_NOT_CLEARED(name=user.full_name or user.username), code="bad-handler"
         )
     return user
 
@@ -308,14 +310,14 @@ async def direct(
 ) -> list[StatusNotice]:
     """Ý kiến chỉ đạo and phân công: a lead handler, co-handlers, and a deadline counted in
     working days. Directing again replaces the open assignments."""
-    _require(access.may_direct(staff), "cho ý kiến chỉ đạo")
+    _require(access.may_direct(staff), refusals.TO_DIRECT)
     document = await visible_document(session, staff, document_id, INCOMING)
     if document.state not in ("registered", "assigned"):
-        raise Conflict("Văn bản chưa vào sổ hoặc đã xử lý xong.", code="stale")
+        raise Conflict(refusals.NOT_TO_DIRECT(), code="stale")
     if lead_id in co_ids:
-        raise Invalid("Người chủ trì không đồng thời là người phối hợp.", code="bad-handler")
+        raise Invalid(refusals.LEAD_ALSO_CO(), code="bad-handler")
     if len(set(co_ids)) != len(co_ids):
-        raise Invalid("Người phối hợp bị chọn trùng.", code="bad-handler")
+        raise Invalid(refusals.CO_TWICE(), code="bad-handler")
     due = calendar.add_working_days(today, working_days)
     handlers = [await _handler(session, staff.unit, lead_id, document.secrecy)]
     handlers += [await _handler(session, staff.unit, co, document.secrecy) for co in co_ids]
@@ -352,7 +354,7 @@ async def _open_assignment(
         )
     )
     if assignment is None:
-        raise Forbidden("Bạn không được giao xử lý văn bản này.", code="forbidden")
+        raise Forbidden(refusals.NOT_ASSIGNED(), code="forbidden")
     return assignment
 
 
@@ -360,7 +362,7 @@ async def post_progress(
     session: AsyncSession, staff: StaffMember, document_id: int, note: str, now: datetime
 ) -> list[StatusNotice]:
     if not note:
-        raise Invalid("Chưa nhập nội dung tiến độ.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=refusals.PROGRESS), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
     await _open_assignment(session, staff, document)
     log_event(session, document.id, staff.id, "progress", note, at=now)
@@ -372,7 +374,7 @@ async def finish(
 ) -> list[StatusNotice]:
     """A handler finishes their part; the lead handler's finish ends the document's handling."""
     if not note:
-        raise Invalid("Chưa nhập kết quả xử lý.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=refusals.OUTCOME), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
     assignment = await _open_assignment(session, staff, document)
     assignment.state, assignment.done_at = "done", now

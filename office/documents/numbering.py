@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid, NotFound
+from office.documents import refusals
 from office.documents.models import (
     NORMAL_SERIES,
     SECRET_SERIES,
@@ -93,14 +94,13 @@ async def set_style(
 ) -> None:
     """Choose a hosted unit's numbering style and issuer abbreviation (from its next number)."""
     if unit_code not in hosted:
-        raise NotFound(f"Đơn vị {unit_code} không thuộc máy chủ này.", code="unknown-unit")
+        raise NotFound(refusals.UNIT_NOT_HOSTED(unit=unit_code), code="unknown-unit")
     if style not in (PARTY_STYLE, STATE_STYLE):
-        raise Invalid(f"Kiểu số ký hiệu {style!r}: dùng {PARTY_STYLE} hoặc {STATE_STYLE}.")
-    if not ISSUER.fullmatch(issuer):
         raise Invalid(
-            f"Chữ viết tắt cơ quan ban hành {issuer!r}: chỉ gồm chữ, số, '.' và '-', "
-            "như TU hoặc UBND."
+            refusals.BAD_NUMBERING_STYLE(style=style, party=PARTY_STYLE, state=STATE_STYLE)
         )
+    if not ISSUER.fullmatch(issuer):
+        raise Invalid(refusals.BAD_ISSUER(issuer=issuer))
     row = await session.get(NumberingStyle, unit_code)
     if row is None:
         session.add(NumberingStyle(unit_code=unit_code, style=style, issuer=issuer))

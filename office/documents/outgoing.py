@@ -19,14 +19,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
+from config.refusals import Message
 from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
-from office.documents import access
+from office.documents import access, refusals
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
 from office.documents.numbering import next_number, number_symbol, numbering_style, series_for
-from office.documents.records import STALE_MESSAGE, change, log_event, visible_document
+from office.documents.records import change, log_event, visible_document
 
 DRAFT, ISSUED, SENT = "draft", "issued", "sent"
 MAIN, SIGNED = "main", "signed"
@@ -77,12 +78,12 @@ def chosen_recipients(
     known = {recipient.code for recipient in choices}
     unknown = [code for code in codes if code not in known]
     if unknown or any(group not in GROUPS for group in groups):
-        raise Invalid("Nơi nhận không có trong danh bạ hoặc chưa có khoá.", code="bad-recipient")
+        raise Invalid(refusals.UNKNOWN_RECIPIENT(), code="bad-recipient")
     kinds = {kind for group in groups for kind in GROUPS[group]}
     wanted = set(codes)
     picked = [r.code for r in choices if r.code in wanted or r.kind in kinds]
     if not picked:
-        raise Invalid("Chưa chọn nơi nhận.", code="missing-field")
+        raise Invalid(refusals.NO_RECIPIENT(), code="missing-field")
     return picked
 
 
@@ -90,9 +91,9 @@ def recipients_of(document: Document) -> list[str]:
     return [code for code in document.recipients.split(",") if code]
 
 
-def _require(allowed: bool, what: str) -> None:
+def _require(allowed: bool, action: Message) -> None:
     if not allowed:
-        raise Forbidden(f"Bạn không có quyền {what}.", code="forbidden")
+        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
 
 
 def may_draft(staff: StaffMember) -> bool:
@@ -122,9 +123,9 @@ async def create_draft(
     now: datetime,
 ) -> Document:
     """Dự thảo: the PDF to be signed and who it goes to; it has no number until issued."""
-    _require(may_draft(staff), "soạn văn bản đi")
+    _require(may_draft(staff), refusals.TO_DRAFT)
     if not fields.signer_name:
-        raise Invalid("Chưa nhập người ký.", code="missing-field")
+        raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
     document = Document(
         unit_code=staff.unit,
         direction=OUTGOING,
@@ -160,12 +161,12 @@ async def issue(
     """Cấp số: the next number of the unit's outgoing book for the year (the secret book for
     a secret document), its symbol, and the id the dispatch will carry: kept on the document,
     so that every later attempt sends the same dispatch, never a second one."""
-    _require(access.may_register(staff), "phát hành văn bản")
+    _require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state != DRAFT:
-        raise Conflict("Văn bản này đã được phát hành.", code="stale")
+        raise Conflict(refusals.ALREADY_ISSUED(), code="stale")
     if document.version != version:
-        raise Conflict(STALE_MESSAGE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     series = series_for(document.secrecy)
     number = await next_number(session, staff.unit, OUTGOING, series, today.year)
     style, issuer = await numbering_style(session, staff.unit)
@@ -193,10 +194,10 @@ async def claim_resend(
 ) -> Document:
     """Gửi lại: a document issued but not sent (the exchange refused, or the node stopped
     midway). Refused while another attempt may still be running."""
-    _require(access.may_register(staff), "phát hành văn bản")
+    _require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state != ISSUED:
-        raise Conflict("Văn bản không ở trạng thái chờ gửi.", code="stale")
+        raise Conflict(refusals.NOT_WAITING_TO_SEND(), code="stale")
     last = await session.scalar(
         select(DocumentEvent)
         .where(
@@ -207,9 +208,7 @@ async def claim_resend(
         .limit(1)
     )
     if last is not None and last.action == SEND_ATTEMPT and last.at > now - SEND_LEASE:
-        raise Conflict(
-            "Văn bản đang được gửi. Vui lòng đợi vài phút rồi tải lại trang.", code="busy"
-        )
+        raise Conflict(refusals.BEING_SENT(), code="busy")
     await change(session, document, version)
     log_event(session, document.id, staff.id, SEND_ATTEMPT, at=now)
     return document

@@ -42,6 +42,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from config.errors import Invalid
 from config.files import write_atomic
+from config.refusals import Message
+from office.documents import refusals
 from office.documents.pdf_text import DAMAGED, PDF_MAGIC
 from office.formats import format_datetime
 
@@ -82,8 +84,8 @@ class SignatureStatus:
     serial: int | None = None
 
 
-def _not_pdf(path: Path, why: str) -> Invalid:
-    return Invalid(f"Tệp {path.name} không phải là PDF ký được: {why}", code="not-pdf")
+def _not_pdf(path: Path, why: Message) -> Invalid:
+    return Invalid(refusals.NOT_SIGNABLE(name=path.name, why=why), code="not-pdf")
 
 
 @dataclass(frozen=True)
@@ -100,19 +102,19 @@ def _open_for_signing(handle: IO[bytes], path: Path) -> _Source:
     a validator reads differently from us is not worth making.
     """
     if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
-        raise _not_pdf(path, "thiếu phần đầu %PDF-")
+        raise _not_pdf(path, refusals.NO_PDF_HEADER)
     handle.seek(0)
     try:
         reader = PdfFileReader(handle)
         if reader.encrypted:
-            raise _not_pdf(path, "tệp đã được mã hoá, hãy gỡ mật khẩu trước khi ký")
+            raise _not_pdf(path, refusals.PDF_ENCRYPTED)
         if int(reader.root["/Pages"]["/Count"]) < 1:
-            raise _not_pdf(path, "tệp không có trang nào")
+            raise _not_pdf(path, refusals.PDF_WITHOUT_PAGES)
         taken = {name for name, _value, _ref in fields.enumerate_sig_fields(reader)}
         number = next(n for n in range(1, len(taken) + 2) if f"Signature{n}" not in taken)
         return _Source(reader, f"Signature{number}", _stamp_box(reader))
     except _MALFORMED as error:
-        raise _not_pdf(path, "tệp bị hỏng hoặc sai cấu trúc") from error
+        raise _not_pdf(path, refusals.PDF_DAMAGED) from error
 
 
 def is_pdf(path: Path) -> bool:
@@ -236,10 +238,7 @@ def sign_pdf(
     raises ``key-mismatch`` (pyHanko would write a signature no one can verify).
     """
     if _public_der(key.public_key()) != _public_der(certificate.public_key()):
-        raise Invalid(
-            "Khoá ký không khớp với chứng thư ký của đơn vị: hãy kiểm tra lại khoá sau khi cấp lại",
-            code="key-mismatch",
-        )
+        raise Invalid(refusals.KEY_MISMATCH(), code="key-mismatch")
     with source.open("rb") as handle:
         pdf = _open_for_signing(handle, source)
         with tempfile.TemporaryDirectory(prefix="congvan-stamp-") as scratch:
@@ -265,7 +264,7 @@ def sign_pdf(
                 try:
                     pdf_signer.sign_pdf(writer, output=output)
                 except _MALFORMED as error:  # pyHanko reads the rest of the file only now
-                    raise _not_pdf(source, "tệp bị hỏng hoặc sai cấu trúc") from error
+                    raise _not_pdf(source, refusals.PDF_DAMAGED) from error
 
 
 def _signer_label(certificate: asn1_x509.Certificate) -> str:

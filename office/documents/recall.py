@@ -17,15 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Conflict, Forbidden, Invalid
 from config.logging import get_logger
 from keys.signin import StaffMember
-from office.documents import access
+from office.documents import access, refusals
 from office.documents.models import INCOMING, OUTGOING, Document
-from office.documents.records import (
-    STALE_MESSAGE,
-    StatusNotice,
-    change,
-    log_event,
-    visible_document,
-)
+from office.documents.records import StatusNotice, change, log_event, visible_document
 
 log = get_logger("congvan.office.recall")
 
@@ -36,7 +30,7 @@ RECALL_REQUESTED, RECALL_AGREED, RECALL_REFUSED = "13", "15", "16"
 
 def _require_clerk(staff: StaffMember) -> None:
     if not access.may_register(staff):
-        raise Forbidden("Bạn không có quyền thu hồi văn bản.", code="forbidden")
+        raise Forbidden(refusals.NOT_ALLOWED(action=refusals.TO_RECALL), code="forbidden")
 
 
 async def recallable(
@@ -46,11 +40,11 @@ async def recallable(
     _require_clerk(staff)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state != "sent" or document.dispatch_id is None:
-        raise Conflict("Chỉ thu hồi được văn bản đã phát hành.", code="stale")
+        raise Conflict(refusals.ONLY_SENT_RECALLED(), code="stale")
     if document.recall_state is not None:
-        raise Conflict("Văn bản này đã được đề nghị thu hồi.", code="stale")
+        raise Conflict(refusals.RECALL_ALREADY_REQUESTED(), code="stale")
     if document.version != version:
-        raise Conflict(STALE_MESSAGE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     return document
 
 
@@ -108,7 +102,7 @@ async def _answer(
     _require_clerk(staff)
     document = await visible_document(session, staff, document_id, INCOMING)
     if document.recall_state != REQUESTED:
-        raise Conflict("Không có đề nghị thu hồi nào đang chờ trả lời.", code="stale")
+        raise Conflict(refusals.NO_RECALL_PENDING(), code="stale")
     await change(session, document, version, recall_state=state)
     log_event(session, document.id, staff.id, f"recall-{state}", note, at=now)
     if document.dispatch_id is None:
@@ -139,5 +133,7 @@ async def refuse_recall(
 ) -> list[StatusNotice]:
     """Từ chối thu hồi, with the reason the sender will read."""
     if not note:
-        raise Invalid("Chưa nhập lý do từ chối thu hồi.", code="missing-field")
+        raise Invalid(
+            refusals.MISSING_FIELD(label=refusals.RECALL_REFUSAL_REASON), code="missing-field"
+        )
     return await _answer(session, staff, document_id, version, REFUSED, note, now)

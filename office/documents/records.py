@@ -13,14 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from config.errors import Conflict, NotFound
 from keys.signin import StaffMember
+from office.documents import refusals
 from office.documents.access import visible_to
 from office.documents.models import Document, DocumentEvent
-
-STALE_MESSAGE = (
-    "Văn bản vừa được người khác thay đổi sau khi bạn mở trang. "
-    "Không có thay đổi nào được lưu: vui lòng xem lại rồi thực hiện lại."
-)
-NOT_FOUND_MESSAGE = "Không tìm thấy văn bản, hoặc bạn không có quyền xem văn bản này."
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,7 @@ async def visible_document(
         query = query.where(Document.direction == direction)
     document = await session.scalar(query)
     if document is None:
-        raise NotFound(NOT_FOUND_MESSAGE, code="not-found")
+        raise NotFound(refusals.NOT_FOUND(), code="not-found")
     return document
 
 
@@ -56,7 +51,7 @@ async def change(session: AsyncSession, document: Document, version: int, **valu
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(STALE_MESSAGE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     # What the row now holds, without marking the object dirty (no second UPDATE at flush).
     for name, value in {**values, "version": version + 1}.items():
         set_committed_value(document, name, value)

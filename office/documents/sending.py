@@ -35,7 +35,7 @@ from config.logging import get_logger
 from exchange.envelope import Attachment, Draft
 from exchange.models import OutboundDispatch
 from exchange.outbox import Outbox
-from office.documents import outgoing
+from office.documents import outgoing, refusals
 from office.documents.incoming import StoredFile
 from office.documents.outgoing import SEND_FAILED, SendJob
 from office.documents.pdf_signing import SignatureStatus, sign_pdf, signature_status
@@ -54,7 +54,7 @@ async def send_issued(desk: DocumentDesk, document_id: int, user_id: int | None)
     not sent (it stays ``issued``), or None when it is on its way (or was already)."""
     outbox = desk.outbox
     if outbox is None:
-        raise Invalid("Máy chủ này không nối mạng trao đổi văn bản.", code="no-exchange")
+        raise Invalid(refusals.NO_EXCHANGE(), code="no-exchange")
     async with desk.sessions() as session:
         job = await outgoing.send_job(session, document_id)
         queued = (
@@ -127,7 +127,7 @@ async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
         status = await loop.run_in_executor(None, check)
         if status.state != "valid":
             raise Invalid(
-                f"Chữ ký số vừa tạo không kiểm tra được ({status.problem}).", code="bad-signature"
+                refusals.SIGNATURE_NOT_VERIFIED(problem=status.problem), code="bad-signature"
             )
         blob = await loop.run_in_executor(None, desk.blobs.put_file, target)
     stored = StoredFile(
@@ -169,6 +169,6 @@ async def request_recall(
     """Send the recall request (13) to every recipient; the caller marks the document after,
     so a request the exchange refuses leaves nothing marked. Sending it twice is harmless."""
     if desk.statuses is None:
-        raise Invalid("Máy chủ này không nối mạng trao đổi văn bản.", code="no-exchange")
+        raise Invalid(refusals.NO_EXCHANGE(), code="no-exchange")
     header = await desk.statuses.request_recall(dispatch_id, unit, note)
     log.info("document.recall_sent", document_id=document_id, status_id=header.id)

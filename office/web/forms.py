@@ -20,6 +20,7 @@ from multidict import MultiDict
 from config.blobs import BlobStorage, StagedBlob
 from config.errors import Forbidden, Invalid
 from config.file_names import clean_file_name
+from office.web import refusals
 
 FORM_ID_FIELD = "form_id"
 MAX_TEXT_FIELD = 64 * 1024
@@ -34,7 +35,7 @@ def new_form_id() -> str:
 def form_id_of(form: MultiDict[str] | object) -> str:
     value = form.get(FORM_ID_FIELD) if hasattr(form, "get") else None
     if not isinstance(value, str) or not 16 <= len(value) <= 64:
-        raise Invalid("Biểu mẫu thiếu mã gửi. Vui lòng tải lại trang.", code="bad-form")
+        raise Invalid(refusals.NO_FORM_ID(), code="bad-form")
     return value
 
 
@@ -67,7 +68,7 @@ async def _bounded(part: BodyPartReader, limit: int) -> bytes:
     async for chunk in _chunks(part):
         raw += chunk
         if len(raw) > limit:
-            raise Invalid("Một trường của biểu mẫu dài quá giới hạn.", code="too-long")
+            raise Invalid(refusals.FIELD_TOO_LONG(), code="too-long")
     return bytes(raw)
 
 
@@ -81,21 +82,21 @@ async def _read_upload(
     """Read a multipart form into ``form``: ``token_valid(token) -> bool`` checks the first
     field, before any file is read."""
     if request.content_type != "multipart/form-data":
-        raise Invalid("Biểu mẫu gửi tệp không đúng dạng.", code="bad-form")
+        raise Invalid(refusals.NOT_AN_UPLOAD_FORM(), code="bad-form")
     reader = await request.multipart()
     first = await reader.next()
     if not isinstance(first, BodyPartReader) or first.name != "csrf_token":
-        raise Forbidden("Biểu mẫu thiếu mã bảo vệ.", code="csrf")
+        raise Forbidden(refusals.NO_FORM_TOKEN(), code="csrf")
     token = (await _bounded(first, 512)).decode("utf-8", "replace")
     if not token_valid(token):
-        raise Forbidden("Biểu mẫu thiếu mã bảo vệ hoặc mã không hợp lệ.", code="csrf")
+        raise Forbidden(refusals.BAD_FORM_TOKEN(), code="csrf")
     count = 0
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name is None:
             continue
         count += 1
         if count > MAX_FIELDS:
-            raise Invalid("Biểu mẫu có quá nhiều trường.", code="bad-form")
+            raise Invalid(refusals.TOO_MANY_FIELDS(), code="bad-form")
         if part.filename is not None:
             if not part.filename:
                 await part.release()

@@ -179,7 +179,7 @@ def _user_ids(values: list[Any]) -> list[int]:
     try:
         return [int(value) for value in values if str(value).strip()]
     except ValueError:
-        raise Invalid("Người được giao không hợp lệ.", code="bad-handler") from None
+        raise Invalid(refusals.BAD_HANDLER(), code="bad-handler") from None
 
 
 async def _direct(
@@ -188,13 +188,13 @@ async def _direct(
     desk, staff = request.app[DESK], request[STAFF]
     lead = _user_ids([form.get("lead", "")])
     if not lead:
-        raise Invalid("Chưa chọn người chủ trì.", code="missing-field")
+        raise Invalid(refusals.NO_LEAD(), code="missing-field")
     try:
         days = int(str(form.get("days") or desk.settings.default_deadline_days))
     except ValueError:
         days = -1
     if not 1 <= days <= 365:
-        raise Invalid("Thời hạn phải từ 1 đến 365 ngày làm việc.", code="bad-field")
+        raise Invalid(refusals.BAD_DEADLINE(), code="bad-field")
     return await incoming.direct(
         session,
         staff,
@@ -251,11 +251,11 @@ async def new_paper_submit(request: web.Request) -> web.Response:
     ) as upload:
         form_id = forms.form_id_of(upload.fields)
         if not upload.files:
-            raise Invalid("Chưa đính kèm bản quét văn bản (PDF).", code="missing-file")
+            raise Invalid(refusals.NO_SCAN(), code="missing-file")
         stored = []
         for name, _content_type, staged in upload.files:
             if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
-                raise Invalid(f"Tệp “{name}” không phải là tệp PDF.", code="not-pdf")
+                raise Invalid(refusals.NOT_A_PDF(name=name), code="not-pdf")
             signature = await desk.signature_of(staged.path)
             stored.append(
                 StoredFile(

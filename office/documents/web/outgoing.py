@@ -136,7 +136,7 @@ def recipient_choices(request: web.Request) -> list[Recipient]:
     """The units the signed-in user's unit may address, from the directory."""
     desk, staff = request.app[DESK], request[STAFF]
     if desk.directory is None:
-        raise Invalid("Máy chủ này không có danh bạ đơn vị.", code="no-directory")
+        raise Invalid(refusals.NO_DIRECTORY(), code="no-directory")
     return outgoing.addressable(desk.directory.units(), staff.unit)
 
 
@@ -232,16 +232,12 @@ async def main_pdf(upload: forms.UploadForm) -> StoredFile:
     """The one file of a draft: a PDF the unit's key can sign (the view keeps it in the blob
     store when it records the draft)."""
     if not upload.files:
-        raise Invalid("Chưa đính kèm tệp văn bản (PDF).", code="missing-file")
+        raise Invalid(refusals.NO_MAIN_FILE(), code="missing-file")
     if len(upload.files) > 1:
-        raise Invalid("Chỉ đính kèm một tệp văn bản (PDF).", code="bad-form")
+        raise Invalid(refusals.ONE_MAIN_FILE(), code="bad-form")
     [(name, _content_type, staged)] = upload.files
     if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
-        raise Invalid(
-            f"Tệp “{name}” không phải là tệp PDF ký được (có thể tệp bị hỏng hoặc có mật "
-            "khẩu). Vui lòng xuất văn bản ra PDF rồi tải lên lại.",
-            code="not-pdf",
-        )
+        raise Invalid(refusals.NOT_A_SIGNABLE_UPLOAD(name=name), code="not-pdf")
     return StoredFile(name, "application/pdf", staged.sha256, staged.size)
 
 

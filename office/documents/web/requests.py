@@ -22,9 +22,7 @@ def form_version(form: MultiMapping[Any]) -> int:
     try:
         return int(str(form.get("version", "")))
     except ValueError:
-        raise Invalid(
-            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
-        ) from None
+        raise Invalid(refusals.NO_FORM_VERSION(), code="bad-form") from None
 
 
 def common_filters(query: MultiMapping[str]) -> dict[str, Any]:

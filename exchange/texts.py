@@ -1,0 +1,49 @@
+"""What the exchange says that a staff page may show: its refusals and the names of the edXML
+statuses, each with its Vietnamese and English side by side (see :mod:`config.refusals`).
+
+(:mod:`exchange.refusals` is something else: it records the refusals peers exchange.)
+"""
+
+from __future__ import annotations
+
+from config.refusals import Message
+
+#: The edXML statuses (QCVN 102:2016) by code. The code is what is stored and sent; a name is
+#: only ever shown.
+STATUS_NAMES = {
+    "01": Message("edxml.status.01", vi="Đã nhận", en="Received"),
+    "02": Message("edxml.status.02", vi="Trả lại", en="Returned"),
+    "03": Message("edxml.status.03", vi="Đã vào sổ", en="Registered"),
+    "04": Message("edxml.status.04", vi="Đã phân công", en="Assigned"),
+    "05": Message("edxml.status.05", vi="Đang xử lý", en="In progress"),
+    "06": Message("edxml.status.06", vi="Hoàn thành", en="Completed"),
+    "13": Message("edxml.status.13", vi="Đề nghị thu hồi", en="Recall requested"),
+    "15": Message("edxml.status.15", vi="Đồng ý thu hồi", en="Recall agreed"),
+    "16": Message("edxml.status.16", vi="Từ chối", en="Refused"),
+}
+
+UNKNOWN_STATUS = Message(
+    "exchange.status.unknown-code",
+    vi="mã trạng thái {code!r} không có trong edXML",
+    en="status code {code!r} is not in edXML",
+)
+NOTE_TOO_LONG = Message(
+    "exchange.status.note-too-long",
+    vi="ghi chú dài quá {limit} ký tự",
+    en="the note is longer than {limit} characters",
+)
+NO_INBOUND_DISPATCH = Message(
+    "exchange.status.no-inbound",
+    vi="không có công văn đến {dispatch}",
+    en="there is no incoming dispatch {dispatch}",
+)
+NOT_A_RECIPIENT_HERE = Message(
+    "exchange.status.not-a-recipient",
+    vi="đơn vị {unit} không nhận công văn {dispatch} ở nút này",
+    en="unit {unit} did not receive dispatch {dispatch} at this node",
+)
+NO_OUTBOUND_DISPATCH = Message(
+    "exchange.status.no-outbound",
+    vi="không có công văn đi {dispatch} của {unit}",
+    en="there is no outgoing dispatch {dispatch} from {unit}",
+)
