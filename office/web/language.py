@@ -1,8 +1,8 @@
 """Which catalogue a request's pages speak: Vietnamese unless the visitor chose English.
 
 The choice is a cookie set by ``/language/{code}`` (a link at the foot of every page, the
-sign-in page included); it is a preference, not a secret, and changes nothing else. Messages
-that services raise (refusals, validation) stay Vietnamese for now.
+sign-in page included); it is a preference, not a secret, and changes nothing else. What a
+service refuses is read in the chosen language too (:mod:`config.refusals`).
 """
 
 from __future__ import annotations
