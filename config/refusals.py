@@ -4,9 +4,9 @@ language of whoever reads it.
 A layer or feature defines its refusals once, in its ``refusals.py`` (the exchange's are in
 ``exchange/texts.py``, its ``refusals.py`` being the record of peers' refusals), each a
 :class:`Message` with its Vietnamese and English text side by side; a service raises an error
-carrying the message and its values (``Invalid(TOO_LONG(label=NOTE, limit=500))``); the staff pages show it
-in the reader's language (:meth:`config.errors.CongvanError.text`), while logs, JSON answers
-and the command line keep the Vietnamese (``error.message``). A value may itself be a message
+carrying the message and its values (``Invalid(TOO_LONG(label=NOTE, limit=500))``); the staff
+pages show it in the reader's language (:meth:`config.errors.CongvanError.text`), while logs,
+JSON answers and the command line keep the Vietnamese (``error.message``). A value may itself be a message
 (a field's name): it is rendered in the same language; ``{label:cap}`` capitalises it.
 """
 
