@@ -6,8 +6,9 @@ A layer or feature defines its refusals once, in its ``refusals.py`` (the exchan
 :class:`Message` with its Vietnamese and English text side by side; a service raises an error
 carrying the message and its values (``Invalid(TOO_LONG(label=NOTE, limit=500))``); the staff
 pages show it in the reader's language (:meth:`config.errors.CongvanError.text`), while logs,
-JSON answers and the command line keep the Vietnamese (``error.message``). A value may itself be a message
-(a field's name): it is rendered in the same language; ``{label:cap}`` capitalises it.
+JSON answers and the command line keep the Vietnamese (``error.message``). A value may itself
+be a message (a field's name): it is rendered in the same language; ``{label:cap}``
+capitalises it.
 """
 
 from __future__ import annotations
