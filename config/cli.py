@@ -1,4 +1,5 @@
-"""What every ``congvan`` command shares: the ``--dir`` option, settings, running a coroutine.
+"""What every ``congvan`` command shares: the ``--dir`` option, settings, running a coroutine,
+and a refusal's one-line exit.
 
 Each layer defines its own command group on top of these; ``office.node.cli`` assembles them.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -18,6 +20,8 @@ from config.logging import configure_logging
 from config.settings import Settings, load_settings
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 dir_option = click.option(
     "--dir",
@@ -47,9 +51,31 @@ def load(node_dir: Path) -> Settings:
     return settings
 
 
-def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-    """Run one async command body; a :class:`CongvanError` becomes a clear one-line exit."""
+def or_fail(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``function(*args, **kwargs)``, a step the command cannot go on without: a
+    :class:`CongvanError` (no passphrase, a file that cannot be read) ends the command with
+    :func:`fail`'s line instead of a traceback."""
     try:
-        return asyncio.run(coroutine_function(*args))
+        return function(*args, **kwargs)
     except CongvanError as error:
         fail(error)
+
+
+def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """Run one async command body; a :class:`CongvanError` becomes a clear one-line exit."""
+    return or_fail(asyncio.run, coroutine_function(*args))
+
+
+def run_in(resource: AbstractAsyncContextManager[R], work: Callable[[R], Awaitable[T]]) -> T:
+    """Run ``work`` on what ``resource`` opens (a :func:`config.database.transaction`'s
+    session, a layer's services) and return its result once ``resource`` is closed.
+
+    A command prints that result only then: after its transaction has committed, so it never
+    reports done what was rolled back. A :class:`CongvanError` ends the command as in :func:`run`.
+    """
+
+    async def body() -> T:
+        async with resource as opened:
+            return await work(opened)
+
+    return run(body)

@@ -154,3 +154,11 @@ async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[
         yield create_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One session in one transaction on a database opened for it: committed when the block
+    ends, rolled back when it raises, so a command refused half-way writes nothing."""
+    async with open_database(settings) as sessions, sessions() as session, session.begin():
+        yield session

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.cli import dir_option, load, run
-from config.database import open_database
+from config.cli import dir_option, fail, load, run_in
+from config.database import open_database, transaction
 from config.errors import CongvanError, Invalid, NotFound
 from config.settings import Settings
 from exchange.assembly import Exchange, build_exchange
@@ -69,24 +70,17 @@ def send(
     """Seal a dispatch and queue it; the running node delivers it. Prints the dispatch id."""
     settings = load(node_dir)
     units = tuple(dict.fromkeys(unit.strip() for unit in recipients.split(",") if unit.strip()))
-
-    async def body() -> None:
-        if not units:
-            raise Invalid("--to names no unit")
-        async with open_exchange(settings) as parts:
-            header = await parts.outbox.send(
-                sender,
-                Draft(
-                    recipients=units,
-                    kind=kind,
-                    metadata={"summary": summary},
-                    attachments=tuple(Attachment(path.name, path) for path in files),
-                    urgency=urgency,
-                ),
-            )
-        click.echo(header.id)
-
-    run(body)
+    if not units:
+        fail(Invalid("--to names no unit"))
+    draft = Draft(
+        recipients=units,
+        kind=kind,
+        metadata={"summary": summary},
+        attachments=tuple(Attachment(path.name, path) for path in files),
+        urgency=urgency,
+    )
+    header = run_in(open_exchange(settings), lambda parts: parts.outbox.send(sender, draft))
+    click.echo(header.id)
 
 
 @exchange.command("list")
@@ -96,34 +90,29 @@ def list_dispatches(node_dir: Path, limit: int) -> None:
     """Recent dispatches sent and received, with their state."""
     settings = load(node_dir)
 
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            sent = (
-                await session.scalars(
-                    select(OutboundDispatch)
-                    .order_by(OutboundDispatch.created_at.desc())
-                    .limit(limit)
-                )
-            ).all()
-            for row in sent:
-                states = ", ".join(
-                    f"{d.node}:{d.state}" for d in await deliveries_of(session, row.id)
-                )
-                recipients = ",".join(json.loads(row.recipients))
-                click.echo(f"out {row.id} {row.kind:<8} {row.sender} -> {recipients}  [{states}]")
-            received = (
-                await session.scalars(
-                    select(InboundDispatch).order_by(InboundDispatch.offered_at.desc()).limit(limit)
-                )
-            ).all()
-            for inbound in received:
-                click.echo(
-                    f"in  {inbound.id} {inbound.kind:<8} {inbound.sender} -> "
-                    f"{','.join(json.loads(inbound.recipients))}  [{inbound.state}"
-                    f"{' ' + inbound.refusal_code if inbound.refusal_code else ''}]"
-                )
+    async def work(session: AsyncSession) -> None:
+        sent = (
+            await session.scalars(
+                select(OutboundDispatch).order_by(OutboundDispatch.created_at.desc()).limit(limit)
+            )
+        ).all()
+        for row in sent:
+            states = ", ".join(f"{d.node}:{d.state}" for d in await deliveries_of(session, row.id))
+            recipients = ",".join(json.loads(row.recipients))
+            click.echo(f"out {row.id} {row.kind:<8} {row.sender} -> {recipients}  [{states}]")
+        received = (
+            await session.scalars(
+                select(InboundDispatch).order_by(InboundDispatch.offered_at.desc()).limit(limit)
+            )
+        ).all()
+        for inbound in received:
+            click.echo(
+                f"in  {inbound.id} {inbound.kind:<8} {inbound.sender} -> "
+                f"{','.join(json.loads(inbound.recipients))}  [{inbound.state}"
+                f"{' ' + inbound.refusal_code if inbound.refusal_code else ''}]"
+            )
 
-    run(body)
+    run_in(transaction(settings), work)
 
 
 @exchange.command()
@@ -133,42 +122,41 @@ def show(node_dir: Path, dispatch_id: str) -> None:
     """A dispatch's state per destination, attempts, last error and receipt."""
     settings = load(node_dir)
 
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            outbound = await session.get(OutboundDispatch, dispatch_id)
-            inbound = await session.get(InboundDispatch, dispatch_id)
-            if outbound is None and inbound is None:
-                raise NotFound(f"no dispatch {dispatch_id}")
-            if outbound is not None:
+    async def work(session: AsyncSession) -> None:
+        outbound = await session.get(OutboundDispatch, dispatch_id)
+        inbound = await session.get(InboundDispatch, dispatch_id)
+        if outbound is None and inbound is None:
+            raise NotFound(f"no dispatch {dispatch_id}")
+        if outbound is not None:
+            click.echo(
+                f"sent by {outbound.sender} to {', '.join(json.loads(outbound.recipients))}, "
+                f"{outbound.kind}, {URGENCY_NAMES[outbound.urgency]}, {outbound.size} bytes"
+            )
+            for delivery in await deliveries_of(session, dispatch_id):
                 click.echo(
-                    f"sent by {outbound.sender} to {', '.join(json.loads(outbound.recipients))}, "
-                    f"{outbound.kind}, {URGENCY_NAMES[outbound.urgency]}, {outbound.size} bytes"
+                    f"  {delivery.node}: {delivery.state}, {delivery.attempts} attempts"
+                    + (f", through {delivery.via}" if delivery.via else "")
+                    + (f", last error: {delivery.last_error}" if delivery.last_error else "")
                 )
-                for delivery in await deliveries_of(session, dispatch_id):
+                if delivery.receipt:
+                    receipt = delivery.receipt["body"]
                     click.echo(
-                        f"  {delivery.node}: {delivery.state}, {delivery.attempts} attempts"
-                        + (f", through {delivery.via}" if delivery.via else "")
-                        + (f", last error: {delivery.last_error}" if delivery.last_error else "")
+                        f"    receipt: {receipt['status']} by {receipt['signer']} "
+                        f"at {receipt['time']}"
+                        + (f" ({receipt['code']})" if receipt["code"] else "")
                     )
-                    if delivery.receipt:
-                        receipt = delivery.receipt["body"]
-                        click.echo(
-                            f"    receipt: {receipt['status']} by {receipt['signer']} "
-                            f"at {receipt['time']}"
-                            + (f" ({receipt['code']})" if receipt["code"] else "")
-                        )
-            for status in await timeline(session, dispatch_id):
-                click.echo(
-                    f"  status {status.code} {status.label} from {status.unit} "
-                    f"at {status.reported_at}" + (f": {status.note}" if status.note else "")
-                )
-            if inbound is not None:
-                click.echo(
-                    f"received from {inbound.sender} (node {inbound.sender_node}): {inbound.state}"
-                    + (f" ({inbound.refusal_code})" if inbound.refusal_code else "")
-                )
+        for status in await timeline(session, dispatch_id):
+            click.echo(
+                f"  status {status.code} {status.label} from {status.unit} "
+                f"at {status.reported_at}" + (f": {status.note}" if status.note else "")
+            )
+        if inbound is not None:
+            click.echo(
+                f"received from {inbound.sender} (node {inbound.sender_node}): {inbound.state}"
+                + (f" ({inbound.refusal_code})" if inbound.refusal_code else "")
+            )
 
-    run(body)
+    run_in(transaction(settings), work)
 
 
 @exchange.command("status")
@@ -180,13 +168,11 @@ def show(node_dir: Path, dispatch_id: str) -> None:
 def report_status(node_dir: Path, dispatch_id: str, unit: str, code: str, note: str) -> None:
     """Tell the sender of a received dispatch what became of it (edXML status code)."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_exchange(settings) as parts:
-            header = await parts.statuses.send_status(dispatch_id, unit, code, note)
-        click.echo(header.id)
-
-    run(body)
+    header = run_in(
+        open_exchange(settings),
+        lambda parts: parts.statuses.send_status(dispatch_id, unit, code, note),
+    )
+    click.echo(header.id)
 
 
 @exchange.command()
@@ -195,15 +181,10 @@ def report_status(node_dir: Path, dispatch_id: str, unit: str, code: str, note: 
 def retry(node_dir: Path, dispatch_id: str) -> None:
     """Queue the failed deliveries of DISPATCH_ID again."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_exchange(settings) as parts:
-            count = await parts.outbox.retry(dispatch_id)
-        if count == 0:
-            raise NotFound(f"dispatch {dispatch_id} has no failed delivery")
-        click.echo(f"{count} deliveries queued again")
-
-    run(body)
+    count = run_in(open_exchange(settings), lambda parts: parts.outbox.retry(dispatch_id))
+    if count == 0:
+        fail(NotFound(f"dispatch {dispatch_id} has no failed delivery"))
+    click.echo(f"{count} deliveries queued again")
 
 
 @exchange.command()
@@ -214,8 +195,8 @@ def export(node_dir: Path, dispatch_id: str, out: Path) -> None:
     """Write a received dispatch so age and openssl can check it (docs/dispatch-format.md)."""
     settings = load(node_dir)
 
-    async def body() -> None:
-        async with open_exchange(settings) as parts, parts.inbox.sessions() as session:
+    async def work(parts: Exchange) -> None:
+        async with parts.inbox.sessions() as session:
             row = await session.get(InboundDispatch, dispatch_id)
         if row is None or row.state != "accepted":
             raise NotFound(f"no accepted dispatch {dispatch_id} on this node")
@@ -226,9 +207,9 @@ def export(node_dir: Path, dispatch_id: str, out: Path) -> None:
         node_pem = parts.directory.node(row.sender_node).certificates.get("tls", "")
         (out / "node.pem").write_text(node_pem, encoding="ascii")
         shutil.copytree(folder / "opened", out, dirs_exist_ok=True)
-        click.echo(f"dispatch {dispatch_id} exported to {out}")
 
-    run(body)
+    run_in(open_exchange(settings), work)
+    click.echo(f"dispatch {dispatch_id} exported to {out}")
 
 
 @click.group()
@@ -241,14 +222,7 @@ def audit() -> None:
 def verify(node_dir: Path) -> None:
     """Walk the evidence log; report the first broken link (exit 1) or how many entries hold."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            report = await verify_chain(session)
-        if not report.intact:
-            raise ChainBroken(
-                f"evidence log broken at entry {report.first_broken}: {report.problem}"
-            )
-        click.echo(f"evidence log intact: {report.entries} entries")
-
-    run(body)
+    report = run_in(transaction(settings), verify_chain)
+    if not report.intact:
+        fail(ChainBroken(f"evidence log broken at entry {report.first_broken}: {report.problem}"))
+    click.echo(f"evidence log intact: {report.entries} entries")

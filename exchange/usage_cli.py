@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from config.cli import dir_option, load, run
-from config.database import open_database
+from config.cli import dir_option, load, run_in
+from config.database import transaction
 from exchange.ledger import monthly, roll_up
 
 
@@ -21,13 +21,7 @@ def usage() -> None:
 def rollup(node_dir: Path) -> None:
     """Fold the events recorded since the last roll-up into the daily totals."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            count = await roll_up(session)
-        click.echo(f"{count} events rolled up")
-
-    run(body)
+    click.echo(f"{run_in(transaction(settings), roll_up)} events rolled up")
 
 
 @usage.command("show")
@@ -36,13 +30,8 @@ def rollup(node_dir: Path) -> None:
 def show(node_dir: Path, year: int) -> None:
     """Monthly events and bytes per unit and kind (after `usage rollup`)."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await monthly(session, year)
-        click.echo(f"{'MONTH':<8} {'UNIT':<14} {'KIND':<13} {'EVENTS':>8} {'BYTES':>14}")
-        for row in rows:
-            unit = row.unit or "-"
-            click.echo(f"{row.month:<8} {unit:<14} {row.kind:<13} {row.events:>8} {row.bytes:>14}")
-
-    run(body)
+    rows = run_in(transaction(settings), lambda session: monthly(session, year))
+    click.echo(f"{'MONTH':<8} {'UNIT':<14} {'KIND':<13} {'EVENTS':>8} {'BYTES':>14}")
+    for row in rows:
+        unit = row.unit or "-"
+        click.echo(f"{row.month:<8} {unit:<14} {row.kind:<13} {row.events:>8} {row.bytes:>14}")

@@ -6,7 +6,6 @@ each runs in one transaction, so a refused command writes nothing to the databas
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import Mapping
@@ -15,10 +14,11 @@ from pathlib import Path
 
 import click
 from cryptography.hazmat.primitives.asymmetric import x25519
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.cli import dir_option, fail, load, run
-from config.database import open_database
-from config.errors import ConfigError, Conflict, CongvanError, Invalid
+from config.cli import dir_option, fail, load, or_fail, run_in
+from config.database import transaction
+from config.errors import ConfigError, Conflict, Invalid
 from config.files import write_secret
 from config.settings import Settings
 from keys import accounts, bundle, certificates, directory, onboarding, totp
@@ -30,10 +30,7 @@ from keys.sealing import SecretBox
 
 
 def _passphrase(settings: Settings) -> bytes:
-    try:
-        return node_passphrase(settings)
-    except CongvanError as error:
-        fail(error)
+    return or_fail(node_passphrase, settings)
 
 
 def _key_passphrase(settings: Settings, key_passphrase_file: Path | None) -> bytes:
@@ -66,14 +63,12 @@ def ca_init(node_dir: Path, name: str) -> None:
     """Create the provincial CA (ECDSA P-256) on this node."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            authority = await certificates.init_ca(session, settings, name, passphrase)
-        click.echo(f"CA created: {settings.ca_dir / 'ca.pem'}")
-        click.echo(f"serial {authority.certificate.serial_number:X}")
-
-    run(body)
+    authority = run_in(
+        transaction(settings),
+        lambda session: certificates.init_ca(session, settings, name, passphrase),
+    )
+    click.echo(f"CA created: {settings.ca_dir / 'ca.pem'}")
+    click.echo(f"serial {authority.certificate.serial_number:X}")
 
 
 @keys.command("issue-node")
@@ -96,17 +91,15 @@ def issue_node(
     passphrase = _passphrase(settings)
     key_passphrase = _key_passphrase(settings, key_passphrase_file)
     url = peer_url or f"https://{hosts[0]}:{settings.peer.port}"
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            info = await certificates.issue_node(
-                session, settings, authority, key_passphrase, node, list(hosts), url, out
-            )
-        target = out or certificates.issued_dir(settings, node)
-        click.echo(f"{node} tls {info.serial} until {info.not_after:%Y-%m-%d} -> {target}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    info = run_in(
+        transaction(settings),
+        lambda session: certificates.issue_node(
+            session, settings, authority, key_passphrase, node, list(hosts), url, out
+        ),
+    )
+    target = out or certificates.issued_dir(settings, node)
+    click.echo(f"{node} tls {info.serial} until {info.not_after:%Y-%m-%d} -> {target}")
 
 
 @keys.command("issue-unit")
@@ -121,17 +114,15 @@ def issue_unit(
     settings = load(node_dir)
     passphrase = _passphrase(settings)
     key_passphrase = _key_passphrase(settings, key_passphrase_file)
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            issued = await certificates.issue_unit(
-                session, settings, authority, key_passphrase, unit, out
-            )
-        for info in issued:
-            click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    issued = run_in(
+        transaction(settings),
+        lambda session: certificates.issue_unit(
+            session, settings, authority, key_passphrase, unit, out
+        ),
+    )
+    for info in issued:
+        click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
 
 
 bundle_passphrase_option = click.option(
@@ -172,39 +163,36 @@ def onboard(
     directory and the hub's URL, encrypted to a passphrase, for `congvan init --from-bundle`."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
+    if out.exists():
+        fail(Conflict(f"{out} exists: choose another --out, or remove it first"))
+    if bundle_passphrase_file is not None:
+        secret = or_fail(read_bundle_passphrase, bundle_passphrase_file)
+    else:
+        secret = onboarding.new_bundle_passphrase()
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    made, issued = run_in(
+        transaction(settings),
+        lambda session: onboarding.onboard(
+            session, settings, authority, node, tuple(units), list(hosts), peer_url, renew
+        ),
+    )
     try:
-        if out.exists():
-            raise Conflict(f"{out} exists: choose another --out, or remove it first")
-        if bundle_passphrase_file is not None:
-            secret = read_bundle_passphrase(bundle_passphrase_file)
-        else:
-            secret = onboarding.new_bundle_passphrase()
-    except CongvanError as error:
-        fail(error)
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            made, issued = await onboarding.onboard(
-                session, settings, authority, node, tuple(units), list(hosts), peer_url, renew
-            )
-        try:
-            await asyncio.to_thread(bundle.seal_bundle, out, made, secret)
-        except OSError as error:
-            raise ConfigError(
+        or_fail(bundle.seal_bundle, out, made, secret)
+    except OSError as error:
+        fail(
+            ConfigError(
                 f"the keys were issued, but {out} could not be written ({error.strerror}): "
                 "run this again with --renew and another --out"
-            ) from error
-        for info in issued:
-            click.echo(f"{info.owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
-        click.echo(f"bundle for {node} written to {out}; the directory is published")
-        if bundle_passphrase_file is None:
-            click.echo(
-                "bundle passphrase (shown once; give it to the node's administrator apart "
-                f"from the file): {secret.decode('ascii')}"
             )
-
-    run(body)
+        )
+    for info in issued:
+        click.echo(f"{info.owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
+    click.echo(f"bundle for {node} written to {out}; the directory is published")
+    if bundle_passphrase_file is None:
+        click.echo(
+            "bundle passphrase (shown once; give it to the node's administrator apart "
+            f"from the file): {secret.decode('ascii')}"
+        )
 
 
 @keys.command()
@@ -216,27 +204,29 @@ def install(node_dir: Path, bundle_file: Path, bundle_passphrase_file: Path | No
     they replace are kept in archive/. Restart the node afterwards."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
-    try:
-        secret = bundle_passphrase(bundle_passphrase_file)
-    except CongvanError as error:
-        fail(error)
-
-    async def body() -> None:
-        made = await asyncio.to_thread(bundle.open_bundle, bundle_file, secret)
-        if made.node != settings.node.name or not set(made.units) <= set(settings.node.units):
-            raise Invalid(
+    secret = or_fail(bundle_passphrase, bundle_passphrase_file)
+    made = or_fail(bundle.open_bundle, bundle_file, secret)
+    if made.node != settings.node.name or not set(made.units) <= set(settings.node.units):
+        fail(
+            Invalid(
                 f"the bundle is for node {made.node} with units {', '.join(made.units)}; this "
                 f"is {settings.node.name} with {', '.join(settings.node.units)} ([node] units)",
                 code="other-node",
             )
-        bundle.install_bundle(
-            made, settings.pki_dir, settings.crl_file, settings.directory_file, passphrase
         )
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            await directory.refresh_units(session, made.directory_document())
-        click.echo(f"keys of {made.node} installed in {settings.pki_dir}; restart the node")
-
-    run(body)
+    or_fail(
+        bundle.install_bundle,
+        made,
+        settings.pki_dir,
+        settings.crl_file,
+        settings.directory_file,
+        passphrase,
+    )
+    run_in(
+        transaction(settings),
+        lambda session: directory.refresh_units(session, made.directory_document()),
+    )
+    click.echo(f"keys of {made.node} installed in {settings.pki_dir}; restart the node")
 
 
 def bundle_passphrase(path: Path | None, environ: Mapping[str, str] = os.environ) -> bytes:
@@ -275,17 +265,15 @@ def rotate(
     settings = load(node_dir)
     passphrase = _passphrase(settings)
     key_passphrase = _key_passphrase(settings, key_passphrase_file)
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            issued = await certificates.rotate(
-                session, settings, authority, key_passphrase, owner, list(uses) or None, out
-            )
-        for info in issued:
-            click.echo(f"{owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    issued = run_in(
+        transaction(settings),
+        lambda session: certificates.rotate(
+            session, settings, authority, key_passphrase, owner, list(uses) or None, out
+        ),
+    )
+    for info in issued:
+        click.echo(f"{owner} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
 
 
 @keys.command()
@@ -296,14 +284,12 @@ def revoke(node_dir: Path, serial: str, reason: str) -> None:
     """Revoke the certificate SERIAL and publish a new CRL."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            info = await certificates.revoke(session, settings, authority, serial, reason)
-        click.echo(f"revoked {info.serial} ({info.owner} {info.use}): {reason}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    info = run_in(
+        transaction(settings),
+        lambda session: certificates.revoke(session, settings, authority, serial, reason),
+    )
+    click.echo(f"revoked {info.serial} ({info.owner} {info.use}): {reason}")
 
 
 @keys.command()
@@ -312,14 +298,12 @@ def crl(node_dir: Path) -> None:
     """Sign and publish a fresh CRL (run it before the old one's nextUpdate)."""
     settings = load(node_dir)
     passphrase = _passphrase(settings)
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            published = await certificates.publish_crl(session, settings, authority)
-        click.echo(f"CRL {settings.ca_dir / 'crl.pem'} next update {published.next_update_utc}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    published = run_in(
+        transaction(settings),
+        lambda session: certificates.publish_crl(session, settings, authority),
+    )
+    click.echo(f"CRL {settings.ca_dir / 'crl.pem'} next update {published.next_update_utc}")
 
 
 @keys.command("directory")
@@ -330,16 +314,14 @@ def publish_directory(node_dir: Path, out: Path | None) -> None:
     settings = load(node_dir)
     passphrase = _passphrase(settings)
     target = out or settings.ca_dir / directory.DIRECTORY_FILE
-
-    async def body() -> None:
-        authority = certificates.open_ca(settings, passphrase)
-        async with open_database(settings) as sessions, sessions() as session:
-            await directory.publish_directory(
-                session, authority, target, settings.keys.crl_days, settings.node.name
-            )
-        click.echo(f"directory {target} signature {target}{directory.SIGNATURE_SUFFIX}")
-
-    run(body)
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    run_in(
+        transaction(settings),
+        lambda session: directory.publish_directory(
+            session, authority, target, settings.keys.crl_days, settings.node.name
+        ),
+    )
+    click.echo(f"directory {target} signature {target}{directory.SIGNATURE_SUFFIX}")
 
 
 @keys.command("list")
@@ -348,28 +330,22 @@ def list_keys(node_dir: Path) -> None:
     """Every certificate: owner, use, serial, not-after, status; warns of near expiry."""
     settings = load(node_dir)
     warning_days = settings.keys.expiry_warning_days
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await certificates.list_certificates(session)
-        click.echo(f"{'OWNER':<14} {'USE':<11} {'SERIAL':<41} {'NOT AFTER':<11} STATUS")
-        now = datetime.now(UTC)
-        for row in rows:
+    rows = run_in(transaction(settings), certificates.list_certificates)
+    click.echo(f"{'OWNER':<14} {'USE':<11} {'SERIAL':<41} {'NOT AFTER':<11} STATUS")
+    now = datetime.now(UTC)
+    for row in rows:
+        click.echo(
+            f"{row.owner:<14} {row.use:<11} {row.serial:<41} {row.not_after:%Y-%m-%d}  {row.status}"
+        )
+    for row in rows:
+        if row.expires_within(warning_days, now):
+            days = (row.not_after - now).days
             click.echo(
-                f"{row.owner:<14} {row.use:<11} {row.serial:<41} "
-                f"{row.not_after:%Y-%m-%d}  {row.status}"
+                f"warning: {row.owner} {row.use} certificate {row.serial} expires in "
+                f"{days} days ({row.not_after:%Y-%m-%d}): "
+                f"run `congvan keys rotate {row.owner}`",
+                err=True,
             )
-        for row in rows:
-            if row.expires_within(warning_days, now):
-                days = (row.not_after - now).days
-                click.echo(
-                    f"warning: {row.owner} {row.use} certificate {row.serial} expires in "
-                    f"{days} days ({row.not_after:%Y-%m-%d}): "
-                    f"run `congvan keys rotate {row.owner}`",
-                    err=True,
-                )
-
-    run(body)
 
 
 @keys.command("age-identity")
@@ -382,10 +358,7 @@ def age_identity(node_dir: Path, unit: str, out: Path) -> None:
     settings = load(node_dir)
     passphrase = _passphrase(settings)
     _cert_path, key_path = certificates.unit_key_paths(settings.pki_dir, unit, "encryption")
-    try:
-        key = load_private_key(key_path, passphrase)
-    except CongvanError as error:
-        fail(error)
+    key = or_fail(load_private_key, key_path, passphrase)
     if not isinstance(key, x25519.X25519PrivateKey):
         fail(ConfigError(f"{key_path} is not an X25519 key"))
     write_secret(out, f"# congvan unit {unit}\n{identity_of(key)}\n".encode())
@@ -411,18 +384,16 @@ def import_units(node_dir: Path, file: Path | None, sample: str | None) -> None:
         raise click.UsageError("give a units FILE or --sample NAME (one of them)")
     settings = load(node_dir)
 
-    async def body() -> None:
+    async def work(session: AsyncSession) -> int:
         if sample is not None:
             with directory.sample_units_file(sample) as path:
                 nodes, entries = directory.read_units_file(path)
         else:
             assert file is not None
             nodes, entries = directory.read_units_file(file)
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            count = await directory.import_units(session, nodes, entries)
-        click.echo(f"imported {count} units")
+        return await directory.import_units(session, nodes, entries)
 
-    run(body)
+    click.echo(f"imported {run_in(transaction(settings), work)} units")
 
 
 @units.command("set-pull")
@@ -435,13 +406,8 @@ def set_pull(node_dir: Path, node: str, off: bool) -> None:
     Publish the directory afterwards (`congvan keys directory`) so the other nodes learn it.
     """
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            await directory.set_pull(session, node, not off)
-        click.echo(f"{node}: {'direct' if off else 'pull (fetches from the hub)'}")
-
-    run(body)
+    run_in(transaction(settings), lambda session: directory.set_pull(session, node, not off))
+    click.echo(f"{node}: {'direct' if off else 'pull (fetches from the hub)'}")
 
 
 @units.command("list")
@@ -449,17 +415,11 @@ def set_pull(node_dir: Path, node: str, off: bool) -> None:
 def list_units(node_dir: Path) -> None:
     """Units with their kind, parent, hosting node and mail domain."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await directory.list_units(session)
-        for row in rows:
-            click.echo(
-                f"{row.code:<14} {row.kind:<9} {row.parent or '-':<10} {row.node:<12} "
-                f"{row.mail_domain:<28} {row.name}"
-            )
-
-    run(body)
+    for row in run_in(transaction(settings), directory.list_units):
+        click.echo(
+            f"{row.code:<14} {row.kind:<9} {row.parent or '-':<10} {row.node:<12} "
+            f"{row.mail_domain:<28} {row.name}"
+        )
 
 
 @click.group()
@@ -500,26 +460,14 @@ def add_user(
 ) -> None:
     """Create a staff account (password hashed with argon2id)."""
     settings = load(node_dir)
-    try:
-        password = _read_password(password_file)
-    except CongvanError as error:
-        fail(error)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            await accounts.add_user(
-                session,
-                username,
-                password,
-                unit,
-                role,
-                int(clearance),
-                settings.node.units,
-                full_name,
-            )
-        click.echo(f"user {username} added to {unit} as {role}, clearance {clearance}")
-
-    run(body)
+    password = or_fail(_read_password, password_file)
+    run_in(
+        transaction(settings),
+        lambda session: accounts.add_user(
+            session, username, password, unit, role, int(clearance), settings.node.units, full_name
+        ),
+    )
+    click.echo(f"user {username} added to {unit} as {role}, clearance {clearance}")
 
 
 @users.command("totp")
@@ -529,14 +477,11 @@ def enrol_totp(node_dir: Path, username: str) -> None:
     """Enrol (or re-enrol) USERNAME's authenticator: prints the otpauth URI and a QR code."""
     settings = load(node_dir)
     box = SecretBox(_passphrase(settings), settings.node.name)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            enrolment = await accounts.enrol_totp(session, username, box)
-        click.echo(enrolment.uri)
-        click.echo(totp.terminal_qr(enrolment.uri))
-
-    run(body)
+    enrolment = run_in(
+        transaction(settings), lambda session: accounts.enrol_totp(session, username, box)
+    )
+    click.echo(enrolment.uri)
+    click.echo(totp.terminal_qr(enrolment.uri))
 
 
 @users.command("app-password")
@@ -548,16 +493,13 @@ def app_password(node_dir: Path, username: str, label: str, revoke: bool) -> Non
     """Create a mail client password for one device (shown once), or revoke it."""
     settings = load(node_dir)
 
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            if revoke:
-                await accounts.revoke_app_password(session, username, label)
-                click.echo(f"revoked app password {label!r} of {username}")
-                return
-            secret = await accounts.add_app_password(session, username, label)
-        click.echo(secret)
+    async def work(session: AsyncSession) -> str:
+        if revoke:
+            await accounts.revoke_app_password(session, username, label)
+            return f"revoked app password {label!r} of {username}"
+        return await accounts.add_app_password(session, username, label)
 
-    run(body)
+    click.echo(run_in(transaction(settings), work))
 
 
 @users.command("disable")
@@ -567,13 +509,10 @@ def app_password(node_dir: Path, username: str, label: str, revoke: bool) -> Non
 def disable(node_dir: Path, username: str, enable: bool) -> None:
     """Disable USERNAME: no sign-in, no mail submission."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            await accounts.set_disabled(session, username, not enable)
-        click.echo(f"{username} {'enabled' if enable else 'disabled'}")
-
-    run(body)
+    run_in(
+        transaction(settings), lambda session: accounts.set_disabled(session, username, not enable)
+    )
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}")
 
 
 @users.command("list")
@@ -581,18 +520,11 @@ def disable(node_dir: Path, username: str, enable: bool) -> None:
 def list_users(node_dir: Path) -> None:
     """Accounts with unit, role, clearance, second factor and app passwords."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await accounts.list_accounts(session)
+    rows = run_in(transaction(settings), accounts.list_accounts)
+    click.echo(f"{'USER':<20} {'UNIT':<12} {'ROLE':<7} {'CLEARANCE':<10} TOTP STATE APP-PASSWORDS")
+    for row in rows:
         click.echo(
-            f"{'USER':<20} {'UNIT':<12} {'ROLE':<7} {'CLEARANCE':<10} TOTP STATE APP-PASSWORDS"
+            f"{row.username:<20} {row.unit:<12} {row.role:<7} "
+            f"{CLEARANCES[row.clearance]:<10} {'yes' if row.has_totp else 'no ':<4} "
+            f"{'disabled' if row.disabled else 'active  '} {', '.join(row.app_passwords)}"
         )
-        for row in rows:
-            click.echo(
-                f"{row.username:<20} {row.unit:<12} {row.role:<7} "
-                f"{CLEARANCES[row.clearance]:<10} {'yes' if row.has_totp else 'no ':<4} "
-                f"{'disabled' if row.disabled else 'active  '} {', '.join(row.app_passwords)}"
-            )
-
-    run(body)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from config.cli import dir_option, load, run
-from config.database import open_database
+from config.cli import dir_option, load, run_in
+from config.database import transaction
 from mailgw import aliases
 from mailgw import checkpassword as checkpassword_protocol
 
@@ -36,13 +36,11 @@ def alias() -> None:
 def add_alias(node_dir: Path, address: str, username: str) -> None:
     """Give USERNAME the extra address ADDRESS (in the mail domain of a unit hosted here)."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            added = await aliases.add_alias(session, address, username, settings.node.units)
-        click.echo(f"alias {added.address} -> {added.username} ({added.unit})")
-
-    run(body)
+    added = run_in(
+        transaction(settings),
+        lambda session: aliases.add_alias(session, address, username, settings.node.units),
+    )
+    click.echo(f"alias {added.address} -> {added.username} ({added.unit})")
 
 
 @alias.command("remove")
@@ -51,13 +49,8 @@ def add_alias(node_dir: Path, address: str, username: str) -> None:
 def remove_alias(node_dir: Path, address: str) -> None:
     """Take the alias ADDRESS away; mail to it is refused from then on."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            owner = await aliases.remove_alias(session, address)
-        click.echo(f"alias {address.strip().lower()} of {owner} removed")
-
-    run(body)
+    owner = run_in(transaction(settings), lambda session: aliases.remove_alias(session, address))
+    click.echo(f"alias {address.strip().lower()} of {owner} removed")
 
 
 @alias.command("list")
@@ -65,17 +58,10 @@ def remove_alias(node_dir: Path, address: str) -> None:
 def list_aliases(node_dir: Path) -> None:
     """Every alias with its user and the user's unit."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await aliases.list_aliases(session)
-        click.echo(f"{'ADDRESS':<40} {'USER':<20} {'UNIT':<12} ADDED")
-        for row in rows:
-            click.echo(
-                f"{row.address:<40} {row.username:<20} {row.unit:<12} {row.created_at:%Y-%m-%d}"
-            )
-
-    run(body)
+    rows = run_in(transaction(settings), aliases.list_aliases)
+    click.echo(f"{'ADDRESS':<40} {'USER':<20} {'UNIT':<12} ADDED")
+    for row in rows:
+        click.echo(f"{row.address:<40} {row.username:<20} {row.unit:<12} {row.created_at:%Y-%m-%d}")
 
 
 @mail.command(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from config.cli import dir_option, load, run
-from config.database import open_database
+from config.cli import dir_option, load, run_in
+from config.database import transaction
 from office.documents.numbering import PARTY_STYLE, STATE_STYLE, number_symbol, set_style
 
 
@@ -29,11 +29,9 @@ def documents() -> None:
 def numbering(node_dir: Path, unit: str, style: str, issuer: str) -> None:
     """How UNIT writes the number and symbol of its outgoing documents."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_database(settings) as sessions, sessions() as session, session.begin():
-            await set_style(session, unit, style, issuer, settings.node.units)
-        examples = [number_symbol(5, "NQ", style, issuer), number_symbol(12, "CV", style, issuer)]
-        click.echo(f"{unit}: {', '.join(examples)}")
-
-    run(body)
+    run_in(
+        transaction(settings),
+        lambda session: set_style(session, unit, style, issuer, settings.node.units),
+    )
+    examples = [number_symbol(5, "NQ", style, issuer), number_symbol(12, "CV", style, issuer)]
+    click.echo(f"{unit}: {', '.join(examples)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
-from config.cli import dir_option, load, run
+from config.cli import dir_option, load, or_fail, run_in
 from config.database import open_database
 from config.settings import Settings
 from exchange.cli import open_exchange
@@ -91,14 +91,9 @@ def report(
         raise click.UsageError(f"missing {', '.join(missing)}")
     assert unit is not None and period is not None and out is not None
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_reports(settings) as reports:
-            made = await reports.report(unit, period)
-        out.write_bytes(render(made, file_format))
-        click.echo(f"{out}: {made.unit} {made.period.key} ({len(made.rows)} units)")
-
-    run(body)
+    made = run_in(open_reports(settings), lambda reports: reports.report(unit, period))
+    out.write_bytes(or_fail(render, made, file_format))
+    click.echo(f"{out}: {made.unit} {made.period.key} ({len(made.rows)} units)")
 
 
 @report.command("form")
@@ -117,13 +112,11 @@ def form(node_dir: Path, unit: str, period: str, **figures: object) -> None:
     """Enter UNIT's periodic form for PERIOD (what the system cannot count)."""
     settings = load(node_dir)
     raw = {name: figures[name] for name in (*NUMBERS, *TEXTS)}
-
-    async def body() -> None:
-        async with open_reports(settings) as reports:
-            await reports.save_form(unit, period, raw, entered_by="congvan report form")
-        click.echo(f"{unit} {period}: form saved")
-
-    run(body)
+    run_in(
+        open_reports(settings),
+        lambda reports: reports.save_form(unit, period, raw, entered_by="congvan report form"),
+    )
+    click.echo(f"{unit} {period}: form saved")
 
 
 @report.command("send")
@@ -133,13 +126,8 @@ def form(node_dir: Path, unit: str, period: str, **figures: object) -> None:
 def send(node_dir: Path, unit: str, period: str) -> None:
     """Send UNIT's figures (and form) for PERIOD up now; it replaces an earlier one."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_sending_reports(settings) as reports:
-            dispatch_id = await reports.send(unit, period)
-        click.echo(f"{unit} {period}: sent as {dispatch_id}")
-
-    run(body)
+    dispatch_id = run_in(open_sending_reports(settings), lambda reports: reports.send(unit, period))
+    click.echo(f"{unit} {period}: sent as {dispatch_id}")
 
 
 @report.command("arrivals")
@@ -148,15 +136,9 @@ def send(node_dir: Path, unit: str, period: str) -> None:
 def arrivals(node_dir: Path, limit: int) -> None:
     """The report dispatches received, newest first, with the reason of each refusal."""
     settings = load(node_dir)
-
-    async def body() -> None:
-        async with open_reports(settings) as reports:
-            rows = await reports.recent_arrivals(limit)
-        for row in rows:
-            outcome = "accepted" if row.accepted else f"refused: {row.reason}"
-            click.echo(
-                f"{row.received_at:%Y-%m-%d %H:%M} {row.sender:<14} {row.unit:<14} "
-                f"{row.period:<8} {outcome}"
-            )
-
-    run(body)
+    for row in run_in(open_reports(settings), lambda reports: reports.recent_arrivals(limit)):
+        outcome = "accepted" if row.accepted else f"refused: {row.reason}"
+        click.echo(
+            f"{row.received_at:%Y-%m-%d %H:%M} {row.sender:<14} {row.unit:<14} "
+            f"{row.period:<8} {outcome}"
+        )
