@@ -1,6 +1,6 @@
-"""One line of the week as a form sends it: checked field by field, each refusal a Vietnamese
-sentence; and the clashes a saved line would make (the same person, or the same room, twice
-at once), which the form shows as a warning before saving."""
+"""One line of the week as a form sends it: checked field by field, each refusal by key (in
+:mod:`office.schedules.refusals`); and the clashes a saved line would make (the same person,
+or the same room, twice at once), which the form shows as a warning before saving."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
+from config.refusals import Message
 from keys.models import User
 from office.documents import refusals as document_refusals
 from office.documents.fields import SECRECY_LEVELS, day, level, text
@@ -52,34 +53,32 @@ class EntryInput:
         return chair | set(self.attendee_ids)
 
 
-def clock(value: object, label: str) -> time:
+def clock(value: object, label: Message) -> time:
     """``08:00`` (a time input) or ``8h00`` (as staff write it)."""
     found = CLOCK.match(value.strip()) if isinstance(value, str) else None
     if found is None:
-        raise Invalid(
-            f"Chưa nhập hoặc nhập sai {label} (dạng giờ:phút, ví dụ 08:00).",
-            code="bad-time",
-        )
+        raise Invalid(refusals.BAD_TIME(label=label), code="bad-time")
     return time(int(found.group(1)), int(found.group(2)))
 
 
-def _user_id(value: object, colleagues: Mapping[int, Colleague], label: str) -> int:
+def _user_id(value: object, colleagues: Mapping[int, Colleague], label: Message) -> int:
     try:
         user_id = int(str(value))
     except ValueError:
         user_id = -1
     if user_id not in colleagues:
-        raise Invalid(f"{label.capitalize()} không phải cán bộ của đơn vị.", code="bad-person")
+        raise Invalid(refusals.NOT_OF_THE_UNIT(label=label), code="bad-person")
     return user_id
 
 
-def _require_cleared(person: Colleague, secrecy: int, label: str) -> None:
+def _require_cleared(person: Colleague, secrecy: int, label: Message) -> None:
     """Whoever chairs or attends a line is told its content (their week, their feed, the
     notices): the same rule as a document's handler, clearance at least the secrecy."""
     if person.clearance < secrecy:
         raise Invalid(
-            f"{label.capitalize()} {person.name} không được xem lịch có độ mật "
-            f"«{SECRECY_LEVELS[secrecy]}».",
+            refusals.PERSON_NOT_CLEARED(
+                label=label, name=person.name, level=refusals.SECRECY_LEVELS[secrecy]
+            ),
             code="person-not-cleared",
         )
 
@@ -97,37 +96,32 @@ def entry_input(
     or above the clearance of its chair or of an attendee."""
     on = day(form.get("day"), refusals.DAY)
     if on is None:
-        raise Invalid("Chưa chọn ngày.", code="missing-field")
+        raise Invalid(refusals.MISSING_DAY(), code="missing-field")
     if not week_start <= on < week_start + WEEK:
         last = week_start + WEEK - date.resolution
         raise Invalid(
-            f"Ngày {on:%d/%m/%Y} không thuộc tuần này "
-            f"(từ {week_start:%d/%m/%Y} đến {last:%d/%m/%Y}).",
-            code="outside-week",
+            refusals.OUTSIDE_WEEK(day=on, first=week_start, last=last), code="outside-week"
         )
     start, end = (
-        clock(form.get("start_time"), "giờ bắt đầu"),
-        clock(form.get("end_time"), "giờ kết thúc"),
+        clock(form.get("start_time"), refusals.START_TIME),
+        clock(form.get("end_time"), refusals.END_TIME),
     )
     if end <= start:
-        raise Invalid(
-            f"Giờ kết thúc ({end:%H:%M}) phải sau giờ bắt đầu ({start:%H:%M}).",
-            code="end-before-start",
-        )
+        raise Invalid(refusals.END_BEFORE_START(end=end, start=start), code="end-before-start")
     chair_raw = form.get("chair_user_id") or ""
-    chair_id = _user_id(chair_raw, colleagues, "người chủ trì") if chair_raw else None
+    chair_id = _user_id(chair_raw, colleagues, refusals.CHAIR_PERSON) if chair_raw else None
     attendees = tuple(
         dict.fromkeys(
-            _user_id(value, colleagues, "người dự") for value in form.getall("attendee", [])
+            _user_id(value, colleagues, refusals.ATTENDEE) for value in form.getall("attendee", [])
         )
     )
     secrecy = level(form.get("secrecy"), document_refusals.SECRECY, SECRECY_LEVELS)
     if secrecy > max_secrecy:
-        raise Invalid("Bạn không được nhập lịch có độ mật cao hơn mức được xem.", code="secrecy")
+        raise Invalid(refusals.ABOVE_CLEARANCE(), code="secrecy")
     if chair_id is not None:
-        _require_cleared(colleagues[chair_id], secrecy, "người chủ trì")
+        _require_cleared(colleagues[chair_id], secrecy, refusals.CHAIR_PERSON)
     for attendee in attendees:
-        _require_cleared(colleagues[attendee], secrecy, "người dự")
+        _require_cleared(colleagues[attendee], secrecy, refusals.ATTENDEE)
     return EntryInput(
         day=on,
         start_time=start,
