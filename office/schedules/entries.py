@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
-from config.refusals import Message
+from config.refusals import Message, Said
 from keys.models import User
 from office.documents import refusals as document_refusals
 from office.documents.fields import SECRECY_LEVELS, day, level, text
@@ -143,10 +143,10 @@ def _room(place: str) -> str:
     return " ".join(place.casefold().split())
 
 
-def _what(content: str, secrecy: int, clearance: int) -> str:
+def _what(content: str, secrecy: int, clearance: int) -> str | Said:
     """A clashing line's content, unless the editor is not cleared for it: then only that
     the time is taken, as the week's page hides the line itself from them."""
-    return f": {content[:80]}" if secrecy <= clearance else " (nội dung mật)"
+    return f": {content[:80]}" if secrecy <= clearance else refusals.SECRET_CONTENT()
 
 
 async def clashes(
@@ -155,9 +155,9 @@ async def clashes(
     line: EntryInput,
     clearance: int,
     exclude: int | None = None,
-) -> list[str]:
-    """What the line would clash with in the unit's own schedule, as sentences, told to an
-    editor of ``clearance``."""
+) -> list[Said]:
+    """What the line would clash with in the unit's own schedule, as sentences (said in the
+    editor's language by the page), told to an editor of ``clearance``."""
     overlapping = (
         select(ScheduleEntry)
         .join(ScheduleWeek, ScheduleWeek.id == ScheduleEntry.week_id)
@@ -172,7 +172,7 @@ async def clashes(
     )
     if exclude is not None:
         overlapping = overlapping.where(ScheduleEntry.id != exclude)
-    found: list[str] = []
+    found: list[Said] = []
     people = line.people
     if people:
         attending = select(ScheduleAttendee.entry_id).where(
@@ -193,8 +193,11 @@ async def clashes(
             busy = await _busy_names(session, [row.id for row in clashing], people)
             for row in clashing:
                 found.append(
-                    f"{', '.join(busy.get(row.id, []))} đã có lịch lúc {row.start_time:%H:%M}"
-                    + _what(row.content, row.secrecy, clearance)
+                    refusals.CLASH(
+                        who=", ".join(busy.get(row.id, [])),
+                        at=row.start_time,
+                        what=_what(row.content, row.secrecy, clearance),
+                    )
                 )
     room = _room(line.place)
     if room:
@@ -209,8 +212,11 @@ async def clashes(
         for row in rows.all():
             if _room(row.place) == room:
                 found.append(
-                    f"{row.place} đã có lịch lúc {row.start_time:%H:%M}"
-                    + _what(row.content, row.secrecy, clearance)
+                    refusals.CLASH(
+                        who=row.place,
+                        at=row.start_time,
+                        what=_what(row.content, row.secrecy, clearance),
+                    )
                 )
     return found
 

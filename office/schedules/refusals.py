@@ -148,3 +148,13 @@ DOCUMENT_NOT_FOUND = Message(
     vi="Không tìm thấy văn bản.",
     en="The document was not found.",
 )
+
+# A line that clashes with another (a warning the form shows before saving).
+CLASH = Message(
+    "schedule.clash",
+    vi="{who} đã có lịch lúc {at:%H:%M}{what}",
+    en="{who} already has an entry at {at:%H:%M}{what}",
+)
+SECRET_CONTENT = Message(
+    "schedule.clash-secret", vi=" (nội dung mật)", en=" (confidential content)"
+)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
+from config.refusals import Said
 from keys.signin import StaffMember
 from office.documents.desk import DESK
 from office.documents.records import visible_document
@@ -134,7 +135,7 @@ async def _entry_form(
     *,
     entry_id: int | None = None,
     refusal: str | None = None,
-    clash: list[str] | None = None,
+    clash: list[Said] | None = None,
     status: int = 200,
 ) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
@@ -159,7 +160,7 @@ async def _entry_form(
             "people": people,
             "document": document,
             "refusal": refusal,
-            "clash": clash or [],
+            "clash": [line.in_language(translator(request).language) for line in clash or []],
             "form_id": values.get("form_id") or forms.new_form_id(),
         },
         status=status,
