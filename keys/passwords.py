@@ -18,6 +18,7 @@ from argon2.low_level import ARGON2_VERSION
 
 from config.errors import Invalid
 from config.logging import get_logger
+from keys import refusals
 
 MIN_LENGTH = 10
 MIN_ZXCVBN_SCORE = 3
@@ -45,16 +46,16 @@ def _local_common_passwords() -> frozenset[str]:
 def check_password_strength(password: str, *, user_inputs: list[str] | None = None) -> None:
     """Raise :class:`Invalid` with the reason when ``password`` is too weak."""
     if len(password) < MIN_LENGTH:
-        raise Invalid(f"mật khẩu quá ngắn: cần ít nhất {MIN_LENGTH} ký tự", code="weak-password")
+        raise Invalid(refusals.PASSWORD_TOO_SHORT(minimum=MIN_LENGTH), code="weak-password")
     if password.lower() in _local_common_passwords():
-        raise Invalid("mật khẩu quá phổ biến, dễ đoán", code="weak-password")
+        raise Invalid(refusals.PASSWORD_TOO_COMMON(), code="weak-password")
     # Imported here: zxcvbn's dictionaries are 12 MiB of a node's memory, and a node needs
     # them only when someone sets a password.
     from zxcvbn import zxcvbn
 
     result = zxcvbn(password[:100], user_inputs=user_inputs or [])
     if result["score"] < MIN_ZXCVBN_SCORE:
-        raise Invalid("mật khẩu dễ đoán: dùng một cụm từ dài hơn", code="weak-password")
+        raise Invalid(refusals.PASSWORD_GUESSABLE(), code="weak-password")
 
 
 def hash_password(password: str) -> str:

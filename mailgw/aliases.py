@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Conflict, Invalid, NotFound
 from keys import accounts, directory
 from keys.models import User
+from mailgw import refusals
 from mailgw.addresses import normalise, split
 from mailgw.models import MailAlias
 
@@ -51,19 +52,13 @@ async def _hosted_unit_of(
     """The hosted unit whose mail domain ``address`` is in; refused otherwise."""
     local, domain = split(address)
     if not local or not domain or not LOCAL_PART.fullmatch(local):
-        raise Invalid(
-            f"địa chỉ thư {address!r} không hợp lệ: cần dạng ten@ten-mien, phần trước @ gồm "
-            f"a-z, 0-9, '.', '_', '-' (bad address: want name@domain)",
-            code="bad-address",
-        )
+        raise Invalid(refusals.ALIAS_BAD_ADDRESS(address=address), code="bad-address")
     domains = await hosted_domains(session, hosted_units)
     unit = domains.get(domain)
     if unit is None:
         known = ", ".join(sorted(domains)) or "-"
         raise Invalid(
-            f"{address} không thuộc tên miền thư của đơn vị nào do nút này quản lý ({known}) "
-            f"(not in a mail domain this node hosts)",
-            code="foreign-domain",
+            refusals.ALIAS_FOREIGN_DOMAIN(address=address, known=known), code="foreign-domain"
         )
     return unit
 
@@ -76,18 +71,14 @@ async def add_alias(
     unit = await _hosted_unit_of(session, wanted, hosted_units)
     user_id = await accounts.hosted_user_id(session, username, hosted_units)
     if user_id is None:
-        raise NotFound(
-            f"không có người dùng {username} trên nút này (unknown user {username})",
-            code="unknown-user",
-        )
+        raise NotFound(refusals.ALIAS_UNKNOWN_USER(username=username), code="unknown-user")
     local, _domain = split(wanted)
     owner = await session.scalar(
         select(User.username).where(User.username == local, User.unit_code == unit)
     )
     if owner is not None:
         raise Conflict(
-            f"{wanted} là địa chỉ riêng của {owner} (already the own address of {owner})",
-            code="address-taken",
+            refusals.ALIAS_OWN_ADDRESS(address=wanted, owner=owner), code="address-taken"
         )
     aliased = await session.scalar(
         select(User.username)
@@ -95,18 +86,13 @@ async def add_alias(
         .where(MailAlias.address == wanted)
     )
     if aliased is not None:
-        raise Conflict(
-            f"{wanted} đã là bí danh của {aliased} (already an alias of {aliased})",
-            code="address-taken",
-        )
+        raise Conflict(refusals.ALIAS_TAKEN(address=wanted, owner=aliased), code="address-taken")
     alias = MailAlias(address=wanted, user_id=user_id)
     session.add(alias)
     try:
         await session.flush()
     except IntegrityError as error:  # a concurrent add of the same address
-        raise Conflict(
-            f"{wanted} vừa được gán cho người khác (already taken)", code="address-taken"
-        ) from error
+        raise Conflict(refusals.ALIAS_JUST_TAKEN(address=wanted), code="address-taken") from error
     return Alias(wanted, username, unit, alias.created_at)
 
 
@@ -119,7 +105,7 @@ async def remove_alias(session: AsyncSession, address: str) -> str:
         .where(MailAlias.address == wanted)
     )
     if owner is None:
-        raise NotFound(f"không có bí danh {wanted} (no such alias)", code="unknown-alias")
+        raise NotFound(refusals.ALIAS_UNKNOWN(address=wanted), code="unknown-alias")
     await session.execute(delete(MailAlias).where(MailAlias.address == wanted))
     return owner
 

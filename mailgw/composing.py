@@ -20,6 +20,8 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
 from config.errors import Invalid
+from config.refusals import Message
+from mailgw import refusals
 from mailgw.addresses import Mailbox
 from mailgw.reading import MailView, attachments
 
@@ -58,8 +60,9 @@ class Draft:
         return [address.addr_spec for address in (*self.to, *self.cc)]
 
 
-def parse_addresses(value: str, label: str) -> tuple[Address, ...]:
-    """``"a@x.vn, Trần Văn B <b@y.vn>"`` as addresses; an unreadable one is refused by name."""
+def parse_addresses(value: str, label: Message | str) -> tuple[Address, ...]:
+    """``"a@x.vn, Trần Văn B <b@y.vn>"`` as addresses; an unreadable one is refused by name,
+    naming the field ``label`` (:data:`mailgw.refusals.TO`, :data:`mailgw.refusals.CC`)."""
     found = []
     for name, addr_spec in getaddresses([" ".join(value.split())]):
         if not addr_spec and not name:
@@ -71,7 +74,7 @@ def parse_addresses(value: str, label: str) -> tuple[Address, ...]:
         except (ValueError, IndexError, HeaderParseError):
             shown = addr_spec or name
             raise Invalid(
-                f"Địa chỉ “{shown}” ở ô {label} không hợp lệ.", code="bad-address"
+                refusals.BAD_ADDRESS(shown=shown, label=label), code="bad-address"
             ) from None
     return tuple(found)
 
@@ -144,4 +147,4 @@ def build(draft: Draft, sender: Mailbox, now: datetime) -> bytes:
                 _attach(message, described.name, described.content_type, content)
         return message.as_bytes()
     except (MessageError, ValueError) as error:
-        raise Invalid(f"Không tạo được thư: {error}", code="bad-message") from None
+        raise Invalid(refusals.BAD_MESSAGE(error=error), code="bad-message") from None

@@ -23,11 +23,13 @@ from config.blobs import BlobStorage, StoredBlob
 from config.durability import DurableCommits
 from config.errors import CongvanError
 from config.logging import get_logger
+from config.refusals import Said
 from config.settings import SmtpSettings
 from exchange.ledger import UsageLedger
 from keys import accounts
 from keys.app_signin import AppSignIn, sign_in_with_app_password
 from keys.throttle import ThrottlePolicy
+from mailgw import refusals
 from mailgw.addresses import AddressBook, Mailbox, normalise
 from mailgw.mailbox import FiledMail, file_message
 from mailgw.models import SENT, QueuedMail
@@ -41,11 +43,12 @@ MAX_RECIPIENTS = 100
 
 class MailRefused(CongvanError):
     """A message, a sender or a recipient the gateway will not take; ``reply`` is the SMTP
-    answer (code, enhanced status and the reason) an SMTP client is given."""
+    answer (code, enhanced status and the reason) an SMTP client is given, the same in any
+    language; the message is what the web mailbox shows, in the reader's."""
 
     http_status = 400
 
-    def __init__(self, message: str, *, code: str, reply: str) -> None:
+    def __init__(self, message: str | Said, *, code: str, reply: str) -> None:
         super().__init__(message, code=code)
         self.reply = reply
 
@@ -118,7 +121,7 @@ class MailGateway:
     def check_sender(self, mailbox: Mailbox, address: str) -> None:
         if not mailbox.may_send_as(address):
             raise MailRefused(
-                f"Địa chỉ gửi {address} không phải của {mailbox.username}.",
+                refusals.NOT_YOUR_ADDRESS(address=address, username=mailbox.username),
                 code="not-your-address",
                 reply=f"550 5.7.1 Sender <{address}> is not an address of {mailbox.username}",
             )
@@ -126,7 +129,7 @@ class MailGateway:
     def check_rate(self, mailbox: Mailbox) -> None:
         if not self.rate.take(mailbox.username):
             raise MailRefused(
-                f"Gửi quá {self.settings.rate_per_minute} thư một phút; hãy thử lại sau.",
+                refusals.RATE_LIMITED(limit=self.settings.rate_per_minute),
                 code="rate-limited",
                 reply=(
                     f"451 4.7.1 More than {self.settings.rate_per_minute} messages a minute: "
@@ -140,7 +143,7 @@ class MailGateway:
         unit = self.book.unit_of(address)
         if unit is None:
             raise MailRefused(
-                f"{address} không thuộc đơn vị nào trong mạng; không chuyển tiếp ra ngoài.",
+                refusals.RELAY_DENIED(address=address),
                 code="relay-denied",
                 reply=f"550 5.7.1 <{address}>: relay denied, not a unit of this network",
             )
@@ -149,7 +152,7 @@ class MailGateway:
                 found = await self.book.local_recipient(session, address)
             if found is None:
                 raise MailRefused(
-                    f"Không có người dùng {address}.",
+                    refusals.UNKNOWN_RECIPIENT(address=address),
                     code="unknown-user",
                     reply=f"550 5.1.1 <{address}>: no such user here",
                 )
@@ -158,7 +161,7 @@ class MailGateway:
         limit = self.settings.max_message_bytes
         if size > limit:
             raise MailRefused(
-                f"Thư {size} byte, quá giới hạn {limit} byte.",
+                refusals.TOO_LARGE(size=size, limit=limit),
                 code="too-large",
                 reply=f"552 5.3.4 Message too big: the limit is {limit} bytes",
             )
@@ -180,11 +183,11 @@ class MailGateway:
         wanted = list(dict.fromkeys(normalise(address) for address in recipients))
         if not wanted:
             raise MailRefused(
-                "Thư chưa có người nhận.", code="no-recipient", reply="554 5.5.1 No recipients"
+                refusals.NO_RECIPIENT(), code="no-recipient", reply="554 5.5.1 No recipients"
             )
         if len(wanted) > MAX_RECIPIENTS:
             raise MailRefused(
-                f"Tối đa {MAX_RECIPIENTS} người nhận một thư.",
+                refusals.TOO_MANY_RECIPIENTS(limit=MAX_RECIPIENTS),
                 code="too-many-recipients",
                 reply=f"452 4.5.3 At most {MAX_RECIPIENTS} recipients",
             )

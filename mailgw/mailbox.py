@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import NotFound
 from config.text import fold
+from mailgw import refusals
 from mailgw.models import INBOX, MailboxMessage
 
 PAGE_SIZE = 50
@@ -185,7 +186,7 @@ async def message(session: AsyncSession, user_id: int, message_id: int) -> MailS
         )
     )
     if row is None:
-        raise NotFound("Không tìm thấy thư.", code="unknown-mail")
+        raise NotFound(refusals.MAIL_NOT_FOUND(), code="unknown-mail")
     return _summary(row)
 
 

@@ -93,6 +93,7 @@ RUN_ONCE = frozenset(
         "tests/office/test_doctor.py",
         "tests/office/test_pages.py",
         "tests/office/test_pdf_signing.py",
+        "tests/office/test_refusals_in_english.py",
         "tests/office/test_report_pages.py",
         "tests/office/test_sessions.py",
         "tests/office/test_signin.py",

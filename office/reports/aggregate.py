@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import NotFound
 from config.settings import ReportSettings
 from exchange.ledger import VIETNAM
-from office.reports import wording
+from office.reports import refusals, wording
 from office.reports.figures import UnitMonths, counted_months, reported_months
 from office.reports.forms import forms_within, latest_form
 from office.reports.models import UnitFormRecord
@@ -53,7 +53,7 @@ def subtree(units: Iterable[UnitInfo], top: str) -> list[UnitInfo]:
     units = list(units)
     by_code = {unit.code: unit for unit in units}
     if top not in by_code:
-        raise NotFound(f"Đơn vị {top} không có trong danh bạ.", code="unknown-unit")
+        raise NotFound(refusals.UNKNOWN_UNIT(unit=top), code="unknown-unit")
 
     def under_top(unit: UnitInfo) -> bool:
         seen: set[str] = set()

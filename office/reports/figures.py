@@ -178,12 +178,20 @@ def month_payload(month: str, unit_months: UnitMonths) -> dict[str, object]:
     return payload
 
 
+class NegativeFigure(ValueError):
+    """A month's figure in a dispatch that is not a whole number >= 0; ``name`` is its field."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} phải là số nguyên không âm")
+        self.name = name
+
+
 def usage_from_payload(raw: dict[str, object]) -> Usage:
     """Read a month's figures from a dispatch; every figure must be a whole number >= 0."""
     values: dict[str, int] = {}
     for name in USAGE_FIELDS:
         value = raw.get(name, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name} phải là số nguyên không âm")
+            raise NegativeFigure(name)
         values[name] = value
     return replace(Usage(), **values)

@@ -16,21 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid
+from office.reports import refusals
 from office.reports.models import UnitFormRecord
 from office.reports.periods import YEAR, Period, period_from_key
 from office.reports.summary import UnitForm
 
 NUMBERS = {
-    "staff_total": "Tổng số cán bộ",
-    "staff_computer_literate": "Số người biết sử dụng vi tính",
-    "computers": "Số máy tính",
-    "servers": "Số máy chủ",
+    "staff_total": refusals.STAFF_TOTAL,
+    "staff_computer_literate": refusals.STAFF_COMPUTER_LITERATE,
+    "computers": refusals.COMPUTERS,
+    "servers": refusals.SERVERS,
 }
 TEXTS = {
-    "lan_state": "Tình trạng mạng LAN",
-    "connection_state": "Tình trạng đường truyền",
-    "incidents": "Sự cố",
-    "proposals": "Đề xuất, kiến nghị",
+    "lan_state": refusals.LAN_STATE,
+    "connection_state": refusals.CONNECTION_STATE,
+    "incidents": refusals.INCIDENTS,
+    "proposals": refusals.PROPOSALS,
 }
 MAX_NUMBER = 1_000_000
 MAX_TEXT = 4000
@@ -45,26 +46,27 @@ def check_form(raw: Mapping[str, object]) -> UnitForm:
         if isinstance(value, str):
             value = value.strip()
             if not value.lstrip("-").isdigit():
-                raise Invalid(f"{label}: phải là một số nguyên.", code="form-not-a-number")
+                raise Invalid(refusals.NOT_A_NUMBER(label=label), code="form-not-a-number")
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise Invalid(f"{label}: phải là một số nguyên.", code="form-not-a-number")
+            raise Invalid(refusals.NOT_A_NUMBER(label=label), code="form-not-a-number")
         if value < 0:
-            raise Invalid(f"{label}: không được là số âm ({value}).", code="form-negative")
+            raise Invalid(refusals.NEGATIVE(label=label, value=value), code="form-negative")
         if value > MAX_NUMBER:
-            raise Invalid(f"{label}: số quá lớn ({value}).", code="form-too-large")
+            raise Invalid(refusals.TOO_LARGE(label=label, value=value), code="form-too-large")
         numbers[name] = value
     if numbers["staff_computer_literate"] > numbers["staff_total"]:
         raise Invalid(
-            f"Số người biết sử dụng vi tính ({numbers['staff_computer_literate']}) không thể "
-            f"lớn hơn tổng số cán bộ ({numbers['staff_total']}).",
+            refusals.MORE_LITERATE_THAN_STAFF(
+                literate=numbers["staff_computer_literate"], total=numbers["staff_total"]
+            ),
             code="form-inconsistent",
         )
     texts: dict[str, str] = {}
     for name, label in TEXTS.items():
         text = str(raw.get(name) or "").strip()
         if len(text) > MAX_TEXT:
-            raise Invalid(f"{label}: dài quá {MAX_TEXT} ký tự.", code="form-too-long")
+            raise Invalid(refusals.TOO_LONG(label=label, limit=MAX_TEXT), code="form-too-long")
         texts[name] = text
     return UnitForm(
         staff_total=numbers["staff_total"],
@@ -106,10 +108,7 @@ async def save_form(
         )
         session.add(record)
     elif revision is not None and revision != record.revision:
-        raise Conflict(
-            "Biểu mẫu đã được người khác sửa trong lúc bạn nhập: hãy tải lại trang.",
-            code="form-stale",
-        )
+        raise Conflict(refusals.FORM_STALE(), code="form-stale")
     elif source and record.made_at > made_at:
         return False
     for name, value in form_payload(form).items():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from config.errors import Invalid
+from office.reports import refusals
 
 YEAR, QUARTER, MONTH = "year", "quarter", "month"
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
@@ -85,14 +86,10 @@ def parse_period(text: str, today: date) -> Period:
     period = period_from_key(text)
     if period.year < FIRST_YEAR:
         raise Invalid(
-            f"Kỳ báo cáo {period.key}: hệ thống chỉ có số liệu từ năm {FIRST_YEAR}.",
-            code="period-too-old",
+            refusals.PERIOD_TOO_OLD(period=period.key, first=FIRST_YEAR), code="period-too-old"
         )
     if period.start > today:
-        raise Invalid(
-            f"Kỳ báo cáo {period.key} chưa bắt đầu (hôm nay là {today:%d/%m/%Y}).",
-            code="period-future",
-        )
+        raise Invalid(refusals.PERIOD_FUTURE(period=period.key, today=today), code="period-future")
     return period
 
 
@@ -100,11 +97,7 @@ def period_from_key(text: str) -> Period:
     """Read a period's key (its syntax only: for keys this node stored itself)."""
     match = _PATTERN.match(text.strip())
     if match is None:
-        raise Invalid(
-            f"Kỳ báo cáo {text!r} không hợp lệ: "
-            "viết năm (2005), quý (2005-Q4) hoặc tháng (2005-11).",
-            code="period-malformed",
-        )
+        raise Invalid(refusals.PERIOD_MALFORMED(text=text), code="period-malformed")
     year = int(match["year"])
     if match["quarter"]:
         period = Period(year, QUARTER, int(match["quarter"]))

@@ -19,7 +19,7 @@ import jinja2
 
 from config.errors import Invalid
 from office.formats import format_date
-from office.reports import wording
+from office.reports import refusals, wording
 from office.reports.summary import (
     EXEMPT,
     LATE,
@@ -172,10 +172,7 @@ def render(report: ProvinceReport, format: str) -> bytes:
         return to_pdf(report)
     if format == "docx":
         return to_docx(report)
-    raise Invalid(
-        f"Định dạng báo cáo {format!r} không được hỗ trợ: chọn html, pdf hoặc docx.",
-        code="report-format",
-    )
+    raise Invalid(refusals.BAD_FORMAT(name=format), code="report-format")
 
 
 def period_text(key: str) -> str:

@@ -29,8 +29,14 @@ from exchange.models import OutboundDispatch, UsageDaily
 from exchange.outbox import Outbox
 from keys.directory import list_units
 from keys.signed_directory import SignedDirectory
+from office.reports import refusals
 from office.reports.aggregate import UnitInfo, build_report
-from office.reports.figures import counted_months, month_payload, usage_from_payload
+from office.reports.figures import (
+    NegativeFigure,
+    counted_months,
+    month_payload,
+    usage_from_payload,
+)
 from office.reports.forms import check_form, form_of, form_payload, save_form
 from office.reports.models import ReportArrival, ReportedMonth, ReportSend, UnitFormRecord
 from office.reports.periods import Period, parse_period
@@ -154,7 +160,7 @@ class Reports:
 
     def _check_hosted(self, unit: str) -> None:
         if unit not in self.hosted:
-            raise NotFound(f"Đơn vị {unit} không thuộc máy chủ này.", code="unknown-unit")
+            raise NotFound(refusals.NOT_HOSTED(unit=unit), code="unknown-unit")
 
     # -- sending up ----------------------------------------------------------------------------
 
@@ -195,9 +201,7 @@ class Reports:
         period = self.period(period_text)
         to = await self.recipient(unit)
         if to is None or self.outbox is None:
-            raise Invalid(
-                f"Đơn vị {unit} không có nơi nhận báo cáo ở máy chủ khác.", code="no-recipient"
-            )
+            raise Invalid(refusals.NO_RECIPIENT(unit=unit), code="no-recipient")
         payload = await self.payload(unit, period)
         draft = Draft(
             recipients=(to,), kind=KIND, metadata=payload, id=dispatch_id or str(uuid.uuid4())
@@ -290,21 +294,15 @@ class Reports:
     async def _apply(self, session: AsyncSession, sender: str, metadata: dict[str, Any]) -> None:
         unit = str(metadata.get("unit", ""))
         if unit != sender:
-            raise Invalid(
-                f"Đơn vị {sender} gửi báo cáo thay cho đơn vị {unit}: chỉ nhận báo cáo của "
-                "chính đơn vị ký gửi.",
-                code="report-wrong-unit",
-            )
+            raise Invalid(refusals.WRONG_UNIT(sender=sender, unit=unit), code="report-wrong-unit")
         period = parse_period(str(metadata.get("period", "")), self.today())
         try:
             made_at = datetime.fromisoformat(str(metadata["made_at"]))
             months = list(metadata["months"])
         except (KeyError, TypeError, ValueError) as error:
-            raise Invalid(
-                "Báo cáo thiếu thời điểm lập hoặc số liệu.", code="report-malformed"
-            ) from error
+            raise Invalid(refusals.MISSING_FIGURES(), code="report-malformed") from error
         if made_at.tzinfo is None:
-            raise Invalid("Thời điểm lập báo cáo thiếu múi giờ.", code="report-malformed")
+            raise Invalid(refusals.NO_TIME_ZONE(), code="report-malformed")
         checked = [self._month(raw, period) for raw in months]
         async with session.begin_nested():
             for month, usage, people in checked:
@@ -320,9 +318,7 @@ class Reports:
                 row.made_at, row.received_at = made_at, self.clock()
             if metadata.get("form") is not None:
                 if not isinstance(metadata["form"], dict):
-                    raise Invalid(
-                        "Biểu mẫu trong báo cáo không đúng dạng.", code="report-malformed"
-                    )
+                    raise Invalid(refusals.MALFORMED_FORM(), code="report-malformed")
                 await save_form(
                     session,
                     unit,
@@ -336,25 +332,26 @@ class Reports:
     @staticmethod
     def _month(raw: Any, period: Period) -> tuple[str, Usage, str]:
         if not isinstance(raw, dict):
-            raise Invalid("Số liệu tháng không đúng dạng.", code="report-malformed")
+            raise Invalid(refusals.MALFORMED_MONTH(), code="report-malformed")
         month = str(raw.get("month", ""))
         if month not in period.months:
             raise Invalid(
-                f"Tháng {month!r} không thuộc kỳ báo cáo {period.key}.", code="report-malformed"
+                refusals.MONTH_OUTSIDE_PERIOD(month=month, period=period.key),
+                code="report-malformed",
             )
         try:
             usage = usage_from_payload(raw)
-        except ValueError as error:
-            raise Invalid(f"Số liệu tháng {month}: {error}.", code="report-negative") from error
+        except NegativeFigure as error:
+            raise Invalid(
+                refusals.NEGATIVE_FIGURE(month=month, name=error.name), code="report-negative"
+            ) from error
         people = raw.get("active_people", [])
         if (
             not isinstance(people, list)
             or len(people) > MAX_PEOPLE
             or not all(isinstance(person, str) and len(person) <= 64 for person in people)
         ):
-            raise Invalid(
-                f"Danh sách người dùng tháng {month} không đúng dạng.", code="report-malformed"
-            )
+            raise Invalid(refusals.MALFORMED_PEOPLE(month=month), code="report-malformed")
         return month, usage, json.dumps(sorted(set(people)))
 
 

@@ -1,6 +1,6 @@
-"""One line of the week as a form sends it: checked field by field, each refusal a Vietnamese
-sentence; and the clashes a saved line would make (the same person, or the same room, twice
-at once), which the form shows as a warning before saving."""
+"""One line of the week as a form sends it: checked field by field, each refusal by key (in
+:mod:`office.schedules.refusals`); and the clashes a saved line would make (the same person,
+or the same room, twice at once), which the form shows as a warning before saving."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
+from config.refusals import Message, Said
 from keys.models import User
 from office.documents import refusals as document_refusals
 from office.documents.fields import SECRECY_LEVELS, day, level, text
@@ -52,34 +53,32 @@ class EntryInput:
         return chair | set(self.attendee_ids)
 
 
-def clock(value: object, label: str) -> time:
+def clock(value: object, label: Message) -> time:
     """``08:00`` (a time input) or ``8h00`` (as staff write it)."""
     found = CLOCK.match(value.strip()) if isinstance(value, str) else None
     if found is None:
-        raise Invalid(
-            f"Chưa nhập hoặc nhập sai {label} (dạng giờ:phút, ví dụ 08:00).",
-            code="bad-time",
-        )
+        raise Invalid(refusals.BAD_TIME(label=label), code="bad-time")
     return time(int(found.group(1)), int(found.group(2)))
 
 
-def _user_id(value: object, colleagues: Mapping[int, Colleague], label: str) -> int:
+def _user_id(value: object, colleagues: Mapping[int, Colleague], label: Message) -> int:
     try:
         user_id = int(str(value))
     except ValueError:
         user_id = -1
     if user_id not in colleagues:
-        raise Invalid(f"{label.capitalize()} không phải cán bộ của đơn vị.", code="bad-person")
+        raise Invalid(refusals.NOT_OF_THE_UNIT(label=label), code="bad-person")
     return user_id
 
 
-def _require_cleared(person: Colleague, secrecy: int, label: str) -> None:
+def _require_cleared(person: Colleague, secrecy: int, label: Message) -> None:
     """Whoever chairs or attends a line is told its content (their week, their feed, the
     notices): the same rule as a document's handler, clearance at least the secrecy."""
     if person.clearance < secrecy:
         raise Invalid(
-            f"{label.capitalize()} {person.name} không được xem lịch có độ mật "
-            f"«{SECRECY_LEVELS[secrecy]}».",
+            refusals.PERSON_NOT_CLEARED(
+                label=label, name=person.name, level=refusals.SECRECY_LEVELS[secrecy]
+            ),
             code="person-not-cleared",
         )
 
@@ -97,37 +96,32 @@ def entry_input(
     or above the clearance of its chair or of an attendee."""
     on = day(form.get("day"), refusals.DAY)
     if on is None:
-        raise Invalid("Chưa chọn ngày.", code="missing-field")
+        raise Invalid(refusals.MISSING_DAY(), code="missing-field")
     if not week_start <= on < week_start + WEEK:
         last = week_start + WEEK - date.resolution
         raise Invalid(
-            f"Ngày {on:%d/%m/%Y} không thuộc tuần này "
-            f"(từ {week_start:%d/%m/%Y} đến {last:%d/%m/%Y}).",
-            code="outside-week",
+            refusals.OUTSIDE_WEEK(day=on, first=week_start, last=last), code="outside-week"
         )
     start, end = (
-        clock(form.get("start_time"), "giờ bắt đầu"),
-        clock(form.get("end_time"), "giờ kết thúc"),
+        clock(form.get("start_time"), refusals.START_TIME),
+        clock(form.get("end_time"), refusals.END_TIME),
     )
     if end <= start:
-        raise Invalid(
-            f"Giờ kết thúc ({end:%H:%M}) phải sau giờ bắt đầu ({start:%H:%M}).",
-            code="end-before-start",
-        )
+        raise Invalid(refusals.END_BEFORE_START(end=end, start=start), code="end-before-start")
     chair_raw = form.get("chair_user_id") or ""
-    chair_id = _user_id(chair_raw, colleagues, "người chủ trì") if chair_raw else None
+    chair_id = _user_id(chair_raw, colleagues, refusals.CHAIR_PERSON) if chair_raw else None
     attendees = tuple(
         dict.fromkeys(
-            _user_id(value, colleagues, "người dự") for value in form.getall("attendee", [])
+            _user_id(value, colleagues, refusals.ATTENDEE) for value in form.getall("attendee", [])
         )
     )
     secrecy = level(form.get("secrecy"), document_refusals.SECRECY, SECRECY_LEVELS)
     if secrecy > max_secrecy:
-        raise Invalid("Bạn không được nhập lịch có độ mật cao hơn mức được xem.", code="secrecy")
+        raise Invalid(refusals.ABOVE_CLEARANCE(), code="secrecy")
     if chair_id is not None:
-        _require_cleared(colleagues[chair_id], secrecy, "người chủ trì")
+        _require_cleared(colleagues[chair_id], secrecy, refusals.CHAIR_PERSON)
     for attendee in attendees:
-        _require_cleared(colleagues[attendee], secrecy, "người dự")
+        _require_cleared(colleagues[attendee], secrecy, refusals.ATTENDEE)
     return EntryInput(
         day=on,
         start_time=start,
@@ -149,10 +143,10 @@ def _room(place: str) -> str:
     return " ".join(place.casefold().split())
 
 
-def _what(content: str, secrecy: int, clearance: int) -> str:
+def _what(content: str, secrecy: int, clearance: int) -> str | Said:
     """A clashing line's content, unless the editor is not cleared for it: then only that
     the time is taken, as the week's page hides the line itself from them."""
-    return f": {content[:80]}" if secrecy <= clearance else " (nội dung mật)"
+    return f": {content[:80]}" if secrecy <= clearance else refusals.SECRET_CONTENT()
 
 
 async def clashes(
@@ -161,9 +155,9 @@ async def clashes(
     line: EntryInput,
     clearance: int,
     exclude: int | None = None,
-) -> list[str]:
-    """What the line would clash with in the unit's own schedule, as sentences, told to an
-    editor of ``clearance``."""
+) -> list[Said]:
+    """What the line would clash with in the unit's own schedule, as sentences (said in the
+    editor's language by the page), told to an editor of ``clearance``."""
     overlapping = (
         select(ScheduleEntry)
         .join(ScheduleWeek, ScheduleWeek.id == ScheduleEntry.week_id)
@@ -178,7 +172,7 @@ async def clashes(
     )
     if exclude is not None:
         overlapping = overlapping.where(ScheduleEntry.id != exclude)
-    found: list[str] = []
+    found: list[Said] = []
     people = line.people
     if people:
         attending = select(ScheduleAttendee.entry_id).where(
@@ -199,8 +193,11 @@ async def clashes(
             busy = await _busy_names(session, [row.id for row in clashing], people)
             for row in clashing:
                 found.append(
-                    f"{', '.join(busy.get(row.id, []))} đã có lịch lúc {row.start_time:%H:%M}"
-                    + _what(row.content, row.secrecy, clearance)
+                    refusals.CLASH(
+                        who=", ".join(busy.get(row.id, [])),
+                        at=row.start_time,
+                        what=_what(row.content, row.secrecy, clearance),
+                    )
                 )
     room = _room(line.place)
     if room:
@@ -215,8 +212,11 @@ async def clashes(
         for row in rows.all():
             if _room(row.place) == room:
                 found.append(
-                    f"{row.place} đã có lịch lúc {row.start_time:%H:%M}"
-                    + _what(row.content, row.secrecy, clearance)
+                    refusals.CLASH(
+                        who=row.place,
+                        at=row.start_time,
+                        what=_what(row.content, row.secrecy, clearance),
+                    )
                 )
     return found
 

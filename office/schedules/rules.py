@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from config.errors import Forbidden
+from config.refusals import Said
 from keys.signin import StaffMember
 from office.documents.fields import day
 from office.schedules import refusals
@@ -55,7 +56,7 @@ def sees_received(staff: Reader) -> bool:
     return staff.role in RECEIVED_ROLES
 
 
-def require(allowed: bool, message: str) -> None:
+def require(allowed: bool, message: Said) -> None:
     if not allowed:
         raise Forbidden(message, code="forbidden")
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
+from office.schedules import refusals
 from office.schedules.entries import EntryInput
 from office.schedules.models import (
     CANCELLED,
@@ -28,12 +29,6 @@ from office.schedules.models import (
     ScheduleWeek,
 )
 from office.schedules.rules import may_approve, may_edit, may_submit, require
-
-STALE = (
-    "Lịch tuần này vừa được người khác thay đổi trong lúc bạn đang sửa. Thay đổi của bạn chưa "
-    "được lưu: vui lòng tải lại trang để xem lịch mới nhất rồi làm lại."
-)
-NOT_FOUND = "Không tìm thấy nội dung lịch này hoặc bạn không có quyền xem."
 
 
 @dataclass
@@ -73,7 +68,7 @@ async def _claim(
     week = await own_week(session, unit, week_start)
     if week is None:
         if revision != 0:
-            raise Conflict(STALE, code="stale")
+            raise Conflict(refusals.STALE(), code="stale")
         week = ScheduleWeek(unit_code=unit, week_start=week_start, source_unit="", revision=1)
         week.state, week.version, week.note = DRAFT, 0, ""
         session.add(week)
@@ -86,18 +81,14 @@ async def _claim(
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(STALE, code="stale")
+        raise Conflict(refusals.STALE(), code="stale")
     await session.refresh(week)
     return week
 
 
 def _require_editable(week: ScheduleWeek) -> None:
     if week.state == SUBMITTED:
-        raise Invalid(
-            "Lịch tuần này đang chờ lãnh đạo duyệt nên chưa sửa được. Lãnh đạo có thể trả lại "
-            "để sửa.",
-            code="submitted",
-        )
+        raise Invalid(refusals.SUBMITTED(), code="submitted")
 
 
 async def _people(session: AsyncSession, entry: ScheduleEntry) -> set[int]:
@@ -118,7 +109,7 @@ async def save_entry(
     entry_id: int | None = None,
 ) -> Change:
     """Add a line to the week (``entry_id`` None) or change one."""
-    require(may_edit(staff), "Chỉ văn thư và lãnh đạo được soạn lịch công tác.")
+    require(may_edit(staff), refusals.EDITORS_ONLY())
     week = await _claim(session, staff.unit, week_start, revision, now)
     _require_editable(week)
     published = week.state == PUBLISHED
@@ -130,7 +121,7 @@ async def save_entry(
     else:
         entry = await _entry_of(session, staff, week, entry_id)
         if entry.status == CANCELLED:
-            raise Invalid("Nội dung này đã bị hoãn/huỷ, không sửa được nữa.", code="cancelled")
+            raise Invalid(refusals.CANCELLED(), code="cancelled")
         change.people |= await _people(session, entry)
     entry.day, entry.start_time, entry.end_time = line.day, line.start_time, line.end_time
     entry.content, entry.place, entry.prepared_by = line.content, line.place, line.prepared_by
@@ -159,7 +150,7 @@ async def _entry_of(
 ) -> ScheduleEntry:
     entry = await session.get(ScheduleEntry, entry_id)
     if entry is None or entry.week_id != week.id or entry.secrecy > staff.clearance:
-        raise NotFound(NOT_FOUND, code="not-found")
+        raise NotFound(refusals.NOT_FOUND(), code="not-found")
     return entry
 
 
@@ -172,7 +163,7 @@ async def cancel_entry(
     now: datetime,
 ) -> Change:
     """Hoãn/huỷ: the line stays, marked cancelled; in a draft nobody saw, it simply goes."""
-    require(may_edit(staff), "Chỉ văn thư và lãnh đạo được soạn lịch công tác.")
+    require(may_edit(staff), refusals.EDITORS_ONLY())
     week = await _claim(session, staff.unit, week_start, revision, now)
     _require_editable(week)
     entry = await _entry_of(session, staff, week, entry_id)
@@ -198,7 +189,7 @@ async def _step(
 ) -> ScheduleWeek:
     week = await own_week(session, staff.unit, week_start)
     if week is None:
-        raise Invalid("Tuần này chưa có lịch công tác.", code="empty-week")
+        raise Invalid(refusals.EMPTY_WEEK(), code="empty-week")
     return await _claim(session, staff.unit, week_start, revision, now)
 
 
@@ -206,12 +197,12 @@ async def submit(
     session: AsyncSession, staff: StaffMember, week_start: date, revision: int, now: datetime
 ) -> Change:
     """Trình duyệt: the clerk sends the draft to the leaders."""
-    require(may_submit(staff), "Chỉ văn thư được trình lịch công tác lên lãnh đạo duyệt.")
+    require(may_submit(staff), refusals.CLERKS_SUBMIT())
     week = await _step(session, staff, week_start, revision, now)
     if week.state != DRAFT:
-        raise Invalid("Chỉ trình duyệt được lịch đang soạn.", code="bad-state")
+        raise Invalid(refusals.SUBMIT_ONLY_DRAFT(), code="bad-state")
     if not await _has_lines(session, week.id):
-        raise Invalid("Lịch tuần này chưa có nội dung nào để trình.", code="empty-week")
+        raise Invalid(refusals.NOTHING_TO_SUBMIT(), code="empty-week")
     week.state, week.submitted_by = SUBMITTED, staff.id
     return Change(week.id, week.unit_code, week_start)
 
@@ -220,10 +211,10 @@ async def approve(
     session: AsyncSession, staff: StaffMember, week_start: date, revision: int, now: datetime
 ) -> Change:
     """Duyệt: the leader approves, and the week is published to the unit's staff."""
-    require(may_approve(staff), "Chỉ lãnh đạo được duyệt lịch công tác.")
+    require(may_approve(staff), refusals.LEADERS_APPROVE())
     week = await _step(session, staff, week_start, revision, now)
     if week.state != SUBMITTED:
-        raise Invalid("Chỉ duyệt được lịch đã trình.", code="bad-state")
+        raise Invalid(refusals.APPROVE_ONLY_SUBMITTED(), code="bad-state")
     week.state, week.approved_by = PUBLISHED, staff.id
     _republish(week, now)
     return Change(week.id, week.unit_code, week_start, publish=True)
@@ -233,10 +224,10 @@ async def send_back(
     session: AsyncSession, staff: StaffMember, week_start: date, revision: int, now: datetime
 ) -> Change:
     """Trả lại: the leader returns a submitted week to draft for changes."""
-    require(may_approve(staff), "Chỉ lãnh đạo được trả lại lịch đã trình.")
+    require(may_approve(staff), refusals.LEADERS_RETURN())
     week = await _step(session, staff, week_start, revision, now)
     if week.state != SUBMITTED:
-        raise Invalid("Chỉ trả lại được lịch đã trình.", code="bad-state")
+        raise Invalid(refusals.RETURN_ONLY_SUBMITTED(), code="bad-state")
     week.state = DRAFT
     return Change(week.id, week.unit_code, week_start)
 

@@ -16,7 +16,7 @@ from multidict import MultiDict, MultiMapping
 
 from config.blobs import UploadTooLarge
 from config.errors import Invalid
-from mailgw import composing, reading
+from mailgw import composing, reading, refusals
 from mailgw.addresses import Mailbox
 from mailgw.gateway import MailGateway, MailRefused
 from office.documents.desk import DESK
@@ -126,8 +126,8 @@ async def _draft(
         forwarded = await mail_summary(site, staff.id, forward_id)
         forwarding = gateway.blobs.path(forwarded.blob_sha256)
     return composing.Draft(
-        to=composing.parse_addresses(fields.get("to", ""), translate("mail.to")),
-        cc=composing.parse_addresses(fields.get("cc", ""), translate("mail.cc")),
+        to=composing.parse_addresses(fields.get("to", ""), refusals.TO),
+        cc=composing.parse_addresses(fields.get("cc", ""), refusals.CC),
         subject=composing.one_line(fields.get("subject", "")),
         body=fields.get("body", ""),
         uploads=tuple(

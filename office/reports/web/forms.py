@@ -19,6 +19,7 @@ from yarl import URL
 from config.errors import Conflict, Invalid, NotFound
 from keys.signin import StaffMember
 from office.documents.desk import DESK
+from office.reports import refusals
 from office.reports.service import Reports
 from office.reports.web.access import FORM_EDITORS, last_month, reports_of
 from office.web import forms
@@ -44,9 +45,7 @@ def _revision(posted: MultiMapping[Any]) -> int:
     try:
         return int(str(posted.get("revision", "")))
     except ValueError:
-        raise Invalid(
-            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
-        ) from None
+        raise Invalid(refusals.MISSING_REVISION(), code="bad-form") from None
 
 
 async def _form(

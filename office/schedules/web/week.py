@@ -19,11 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
+from config.refusals import Said
 from keys.signin import StaffMember
 from office.documents.desk import DESK
 from office.documents.records import visible_document
 from office.formats import format_datetime
-from office.schedules import distribution, notices, rules, views, weeks
+from office.schedules import distribution, notices, refusals, rules, views, weeks
 from office.schedules.entries import clashes, entry_input
 from office.schedules.web.printing import print_response
 from office.web import forms, once
@@ -56,9 +57,7 @@ def _revision(form: MultiMapping[Any]) -> int:
     try:
         return int(str(form.get("revision", "")))
     except ValueError:
-        raise Invalid(
-            "Biểu mẫu thiếu phiên bản. Vui lòng tải lại trang.", code="bad-form"
-        ) from None
+        raise Invalid(refusals.MISSING_REVISION(), code="bad-form") from None
 
 
 def week_links(week_start: date) -> dict[str, str]:
@@ -136,7 +135,7 @@ async def _entry_form(
     *,
     entry_id: int | None = None,
     refusal: str | None = None,
-    clash: list[str] | None = None,
+    clash: list[Said] | None = None,
     status: int = 200,
 ) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
@@ -161,7 +160,7 @@ async def _entry_form(
             "people": people,
             "document": document,
             "refusal": refusal,
-            "clash": clash or [],
+            "clash": [line.in_language(translator(request).language) for line in clash or []],
             "form_id": values.get("form_id") or forms.new_form_id(),
         },
         status=status,
@@ -175,7 +174,7 @@ async def _document(session: AsyncSession, staff: StaffMember, value: object) ->
     try:
         return await visible_document(session, staff, int(str(value)))
     except ValueError:
-        raise NotFound("Không tìm thấy văn bản.", code="not-found") from None
+        raise NotFound(refusals.DOCUMENT_NOT_FOUND(), code="not-found") from None
 
 
 async def new_page(request: web.Request) -> web.Response:
@@ -201,7 +200,7 @@ async def edit_page(request: web.Request) -> web.Response:
     async with site.sessions() as session:
         found = await views.entry_for_edit(session, staff, int(request.match_info["entry_id"]))
     if found is None:
-        raise NotFound(weeks.NOT_FOUND, code="not-found")
+        raise NotFound(refusals.NOT_FOUND(), code="not-found")
     week, entry = found
     values: MultiDict[str] = MultiDict(
         {
@@ -266,7 +265,7 @@ async def save_submit(request: web.Request) -> web.Response:
         try:
             outcome = (await run_once(request, form_id, work)).outcome
         except IntegrityError:  # two first lines of a new week at once: the second is told
-            raise Conflict(weeks.STALE, code="stale") from None
+            raise Conflict(refusals.STALE(), code="stale") from None
     except (Invalid, Conflict) as refusal:
         return await _entry_form(
             request,
