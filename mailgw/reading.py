@@ -22,6 +22,7 @@ import nh3
 
 from config.errors import NotFound
 from config.file_names import clean_file_name
+from mailgw import refusals
 from mailgw.parsing import header_text, parse, sent_at
 
 #: What a mail's HTML may keep: text formatting, lists, tables and links.
@@ -204,6 +205,6 @@ def attachment(path: Path, index: int) -> tuple[Attachment, bytes]:
     """Attachment number ``index`` of the message at ``path``."""
     parts = _attached_parts(parse(path))
     if not 0 <= index < len(parts):
-        raise NotFound("Không tìm thấy tệp đính kèm.", code="unknown-attachment")
+        raise NotFound(refusals.UNKNOWN_ATTACHMENT(), code="unknown-attachment")
     content = _payload(parts[index])
     return _describe(index, parts[index], content), content

@@ -104,3 +104,10 @@ ALIAS_UNKNOWN = Message(
     vi="không có bí danh {address} (no such alias)",
     en="no such alias {address}",
 )
+
+# The web mailbox's reader (mailgw.reading).
+UNKNOWN_ATTACHMENT = Message(
+    "mail.unknown-attachment",
+    vi="Không tìm thấy tệp đính kèm.",
+    en="The attachment was not found.",
+)

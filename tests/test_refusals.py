@@ -28,6 +28,7 @@ REACH_THE_PAGES = (
     "mailgw/aliases.py",
     "mailgw/composing.py",
     "mailgw/mailbox.py",
+    "mailgw/reading.py",
     "exchange/statuses.py",
     "keys/passwords.py",
     "keys/accounts.py",
