@@ -88,7 +88,8 @@ def sanitise(markup: str) -> str:
         markup,
         tags=set(SAFE_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={tag: set(names) for tag, names in SAFE_ATTRIBUTES.items()},
+        # "*": no attribute on every tag (nh3 would allow ``title`` and ``lang`` on all).
+        attributes={"*": set(), **{tag: set(names) for tag, names in SAFE_ATTRIBUTES.items()}},
         attribute_filter=_absolute_link,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",

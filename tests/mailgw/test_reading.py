@@ -92,6 +92,13 @@ def test_sanitised_html_keeps_formatting_and_outside_links() -> None:
     )
 
 
+def test_sanitised_html_keeps_only_the_attributes_its_tag_is_allowed() -> None:
+    """nh3 allows ``title`` and ``lang`` on every tag unless told otherwise: found by the SMTP
+    fuzzer's long run (a ``<p title=…>`` on a mail's page)."""
+    clean = sanitise('<p title="&lt;img src=x onerror=alert(1)&gt;" lang="vi">a</p>')
+    assert clean == "<p>a</p>"
+
+
 @given(st.text(max_size=80))
 def test_a_file_name_never_names_a_folder_or_is_empty(name: str) -> None:
     safe = safe_file_name(name, 0, "application/pdf")
