@@ -36,6 +36,9 @@ UNREADABLE_PARAMETER = b"From: " + AUTHOR + b"\r\nContent-Type: text/html;a*\r\n
 #: Found by the ``long`` run: a partless multipart whose parameter holds a vertical tab, which
 #: Python's ``set_type`` cannot write back ("Header values may not contain linefeed").
 PARTLESS_WITH_LINE_BREAK = b":\rContenT-type:multipart/;b=\x0b"
+#: Found by the ``long`` runs of the SMTP and mail reader targets: nh3 kept a ``title`` on a
+#: ``<p>`` (it allows ``title`` and ``lang`` on every tag unless told otherwise).
+TITLE_ON_ANY_TAG = b":\rContenT-type:text/html\r/<>cinoprst<p title=\x00\x00>"
 HEADER_NAMES = [
     *("From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"),
     *("Reply-To", "Sender", "Resent-From", "MIME-Version", "Content-Type"),

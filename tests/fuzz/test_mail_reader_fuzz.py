@@ -21,6 +21,7 @@ from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
     PARTLESS_RELATED,
     PARTLESS_WITH_LINE_BREAK,
+    TITLE_ON_ANY_TAG,
     UNREADABLE_PARAMETER,
     messages,
     unsafe_markup,
@@ -49,6 +50,7 @@ def shown_safely(path: Path) -> None:
 @example(PARTLESS_RELATED)
 @example(UNREADABLE_PARAMETER)
 @example(PARTLESS_WITH_LINE_BREAK)
+@example(TITLE_ON_ANY_TAG)
 def test_any_message_is_shown_without_an_error_or_markup_that_runs(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "message.eml"
