@@ -51,65 +51,9 @@ class SecretsSeen:
         self.values.update(value for value in values if value and len(value) >= 6)
 
 
-#: Modules the PostgreSQL pass of CI does not run again (CI runs both passes on two cores and
-#: must stay under 20 minutes): those that never touch the database under test; those whose
-#: subject is not the database (a real browser, the demo, which is SQLite by definition, the
-#: doctor's checks of files and peers, pages and sessions, the CA and accounts commands, SMTP
-#: dialogue, trust files); the SQL beneath them is plain ORM work that the data-layer tests
-#: run on both databases. Exactly-once under receiver restarts runs on SQLite; on PostgreSQL
-#: the scale-out test checks it across killed processes. ``CONGVAN_TEST_ALL=1`` runs
-#: everything on PostgreSQL too.
-RUN_ONCE = frozenset(
-    {
-        "tests/config/test_lazy_imports.py",
-        "tests/config/test_logging.py",
-        "tests/config/test_settings.py",
-        "tests/e2e/test_browser_signin.py",
-        "tests/e2e/test_demo.py",
-        "tests/e2e/test_document_flow.py",
-        "tests/e2e/test_schedule_flow.py",
-        "tests/exchange/test_envelope.py",
-        "tests/exchange/test_exactly_once.py",
-        "tests/exchange/test_mime.py",
-        "tests/exchange/test_peer_api_spec.py",
-        "tests/exchange/test_peer_ping.py",
-        "tests/exchange/test_refresh.py",
-        "tests/fuzz/test_envelope_fuzz.py",
-        "tests/fuzz/test_mail_reader_fuzz.py",
-        "tests/fuzz/test_mime_fuzz.py",
-        "tests/keys/test_accounts.py",
-        "tests/keys/test_password_hashing.py",
-        "tests/keys/test_pki.py",
-        "tests/keys/test_publisher.py",
-        "tests/keys/test_totp_at_rest.py",
-        "tests/keys/test_units.py",
-        "tests/mailgw/test_mail_cli.py",
-        "tests/mailgw/test_reading.py",
-        "tests/mailgw/test_submission.py",
-        "tests/office/reports/test_rendering.py",
-        "tests/office/reports/test_rules.py",
-        "tests/office/test_admin.py",
-        "tests/office/test_calendar_feeds.py",
-        "tests/office/test_doctor.py",
-        "tests/office/test_pages.py",
-        "tests/office/test_pdf_signing.py",
-        "tests/office/test_report_pages.py",
-        "tests/office/test_sessions.py",
-        "tests/office/test_signin.py",
-        "tests/office/test_workdays.py",
-        "tests/test_layers.py",
-    }
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not using_postgresql() or os.environ.get("CONGVAN_TEST_ALL") == "1":
-        return
-    again = pytest.mark.skip(reason="run once, in the SQLite pass (RUN_ONCE; CONGVAN_TEST_ALL=1)")
-    root = Path(str(config.rootpath))
-    for item in items:
-        if item.path.relative_to(root).as_posix() in RUN_ONCE:
-            item.add_marker(again)
+def pytest_configure(config: pytest.Config) -> None:
+    """A misspelt CONGVAN_TEST_DB stops the run before any test, rather than running SQLite."""
+    using_postgresql()
 
 
 @pytest.fixture(scope="session")
