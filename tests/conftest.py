@@ -26,6 +26,7 @@ from tests.support.network import (
     build_demo_network,
     init_province,
 )
+from tests.support.templates import copy_network, copy_node
 
 # argon2 at its cheapest for every password the suite hashes (see keys.passwords); the CLI
 # and node processes the tests start inherit it through tests.support.cli.
@@ -91,38 +92,80 @@ def databases() -> Iterator[DatabasePool]:
     pool.drop_all()
 
 
+@pytest.fixture(scope="session")
+def province_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """The provincial node that ``province`` copies, built once a session (a worker)."""
+    return init_province(cli, databases, tmp_path_factory.mktemp("originals") / "TU")
+
+
 @pytest.fixture
 def province(
-    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+    province_original: Settings,
+    databases: DatabasePool,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
 ) -> Settings:
     """A fresh provincial node (CA, sample units) in its own folder and database."""
-    settings = init_province(cli, databases, tmp_path / "TU")
+    settings = copy_node(province_original, tmp_path / "TU", databases)
     secrets_seen.add((settings.node_dir / "secret").read_text().strip())
     return settings
 
 
-@pytest.fixture(scope="module")
-def demo_network(
-    cli: Cli,
-    databases: DatabasePool,
-    tmp_path_factory: pytest.TempPathFactory,
-    secrets_seen: SecretsSeen,
+def _demo_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
 ) -> DemoNetwork:
-    """The three-node demo network, built once per test module."""
-    network = build_demo_network(cli, databases, tmp_path_factory.mktemp("demo"))
+    return build_demo_network(cli, databases, tmp_path_factory.mktemp("originals") / "demo")
+
+
+@pytest.fixture(scope="session")
+def demo_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> DemoNetwork:
+    """The demo network that ``demo_network`` copies, built once a session (a worker)."""
+    return _demo_original(cli, databases, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def own_network_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> DemoNetwork:
+    """The demo network that ``fresh_network`` copies: another build than ``demo_original``,
+    on ports of its own, since a test may run a node of each."""
+    return _demo_original(cli, databases, tmp_path_factory)
+
+
+def guard_network_secrets(
+    network: DemoNetwork, secrets_seen: SecretsSeen, *, accounts: bool = True
+) -> DemoNetwork:
+    """Give the secrets guard the network's passphrases and, with ``accounts``, its staff's."""
     for name in DEMO_NODE_NAMES:
         secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
-    for account in network.document["accounts"]:
+    for account in network.document["accounts"] if accounts else []:
         secrets_seen.add(account["password"], account["totp_secret"], account["app_password"])
     return network
 
 
+@pytest.fixture(scope="module")
+def demo_network(
+    demo_original: DemoNetwork,
+    databases: DatabasePool,
+    tmp_path_factory: pytest.TempPathFactory,
+    secrets_seen: SecretsSeen,
+) -> DemoNetwork:
+    """The three-node demo network, a copy of its own for each test module."""
+    root = tmp_path_factory.mktemp("demo") / "network"
+    return guard_network_secrets(copy_network(demo_original, root, databases), secrets_seen)
+
+
 @pytest.fixture
 def fresh_network(
-    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+    own_network_original: DemoNetwork,
+    databases: DatabasePool,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
 ) -> DemoNetwork:
     """A demo network of the test's own, for tests that revoke or rotate."""
-    network = build_demo_network(cli, databases, tmp_path / "network")
-    for name in DEMO_NODE_NAMES:
-        secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
-    return network
+    network = copy_network(own_network_original, tmp_path / "network", databases)
+    return guard_network_secrets(network, secrets_seen, accounts=False)
