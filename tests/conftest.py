@@ -26,6 +26,7 @@ from tests.support.network import (
     build_demo_network,
     init_province,
 )
+from tests.support.templates import copy_network, copy_node
 
 # argon2 at its cheapest for every password the suite hashes (see keys.passwords); the CLI
 # and node processes the tests start inherit it through tests.support.cli.
@@ -51,66 +52,9 @@ class SecretsSeen:
         self.values.update(value for value in values if value and len(value) >= 6)
 
 
-#: Modules the PostgreSQL pass of CI does not run again (CI runs both passes on two cores and
-#: must stay under 20 minutes): those that never touch the database under test; those whose
-#: subject is not the database (a real browser, the demo, which is SQLite by definition, the
-#: doctor's checks of files and peers, pages and sessions, the CA and accounts commands, SMTP
-#: dialogue, trust files); the SQL beneath them is plain ORM work that the data-layer tests
-#: run on both databases. Exactly-once under receiver restarts runs on SQLite; on PostgreSQL
-#: the scale-out test checks it across killed processes. ``CONGVAN_TEST_ALL=1`` runs
-#: everything on PostgreSQL too.
-RUN_ONCE = frozenset(
-    {
-        "tests/config/test_lazy_imports.py",
-        "tests/config/test_logging.py",
-        "tests/config/test_settings.py",
-        "tests/e2e/test_browser_signin.py",
-        "tests/e2e/test_demo.py",
-        "tests/e2e/test_document_flow.py",
-        "tests/e2e/test_schedule_flow.py",
-        "tests/exchange/test_envelope.py",
-        "tests/exchange/test_exactly_once.py",
-        "tests/exchange/test_mime.py",
-        "tests/exchange/test_peer_api_spec.py",
-        "tests/exchange/test_peer_ping.py",
-        "tests/exchange/test_refresh.py",
-        "tests/fuzz/test_envelope_fuzz.py",
-        "tests/fuzz/test_mail_reader_fuzz.py",
-        "tests/fuzz/test_mime_fuzz.py",
-        "tests/keys/test_accounts.py",
-        "tests/keys/test_password_hashing.py",
-        "tests/keys/test_pki.py",
-        "tests/keys/test_publisher.py",
-        "tests/keys/test_totp_at_rest.py",
-        "tests/keys/test_units.py",
-        "tests/mailgw/test_mail_cli.py",
-        "tests/mailgw/test_reading.py",
-        "tests/mailgw/test_submission.py",
-        "tests/office/reports/test_rendering.py",
-        "tests/office/reports/test_rules.py",
-        "tests/office/test_admin.py",
-        "tests/office/test_calendar_feeds.py",
-        "tests/office/test_doctor.py",
-        "tests/office/test_pages.py",
-        "tests/office/test_pdf_signing.py",
-        "tests/office/test_refusals_in_english.py",
-        "tests/office/test_report_pages.py",
-        "tests/office/test_sessions.py",
-        "tests/office/test_signin.py",
-        "tests/office/test_workdays.py",
-        "tests/test_layers.py",
-    }
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not using_postgresql() or os.environ.get("CONGVAN_TEST_ALL") == "1":
-        return
-    again = pytest.mark.skip(reason="run once, in the SQLite pass (RUN_ONCE; CONGVAN_TEST_ALL=1)")
-    root = Path(str(config.rootpath))
-    for item in items:
-        if item.path.relative_to(root).as_posix() in RUN_ONCE:
-            item.add_marker(again)
+def pytest_configure(config: pytest.Config) -> None:
+    """A misspelt CONGVAN_TEST_DB stops the run before any test, rather than running SQLite."""
+    using_postgresql()
 
 
 @pytest.fixture(scope="session")
@@ -148,38 +92,80 @@ def databases() -> Iterator[DatabasePool]:
     pool.drop_all()
 
 
+@pytest.fixture(scope="session")
+def province_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """The provincial node that ``province`` copies, built once a session (a worker)."""
+    return init_province(cli, databases, tmp_path_factory.mktemp("originals") / "TU")
+
+
 @pytest.fixture
 def province(
-    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+    province_original: Settings,
+    databases: DatabasePool,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
 ) -> Settings:
     """A fresh provincial node (CA, sample units) in its own folder and database."""
-    settings = init_province(cli, databases, tmp_path / "TU")
+    settings = copy_node(province_original, tmp_path / "TU", databases)
     secrets_seen.add((settings.node_dir / "secret").read_text().strip())
     return settings
 
 
-@pytest.fixture(scope="module")
-def demo_network(
-    cli: Cli,
-    databases: DatabasePool,
-    tmp_path_factory: pytest.TempPathFactory,
-    secrets_seen: SecretsSeen,
+def _demo_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
 ) -> DemoNetwork:
-    """The three-node demo network, built once per test module."""
-    network = build_demo_network(cli, databases, tmp_path_factory.mktemp("demo"))
+    return build_demo_network(cli, databases, tmp_path_factory.mktemp("originals") / "demo")
+
+
+@pytest.fixture(scope="session")
+def demo_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> DemoNetwork:
+    """The demo network that ``demo_network`` copies, built once a session (a worker)."""
+    return _demo_original(cli, databases, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def own_network_original(
+    cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
+) -> DemoNetwork:
+    """The demo network that ``fresh_network`` copies: another build than ``demo_original``,
+    on ports of its own, since a test may run a node of each."""
+    return _demo_original(cli, databases, tmp_path_factory)
+
+
+def guard_network_secrets(
+    network: DemoNetwork, secrets_seen: SecretsSeen, *, accounts: bool = True
+) -> DemoNetwork:
+    """Give the secrets guard the network's passphrases and, with ``accounts``, its staff's."""
     for name in DEMO_NODE_NAMES:
         secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
-    for account in network.document["accounts"]:
+    for account in network.document["accounts"] if accounts else []:
         secrets_seen.add(account["password"], account["totp_secret"], account["app_password"])
     return network
 
 
+@pytest.fixture(scope="module")
+def demo_network(
+    demo_original: DemoNetwork,
+    databases: DatabasePool,
+    tmp_path_factory: pytest.TempPathFactory,
+    secrets_seen: SecretsSeen,
+) -> DemoNetwork:
+    """The three-node demo network, a copy of its own for each test module."""
+    root = tmp_path_factory.mktemp("demo") / "network"
+    return guard_network_secrets(copy_network(demo_original, root, databases), secrets_seen)
+
+
 @pytest.fixture
 def fresh_network(
-    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+    own_network_original: DemoNetwork,
+    databases: DatabasePool,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
 ) -> DemoNetwork:
     """A demo network of the test's own, for tests that revoke or rotate."""
-    network = build_demo_network(cli, databases, tmp_path / "network")
-    for name in DEMO_NODE_NAMES:
-        secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
-    return network
+    network = copy_network(own_network_original, tmp_path / "network", databases)
+    return guard_network_secrets(network, secrets_seen, accounts=False)

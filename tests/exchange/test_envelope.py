@@ -67,7 +67,8 @@ from tests.support.keys import (
     tool_ok,
     trust_store,
 )
-from tests.support.network import DEMO_NODE_NAMES, DemoNetwork, build_demo_network
+from tests.support.network import DEMO_NODE_NAMES, DemoNetwork
+from tests.support.templates import copy_network
 
 NODES = ("TU", "HU-CAMLO", "TX-DONGHA")
 METADATA = {
@@ -661,10 +662,13 @@ def test_a_node_certificate_and_a_unit_certificate_are_not_interchangeable(
 
 @pytest.fixture
 def own_network(
-    cli: Cli, databases: DatabasePool, tmp_path: Path, secrets_seen: SecretsSeen
+    own_network_original: DemoNetwork,
+    databases: DatabasePool,
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
 ) -> DemoNetwork:
     """A demo network this test alone changes (the module's one stays as built)."""
-    network = build_demo_network(cli, databases, tmp_path / "net")
+    network = copy_network(own_network_original, tmp_path / "net", databases)
     for name in DEMO_NODE_NAMES:
         secrets_seen.add((network.node_dir(name) / "secret").read_text().strip())
     for account in network.document["accounts"]:

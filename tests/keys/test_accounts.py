@@ -28,7 +28,7 @@ from keys.sealing import SecretBox
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.databases import DatabasePool
-from tests.support.network import init_province
+from tests.support.templates import copy_node
 
 PASSWORD = "Đông Hà mưa dầm tháng mười"
 OTHER_PASSWORD = "sông Hiếu chảy qua Cam Lộ"
@@ -54,13 +54,14 @@ class ListedUser:
 
 @pytest.fixture(scope="module")
 def node(
-    cli: Cli,
+    province_original: Settings,
     databases: DatabasePool,
     tmp_path_factory: pytest.TempPathFactory,
     secrets_seen: SecretsSeen,
 ) -> Settings:
     """The provincial node TU (units TU and BTC hosted, the sample directory imported)."""
-    settings = init_province(cli, databases, tmp_path_factory.mktemp("accounts") / "TU")
+    node_dir = tmp_path_factory.mktemp("accounts") / "TU"
+    settings = copy_node(province_original, node_dir, databases)
     secrets_seen.add((settings.node_dir / "secret").read_text().strip())
     secrets_seen.add(PASSWORD, OTHER_PASSWORD)
     return settings

@@ -18,9 +18,8 @@ from config.settings import Settings
 from keys import throttle
 from keys.models import SignInFailures
 from keys.throttle import ACCOUNT, ADDRESS, WEB, Admission, ThrottlePolicy, address_key
-from tests.support.cli import Cli
 from tests.support.databases import DatabasePool
-from tests.support.network import init_province
+from tests.support.templates import copy_node
 
 POLICY = ThrottlePolicy(failures=5, longest_wait=timedelta(minutes=15))
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -58,8 +57,13 @@ def test_an_address_is_counted_by_host_and_an_ipv6_one_by_its_64_network() -> No
 
 
 @pytest.fixture(scope="module")
-def node(cli: Cli, databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return init_province(cli, databases, tmp_path_factory.mktemp("throttle") / "TU")
+def node(
+    province_original: Settings,
+    databases: DatabasePool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    node_dir = tmp_path_factory.mktemp("throttle") / "TU"
+    return copy_node(province_original, node_dir, databases)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from mailgw.models import MailAlias
 from tests.conftest import SecretsSeen
 from tests.support.cli import CONGVAN, Cli
 from tests.support.databases import DatabasePool
-from tests.support.network import init_province
+from tests.support.templates import copy_node
 
 PASSWORD = "Đông Hà mưa dầm tháng mười"
 TU = "tinhuy.quangtri.dcs.vn"
@@ -34,13 +34,14 @@ ENV = "/usr/bin/env"
 
 @pytest.fixture(scope="module")
 def node(
-    cli: Cli,
+    province_original: Settings,
     databases: DatabasePool,
     tmp_path_factory: pytest.TempPathFactory,
     secrets_seen: SecretsSeen,
 ) -> Settings:
     """The provincial node TU (units TU and BTC hosted, the sample directory imported)."""
-    settings = init_province(cli, databases, tmp_path_factory.mktemp("mail-cli") / "TU")
+    node_dir = tmp_path_factory.mktemp("mail-cli") / "TU"
+    settings = copy_node(province_original, node_dir, databases)
     secrets_seen.add((settings.node_dir / "secret").read_text().strip(), PASSWORD)
     return settings
 

@@ -56,6 +56,14 @@ class DatabasePool:
             self.created.append(name)
         return _server_url(prefix + "{node}")
 
+    def copy_of(self, url: str) -> str:
+        """A new database made from the one at ``url`` (``CREATE DATABASE … TEMPLATE``), which
+        nothing may be connected to: per-test copies of a database the CLI built once."""
+        name = f"cv_{uuid.uuid4().hex[:10]}_{url.rsplit('/', 1)[1]}"[:63]
+        asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"'))
+        self.created.append(name)
+        return _server_url(name)
+
     def drop_all(self) -> None:
         for name in self.created:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
