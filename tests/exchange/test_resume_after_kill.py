@@ -303,32 +303,38 @@ async def test_a_long_upload_keeps_its_lease_so_a_second_sender_process_does_not
     network = fresh_network
     content_sha256 = write_random_file(tmp_path / "ban-do.bin", CONTENT_BYTES)
     header = queue_large_dispatch(cli, network, tmp_path / "ban-do.bin")
-    backend, other_ports = free_port_block(1), free_port_block(2)
+    backend = free_port_block(1)
     first = NodeProcess(cli, network.node_dir("TU"), log_dir / f"first-{header.id}.log", SENDER_ENV)
-    second = NodeProcess(
-        cli,
-        network.node_dir("TU"),
-        log_dir / f"second-{header.id}.log",
-        {
-            **SENDER_ENV,
-            "CONGVAN_WEB_PORT": str(other_ports),
-            "CONGVAN_PEER_PORT": str(other_ports + 1),
-        },
-    )
+    second: NodeProcess | None = None
     with SlowLink(network.settings("HU-CAMLO").peer.port, backend, 4 * 1024 * 1024):
         receiver, recorder = await start_receiver(network, backend)
         try:
             async with PartWatch(receiver_part(network, header.id)) as watch:
                 first.start()
                 await watch.reaches(1)
+                # Its ports are chosen just before it starts: chosen earlier, another test's
+                # node (another worker's) may take them while the upload runs.
+                other_ports = free_port_block(2)
+                second = NodeProcess(
+                    cli,
+                    network.node_dir("TU"),
+                    log_dir / f"second-{header.id}.log",
+                    {
+                        **SENDER_ENV,
+                        "CONGVAN_WEB_PORT": str(other_ports),
+                        "CONGVAN_PEER_PORT": str(other_ports + 1),
+                    },
+                )
                 second.start()
                 await second.started()
                 shown = await wait_delivered(cli, network, header.id)
             await assert_received_once(receiver, recorder, header, content_sha256)
         finally:
             first.stop()
-            second.stop()
+            if second is not None:
+                second.stop()
             await receiver.stop()
+    assert second is not None
     assert "HU-CAMLO: delivered, 1 attempts" in shown
     assert second.events("dispatch.delivered") == []
     assert [e["dispatch_id"] for e in first.events("dispatch.delivered")] == [header.id]
