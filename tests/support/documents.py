@@ -85,8 +85,10 @@ async def pending_search(node: RunningNode) -> int:
         return await session.scalar(select(func.count()).select_from(SearchPending)) or 0
 
 
-async def indexed(node: RunningNode, seconds: float = 30) -> None:
-    """Wait until the node's worker has read every PDF it was given (after each commit)."""
+async def indexed(node: RunningNode, seconds: float = 60) -> None:
+    """Wait until the node's worker has read every PDF it was given (after each commit). The
+    worker is woken by the commit and polls every 30 s besides: the wait outlasts one poll, so
+    a loaded runner whose wake-up came late (CI saw it once) still finds the work done."""
 
     async def nothing_pending() -> bool:
         return await pending_search(node) == 0
