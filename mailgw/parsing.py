@@ -138,16 +138,24 @@ def sent_at(message: EmailMessage) -> datetime | None:
     return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def text_of(part: EmailMessage) -> str:
+    """A text part's decoded content, or "" when it cannot be read: an unknown charset, a
+    broken encoding, or a charset in RFC 2231's form with no value (``charset*``: Python's
+    reader then hands a tuple to ``decode``, a TypeError)."""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError, TypeError):
+        return ""
+    return content if isinstance(content, str) else ""
+
+
 def body_text(message: EmailMessage) -> str:
     """The readable text: the plain part, or the HTML one without its tags."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    try:
-        content = cast(EmailMessage, part).get_content()
-    except (LookupError, ValueError):  # an unknown charset, a broken encoding
-        return ""
-    if not isinstance(content, str):
+    content = text_of(cast(EmailMessage, part))
+    if not content:
         return ""
     if part.get_content_subtype() == "html":
         content = nh3.clean(content, tags=set())

@@ -23,7 +23,7 @@ import nh3
 from config.errors import NotFound
 from config.file_names import clean_file_name
 from mailgw import refusals
-from mailgw.parsing import header_text, parse, sent_at
+from mailgw.parsing import header_text, parse, sent_at, text_of
 
 #: What a mail's HTML may keep: text formatting, lists, tables and links.
 SAFE_TAGS = frozenset(
@@ -106,12 +106,7 @@ def html_to_text(markup: str) -> str:
 def _content(part: EmailMessage | None) -> str:
     if part is None:
         return ""
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError):  # an unknown charset, a broken encoding
-        return ""
-    if not isinstance(content, str):
-        return ""
+    content = text_of(part)
     # A base64 or quoted-printable body carries the sender's line ends inside: CRLF as often
     # as not.
     return content.replace("\r\n", "\n").replace("\r", "\n")
