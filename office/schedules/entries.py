@@ -77,7 +77,7 @@ def _require_cleared(person: Colleague, secrecy: int, label: Message) -> None:
     if person.clearance < secrecy:
         raise Invalid(
             refusals.PERSON_NOT_CLEARED(
-                label=label, name=person.name, level=refusals.SECRECY_LEVELS[secrecy]
+                label=label, name=person.name, level=document_refusals.SECRECY_LEVEL_NAMES[secrecy]
             ),
             code="person-not-cleared",
         )

@@ -19,14 +19,6 @@ END_TIME = Message("field.end-time", vi="giờ kết thúc", en="end time")
 #: The people a line names, as its refusals name them.
 CHAIR_PERSON = Message("field.chair-person", vi="người chủ trì", en="chair")
 ATTENDEE = Message("field.attendee", vi="người dự", en="attendee")
-#: A line's secrecy as the refusals name it (the same words as
-#: :data:`office.documents.fields.SECRECY_LEVELS`).
-SECRECY_LEVELS = {
-    0: Message("secrecy.0", vi="Không mật", en="None"),
-    1: Message("secrecy.1", vi="Mật", en="Confidential"),
-    2: Message("secrecy.2", vi="Tối mật", en="Secret"),
-    3: Message("secrecy.3", vi="Tuyệt mật", en="Top secret"),
-}
 
 # A line of the week, as the form sends it (office.schedules.entries).
 BAD_TIME = Message(
