@@ -84,6 +84,12 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Chức vụ, as it is written under a signature (``Phó Bí thư``, ``Chánh Văn phòng``).
+    title: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    #: Cho ý kiến: a head of department (or the Chánh Văn phòng) whom drafts are submitted to.
+    may_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Thẩm quyền ký: drafts may be submitted to them to approve and sign (Decree 30 Art. 13).
+    may_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SignInFailures(Base):

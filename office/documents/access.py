@@ -2,7 +2,8 @@
 
 A member of staff sees a document only in their own unit, only if their clearance is at least
 its secrecy level, and only if their role or an assignment allows it: clerks (văn thư) and
-leaders see their unit's register; other staff see what they were assigned or drafted. The
+leaders see their unit's register; other staff see what they were assigned or drafted, and the
+drafts submitted to them for review (or that they reviewed: they keep seeing what they said). The
 administrator runs the system and reads no documents. Anything else answers as if the document
 did not exist.
 """
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, and_, exists, false, or_, 
 from sqlalchemy.orm import aliased
 
 from keys.signin import StaffMember
-from office.documents.models import Assignment, Document
+from office.documents.models import Assignment, Document, DocumentVersion
 
 #: Roles that see the whole register of their unit (within their clearance).
 REGISTER_ROLES = frozenset({"clerk", "leader"})
@@ -34,12 +35,23 @@ def visible_to(staff: StaffMember) -> ColumnElement[bool]:
         .where(mine.document_id == Document.id, mine.user_id == staff.id)
         .correlate(Document)
     )
-    return and_(within, or_(assigned, Document.created_by == staff.id))
+    reviewed = exists(
+        select(DocumentVersion.id)
+        .where(
+            DocumentVersion.document_id == Document.id,
+            or_(DocumentVersion.user_id == staff.id, DocumentVersion.to_user_id == staff.id),
+        )
+        .correlate(Document)
+    )
+    return and_(
+        within,
+        or_(assigned, Document.created_by == staff.id, Document.holder_id == staff.id, reviewed),
+    )
 
 
 def assigned_or_drafted(staff: StaffMember) -> CompoundSelect[tuple[int]] | None:
-    """The ids of the documents ``staff`` was assigned or drafted, when that is all their role
-    may see; ``None`` for a role that sees a whole register (or nothing).
+    """The ids of the documents ``staff`` was assigned, drafted or reviewed, when that is all
+    their role may see; ``None`` for a role that sees a whole register (or nothing).
 
     A superset of what they see (unit and clearance are not checked here): a query may start
     from these few ids instead of testing :func:`visible_to` on every row, but must still
@@ -50,6 +62,9 @@ def assigned_or_drafted(staff: StaffMember) -> CompoundSelect[tuple[int]] | None
     return union(
         select(Assignment.document_id).where(Assignment.user_id == staff.id),
         select(Document.id).where(Document.created_by == staff.id),
+        select(DocumentVersion.document_id).where(
+            or_(DocumentVersion.user_id == staff.id, DocumentVersion.to_user_id == staff.id)
+        ),
     )
 
 

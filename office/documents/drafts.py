@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import Conflict, Invalid, NotFound
 from config.logging import get_logger
 from keys.signin import StaffMember
-from office.documents import access, refusals
+from office.documents import access, refusals, review_refusals
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentFile
@@ -33,6 +33,8 @@ from office.documents.search import forget_document
 log = get_logger("congvan.office.documents")
 
 EDITED = "edited"
+#: Submitted (trình): frozen until whoever holds it returns it; approved: signed as it is.
+SUBMITTED = ("reviewing", "signing", "approved")
 
 
 def may_change(staff: StaffMember, document: Document) -> bool:
@@ -49,6 +51,8 @@ async def _draft(
     document = await visible_document(session, staff, document_id, OUTGOING)
     if not may_change(staff, document):
         raise NotFound(refusals.NOT_FOUND(), code="not-found")
+    if document.state in SUBMITTED:
+        raise Conflict(review_refusals.FROZEN(), code="submitted")
     if document.state != DRAFT:
         raise Conflict(refusals.NUMBERED(), code="numbered")
     if version is not None and document.version != version:

@@ -26,8 +26,9 @@ from config.database import Base, UTCDateTime, utcnow
 INCOMING, OUTGOING = "incoming", "outgoing"
 #: Văn bản đến: waiting in the clerk's queue -> registered -> assigned -> done; or returned.
 INCOMING_STATES = ("received", "registered", "assigned", "done", "returned")
-#: Văn bản đi: draft -> issued (numbered and signed) -> sent.
-OUTGOING_STATES = ("draft", "issued", "sent")
+#: Văn bản đi: draft -> reviewing (trình cho ý kiến) -> signing (trình ký) -> approved (signed by
+#: the signer) -> issued (numbered, signed by the unit) -> sent; a returned draft is a draft again.
+OUTGOING_STATES = ("draft", "reviewing", "signing", "approved", "issued", "sent")
 #: A secret document (độ mật 1-3) is numbered in a book of its own.
 NORMAL_SERIES, SECRET_SERIES = "normal", "secret"
 RECALL_STATES = ("requested", "agreed", "refused")
@@ -91,6 +92,12 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Raised by every change: a form posted with an older version was made stale.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Who must act on a draft now: the reviewer or the signer it was submitted to.
+    holder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    #: Thẩm quyền ký as signed: ``T/M BAN THƯỜNG VỤ``, ``KT. GIÁM ĐỐC``, or "" (in one's own name).
+    authority: Mapped[str] = mapped_column(String(128), default="", server_default="")
 
 
 class DocumentFile(Base):
@@ -210,3 +217,61 @@ class DocumentEvent(Base):
     )
     action: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DocumentVersion(Base):
+    """One step of a draft's way to its signer (trình, cho ý kiến, trả lại, ký duyệt, phát
+    hành): who, when, to whom, the comment, and the files as they were at that step."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (Index("ix_document_versions_document", "document_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    #: 1, 2, …: the order of the steps on this document.
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    #: The reviewer or signer it went to, for a step that passes it on.
+    to_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class VersionFile(Base):
+    """A file as it was at one step; the bytes stay in the blob store under their SHA-256."""
+
+    __tablename__ = "document_version_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class SigningDelegation(Base):
+    """Giao ký thay: a signer away on mission lets another leader sign for them from
+    ``starts_on`` to ``ends_on`` (inclusive); the delegate signs ``K/T`` / ``KT.``
+    (Decree 30 Art. 13; HD 36 point 1.3.1)."""
+
+    __tablename__ = "signing_delegations"
+    __table_args__ = (Index("ix_signing_delegations_to", "to_user_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -22,7 +22,7 @@ from config.errors import Conflict, Forbidden, Invalid
 from config.refusals import Message
 from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
-from office.documents import access, refusals
+from office.documents import access, refusals, review_refusals
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
@@ -30,7 +30,10 @@ from office.documents.numbering import next_number, number_symbol, numbering_sty
 from office.documents.records import change, log_event, visible_document
 
 DRAFT, ISSUED, SENT = "draft", "issued", "sent"
-MAIN, SIGNED = "main", "signed"
+#: The review chain's states between draft and issued (see :mod:`office.documents.review`).
+REVIEWING, SIGNING, APPROVED = "reviewing", "signing", "approved"
+#: The draft's file, the unit-signed one sent out, and the one its signer signed.
+MAIN, SIGNED, APPROVED_FILE = "main", "signed", "approved"
 #: Who may write a draft: the clerk, and the specialists who prepare documents.
 DRAFTING_ROLES = frozenset({"clerk", "staff"})
 #: Groups of recipients a drafter ticks at once, by the directory's kinds of unit.
@@ -160,10 +163,15 @@ async def issue(
 ) -> Document:
     """Cấp số: the next number of the unit's outgoing book for the year (the secret book for
     a secret document), its symbol, and the id the dispatch will carry: kept on the document,
-    so that every later attempt sends the same dispatch, never a second one."""
+    so that every later attempt sends the same dispatch, never a second one.
+
+    Only a draft its signer approved and signed is issued (Decree 30 Art. 13 and 16: the clerk
+    issues what the competent person signed)."""
     _require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
-    if document.state != DRAFT:
+    if document.state in (DRAFT, REVIEWING, SIGNING):
+        raise Conflict(review_refusals.NOT_APPROVED(), code="not-approved")
+    if document.state != APPROVED:
         raise Conflict(refusals.ALREADY_ISSUED(), code="stale")
     if document.version != version:
         raise Conflict(refusals.STALE(), code="stale")
@@ -253,6 +261,8 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
         )
     }
     signed = files.get(SIGNED)
+    # What the unit signs: the PDF as its signer signed it.
+    source = files.get(APPROVED_FILE, files[MAIN])
     return SendJob(
         document_id=document.id,
         unit=document.unit_code,
@@ -266,7 +276,7 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
         urgency=document.urgency,
         secrecy=document.secrecy,
         pages=document.pages,
-        main=_stored(files[MAIN]),
+        main=_stored(source),
         signed=_stored(signed) if signed is not None else None,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.documents.messages import MESSAGES
-from office.documents.web import drafts, incoming, outgoing, search
+from office.documents import messages, review_messages
+from office.documents.web import drafts, incoming, outgoing, review, search
 from office.web.feature import Feature, Section
 
 
@@ -15,12 +15,16 @@ def add_routes(app: web.Application) -> None:
     search.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)
+    review.add_routes(app)
 
 
 FEATURE = Feature(
     "documents",
     add_routes,
-    MESSAGES,
+    {
+        language: {**messages.MESSAGES[language], **review_messages.MESSAGES[language]}
+        for language in messages.MESSAGES
+    },
     sections=(
         Section("incoming", "/incoming", position=10),
         Section("outgoing", "/outgoing", position=20),

@@ -27,6 +27,7 @@ from office.documents import (
     outgoing_register,
     recall,
     refusals,
+    review,
     sending,
 )
 from office.documents.desk import DESK
@@ -266,6 +267,7 @@ async def document_page(request: web.Request) -> web.Response:
             if document.dispatch_id is not None
             else []
         )
+        chain = await review.chain_actions(session, staff, document, desk.today())
     clerk = access.may_register(staff)
     return render(
         request,
@@ -277,7 +279,8 @@ async def document_page(request: web.Request) -> web.Response:
             "recipients": [desk.unit_name(c) for c in outgoing.recipients_of(document)],
             "timelines": timelines,
             "send_problem": _send_problem(page.history) if document.state == "issued" else None,
-            "may_issue": clerk and document.state == "draft",
+            "may_issue": clerk and document.state == outgoing.APPROVED,
+            "chain": chain,
             "may_resend": clerk and document.state == "issued",
             "may_recall": clerk and document.state == "sent" and document.recall_state is None,
             "may_change_draft": document.state == "draft" and drafts.may_change(staff, document),

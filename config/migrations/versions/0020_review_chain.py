@@ -1,0 +1,137 @@
+"""The way of an outgoing draft to its signer: who reviews and who signs (users' title and
+duties), who holds a draft now and the authority it was signed under, every step's version with
+its files, and signing delegations.
+
+Revision ID: 0020
+Revises: 0016
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from config.database import UTCDateTime
+
+revision = "0020"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("title", sa.String(128), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("may_review", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(
+            sa.Column("may_sign", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(sa.Column("holder_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("authority", sa.String(128), nullable=False, server_default=""))
+        batch.create_foreign_key(
+            op.f("fk_documents_holder_id_users"),
+            "users",
+            ["holder_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+    op.create_table(
+        "document_versions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(16), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("to_user_id", sa.Integer(), nullable=True),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_document_versions_document_id_documents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_document_versions_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_user_id"],
+            ["users.id"],
+            name=op.f("fk_document_versions_to_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_versions")),
+    )
+    op.create_index(
+        "ix_document_versions_document", "document_versions", ["document_id", "seq"], unique=True
+    )
+    op.create_table(
+        "document_version_files",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(128), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["document_versions.id"],
+            name=op.f("fk_document_version_files_version_id_document_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_version_files")),
+    )
+    op.create_index(
+        op.f("ix_document_version_files_version_id"), "document_version_files", ["version_id"]
+    )
+    op.create_table(
+        "signing_delegations",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("unit_code", sa.String(32), nullable=False),
+        sa.Column("from_user_id", sa.Integer(), nullable=False),
+        sa.Column("to_user_id", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("cancelled_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["from_user_id"],
+            ["users.id"],
+            name=op.f("fk_signing_delegations_from_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_user_id"],
+            ["users.id"],
+            name=op.f("fk_signing_delegations_to_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_delegations")),
+    )
+    op.create_index("ix_signing_delegations_to", "signing_delegations", ["to_user_id", "starts_on"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_signing_delegations_to", table_name="signing_delegations")
+    op.drop_table("signing_delegations")
+    op.drop_index(op.f("ix_document_version_files_version_id"), table_name="document_version_files")
+    op.drop_table("document_version_files")
+    op.drop_index("ix_document_versions_document", table_name="document_versions")
+    op.drop_table("document_versions")
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_constraint(op.f("fk_documents_holder_id_users"), type_="foreignkey")
+        batch.drop_column("authority")
+        batch.drop_column("holder_id")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("may_sign")
+        batch.drop_column("may_review")
+        batch.drop_column("title")
