@@ -193,6 +193,36 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool) -> 
     await session.flush()
 
 
+MAX_TITLE = 128
+
+
+async def set_duties(
+    session: AsyncSession,
+    username: str,
+    *,
+    title: str | None = None,
+    may_review: bool | None = None,
+    may_sign: bool | None = None,
+) -> User:
+    """Chức vụ and the duties in the review chain of outgoing drafts: reviewing (the head of
+    a department, the Chánh Văn phòng) and signing (the competent person, Decree 30 Art. 13).
+    An administrator reads no documents, so cannot be given either."""
+    user = await _user(session, username)
+    if title is not None:
+        title = " ".join(title.split())
+        if len(title) > MAX_TITLE:
+            raise Invalid(f"title longer than {MAX_TITLE} characters", code="bad-title")
+        user.title = title
+    if (may_review or may_sign) and user.role == "admin":
+        raise Forbidden("an administrator reads no documents: no review or signing duty")
+    if may_review is not None:
+        user.may_review = may_review
+    if may_sign is not None:
+        user.may_sign = may_sign
+    await session.flush()
+    return user
+
+
 async def unlock(session: AsyncSession, username: str) -> None:
     """Forget the user's failed sign-ins, and end the waits of the addresses they (or someone
     giving their name) last failed from; see :func:`keys.throttle.forget_user`."""

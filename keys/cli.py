@@ -515,6 +515,42 @@ def disable(node_dir: Path, username: str, enable: bool) -> None:
     click.echo(f"{username} {'enabled' if enable else 'disabled'}")
 
 
+@users.command("duties")
+@dir_option
+@click.argument("username")
+@click.option("--title", default=None, help="Chức vụ, as written under a signature.")
+@click.option(
+    "--reviewer/--no-reviewer",
+    default=None,
+    help="Drafts may be submitted to them for review (trình cho ý kiến).",
+)
+@click.option(
+    "--signer/--no-signer",
+    default=None,
+    help="They have signing authority: drafts may be submitted to them to sign (trình ký).",
+)
+def duties(
+    node_dir: Path,
+    username: str,
+    title: str | None,
+    reviewer: bool | None,
+    signer: bool | None,
+) -> None:
+    """USERNAME's title and duties in the review of outgoing drafts."""
+    settings = load(node_dir)
+    user = run_in(
+        transaction(settings),
+        lambda session: accounts.set_duties(
+            session, username, title=title, may_review=reviewer, may_sign=signer
+        ),
+    )
+    click.echo(
+        f"{user.username}: title {user.title or '-'}, "
+        f"reviewer {'yes' if user.may_review else 'no'}, "
+        f"signer {'yes' if user.may_sign else 'no'}"
+    )
+
+
 @users.command("list")
 @dir_option
 def list_users(node_dir: Path) -> None:

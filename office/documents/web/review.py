@@ -92,6 +92,8 @@ async def _step_context(
         "people": people,
         "files": await _files(session, document.id),
         "form_id": forms.new_form_id(),
+        "refusal": None,
+        "values": None,
         **document_choices(request),
     }
 
