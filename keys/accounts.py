@@ -37,6 +37,9 @@ class Account:
     #: Set while an address where this user name failed last must wait: the user cannot sign
     #: in from there before then.
     locked_until: datetime | None = None
+    title: str = ""
+    may_review: bool = False
+    may_sign: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,9 @@ async def list_accounts(
             disabled=user.disabled,
             app_passwords=tuple(labels.get(user.id, ())),
             locked_until=waits.get(user.username),
+            title=user.title,
+            may_review=user.may_review,
+            may_sign=user.may_sign,
         )
         for user in users
     ]

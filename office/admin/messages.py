@@ -16,6 +16,11 @@ VI: dict[str, str] = {
     "admin.col.clearance": "Mức mật được xem",
     "admin.col.totp": "Xác thực hai lớp",
     "admin.col.locked_until": "Khoá đến",
+    "admin.col.duties": "Chức vụ, nhiệm vụ",
+    "admin.duties.title": "Chức vụ",
+    "admin.duties.reviewer": "Cho ý kiến dự thảo",
+    "admin.duties.signer": "Có thẩm quyền ký",
+    "admin.duties.save": "Lưu",
     "admin.col.state": "Trạng thái",
     "admin.col.actions": "Thao tác",
     "admin.totp.enrolled": "Đã đăng ký",
@@ -31,6 +36,7 @@ VI: dict[str, str] = {
         "Đã vô hiệu hoá tài khoản {user}; các phiên đăng nhập đang mở của tài khoản đã kết thúc."
     ),
     "admin.notice.enabled": "Đã kích hoạt lại tài khoản {user}.",
+    "admin.notice.duties": "Đã lưu chức vụ, nhiệm vụ của {user}.",
     "admin.totp.title": "Mã xác thực mới",
     "admin.totp.account": "Tài khoản",
     "admin.totp.once": (
@@ -71,6 +77,11 @@ EN: dict[str, str] = {
     "admin.col.clearance": "Clearance",
     "admin.col.totp": "Two-factor authentication",
     "admin.col.locked_until": "Locked until",
+    "admin.col.duties": "Title and duties",
+    "admin.duties.title": "Title",
+    "admin.duties.reviewer": "Reviews drafts",
+    "admin.duties.signer": "Signing authority",
+    "admin.duties.save": "Save",
     "admin.col.state": "Status",
     "admin.col.actions": "Actions",
     "admin.totp.enrolled": "Set up",
@@ -86,6 +97,7 @@ EN: dict[str, str] = {
         "Account {user} has been disabled; its open sessions have been ended."
     ),
     "admin.notice.enabled": "Account {user} has been re-enabled.",
+    "admin.notice.duties": "The title and duties of {user} have been saved.",
     "admin.totp.title": "New verification code",
     "admin.totp.account": "Account",
     "admin.totp.once": (

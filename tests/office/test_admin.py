@@ -132,6 +132,7 @@ async def test_the_administrator_sees_the_accounts_of_the_units_this_node_hosts(
         "Xác thực hai lớp",
         "Khoá đến",
         "Trạng thái",
+        "Chức vụ, nhiệm vụ",
         "Thao tác",
     ]
     shown = cells(row_of(page, clerk.username))
@@ -385,3 +386,33 @@ async def test_a_notice_is_shown_only_for_a_listed_account(
         assert 'id="admin-notice"' not in page.text
         page = await as_admin.get(f"/admin?notice=khac&user={admin.username}")
         assert 'id="admin-notice"' not in page.text
+
+
+async def test_the_administrator_sets_a_title_and_the_review_and_signing_duties(
+    tu: RunningNode, make_account: NewAccount
+) -> None:
+    admin, leader = await make_account(role="admin"), await make_account(role="leader")
+    async with StaffBrowser(tu.web_url) as as_admin:
+        await as_admin.sign_in_as(admin)
+        page = await as_admin.get("/admin")
+        done = await as_admin.post(
+            f"/admin/users/{leader.username}/duties",
+            {"csrf_token": page.form_token, "title": "  Phó  Bí thư ", "may_sign": "1"},
+        )
+        assert (done.status, done.location) == (
+            303,
+            f"/admin?notice=duties&user={leader.username}",
+        )
+        row = row_of(await as_admin.get("/admin"), leader.username)
+        assert 'value="Phó Bí thư"' in row
+        assert 'name="may_sign" value="1" checked' in row
+        assert 'name="may_review" value="1" checked' not in row
+        # An administrator reads no documents: no duty for their own kind.
+        refused = await as_admin.post(
+            f"/admin/users/{admin.username}/duties",
+            {"csrf_token": page.form_token, "may_sign": "1"},
+        )
+        assert refused.status == 403
+    stored = await user_row(tu, leader.username)
+    assert (stored.title, stored.may_review, stored.may_sign) == ("Phó Bí thư", False, True)
+    assert not (await user_row(tu, admin.username)).may_sign

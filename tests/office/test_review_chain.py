@@ -140,6 +140,9 @@ async def test_a_draft_goes_to_review_back_to_its_drafter_and_on_to_the_signer(
     async with StaffBrowser(tu.web_url) as leader:
         await leader.sign_in_as(signer_account)
         assert f'data-document="{document_id}"' in (await leader.get("/outgoing/to-sign")).text
+        home = (await leader.get("/")).text
+        assert 'id="drafts-to-sign"' in home
+        assert f'href="/outgoing/{document_id}"' in home.split('id="drafts-to-sign"')[1]
         page = await leader.get(f"/outgoing/{document_id}")
         assert 'id="approve-draft"' in page.text and 'id="return-draft"' in page.text
 

@@ -30,7 +30,7 @@ from office.web.site import SITE, STAFF, StaffSite, translator
 
 ADMIN = Section("admin", "/admin", position=60, roles=frozenset({"admin"}))
 #: What the accounts page may say an action did (``?notice=…&user=…`` after the redirect).
-NOTICES = ("unlocked", "disabled", "enabled")
+NOTICES = ("unlocked", "disabled", "enabled", "duties")
 #: The secret is shown in groups, as authenticator apps accept it typed.
 SECRET_GROUP = 4
 #: A refusal repeats at most this much of the name it was given.
@@ -149,6 +149,32 @@ async def disable(request: web.Request) -> web.Response:
     return _done(username, "disabled")
 
 
+async def set_duties(request: web.Request) -> web.Response:
+    """Chức vụ and the review chain's duties: who drafts are submitted to for review and who
+    has signing authority (:func:`keys.accounts.set_duties`)."""
+    site, admin = request.app[SITE], _administrator(request)
+    username = request.match_info["username"]
+    form = await request.post()
+    title = form.get("title")
+    async with site.sessions() as session, session.begin():
+        await _hosted_user(session, site, admin, username)
+        user = await accounts.set_duties(
+            session,
+            username,
+            title=title if isinstance(title, str) else "",
+            may_review=form.get("may_review") == "1",
+            may_sign=form.get("may_sign") == "1",
+        )
+    log.info(
+        "admin.duties",
+        admin=admin.username,
+        user=username,
+        reviewer=user.may_review,
+        signer=user.may_sign,
+    )
+    return _done(username, "duties")
+
+
 async def enable(request: web.Request) -> web.Response:
     site, admin = request.app[SITE], _administrator(request)
     username = request.match_info["username"]
@@ -165,3 +191,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/users/{username}/totp", reset_totp, name="admin.totp")
     app.router.add_post("/admin/users/{username}/disable", disable, name="admin.disable")
     app.router.add_post("/admin/users/{username}/enable", enable, name="admin.enable")
+    app.router.add_post("/admin/users/{username}/duties", set_duties, name="admin.duties")

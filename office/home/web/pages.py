@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from office.documents import review
 from office.documents.desk import DESK
 from office.documents.workload import workload
 from office.web.rendering import render
@@ -16,11 +17,18 @@ async def home(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     desk = request.app[DESK]
     work = None
+    drafts: list[tuple[str, list[review.Waiting]]] = []
     if staff.role != "admin":
         async with site.sessions() as session:
             work = await workload(
                 session, staff, desk.calendar, desk.today(), desk.settings.remind_days_before
             )
+            # The review chain's lists: what waits for this person, and their own drafts.
+            drafts = [
+                ("to-sign", await review.to_sign(session, staff, desk.today())),
+                ("to-review", await review.to_review(session, staff)),
+                ("mine", await review.my_drafts(session, staff)),
+            ]
     return render(
         request,
         "home/home.html",
@@ -29,6 +37,7 @@ async def home(request: web.Request) -> web.Response:
             "sections": [section for section in site.sections if section.open_to(staff)],
             "signed_in_at": request[ACTIVE_SESSION].created_at,
             "work": work,
+            "drafts": [(which, rows) for which, rows in drafts if rows],
         },
     )
 
