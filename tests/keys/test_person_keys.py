@@ -10,11 +10,14 @@ line holds one.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
-from collections.abc import AsyncIterator
+import unicodedata
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -26,8 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.database import open_database
 from config.errors import CongvanError
 from keys import pinbox, signers
+from keys.ca import PersonName, create_ca, issue_person
 from keys.models import PersonKey, User
+from keys.person_bundle import PersonBundle, write_person_bundle
+from keys.revocation import RevocationChecker
 from keys.signers import PIN_FAILURES, PIN_LOCKOUT
+from keys.trust import TrustStore
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.keys import trust_store
@@ -65,11 +72,11 @@ def issue(
     lines = cli(*args).stdout.splitlines()
     code = lines[-1].rsplit(": ", 1)[1]
     secrets_seen.add(code, code.replace("-", ""))
-    return Issued(out or Path(), lines[0].split()[2], code)
+    return Issued(out or Path(), lines[0].split()[2], code)  # no --out: installed on the CA
 
 
-def install(cli: Cli, network: DemoNetwork, bundle: Path, node: str = NODE) -> str:
-    return cli("keys", "install-person", bundle, "--dir", network.node_dir(node)).stdout
+def install(cli: Cli, network: DemoNetwork, bundle: Path) -> str:
+    return cli("keys", "install-person", bundle, "--dir", network.node_dir(NODE)).stdout
 
 
 def openssl(*args: str | Path) -> str:
@@ -137,12 +144,11 @@ async def activated(
     sessions: async_sessionmaker[AsyncSession],
     tmp_path: Path,
     secrets_seen: SecretsSeen,
-    pin: str = PIN,
 ) -> Issued:
-    """Issued on the CA, installed on Cam Lộ, activated by the leader with ``pin``."""
+    """Issued on the CA, installed on Cam Lộ, activated by the leader with ``PIN``."""
     issued = issue(cli, network, tmp_path / f"{LEADER}-{len(await rows(sessions))}", secrets_seen)
     install(cli, network, issued.bundle)
-    await signers.activate_person_key(sessions, await user_id(sessions), issued.code, pin, now())
+    await signers.activate_person_key(sessions, await user_id(sessions), issued.code, PIN, now())
     return issued
 
 
@@ -324,7 +330,7 @@ async def test_a_revoked_certificate_cannot_sign_and_the_pin_is_not_counted(
     assert listing(cli, network, NODE)[issued.serial][0].endswith("active,revoked")
 
 
-async def test_an_expired_or_not_yet_valid_certificate_cannot_sign(
+async def test_an_expired_or_not_yet_valid_certificate_or_an_unknown_crl_cannot_sign(
     cli: Cli,
     network: DemoNetwork,
     sessions: async_sessionmaker[AsyncSession],
@@ -345,6 +351,12 @@ async def test_an_expired_or_not_yet_valid_certificate_cannot_sign(
         with pytest.raises(CongvanError) as error:
             await signers.unlock_signing_identity(sessions, leader, PIN, trust, moment)
         assert refusal(error) == code
+    no_crl = TrustStore(
+        trust.ca_certificate, RevocationChecker(trust.ca_certificate, tmp_path / "no-crl.pem")
+    )
+    with pytest.raises(CongvanError) as error:
+        await signers.unlock_signing_identity(sessions, leader, PIN, no_crl, now())
+    assert refusal(error) == "revocation-unknown"  # fail closed
     assert await rows(sessions) == before
 
 
@@ -407,10 +419,11 @@ def test_issuing_and_installing_refuse_what_they_cannot_vouch_for(
         assert result.returncode == 1 and words in result.stderr, result.stderr
     assert cli("keys", "list", "--dir", ca_dir).stdout == before
     issued = issue(cli, network, tmp_path / "an.person", secrets_seen)
-    for node, words in [("TX-DONGHA", "not hosted by this node")]:
-        result = cli(
-            "keys", "install-person", issued.bundle, "--dir", network.node_dir(node), check=False
-        )
+    for bundle, node, words in [
+        (issued.bundle, "TX-DONGHA", "not hosted by this node"),
+        (other_ca_bundle(tmp_path), NODE, "not issued by this node's CA"),
+    ]:
+        result = cli("keys", "install-person", bundle, "--dir", network.node_dir(node), check=False)
         assert result.returncode == 1 and words in result.stderr, result.stderr
     install(cli, network, issued.bundle)
     again = cli(
@@ -419,3 +432,62 @@ def test_issuing_and_installing_refuse_what_they_cannot_vouch_for(
     assert again.returncode == 1 and "installed already" in again.stderr
     rotate = cli("keys", "rotate", f"{LEADER}@{NODE}", "--dir", ca_dir, check=False)
     assert rotate.returncode == 1 and "issue-person" in rotate.stderr
+
+
+def other_ca_bundle(tmp_path: Path) -> Path:
+    """A person bundle for Cam Lộ's leader from a CA that is not the province's."""
+    authority = create_ca("Not the province", tmp_path / "other-ca", b"other-ca-passphrase")
+    key = ec.generate_private_key(ec.SECP256R1())
+    person = PersonName(LEADER, NODE, "Huyện uỷ Cam Lộ", FULL_NAME, TITLE)
+    certificate = issue_person(authority, person, key, 30)
+    sealed = pinbox.seal_key(key, pinbox.normal_code(pinbox.new_activation_code()))
+    out = tmp_path / "other.person"
+    write_person_bundle(out, PersonBundle(certificate, authority.certificate, sealed))
+    return out
+
+
+async def test_argon2_runs_in_a_thread_never_on_the_event_loop(
+    cli: Cli,
+    network: DemoNetwork,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    secrets_seen: SecretsSeen,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    def off_the_loop(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def checked(*args: Any) -> Any:
+            with pytest.raises(RuntimeError):  # no running loop: a worker thread
+                asyncio.get_running_loop()
+            calls.append(name)
+            return function(*args)
+
+        return checked
+
+    monkeypatch.setattr(signers, "open_sealed", off_the_loop("open", pinbox.open_sealed))
+    monkeypatch.setattr(signers, "seal_key", off_the_loop("seal", pinbox.seal_key))
+    await activated(cli, network, sessions, tmp_path, secrets_seen)
+    leader = await user_id(sessions)
+    await signers.change_pin(sessions, leader, PIN, OTHER_PIN, now())
+    await signers.unlock_signing_identity(
+        sessions, leader, OTHER_PIN, trust_store(network, NODE), now()
+    )
+    assert calls == ["open", "seal", "open", "seal", "open"]
+
+
+def test_a_seal_opens_only_as_it_was_made() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    sealed = pinbox.seal_key(key, "Trần Thị Bình")  # composed as typed on one keyboard
+    decomposed = unicodedata.normalize("NFD", "Trần Thị Bình")
+    opened = pinbox.open_sealed(sealed, decomposed)
+    assert opened is not None and opened.private_numbers() == key.private_numbers()
+    header_changed = bytearray(sealed)
+    header_changed[20] ^= 1  # in the salt: the header is authenticated
+    assert pinbox.open_sealed(bytes(header_changed), "Trần Thị Bình") is None
+    with pytest.raises(CongvanError) as error:
+        pinbox.open_sealed(b"-----BEGIN PRIVATE KEY-----", "Trần Thị Bình")
+    assert error.value.code == "bad-seal"
+    code = pinbox.new_activation_code()
+    assert len(code) == 23 and code.count("-") == 3
+    assert pinbox.normal_code(code.lower().replace("-", " ")) == code.replace("-", "")
