@@ -181,6 +181,67 @@ def issue_signing(
     return certificate, key
 
 
+@dataclass(frozen=True)
+class PersonName:
+    """Who a person's signing certificate names. The full name and title are what a reader of
+    a signed document sees; the unit code and user name (``OU`` and ``UID``) tell apart two
+    people of the same name, and the same user name on two nodes."""
+
+    username: str
+    unit_code: str
+    unit_name: str
+    full_name: str
+    title: str
+
+    @property
+    def owner(self) -> str:
+        """How the CA's records and ``keys list`` name the person: ``username@UNIT``."""
+        return f"{self.username}@{self.unit_code}"
+
+    def subject(self) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.unit_name),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, self.unit_code),
+                x509.NameAttribute(NameOID.TITLE, self.title),
+                x509.NameAttribute(NameOID.COMMON_NAME, self.full_name),
+                x509.NameAttribute(NameOID.USER_ID, self.username),
+            ]
+        )
+
+    @classmethod
+    def of(cls, certificate: x509.Certificate) -> PersonName:
+        """The person a certificate made by :func:`issue_person` names."""
+
+        def value(oid: x509.ObjectIdentifier) -> str:
+            found = certificate.subject.get_attributes_for_oid(oid)
+            if not found:
+                raise Invalid("not a person's signing certificate", code="not-a-person")
+            return str(found[0].value)
+
+        return cls(
+            username=value(NameOID.USER_ID),
+            unit_code=value(NameOID.ORGANIZATIONAL_UNIT_NAME),
+            unit_name=value(NameOID.ORGANIZATION_NAME),
+            full_name=value(NameOID.COMMON_NAME),
+            title=value(NameOID.TITLE),
+        )
+
+
+def issue_person(
+    ca: CertificateAuthority, person: PersonName, key: ec.EllipticCurvePrivateKey, days: int
+) -> x509.Certificate:
+    """A signing person's certificate (Decree 30 Art. 13: the competent person signs with their
+    own signature): P-256, digitalSignature + nonRepudiation, like a unit's. The key is made by
+    the caller, who seals it before the certificate is recorded."""
+    return (
+        _leaf_builder(ca, person.subject(), key.public_key(), days)
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        .sign(ca.key, hashes.SHA256())
+    )
+
+
 def issue_encryption(
     ca: CertificateAuthority, unit_code: str, unit_name: str, days: int
 ) -> tuple[x509.Certificate, x25519.X25519PrivateKey]:

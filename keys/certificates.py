@@ -1,4 +1,5 @@
-"""The provincial CA at work: issue, rotate, revoke, publish the CRL, list.
+"""The provincial CA at work: issue (nodes, units, signing persons), rotate, revoke, publish the
+CRL, list.
 
 Functions take an open session; the caller owns the transaction (``async with
 session.begin()``). Files are written atomically, keys before certificates, inside that
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,14 +22,19 @@ from config.errors import Conflict, Invalid, NotFound
 from config.files import write_atomic
 from config.settings import Settings
 from keys import ca as ca_builder
-from keys.ca import CA_CERT_FILE, CertificateAuthority, load_ca, pem, serial_hex
+from keys.accounts import USERNAME
+from keys.ca import CA_CERT_FILE, CertificateAuthority, PersonName, load_ca, pem, serial_hex
 from keys.keystore import PrivateKey
-from keys.models import Certificate, Node, Unit
+from keys.models import OWNER_LENGTH, SUBJECT_LENGTH, Certificate, Node, Unit
 from keys.revocation import CRL_FILE, REASONS, RevokedEntry, build_crl, crl_pem
 
 NODE_CERT_FILE = "node.pem"
 NODE_KEY_FILE = "node.key"
 UNIT_USES = ("signing", "encryption")
+#: How the CA's records tell a person's certificate from a node's or a unit's.
+PERSON = "person"
+#: X.509's upper bound for a common name and a title (RFC 5280 appendix A).
+NAME_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,40 @@ async def _issue_unit_key(
     return _info(record)
 
 
+async def issue_person(
+    session: AsyncSession,
+    settings: Settings,
+    authority: CertificateAuthority,
+    key: ec.EllipticCurvePrivateKey,
+    username: str,
+    unit_code: str,
+    full_name: str,
+    title: str,
+) -> tuple[x509.Certificate, CertificateInfo]:
+    """Issue a signing person's certificate for ``key`` and record it. The person's previous
+    certificate becomes ``superseded``: still good for what they signed with it, and the CA
+    issues a new one the same way after a revocation."""
+    if not USERNAME.fullmatch(username):
+        raise Invalid(f"bad username {username!r}", code="bad-username")
+    full_name, title = full_name.strip(), title.strip()
+    for option, value in (("--name", full_name), ("--title", title)):
+        if not 0 < len(value) <= NAME_LIMIT:
+            raise Invalid(f"{option}: 1 to {NAME_LIMIT} characters", code="bad-person-name")
+    unit = await _unit(session, unit_code)
+    person = PersonName(username, unit.code, unit.name, full_name, title)
+    if len(person.owner) > OWNER_LENGTH or len(person.subject().rfc4514_string()) > SUBJECT_LENGTH:
+        raise Invalid(f"{person.owner}: the names are too long together for the CA's records")
+    previous = await _active(session, person.owner, "signing")
+    if previous is not None:
+        previous.status = "superseded"
+        await session.flush()
+    certificate = ca_builder.issue_person(authority, person, key, settings.keys.cert_days)
+    record = _record(certificate, PERSON, person.owner, "signing")
+    session.add(record)
+    await session.flush()
+    return certificate, _info(record)
+
+
 def archive_key(cert_path: Path, key_path: Path) -> None:
     """Keep a replaced key under ``archive/<serial>``: old dispatches stay readable."""
     if not cert_path.exists():
@@ -229,6 +270,11 @@ async def rotate(
         )
     ).all()
     kinds = {record.owner_kind for record in issued_before}
+    if PERSON in kinds:
+        raise Invalid(
+            f"{owner} is a signing person: issue them a new key with `congvan keys issue-person`",
+            code="person-owner",
+        )
     if not uses and len(kinds) > 1:
         raise Invalid(
             f"{owner} is both a node and a unit: say which keys with --use tls (the node's), "
@@ -342,10 +388,40 @@ def _info(record: Certificate) -> CertificateInfo:
 
 
 async def list_certificates(session: AsyncSession) -> list[CertificateInfo]:
+    """The CA's, the nodes' and the units' certificates (the persons' are
+    :func:`list_person_certificates`)."""
     rows = await session.scalars(
-        select(Certificate).order_by(Certificate.owner, Certificate.use, Certificate.not_after)
+        select(Certificate)
+        .where(Certificate.owner_kind != PERSON)
+        .order_by(Certificate.owner, Certificate.use, Certificate.not_after)
     )
     return [_info(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PersonCertificateInfo:
+    person: PersonName
+    serial: str
+    not_after: datetime
+    status: str
+
+
+async def list_person_certificates(session: AsyncSession) -> list[PersonCertificateInfo]:
+    """Every signing person's certificate the CA issued, with the name and title it carries."""
+    rows = await session.scalars(
+        select(Certificate)
+        .where(Certificate.owner_kind == PERSON)
+        .order_by(Certificate.owner, Certificate.not_after)
+    )
+    return [
+        PersonCertificateInfo(
+            PersonName.of(x509.load_pem_x509_certificate(row.pem.encode("ascii"))),
+            row.serial,
+            row.not_after,
+            row.status,
+        )
+        for row in rows
+    ]
 
 
 def open_ca(settings: Settings, passphrase: bytes) -> CertificateAuthority:

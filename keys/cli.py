@@ -13,19 +13,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.cli import dir_option, fail, load, or_fail, run_in
 from config.database import transaction
-from config.errors import ConfigError, Conflict, Invalid
+from config.errors import ConfigError, Conflict, Forbidden, Invalid
 from config.files import write_secret
 from config.settings import Settings
-from keys import accounts, bundle, certificates, directory, onboarding, totp
+from keys import (
+    accounts,
+    bundle,
+    certificates,
+    directory,
+    onboarding,
+    person_bundle,
+    pinbox,
+    signers,
+    totp,
+)
 from keys.age import identity_of
+from keys.ca import CA_CERT_FILE
 from keys.keystore import load_private_key, node_passphrase
 from keys.models import CLEARANCES, ROLES
-from keys.revocation import REASONS
+from keys.revocation import REASONS, RevocationChecker
 from keys.sealing import SecretBox
 
 
@@ -123,6 +135,102 @@ def issue_unit(
     )
     for info in issued:
         click.echo(f"{unit} {info.use} {info.serial} until {info.not_after:%Y-%m-%d}")
+
+
+@keys.command("issue-person")
+@dir_option
+@click.argument("username")
+@click.option("--unit", required=True, help="The unit the person signs for (its code).")
+@click.option("--name", "full_name", required=True, help="Full name, as documents show it.")
+@click.option("--title", required=True, help="Position, e.g. 'Phó Bí thư'.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the person bundle here (needed unless this node hosts UNIT).",
+)
+def issue_person(
+    node_dir: Path, username: str, unit: str, full_name: str, title: str, out: Path | None
+) -> None:
+    """Issue USERNAME of UNIT their own signing key and certificate (P-256, nonRepudiation).
+
+    The key is sealed under an activation code printed once: it goes to the person apart from
+    the bundle, and only they turn it into their signing PIN. Installed here at once when this
+    node hosts UNIT; else `congvan keys install-person FILE` on their node. Issuing again is
+    how a person's key is rotated: their previous certificate is superseded.
+    """
+    settings = load(node_dir)
+    passphrase = _passphrase(settings)
+    hosted = unit in settings.node.units
+    if out is None and not hosted:
+        fail(Invalid(f"{unit} is hosted by another node: give --out FILE for its person bundle"))
+    if out is not None and out.exists():
+        fail(Conflict(f"{out} exists: choose another --out, or remove it first"))
+    authority = or_fail(certificates.open_ca, settings, passphrase)
+    key = ec.generate_private_key(ec.SECP256R1())
+    code = pinbox.new_activation_code()
+    # Sealed before the transaction: argon2 takes a while, and the CA's database is not held.
+    sealed = pinbox.seal_key(key, pinbox.normal_code(code))
+
+    async def work(session: AsyncSession) -> tuple[x509.Certificate, certificates.CertificateInfo]:
+        issued = await certificates.issue_person(
+            session, settings, authority, key, username, unit, full_name, title
+        )
+        if hosted:
+            await signers.install_person_key(
+                session, issued[0], sealed, authority.certificate, settings.node.units
+            )
+        return issued
+
+    certificate, info = run_in(transaction(settings), work)
+    click.echo(f"{info.owner} person {info.serial} until {info.not_after:%Y-%m-%d}")
+    if hosted:
+        click.echo(f"installed on this node, waiting for {username} to activate it")
+    if out is not None:
+        made = person_bundle.PersonBundle(certificate, authority.certificate, sealed)
+        try:
+            person_bundle.write_person_bundle(out, made)
+        except OSError as error:
+            fail(
+                ConfigError(
+                    f"the certificate was issued, but {out} could not be written "
+                    f"({error.strerror}): run this again with another --out"
+                )
+            )
+        click.echo(f"person bundle written to {out}: `congvan keys install-person` on their node")
+    click.echo(
+        f"activation code (shown once; give it to {full_name} in person, apart from the "
+        f"bundle): {code}"
+    )
+
+
+@keys.command("install-person")
+@dir_option
+@click.argument("bundle_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+def install_person(node_dir: Path, bundle_file: Path) -> None:
+    """Store the signing key in FILE (`keys issue-person` on the CA) for its person on this
+    node, still sealed: they activate it with the CA's activation code and a signing PIN."""
+    settings = load(node_dir)
+    made = or_fail(person_bundle.read_person_bundle, bundle_file)
+    ca_certificate = or_fail(_node_ca, settings)
+    info = run_in(
+        transaction(settings),
+        lambda session: signers.install_person_key(
+            session, made.certificate, made.sealed_key, ca_certificate, settings.node.units
+        ),
+    )
+    click.echo(
+        f"{info.username}@{info.unit_code} {info.serial} until {info.not_after:%Y-%m-%d} "
+        "installed: it waits for its activation code and a signing PIN"
+    )
+
+
+def _node_ca(settings: Settings) -> x509.Certificate:
+    path = settings.pki_dir / CA_CERT_FILE
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except OSError as error:
+        raise ConfigError(f"config error: cannot read {path}: {error.strerror}") from error
 
 
 bundle_passphrase_option = click.option(
@@ -327,7 +435,8 @@ def publish_directory(node_dir: Path, out: Path | None) -> None:
 @keys.command("list")
 @dir_option
 def list_keys(node_dir: Path) -> None:
-    """Every certificate: owner, use, serial, not-after, status; warns of near expiry."""
+    """Every certificate: owner, use, serial, not-after, status; warns of near expiry. Then
+    signing persons': issued by the CA (on the CA), and the keys installed on this node."""
     settings = load(node_dir)
     warning_days = settings.keys.expiry_warning_days
     rows = run_in(transaction(settings), certificates.list_certificates)
@@ -337,6 +446,7 @@ def list_keys(node_dir: Path) -> None:
         click.echo(
             f"{row.owner:<14} {row.use:<11} {row.serial:<41} {row.not_after:%Y-%m-%d}  {row.status}"
         )
+    _list_persons(settings)
     for row in rows:
         if row.expires_within(warning_days, now):
             days = (row.not_after - now).days
@@ -346,6 +456,46 @@ def list_keys(node_dir: Path) -> None:
                 f"run `congvan keys rotate {row.owner}`",
                 err=True,
             )
+
+
+def _list_persons(settings: Settings) -> None:
+    """Signing persons' certificates: those the CA issued (on the CA), and the keys installed
+    on this node with their state, revoked or not by this node's CRL."""
+
+    async def work(
+        session: AsyncSession,
+    ) -> tuple[list[certificates.PersonCertificateInfo], list[signers.PersonKeyInfo]]:
+        return (
+            await certificates.list_person_certificates(session),
+            await signers.list_person_keys(session),
+        )
+
+    issued, installed = run_in(transaction(settings), work)
+    if issued:
+        click.echo(f"\n{'PERSON':<24} {'SERIAL':<41} {'NOT AFTER':<11} {'STATUS':<11} NAME, TITLE")
+    for row in issued:
+        person = row.person
+        click.echo(
+            f"{person.owner:<24} {row.serial:<41} {row.not_after:%Y-%m-%d}  {row.status:<11} "
+            f"{person.full_name}, {person.title}"
+        )
+    if installed:
+        click.echo(
+            f"\n{'SIGNING KEY HERE':<24} {'SERIAL':<41} {'NOT AFTER':<11} {'STATE':<11} NAME, TITLE"
+        )
+    ca_certificate = or_fail(_node_ca, settings) if installed else None
+    revocation = RevocationChecker(ca_certificate, settings.crl_file) if ca_certificate else None
+    for key in installed:
+        state = key.state
+        if revocation is not None:
+            try:
+                state += ",revoked" if signers.is_revoked(revocation, int(key.serial, 16)) else ""
+            except Forbidden:
+                state += ",crl?"
+        click.echo(
+            f"{key.username + '@' + key.unit_code:<24} {key.serial:<41} "
+            f"{key.not_after:%Y-%m-%d}  {state:<11} {key.full_name}, {key.title}"
+        )
 
 
 @keys.command("age-identity")

@@ -1,11 +1,21 @@
-"""Tables of the keys layer: units, nodes, certificates, staff accounts, app passwords, and the
-failed sign-ins that throttle them."""
+"""Tables of the keys layer: units, nodes, certificates, staff accounts, app passwords, the
+failed sign-ins that throttle them, and signing persons' keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime, utcnow
@@ -14,6 +24,12 @@ UNIT_KINDS = ("province", "board", "district", "sector", "commune")
 ROLES = ("admin", "clerk", "leader", "staff")
 CLEARANCES = {0: "Không mật", 1: "Mật", 2: "Tối mật", 3: "Tuyệt mật"}
 CERTIFICATE_USES = ("ca", "tls", "signing", "encryption")
+#: A certificate's owner: a node's name, a unit's code, or a person's ``username@UNIT``.
+OWNER_LENGTH = 64
+SUBJECT_LENGTH = 255
+#: A person's key: installed and waiting for its activation code, the one they sign with, or
+#: one a newer key took over from (kept: it names the certificate of what they signed before).
+PERSON_KEY_STATES = ("pending", "active", "replaced")
 
 
 class Node(Base):
@@ -50,9 +66,9 @@ class Certificate(Base):
 
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_kind: Mapped[str] = mapped_column(String(8))
-    owner: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_LENGTH), index=True)
     use: Mapped[str] = mapped_column(String(16))
-    subject: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     not_after: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -137,3 +153,40 @@ class AppPassword(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class PersonKey(Base):
+    """A signing person's own key and certificate from the provincial CA (Decree 30 Art. 13), on
+    the node that hosts their unit.
+
+    ``sealed_key`` is never the key in clear: it is sealed under the CA's activation code while
+    ``pending`` and under the person's signing PIN once ``active`` (:mod:`keys.pinbox`). A person
+    has at most one key ``pending`` and one ``active``; ``pin_failures`` and ``locked_until``
+    count and lock wrong PINs on the active one.
+    """
+
+    __tablename__ = "person_keys"
+    __table_args__ = (
+        Index(
+            "uq_person_keys_current",
+            "user_id",
+            "state",
+            unique=True,
+            sqlite_where=text("state != 'replaced'"),
+            postgresql_where=text("state != 'replaced'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    serial: Mapped[str] = mapped_column(String(40), unique=True)
+    certificate: Mapped[str] = mapped_column(Text)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(64))
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

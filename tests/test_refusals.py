@@ -32,6 +32,7 @@ REACH_THE_PAGES = (
     "exchange/statuses.py",
     "keys/passwords.py",
     "keys/accounts.py",
+    "keys/signers.py",
 )
 #: Command-line and demo modules inside those packages speak Vietnamese to operators.
 OPERATORS_ONLY = re.compile(r"(^|/)(cli|demo_[a-z_]+)\.py$")
