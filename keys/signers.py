@@ -357,3 +357,14 @@ async def list_person_keys(session: AsyncSession) -> list[PersonKeyInfo]:
         .order_by(User.username, PersonKey.created_at)
     )
     return [_info(row, username) for row, username in rows.tuples()]
+
+
+async def keys_of(session: AsyncSession, user_id: int) -> list[PersonKeyInfo]:
+    """One person's current keys: the one waiting for activation and the one they sign with."""
+    rows = await session.execute(
+        select(PersonKey, User.username)
+        .join(User, User.id == PersonKey.user_id)
+        .where(PersonKey.user_id == user_id, PersonKey.state != "replaced")
+        .order_by(PersonKey.created_at)
+    )
+    return [_info(row, username) for row, username in rows.tuples()]

@@ -16,13 +16,15 @@ from keys.models import User
 from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import OUTGOING, Document
-from office.documents.outgoing import DRAFT, recipients_of
+from office.documents.outgoing import APPROVED, DRAFT, REVIEWING, SIGNING, recipients_of
 from office.documents.paging import PAGE_ROWS, page_and_more, register_page
 from office.documents.timeline import delivered_units
 
 MAX_DRAFTS = 200
 #: The states a register row may be filtered by (a draft has no number yet).
 REGISTER_STATES = ("issued", "sent")
+#: A draft on its way to its signer, or approved and waiting for the clerk.
+UNISSUED = (DRAFT, REVIEWING, SIGNING, APPROVED)
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,11 @@ async def outgoing_register(
 async def drafts(
     session: AsyncSession, staff: StaffMember, unit_name: Callable[[str], str]
 ) -> list[OutgoingRow]:
-    """Drafts waiting to be issued, newest first: the clerk's queue, a drafter's own."""
+    """Drafts waiting to be issued, newest first, wherever they are in their review: the
+    clerk's queue (the approved ones), a drafter's own."""
     query = (
         _base(staff)
-        .where(Document.state == DRAFT)
+        .where(Document.state.in_(UNISSUED))
         .order_by(Document.created_at.desc(), Document.id.desc())
         .limit(MAX_DRAFTS)
     )

@@ -134,6 +134,11 @@ async def _target(
     return duty, user_id
 
 
+def comment_of(value: str | None) -> str:
+    """A step's optional comment, checked."""
+    return _comment(value, required=False)
+
+
 def _comment(value: str | None, *, required: bool) -> str:
     comment = (value or "").strip()
     if required and not comment:
@@ -341,6 +346,9 @@ async def signing_check(
     if document.state != SIGNING:
         raise Conflict(said.NOT_YOURS_NOW(), code="not-holding")
     _fresh(document, version)
+    signer = await session.get(User, staff.id)
+    # Signing authority taken away since the draft was submitted (or never given to a delegate).
+    _require(signer is not None and signer.may_sign, said.TO_SIGN)
     if document.holder_id != staff.id and chosen.form != "kt":
         holder = await session.get(User, document.holder_id)
         form = AUTHORITY_FORMS.get(style, AUTHORITY_FORMS[PARTY_STYLE])["kt"]
@@ -365,7 +373,7 @@ async def approve(
     """Ký duyệt: keep the PDF the signer signed with their own key and mark the draft
     ``approved``; the signer's name and title and the authority line become the document's."""
     document = await signing_check(session, staff, document_id, version, chosen, style, today)
-    text = _comment(comment, required=False)
+    text = comment_of(comment)
     session.add(
         DocumentFile(
             document_id=document.id,

@@ -62,6 +62,26 @@ VI: dict[str, str] = {
     "review.delegation.give": "Giao ký thay",
     "review.delegation.cancel": "Thôi giao",
     "review.waiting": "Dự thảo chờ bạn",
+    "signing_key.title": "Chữ ký số cá nhân",
+    "signing_key.about": (
+        "Khoá ký số của riêng bạn do CA của tỉnh cấp. Kích hoạt bằng mã kích hoạt CA đưa cho "
+        "bạn và chọn mã PIN ký số; mỗi lần ký duyệt văn bản, bạn nhập lại mã PIN này. "
+        "Không ai khác biết mã PIN, kể cả quản trị viên."
+    ),
+    "signing_key.none": "Bạn chưa có khoá ký số cá nhân. Đề nghị quản trị CA của tỉnh cấp.",
+    "signing_key.name": "Người ký",
+    "signing_key.serial": "Số hiệu chứng thư",
+    "signing_key.not_after": "Hiệu lực đến",
+    "signing_key.state.pending": "Chờ kích hoạt",
+    "signing_key.state.active": "Đang dùng",
+    "signing_key.activate": "Kích hoạt",
+    "signing_key.activation_code": "Mã kích hoạt",
+    "signing_key.new_pin": "Mã PIN mới (ít nhất 6 ký tự)",
+    "signing_key.new_pin_again": "Nhập lại mã PIN mới",
+    "signing_key.old_pin": "Mã PIN hiện tại",
+    "signing_key.change_pin": "Đổi mã PIN",
+    "signing_key.notice.activated": "Đã kích hoạt khoá ký số.",
+    "signing_key.notice.pin-changed": "Đã đổi mã PIN ký số.",
     "event.submitted": "Trình dự thảo",
     "event.forwarded": "Trình tiếp",
     "event.approved": "Ký duyệt",
@@ -127,6 +147,26 @@ EN: dict[str, str] = {
     "review.delegation.give": "Delegate",
     "review.delegation.cancel": "End",
     "review.waiting": "Drafts waiting for you",
+    "signing_key.title": "My signing key",
+    "signing_key.about": (
+        "Your own signing key, issued by the province's CA. Activate it with the activation "
+        "code the CA gave you and choose your signing PIN; you type this PIN again each time "
+        "you approve a document. Nobody else knows the PIN, the administrator included."
+    ),
+    "signing_key.none": "You have no signing key of your own. Ask the province's CA for one.",
+    "signing_key.name": "Signer",
+    "signing_key.serial": "Certificate serial",
+    "signing_key.not_after": "Valid until",
+    "signing_key.state.pending": "Awaiting activation",
+    "signing_key.state.active": "In use",
+    "signing_key.activate": "Activate",
+    "signing_key.activation_code": "Activation code",
+    "signing_key.new_pin": "New PIN (at least 6 characters)",
+    "signing_key.new_pin_again": "New PIN again",
+    "signing_key.old_pin": "Current PIN",
+    "signing_key.change_pin": "Change PIN",
+    "signing_key.notice.activated": "The signing key is activated.",
+    "signing_key.notice.pin-changed": "The signing PIN is changed.",
     "event.submitted": "Draft submitted",
     "event.forwarded": "Passed on",
     "event.approved": "Approved and signed",

@@ -84,3 +84,8 @@ UNKNOWN_VERSION = Message(
 
 STARTS_ON = Message("field.starts-on", vi="ngày bắt đầu", en="start date")
 ENDS_ON = Message("field.ends-on", vi="ngày kết thúc", en="end date")
+PINS_DIFFER = Message(
+    "review.pins-differ",
+    vi="Hai lần nhập mã PIN mới không giống nhau.",
+    en="The two new PINs typed differ.",
+)

@@ -65,6 +65,8 @@ DEMO_ROLES = {
     "staff": ("chuyenvien", 1, "Chuyên viên"),
 }
 
+DEMO_LEADER_TITLE = "Phó Bí thư"
+
 
 def demo_file(root: Path) -> Path:
     return root / DEMO_FILE
@@ -183,6 +185,11 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 settings.node.units,
                 f"{full_name} {node.units[0]}",
             )
+            if role == "leader":
+                # The demo's leader reviews and signs the drafts the specialist submits.
+                await accounts.set_duties(
+                    session, username, title=DEMO_LEADER_TITLE, may_review=True, may_sign=True
+                )
             enrolment = await accounts.enrol_totp(session, username, box)
             app_password = await accounts.add_app_password(session, username, "demo")
             unit = await session.get(Unit, node.units[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from office.documents import messages, review_messages
-from office.documents.web import drafts, incoming, outgoing, review, search
+from office.documents.web import drafts, incoming, outgoing, review, search, signing_key
 from office.web.feature import Feature, Section
 
 
@@ -16,6 +16,7 @@ def add_routes(app: web.Application) -> None:
     outgoing.add_routes(app)
     drafts.add_routes(app)
     review.add_routes(app)
+    signing_key.add_routes(app)
 
 
 FEATURE = Feature(

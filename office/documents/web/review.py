@@ -19,15 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import CongvanError, Invalid
 from config.file_names import attachment_disposition
+from keys.models import User
 from keys.signin import StaffMember
-from office.documents import delegation, outgoing, review, review_refusals
+from office.documents import approval, delegation, outgoing, review, review_refusals
 from office.documents.desk import DESK
 from office.documents.fields import day
 from office.documents.models import OUTGOING, Document, DocumentFile
+from office.documents.numbering import numbering_style
 from office.documents.records import log_event, visible_document
 from office.documents.web.choices import document_choices
 from office.documents.web.requests import document_id_of, form_version
-from office.web import forms
+from office.web import forms, once
 from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
@@ -85,7 +87,18 @@ async def _step_context(
             (review.TO_REVIEW, await review.reviewers(session, staff, document.secrecy)),
             (review.TO_SIGN, await review.signers(session, staff, document.secrecy)),
         ]
+    authority: dict[str, object] = {}
+    if step == "approve":
+        style, _issuer = await numbering_style(session, staff.unit)
+        delegated = document.holder_id != staff.id
+        holder = await session.get(User, document.holder_id) if delegated else None
+        authority = {
+            "authority_forms": list(review.AUTHORITY_FORMS[style]),
+            "default_form": "kt" if delegated else "own",
+            "default_on_behalf": holder.title.upper() if holder is not None else "",
+        }
     return {
+        **authority,
         "title": translator(request)(f"review.step.{step}"),
         "doc": document,
         "step": step,
@@ -142,6 +155,27 @@ async def _take(
     staff, desk = request[STAFF], request.app[DESK]
     version = form_version(form)
     target, comment = _text(form, "to"), _text(form, "comment")
+    form_id = forms.form_id_of(form)
+    if step == "approve":
+        async with request.app[SITE].sessions() as session:
+            earlier = await once.done_before(session, form_id)
+        if earlier is not None:  # a double submit: signed once already
+            return see_other(earlier)
+        signed = await approval.sign(
+            desk,
+            staff,
+            document_id,
+            version,
+            _text(form, "authority"),
+            _text(form, "on_behalf_of"),
+            _text(form, "pin"),
+        )
+
+        async def keep(session: AsyncSession) -> str:
+            await approval.record(session, desk, staff, signed, review.comment_of(comment))
+            return f"/outgoing/{document_id}"
+
+        return see_other((await run_once(request, form_id, keep)).outcome)
 
     async def work(session: AsyncSession) -> str:
         now, today = desk.now(), desk.today()
@@ -155,7 +189,7 @@ async def _take(
             )
         return f"/outgoing/{document_id}"
 
-    return see_other((await run_once(request, forms.form_id_of(form), work)).outcome)
+    return see_other((await run_once(request, form_id, work)).outcome)
 
 
 async def versions_page(request: web.Request) -> web.Response:
@@ -252,7 +286,7 @@ async def _delegate(request: web.Request, form: MultiMapping[Any]) -> web.Respon
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/outgoing/{which:mine|to-review|to-sign}", list_page)
-    for step in ("submit", "forward", "return"):
+    for step in ("submit", "forward", "return", "approve"):
         path = rf"/outgoing/{{document_id:\d+}}/{step}"
         app.router.add_route("GET", path, _step(step))
         app.router.add_route("POST", path, _step(step))
