@@ -90,7 +90,8 @@ def find_slots(reader: PdfReader) -> tuple[list[Slot], bytes | None]:
     (in a form XObject) stays, and its field goes to the fixed box.
     """
     page = reader.pages[0]
-    content = ContentStream(page.get_contents(), reader, "bytes")
+    left, _bottom, right, top = (float(value) for value in page.mediabox)
+    content = ContentStream(page.get_contents(), reader, "bytes")  # a blank page: no operations
     page[NameObject("/Contents")] = content  # pypdf then walks these very operand lists
     index_of = {id(operands): index for index, (operands, _) in enumerate(content.operations)}
     runs: list[tuple[int, float, float]] = []
@@ -105,7 +106,6 @@ def find_slots(reader: PdfReader) -> tuple[list[Slot], bytes | None]:
             chunks.append(_Chunk(found.strip(), *_origin(cm, tm), size * _scale(tm) * _scale(cm)))
 
     page.extract_text(visitor_operand_before=before, visitor_text=text)
-    left, _bottom, right, top = (float(value) for value in page.mediabox)
     removed: set[int] = set()
     slots: dict[str, Slot] = {}
     for chunk in chunks:
@@ -201,6 +201,11 @@ def add_fields(
         writer.root[pdf_name("/AcroForm")] = _dictionary({"/Fields": generic.ArrayObject()})
         writer.update_root()  # type: ignore[no-untyped-call]  # untyped in pyHanko
     form = writer.root["/AcroForm"]
+    # A viewer told to make appearances itself would draw ours again with /Helv, which has no
+    # Vietnamese letters.
+    form.pop(pdf_name("/NeedAppearances"), None)
+    if "/Fields" not in form:
+        form[pdf_name("/Fields")] = generic.ArrayObject()
     for slot in slots:
         field = {
             "/FT": pdf_name("/Tx"),
@@ -233,7 +238,11 @@ def our_fields(writer: IncrementalPdfFileWriter) -> dict[str, generic.Dictionary
     """The number and date fields :func:`add_fields` made, by name (none on a draft no one
     signed)."""
     found: dict[str, generic.DictionaryObject] = {}
-    for reference in writer.root.get("/AcroForm", {}).get("/Fields", ()):
+    try:  # indexing resolves indirect objects, ``get`` does not
+        references = writer.root["/AcroForm"]["/Fields"]
+    except KeyError:
+        return found
+    for reference in references:
         field = reference.get_object()
         if str(field.get("/T", "")) in (NUMBER_FIELD, DATE_FIELD):
             found[str(field["/T"])] = field

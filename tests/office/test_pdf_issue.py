@@ -31,12 +31,14 @@ from hypothesis import strategies as st
 from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from config.errors import Invalid
 from keys.ca import CertificateAuthority, create_ca, issue_signing, new_serial, pem
+from keys.revocation import RevokedEntry, build_crl, crl_pem
 from office.documents.pdf_issue import issue_and_sign_as_unit, sign_as_person
 from office.documents.pdf_signing import signature_status, simple_pdf
+from tests.office.test_pdf_signing import desk_checking
 from tests.support.keys import run_tool, tool_ok
 
 UNIT_NAME = "Tỉnh uỷ Quảng Trị"
@@ -224,6 +226,12 @@ def state_issued(
     return issue(approved, scratch / "15-QD-UBND.pdf", unit, authority, STATE_NUMBER)
 
 
+def tool_ok_stdout(result: CompletedProcess[bytes]) -> str:
+    """The tool's verdict, its standard output (standard error carries library warnings)."""
+    tool_ok(result)
+    return str(result.stdout.decode())
+
+
 def test_pdfsig_finds_two_valid_signatures_the_persons_then_the_units(
     party_issued: Path, state_issued: Path
 ) -> None:
@@ -265,26 +273,17 @@ def test_pyhanko_validate_judges_both_valid_and_the_issue_as_form_filling(
         assert "INVALID" not in pretty
 
 
-def tool_ok_stdout(result: CompletedProcess[bytes]) -> str:
-    """The tool's verdict, its standard output (standard error carries library warnings)."""
-    tool_ok(result)
-    return str(result.stdout.decode())
-
-
-def words(path: Path) -> list[tuple[str, float, float, float]]:
-    """Page 1's words as ``pdftotext -bbox`` places them: text, left, top, bottom (points from
-    the top of the page)."""
-    found = re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
-        tool_ok(run_tool("pdftotext", "-bbox", "-f", "1", "-l", "1", path, "-")),
-    )
-    return [(html.unescape(text), float(x), float(y1), float(y2)) for x, y1, y2, text in found]
-
-
 def line_of(path: Path, first: str, then: str) -> tuple[float, float]:
-    """Where the line whose words start ``first``, ``then`` sits: its left and its top."""
-    found = words(path)
-    for (text, x, top, _), (following, *_rest) in itertools.pairwise(found):
+    """Where ``pdftotext -bbox`` places the words ``first`` and ``then…`` on page 1: the left
+    of the first and its top, in points from the top left corner."""
+    found = [
+        (html.unescape(text), float(x), float(top))
+        for x, top, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>',
+            tool_ok(run_tool("pdftotext", "-bbox", "-f", "1", "-l", "1", path, "-")),
+        )
+    ]
+    for (text, x, top), (following, _, _) in itertools.pairwise(found):
         if text == first and following.startswith(then):
             return x, top
     raise AssertionError(f"no {first} {then} in {found}")
@@ -486,3 +485,40 @@ def test_issuing_a_damaged_approved_document_refuses_it_or_signs_it_and_never_ra
             checked = target
         status = signature_status(checked, [authority.certificate])
     assert status.state in ("valid", "invalid", "unsigned")
+
+
+def test_a_blank_page_whose_form_asks_viewers_for_appearances_gets_ours_only(
+    person: Signer, unit: Signer, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    """A viewer told to redraw the fields would draw them with Helvetica, without Vietnamese."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.set_need_appearances_writer(True)
+    draft = tmp_path / "blank.pdf"
+    writer.write(draft)
+    approved = approve(draft, tmp_path / "approved.pdf", person, authority)
+    issued = issue(approved, tmp_path / "issued.pdf", unit, authority, STATE_NUMBER)
+    assert signature_status(issued, [authority.certificate]).state == "valid"
+    assert "/NeedAppearances" not in PdfReader(issued).trailer["/Root"]["/AcroForm"]
+    assert layout(issued).splitlines()[:2] == [STATE_NUMBER, DATE_LINE]
+
+
+async def test_the_persons_certificate_revoked_makes_the_issued_document_revoked(
+    party_issued: Path, person: Signer, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    """The node checks every signature's certificate against the CRL, not only the unit's."""
+    crl_path = tmp_path / "crl.pem"
+    desk = desk_checking(authority, crl_path, tmp_path / "blobs")
+    crl_path.write_bytes(crl_pem(build_crl(authority, [], valid_days=7)))
+    assert (await desk.signature_of(party_issued)).state == "valid"
+    serial = format(person[1].serial_number, "x")
+    revoked = RevokedEntry(serial, datetime.now(UTC), "keyCompromise")
+    fresh = tmp_path / "crl.new"
+    fresh.write_bytes(crl_pem(build_crl(authority, [revoked], valid_days=7)))
+    fresh.replace(crl_path)
+    status = await desk.signature_of(party_issued)
+    assert (status.state, status.problem) == ("revoked", "certificate-revoked")
+    assert [(entry.role, entry.state) for entry in status.signatures] == [
+        ("person", "revoked"),
+        ("unit", "valid"),
+    ]
