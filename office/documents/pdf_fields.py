@@ -7,9 +7,10 @@ Acrobat's, lets a later revision only fill form fields and add signatures). So w
 signs, :func:`add_fields` moves the draft's placeholders (``Số: …/QĐ-UBND``, ``Quảng Trị, ngày …
 tháng … năm …``) out of page 1's text into two text fields at the same place, whose appearance
 shows the placeholder; at issue :func:`fill_fields` fills them in the unit's signed revision.
-The placeholder's text leaves the page so that a text extractor (``pdftotext``, the search
-index) reads the number once, not over the placeholder. A draft without placeholders gets the
-fields in a fixed box at the top left of page 1, empty until issue.
+The placeholder's text leaves the page so that a reader of what is drawn (``pdftotext``, a
+viewer's search) finds the number alone, not mixed into the placeholder beneath it; pypdf (the
+search index) reads the page's text only, and sees neither. A draft without placeholders gets
+the fields in a fixed box at the top left of page 1, empty until issue.
 
 The fields' faces are drawn by WeasyPrint (DejaVu Serif, the placeholder's size), which shapes
 and embeds Vietnamese as pyHanko's own text appearances cannot.
@@ -144,6 +145,35 @@ def find_slots(reader: PdfReader) -> tuple[list[Slot], bytes | None]:
         return list(slots.values()), None
     content.operations = [op for index, op in enumerate(content.operations) if index not in removed]
     return list(slots.values()), content.get_data()
+
+
+def lowest_text(reader: PdfReader, index: int) -> float | None:
+    """How low the text of page ``index`` reaches (user space, points; ``None`` on a page
+    without text): a signature drawn below it covers none of it."""
+    lows: list[float] = []
+
+    def text(found: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
+        if found.strip():
+            lows.append(_origin(cm, tm)[1] - DESCENT * size * _scale(tm) * _scale(cm))
+
+    reader.pages[index].extract_text(visitor_text=text)
+    return min(lows, default=None)
+
+
+def lowest_signature(writer: IncrementalPdfFileWriter, index: int) -> float | None:
+    """How low the signatures already drawn on page ``index`` reach (``None`` when none is)."""
+    try:  # indexing resolves indirect objects, ``get`` does not
+        annotations = _page(writer, index)[1]["/Annots"]
+    except KeyError:
+        return None
+    return min(
+        (
+            min(float(annotation["/Rect"][1]), float(annotation["/Rect"][3]))
+            for annotation in (reference.get_object() for reference in annotations)
+            if annotation.get("/FT") == "/Sig" and "/Rect" in annotation
+        ),
+        default=None,
+    )
 
 
 def _dictionary(entries: Mapping[str, Any]) -> generic.DictionaryObject:

@@ -41,6 +41,8 @@ from office.documents.pdf_fields import (
     add_fields,
     fill_fields,
     find_slots,
+    lowest_signature,
+    lowest_text,
     our_fields,
     page_size,
 )
@@ -54,8 +56,9 @@ from office.documents.pdf_signing import (
 )
 from office.formats import format_datetime
 
-#: The person's signature block and the unit's seal, in points, at the bottom right of the last
-#: page, the seal under the block; the bottom margin is 20-25 mm (HD 36; Decree 30 App. I).
+#: The person's signature block and the unit's seal (Decree 30 Appendix I), in points: on the
+#: right of the last page, under its text, the seal under the block; ``BOTTOM`` keeps them
+#: inside the page's bottom margin (20-25 mm in HD 36) when there is no room under the text.
 BLOCK_WIDTH, BLOCK_HEIGHT = 220, 92
 SEAL_WIDTH, SEAL_HEIGHT = 220, 42
 RIGHT, BOTTOM, SPACING = 20, 10, 4
@@ -83,14 +86,43 @@ def _lines(*lines: str) -> str:
 
 @dataclass(frozen=True)
 class _Face:
-    """A signature's drawn face, its size and how far above the bottom margin it sits."""
+    """A signature's drawn face, its size, and the room it leaves under it at the bottom of the
+    page (the person's block leaves the seal's)."""
 
     path: Path
     width: int
     height: int
     lift: int = 0
-    #: Two abreast, then a row higher, beside the signatures already there (joint approvers).
+    #: With no room under the text: two abreast, then a row higher, beside the signatures
+    #: already there (joint approvers), rather than over them.
     beside_earlier: bool = False
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What is read from the source with pypdf before pyHanko signs it: the step that makes the
+    number and date fields, and how low the last page's text reaches."""
+
+    add_fields: Prepare
+    text_bottom: float | None
+
+
+def _box(
+    face: _Face, page: tuple[float, float, float, float], above: float | None, earlier: int
+) -> tuple[int, int, int, int]:
+    """Where a signature goes on the last page: right-aligned just under what is there
+    (``above``: the text, the signatures drawn before), as the signature block follows the
+    text; when there is no room, at the bottom right, over whatever text is there."""
+    _left, bottom, right, _top = page
+    x2 = int(right) - RIGHT
+    floor = int(bottom) + BOTTOM + face.lift
+    if above is not None and above - 3 * SPACING - face.height >= floor:
+        y2 = int(above) - 3 * SPACING
+        return x2 - face.width, y2 - face.height, x2, y2
+    row, column = divmod(earlier, 2) if face.beside_earlier else (0, 0)
+    x2 -= column * (face.width + SPACING)
+    y1 = floor + row * (face.height + SPACING)
+    return x2 - face.width, y1, x2, y1 + face.height
 
 
 def _sign(
@@ -100,10 +132,11 @@ def _sign(
     chain: tuple[x509.Certificate, Sequence[x509.Certificate]],
     metadata: tuple[str, str, str],
     face: _Face,
+    draft: _Draft,
     prepare: Prepare,
 ) -> None:
     """One incremental revision: ``prepare`` changes the document, then a visible PAdES
-    signature with ``face`` goes at the bottom right of the last page; ``metadata`` is the
+    signature with ``face`` goes on the last page (:func:`_box`); ``metadata`` is the
     signature's stated name, reason and location."""
     certificate, extra = chain
     check_key(key, certificate)
@@ -114,12 +147,11 @@ def _sign(
         try:
             prepare(writer)
             last = int(writer.root["/Pages"]["/Count"]) - 1
-            _left, bottom, right, _top = page_size(writer, last)
-            x2, y1 = int(right) - RIGHT, int(bottom) + BOTTOM + face.lift
-            if face.beside_earlier:
-                row, column = divmod(len(list(fields.enumerate_sig_fields(pdf.reader))), 2)
-                x2 -= column * (face.width + SPACING)
-                y1 += row * (face.height + SPACING)
+            drawn = [
+                y for y in (draft.text_bottom, lowest_signature(writer, last)) if y is not None
+            ]
+            earlier = len(list(fields.enumerate_sig_fields(pdf.reader)))
+            box = _box(face, page_size(writer, last), min(drawn, default=None), earlier)
             pdf_signer = signers.PdfSigner(
                 signers.PdfSignatureMetadata(
                     field_name=pdf.field_name,
@@ -132,9 +164,7 @@ def _sign(
                 signer=pades_signer(key, certificate, extra),
                 stamp_style=StaticStampStyle.from_pdf_file(str(face.path), border_width=0),
                 new_field_spec=fields.SigFieldSpec(
-                    sig_field_name=pdf.field_name,
-                    on_page=last,
-                    box=(x2 - face.width, y1, x2, y1 + face.height),
+                    sig_field_name=pdf.field_name, on_page=last, box=box
                 ),
             )
             with atomic_output(target) as output:
@@ -143,15 +173,17 @@ def _sign(
             raise not_pdf(source, refusals.PDF_DAMAGED) from error
 
 
-def _placeholders_to_fields(source: Path) -> Prepare:
-    """The step that turns page 1's placeholders into fields, read from ``source`` by pypdf;
-    it does nothing when an earlier signer's revision has made them (adding fields after a
+def _read_draft(source: Path) -> _Draft:
+    """Page 1's placeholders and the last page's text, read by pypdf. The fields step does
+    nothing when an earlier signer's revision has made the fields (adding fields after a
     signature would break it)."""
     with source.open("rb") as handle:
         open_for_signing(handle, source)  # the same refusals as signing: header, encryption
         handle.seek(0)
         try:
-            slots, content = find_slots(PdfReader(handle))
+            reader = PdfReader(handle)
+            slots, content = find_slots(reader)
+            text_bottom = lowest_text(reader, len(reader.pages) - 1)
         except (PyPdfError, *MALFORMED) as error:
             raise not_pdf(source, refusals.PDF_DAMAGED) from error
 
@@ -159,7 +191,7 @@ def _placeholders_to_fields(source: Path) -> Prepare:
         if not our_fields(writer):
             add_fields(writer, slots, content)
 
-    return add
+    return _Draft(add, text_bottom)
 
 
 def sign_as_person(
@@ -179,6 +211,7 @@ def sign_as_person(
     Art. 13): the number and date placeholders become fields the clerk fills at issue, and the
     person's signature shows ``authority_line`` (``T/M BAN THƯỜNG VỤ``, ``KT. CHỦ TỊCH``; may be
     empty), ``title`` and ``signer_name`` at the bottom right of the last page."""
+    draft = _read_draft(source)
     with tempfile.TemporaryDirectory(prefix="congvan-stamp-") as scratch:
         face = Path(scratch) / "block.pdf"
         when = format_datetime(datetime.now(UTC))
@@ -199,7 +232,8 @@ def sign_as_person(
             (certificate, chain),
             (signer_name, reason, unit_name),
             _Face(face, BLOCK_WIDTH, BLOCK_HEIGHT, SEAL_HEIGHT + SPACING, beside_earlier=True),
-            _placeholders_to_fields(source),
+            draft,
+            draft.add_fields,
         )
 
 
@@ -220,11 +254,11 @@ def issue_and_sign_as_unit(
     the signer's revision made, and the unit's seal-style signature follows (Decree 30 Appendix
     I: the unit's name and the time, Vietnam time). A draft no one signed gets its fields in
     this same revision, there being no signature to keep valid."""
-    add = _placeholders_to_fields(source)
+    draft = _read_draft(source)
     values = {NUMBER_FIELD: number_line, DATE_FIELD: date_line}
 
     def prepare(writer: IncrementalPdfFileWriter) -> None:
-        add(writer)
+        draft.add_fields(writer)
         fill_fields(writer, values)
 
     with tempfile.TemporaryDirectory(prefix="congvan-stamp-") as scratch:
@@ -245,5 +279,6 @@ def issue_and_sign_as_unit(
             (unit_certificate, chain),
             (unit_name, reason, unit_name),
             _Face(face, SEAL_WIDTH, SEAL_HEIGHT),
+            draft,
             prepare,
         )

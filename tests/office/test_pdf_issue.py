@@ -273,17 +273,20 @@ def test_pyhanko_validate_judges_both_valid_and_the_issue_as_form_filling(
         assert "INVALID" not in pretty
 
 
+def words(path: Path, page: int = 1) -> list[tuple[str, float, float, float]]:
+    """The words of ``page`` as ``pdftotext -bbox`` places them: text, left, top and bottom, in
+    points from the top left corner."""
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+        tool_ok(run_tool("pdftotext", "-bbox", "-f", page, "-l", page, path, "-")),
+    )
+    return [(html.unescape(text), float(x), float(top), float(end)) for x, top, end, text in found]
+
+
 def line_of(path: Path, first: str, then: str) -> tuple[float, float]:
-    """Where ``pdftotext -bbox`` places the words ``first`` and ``then…`` on page 1: the left
-    of the first and its top, in points from the top left corner."""
-    found = [
-        (html.unescape(text), float(x), float(top))
-        for x, top, text in re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>',
-            tool_ok(run_tool("pdftotext", "-bbox", "-f", "1", "-l", "1", path, "-")),
-        )
-    ]
-    for (text, x, top), (following, _, _) in itertools.pairwise(found):
+    """Where the words ``first`` and ``then…`` are on page 1: the left of the first, its top."""
+    found = words(path)
+    for (text, x, top, _), (following, *_) in itertools.pairwise(found):
         if text == first and following.startswith(then):
             return x, top
     raise AssertionError(f"no {first} {then} in {found}")
@@ -455,6 +458,12 @@ def test_a_second_approver_signs_after_the_first_and_all_three_signatures_stay_v
     last_page = tool_ok(run_tool("pdftotext", "-f", "3", "-l", "3", "-enc", "UTF-8", issued, "-"))
     assert PERSON in last_page and "Lê Văn Bình" in last_page and UNIT_NAME in last_page
     assert PERSON not in tool_ok(run_tool("pdftotext", "-l", "2", issued, "-"))
+    # Under the text, one under the other: the first approver, the second, the unit's seal.
+    placed = words(issued, page=3)
+    text_bottom = max(end for text, _, _, end in placed if text == "kết.")
+    tops = [min(top for text, _, top, _ in placed if text == word) for word in ("T/M", "Bình")]
+    seal_top = min(top for text, _, top, _ in placed if text == "Ký")
+    assert text_bottom < tops[0] < tops[1] < seal_top, (text_bottom, tops, seal_top)
     assert re.search(rf"{STATE_NUMBER} +{DATE_LINE}\n", layout(issued))
 
 
@@ -522,3 +531,19 @@ async def test_the_persons_certificate_revoked_makes_the_issued_document_revoked
         ("person", "revoked"),
         ("unit", "valid"),
     ]
+
+
+def test_on_a_full_last_page_the_block_and_the_seal_go_to_the_bottom_right(
+    person: Signer, unit: Signer, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    draft = tmp_path / "full.pdf"
+    simple_pdf([f"Dòng {line} của văn bản" for line in range(1, 24)], draft)  # page 1, to its end
+    approved = approve(draft, tmp_path / "approved.pdf", person, authority)
+    issued = issue(approved, tmp_path / "issued.pdf", unit, authority, PARTY_NUMBER)
+    last = PdfReader(issued).pages[-1]
+    rects = {
+        str(annotation["/T"]): [float(value) for value in annotation["/Rect"]]
+        for annotation in (reference.get_object() for reference in last["/Annots"])
+    }
+    block, seal = rects["Signature1"], rects["Signature2"]
+    assert 10 <= seal[1] < seal[3] < block[1] < 100, rects
