@@ -153,19 +153,32 @@ class DocumentDesk:
 
     async def signature_of(self, path: Path) -> SignatureStatus:
         """The PDF's signature status as it stands now, revocation included: a signature by a
-        certificate on the CRL is ``revoked``; one whose CRL cannot be read is not ``valid``
-        (fail closed). The state is kept with the file when it arrives."""
+        certificate on the CRL is ``revoked`` (any of them: the signer's as well as the unit's on
+        an issued document); one whose CRL cannot be read is not ``valid`` (fail closed). The
+        state is kept with the file when it arrives."""
         status = await asyncio.get_running_loop().run_in_executor(
             None, signature_status, path, self.trust_roots
         )
         if status.state != "valid" or status.serial is None or self.revocation is None:
             return status
         try:
-            revoked = self.revocation.is_revoked(status.serial)
+            revoked = {
+                entry.serial
+                for entry in status.signatures
+                if self.revocation.is_revoked(entry.serial)
+            }
         except PeerRefused:
             return dataclasses.replace(status, state="untrusted", problem="revocation-unknown")
         if revoked:
-            return dataclasses.replace(status, state="revoked", problem="certificate-revoked")
+            entries = tuple(
+                dataclasses.replace(entry, state="revoked", problem="certificate-revoked")
+                if entry.serial in revoked
+                else entry
+                for entry in status.signatures
+            )
+            return dataclasses.replace(
+                status, state="revoked", problem="certificate-revoked", signatures=entries
+            )
         return status
 
     async def receive(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:

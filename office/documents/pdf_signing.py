@@ -13,7 +13,6 @@ so a crash never leaves half a signed document under its final name.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import html
 import os
 import tempfile
@@ -36,6 +35,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -48,6 +48,8 @@ from office.documents.pdf_text import DAMAGED, PDF_MAGIC
 from office.formats import format_datetime
 
 State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
+#: A person signs as they approve, a unit as it issues (Decree 30 Art. 13).
+Role = Literal["person", "unit"]
 #: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).
 STAMP_WIDTH, STAMP_HEIGHT, STAMP_MARGIN = 220, 42, 10
 A4 = (0, 0, 595, 842)
@@ -60,7 +62,20 @@ OUT_OF_VALIDITY = {
     AdESIndeterminate.NOT_YET_VALID,
 }
 #: How pyHanko gives up on a damaged file: its own error, or the built-ins pypdf raises too.
-_MALFORMED = (PdfError, *DAMAGED)
+MALFORMED = (PdfError, *DAMAGED)
+
+
+@dataclass(frozen=True)
+class SignatureEntry:
+    """One signature of a document: who made it, as a person or as a unit, and its verdict
+    (``state`` and ``problem`` as :class:`SignatureStatus` has them)."""
+
+    signer: str
+    role: Role
+    state: State
+    problem: str
+    signed_at: datetime | None
+    serial: int
 
 
 @dataclass(frozen=True)
@@ -82,39 +97,41 @@ class SignatureStatus:
     problem: str = ""
     #: The signing certificate's serial number, for the revocation check.
     serial: int | None = None
+    #: Every signature, in signing order: on an issued document the signer's, then the unit's.
+    signatures: tuple[SignatureEntry, ...] = ()
 
 
-def _not_pdf(path: Path, why: Message) -> Invalid:
+def not_pdf(path: Path, why: Message) -> Invalid:
     return Invalid(refusals.NOT_SIGNABLE(name=path.name, why=why), code="not-pdf")
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     reader: PdfFileReader
     field_name: str
     stamp_box: tuple[int, int, int, int]
 
 
-def _open_for_signing(handle: IO[bytes], path: Path) -> _Source:
+def open_for_signing(handle: IO[bytes], path: Path) -> Source:
     """What pyHanko signs from, or ``Invalid`` saying what is wrong with the file.
 
     Strict parsing, as pyHanko defaults to: a signature appended to a file whose structure
     a validator reads differently from us is not worth making.
     """
     if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
-        raise _not_pdf(path, refusals.NO_PDF_HEADER)
+        raise not_pdf(path, refusals.NO_PDF_HEADER)
     handle.seek(0)
     try:
         reader = PdfFileReader(handle)
         if reader.encrypted:
-            raise _not_pdf(path, refusals.PDF_ENCRYPTED)
+            raise not_pdf(path, refusals.PDF_ENCRYPTED)
         if int(reader.root["/Pages"]["/Count"]) < 1:
-            raise _not_pdf(path, refusals.PDF_WITHOUT_PAGES)
+            raise not_pdf(path, refusals.PDF_WITHOUT_PAGES)
         taken = {name for name, _value, _ref in fields.enumerate_sig_fields(reader)}
         number = next(n for n in range(1, len(taken) + 2) if f"Signature{n}" not in taken)
-        return _Source(reader, f"Signature{number}", _stamp_box(reader))
-    except _MALFORMED as error:
-        raise _not_pdf(path, refusals.PDF_DAMAGED) from error
+        return Source(reader, f"Signature{number}", _stamp_box(reader))
+    except MALFORMED as error:
+        raise not_pdf(path, refusals.PDF_DAMAGED) from error
 
 
 def is_pdf(path: Path) -> bool:
@@ -125,7 +142,7 @@ def is_pdf(path: Path) -> bool:
     """
     try:
         with path.open("rb") as handle:
-            _open_for_signing(handle, path)
+            open_for_signing(handle, path)
     except (Invalid, OSError):
         return False
     return True
@@ -137,11 +154,18 @@ def _public_der(public_key: CertificatePublicKeyTypes) -> bytes:
     )
 
 
-def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+def check_key(key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate) -> None:
+    """``Invalid`` (``key-mismatch``) when ``key`` is not the certificate's: pyHanko would
+    write a signature no one can verify."""
+    if _public_der(key.public_key()) != _public_der(certificate.public_key()):
+        raise Invalid(refusals.KEY_MISMATCH(), code="key-mismatch")
+
+
+def asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
-def _signer(
+def pades_signer(
     key: ec.EllipticCurvePrivateKey,
     certificate: x509.Certificate,
     chain: Sequence[x509.Certificate],
@@ -154,9 +178,9 @@ def _signer(
     )
     registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # untyped __init__
     for extra in chain:
-        registry.register(_asn1_certificate(extra))
+        registry.register(asn1_certificate(extra))
     return signers.SimpleSigner(
-        signing_cert=_asn1_certificate(certificate),
+        signing_cert=asn1_certificate(certificate),
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=registry,
     )
@@ -199,7 +223,7 @@ def _render_stamp(target: Path, signer_name: str, reason: str, location: str) ->
 
 
 @contextlib.contextmanager
-def _atomic_output(target: Path) -> Iterator[IO[bytes]]:
+def atomic_output(target: Path) -> Iterator[IO[bytes]]:
     """A read-write temporary file beside ``target`` that becomes ``target`` on success.
 
     pyHanko reads back what it wrote to compute the digest, so the file is opened ``w+b``.
@@ -237,10 +261,9 @@ def sign_pdf(
     damaged, raises ``Invalid`` with code ``not-pdf``; a key that is not the certificate's
     raises ``key-mismatch`` (pyHanko would write a signature no one can verify).
     """
-    if _public_der(key.public_key()) != _public_der(certificate.public_key()):
-        raise Invalid(refusals.KEY_MISMATCH(), code="key-mismatch")
+    check_key(key, certificate)
     with source.open("rb") as handle:
-        pdf = _open_for_signing(handle, source)
+        pdf = open_for_signing(handle, source)
         with tempfile.TemporaryDirectory(prefix="congvan-stamp-") as scratch:
             stamp = Path(scratch) / "stamp.pdf"
             _render_stamp(stamp, signer_name, reason, location)
@@ -253,29 +276,50 @@ def sign_pdf(
                     location=location,
                     name=signer_name,
                 ),
-                signer=_signer(key, certificate, chain),
+                signer=pades_signer(key, certificate, chain),
                 stamp_style=StaticStampStyle.from_pdf_file(str(stamp), border_width=0),
                 new_field_spec=fields.SigFieldSpec(
                     sig_field_name=pdf.field_name, on_page=0, box=pdf.stamp_box
                 ),
             )
             writer = IncrementalPdfFileWriter.from_reader(pdf.reader)
-            with _atomic_output(target) as output:
+            with atomic_output(target) as output:
                 try:
                     pdf_signer.sign_pdf(writer, output=output)
-                except _MALFORMED as error:  # pyHanko reads the rest of the file only now
-                    raise _not_pdf(source, refusals.PDF_DAMAGED) from error
+                except MALFORMED as error:  # pyHanko reads the rest of the file only now
+                    raise not_pdf(source, refusals.PDF_DAMAGED) from error
 
 
-def _signer_label(certificate: asn1_x509.Certificate) -> str:
-    """``Organization (CN)``: our unit certificates carry the unit's name and code."""
+def _signer(certificate: asn1_x509.Certificate) -> tuple[str, Role]:
+    """Who signed and as what. A person's certificate (``keys issue-person``) carries their
+    title and username: ``Full name, Title (Unit)``. A unit's carries its name and code:
+    ``Organization (CN)``."""
     subject = x509.load_der_x509_certificate(certificate.dump()).subject
-    values = [
-        str(attribute.value)
-        for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
-        for attribute in subject.get_attributes_for_oid(oid)[:1]
-    ]
-    return f"{values[0]} ({values[1]})" if len(values) == 2 else "".join(values)
+
+    def first(oid: x509.ObjectIdentifier) -> str:
+        found = subject.get_attributes_for_oid(oid)
+        return str(found[0].value) if found else ""
+
+    name, unit, title = (
+        first(oid) for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.TITLE)
+    )
+    if title or first(NameOID.USER_ID):
+        who = ", ".join(part for part in (name, title) if part)
+        return (f"{who} ({unit})" if unit else who), "person"
+    return (f"{unit} ({name})" if unit and name else unit or name), "unit"
+
+
+def _judge(status: PdfSignatureStatus, last: bool) -> tuple[State, str]:
+    """One signature's state and problem, by :func:`signature_status`'s rules."""
+    if not (status.intact and status.valid):
+        return "invalid", "tampered"
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    if (last and not whole) or status.docmdp_ok is False:
+        return "invalid", "modified-after-signing"
+    if not status.trusted:
+        expired = status.trust_problem_indic in OUT_OF_VALIDITY
+        return "untrusted", "certificate-expired" if expired else "unknown-issuer"
+    return "valid", ""
 
 
 def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> SignatureStatus:
@@ -283,10 +327,13 @@ def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> Sig
 
     ``valid`` needs all signatures intact, made by certificates that chain to ``trust_roots``,
     and the last one covering the file to its end: bytes appended after signing (an edit, a
-    second revision) make the document ``invalid``, as does a damaged file. A sound signature
-    by anyone else's certificate, or by ours outside its validity, is ``untrusted``.
+    second revision) make the document ``invalid``, as does a damaged file. An earlier
+    signature stays valid through later revisions that only fill form fields and add
+    signatures (pyHanko's difference analysis): the signer's, then the unit's at issue
+    (Decree 30 Art. 13). A sound signature by anyone else's certificate, or by ours outside
+    its validity, is ``untrusted``. ``signatures`` lists each one's verdict, in signing order.
     Revocation is the caller's to check (nothing is fetched here): ``serial`` names the
-    certificate (``DocumentDesk.signature_of`` checks it against the node's CRL).
+    last certificate (``DocumentDesk.signature_of`` checks it against the node's CRL).
     """
     try:
         with path.open("rb") as handle:
@@ -295,32 +342,44 @@ def signature_status(path: Path, trust_roots: Sequence[x509.Certificate]) -> Sig
             if not embedded:
                 return SignatureStatus("unsigned", problem="no-signature")
             context = ValidationContext(
-                trust_roots=[_asn1_certificate(root) for root in trust_roots],
+                trust_roots=[asn1_certificate(root) for root in trust_roots],
                 allow_fetching=False,
             )
             statuses = [validate_pdf_signature(signature, context) for signature in embedded]
-            last = statuses[-1]
-            whole = last.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            found = SignatureStatus(
-                "valid",
-                signer=_signer_label(last.signing_cert),
-                signed_at=last.signer_reported_dt,
-                covers_whole_file=whole,
-                reason=str(embedded[-1].sig_object.get("/Reason", "")),
-                serial=int(last.signing_cert.serial_number),
-            )
-    except _MALFORMED:
+            reason = str(embedded[-1].sig_object.get("/Reason", ""))
+    except MALFORMED:
         return SignatureStatus("invalid", problem="damaged")
-    if not all(status.intact and status.valid for status in statuses):
-        return dataclasses.replace(found, state="invalid", problem="tampered")
-    if not whole or not all(status.docmdp_ok is not False for status in statuses):
-        return dataclasses.replace(found, state="invalid", problem="modified-after-signing")
-    untrusted = [status for status in statuses if not status.trusted]
-    if untrusted:
-        expired = untrusted[0].trust_problem_indic in OUT_OF_VALIDITY
-        problem = "certificate-expired" if expired else "unknown-issuer"
-        return dataclasses.replace(found, state="untrusted", problem=problem)
-    return found
+    entries = tuple(
+        SignatureEntry(
+            *_signer(status.signing_cert),
+            *_judge(status, last=index == len(statuses) - 1),
+            signed_at=status.signer_reported_dt,
+            serial=int(status.signing_cert.serial_number),
+        )
+        for index, status in enumerate(statuses)
+    )
+    last = entries[-1]
+    # The document's problem: damage first, then modification, then trust.
+    problems = [entry.problem for entry in entries if entry.problem]
+    state: State = "valid"
+    problem = ""
+    for worst in ("tampered", "modified-after-signing"):
+        if worst in problems:
+            state, problem = "invalid", worst
+            break
+    else:
+        if problems:
+            state, problem = "untrusted", problems[0]
+    return SignatureStatus(
+        state,
+        signer=last.signer,
+        signed_at=last.signed_at,
+        covers_whole_file=statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        reason=reason,
+        problem=problem,
+        serial=last.serial,
+        signatures=entries,
+    )
 
 
 def simple_pdf(lines: Sequence[str], target: Path) -> None:
