@@ -34,6 +34,7 @@ from office.documents import from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
+from office.documents.issue_lines import place_of
 from office.documents.models import SIGNATURE_PENDING
 from office.documents.pdf_signing import SignatureStatus, signature_status
 from office.documents.records import StatusNotice
@@ -119,6 +120,23 @@ class DocumentDesk:
             return self.directory.unit(code).name
         except (NotFound, CongvanError):
             return code
+
+    def place_name(self, code: str) -> str:
+        """The place a unit writes before its date (``Cam Lộ``): its committee's place, or the
+        nearest parent committee's for a board or office (``Quảng Trị``)."""
+        current: str | None = code
+        for _ in range(PLACE_DEPTH):
+            if current is None or self.directory is None:
+                break
+            try:
+                unit = self.directory.unit(current)
+            except (NotFound, CongvanError):
+                break
+            place = place_of(unit.name)
+            if place:
+                return place
+            current = unit.parent
+        return self.unit_name(code)
 
     async def store(self, path: Path, name: str) -> StoredFile:
         """Copy a received file into the blob store (in a thread: the file may be large). A
@@ -218,6 +236,9 @@ class DocumentDesk:
         """The exchange's listener for a sender's recall request (status 13)."""
         await recall.mark_requested(session, dispatch_id, unit, note, self.now())
 
+
+#: How far up the directory a board looks for its committee's place.
+PLACE_DEPTH = 8
 
 #: Where the staff web app keeps the desk, for every feature's pages (set by ``office.node``).
 DESK = web.AppKey("desk", DocumentDesk)

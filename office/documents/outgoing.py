@@ -240,6 +240,8 @@ class SendJob:
     pages: int | None
     main: StoredFile
     signed: StoredFile | None
+    #: The unit's numbering style: how the number and date lines are written.
+    style: str
 
 
 def _stored(row: DocumentFile) -> StoredFile:
@@ -263,6 +265,7 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
     signed = files.get(SIGNED)
     # What the unit signs: the PDF as its signer signed it.
     source = files.get(APPROVED_FILE, files[MAIN])
+    style, _issuer = await numbering_style(session, document.unit_code)
     return SendJob(
         document_id=document.id,
         unit=document.unit_code,
@@ -278,6 +281,7 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
         pages=document.pages,
         main=_stored(source),
         signed=_stored(signed) if signed is not None else None,
+        style=style,
     )
 
 

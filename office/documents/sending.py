@@ -37,8 +37,10 @@ from exchange.models import OutboundDispatch
 from exchange.outbox import Outbox
 from office.documents import outgoing, refusals
 from office.documents.incoming import StoredFile
+from office.documents.issue_lines import date_line, number_line
 from office.documents.outgoing import SEND_FAILED, SendJob
-from office.documents.pdf_signing import SignatureStatus, sign_pdf, signature_status
+from office.documents.pdf_issue import issue_and_sign_as_unit
+from office.documents.pdf_signing import SignatureStatus, signature_status
 from office.documents.records import log_event
 
 if TYPE_CHECKING:
@@ -87,28 +89,42 @@ async def send_issued(desk: DocumentDesk, document_id: int, user_id: int | None)
     return None
 
 
-def _sign_and_check(
-    source: Path, target: Path, outbox: Outbox, unit: str, name: str, reason: str
+def _issue_and_check(
+    source: Path,
+    target: Path,
+    outbox: Outbox,
+    unit: str,
+    name: str,
+    reason: str,
+    lines: tuple[str, str],
 ) -> SignatureStatus:
-    """Sign, then check the result as a receiver will (blocking: run in an executor)."""
+    """Stamp the number and date, sign as the unit, then check the result as a receiver will:
+    every signature valid, the signer's (if any) first and the unit's last (blocking: run in
+    an executor)."""
     keys, ca = outbox.keyring.unit(unit), outbox.keyring.ca_certificate
-    sign_pdf(
+    number, dated = lines
+    issue_and_sign_as_unit(
         source,
         target,
         keys.signing_key,
         keys.signing_certificate,
         (ca,),
+        number_line=number,
+        date_line=dated,
+        unit_name=name,
         reason=reason,
-        location=name,
-        signer_name=name,
     )
     return signature_status(target, [ca])
 
 
 async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
-    """The unit's signature on the drafted PDF, with the number in its stated reason."""
+    """The unit's signature on the PDF its signer signed, with the number and date stamped
+    where the draft had their placeholders, in the same revision (Decree 30 Art. 16; HD 36
+    point 1.3.1)."""
     name = desk.unit_name(job.unit)
     reason = f"Phát hành văn bản số {job.number_symbol}"
+    place = desk.place_name(job.unit)
+    lines = (number_line(job.number_symbol, job.style), date_line(place, job.issued_on, job.style))
     loop = asyncio.get_running_loop()
     scratch_root = desk.blobs.root / "staging"
     scratch_root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -116,16 +132,17 @@ async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix="sign-") as scratch:
         target = Path(scratch) / "signed.pdf"
         check = functools.partial(
-            _sign_and_check,
+            _issue_and_check,
             desk.blobs.path(job.main.sha256),
             target,
             outbox,
             job.unit,
             name,
             reason,
+            lines,
         )
         status = await loop.run_in_executor(None, check)
-        if status.state != "valid":
+        if status.state != "valid" or status.signatures[-1].role != "unit":
             raise Invalid(
                 refusals.SIGNATURE_NOT_VERIFIED(problem=status.problem), code="bad-signature"
             )

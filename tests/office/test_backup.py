@@ -93,7 +93,7 @@ async def test_a_backup_of_a_running_node_restores_and_serves_the_same_documents
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(clerk)
         document_id = await new_draft(browser, tmp_path)
-        assert (await issue(browser, document_id)).status == 303
+        assert (await issue(browser, document_id, node=tu)).status == 303
     async with tu.sessions() as session:
         sent = await session.get(Document, document_id)
         signed = await session.scalar(

@@ -232,7 +232,7 @@ async def test_the_outgoing_pages_refuse_in_the_readers_language(
         )
         assert english(said(too_soon, 409)) == "Only an issued document can be recalled."
 
-        assert (await issue(browser, document_id)).status == 303
+        assert (await issue(browser, document_id, node=tu)).status == 303
         # office/documents/outgoing.py: a second issue, from the page shown before the first
         again = await browser.post(
             f"/outgoing/{document_id}/issue",

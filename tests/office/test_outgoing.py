@@ -34,6 +34,7 @@ from office.documents.pdf_signing import signature_status
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
+from tests.support.approval import SIGNER_NAME, approve, member_of, new_signer
 from tests.support.documents import form_id, make_pdf, pdf_text, version
 from tests.support.keys import run_tool, tool_ok
 from tests.support.network import DemoNetwork
@@ -101,13 +102,37 @@ async def new_draft(browser: StaffBrowser, tmp_path: Path, **options: object) ->
     return int(page.location.rsplit("/", 1)[1])
 
 
-async def issue(browser: StaffBrowser, document_id: int, action: str = "issue") -> Page:
+async def issue(
+    browser: StaffBrowser,
+    document_id: int,
+    action: str = "issue",
+    *,
+    node: RunningNode | None = None,
+) -> Page:
+    """Press the clerk's button; with ``node``, the draft is first approved by a signer of its
+    unit (issuing needs that: :mod:`tests.support.approval`)."""
+    if node is not None:
+        await approve(node, document_id, await signer_of(node))
     page = await browser.get(f"/outgoing/{document_id}")
     assert page.status == 200, page.text
     return await browser.post(
         f"/outgoing/{document_id}/{action}",
         {"csrf_token": page.form_token, "form_id": form_id(page), "version": version(page)},
     )
+
+
+async def signer_of(node: RunningNode) -> StaffMember:
+    """The node's signer: the one made for an earlier document of this database, or a new
+    one (issuing a key takes the CA)."""
+    async with node.sessions() as session:
+        username = await session.scalar(
+            select(User.username)
+            .where(User.full_name == SIGNER_NAME, User.may_sign.is_(True))
+            .limit(1)
+        )
+    if username is None:
+        return (await new_signer(node)).member
+    return await member_of(node, username)
 
 
 async def document(node: RunningNode, document_id: int) -> Document:
@@ -175,10 +200,10 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
         first_id = await new_draft(browser, tmp_path)
         drafts = await browser.get("/outgoing")
         assert SUMMARY in drafts.text and "Dự thảo chờ phát hành (1)" in drafts.text
-        issued = await issue(browser, first_id)
+        issued = await issue(browser, first_id, node=tu)
         assert issued.status == 303 and issued.location == f"/outgoing/{first_id}"
         second_id = await new_draft(browser, tmp_path, summary="Về việc thứ hai")
-        assert (await issue(browser, second_id)).status == 303
+        assert (await issue(browser, second_id, node=tu)).status == 303
         for fmt in ("pdf", "xlsx"):
             async with browser.http.get(f"{tu.web_url}/outgoing/register.{fmt}") as answer:
                 assert answer.status == 200
@@ -298,7 +323,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(clerk)
         document_id = await new_draft(browser, tmp_path, summary="Văn bản sẽ thu hồi")
-        assert (await issue(browser, document_id)).status == 303
+        assert (await issue(browser, document_id, node=tu)).status == 303
         sent = await document(tu, document_id)
         assert sent.dispatch_id is not None
         received = await arrived(camlo, sent.dispatch_id)
@@ -466,7 +491,7 @@ async def test_a_failed_send_keeps_its_number_and_a_resend_sends_that_dispatch_o
             await session.execute(
                 update(Document).where(Document.id == document_id).values(recipients="HU-GIOLINH")
             )
-        assert (await issue(browser, document_id)).status == 303
+        assert (await issue(browser, document_id, node=tu)).status == 303
         stuck = await document(tu, document_id)
         assert stuck.state == "issued" and SYMBOL.match(stuck.number_symbol)
         page = await browser.get(f"/outgoing/{document_id}")
@@ -565,6 +590,6 @@ async def test_other_units_lower_clearance_and_other_roles_see_nothing(
     clerk = await make_account(role="clerk", clearance=1)
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(clerk)
-        assert (await issue(browser, secret_id)).status == 303
+        assert (await issue(browser, secret_id, node=tu)).status == 303
     secret = await document(tu, secret_id)
     assert secret.register_series == "secret" and secret.state in ("issued", "sent")

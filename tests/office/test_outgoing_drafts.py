@@ -224,7 +224,7 @@ async def test_a_numbered_document_can_be_neither_edited_nor_deleted(
     document_id = await new_draft(browser, tmp_path)
     draft_page = await browser.get(f"/outgoing/{document_id}")
     edit_form = await browser.get(f"/outgoing/{document_id}/edit")
-    assert (await issue(browser, document_id)).status == 303
+    assert (await issue(browser, document_id, node=tu)).status == 303
     issued = await stored(tu, document_id)
     assert issued is not None and issued.state in ("issued", "sent")
 
