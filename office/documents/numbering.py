@@ -9,7 +9,7 @@ unit's style:
   unit's first term is set, its counters run from its first document, as if a term had begun on
   :data:`NO_TERM_SET`: they never restart on their own, so no symbol repeats within the real
   term; once the term is set, its sequences continue above what the unit issued on and after
-  its first day.
+  its first day (see :func:`set_term`).
 - A congress (đại hội, HD 36): "documents of a congress share one sequence for all types, from
   its opening to its close". A document issued on a day of a congress set with ``congvan
   documents congress`` takes that sequence, whatever the unit's style (only a Party committee
@@ -32,16 +32,19 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Invalid, NotFound
+from config.errors import Conflict, Invalid, NotFound
+from config.refusals import Message
 from office.documents import refusals
+from office.documents.fields import day
 from office.documents.models import (
     NORMAL_SERIES,
     OUTGOING,
     SECRET_SERIES,
+    Document,
     NumberingPeriod,
     NumberingStyle,
     RegisterCounter,
@@ -208,6 +211,13 @@ def _require_hosted(unit_code: str, hosted: tuple[str, ...]) -> None:
         raise NotFound(refusals.UNIT_NOT_HOSTED(unit=unit_code), code="unknown-unit")
 
 
+def _date(value: str, label: Message) -> date:
+    parsed = day(value, label)
+    if parsed is None:
+        raise Invalid(refusals.MISSING_FIELD(label=label), code="missing-field")
+    return parsed
+
+
 async def set_style(
     session: AsyncSession, unit_code: str, style: str, issuer: str, hosted: tuple[str, ...]
 ) -> None:
@@ -224,3 +234,127 @@ async def set_style(
         session.add(NumberingStyle(unit_code=unit_code, style=style, issuer=issuer))
     else:
         row.style, row.issuer = style, issuer
+
+
+async def set_term(
+    session: AsyncSession, unit_code: str, starts: str, hosted: tuple[str, ...]
+) -> date:
+    """Nhiệm kỳ: from ``starts`` (dd/mm/yyyy) every type of the unit's Party-style documents
+    runs from 01 again (HD 36 point 1.3.1 a: a term runs from the day after the congress closes,
+    or from the committee's first meeting if held during it).
+
+    The term set is the current one: a term set before to start later is dropped, so a date set
+    wrongly is corrected by setting the right one. Documents already numbered in a term on or
+    after ``starts`` keep their numbers, and the term's sequences continue above them: no symbol
+    repeats within the term.
+    """
+    _require_hosted(unit_code, hosted)
+    starts_on = _date(starts, refusals.TERM_STARTS)
+    await session.execute(
+        delete(NumberingPeriod).where(
+            NumberingPeriod.unit_code == unit_code,
+            NumberingPeriod.kind == TERM,
+            NumberingPeriod.starts_on > starts_on,
+        )
+    )
+    if await session.get(NumberingPeriod, (unit_code, TERM, starts_on)) is None:
+        session.add(NumberingPeriod(unit_code=unit_code, kind=TERM, starts_on=starts_on))
+    await _continue_above(
+        session,
+        unit_code,
+        term_period(starts_on),
+        Document.issued_on >= starts_on,
+        Document.register_period.startswith(f"{TERM}:"),
+        per_type=True,
+    )
+    return starts_on
+
+
+async def set_congress(
+    session: AsyncSession, unit_code: str, opens: str, closes: str, hosted: tuple[str, ...]
+) -> tuple[date, date]:
+    """Đại hội: documents issued from ``opens`` to ``closes`` (both days in, dd/mm/yyyy) share one
+    sequence for every type (HD 36 point 1.3.1 a). Setting the same opening day again moves the
+    close; a congress may not overlap another one. Documents already numbered on its days keep
+    their numbers, and its sequence continues above them."""
+    _require_hosted(unit_code, hosted)
+    opens_on = _date(opens, refusals.CONGRESS_OPENS)
+    closes_on = _date(closes, refusals.CONGRESS_CLOSES)
+    if closes_on < opens_on:
+        raise Invalid(
+            refusals.CONGRESS_CLOSES_BEFORE_OPENING(
+                opens=f"{opens_on:%d/%m/%Y}", closes=f"{closes_on:%d/%m/%Y}"
+            ),
+            code="bad-date",
+        )
+    other = await session.scalar(
+        select(NumberingPeriod).where(
+            NumberingPeriod.unit_code == unit_code,
+            NumberingPeriod.kind == CONGRESS,
+            NumberingPeriod.starts_on != opens_on,
+            NumberingPeriod.starts_on <= closes_on,
+            NumberingPeriod.ends_on >= opens_on,
+        )
+    )
+    if other is not None:
+        assert other.ends_on is not None
+        raise Conflict(
+            refusals.CONGRESSES_OVERLAP(
+                opens=f"{other.starts_on:%d/%m/%Y}", closes=f"{other.ends_on:%d/%m/%Y}"
+            ),
+            code="overlap",
+        )
+    row = await session.get(NumberingPeriod, (unit_code, CONGRESS, opens_on))
+    if row is None:
+        session.add(
+            NumberingPeriod(
+                unit_code=unit_code, kind=CONGRESS, starts_on=opens_on, ends_on=closes_on
+            )
+        )
+    else:
+        row.ends_on = closes_on
+    await _continue_above(
+        session,
+        unit_code,
+        congress_period(opens_on),
+        Document.issued_on >= opens_on,
+        Document.issued_on <= closes_on,
+        per_type=False,
+    )
+    return opens_on, closes_on
+
+
+async def _continue_above(
+    session: AsyncSession,
+    unit_code: str,
+    period: str,
+    *issued: ColumnElement[bool],
+    per_type: bool,
+) -> None:
+    """Raise the period's counters to the highest number the ``issued`` outgoing documents
+    carry (per type if ``per_type``), so a period set after some of its days were numbered
+    never gives a number twice."""
+    keys = (
+        (Document.register_series, Document.doc_type) if per_type else (Document.register_series,)
+    )
+    highest = await session.execute(
+        select(*keys, func.max(Document.register_number))
+        .where(
+            Document.unit_code == unit_code,
+            Document.direction == OUTGOING,
+            Document.register_number.is_not(None),
+            *issued,
+        )
+        .group_by(*keys)
+    )
+    for *key, number in highest:
+        series, doc_type = key[0], key[1] if per_type else ALL_TYPES
+        await _open_counter(session, unit_code, OUTGOING, series, doc_type, period)
+        await session.execute(
+            update(RegisterCounter)
+            .where(
+                *_counter(unit_code, OUTGOING, series, doc_type, period),
+                RegisterCounter.last_number < number,
+            )
+            .values(last_number=number)
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -22,15 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import migrate
 from config.database import UTCDateTime, create_engine, open_database
+from config.errors import Conflict, Invalid, NotFound
 from config.settings import Settings
 from keys.models import User
 from keys.signin import StaffMember
-from office.documents.models import OUTGOING, Document
+from office.documents.models import OUTGOING, Document, NumberingPeriod
 from office.documents.numbering import (
     next_number,
+    set_congress,
     set_style,
+    set_term,
 )
 from office.documents.outgoing import issue
+from tests.support.cli import Cli
 
 Sessions = async_sessionmaker[AsyncSession]
 _accounts = itertools.count()
@@ -86,6 +90,13 @@ async def issued(
     return symbols
 
 
+async def in_transaction(
+    sessions: Sessions, work: Callable[[AsyncSession], Awaitable[object]]
+) -> None:
+    async with sessions() as session, session.begin():
+        await work(session)
+
+
 HOSTED = ("TU", "BTC")
 
 
@@ -95,12 +106,106 @@ async def test_party_style_numbers_each_type_from_01(sessions: Sessions) -> None
     assert symbols == ["01-CV/TU", "01-TB/TU", "02-CV/TU"]
 
 
+async def test_a_new_term_restarts_every_type_at_01(sessions: Sessions) -> None:
+    staff = await clerk(sessions)
+    assert await issued(sessions, staff, date(2026, 9, 1), "CV", "CV", "TB") == [
+        "01-CV/TU",
+        "02-CV/TU",
+        "01-TB/TU",
+    ]
+    async with sessions() as session, session.begin():
+        assert await set_term(session, "TU", "16/10/2026", HOSTED) == date(2026, 10, 16)
+    assert await issued(sessions, staff, date(2026, 10, 20), "CV", "TB", "CV") == [
+        "01-CV/TU",
+        "01-TB/TU",
+        "02-CV/TU",
+    ]
+    # A document dated before the term's first day is numbered in the term it belongs to.
+    assert await issued(sessions, staff, date(2026, 10, 15), "CV") == ["03-CV/TU"]
+    # The term runs on across the new year: Party numbers do not restart on 1 January.
+    assert await issued(sessions, staff, date(2027, 1, 4), "CV") == ["03-CV/TU"]
+
+
+async def test_a_term_set_after_its_first_documents_continues_above_them(
+    sessions: Sessions,
+) -> None:
+    """The term was set late: what was issued since its first day keeps its number, and the
+    term's sequences continue above it, so no symbol repeats within the term."""
+    staff = await clerk(sessions)
+    await issued(sessions, staff, date(2026, 10, 1), "CV", "CV")
+    assert await issued(sessions, staff, date(2026, 10, 20), "CV", "TB") == [
+        "03-CV/TU",
+        "01-TB/TU",
+    ]
+    async with sessions() as session, session.begin():
+        await set_term(session, "TU", "16/10/2026", HOSTED)
+    assert await issued(sessions, staff, date(2026, 10, 21), "CV", "TB", "NQ") == [
+        "04-CV/TU",
+        "02-TB/TU",
+        "01-NQ/TU",
+    ]
+
+
+async def test_setting_a_term_drops_a_later_one_set_by_mistake(sessions: Sessions) -> None:
+    staff = await clerk(sessions)
+    async with sessions() as session, session.begin():
+        await set_term(session, "TU", "16/10/2052", HOSTED)
+    async with sessions() as session, session.begin():
+        await set_term(session, "TU", "16/10/2026", HOSTED)
+    async with sessions() as session:
+        starts = list(await session.scalars(select(NumberingPeriod.starts_on)))
+    assert starts == [date(2026, 10, 16)]
+    assert await issued(sessions, staff, date(2053, 1, 5), "CV") == ["01-CV/TU"]
+
+
+async def test_a_congress_shares_one_sequence_for_every_type_then_each_type_runs_again(
+    sessions: Sessions,
+) -> None:
+    staff = await clerk(sessions)
+    assert await issued(sessions, staff, date(2026, 10, 12), "CV") == ["01-CV/TU"]
+    async with sessions() as session, session.begin():
+        assert await set_congress(session, "TU", "13/10/2026", "15/10/2026", HOSTED) == (
+            date(2026, 10, 13),
+            date(2026, 10, 15),
+        )
+        await set_term(session, "TU", "16/10/2026", HOSTED)
+    assert await issued(sessions, staff, date(2026, 10, 13), "NQ", "CV") == [
+        "01-NQ/TU",
+        "02-CV/TU",
+    ]
+    assert await issued(sessions, staff, date(2026, 10, 15), "TB", "BB") == [
+        "03-TB/TU",
+        "04-BB/TU",
+    ]
+    assert await issued(sessions, staff, date(2026, 10, 16), "CV", "TB", "CV") == [
+        "01-CV/TU",
+        "01-TB/TU",
+        "02-CV/TU",
+    ]
+
+
+async def test_a_congress_set_late_continues_above_what_its_days_already_carry(
+    sessions: Sessions,
+) -> None:
+    staff = await clerk(sessions)
+    assert await issued(sessions, staff, date(2026, 10, 13), "CV", "CV", "TB") == [
+        "01-CV/TU",
+        "02-CV/TU",
+        "01-TB/TU",
+    ]
+    async with sessions() as session, session.begin():
+        await set_congress(session, "TU", "13/10/2026", "15/10/2026", HOSTED)
+    assert await issued(sessions, staff, date(2026, 10, 14), "TB") == ["03-TB/TU"]
+
+
 async def test_state_style_runs_one_sequence_per_calendar_year_for_every_type(
     sessions: Sessions,
 ) -> None:
     staff = await clerk(sessions)
     async with sessions() as session, session.begin():
         await set_style(session, "TU", "state", "TU", HOSTED)
+        # A term is a Party committee's: it does not restart a state-style book.
+        await set_term(session, "TU", "01/06/2026", HOSTED)
     assert await issued(sessions, staff, date(2026, 5, 4), "QĐ", "CV", "TB") == [
         "1/QĐ-TU",
         "2/TU",
@@ -119,7 +224,13 @@ async def test_secret_documents_have_their_own_book_in_every_style(sessions: Ses
     assert await issued(sessions, staff, on, "CV", secrecy=2) == ["02-CV/TU"]
 
     async with sessions() as session, session.begin():
+        await set_congress(session, "TU", "13/10/2026", "15/10/2026", HOSTED)
         await set_style(session, "BTC", "state", "BTC", HOSTED)
+    congress = date(2026, 10, 14)
+    assert await issued(sessions, staff, congress, "NQ", secrecy=1) == ["01-NQ/TU"]
+    assert await issued(sessions, staff, congress, "CV", "TB") == ["01-CV/TU", "02-TB/TU"]
+    assert await issued(sessions, staff, congress, "TB", secrecy=1) == ["02-TB/TU"]
+
     assert await issued(sessions, btc, on, "QĐ", "CV") == ["1/QĐ-BTC", "2/BTC"]
     assert await issued(sessions, btc, on, "CV", secrecy=1) == ["1/BTC"]
     assert await issued(sessions, btc, on, "TB") == ["3/TB-BTC"]
@@ -143,6 +254,61 @@ async def test_fifty_concurrent_issues_give_each_type_a_gap_free_sequence(
     assert {doc_type: sorted(found) for doc_type, found in numbers.items()} == {
         doc_type: list(range(1, 11)) for doc_type in types
     }
+
+
+async def test_terms_and_congresses_are_refused_with_a_reason(sessions: Sessions) -> None:
+    async def refused(work: Callable[[AsyncSession], Awaitable[object]]) -> str:
+        with pytest.raises((Invalid, NotFound, Conflict)) as raised:
+            await in_transaction(sessions, work)
+        return raised.value.message
+
+    assert "không thuộc máy chủ này" in await refused(
+        lambda s: set_term(s, "HU-CAMLO", "16/10/2026", HOSTED)
+    )
+    assert "Ngày bắt đầu nhiệm kỳ không đúng dạng" in await refused(
+        lambda s: set_term(s, "TU", "31/02/2026", HOSTED)
+    )
+    assert "Chưa nhập ngày bắt đầu nhiệm kỳ" in await refused(
+        lambda s: set_term(s, "TU", " ", HOSTED)
+    )
+    assert "Ngày bế mạc đại hội không đúng dạng" in await refused(
+        lambda s: set_congress(s, "TU", "13/10/2026", "mai", HOSTED)
+    )
+    assert "Ngày bế mạc đại hội (12/10/2026) trước ngày khai mạc (13/10/2026)" in await refused(
+        lambda s: set_congress(s, "TU", "13/10/2026", "12/10/2026", HOSTED)
+    )
+    await in_transaction(
+        sessions, lambda s: set_congress(s, "TU", "13/10/2026", "15/10/2026", HOSTED)
+    )
+    assert "đại hội đã khai báo từ 13/10/2026 đến 15/10/2026" in await refused(
+        lambda s: set_congress(s, "TU", "15/10/2026", "16/10/2026", HOSTED)
+    )
+    # The same opening day again moves the close.
+    await in_transaction(
+        sessions, lambda s: set_congress(s, "TU", "13/10/2026", "14/10/2026", HOSTED)
+    )
+    async with sessions() as session:
+        ends = list(await session.scalars(select(NumberingPeriod.ends_on)))
+    assert ends == [date(2026, 10, 14)]
+
+
+def test_an_office_sets_a_units_term_and_congress(cli: Cli, province: Settings) -> None:
+    def documents(*args: str, check: bool = True) -> tuple[int, str, str]:
+        done = cli("documents", *args, "--dir", province.node_dir, check=check)
+        return done.returncode, done.stdout.strip(), done.stderr
+
+    assert documents("term", "TU", "--from", "16/10/2026")[1] == "TU: nhiệm kỳ từ 16/10/2026"
+    assert documents("congress", "TU", "--from", "13/10/2026", "--to", "15/10/2026")[1] == (
+        "TU: đại hội từ 13/10/2026 đến 15/10/2026"
+    )
+    code, _out, err = documents("term", "TU", "--from", "16-10-2026", check=False)
+    assert code != 0 and "không đúng dạng ngày/tháng/năm" in err
+    code, _out, err = documents("term", "HU-CAMLO", "--from", "16/10/2026", check=False)
+    assert code != 0 and "không thuộc máy chủ này" in err
+    code, _out, err = documents(
+        "congress", "TU", "--from", "13/10/2026", "--to", "01/10/2026", check=False
+    )
+    assert code != 0 and "trước ngày khai mạc" in err
 
 
 OLD_DOCUMENTS = sa.table(
