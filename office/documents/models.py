@@ -45,6 +45,7 @@ class Document(Base):
         Index(
             "ix_documents_register", "unit_code", "direction", "register_year", "register_number"
         ),
+        Index("ix_documents_issued", "unit_code", "direction", "register_year", "registered_at"),
         Index("ix_documents_queue", "unit_code", "direction", "state"),
         Index("ix_documents_duplicate", "unit_code", "sender_name", "number_symbol", "issued_on"),
         Index("ix_documents_dispatch", "dispatch_id"),

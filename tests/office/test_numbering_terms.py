@@ -34,6 +34,7 @@ from office.documents.numbering import (
     set_term,
 )
 from office.documents.outgoing import issue
+from office.documents.outgoing_register import OutgoingFilter, outgoing_register
 from tests.support.cli import Cli
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -234,6 +235,18 @@ async def test_secret_documents_have_their_own_book_in_every_style(sessions: Ses
     assert await issued(sessions, btc, on, "QĐ", "CV") == ["1/QĐ-BTC", "2/BTC"]
     assert await issued(sessions, btc, on, "CV", secrecy=1) == ["1/BTC"]
     assert await issued(sessions, btc, on, "TB") == ["3/TB-BTC"]
+
+
+async def test_the_outgoing_register_lists_documents_in_the_order_they_were_issued(
+    sessions: Sessions,
+) -> None:
+    staff = await clerk(sessions)
+    for day, doc_type in [(2, "CV"), (3, "CV"), (4, "TB"), (5, "CV")]:
+        await issued(sessions, staff, date(2026, 3, day), doc_type)
+    async with sessions() as session:
+        rows, more = await outgoing_register(session, staff, OutgoingFilter(), lambda code: code)
+    assert [row.number_symbol for row in rows] == ["03-CV/TU", "01-TB/TU", "02-CV/TU", "01-CV/TU"]
+    assert not more
 
 
 async def test_fifty_concurrent_issues_give_each_type_a_gap_free_sequence(

@@ -1,6 +1,7 @@
 """Outgoing numbers as the rules require: a counter per document type and period (committee
-term, congress or year) instead of one per year, the terms and congresses of each unit, and the
-period each outgoing number was taken in.
+term, congress or year) instead of one per year, the terms and congresses of each unit, the
+period each outgoing number was taken in, and an index to read the outgoing book in the order it
+was issued (its numbers no longer order it).
 
 Nothing already issued is renumbered. A Party-style unit's outgoing documents were numbered in
 one sequence per year for every type; its new counters (one per series and type, in the
@@ -127,6 +128,12 @@ def upgrade() -> None:
         ),
     )
     op.add_column("documents", sa.Column("register_period", sa.String(length=24), nullable=True))
+    op.create_index(
+        "ix_documents_issued",
+        "documents",
+        ["unit_code", "direction", "register_year", "registered_at"],
+        unique=False,
+    )
     state_unit = documents.c.unit_code.in_(
         sa.select(styles.c.unit_code).where(styles.c.style == STATE_STYLE)
     )
@@ -159,6 +166,7 @@ def downgrade() -> None:
         .where(issued)
         .group_by(documents.c.unit_code, documents.c.register_series, documents.c.register_year)
     ).all()
+    op.drop_index("ix_documents_issued", table_name="documents")
     # Not in a batch: on SQLite a batch copies the table and drops the old one, and the drop
     # would cascade to every document's files, events and assignments. SQLite (3.35 on) drops
     # a plain column in place.
