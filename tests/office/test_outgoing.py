@@ -443,8 +443,9 @@ async def test_a_double_submit_and_a_stale_form_take_no_second_number(
         numbered = await session.scalar(
             select(func.count(Document.id)).where(
                 Document.direction == "outgoing",
-                Document.register_year == issued.register_year,
+                Document.register_period == issued.register_period,
                 Document.register_series == "normal",
+                Document.doc_type == issued.doc_type,
                 Document.register_number == issued.register_number,
             )
         )
