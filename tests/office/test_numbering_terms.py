@@ -13,10 +13,13 @@ import asyncio
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -267,6 +270,45 @@ async def test_fifty_concurrent_issues_give_each_type_a_gap_free_sequence(
     assert {doc_type: sorted(found) for doc_type, found in numbers.items()} == {
         doc_type: list(range(1, 11)) for doc_type in types
     }
+
+
+#: Each example numbers on a day of its own, the first of a new term.
+_example_days = itertools.count()
+
+
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    documents=st.lists(
+        st.tuples(st.sampled_from(["CV", "TB", "NQ"]), st.integers(0, 3)), max_size=8
+    ),
+    in_congress=st.booleans(),
+)
+def test_any_mix_of_types_and_secrecy_numbers_each_sequence_from_01_without_gaps(
+    province: Settings, documents: list[tuple[str, int]], in_congress: bool
+) -> None:
+    """A term restarts each (series, type) at 01; a congress each series, whatever the type."""
+    on = date(2030, 1, 1) + timedelta(days=next(_example_days))
+
+    async def number() -> list[str]:
+        async with open_database(province) as sessions:
+            staff = await clerk(sessions)
+            async with sessions() as session, session.begin():
+                await set_term(session, "TU", f"{on:%d/%m/%Y}", HOSTED)
+                if in_congress:
+                    await set_congress(session, "TU", f"{on:%d/%m/%Y}", f"{on:%d/%m/%Y}", HOSTED)
+            return [
+                (await issued(sessions, staff, on, doc_type, secrecy=secrecy))[0]
+                for doc_type, secrecy in documents
+            ]
+
+    expected, taken = [], defaultdict[tuple[bool, str], int](int)
+    for doc_type, secrecy in documents:
+        sequence = (secrecy > 0, "" if in_congress else doc_type)
+        taken[sequence] += 1
+        expected.append(f"{taken[sequence]:02d}-{doc_type}/TU")
+    assert asyncio.run(number()) == expected
 
 
 async def test_terms_and_congresses_are_refused_with_a_reason(sessions: Sessions) -> None:
