@@ -312,31 +312,38 @@ def test_any_mix_of_types_and_secrecy_numbers_each_sequence_from_01_without_gaps
 
 
 async def test_terms_and_congresses_are_refused_with_a_reason(sessions: Sessions) -> None:
-    async def refused(work: Callable[[AsyncSession], Awaitable[object]]) -> str:
+    async def refused(work: Callable[[AsyncSession], Awaitable[object]]) -> tuple[str, str]:
+        """What the refusal says in Vietnamese (the command line's) and in English."""
         with pytest.raises((Invalid, NotFound, Conflict)) as raised:
             await in_transaction(sessions, work)
-        return raised.value.message
+        return raised.value.message, raised.value.text("en")
 
-    assert "không thuộc máy chủ này" in await refused(
-        lambda s: set_term(s, "HU-CAMLO", "16/10/2026", HOSTED)
+    assert await refused(lambda s: set_term(s, "HU-CAMLO", "16/10/2026", HOSTED)) == (
+        "Đơn vị HU-CAMLO không thuộc máy chủ này.",
+        "Unit HU-CAMLO is not hosted on this server.",
     )
-    assert "Ngày bắt đầu nhiệm kỳ không đúng dạng" in await refused(
-        lambda s: set_term(s, "TU", "31/02/2026", HOSTED)
+    assert await refused(lambda s: set_term(s, "TU", "31/02/2026", HOSTED)) == (
+        "Ngày bắt đầu nhiệm kỳ không đúng dạng ngày/tháng/năm.",
+        "First day of the committee's term is not a date (day/month/year).",
     )
-    assert "Chưa nhập ngày bắt đầu nhiệm kỳ" in await refused(
-        lambda s: set_term(s, "TU", " ", HOSTED)
+    assert await refused(lambda s: set_term(s, "TU", " ", HOSTED)) == (
+        "Chưa nhập ngày bắt đầu nhiệm kỳ.",
+        "First day of the committee's term is missing.",
     )
-    assert "Ngày bế mạc đại hội không đúng dạng" in await refused(
-        lambda s: set_congress(s, "TU", "13/10/2026", "mai", HOSTED)
+    assert await refused(lambda s: set_congress(s, "TU", "13/10/2026", "mai", HOSTED)) == (
+        "Ngày bế mạc đại hội không đúng dạng ngày/tháng/năm.",
+        "Closing day of the congress is not a date (day/month/year).",
     )
-    assert "Ngày bế mạc đại hội (12/10/2026) trước ngày khai mạc (13/10/2026)" in await refused(
-        lambda s: set_congress(s, "TU", "13/10/2026", "12/10/2026", HOSTED)
+    assert await refused(lambda s: set_congress(s, "TU", "13/10/2026", "12/10/2026", HOSTED)) == (
+        "Ngày bế mạc đại hội (12/10/2026) trước ngày khai mạc (13/10/2026).",
+        "The congress would close (12/10/2026) before it opens (13/10/2026).",
     )
     await in_transaction(
         sessions, lambda s: set_congress(s, "TU", "13/10/2026", "15/10/2026", HOSTED)
     )
-    assert "đại hội đã khai báo từ 13/10/2026 đến 15/10/2026" in await refused(
-        lambda s: set_congress(s, "TU", "15/10/2026", "16/10/2026", HOSTED)
+    assert await refused(lambda s: set_congress(s, "TU", "15/10/2026", "16/10/2026", HOSTED)) == (
+        "Trùng thời gian với đại hội đã khai báo từ 13/10/2026 đến 15/10/2026.",
+        "These days overlap the congress already set from 13/10/2026 to 15/10/2026.",
     )
     # The same opening day again moves the close.
     await in_transaction(
