@@ -1,4 +1,5 @@
-"""``congvan documents``: the registers' settings an office decides once (how it numbers)."""
+"""``congvan documents``: the registers' settings an office decides once or at each term (how
+it numbers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import click
 
 from config.cli import dir_option, load, run_in
 from config.database import transaction
-from office.documents.numbering import PARTY_STYLE, STATE_STYLE, number_symbol, set_style
+from office.documents.numbering import (
+    PARTY_STYLE,
+    STATE_STYLE,
+    number_symbol,
+    set_congress,
+    set_style,
+    set_term,
+)
 
 
 @click.group()
@@ -35,3 +43,39 @@ def numbering(node_dir: Path, unit: str, style: str, issuer: str) -> None:
     )
     examples = [number_symbol(5, "NQ", style, issuer), number_symbol(12, "CV", style, issuer)]
     click.echo(f"{unit}: {', '.join(examples)}")
+
+
+@documents.command("term")
+@dir_option
+@click.argument("unit")
+@click.option(
+    "--from",
+    "starts",
+    required=True,
+    help="dd/mm/yyyy: the day after the congress closed (or the committee's first meeting).",
+)
+def term(node_dir: Path, unit: str, starts: str) -> None:
+    """UNIT's committee term (nhiệm kỳ) starts on --from: from that day its Party-style
+    documents run from 01 again for each type (HD 36-HD/VPTW point 1.3.1 a)."""
+    settings = load(node_dir)
+    started = run_in(
+        transaction(settings),
+        lambda session: set_term(session, unit, starts, settings.node.units),
+    )
+    click.echo(f"{unit}: nhiệm kỳ từ {started:%d/%m/%Y}")
+
+
+@documents.command("congress")
+@dir_option
+@click.argument("unit")
+@click.option("--from", "opens", required=True, help="dd/mm/yyyy: the opening (preparatory) day.")
+@click.option("--to", "closes", required=True, help="dd/mm/yyyy: the closing day.")
+def congress(node_dir: Path, unit: str, opens: str, closes: str) -> None:
+    """UNIT holds its congress (đại hội) from --from to --to: the documents issued on those
+    days share one sequence for every type (HD 36-HD/VPTW point 1.3.1 a)."""
+    settings = load(node_dir)
+    opened, closed = run_in(
+        transaction(settings),
+        lambda session: set_congress(session, unit, opens, closes, settings.node.units),
+    )
+    click.echo(f"{unit}: đại hội từ {opened:%d/%m/%Y} đến {closed:%d/%m/%Y}")

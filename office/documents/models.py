@@ -46,6 +46,7 @@ class Document(Base):
         Index(
             "ix_documents_register", "unit_code", "direction", "register_year", "register_number"
         ),
+        Index("ix_documents_issued", "unit_code", "direction", "register_year", "registered_at"),
         Index("ix_documents_queue", "unit_code", "direction", "state"),
         Index("ix_documents_duplicate", "unit_code", "sender_name", "number_symbol", "issued_on"),
         Index("ix_documents_dispatch", "dispatch_id"),
@@ -73,8 +74,12 @@ class Document(Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     register_year: Mapped[int | None] = mapped_column(Integer, default=None)
     register_series: Mapped[str | None] = mapped_column(String(8), default=None)
-    #: Số đến / số đi: gap-free per unit, book, series and year.
+    #: Số đến / số đi: gap-free per unit, book, series and year (incoming), or per counter
+    #: (outgoing: see :mod:`office.documents.numbering`).
     register_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Outgoing: the period its number was taken in (``term:2025-10-16``, ``year:2026``,
+    #: ``congress:2025-10-13``), so that a term set late continues above it.
+    register_period: Mapped[str | None] = mapped_column(String(24), default=None)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: Hạn giải quyết of the whole document (the lead handler's).
     due_on: Mapped[date | None] = mapped_column(Date, default=None)
@@ -155,18 +160,26 @@ class SearchPending(Base):
 
 
 class RegisterCounter(Base):
-    """The last number given in one book: a row lock on it makes numbering gap-free and safe
-    under concurrent clerks, and a rolled-back registration gives its number back."""
+    """The last number given in one sequence of a book: a row lock on it makes numbering
+    gap-free and safe under concurrent clerks, and a rolled-back registration gives its number
+    back.
+
+    A sequence is a book (incoming, outgoing), a series (normal, secret), a document type (""
+    when it covers every type) and a period: ``year:2026``, ``term:2025-10-16`` or
+    ``congress:2025-10-13``."""
 
     __tablename__ = "register_counters"
     __table_args__ = (
-        PrimaryKeyConstraint("unit_code", "book", "series", "year", name="pk_register_counters"),
+        PrimaryKeyConstraint(
+            "unit_code", "book", "series", "doc_type", "period", name="pk_register_counters"
+        ),
     )
 
     unit_code: Mapped[str] = mapped_column(String(32))
     book: Mapped[str] = mapped_column(String(8))
     series: Mapped[str] = mapped_column(String(8))
-    year: Mapped[int] = mapped_column(Integer)
+    doc_type: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(24))
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -179,6 +192,21 @@ class NumberingStyle(Base):
     unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     style: Mapped[str] = mapped_column(String(8))
     issuer: Mapped[str] = mapped_column(String(32))
+
+
+class NumberingPeriod(Base):
+    """A committee term (nhiệm kỳ: from ``starts_on``, no end) or a congress (đại hội: from
+    its opening to its close, both days in) of a unit, which restart its outgoing numbers
+    (HD 36-HD/VPTW point 1.3.1 a)."""
+
+    __tablename__ = "numbering_periods"
+
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: ``term`` or ``congress``.
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: A congress's last day; None for a term, which runs until the next one starts.
+    ends_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class Assignment(Base):

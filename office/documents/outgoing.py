@@ -26,7 +26,7 @@ from office.documents import access, refusals, review_refusals
 from office.documents.fields import DocumentFields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
-from office.documents.numbering import next_number, number_symbol, numbering_style, series_for
+from office.documents.numbering import next_outgoing_number, numbering_style
 from office.documents.records import change, log_event, visible_document
 
 DRAFT, ISSUED, SENT = "draft", "issued", "sent"
@@ -161,9 +161,10 @@ async def issue(
     now: datetime,
     today: date,
 ) -> Document:
-    """Cấp số: the next number of the unit's outgoing book for the year (the secret book for
-    a secret document), its symbol, and the id the dispatch will carry: kept on the document,
-    so that every later attempt sends the same dispatch, never a second one.
+    """Cấp số: the next number of the unit's outgoing sequence for the document's type, secrecy
+    and day (see :mod:`office.documents.numbering`), its symbol, and the id the dispatch will
+    carry: kept on the document, so that every later attempt sends the same dispatch, never a
+    second one.
 
     Only a draft its signer approved and signed is issued (Decree 30 Art. 13 and 16: the clerk
     issues what the competent person signed)."""
@@ -175,24 +176,24 @@ async def issue(
         raise Conflict(refusals.ALREADY_ISSUED(), code="stale")
     if document.version != version:
         raise Conflict(refusals.STALE(), code="stale")
-    series = series_for(document.secrecy)
-    number = await next_number(session, staff.unit, OUTGOING, series, today.year)
-    style, issuer = await numbering_style(session, staff.unit)
-    symbol = number_symbol(number, document.doc_type, style, issuer)
+    taken = await next_outgoing_number(
+        session, staff.unit, document.doc_type, document.secrecy, today
+    )
     await change(
         session,
         document,
         version,
         state=ISSUED,
-        number_symbol=symbol,
+        number_symbol=taken.symbol,
         register_year=today.year,
-        register_series=series,
-        register_number=number,
+        register_series=taken.series,
+        register_number=taken.number,
+        register_period=taken.period,
         registered_at=now,
         issued_on=today,
         dispatch_id=str(uuid.uuid4()),
     )
-    log_event(session, document.id, staff.id, "issued", symbol, at=now)
+    log_event(session, document.id, staff.id, "issued", taken.symbol, at=now)
     log_event(session, document.id, staff.id, SEND_ATTEMPT, at=now)
     return document
 

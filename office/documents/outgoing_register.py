@@ -17,7 +17,7 @@ from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import OUTGOING, Document
 from office.documents.outgoing import APPROVED, DRAFT, REVIEWING, SIGNING, recipients_of
-from office.documents.paging import PAGE_ROWS, page_and_more, register_page
+from office.documents.paging import PAGE_ROWS, issue_order_page, page_and_more
 from office.documents.timeline import delivered_units
 
 MAX_DRAFTS = 200
@@ -132,9 +132,9 @@ async def outgoing_register(
     unit_name: Callable[[str], str],
     page_rows: int = PAGE_ROWS,
 ) -> tuple[list[OutgoingRow], bool]:
-    """One page of the book, newest number first; and whether more follow."""
+    """One page of the book, last issued first; and whether more follow."""
     query = _filtered(_base(staff).where(Document.register_number.is_not(None)), wanted)
-    rows = await _rows(session, register_page(query, wanted.page, page_rows), unit_name)
+    rows = await _rows(session, issue_order_page(query, wanted.page, page_rows), unit_name)
     return page_and_more(rows, page_rows)
 
 

@@ -325,6 +325,25 @@ BAD_ISSUER = Message(
         "such as TU or UBND."
     ),
 )
+TERM_STARTS = Message(
+    "field.term-starts", vi="ngày bắt đầu nhiệm kỳ", en="first day of the committee's term"
+)
+CONGRESS_OPENS = Message(
+    "field.congress-opens", vi="ngày khai mạc đại hội", en="opening day of the congress"
+)
+CONGRESS_CLOSES = Message(
+    "field.congress-closes", vi="ngày bế mạc đại hội", en="closing day of the congress"
+)
+CONGRESS_CLOSES_BEFORE_OPENING = Message(
+    "document.numbering.congress-closes-first",
+    vi="Ngày bế mạc đại hội ({closes}) trước ngày khai mạc ({opens}).",
+    en="The congress would close ({closes}) before it opens ({opens}).",
+)
+CONGRESSES_OVERLAP = Message(
+    "document.numbering.congresses-overlap",
+    vi="Trùng thời gian với đại hội đã khai báo từ {opens} đến {closes}.",
+    en="These days overlap the congress already set from {opens} to {closes}.",
+)
 
 # Recall
 ONLY_SENT_RECALLED = Message(

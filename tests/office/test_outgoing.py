@@ -204,6 +204,9 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
         assert issued.status == 303 and issued.location == f"/outgoing/{first_id}"
         second_id = await new_draft(browser, tmp_path, summary="Về việc thứ hai")
         assert (await issue(browser, second_id, node=tu)).status == 303
+        # Its number runs per type and term, not per year: the search shows the symbol alone.
+        found = await browser.get("/search?q=ve viec thu hai")
+        assert f"/outgoing/{second_id}" in found.text and "<td>Đi</td>" in found.text
         for fmt in ("pdf", "xlsx"):
             async with browser.http.get(f"{tu.web_url}/outgoing/register.{fmt}") as answer:
                 assert answer.status == 200
@@ -468,8 +471,9 @@ async def test_a_double_submit_and_a_stale_form_take_no_second_number(
         numbered = await session.scalar(
             select(func.count(Document.id)).where(
                 Document.direction == "outgoing",
-                Document.register_year == issued.register_year,
+                Document.register_period == issued.register_period,
                 Document.register_series == "normal",
+                Document.doc_type == issued.doc_type,
                 Document.register_number == issued.register_number,
             )
         )

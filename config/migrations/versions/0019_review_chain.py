@@ -2,8 +2,8 @@
 duties), who holds a draft now and the authority it was signed under, every step's version with
 its files, and signing delegations.
 
-Revision ID: 0020
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from config.database import UTCDateTime
 
-revision = "0020"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
