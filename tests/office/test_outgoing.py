@@ -442,12 +442,14 @@ async def test_a_double_submit_and_a_stale_form_take_no_second_number(
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(clerk)
         document_id = await new_draft(browser, tmp_path)
+        await approve(tu, document_id, await signer_of(tu))
         page = await browser.get(f"/outgoing/{document_id}")
         form = {"csrf_token": page.form_token, "form_id": form_id(page), "version": version(page)}
         first = await browser.post(f"/outgoing/{document_id}/issue", form)
         again = await browser.post(f"/outgoing/{document_id}/issue", form)
         assert first.status == again.status == 303 and again.location == first.location
         other = await new_draft(browser, tmp_path, summary="Dự thảo khác")
+        await approve(tu, other, await signer_of(tu))
         page = await browser.get(f"/outgoing/{other}")
         old_version = version(page)
         async with tu.sessions() as session, session.begin():
@@ -466,7 +468,7 @@ async def test_a_double_submit_and_a_stale_form_take_no_second_number(
         )
         assert missing_token.status == 403
     issued = await document(tu, document_id)
-    assert (await document(tu, other)).state == "draft"
+    assert (await document(tu, other)).state == "approved"
     async with tu.sessions() as session:
         numbered = await session.scalar(
             select(func.count(Document.id)).where(
