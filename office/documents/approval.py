@@ -149,7 +149,7 @@ async def sign(
         version,
         chosen,
         style,
-        StoredFile(main.name, PDF, blob.sha256, blob.size, "valid", status.signer),
+        StoredFile(main.name, PDF, blob.sha256, blob.size, "valid", status.signed_by),
         signer_line,
     )
 

@@ -158,7 +158,7 @@ class DocumentDesk:
             status = await self.signature_of(self.blobs.path(blob.sha256))
             files.append(
                 StoredFile(
-                    name, "application/pdf", blob.sha256, blob.size, status.state, status.signer
+                    name, "application/pdf", blob.sha256, blob.size, status.state, status.signed_by
                 )
             )
         return files or [await self.store(mail_path, from_mail.EML_NAME)]

@@ -305,7 +305,7 @@ class SearchIndexer:
                 .where(
                     DocumentFile.id == file_id, DocumentFile.signature_state == SIGNATURE_PENDING
                 )
-                .values(signature_state=status.state, signature_signer=status.signer)
+                .values(signature_state=status.state, signature_signer=status.signed_by)
             )
         return True
 

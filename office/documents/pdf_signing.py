@@ -78,6 +78,10 @@ class SignatureEntry:
     serial: int
 
 
+#: How much of "who signed" a file's row keeps (``document_files.signature_signer``).
+SIGNERS_SHOWN = 255
+
+
 @dataclass(frozen=True)
 class SignatureStatus:
     """What the office shows next to a PDF: may it be relied on, who signed it and when.
@@ -99,6 +103,14 @@ class SignatureStatus:
     serial: int | None = None
     #: Every signature, in signing order: on an issued document the signer's, then the unit's.
     signatures: tuple[SignatureEntry, ...] = ()
+
+    @property
+    def signed_by(self) -> str:
+        """Who signed, in order (``Nguyễn Văn Hùng; Tỉnh uỷ Quảng Trị (TU)``): what a page shows
+        beside the file, since an issued document carries its signer's and its unit's."""
+        names = "; ".join(entry.signer for entry in self.signatures) or self.signer
+        # Kept in a column of SIGNERS_SHOWN characters: a file with many signatures is cut.
+        return names if len(names) <= SIGNERS_SHOWN else names[: SIGNERS_SHOWN - 1] + "…"
 
 
 def not_pdf(path: Path, why: Message) -> Invalid:

@@ -151,7 +151,7 @@ async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
         outgoing.symbol_file_name(job.number_symbol), PDF, blob.sha256, blob.size, "valid"
     )
     async with desk.transaction() as session:
-        kept = await outgoing.keep_signed(session, job.document_id, stored, status.signer)
+        kept = await outgoing.keep_signed(session, job.document_id, stored, status.signed_by)
     log.info("document.signed", document_id=job.document_id, sha256=kept.sha256)
     return kept
 

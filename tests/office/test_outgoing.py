@@ -135,6 +135,17 @@ async def signer_of(node: RunningNode) -> StaffMember:
     return await member_of(node, username)
 
 
+async def camlo_page(node: RunningNode, seen: SecretsSeen, path: str) -> str:
+    """A page of ``node`` as one of its clerks sees it."""
+    account = await new_account(node, role="clerk")
+    seen.add(account.password, account.totp_secret)
+    async with StaffBrowser(node.web_url) as browser:
+        await browser.sign_in_as(account)
+        page = await browser.get(path)
+    assert page.status == 200, page.text
+    return page.text
+
+
 async def document(node: RunningNode, document_id: int) -> Document:
     async with node.sessions() as session:
         found = await session.get(Document, document_id)
@@ -239,8 +250,14 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
         assert signed is not None and signed.signature_state == "valid"
         assert signed.name == f"{first.number_symbol.replace('/', '-')}.pdf"
         report = tool_ok(run_tool("pdfsig", tu.desk.blobs.path(signed.sha256)))
-        assert "Signature Validation: Signature is Valid." in report, report
-        assert "CN=TU,O=Tỉnh uỷ Quảng Trị" in report
+        # The signer's own signature, then the unit's, both valid (Decree 30 Art. 13).
+        assert report.count("Signature Validation: Signature is Valid.") == 2, report
+        assert report.index(f"CN={SIGNER_NAME}") < report.index("CN=TU,O=Tỉnh uỷ Quảng Trị")
+        # The number and the date, stamped in the unit's revision.
+        text = " ".join(pdf_text(tu.desk.blobs.path(signed.sha256)).split())
+        day = first.issued_on
+        assert f"Số {first.number_symbol}" in text, text
+        assert f"ngày {day:%d} tháng {day:%m} năm {day:%Y}" in text, text
         assert tu.outbox is not None
         checked = await asyncio.to_thread(
             signature_status, tu.desk.blobs.path(signed.sha256), [tu.outbox.keyring.ca_certificate]
@@ -249,6 +266,7 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
             "valid",
             f"Phát hành văn bản số {first.number_symbol}",
         )
+        assert [entry.role for entry in checked.signatures] == ["person", "unit"]
         async with browser.http.get(f"{tu.web_url}/documents/{first_id}/files/{signed.id}") as got:
             assert got.status == 200
             assert hashlib.sha256(await got.read()).hexdigest() == signed.sha256
@@ -275,6 +293,16 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
                 select(DocumentFile).where(DocumentFile.document_id == received.id)
             )
         assert arrived_file.sha256 == signed.sha256
+
+        async def checked_on_arrival() -> bool:
+            async with camlo.sessions() as session:
+                row = await session.get(DocumentFile, arrived_file.id)
+            return row is not None and row.signature_state == "valid"
+
+        # The district sees both signatures valid, its signer's and its unit's.
+        await wait_for(checked_on_arrival)
+        district_page = await camlo_page(camlo, secrets_seen, f"/incoming/{received.id}")
+        assert SIGNER_NAME in district_page and "Tỉnh uỷ Quảng Trị (TU)" in district_page
 
         async def delivered() -> bool:
             return await states(tu, first.dispatch_id or "") == {"HU-CAMLO": "delivered"}
