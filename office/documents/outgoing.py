@@ -24,13 +24,13 @@ from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
 from office.documents import access, refusals
 from office.documents.fields import DocumentFields
-from office.documents.incoming import StoredFile
+from office.documents.incoming import StoredFile, add_files
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
 from office.documents.numbering import next_number, number_symbol, numbering_style, series_for
 from office.documents.records import change, log_event, visible_document
 
 DRAFT, ISSUED, SENT = "draft", "issued", "sent"
-MAIN, SIGNED = "main", "signed"
+MAIN, SIGNED, ATTACHMENT = "main", "signed", "attachment"
 #: Who may write a draft: the clerk, and the specialists who prepare documents.
 DRAFTING_ROLES = frozenset({"clerk", "staff"})
 #: Groups of recipients a drafter ticks at once, by the directory's kinds of unit.
@@ -121,8 +121,10 @@ async def create_draft(
     recipients: Sequence[str],
     main: StoredFile,
     now: datetime,
+    attachments: Sequence[StoredFile] = (),
 ) -> Document:
-    """Dự thảo: the PDF to be signed and who it goes to; it has no number until issued."""
+    """Dự thảo: the PDF to be signed, its appendices and sources (``attachments``, in order),
+    and who it goes to; it has no number until issued."""
     _require(may_draft(staff), refusals.TO_DRAFT)
     if not fields.signer_name:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
@@ -136,16 +138,7 @@ async def create_draft(
     )
     session.add(document)
     await session.flush()
-    session.add(
-        DocumentFile(
-            document_id=document.id,
-            name=main.name,
-            content_type=main.content_type,
-            size=main.size,
-            sha256=main.sha256,
-            role=MAIN,
-        )
-    )
+    add_files(session, document.id, [main, *attachments])
     log_event(session, document.id, staff.id, "drafted", at=now)
     return document
 
@@ -232,6 +225,8 @@ class SendJob:
     pages: int | None
     main: StoredFile
     signed: StoredFile | None
+    #: Appendices and sources, in the draft's order: they travel after the signed PDF.
+    attachments: tuple[StoredFile, ...] = ()
 
 
 def _stored(row: DocumentFile) -> StoredFile:
@@ -244,14 +239,14 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
     if document is None or document.state != ISSUED:
         return None
     assert document.dispatch_id is not None and document.issued_on is not None
-    files = {
-        row.role: row
-        for row in await session.scalars(
+    rows = list(
+        await session.scalars(
             select(DocumentFile)
             .where(DocumentFile.document_id == document_id)
             .order_by(DocumentFile.id)
         )
-    }
+    )
+    files = {row.role: row for row in rows}
     signed = files.get(SIGNED)
     return SendJob(
         document_id=document.id,
@@ -268,6 +263,7 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
         pages=document.pages,
         main=_stored(files[MAIN]),
         signed=_stored(signed) if signed is not None else None,
+        attachments=tuple(_stored(row) for row in rows if row.role == ATTACHMENT),
     )
 
 

@@ -150,6 +150,11 @@ FILE_NAME_MISLEADS = Message(
     vi="Tệp “{name}” có nội dung là {kind}, không đúng với phần đuôi tên tệp.",
     en="The file “{name}” holds {kind}, not what its name's extension says.",
 )
+BAD_ATTACHMENT_TO_REMOVE = Message(
+    "document.file.bad-removal",
+    vi="Tệp đính kèm cần bỏ không hợp lệ.",
+    en="The attachment to remove is not valid.",
+)
 FILE_TOO_MANY_ENTRIES = Message(
     "document.file.too-many-entries",
     vi="Tệp “{name}” chứa quá nhiều thành phần để là một văn bản.",
