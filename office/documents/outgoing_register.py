@@ -139,11 +139,12 @@ async def outgoing_register(
 async def drafts(
     session: AsyncSession, staff: StaffMember, unit_name: Callable[[str], str]
 ) -> list[OutgoingRow]:
-    """Drafts waiting to be issued, newest first: the clerk's queue, a drafter's own."""
+    """Drafts waiting to be issued, the most urgent first, then newest: the clerk's queue, a
+    drafter's own."""
     query = (
         _base(staff)
         .where(Document.state == DRAFT)
-        .order_by(Document.created_at.desc(), Document.id.desc())
+        .order_by(Document.urgency.desc(), Document.created_at.desc(), Document.id.desc())
         .limit(MAX_DRAFTS)
     )
     return await _rows(session, query, unit_name)
