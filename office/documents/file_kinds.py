@@ -62,13 +62,15 @@ MAX_CENTRAL_DIRECTORY = 2 * 1024 * 1024
 _ZIP_LOCAL = b"PK\x03\x04"
 _END = b"PK\x05\x06"
 _END_SIZE = 22
+_ZIP64_LOCATOR, _LOCATOR_SIZE = b"PK\x06\x07", 20
 _MAX_COMMENT = 0xFFFF
 #: OpenDocument: the first entry is ``mimetype``, stored, holding the type itself.
 _OPEN_DOCUMENT = {ODT.content_type: ODT, ODS.content_type: ODS}
 
 
 class TooManyEntries(Exception):
-    """A zip whose directory is past the bounds: refused without being read."""
+    """A zip whose directory is past the bounds (or in the zip64 form, for more entries or
+    bytes than a document has): refused without being read."""
 
 
 def _zip_kind(handle: BinaryIO) -> FileKind | None:
@@ -84,6 +86,12 @@ def _zip_kind(handle: BinaryIO) -> FileKind | None:
     entries, directory_size = struct.unpack("<xxxxxxxxxxHI", tail[at : at + 16])
     if entries > MAX_ZIP_ENTRIES or directory_size > MAX_CENTRAL_DIRECTORY:
         raise TooManyEntries
+    # A zip64 record would give the reader sizes these bounds never saw; no document needs one.
+    end_at = size - tail_size + at
+    if end_at >= _LOCATOR_SIZE:
+        handle.seek(end_at - _LOCATOR_SIZE)
+        if handle.read(4) == _ZIP64_LOCATOR:
+            raise TooManyEntries
     handle.seek(0)
     try:
         with zipfile.ZipFile(handle) as archive:
