@@ -27,6 +27,7 @@ from office.documents.models import Assignment, Document, DocumentFile
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
+from tests.office.test_document_refusals_in_english import english, said, speak
 from tests.support.documents import files_under, form_id, indexed, make_pdf, paper_fields, version
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, start_camlo
@@ -507,3 +508,23 @@ async def test_an_urgent_document_wears_its_badge_in_every_list(
         home = await browser.get("/")
         tasks = home.text.split('id="home-tasks"', 1)[1].split("</section>", 1)[0]
         assert badge.format(3, "Hỏa tốc") in tasks and word in tasks
+
+
+async def test_a_refused_file_reads_in_the_reader_s_language(
+    tu: RunningNode, make_account: NewAccount, tmp_path: Path
+) -> None:
+    clerk = await make_account(role="clerk")
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(clerk)
+        await speak(browser, "en")
+        scan = pdf(tmp_path, "scan.pdf")
+        wrong_name = await post_paper(browser, [scan, ("anh.png", scan[1], "image/png")], "Paper")
+        assert english(said(wrong_name, 400)) == (
+            "The file “anh.png” holds PDF, not what its name's extension says."
+        )
+        unknown = await post_draft(browser, scan, [("ghi-chu.txt", b"words", "text/plain")])
+        assert english(said(unknown, 400)) == (
+            "The file “ghi-chu.txt” is not of a kind accepted (PDF, DOCX, XLSX, ODT, ODS, PNG, "
+            "JPEG)."
+        )
+        assert "please choose the files again" in unknown.text
