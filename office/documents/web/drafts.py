@@ -19,7 +19,12 @@ from office.documents import drafts, outgoing, refusals
 from office.documents.desk import DESK
 from office.documents.models import Document
 from office.documents.records import log_event
-from office.documents.web.outgoing import draft_files, draft_form_context, draft_input
+from office.documents.web.outgoing import (
+    draft_attachments,
+    draft_form_context,
+    draft_input,
+    draft_pdf,
+)
 from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
@@ -95,7 +100,8 @@ async def edit_submit(request: web.Request) -> web.Response:
         try:
             fields, recipients = draft_input(request, upload.fields)
             # No PDF chosen: the draft keeps its own.
-            new_pdf, added = await draft_files(request, upload, new=False)
+            new_pdf = await draft_pdf(upload)
+            added = await draft_attachments(request, upload)
             removed = _file_ids(upload.fields.getall("remove_attachment", []))
 
             async def save(session: AsyncSession) -> str:

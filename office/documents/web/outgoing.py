@@ -211,8 +211,10 @@ async def new_submit(request: web.Request) -> web.Response:
         form_id = forms.form_id_of(upload.fields)
         try:
             fields, recipients = draft_input(request, upload.fields)
-            main, attachments = await draft_files(request, upload, new=True)
-            assert main is not None
+            main = await draft_pdf(upload)
+            if main is None:
+                raise Invalid(refusals.NO_MAIN_FILE(), code="missing-file")
+            attachments = await draft_attachments(request, upload)
 
             async def create(session: AsyncSession) -> str:
                 document = await outgoing.create_draft(
@@ -230,24 +232,23 @@ async def new_submit(request: web.Request) -> web.Response:
             )
 
 
-async def draft_files(
-    request: web.Request, upload: forms.UploadForm, *, new: bool
-) -> tuple[StoredFile | None, list[StoredFile]]:
-    """A draft form's files, each checked by content: its PDF (required for a new draft; on
-    edit, none keeps the draft's) and its appendices and sources, in the order chosen. The view
-    keeps them in the blob store when it records the draft."""
-    mains = upload.files_of(uploads.MAIN_FIELD)
-    if not mains and new:
-        raise Invalid(refusals.NO_MAIN_FILE(), code="missing-file")
-    if len(mains) > 1:
-        raise Invalid(refusals.ONE_MAIN_FILE(), code="bad-form")
-    main = None
-    for name, _content_type, staged in mains:
-        main = await uploads.main_pdf(name, staged, refusals.NOT_A_SIGNABLE_UPLOAD)
-    added = await uploads.checked_files(
+async def draft_pdf(upload: forms.UploadForm) -> StoredFile | None:
+    """The draft's PDF as chosen (None when none was), checked by content; the view keeps it
+    in the blob store when it records the draft."""
+    match upload.files_of(uploads.MAIN_FIELD):
+        case []:
+            return None
+        case [(name, _content_type, staged)]:
+            return await uploads.main_pdf(name, staged, refusals.NOT_A_SIGNABLE_UPLOAD)
+        case _:
+            raise Invalid(refusals.ONE_MAIN_FILE(), code="bad-form")
+
+
+async def draft_attachments(request: web.Request, upload: forms.UploadForm) -> list[StoredFile]:
+    """The appendices and sources chosen, in their order, each checked by content."""
+    return await uploads.checked_files(
         request.app[DESK], upload.files_of(uploads.ATTACHMENTS_FIELD)
     )
-    return main, added
 
 
 def _send_problem(history: list[listing.EventView]) -> str | None:
