@@ -124,21 +124,24 @@ async def update_draft(
             )
             .execution_options(synchronize_session=False)
         )
-    if removed:
-        await session.execute(
-            delete(DocumentFile)
-            .where(
-                DocumentFile.document_id == document.id,
-                DocumentFile.role == ATTACHMENT,
-                DocumentFile.id.in_(removed),
-            )
-            .execution_options(synchronize_session=False)
+    gone = await session.scalars(
+        delete(DocumentFile)
+        .where(
+            DocumentFile.document_id == document.id,
+            DocumentFile.role == ATTACHMENT,
+            DocumentFile.id.in_(removed),
         )
-    add_files(session, document.id, added, first_is_main=False)
-    changed = [new_main_pdf.name] if new_main_pdf else []
-    log_event(
-        session, document.id, staff.id, EDITED, ", ".join(changed + [f.name for f in added]), at=now
+        .returning(DocumentFile.name)
+        .execution_options(synchronize_session=False)
     )
+    add_files(session, document.id, added, first_is_main=False)
+    # The history says which files came and went (the blobs stay: see the module's note).
+    came = ([new_main_pdf.name] if new_main_pdf else []) + [f.name for f in added]
+    went = list(gone)
+    note = "; ".join(
+        part for part in (", ".join(came), "bỏ " + ", ".join(went) if went else "") if part
+    )
+    log_event(session, document.id, staff.id, EDITED, note, at=now)
     return document
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from keys.models import User
 from office.documents import incoming
 from office.documents.fields import DocumentFields
-from office.documents.models import Assignment, Document, DocumentFile
+from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
@@ -342,6 +342,13 @@ async def test_a_draft_s_appendices_are_added_and_removed_on_edit(
         ("so-do.png", "attachment", "image/png"),
         ("bieu-mau.xlsx", "attachment", XLSX),
     ]
+    async with tu.sessions() as session:
+        note = await session.scalar(
+            select(DocumentEvent.note).where(
+                DocumentEvent.document_id == draft_id, DocumentEvent.action == "edited"
+            )
+        )
+    assert note == "bieu-mau.xlsx; bỏ phu-luc.docx"
 
 
 async def test_a_refused_form_comes_back_with_what_was_typed(
