@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import mimetypes
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -30,7 +29,7 @@ from exchange.outbox import Outbox
 from exchange.statuses import Statuses
 from keys.revocation import RevocationChecker
 from keys.signed_directory import SignedDirectory
-from office.documents import from_mail, incoming, recall, workload
+from office.documents import file_kinds, from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
@@ -138,14 +137,18 @@ class DocumentDesk:
             current = unit.parent
         return self.unit_name(code)
 
-    async def store(self, path: Path, name: str) -> StoredFile:
-        """Copy a received file into the blob store (in a thread: the file may be large). A
+    async def store(self, path: Path, name: str, content_type: str | None = None) -> StoredFile:
+        """Copy a received file into the blob store (in a thread: the file may be large), its
+        content type read from its content unless given (a file of a kind no document carries
+        is kept as ``application/octet-stream``: the sender signed it, the clerk judges it). A
         PDF's signature is checked after the step commits (:meth:`index` queues it): the
         step's transaction does not wait for a file its sender made."""
         loop = asyncio.get_running_loop()
         blob = await loop.run_in_executor(None, self.blobs.put_file, path)
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        signature = SIGNATURE_PENDING if content_type == "application/pdf" else None
+        if content_type is None:
+            found = await loop.run_in_executor(None, file_kinds.received_content_type, path)
+            content_type = found or "application/octet-stream"
+        signature = SIGNATURE_PENDING if content_type == file_kinds.PDF.content_type else None
         return StoredFile(name, content_type, blob.sha256, blob.size, signature)
 
     async def mail_files(self, mail_path: Path) -> list[StoredFile]:
@@ -161,7 +164,7 @@ class DocumentDesk:
                     name, "application/pdf", blob.sha256, blob.size, status.state, status.signed_by
                 )
             )
-        return files or [await self.store(mail_path, from_mail.EML_NAME)]
+        return files or [await self.store(mail_path, from_mail.EML_NAME, "message/rfc822")]
 
     async def index(self, session: AsyncSession, document_id: int) -> None:
         """(Re)index a document for search in the caller's transaction, from its fields and

@@ -13,7 +13,8 @@ stay: they are stored by content and may be another document's too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -24,9 +25,9 @@ from config.logging import get_logger
 from keys.signin import StaffMember
 from office.documents import access, refusals, review_refusals
 from office.documents.fields import DocumentFields
-from office.documents.incoming import StoredFile
+from office.documents.incoming import StoredFile, add_files
 from office.documents.models import OUTGOING, Document, DocumentFile
-from office.documents.outgoing import DRAFT, MAIN, draft_columns, may_draft
+from office.documents.outgoing import ATTACHMENT, DRAFT, MAIN, draft_columns, may_draft
 from office.documents.records import change, log_event, visible_document
 from office.documents.search import forget_document
 
@@ -60,17 +61,32 @@ async def _draft(
     return document
 
 
+@dataclass(frozen=True)
+class DraftFiles:
+    """What the edit form shows of a draft's files: its PDF's name, and its attachments (id,
+    name) in order, each with a box to remove it."""
+
+    main: str
+    attachments: list[tuple[int, str]]
+
+
 async def draft_for_editing(
     session: AsyncSession, staff: StaffMember, document_id: int
-) -> tuple[Document, str]:
-    """The draft and the name of its PDF, for the edit form."""
+) -> tuple[Document, DraftFiles]:
+    """The draft and its files, for the edit form."""
     document = await _draft(session, staff, document_id, None)
-    name = await session.scalar(
-        select(DocumentFile.name).where(
-            DocumentFile.document_id == document.id, DocumentFile.role == MAIN
-        )
+    rows = await session.execute(
+        select(DocumentFile.id, DocumentFile.name, DocumentFile.role)
+        .where(DocumentFile.document_id == document.id)
+        .order_by(DocumentFile.id)
     )
-    return document, name or ""
+    main, attachments = "", []
+    for row in rows:
+        if row.role == MAIN:
+            main = row.name
+        elif row.role == ATTACHMENT:
+            attachments.append((row.id, row.name))
+    return document, DraftFiles(main, attachments)
 
 
 async def update_draft(
@@ -82,9 +98,12 @@ async def update_draft(
     expected_version: int,
     new_main_pdf: StoredFile | None,
     now: datetime,
+    added: Sequence[StoredFile] = (),
+    removed: Collection[int] = (),
 ) -> Document:
     """Sửa dự thảo: its fields and recipients (checked as when it was drafted: see
-    :func:`office.documents.outgoing.chosen_recipients`), and its PDF when a new one is given.
+    :func:`office.documents.outgoing.chosen_recipients`), its PDF when a new one is given, and
+    its attachments: those ``removed`` (by file id) go, those ``added`` follow the others.
     A form shown before someone else's change is refused and changes nothing."""
     document = await _draft(session, staff, document_id, expected_version)
     if not fields.signer_name:
@@ -109,9 +128,24 @@ async def update_draft(
             )
             .execution_options(synchronize_session=False)
         )
-    log_event(
-        session, document.id, staff.id, EDITED, new_main_pdf.name if new_main_pdf else "", at=now
+    gone = await session.scalars(
+        delete(DocumentFile)
+        .where(
+            DocumentFile.document_id == document.id,
+            DocumentFile.role == ATTACHMENT,
+            DocumentFile.id.in_(removed),
+        )
+        .returning(DocumentFile.name)
+        .execution_options(synchronize_session=False)
     )
+    add_files(session, document.id, added, first_is_main=False)
+    # The history says which files came and went (the blobs stay: see the module's note).
+    came = ([new_main_pdf.name] if new_main_pdf else []) + [f.name for f in added]
+    went = list(gone)
+    note = "; ".join(
+        part for part in (", ".join(came), "bỏ " + ", ".join(went) if went else "") if part
+    )
+    log_event(session, document.id, staff.id, EDITED, note, at=now)
     return document
 
 

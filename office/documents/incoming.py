@@ -42,7 +42,17 @@ class StoredFile:
     signature_signer: str = ""
 
 
-def add_files(session: AsyncSession, document_id: int, files: Sequence[StoredFile]) -> None:
+def add_files(
+    session: AsyncSession,
+    document_id: int,
+    files: Sequence[StoredFile],
+    *,
+    first_is_main: bool = True,
+) -> None:
+    """The files' rows, in the order given: the first is the document's main file (unless
+    ``first_is_main`` is false: attachments added later), the others its attachments. Their
+    ids keep the order (one flush inserts them as added); the pages and the dispatch follow
+    it."""
     for index, stored in enumerate(files):
         session.add(
             DocumentFile(
@@ -51,7 +61,7 @@ def add_files(session: AsyncSession, document_id: int, files: Sequence[StoredFil
                 content_type=stored.content_type,
                 size=stored.size,
                 sha256=stored.sha256,
-                role="main" if index == 0 else "attachment",
+                role="main" if index == 0 and first_is_main else "attachment",
                 signature_state=stored.signature_state,
                 signature_signer=stored.signature_signer,
             )

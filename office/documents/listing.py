@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys.models import User
 from keys.signin import StaffMember
 from office.documents.access import visible_to
+from office.documents.file_kinds import label_of
 from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
 from office.documents.paging import PAGE_ROWS, page_and_more, register_page
 from office.formats import VIETNAM_TIME
@@ -82,6 +83,8 @@ class FileView:
     name: str
     size: int
     role: str
+    #: What its content is (``pdf``, ``docx``… or ``other``): :mod:`office.documents.file_kinds`.
+    kind: str
     signature_state: str | None
     signature_signer: str
 
@@ -93,6 +96,11 @@ class DocumentPage:
     assignments: list[AssignmentView] = field(default_factory=list)
     history: list[EventView] = field(default_factory=list)
     views: list[EventView] = field(default_factory=list)
+
+
+#: A document's files as its page lists them: the main file, its signed copy (an outgoing
+#: document once issued), then the appendices in the order they were added (their ids).
+FILE_ORDER = ("main", "signed", "attachment")
 
 
 def _day_start(day: date) -> datetime:
@@ -214,7 +222,16 @@ async def document_page(session: AsyncSession, document: Document, today: date) 
         .order_by(DocumentFile.id)
     )
     page.files = [
-        FileView(f.id, f.name, f.size, f.role, f.signature_state, f.signature_signer) for f in files
+        FileView(
+            f.id,
+            f.name,
+            f.size,
+            f.role,
+            label_of(f.content_type),
+            f.signature_state,
+            f.signature_signer,
+        )
+        for f in sorted(files, key=lambda f: (FILE_ORDER.index(f.role), f.id))
     ]
     name = func.coalesce(func.nullif(User.full_name, ""), User.username)
     assignments = await session.execute(

@@ -24,7 +24,7 @@ from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
 from office.documents import access, refusals, review_refusals
 from office.documents.fields import DocumentFields
-from office.documents.incoming import StoredFile
+from office.documents.incoming import StoredFile, add_files
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
 from office.documents.numbering import next_outgoing_number, numbering_style
 from office.documents.records import change, log_event, visible_document
@@ -33,7 +33,7 @@ DRAFT, ISSUED, SENT = "draft", "issued", "sent"
 #: The review chain's states between draft and issued (see :mod:`office.documents.review`).
 REVIEWING, SIGNING, APPROVED = "reviewing", "signing", "approved"
 #: The draft's file, the unit-signed one sent out, and the one its signer signed.
-MAIN, SIGNED, APPROVED_FILE = "main", "signed", "approved"
+MAIN, SIGNED, APPROVED_FILE, ATTACHMENT = "main", "signed", "approved", "attachment"
 #: Who may write a draft: the clerk, and the specialists who prepare documents.
 DRAFTING_ROLES = frozenset({"clerk", "staff"})
 #: Groups of recipients a drafter ticks at once, by the directory's kinds of unit.
@@ -124,8 +124,10 @@ async def create_draft(
     recipients: Sequence[str],
     main: StoredFile,
     now: datetime,
+    attachments: Sequence[StoredFile] = (),
 ) -> Document:
-    """Dự thảo: the PDF to be signed and who it goes to; it has no number until issued."""
+    """Dự thảo: the PDF to be signed, its appendices and sources (``attachments``, in order),
+    and who it goes to; it has no number until issued."""
     _require(may_draft(staff), refusals.TO_DRAFT)
     if not fields.signer_name:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
@@ -139,16 +141,7 @@ async def create_draft(
     )
     session.add(document)
     await session.flush()
-    session.add(
-        DocumentFile(
-            document_id=document.id,
-            name=main.name,
-            content_type=main.content_type,
-            size=main.size,
-            sha256=main.sha256,
-            role=MAIN,
-        )
-    )
+    add_files(session, document.id, [main, *attachments])
     log_event(session, document.id, staff.id, "drafted", at=now)
     return document
 
@@ -243,6 +236,8 @@ class SendJob:
     signed: StoredFile | None
     #: The unit's numbering style: how the number and date lines are written.
     style: str
+    #: Appendices and sources, in the draft's order: they travel after the signed PDF.
+    attachments: tuple[StoredFile, ...] = ()
 
 
 def _stored(row: DocumentFile) -> StoredFile:
@@ -255,14 +250,14 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
     if document is None or document.state != ISSUED:
         return None
     assert document.dispatch_id is not None and document.issued_on is not None
-    files = {
-        row.role: row
-        for row in await session.scalars(
+    rows = list(
+        await session.scalars(
             select(DocumentFile)
             .where(DocumentFile.document_id == document_id)
             .order_by(DocumentFile.id)
         )
-    }
+    )
+    files = {row.role: row for row in rows}
     signed = files.get(SIGNED)
     # What the unit signs: the PDF as its signer signed it.
     source = files.get(APPROVED_FILE, files[MAIN])
@@ -283,6 +278,7 @@ async def send_job(session: AsyncSession, document_id: int) -> SendJob | None:
         main=_stored(source),
         signed=_stored(signed) if signed is not None else None,
         style=style,
+        attachments=tuple(_stored(row) for row in rows if row.role == ATTACHMENT),
     )
 
 

@@ -141,12 +141,12 @@ async def outgoing_register(
 async def drafts(
     session: AsyncSession, staff: StaffMember, unit_name: Callable[[str], str]
 ) -> list[OutgoingRow]:
-    """Drafts waiting to be issued, newest first, wherever they are in their review: the
-    clerk's queue (the approved ones), a drafter's own."""
+    """Drafts waiting to be issued, wherever they are in their review, the most urgent first,
+    then newest: the clerk's queue (the approved ones), a drafter's own."""
     query = (
         _base(staff)
         .where(Document.state.in_(UNISSUED))
-        .order_by(Document.created_at.desc(), Document.id.desc())
+        .order_by(Document.urgency.desc(), Document.created_at.desc(), Document.id.desc())
         .limit(MAX_DRAFTS)
     )
     return await _rows(session, query, unit_name)

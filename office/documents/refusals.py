@@ -140,6 +140,26 @@ ONE_MAIN_FILE = Message(
     vi="Chỉ đính kèm một tệp văn bản (PDF).",
     en="Attach only one file of the document (PDF).",
 )
+FILE_KIND_REFUSED = Message(
+    "document.file.kind-refused",
+    vi="Tệp “{name}” không thuộc loại được nhận ({kinds}).",
+    en="The file “{name}” is not of a kind accepted ({kinds}).",
+)
+FILE_NAME_MISLEADS = Message(
+    "document.file.name-misleads",
+    vi="Tệp “{name}” có nội dung là {kind}, không đúng với phần đuôi tên tệp.",
+    en="The file “{name}” holds {kind}, not what its name's extension says.",
+)
+BAD_ATTACHMENT_TO_REMOVE = Message(
+    "document.file.bad-removal",
+    vi="Tệp đính kèm cần bỏ không hợp lệ.",
+    en="The attachment to remove is not valid.",
+)
+FILE_TOO_MANY_ENTRIES = Message(
+    "document.file.too-many-entries",
+    vi="Tệp “{name}” chứa quá nhiều thành phần để là một văn bản.",
+    en="The file “{name}” holds too many entries to be a document.",
+)
 
 # Incoming documents
 ALREADY_REGISTERED = Message(

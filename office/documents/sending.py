@@ -157,7 +157,9 @@ async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
 
 
 def _draft(desk: DocumentDesk, job: SendJob, signed: StoredFile) -> Draft:
-    """The dispatch: the signed PDF, and the fields the receiver's clerk would otherwise type."""
+    """The dispatch: the signed PDF first (the receiver's main file), then the appendices and
+    sources in the draft's order, each with its SHA-256 in the signed manifest; and the fields
+    the receiver's clerk would otherwise type."""
     metadata = {
         "doc_type": job.doc_type,
         "summary": job.summary,
@@ -169,12 +171,18 @@ def _draft(desk: DocumentDesk, job: SendJob, signed: StoredFile) -> Draft:
         "pages": job.pages,
         "sender_name": desk.unit_name(job.unit),
     }
-    attachment = Attachment(signed.name, desk.blobs.path(signed.sha256), PDF)
+    files = (
+        Attachment(signed.name, desk.blobs.path(signed.sha256), PDF),
+        *(
+            Attachment(file.name, desk.blobs.path(file.sha256), file.content_type)
+            for file in job.attachments
+        ),
+    )
     return Draft(
         recipients=job.recipients,
         kind="document",
         metadata=metadata,
-        attachments=(attachment,),
+        attachments=files,
         urgency=job.urgency,
         id=job.dispatch_id,
     )

@@ -27,6 +27,7 @@ class Task:
     due_on: date
     overdue: bool
     due_soon: bool
+    urgency: int
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,13 @@ class Workload:
 async def my_tasks(
     session: AsyncSession, staff: StaffMember, today: date, soon: date, *, given: bool = False
 ) -> list[Task]:
-    """Open assignments of ``staff`` by deadline; with ``given``, those they gave others that
-    are due soon or late (the leader's reminders)."""
+    """Open assignments of ``staff``, the most urgent documents first, then by deadline; with
+    ``given``, those they gave others that are due soon or late (the leader's reminders)."""
     query = (
-        select(Assignment, Document.summary, Document.number_symbol)
+        select(Assignment, Document.summary, Document.number_symbol, Document.urgency)
         .join(Document, Document.id == Assignment.document_id)
         .where(Assignment.state == "open", visible_to(staff))
-        .order_by(Assignment.due_on, Assignment.id)
+        .order_by(Document.urgency.desc(), Assignment.due_on, Assignment.id)
         .limit(HOME_ROWS)
     )
     if given:
@@ -81,8 +82,9 @@ async def my_tasks(
             assignment.due_on,
             assignment.due_on < today,
             today <= assignment.due_on <= soon,
+            urgency,
         )
-        for assignment, summary, number_symbol in rows
+        for assignment, summary, number_symbol, urgency in rows
     ]
 
 

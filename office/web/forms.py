@@ -42,10 +42,19 @@ def form_id_of(form: MultiDict[str] | object) -> str:
 @dataclass
 class UploadForm:
     """A posted upload form: its text fields, and its files (name, content type, staged file)
-    not yet in the blob store."""
+    not yet in the blob store, in the order posted; ``file_fields`` names each file's input."""
 
     fields: MultiDict[str] = field(default_factory=MultiDict)
     files: list[tuple[str, str, StagedBlob]] = field(default_factory=list)
+    file_fields: list[str] = field(default_factory=list)
+
+    def files_of(self, name: str) -> list[tuple[str, str, StagedBlob]]:
+        """The files posted in the input ``name``: a form with a main file and attachments."""
+        return [
+            file
+            for file, field_name in zip(self.files, self.file_fields, strict=True)
+            if field_name == name
+        ]
 
     def keep(self, blobs: BlobStorage) -> None:
         """Move the files into the blob store: last in the transaction that records them."""
@@ -104,6 +113,7 @@ async def _read_upload(
             staged = await blobs.stage_stream(_chunks(part), limit)
             content_type = part.headers.get("Content-Type", "application/octet-stream")
             form.files.append((clean_file_name(part.filename), content_type, staged))
+            form.file_fields.append(part.name)
             continue
         raw = await _bounded(part, MAX_TEXT_FIELD)
         form.fields.add(part.name, raw.decode("utf-8", "replace"))

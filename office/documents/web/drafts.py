@@ -15,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from config.errors import Invalid
-from office.documents import drafts, outgoing
+from office.documents import drafts, outgoing, refusals
 from office.documents.desk import DESK
 from office.documents.models import Document
 from office.documents.records import log_event
-from office.documents.web.outgoing import draft_form_context, draft_input, main_pdf
+from office.documents.web.outgoing import (
+    draft_attachments,
+    draft_form_context,
+    draft_input,
+    draft_pdf,
+)
 from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
@@ -52,7 +57,7 @@ def _edit_form(
     request: web.Request,
     document_id: int,
     values: MultiMapping[str],
-    current_file: str,
+    files: drafts.DraftFiles,
     *,
     refusal: str | None = None,
     status: int = 200,
@@ -63,7 +68,9 @@ def _edit_form(
         {
             "title": translator(request)("outgoing.edit"),
             "document_id": document_id,
-            "current_file": current_file,
+            "current_file": files.main,
+            "attachments": files.attachments,
+            "removing": set(values.getall("remove_attachment", [])),
             "refusal": refusal,
             **draft_form_context(request, values),
         },
@@ -75,11 +82,11 @@ async def edit_page(request: web.Request) -> web.Response:
     staff = request[STAFF]
     document_id = document_id_of(request)
     async with request.app[DESK].transaction() as session:
-        document, current_file = await drafts.draft_for_editing(session, staff, document_id)
+        document, files = await drafts.draft_for_editing(session, staff, document_id)
         values = _values(document)
         # The form shows the draft: a view, as its page is.
         log_event(session, document_id, staff.id, "viewed")
-    return _edit_form(request, document_id, values, current_file)
+    return _edit_form(request, document_id, values, files)
 
 
 async def edit_submit(request: web.Request) -> web.Response:
@@ -91,13 +98,24 @@ async def edit_submit(request: web.Request) -> web.Response:
         form_id = forms.form_id_of(upload.fields)
         version = form_version(upload.fields)
         try:
-            # No file chosen: the draft keeps its PDF.
-            new_pdf = await main_pdf(upload) if upload.files else None
             fields, recipients = draft_input(request, upload.fields)
+            # No PDF chosen: the draft keeps its own.
+            new_pdf = await draft_pdf(upload)
+            added = await draft_attachments(request, upload)
+            removed = _file_ids(upload.fields.getall("remove_attachment", []))
 
             async def save(session: AsyncSession) -> str:
                 await drafts.update_draft(
-                    session, staff, document_id, fields, recipients, version, new_pdf, desk.now()
+                    session,
+                    staff,
+                    document_id,
+                    fields,
+                    recipients,
+                    version,
+                    new_pdf,
+                    desk.now(),
+                    added,
+                    removed,
                 )
                 await desk.index(session, document_id)
                 upload.keep(desk.blobs)
@@ -107,17 +125,22 @@ async def edit_submit(request: web.Request) -> web.Response:
         except Invalid as refusal:
             # The form again, as typed, with the reason; a new file must be chosen again.
             async with site.sessions() as session:
-                _document, current_file = await drafts.draft_for_editing(
-                    session, staff, document_id
-                )
+                _document, files = await drafts.draft_for_editing(session, staff, document_id)
             return _edit_form(
                 request,
                 document_id,
                 upload.fields,
-                current_file,
+                files,
                 refusal=translator(request).refusal(refusal),
                 status=400,
             )
+
+
+def _file_ids(values: list[str]) -> set[int]:
+    """The attachments ticked for removal; anything but an id is a forged form."""
+    if not all(value.isdecimal() for value in values):
+        raise Invalid(refusals.BAD_ATTACHMENT_TO_REMOVE(), code="bad-form")
+    return {int(value) for value in values}
 
 
 async def delete_submit(request: web.Request) -> web.Response:

@@ -8,7 +8,6 @@ sends the resulting statuses back to the sender, and redirects to the document (
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,9 +15,9 @@ from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Invalid, NotFound
+from config.errors import Conflict, Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.documents import access, incoming, listing, refusals
+from office.documents import access, file_kinds, incoming, listing, refusals
 from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
@@ -26,8 +25,8 @@ from office.documents.fields import (
 )
 from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
-from office.documents.pdf_signing import is_pdf
 from office.documents.records import StatusNotice, log_event, visible_document
+from office.documents.web import uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version
@@ -226,19 +225,46 @@ async def _finish(
     return await incoming.finish(session, staff, document_id_of(request), note, desk.now())
 
 
-async def new_paper_page(request: web.Request) -> web.Response:
-    staff = request[STAFF]
-    if not access.may_register(staff):
-        raise NotFound(translator(request)("error.not-found"))
+def _paper_form(
+    request: web.Request,
+    values: MultiMapping[str] | None = None,
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The paper entry form: empty, or as typed with the reason it was refused (its files must
+    be chosen again: a browser does not send them twice)."""
+    extra = {} if values is None else {"values": values}
     return render(
         request,
         "documents/incoming_new.html",
         {
             "title": translator(request)("incoming.new"),
-            "form_id": forms.new_form_id(),
+            "form_id": values.get("form_id", "") if values else forms.new_form_id(),
+            "refusal": refusal,
+            "accept": file_kinds.ACCEPT,
+            **extra,
             **document_choices(request),
         },
+        status=status,
     )
+
+
+async def new_paper_page(request: web.Request) -> web.Response:
+    staff = request[STAFF]
+    if not access.may_register(staff):
+        raise NotFound(translator(request)("error.not-found"))
+    return _paper_form(request)
+
+
+async def _paper_files(request: web.Request, upload: forms.UploadForm) -> list[StoredFile]:
+    """The scan first (a PDF), then any appendices, in the order posted; each checked by
+    content, each PDF's signature read."""
+    if not upload.files:
+        raise Invalid(refusals.NO_SCAN(), code="missing-file")
+    name, _content_type, staged = upload.files[0]
+    await uploads.require_pdf(name, staged, refusals.NOT_A_PDF)
+    return await uploads.checked_files(request.app[DESK], upload.files)
 
 
 async def new_paper_submit(request: web.Request) -> web.Response:
@@ -250,40 +276,33 @@ async def new_paper_submit(request: web.Request) -> web.Response:
         request, desk.blobs, desk.settings.max_upload_bytes, upload_token_check(request)
     ) as upload:
         form_id = forms.form_id_of(upload.fields)
-        if not upload.files:
-            raise Invalid(refusals.NO_SCAN(), code="missing-file")
-        stored = []
-        for name, _content_type, staged in upload.files:
-            if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
-                raise Invalid(refusals.NOT_A_PDF(name=name), code="not-pdf")
-            signature = await desk.signature_of(staged.path)
-            stored.append(
-                StoredFile(
-                    name,
-                    "application/pdf",
-                    staged.sha256,
-                    staged.size,
-                    signature.state,
-                    signature.signer,
+        try:
+            fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+            stored = await _paper_files(request, upload)
+
+            async def enter(session: AsyncSession) -> str:
+                document = await incoming.enter_paper(
+                    session,
+                    staff,
+                    fields,
+                    stored,
+                    desk.now(),
+                    year=desk.today().year,
+                    confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
                 )
-            )
-        fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+                await desk.index(session, document.id)
+                upload.keep(desk.blobs)
+                return f"/incoming/{document.id}"
 
-        async def enter(session: AsyncSession) -> str:
-            document = await incoming.enter_paper(
-                session,
-                staff,
-                fields,
-                stored,
-                desk.now(),
-                year=desk.today().year,
-                confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
+            return see_other((await run_once(request, form_id, enter)).outcome)
+        except (Invalid, Conflict) as refusal:
+            # The form again, as typed, with the reason (a likely duplicate is a 409).
+            return _paper_form(
+                request,
+                upload.fields,
+                refusal=translator(request).refusal(refusal),
+                status=refusal.http_status,
             )
-            await desk.index(session, document.id)
-            upload.keep(desk.blobs)
-            return f"/incoming/{document.id}"
-
-        return see_other((await run_once(request, form_id, enter)).outcome)
 
 
 async def download(request: web.Request) -> web.StreamResponse:

@@ -8,7 +8,6 @@ lands on the same page having done nothing twice; then POST, 303, GET.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from itertools import groupby
 from typing import Any
@@ -22,6 +21,7 @@ from keys.signin import StaffMember
 from office.documents import (
     access,
     drafts,
+    file_kinds,
     listing,
     outgoing,
     outgoing_register,
@@ -35,9 +35,9 @@ from office.documents.fields import DocumentFields, document_fields, text
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
-from office.documents.pdf_signing import is_pdf
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import UnitTimeline, recipient_timelines
+from office.documents.web import uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version
@@ -151,6 +151,7 @@ def draft_form_context(request: web.Request, values: MultiMapping[str]) -> dict[
         "picked_groups": set(values.getall("group", [])),
         "groups": list(GROUPS),
         "by_kind": [(kind, list(units)) for kind, units in groupby(recipients, _kind)],
+        "accept": file_kinds.ACCEPT,
         **document_choices(request),
     }
 
@@ -210,12 +211,15 @@ async def new_submit(request: web.Request) -> web.Response:
     ) as upload:
         form_id = forms.form_id_of(upload.fields)
         try:
-            main = await main_pdf(upload)
             fields, recipients = draft_input(request, upload.fields)
+            main = await draft_pdf(upload)
+            if main is None:
+                raise Invalid(refusals.NO_MAIN_FILE(), code="missing-file")
+            attachments = await draft_attachments(request, upload)
 
             async def create(session: AsyncSession) -> str:
                 document = await outgoing.create_draft(
-                    session, staff, fields, recipients, main, desk.now()
+                    session, staff, fields, recipients, main, desk.now(), attachments
                 )
                 await desk.index(session, document.id)
                 upload.keep(desk.blobs)
@@ -229,17 +233,23 @@ async def new_submit(request: web.Request) -> web.Response:
             )
 
 
-async def main_pdf(upload: forms.UploadForm) -> StoredFile:
-    """The one file of a draft: a PDF the unit's key can sign (the view keeps it in the blob
-    store when it records the draft)."""
-    if not upload.files:
-        raise Invalid(refusals.NO_MAIN_FILE(), code="missing-file")
-    if len(upload.files) > 1:
-        raise Invalid(refusals.ONE_MAIN_FILE(), code="bad-form")
-    [(name, _content_type, staged)] = upload.files
-    if not await asyncio.get_running_loop().run_in_executor(None, is_pdf, staged.path):
-        raise Invalid(refusals.NOT_A_SIGNABLE_UPLOAD(name=name), code="not-pdf")
-    return StoredFile(name, "application/pdf", staged.sha256, staged.size)
+async def draft_pdf(upload: forms.UploadForm) -> StoredFile | None:
+    """The draft's PDF as chosen (None when none was), checked by content; the view keeps it
+    in the blob store when it records the draft."""
+    match upload.files_of(uploads.MAIN_FIELD):
+        case []:
+            return None
+        case [(name, _content_type, staged)]:
+            return await uploads.main_pdf(name, staged, refusals.NOT_A_SIGNABLE_UPLOAD)
+        case _:
+            raise Invalid(refusals.ONE_MAIN_FILE(), code="bad-form")
+
+
+async def draft_attachments(request: web.Request, upload: forms.UploadForm) -> list[StoredFile]:
+    """The appendices and sources chosen, in their order, each checked by content."""
+    return await uploads.checked_files(
+        request.app[DESK], upload.files_of(uploads.ATTACHMENTS_FIELD)
+    )
 
 
 def _send_problem(history: list[listing.EventView]) -> str | None:
