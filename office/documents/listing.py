@@ -98,9 +98,10 @@ class DocumentPage:
     views: list[EventView] = field(default_factory=list)
 
 
-#: A document's files as its page lists them: the main file, its signed copy (an outgoing
-#: document once issued), then the appendices in the order they were added (their ids).
-FILE_ORDER = ("main", "signed", "attachment")
+#: A document's files as its page lists them: the main file, the copy its signer signed and
+#: the unit-signed copy (an outgoing document once approved, then issued), then the appendices
+#: in the order they were added (their ids).
+FILE_ORDER = ("main", "approved", "signed", "attachment")
 
 
 def _day_start(day: date) -> datetime:

@@ -97,10 +97,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Raised by every change: a form posted with an older version was made stale.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    #: Who must act on a draft now: the reviewer or the signer it was submitted to.
-    holder_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
+    #: Who must act on a draft now: the reviewer or the signer it was submitted to (a user's
+    #: id; no foreign key, see migration 0019: accounts are disabled, never deleted).
+    holder_id: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Thẩm quyền ký as signed: ``T/M BAN THƯỜNG VỤ``, ``KT. GIÁM ĐỐC``, or "" (in one's own name).
     authority: Mapped[str] = mapped_column(String(128), default="", server_default="")
 

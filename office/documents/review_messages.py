@@ -4,6 +4,7 @@ from __future__ import annotations
 
 VI: dict[str, str] = {
     "state.reviewing": "Đang trình cho ý kiến",
+    "doc.role.approved": "Bản người ký đã ký duyệt",
     "state.signing": "Đang trình ký",
     "state.approved": "Đã ký duyệt, chờ phát hành",
     "review.lists": "Dự thảo theo bước",
@@ -89,6 +90,7 @@ VI: dict[str, str] = {
 
 EN: dict[str, str] = {
     "state.reviewing": "Submitted for review",
+    "doc.role.approved": "Copy approved and signed by the signer",
     "state.signing": "Submitted for signature",
     "state.approved": "Approved and signed, awaiting issue",
     "review.lists": "Drafts by step",

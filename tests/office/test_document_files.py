@@ -28,6 +28,8 @@ from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.office.test_document_refusals_in_english import english, said, speak
+from tests.office.test_outgoing import signer_of
+from tests.support.approval import approve
 from tests.support.documents import files_under, form_id, indexed, make_pdf, paper_fields, version
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, start_camlo
@@ -174,8 +176,11 @@ async def test_a_draft_s_appendices_travel_with_it_and_arrive_in_order_with_thei
             ("so-do.png", "attachment", "image/png"),
             ("phu-luc-2.pdf", "attachment", "application/pdf"),
         ]
+        await approve(tu, draft_id, await signer_of(tu))
         page = await browser.get(f"/outgoing/{draft_id}")
+        # The draft's PDF, the one its signer signed, then the appendices.
         assert [kind for _role, kind in listed(page)] == [
+            "pdf",
             "pdf",
             "docx",
             "png",
@@ -194,6 +199,7 @@ async def test_a_draft_s_appendices_travel_with_it_and_arrive_in_order_with_thei
         page = await browser.get(f"/outgoing/{draft_id}")
         assert [role for role, _kind in listed(page)] == [
             "main",
+            "approved",
             "signed",
             "attachment",
             "attachment",

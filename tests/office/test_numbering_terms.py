@@ -61,11 +61,13 @@ async def clerk(sessions: Sessions, unit: str = "TU") -> StaffMember:
 
 
 async def draft(sessions: Sessions, staff: StaffMember, doc_type: str, secrecy: int = 0) -> int:
+    """A draft its signer approved (the review chain is ``test_review_chain``'s subject): what
+    the clerk numbers."""
     async with sessions() as session, session.begin():
         document = Document(
             unit_code=staff.unit,
             direction=OUTGOING,
-            state="draft",
+            state="approved",
             doc_type=doc_type,
             summary=f"Về việc {doc_type}",
             secrecy=secrecy,

@@ -21,24 +21,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("title", sa.String(128), nullable=False, server_default=""))
-        batch.add_column(
-            sa.Column("may_review", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("may_sign", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("documents") as batch:
-        batch.add_column(sa.Column("holder_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("authority", sa.String(128), nullable=False, server_default=""))
-        batch.create_foreign_key(
-            op.f("fk_documents_holder_id_users"),
-            "users",
-            ["holder_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    # Columns added in place, never in a batch: on SQLite a batch copies the table and drops
+    # the old one, and that drop would cascade to every row that refers to it (a user's keys
+    # and sessions, a document's files and events). For the same reason ``holder_id`` has no
+    # foreign key: SQLite cannot drop a column that has one without copying the table.
+    op.add_column("users", sa.Column("title", sa.String(128), nullable=False, server_default=""))
+    op.add_column(
+        "users", sa.Column("may_review", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "users", sa.Column("may_sign", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("documents", sa.Column("holder_id", sa.Integer(), nullable=True))
+    op.add_column(
+        "documents", sa.Column("authority", sa.String(128), nullable=False, server_default="")
+    )
     op.create_table(
         "document_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -127,11 +124,12 @@ def downgrade() -> None:
     op.drop_table("document_version_files")
     op.drop_index("ix_document_versions_document", table_name="document_versions")
     op.drop_table("document_versions")
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_constraint(op.f("fk_documents_holder_id_users"), type_="foreignkey")
-        batch.drop_column("authority")
-        batch.drop_column("holder_id")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("may_sign")
-        batch.drop_column("may_review")
-        batch.drop_column("title")
+    # Dropped in place (SQLite 3.35 on), for the reason given in upgrade().
+    for table, column in (
+        ("documents", "authority"),
+        ("documents", "holder_id"),
+        ("users", "may_sign"),
+        ("users", "may_review"),
+        ("users", "title"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
