@@ -237,11 +237,11 @@ def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) ->
             f"  {node['name']:<10} {node['web_url']}  (peer {node['peer_url']}, "
             f"smtp {node.get('smtp_host')}:{node.get('smtp_port')})"
         )
-    click.echo("logins (password / TOTP secret for an authenticator app):")
+    click.echo("logins (password / TOTP secret for an authenticator app / a leader's signing PIN):")
     for account in document["accounts"]:
         click.echo(
             f"  {account['node']:<10} {account['role']:<7} {account['username']:<18} "
-            f"{account['password']}  {account['totp_secret']}"
+            f"{account['password']}  {account['totp_secret']}  {account.get('signing_pin', '')}"
         )
     if setup_only:
         return

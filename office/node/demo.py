@@ -30,6 +30,7 @@ from keys.keystore import node_passphrase
 from keys.models import Unit
 from keys.sealing import SecretBox
 from office.formats import local_time
+from office.node.demo_signers import give_leaders_signing_keys
 from office.node.setup import NodePlan, init_node
 from office.reports.demo_history import seed_demo_history
 from office.schedules import feeds
@@ -120,11 +121,13 @@ async def _build(
         )
         settings_by_node[node.name] = await init_node(staging / node.name, plan, {})
     await _build_pki(settings_by_node)
-    return [
+    created = [
         account
         for node in DEMO_NODES
         for account in await _create_accounts(settings_by_node[node.name], node)
     ]
+    await give_leaders_signing_keys(settings_by_node["TU"], settings_by_node, created)
+    return created
 
 
 async def _build_pki(settings_by_node: dict[str, Settings]) -> None:
@@ -186,10 +189,9 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 f"{full_name} {node.units[0]}",
             )
             if role == "leader":
-                # The demo's leader reviews and signs the drafts the specialist submits.
-                await accounts.set_duties(
-                    session, username, title=DEMO_LEADER_TITLE, may_review=True, may_sign=True
-                )
+                # The demo's leader signs the drafts submitted to them (demo_signers gives them
+                # their key).
+                await accounts.set_duties(session, username, title=DEMO_LEADER_TITLE, may_sign=True)
             enrolment = await accounts.enrol_totp(session, username, box)
             app_password = await accounts.add_app_password(session, username, "demo")
             unit = await session.get(Unit, node.units[0])
@@ -203,6 +205,8 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                     "app_password": app_password,
                     "unit": node.units[0],
                     "role": role,
+                    "full_name": f"{full_name} {node.units[0]}",
+                    "title": DEMO_LEADER_TITLE if role == "leader" else "",
                     "clearance": clearance,
                     "node": node.name,
                 }
