@@ -1,7 +1,8 @@
 """In a real browser on the running demo network, JavaScript off: a document's whole life.
 
-The district's clerk drafts a report for the province and issues it; the province's clerk finds
-it in the queue, sees its signature is valid and registers it; the province's leader assigns it;
+The district's clerk drafts a report for the province, its leader signs it and the clerk issues
+it; the province's clerk finds it in the queue, sees its signatures are valid and registers it;
+the province's leader assigns it;
 the member of staff finishes it; and the district's clerk watches each step arrive on the
 document's timeline. Screenshots are kept in the test's folder and copied to ``/tmp/e2e-shots``
 to be looked at.
@@ -128,6 +129,21 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             expect(sender.locator("dd#doc-summary")).to_have_text(SUMMARY)
             expect(sender.locator("#recipients")).to_have_text("Tỉnh uỷ Quảng Trị")
             expect(sender.locator("#number-symbol")).to_have_text("—")
+            # The clerk submits it to the district's leader, who signs it with their PIN.
+            sender.click("#submit-draft")
+            sender.select_option("#to", label="Lãnh đạo HU-CAMLO, Phó Bí thư")
+            sender.click("#step-button")
+            approver = profile(browser).new_page()
+            sign_in(
+                approver,
+                district,
+                f"{outgoing_url.removeprefix(district)}/approve",
+                demo.staff("HU-CAMLO", "leader"),
+            )
+            approver.fill("#pin", demo.account("HU-CAMLO", "leader")["signing_pin"])
+            approver.click("#step-button")
+            expect(approver.locator("#state")).to_contain_text("Đã ký duyệt")
+            sender.reload()
 
             sender.click("#issue-form button[type=submit]")
             assert sender.url == outgoing_url
@@ -166,7 +182,8 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             expect(signed.get_by_role("link")).to_have_text("01-BC-HU.pdf")
             expect(signed.locator(".signature")).to_have_class(re.compile("signature-valid"))
             expect(signed.locator(".signature")).to_have_text(
-                "Chữ ký số hợp lệ: Huyện uỷ Cam Lộ (HU-CAMLO)"
+                "Chữ ký số hợp lệ: Lãnh đạo HU-CAMLO, Phó Bí thư (Huyện uỷ Cam Lộ); "
+                "Huyện uỷ Cam Lộ (HU-CAMLO)"
             )
             # The register form comes filled from the document as it arrived.
             expect(clerk.locator("#register-form #summary")).to_have_value(SUMMARY)

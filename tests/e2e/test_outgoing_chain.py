@@ -168,7 +168,7 @@ def test_a_letter_is_reviewed_returned_signed_by_its_leader_issued_and_received(
             leader.fill("#on_behalf_of", "Ban Thường vụ")
             leader.fill("#pin", "000000" if leader_pin != "000000" else "111111")
             leader.click("#step-button")
-            expect(leader.locator("p.alert")).to_contain_text("mã PIN ký không đúng")
+            expect(leader.locator("p.alert")).to_contain_text("Mã PIN ký không đúng")
             leader.fill("#pin", leader_pin)
             shots.take(leader, "chain-approve")
             leader.click("#step-button")

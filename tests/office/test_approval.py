@@ -105,7 +105,7 @@ async def test_the_signer_signs_with_their_pin_under_the_authority_they_chose(
         form = await approve_form(leader, document_id)
         wrong = await post_approval(leader, document_id, form, pin="000000")
         assert wrong.status == 403
-        assert "mã PIN ký không đúng" in refusal_text(wrong)
+        assert "Mã PIN ký không đúng" in refusal_text(wrong)
         assert PIN not in wrong.text and "000000" not in wrong.text  # never echoed
         assert await state(tu, document_id) == ("signing", *(await state(tu, document_id))[1:])
         before = await state(tu, document_id)
