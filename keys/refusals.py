@@ -22,65 +22,65 @@ PASSWORD_GUESSABLE = Message(
 )
 PIN_TOO_SHORT = Message(
     "signing.pin-too-short",
-    vi="mã PIN ký quá ngắn: cần ít nhất {minimum} ký tự",
-    en="the signing PIN is too short: it needs at least {minimum} characters",
+    vi="Mã PIN ký quá ngắn: cần ít nhất {minimum} ký tự.",
+    en="The signing PIN is too short: it needs at least {minimum} characters.",
 )
 NO_PENDING_KEY = Message(
     "signing.no-pending-key",
-    vi="không có khoá ký số nào đang chờ kích hoạt cho bạn: đề nghị quản trị cài đặt khoá do "
-    "CA cấp",
-    en="no signing key is waiting for your activation: ask the administrator to install the one "
-    "the CA issued",
+    vi="Không có khoá ký số nào đang chờ kích hoạt cho bạn: đề nghị quản trị cài đặt khoá do "
+    "CA cấp.",
+    en="No signing key is waiting for your activation: ask the administrator to install the one "
+    "the CA issued.",
 )
 BAD_ACTIVATION_CODE = Message(
     "signing.bad-activation-code",
-    vi="mã kích hoạt không đúng",
-    en="the activation code is not right",
+    vi="Mã kích hoạt không đúng.",
+    en="The activation code is not right.",
 )
 NO_SIGNING_KEY = Message(
     "signing.no-signing-key",
-    vi="bạn chưa có khoá ký số riêng đã kích hoạt, nên chưa thể ký",
-    en="you have no activated signing key of your own, so you cannot sign",
+    vi="Bạn chưa có khoá ký số riêng đã kích hoạt, nên chưa thể ký.",
+    en="You have no activated signing key of your own, so you cannot sign.",
 )
 BAD_PIN = Message(
     "signing.bad-pin",
-    vi="mã PIN ký không đúng; còn {left} lần thử trước khi việc ký bị khoá",
-    en="the signing PIN is not right; {left} tries left before signing is locked",
+    vi="Mã PIN ký không đúng; còn {left} lần thử trước khi việc ký bị khoá.",
+    en="The signing PIN is not right; {left} tries left before signing is locked.",
 )
 SIGNING_LOCKED = Message(
     "signing.locked",
-    vi="nhập sai mã PIN ký quá nhiều lần: việc ký bị khoá, thử lại sau {minutes} phút",
-    en="too many wrong signing PINs: signing is locked, try again in {minutes} minutes",
+    vi="Nhập sai mã PIN ký quá nhiều lần: việc ký bị khoá, thử lại sau {minutes} phút.",
+    en="Too many wrong signing PINs: signing is locked, try again in {minutes} minutes.",
 )
 CERTIFICATE_REVOKED = Message(
     "signing.certificate-revoked",
-    vi="chứng thư ký số của bạn đã bị thu hồi: không thể ký",
-    en="your signing certificate has been revoked: you cannot sign",
+    vi="Chứng thư ký số của bạn đã bị thu hồi: không thể ký.",
+    en="Your signing certificate has been revoked: you cannot sign.",
 )
 CERTIFICATE_EXPIRED = Message(
     "signing.certificate-expired",
-    vi="chứng thư ký số của bạn đã hết hạn: không thể ký",
-    en="your signing certificate has expired: you cannot sign",
+    vi="Chứng thư ký số của bạn đã hết hạn: không thể ký.",
+    en="Your signing certificate has expired: you cannot sign.",
 )
 CERTIFICATE_NOT_YET_VALID = Message(
     "signing.certificate-not-yet-valid",
-    vi="chứng thư ký số của bạn chưa có hiệu lực: chưa thể ký",
-    en="your signing certificate is not valid yet: you cannot sign yet",
+    vi="Chứng thư ký số của bạn chưa có hiệu lực: chưa thể ký.",
+    en="Your signing certificate is not valid yet: you cannot sign yet.",
 )
 CERTIFICATE_UNTRUSTED = Message(
     "signing.certificate-untrusted",
-    vi="chứng thư ký số của bạn không do CA của tỉnh cấp: không thể ký",
-    en="your signing certificate was not issued by the province's CA: you cannot sign",
+    vi="Chứng thư ký số của bạn không do CA của tỉnh cấp: không thể ký.",
+    en="Your signing certificate was not issued by the province's CA: you cannot sign.",
 )
 REVOCATION_UNKNOWN = Message(
     "signing.revocation-unknown",
-    vi="chưa kiểm tra được chứng thư có bị thu hồi không (danh sách thu hồi quá hạn hoặc "
-    "thiếu): tạm thời không thể ký",
-    en="whether your certificate was revoked cannot be checked (the revocation list is out of "
-    "date or missing): you cannot sign for now",
+    vi="Chưa kiểm tra được chứng thư có bị thu hồi không (danh sách thu hồi quá hạn hoặc "
+    "thiếu): tạm thời không thể ký.",
+    en="Whether your certificate was revoked cannot be checked (the revocation list is out of "
+    "date or missing): you cannot sign for now.",
 )
 KEY_CHANGED_MEANWHILE = Message(
     "signing.key-changed-meanwhile",
-    vi="khoá ký số của bạn vừa được thay đổi ở nơi khác: hãy thử lại",
-    en="your signing key was changed elsewhere meanwhile: try again",
+    vi="Khoá ký số của bạn vừa được thay đổi ở nơi khác: hãy thử lại.",
+    en="Your signing key was changed elsewhere meanwhile: try again.",
 )

@@ -149,11 +149,8 @@ class Translator:
         return text.format(**values) if values else text
 
     def refusal(self, error: CongvanError) -> str:
-        """What a service refused, in this language (see :mod:`config.refusals`), as the
-        sentence a page shows: the keys layer words its refusals for the command line, in
-        lower case."""
-        text = error.text(self.language)
-        return text[:1].upper() + text[1:]
+        """What a service refused, in this language (see :mod:`config.refusals`)."""
+        return error.text(self.language)
 
 
 def translators(parts: Iterable[Mapping[str, Mapping[str, str]]]) -> dict[str, Translator]:
