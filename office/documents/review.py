@@ -11,8 +11,8 @@ it with their own signature; only then does the clerk number it and add the unit
 - A signer (or the leader they delegated signing to, who then signs ``K/T``/``KT.``) approves
   and signs it, or returns it with a comment. A returned draft is a draft again, its drafter's
   to edit.
-- Every step keeps a :class:`DocumentVersion` with the files as they were, so two steps can be
-  compared and the PDF each person saw can be downloaded again.
+- Every step keeps a version with the files as they were (:mod:`office.documents.versions`),
+  so two steps can be compared and the PDF each person saw downloaded again.
 
 Functions take an open session in the caller's transaction; each checks the form's version
 (someone else's step in between makes the form stale) and changes nothing when it refuses.
@@ -22,14 +22,13 @@ transaction: see :mod:`office.documents.approval`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid, NotFound
+from config.errors import Conflict, Forbidden, Invalid
 from config.refusals import Message
 from keys.models import User
 from keys.signin import StaffMember
@@ -41,16 +40,13 @@ from office.documents.models import (
     OUTGOING,
     Document,
     DocumentFile,
-    DocumentVersion,
     SigningDelegation,
-    VersionFile,
 )
 from office.documents.numbering import PARTY_STYLE
 from office.documents.outgoing import APPROVED, APPROVED_FILE, DRAFT, REVIEWING, SIGNING
 from office.documents.records import change, log_event, visible_document
+from office.documents.versions import keep_version
 
-#: The states in which a draft waits for someone other than its drafter.
-SUBMITTED_STATES = (REVIEWING, SIGNING)
 #: The steps a version records.
 SUBMITTED, FORWARDED, RETURNED, SIGNED_STEP, ISSUED_STEP = (
     "submitted",
@@ -148,51 +144,6 @@ def _comment(value: str | None, *, required: bool) -> str:
     return comment
 
 
-async def _keep_version(
-    session: AsyncSession,
-    document_id: int,
-    staff: StaffMember,
-    step: str,
-    to_user_id: int | None,
-    comment: str,
-    now: datetime,
-) -> None:
-    """The step, and the document's files as they are now."""
-    seq = await session.scalar(
-        select(func.coalesce(func.max(DocumentVersion.seq), 0)).where(
-            DocumentVersion.document_id == document_id
-        )
-    )
-    version = DocumentVersion(
-        document_id=document_id,
-        seq=int(seq or 0) + 1,
-        step=step,
-        user_id=staff.id,
-        to_user_id=to_user_id,
-        at=now,
-        comment=comment,
-    )
-    session.add(version)
-    await session.flush()
-    files = await session.scalars(
-        select(DocumentFile)
-        .where(DocumentFile.document_id == document_id)
-        .order_by(DocumentFile.id)
-    )
-    for position, row in enumerate(files):
-        session.add(
-            VersionFile(
-                version_id=version.id,
-                position=position,
-                name=row.name,
-                content_type=row.content_type,
-                size=row.size,
-                sha256=row.sha256,
-                role=row.role,
-            )
-        )
-
-
 def _require(allowed: bool, action: Message) -> None:
     if not allowed:
         raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
@@ -201,6 +152,28 @@ def _require(allowed: bool, action: Message) -> None:
 def _fresh(document: Document, version: int) -> None:
     if document.version != version:
         raise Conflict(refusals.STALE(), code="stale")
+
+
+async def _pass_on(
+    session: AsyncSession,
+    staff: StaffMember,
+    document: Document,
+    version: int,
+    target: str | None,
+    comment: str | None,
+    step: str,
+    now: datetime,
+) -> Document:
+    """Hand the draft to the reviewer or signer chosen (``review:12``, ``sign:7``), keeping the
+    step's version."""
+    _fresh(document, version)
+    duty, user_id = await _target(session, staff, document, target)
+    text = comment_of(comment)
+    state = REVIEWING if duty == TO_REVIEW else SIGNING
+    await change(session, document, version, state=state, holder_id=user_id)
+    await keep_version(session, document.id, staff, step, user_id, text, now)
+    log_event(session, document.id, staff.id, step, text, at=now)
+    return document
 
 
 async def submit(
@@ -218,14 +191,7 @@ async def submit(
     _require(may_change(staff, document), said.TO_SUBMIT)
     if document.state != DRAFT:
         raise Conflict(said.NOT_A_DRAFT(), code="stale")
-    _fresh(document, version)
-    duty, user_id = await _target(session, staff, document, target)
-    text = _comment(comment, required=False)
-    state = REVIEWING if duty == TO_REVIEW else SIGNING
-    await change(session, document, version, state=state, holder_id=user_id)
-    await _keep_version(session, document.id, staff, SUBMITTED, user_id, text, now)
-    log_event(session, document.id, staff.id, SUBMITTED, text, at=now)
-    return document
+    return await _pass_on(session, staff, document, version, target, comment, SUBMITTED, now)
 
 
 async def acting_for(session: AsyncSession, staff: StaffMember, today: date) -> list[int]:
@@ -271,14 +237,7 @@ async def forward(
     document = await held_document(session, staff, document_id, today)
     if document.state != REVIEWING:
         raise Conflict(said.NOT_YOURS_NOW(), code="not-holding")
-    _fresh(document, version)
-    duty, user_id = await _target(session, staff, document, target)
-    text = _comment(comment, required=False)
-    state = REVIEWING if duty == TO_REVIEW else SIGNING
-    await change(session, document, version, state=state, holder_id=user_id)
-    await _keep_version(session, document.id, staff, FORWARDED, user_id, text, now)
-    log_event(session, document.id, staff.id, FORWARDED, text, at=now)
-    return document
+    return await _pass_on(session, staff, document, version, target, comment, FORWARDED, now)
 
 
 async def return_to_drafter(
@@ -296,7 +255,7 @@ async def return_to_drafter(
     _fresh(document, version)
     text = _comment(comment, required=True)
     await change(session, document, version, state=DRAFT, holder_id=None)
-    await _keep_version(session, document.id, staff, RETURNED, document.created_by, text, now)
+    await keep_version(session, document.id, staff, RETURNED, document.created_by, text, now)
     log_event(session, document.id, staff.id, RETURNED, text, at=now)
     return document
 
@@ -396,211 +355,6 @@ async def approve(
         signer_name=signer_line,
         authority=chosen.line,
     )
-    await _keep_version(session, document.id, staff, SIGNED_STEP, None, text, now)
+    await keep_version(session, document.id, staff, SIGNED_STEP, None, text, now)
     log_event(session, document.id, staff.id, SIGNED_STEP, chosen.line, at=now)
     return document
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A draft on one of the chain's lists."""
-
-    document_id: int
-    summary: str
-    doc_type: str
-    state: str
-    urgency: int
-    secrecy: int
-    holder_name: str
-    since: datetime | None
-
-
-async def _waiting(session: AsyncSession, *where: object) -> list[Waiting]:
-    holder = User.__table__.alias("holder")
-    last_step = (
-        select(func.max(DocumentVersion.at))
-        .where(DocumentVersion.document_id == Document.id)
-        .correlate(Document)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(
-            Document.id,
-            Document.summary,
-            Document.doc_type,
-            Document.state,
-            Document.urgency,
-            Document.secrecy,
-            func.coalesce(holder.c.full_name, "").label("holder_name"),
-            last_step.label("since"),
-        )
-        .outerjoin(holder, holder.c.id == Document.holder_id)
-        .where(Document.direction == OUTGOING, *where)  # type: ignore[arg-type]
-        .order_by(Document.urgency.desc(), Document.id)
-    )
-    return [Waiting(*row) for row in rows]
-
-
-async def my_drafts(session: AsyncSession, staff: StaffMember) -> list[Waiting]:
-    """Dự thảo của tôi: what ``staff`` drafted that is not issued yet, wherever it is."""
-    return await _waiting(
-        session,
-        Document.unit_code == staff.unit,
-        Document.created_by == staff.id,
-        Document.secrecy <= staff.clearance,
-        Document.state.in_((DRAFT, REVIEWING, SIGNING, APPROVED)),
-    )
-
-
-async def to_review(session: AsyncSession, staff: StaffMember) -> list[Waiting]:
-    """Chờ tôi cho ý kiến."""
-    return await _waiting(
-        session,
-        Document.unit_code == staff.unit,
-        Document.state == REVIEWING,
-        Document.holder_id == staff.id,
-        Document.secrecy <= staff.clearance,
-    )
-
-
-async def to_sign(session: AsyncSession, staff: StaffMember, today: date) -> list[Waiting]:
-    """Chờ tôi ký: mine, and those of the signers I sign for today."""
-    return await _waiting(
-        session,
-        Document.unit_code == staff.unit,
-        Document.state == SIGNING,
-        Document.holder_id.in_(await acting_for(session, staff, today)),
-        Document.secrecy <= staff.clearance,
-    )
-
-
-@dataclass(frozen=True)
-class VersionEntry:
-    """One step of the draft's way, with its files."""
-
-    id: int
-    seq: int
-    step: str
-    user_name: str
-    to_name: str
-    at: datetime
-    comment: str
-    files: tuple[VersionFile, ...]
-
-
-async def versions(
-    session: AsyncSession, staff: StaffMember, document_id: int
-) -> list[VersionEntry]:
-    """Every step of a document ``staff`` may see, oldest first, with its files."""
-    await visible_document(session, staff, document_id, OUTGOING)
-    by, to = User.__table__.alias("by"), User.__table__.alias("to")
-    rows = (
-        await session.execute(
-            select(
-                DocumentVersion,
-                func.coalesce(by.c.full_name, "").label("user_name"),
-                func.coalesce(to.c.full_name, "").label("to_name"),
-            )
-            .outerjoin(by, by.c.id == DocumentVersion.user_id)
-            .outerjoin(to, to.c.id == DocumentVersion.to_user_id)
-            .where(DocumentVersion.document_id == document_id)
-            .order_by(DocumentVersion.seq)
-        )
-    ).all()
-    files = await session.scalars(
-        select(VersionFile)
-        .join(DocumentVersion, DocumentVersion.id == VersionFile.version_id)
-        .where(DocumentVersion.document_id == document_id)
-        .order_by(VersionFile.version_id, VersionFile.position)
-    )
-    grouped: dict[int, list[VersionFile]] = {}
-    for row in files:
-        grouped.setdefault(row.version_id, []).append(row)
-    return [
-        VersionEntry(
-            version.id,
-            version.seq,
-            version.step,
-            user_name,
-            to_name,
-            version.at,
-            version.comment,
-            tuple(grouped.get(version.id, ())),
-        )
-        for version, user_name, to_name in rows
-    ]
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """A file compared between two steps: ``added``, ``removed``, ``changed`` or ``same``."""
-
-    name: str
-    change: str
-    before: VersionFile | None
-    after: VersionFile | None
-
-
-def compare(before: Sequence[VersionFile], after: Sequence[VersionFile]) -> list[FileChange]:
-    """Which files changed between two steps, by role and name (a new upload of the draft's
-    PDF under another name is still the draft's PDF: the main file pairs by role)."""
-
-    def key(row: VersionFile) -> tuple[str, str]:
-        return (row.role, "") if row.role == "main" else (row.role, row.name)
-
-    old = {key(row): row for row in before}
-    new = {key(row): row for row in after}
-    changes = []
-    for name in list(old) + [k for k in new if k not in old]:
-        a, b = old.get(name), new.get(name)
-        label = (b or a).name  # type: ignore[union-attr]
-        if a is None:
-            changes.append(FileChange(label, "added", None, b))
-        elif b is None:
-            changes.append(FileChange(label, "removed", a, None))
-        else:
-            kind = "same" if a.sha256 == b.sha256 else "changed"
-            changes.append(FileChange(label, kind, a, b))
-    return changes
-
-
-async def version_file(
-    session: AsyncSession, staff: StaffMember, document_id: int, file_id: int
-) -> VersionFile:
-    """A file of one step, for download: only from a document ``staff`` may see."""
-    await visible_document(session, staff, document_id, OUTGOING)
-    row = await session.scalar(
-        select(VersionFile)
-        .join(DocumentVersion, DocumentVersion.id == VersionFile.version_id)
-        .where(VersionFile.id == file_id, DocumentVersion.document_id == document_id)
-    )
-    if row is None:
-        raise NotFound(said.UNKNOWN_VERSION(), code="not-found")
-    return row
-
-
-@dataclass(frozen=True)
-class ChainActions:
-    """What ``staff`` may do with a draft on its page, and who holds it."""
-
-    submit: bool
-    forward: bool
-    send_back: bool
-    approve: bool
-    holder_name: str
-
-
-async def chain_actions(
-    session: AsyncSession, staff: StaffMember, document: Document, today: date
-) -> ChainActions:
-    holder = await session.get(User, document.holder_id) if document.holder_id else None
-    acting = await acting_for(session, staff, today)
-    reviewing = document.state == REVIEWING and document.holder_id == staff.id
-    signing = document.state == SIGNING and document.holder_id in acting
-    return ChainActions(
-        submit=document.state == DRAFT and may_change(staff, document),
-        forward=reviewing,
-        send_back=reviewing or signing,
-        approve=signing,
-        holder_name=(holder.full_name or holder.username) if holder is not None else "",
-    )

@@ -20,7 +20,7 @@ from config.errors import CongvanError
 from keys import accounts
 from keys.models import User
 from keys.signin import StaffMember, staff_member
-from office.documents import delegation, review
+from office.documents import delegation, review, review_lists, versions
 from office.documents.models import Document, DocumentVersion, VersionFile
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
@@ -180,7 +180,7 @@ async def test_each_version_keeps_the_pdf_as_it_was(
     document_id = int(made.location.rsplit("/", 1)[1])
     assert (await step(browser, document_id, "submit", to=f"review:{reviewer.id}")).status == 303
     async with tu.sessions() as session:
-        version_files = await review.versions(session, await member(tu, drafter), document_id)
+        version_files = await versions.versions(session, await member(tu, drafter), document_id)
     [kept] = version_files[0].files
     url = f"{tu.web_url}/outgoing/{document_id}/versions/files/{kept.id}"
     async with browser.http.get(url) as download:
@@ -307,7 +307,9 @@ async def test_a_delegate_signs_only_as_deputy_and_only_in_the_period(
             session, signer, deputy.id, today, today + timedelta(days=5), tu.desk.now(), today
         )
     async with tu.sessions() as session:
-        assert document_id in [w.document_id for w in await review.to_sign(session, deputy, today)]
+        assert document_id in [
+            w.document_id for w in await review_lists.to_sign(session, deputy, today)
+        ]
         with pytest.raises(CongvanError) as wrong_form:
             await review.signing_check(
                 session, deputy, document_id, current.version, own, "party", today
@@ -320,7 +322,7 @@ async def test_a_delegate_signs_only_as_deputy_and_only_in_the_period(
         # The delegation does not reach past its last day.
         later = today + timedelta(days=6)
         assert document_id not in [
-            w.document_id for w in await review.to_sign(session, deputy, later)
+            w.document_id for w in await review_lists.to_sign(session, deputy, later)
         ]
 
 
@@ -350,5 +352,5 @@ def test_comparing_versions_pairs_the_main_file_by_role() -> None:
 
     before = [file("a.pdf", "1"), file("phu-luc.docx", "2", "attachment")]
     after = [file("b.pdf", "3"), file("bang.xlsx", "4", "attachment")]
-    changes = {c.name: c.change for c in review.compare(before, after)}
+    changes = {c.name: c.change for c in versions.compare(before, after)}
     assert changes == {"b.pdf": "changed", "phu-luc.docx": "removed", "bang.xlsx": "added"}

@@ -27,7 +27,7 @@ from office.documents import (
     outgoing_register,
     recall,
     refusals,
-    review,
+    review_lists,
     sending,
 )
 from office.documents.desk import DESK
@@ -277,7 +277,7 @@ async def document_page(request: web.Request) -> web.Response:
             if document.dispatch_id is not None
             else []
         )
-        chain = await review.chain_actions(session, staff, document, desk.today())
+        chain = await review_lists.chain_actions(session, staff, document, desk.today())
     clerk = access.may_register(staff)
     return render(
         request,

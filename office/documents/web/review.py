@@ -21,7 +21,15 @@ from config.errors import CongvanError, Invalid
 from config.file_names import attachment_disposition
 from keys.models import User
 from keys.signin import StaffMember
-from office.documents import approval, delegation, outgoing, review, review_refusals
+from office.documents import (
+    approval,
+    delegation,
+    outgoing,
+    review,
+    review_lists,
+    review_refusals,
+    versions,
+)
 from office.documents.desk import DESK
 from office.documents.fields import day
 from office.documents.models import OUTGOING, Document, DocumentFile
@@ -49,11 +57,11 @@ async def list_page(request: web.Request) -> web.Response:
     which = request.match_info["which"]
     async with site.sessions() as session:
         if which == "mine":
-            rows = await review.my_drafts(session, staff)
+            rows = await review_lists.my_drafts(session, staff)
         elif which == "to-review":
-            rows = await review.to_review(session, staff)
+            rows = await review_lists.to_review(session, staff)
         else:
-            rows = await review.to_sign(session, staff, desk.today())
+            rows = await review_lists.to_sign(session, staff, desk.today())
     key = f"review.list.{which}"
     return render(
         request,
@@ -197,13 +205,13 @@ async def versions_page(request: web.Request) -> web.Response:
     document_id = document_id_of(request)
     async with request.app[DESK].transaction() as session:
         document = await visible_document(session, staff, document_id, OUTGOING)
-        steps = await review.versions(session, staff, document_id)
+        steps = await versions.versions(session, staff, document_id)
         log_event(session, document_id, staff.id, "viewed")
     by_seq = {entry.seq: entry for entry in steps}
     compared = None
     a, b = request.query.get("a", ""), request.query.get("b", "")
     if a.isdigit() and b.isdigit() and int(a) in by_seq and int(b) in by_seq:
-        compared = review.compare(by_seq[int(a)].files, by_seq[int(b)].files)
+        compared = versions.compare(by_seq[int(a)].files, by_seq[int(b)].files)
     del site
     return render(
         request,
@@ -224,7 +232,7 @@ async def version_download(request: web.Request) -> web.StreamResponse:
     staff = request[STAFF]
     document_id = document_id_of(request)
     async with request.app[DESK].transaction() as session:
-        row = await review.version_file(
+        row = await versions.version_file(
             session, staff, document_id, int(request.match_info["file_id"])
         )
         log_event(session, document_id, staff.id, "downloaded", row.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.documents import review
+from office.documents import review_lists
 from office.documents.desk import DESK
 from office.documents.workload import workload
 from office.web.rendering import render
@@ -17,7 +17,7 @@ async def home(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     desk = request.app[DESK]
     work = None
-    drafts: list[tuple[str, list[review.Waiting]]] = []
+    drafts: list[tuple[str, list[review_lists.Waiting]]] = []
     if staff.role != "admin":
         async with site.sessions() as session:
             work = await workload(
@@ -25,9 +25,9 @@ async def home(request: web.Request) -> web.Response:
             )
             # The review chain's lists: what waits for this person, and their own drafts.
             drafts = [
-                ("to-sign", await review.to_sign(session, staff, desk.today())),
-                ("to-review", await review.to_review(session, staff)),
-                ("mine", await review.my_drafts(session, staff)),
+                ("to-sign", await review_lists.to_sign(session, staff, desk.today())),
+                ("to-review", await review_lists.to_review(session, staff)),
+                ("mine", await review_lists.my_drafts(session, staff)),
             ]
     return render(
         request,
