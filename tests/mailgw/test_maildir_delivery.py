@@ -1,0 +1,48 @@
+"""Delivering into a Maildir once: a repeated delivery (after a crash, before or after the
+message was read) never writes a second copy, and what is written is only ever whole."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+from mailgw import maildir
+
+RAW = b"From: a@tu.dangcongsan.vn\r\nSubject: Thu thu\r\n\r\nNoi dung\r\n"
+
+
+def messages(root: Path, user: str) -> list[bytes]:
+    box = mailbox.Maildir(root / user, factory=None, create=False)
+    return [box.get_bytes(key) for key in box.iterkeys()]
+
+
+def test_a_repeated_delivery_writes_no_second_copy_even_once_the_message_was_read(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    root = tmp_path / "maildir"
+    first = maildir.deliver(root, "vanthu", "Q1", source, 1_700_000_000.5)
+    assert messages(root, "vanthu") == [RAW]
+    # An IMAP client reads it: the server moves it to cur/ with its flags.
+    first.rename(root / "vanthu" / "cur" / f"{first.name}:2,S")
+    maildir.deliver(root, "vanthu", "Q1", source, 1_700_000_000.5)
+    assert messages(root, "vanthu") == [RAW]
+    assert not any((root / "vanthu" / "tmp").iterdir())
+    # The markers live beside the mailboxes, where no mailbox can be.
+    assert (root / maildir.MARKERS / "vanthu" / "Q1").exists()
+    maildir.deliver(root, "vanthu", "Q2", source, 1_700_000_001.0)
+    assert len(messages(root, "vanthu")) == 2
+
+
+def test_a_crash_after_the_message_but_before_its_marker_is_not_delivered_twice(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    root = tmp_path / "maildir"
+    maildir.deliver(root, "vanthu", "Q7", source, 1_700_000_000.0)
+    (root / maildir.MARKERS / "vanthu" / "Q7").unlink()  # as if the node died before it
+    maildir.deliver(root, "vanthu", "Q7", source, 1_700_000_000.0)
+    assert messages(root, "vanthu") == [RAW]
+    assert (root / maildir.MARKERS / "vanthu" / "Q7").exists()
