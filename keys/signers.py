@@ -356,7 +356,7 @@ async def list_person_keys(session: AsyncSession) -> list[PersonKeyInfo]:
         .join(User, User.id == PersonKey.user_id)
         .order_by(User.username, PersonKey.created_at)
     )
-    return [_info(row, username) for row, username in rows.tuples()]
+    return [_info(row, username) for row, username in rows]
 
 
 async def keys_of(session: AsyncSession, user_id: int) -> list[PersonKeyInfo]:
@@ -367,4 +367,4 @@ async def keys_of(session: AsyncSession, user_id: int) -> list[PersonKeyInfo]:
         .where(PersonKey.user_id == user_id, PersonKey.state != "replaced")
         .order_by(PersonKey.created_at)
     )
-    return [_info(row, username) for row, username in rows.tuples()]
+    return [_info(row, username) for row, username in rows]

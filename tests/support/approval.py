@@ -47,12 +47,11 @@ async def member_of(node: RunningNode, username: str) -> StaffMember:
     return found
 
 
-async def give_signing_key(
-    node: RunningNode, account: StaffAccount, *, full_name: str, title: str, pin: str = PIN
-) -> None:
-    """Issue ``account`` a person certificate on the CA, install it sealed on ``node`` and
-    activate it with ``pin``, as `keys issue-person`, `keys install-person` and the signing-key
-    page do."""
+async def install_signing_key(
+    node: RunningNode, account: StaffAccount, *, full_name: str, title: str
+) -> str:
+    """Issue ``account`` a person certificate on the CA and install it, sealed, on ``node``, as
+    `keys issue-person` and `keys install-person` do; the answer is its activation code."""
     ca_settings = load_settings(node.settings.node_dir.parent / CA_NODE, {})
     authority = certificates.open_ca(ca_settings, node_passphrase(ca_settings))
     key = ec.generate_private_key(ec.SECP256R1())
@@ -77,6 +76,14 @@ async def give_signing_key(
         await signers.install_person_key(
             session, certificate, sealed, authority.certificate, node.settings.node.units
         )
+    return code
+
+
+async def give_signing_key(
+    node: RunningNode, account: StaffAccount, *, full_name: str, title: str, pin: str = PIN
+) -> None:
+    """An installed key, activated with ``pin`` as the signing-key page does."""
+    code = await install_signing_key(node, account, full_name=full_name, title=title)
     member = await member_of(node, account.username)
     await signers.activate_person_key(node.sessions, member.id, code, pin, datetime.now(UTC))
 

@@ -245,13 +245,13 @@ async def version_download(request: web.Request) -> web.StreamResponse:
 
 async def delegations_page(request: web.Request) -> web.Response:
     site, staff, desk = request.app[SITE], request[STAFF], request.app[DESK]
-    refusal = None
+    refusal, status = None, 200
     if request.method == "POST":
         form = await request.post()
         try:
             return await _delegate(request, form)
         except CongvanError as error:
-            refusal = translator(request).refusal(error)
+            refusal, status = translator(request).refusal(error), error.http_status
     async with site.sessions() as session:
         given = await delegation.current(session, staff, desk.today())
         leaders = await review.signers(session, staff, 0)
@@ -265,7 +265,7 @@ async def delegations_page(request: web.Request) -> web.Response:
             "refusal": refusal,
             "form_id": forms.new_form_id(),
         },
-        status=400 if refusal else 200,
+        status=status,
     )
 
 

@@ -31,13 +31,13 @@ def _text(form: MultiMapping[Any], name: str) -> str:
 
 async def page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
-    refusal = None
+    refusal, status = None, 200
     if request.method == "POST":
         form = await request.post()
         try:
             return await _change(request, form)
         except CongvanError as error:
-            refusal = translator(request).refusal(error)
+            refusal, status = translator(request).refusal(error), error.http_status
     async with site.sessions() as session:
         keys = await signers.keys_of(session, staff.id)
     notice = request.query.get("notice")
@@ -52,7 +52,7 @@ async def page(request: web.Request) -> web.Response:
             "notice": notice if notice in NOTICES else None,
             "refusal": refusal,
         },
-        status=400 if refusal else 200,
+        status=status,
     )
 
 
