@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage, Message
+from email.policy import compat32
 from pathlib import Path
 from typing import cast
 
@@ -134,8 +135,11 @@ def _attached_parts(message: EmailMessage) -> list[EmailMessage]:
 
 def _payload(part: EmailMessage) -> bytes:
     if part.get_content_type() == "message/rfc822":
+        # An attached message is given back as it came: written with ``compat32``, which keeps
+        # its headers' bytes; the default policy refolds them and cannot write back a byte
+        # that is not ASCII (UnicodeEncodeError: the whole mail could not be shown).
         inner = part.get_payload(0)
-        return inner.as_bytes() if isinstance(inner, Message) else b""
+        return inner.as_bytes(policy=compat32) if isinstance(inner, Message) else b""
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 

@@ -42,6 +42,12 @@ TITLE_ON_ANY_TAG = b":\rContenT-type:text/html\r/<>cinoprst<p title=\x00\x00>"
 #: Found by the mail reader's ``long`` run after 92,650 cases: ``charset*`` with no value makes
 #: Python's text reader hand a tuple to ``decode`` (TypeError).
 CHARSET_WITHOUT_VALUE = b":\rContenT-type:(;charset*;"
+#: Found by the mail reader's ``long`` run (the second, after 14 fixes): an attached message
+#: whose header holds a byte that is not ASCII could not be written back with the default
+#: policy (UnicodeEncodeError while refolding it), so the mail could not be shown.
+ATTACHED_MESSAGE_WITH_RAW_BYTE = (
+    b":\rContenT-type:message/rfc822\r\rFrom:" + b"\x00" * 54 + b"\t\x80:" + b"\x00" * 16
+)
 HEADER_NAMES = [
     *("From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"),
     *("Reply-To", "Sender", "Resent-From", "MIME-Version", "Content-Type"),

@@ -19,6 +19,7 @@ from mailgw.parsing import summarise
 from mailgw.reading import attachment, attachments, read
 from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
+    ATTACHED_MESSAGE_WITH_RAW_BYTE,
     CHARSET_WITHOUT_VALUE,
     PARTLESS_RELATED,
     PARTLESS_WITH_LINE_BREAK,
@@ -53,6 +54,7 @@ def shown_safely(path: Path) -> None:
 @example(PARTLESS_WITH_LINE_BREAK)
 @example(TITLE_ON_ANY_TAG)
 @example(CHARSET_WITHOUT_VALUE)
+@example(ATTACHED_MESSAGE_WITH_RAW_BYTE)
 def test_any_message_is_shown_without_an_error_or_markup_that_runs(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "message.eml"
