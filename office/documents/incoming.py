@@ -22,6 +22,7 @@ from office.documents import access, refusals
 from office.documents.fields import DocumentFields
 from office.documents.models import INCOMING, Assignment, Document, DocumentFile
 from office.documents.numbering import next_number, series_for
+from office.documents.recall import AGREED
 from office.documents.records import StatusNotice, change, log_event, visible_document
 from office.documents.workdays import WorkingCalendar
 
@@ -153,6 +154,13 @@ def _require(allowed: bool, action: Message) -> None:
         raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
 
 
+def _not_recalled(document: Document) -> None:
+    """A document its unit agreed to recall is cancelled here (Decree 30 Art. 18): no step
+    may take it further."""
+    if document.recall_state == AGREED:
+        raise Conflict(refusals.RECALLED(), code="recalled")
+
+
 async def register(
     session: AsyncSession,
     staff: StaffMember,
@@ -168,6 +176,7 @@ async def register(
     secret document), with the clerk's corrections to the fields (never a lower secrecy)."""
     _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     document = await visible_document(session, staff, document_id, INCOMING)
+    _not_recalled(document)
     if document.state != "received":
         raise Conflict(refusals.ALREADY_REGISTERED(), code="stale")
     if document.version != version:
@@ -286,6 +295,7 @@ async def return_to_sender(
     if not reason:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.RETURN_REASON), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
+    _not_recalled(document)
     if document.state not in ("received", "registered"):
         raise Conflict(refusals.ALREADY_ASSIGNED(), code="stale")
     await change(session, document, version, state="returned")
@@ -322,6 +332,7 @@ async def direct(
     working days. Directing again replaces the open assignments."""
     _require(access.may_direct(staff), refusals.TO_DIRECT)
     document = await visible_document(session, staff, document_id, INCOMING)
+    _not_recalled(document)
     if document.state not in ("registered", "assigned"):
         raise Conflict(refusals.NOT_TO_DIRECT(), code="stale")
     if lead_id in co_ids:

@@ -18,6 +18,7 @@ from office.documents.access import visible_to
 from office.documents.file_kinds import label_of
 from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
 from office.documents.paging import PAGE_ROWS, page_and_more, register_page
+from office.documents.recall import AGREED, not_recalled
 from office.formats import VIETNAM_TIME
 
 #: A SELECT of any columns: the register's filters apply to all of them.
@@ -57,6 +58,15 @@ class RegisterRow:
     secrecy: int
     note: str
     overdue: bool
+    #: ``requested`` while the sender asks for it back, ``agreed`` once it is recalled here
+    #: (Decree 30 Art. 18: the recipient cancels it in the system), else None.
+    recall_state: str | None = None
+
+    @property
+    def shown_state(self) -> str:
+        """The register's "tình trạng": a recalled document reads "Đã thu hồi" whatever step
+        it had reached."""
+        return RECALLED_STATE if self.recall_state == AGREED else self.state
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,7 @@ _REGISTER_COLUMNS = (
     Document.urgency,
     Document.secrecy,
     Document.note,
+    Document.recall_state,
 )
 
 
@@ -181,6 +192,7 @@ def _row(document: Any, handler: str | None, today: date) -> RegisterRow:
         overdue=document.state == "assigned"
         and document.due_on is not None
         and document.due_on < today,
+        recall_state=document.recall_state,
     )
 
 
@@ -202,13 +214,23 @@ async def incoming_register(
     return page_and_more(rows, page_rows)
 
 
+#: What the register shows for a recalled document.
+RECALLED_STATE = "recalled"
+
+
 async def incoming_queue(
     session: AsyncSession, staff: StaffMember, today: date
 ) -> list[RegisterRow]:
-    """Received through the network, waiting for the clerk: most urgent, then oldest first."""
+    """Received through the network, waiting for the clerk: most urgent, then oldest first. A
+    recalled one has left it (Decree 30 Art. 18); one whose recall is asked stays, marked."""
     query = (
         select(*_REGISTER_COLUMNS, _lead_handler().scalar_subquery().label("handler"))
-        .where(Document.direction == "incoming", Document.state == "received", visible_to(staff))
+        .where(
+            Document.direction == "incoming",
+            Document.state == "received",
+            not_recalled(),
+            visible_to(staff),
+        )
         .order_by(Document.urgency.desc(), Document.received_at)
         .limit(200)
     )

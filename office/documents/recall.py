@@ -11,21 +11,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
 from config.logging import get_logger
 from keys.signin import StaffMember
 from office.documents import access, refusals
-from office.documents.models import INCOMING, OUTGOING, Document
+from office.documents.models import INCOMING, OUTGOING, Assignment, Document
 from office.documents.records import StatusNotice, change, log_event, visible_document
 
 log = get_logger("congvan.office.recall")
 
 REQUESTED, AGREED, REFUSED = "requested", "agreed", "refused"
+#: An assignment closed because its document was recalled.
+RECALLED_ASSIGNMENT = "recalled"
 #: edXML: recall requested, agreed, refused.
 RECALL_REQUESTED, RECALL_AGREED, RECALL_REFUSED = "13", "15", "16"
+
+
+def not_recalled() -> ColumnElement[bool]:
+    """Documents still to be worked on: one its unit agreed to recall is cancelled there."""
+    return or_(Document.recall_state.is_(None), Document.recall_state != AGREED)
 
 
 def _require_clerk(staff: StaffMember) -> None:
@@ -119,8 +126,18 @@ async def agree_recall(
     note: str,
     now: datetime,
 ) -> list[StatusNotice]:
-    """Đồng ý thu hồi: the document is marked recalled here, and the sender is told."""
-    return await _answer(session, staff, document_id, version, AGREED, note, now)
+    """Đồng ý thu hồi: the document is cancelled here (Decree 30 Art. 18: the recipient cancels
+    a recalled document in the system): out of the queues, its open assignments closed, no
+    further step taken (:func:`office.documents.incoming.register` and the others refuse it),
+    shown as "Đã thu hồi" in the register; and the sender is told."""
+    notices = await _answer(session, staff, document_id, version, AGREED, note, now)
+    await session.execute(
+        update(Assignment)
+        .where(Assignment.document_id == document_id, Assignment.state == "open")
+        .values(state=RECALLED_ASSIGNMENT, done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return notices
 
 
 async def refuse_recall(

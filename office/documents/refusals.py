@@ -381,3 +381,14 @@ NO_RECALL_PENDING = Message(
     vi="Không có đề nghị thu hồi nào đang chờ trả lời.",
     en="No recall request is waiting for an answer.",
 )
+RECALLED = Message(
+    "document.recalled",
+    vi=(
+        "Văn bản đã được thu hồi theo đề nghị của nơi gửi nên không vào sổ, không xử lý tiếp "
+        "được nữa (Nghị định 30/2020, Điều 18)."
+    ),
+    en=(
+        "The document was recalled at its sender's request, so it can no longer be registered "
+        "or handled (Decree 30/2020, Art. 18)."
+    ),
+)

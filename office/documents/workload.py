@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys.signin import StaffMember
 from office.documents.access import visible_to
 from office.documents.models import INCOMING, Assignment, Document
+from office.documents.recall import REQUESTED, not_recalled
 from office.documents.records import log_event
 from office.documents.workdays import WorkingCalendar
 
@@ -36,6 +37,8 @@ class Waiting:
     summary: str
     sender_name: str
     urgency: int
+    #: Its sender asks for it back: marked until the clerk answers.
+    recall_asked: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,19 @@ async def my_tasks(
 async def _waiting(session: AsyncSession, staff: StaffMember, state: str) -> list[Waiting]:
     rows = await session.scalars(
         select(Document)
-        .where(Document.direction == INCOMING, Document.state == state, visible_to(staff))
+        .where(
+            Document.direction == INCOMING,
+            Document.state == state,
+            not_recalled(),
+            visible_to(staff),
+        )
         .order_by(Document.urgency.desc(), Document.id.desc())
         .limit(HOME_ROWS)
     )
-    return [Waiting(d.id, d.summary, d.sender_name, d.urgency) for d in rows]
+    return [
+        Waiting(d.id, d.summary, d.sender_name, d.urgency, d.recall_state == REQUESTED)
+        for d in rows
+    ]
 
 
 async def unit_figures(session: AsyncSession, staff: StaffMember, today: date) -> UnitFigures:

@@ -114,6 +114,10 @@ async def document_page(request: web.Request) -> web.Response:
             },
             "may_register": access.may_register(staff),
             "may_direct": access.may_direct(staff),
+            # The sender's reason for asking it back, as its request said (the history keeps it).
+            "recall_reason": next(
+                (e.note for e in reversed(page.history) if e.action == "recall-requested"), ""
+            ),
             "form_id": forms.new_form_id(),
             "default_days": request.app[DESK].settings.default_deadline_days,
             **document_choices(request),
@@ -346,7 +350,7 @@ def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> Re
             f"{translate(f'doctype.{row.doc_type}')}: {row.summary}",
             row.handler,
             format_day(row.due_on) if row.due_on else "",
-            translate(f"state.{row.state}"),
+            translate(f"state.{row.shown_state}"),
             row.note,
         ]
         for row in rows
