@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,11 +121,8 @@ async def sign(
     if identity.unit_code != staff.unit:
         raise Forbidden(refusals.NOT_ALLOWED(action=said.TO_SIGN), code="forbidden")
     loop = asyncio.get_running_loop()
-    scratch_root = desk.blobs.root / "staging"
-    scratch_root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Beside the blob store, not in /tmp: the draft may be a secret document.
-    with tempfile.TemporaryDirectory(dir=scratch_root, prefix="approve-") as scratch:
-        target = Path(scratch) / "approved.pdf"
+    with desk.scratch("approve-") as scratch:
+        target = scratch / "approved.pdf"
         check = functools.partial(
             _sign_and_check,
             desk.blobs.path(main.sha256),

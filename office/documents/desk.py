@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -119,6 +120,15 @@ class DocumentDesk:
             return self.directory.unit(code).name
         except (NotFound, CongvanError):
             return code
+
+    @contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A private folder for a file being signed, removed after: beside the blob store, not
+        in /tmp, because the file may be a secret document."""
+        root = self.blobs.root / "staging"
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryDirectory(dir=root, prefix=prefix) as folder:
+            yield Path(folder)
 
     def place_name(self, code: str) -> str:
         """The place a unit writes before its date (``Cam Lộ``): its committee's place, or the

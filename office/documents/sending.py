@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,11 +125,8 @@ async def _sign(desk: DocumentDesk, outbox: Outbox, job: SendJob) -> StoredFile:
     place = desk.place_name(job.unit)
     lines = (number_line(job.number_symbol, job.style), date_line(place, job.issued_on, job.style))
     loop = asyncio.get_running_loop()
-    scratch_root = desk.blobs.root / "staging"
-    scratch_root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Beside the blob store, not in /tmp: the file may be a secret document.
-    with tempfile.TemporaryDirectory(dir=scratch_root, prefix="sign-") as scratch:
-        target = Path(scratch) / "signed.pdf"
+    with desk.scratch("sign-") as scratch:
+        target = scratch / "signed.pdf"
         check = functools.partial(
             _issue_and_check,
             desk.blobs.path(job.main.sha256),

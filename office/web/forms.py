@@ -13,9 +13,10 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import BodyPartReader, web
-from multidict import MultiDict
+from multidict import MultiDict, MultiMapping
 
 from config.blobs import BlobStorage, StagedBlob
 from config.errors import Forbidden, Invalid
@@ -30,6 +31,12 @@ CHUNK = 64 * 1024
 
 def new_form_id() -> str:
     return secrets.token_urlsafe(24)
+
+
+def form_text(form: MultiMapping[Any], name: str) -> str:
+    """A text field of a posted form; "" when absent or a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def form_id_of(form: MultiDict[str] | object) -> str:

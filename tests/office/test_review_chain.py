@@ -18,14 +18,13 @@ from sqlalchemy import select
 
 from config.errors import CongvanError
 from keys import accounts
-from keys.models import User
-from keys.signin import StaffMember, staff_member
 from office.documents import delegation, review, review_lists, versions
 from office.documents.models import Document, DocumentVersion, VersionFile
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.office.test_outgoing import a_pdf, new_draft, post_draft
 from tests.office.test_outgoing_drafts import post_edit
+from tests.support.approval import member_of
 from tests.support.documents import form_id, version
 from tests.support.web import Page, StaffAccount, StaffBrowser, refusal_text
 
@@ -35,15 +34,6 @@ COMMENT = "Đề nghị bổ sung số liệu quý IV vào mục 2."
 async def duties(node: RunningNode, account: StaffAccount, **options: object) -> None:
     async with node.sessions() as session, session.begin():
         await accounts.set_duties(session, account.username, **options)  # type: ignore[arg-type]
-
-
-async def member(node: RunningNode, account: StaffAccount) -> StaffMember:
-    async with node.sessions() as session:
-        user_id = await session.scalar(select(User.id).where(User.username == account.username))
-        assert user_id is not None
-        found = await staff_member(session, user_id)
-    assert found is not None
-    return found
 
 
 async def state_of(node: RunningNode, document_id: int) -> Document:
@@ -89,7 +79,10 @@ async def test_a_draft_goes_to_review_back_to_its_drafter_and_on_to_the_signer(
     tmp_path: Path,
 ) -> None:
     drafter, reviewer_account, signer_account = people
-    reviewer, signer = await member(tu, reviewer_account), await member(tu, signer_account)
+    reviewer, signer = (
+        await member_of(tu, reviewer_account.username),
+        await member_of(tu, signer_account.username),
+    )
     await browser.sign_in_as(drafter)
     document_id = await new_draft(browser, tmp_path)
 
@@ -172,7 +165,7 @@ async def test_each_version_keeps_the_pdf_as_it_was(
     tmp_path: Path,
 ) -> None:
     drafter, reviewer_account, _signer = people
-    reviewer = await member(tu, reviewer_account)
+    reviewer = await member_of(tu, reviewer_account.username)
     await browser.sign_in_as(drafter)
     first = a_pdf(tmp_path, "Bản dự thảo thứ nhất")
     made = await post_draft(browser, first)
@@ -180,7 +173,9 @@ async def test_each_version_keeps_the_pdf_as_it_was(
     document_id = int(made.location.rsplit("/", 1)[1])
     assert (await step(browser, document_id, "submit", to=f"review:{reviewer.id}")).status == 303
     async with tu.sessions() as session:
-        version_files = await versions.versions(session, await member(tu, drafter), document_id)
+        version_files = await versions.versions(
+            session, await member_of(tu, drafter.username), document_id
+        )
     [kept] = version_files[0].files
     url = f"{tu.web_url}/outgoing/{document_id}/versions/files/{kept.id}"
     async with browser.http.get(url) as download:
@@ -197,7 +192,10 @@ async def test_steps_by_those_who_do_not_hold_the_draft_are_refused(
     tmp_path: Path,
 ) -> None:
     drafter, reviewer_account, signer_account = people
-    reviewer, signer = await member(tu, reviewer_account), await member(tu, signer_account)
+    reviewer, signer = (
+        await member_of(tu, reviewer_account.username),
+        await member_of(tu, signer_account.username),
+    )
     await browser.sign_in_as(drafter)
     document_id = await new_draft(browser, tmp_path)
 
@@ -249,7 +247,7 @@ async def test_nobody_below_the_drafts_secrecy_is_offered_or_accepted(
     drafter = await make_account(role="staff", clearance=1)
     uncleared = await make_account(role="staff", clearance=0, full_name="Chưa Được Mật")
     await duties(tu, uncleared, may_review=True)
-    low = await member(tu, uncleared)
+    low = await member_of(tu, uncleared.username)
     await browser.sign_in_as(drafter)
     document_id = await new_draft(browser, tmp_path, secrecy="1")
     form = await browser.get(f"/outgoing/{document_id}/submit")
@@ -269,7 +267,10 @@ async def test_a_delegate_signs_only_as_deputy_and_only_in_the_period(
     drafter, _reviewer, signer_account = people
     deputy_account = await make_account(role="leader", full_name="Trần Văn Thay")
     await duties(tu, deputy_account, title="Phó Bí thư", may_sign=True)
-    signer, deputy = await member(tu, signer_account), await member(tu, deputy_account)
+    signer, deputy = (
+        await member_of(tu, signer_account.username),
+        await member_of(tu, deputy_account.username),
+    )
     await browser.sign_in_as(drafter)
     document_id = await new_draft(browser, tmp_path)
     assert (await step(browser, document_id, "submit", to=f"sign:{signer.id}")).status == 303

@@ -47,11 +47,6 @@ from office.web.site import SITE, STAFF, translator
 LISTS = ("mine", "to-review", "to-sign")
 
 
-def _text(form: MultiMapping[Any], name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 async def list_page(request: web.Request) -> web.Response:
     site, staff, desk = request.app[SITE], request[STAFF], request.app[DESK]
     which = request.match_info["which"]
@@ -162,7 +157,7 @@ async def _take(
 ) -> web.Response:
     staff, desk = request[STAFF], request.app[DESK]
     version = form_version(form)
-    target, comment = _text(form, "to"), _text(form, "comment")
+    target, comment = forms.form_text(form, "to"), forms.form_text(form, "comment")
     form_id = forms.form_id_of(form)
     if step == "approve":
         async with request.app[SITE].sessions() as session:
@@ -174,9 +169,9 @@ async def _take(
             staff,
             document_id,
             version,
-            _text(form, "authority"),
-            _text(form, "on_behalf_of"),
-            _text(form, "pin"),
+            forms.form_text(form, "authority"),
+            forms.form_text(form, "on_behalf_of"),
+            forms.form_text(form, "pin"),
         )
 
         async def keep(session: AsyncSession) -> str:
@@ -271,17 +266,17 @@ async def delegations_page(request: web.Request) -> web.Response:
 
 async def _delegate(request: web.Request, form: MultiMapping[Any]) -> web.Response:
     staff, desk = request[STAFF], request.app[DESK]
-    cancel = _text(form, "cancel")
+    cancel = forms.form_text(form, "cancel")
 
     async def work(session: AsyncSession) -> str:
         if cancel.isdigit():
             await delegation.cancel(session, staff, int(cancel), desk.now())
         else:
-            to = _text(form, "to")
+            to = forms.form_text(form, "to")
             if not to.isdigit():
                 raise Invalid(review_refusals.BAD_DELEGATION(), code="bad-delegation")
-            starts = day(_text(form, "starts_on"), review_refusals.STARTS_ON)
-            ends = day(_text(form, "ends_on"), review_refusals.ENDS_ON)
+            starts = day(forms.form_text(form, "starts_on"), review_refusals.STARTS_ON)
+            ends = day(forms.form_text(form, "ends_on"), review_refusals.ENDS_ON)
             if starts is None or ends is None:
                 raise Invalid(review_refusals.BAD_PERIOD(), code="bad-period")
             await delegation.delegate(

@@ -16,17 +16,13 @@ from config.errors import CongvanError, Invalid
 from keys import signers
 from office.documents import review_refusals
 from office.documents.desk import DESK
+from office.web import forms
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 PATH = "/signing-key"
 NOTICES = ("activated", "pin-changed")
-
-
-def _text(form: MultiMapping[Any], name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 async def page(request: web.Request) -> web.Response:
@@ -59,16 +55,18 @@ async def page(request: web.Request) -> web.Response:
 async def _change(request: web.Request, form: MultiMapping[Any]) -> web.Response:
     """Activate the pending key, or change the PIN: the new PIN typed twice must agree."""
     staff, desk = request[STAFF], request.app[DESK]
-    new_pin = _text(form, "new_pin")
-    if new_pin != _text(form, "new_pin_again"):
+    new_pin = forms.form_text(form, "new_pin")
+    if new_pin != forms.form_text(form, "new_pin_again"):
         raise Invalid(review_refusals.PINS_DIFFER(), code="pins-differ")
-    if _text(form, "action") == "activate":
+    if forms.form_text(form, "action") == "activate":
         await signers.activate_person_key(
-            desk.sessions, staff.id, _text(form, "activation_code"), new_pin, desk.now()
+            desk.sessions, staff.id, forms.form_text(form, "activation_code"), new_pin, desk.now()
         )
         notice = "activated"
     else:
-        await signers.change_pin(desk.sessions, staff.id, _text(form, "pin"), new_pin, desk.now())
+        await signers.change_pin(
+            desk.sessions, staff.id, forms.form_text(form, "pin"), new_pin, desk.now()
+        )
         notice = "pin-changed"
     return see_other(str(URL(PATH).with_query(notice=notice)))
 
