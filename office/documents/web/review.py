@@ -196,7 +196,7 @@ async def _take(
 
 
 async def versions_page(request: web.Request) -> web.Response:
-    site, staff = request.app[SITE], request[STAFF]
+    staff = request[STAFF]
     document_id = document_id_of(request)
     async with request.app[DESK].transaction() as session:
         document = await visible_document(session, staff, document_id, OUTGOING)
@@ -207,7 +207,6 @@ async def versions_page(request: web.Request) -> web.Response:
     a, b = request.query.get("a", ""), request.query.get("b", "")
     if a.isdigit() and b.isdigit() and int(a) in by_seq and int(b) in by_seq:
         compared = versions.compare(by_seq[int(a)].files, by_seq[int(b)].files)
-    del site
     return render(
         request,
         "documents/review_versions.html",
