@@ -382,7 +382,7 @@ async def test_uploads_that_are_not_pdf_too_big_or_without_a_token_change_nothin
 ) -> None:
     clerk = await new_account(small_uploads, role="clerk")
     async with small_uploads.sessions() as session:
-        before = (await session.scalars(select(Document.id))).all()
+        before = (await session.scalars(select(Document.id).order_by(Document.id))).all()
     async with StaffBrowser(small_uploads.web_url) as browser:
         await browser.sign_in_as(clerk)
         form = await browser.get("/incoming/new")
@@ -412,7 +412,7 @@ async def test_uploads_that_are_not_pdf_too_big_or_without_a_token_change_nothin
         )
         assert no_token.status == 403
     async with small_uploads.sessions() as session:
-        assert (await session.scalars(select(Document.id))).all() == before
+        assert (await session.scalars(select(Document.id).order_by(Document.id))).all() == before
 
 
 async def test_a_refused_upload_leaves_no_file_on_disk(
