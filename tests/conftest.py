@@ -26,6 +26,7 @@ from tests.support.network import (
     build_demo_network,
     init_province,
 )
+from tests.support.processes import started_so_far, stop_left_running
 from tests.support.templates import copy_network, copy_node
 
 # argon2 at its cheapest for every password the suite hashes (see keys.passwords); the CLI
@@ -55,6 +56,15 @@ class SecretsSeen:
 def pytest_configure(config: pytest.Config) -> None:
     """A misspelt CONGVAN_TEST_DB stops the run before any test, rather than running SQLite."""
     using_postgresql()
+
+
+@pytest.fixture(autouse=True)
+def no_node_left_running() -> Iterator[None]:
+    """Nodes a test started in processes of their own are stopped after it even when it broke
+    off (a failure, pytest-timeout), so they do not hold the ports of the tests after it."""
+    earlier = started_so_far()
+    yield
+    stop_left_running(earlier)
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ from tests.support.disk import SmallDisk, node_on_small_disk
 from tests.support.links import SlowLink
 from tests.support.network import DEMO_NODE_NAMES, DemoNetwork
 from tests.support.ports import free_port_block
-from tests.support.processes import NodeProcess
+from tests.support.processes import NodeProcess, stop_all
 from tests.support.traffic import (
     MailClient,
     SentDispatch,
@@ -318,12 +318,10 @@ class Campaign:
                         figures.problems.append(
                             f"work left undone {self.size.settle_seconds:.0f} s after the traffic"
                         )
-                    for process in processes.values():
-                        process.stop()
+                    stop_all(list(processes.values()))
                     await self.check(settings, sessions, sent, mails, figures)
             finally:
-                for process in processes.values():
-                    process.stop()
+                stop_all(list(processes.values()))
             figures.cuts = sum(link.cuts for link in links.values())
             figures.cuts_not_made = sum(link.cuts_armed for link in links.values())
         figures.disk_full_refusals = fault_checks.refusals(processes["HU-CAMLO"], "disk-full")

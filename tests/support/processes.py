@@ -4,16 +4,25 @@ SIGTERM, or killed with SIGKILL as a power cut or the OOM killer would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import subprocess
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from tests.support.cli import CONGVAN, Cli
 
 STARTUP_SECONDS = 30
+STOP_SECONDS = 30
+KILL_SECONDS = 60
+
+#: Every node process a test started: whatever the test left running (it failed, or
+#: pytest-timeout broke out of it before its own ``finally``) is stopped after it by the
+#: ``no_node_left_running`` fixture, so one hung test does not hold the ports of the next.
+_started: weakref.WeakSet[NodeProcess] = weakref.WeakSet()
 
 
 class NodeProcess:
@@ -44,6 +53,7 @@ class NodeProcess:
                 env=self.cli.environment(self.env),
             )
         self.starts += 1
+        _started.add(self)
 
     async def started(self, seconds: float = STARTUP_SECONDS) -> None:
         """Wait until this start logged ``node.started`` (its listeners are up); on a busy
@@ -57,22 +67,40 @@ class NodeProcess:
         raise AssertionError(f"congvan serve did not start in time; see {self.log_path}")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, nothing is flushed or given back."""
+        """SIGKILL: no shutdown handler runs, nothing is flushed or given back. A process ends
+        only once each of its threads leaves the kernel: one in an ``fsync`` on a busy disk
+        can take a while, so a slow end is waited for and, if it never comes, reported with
+        what the threads were waiting on."""
         assert self._process is not None and self.running
         self._process.send_signal(signal.SIGKILL)
-        assert self._process.wait(timeout=10) == -signal.SIGKILL
+        try:
+            returncode = self._process.wait(timeout=KILL_SECONDS)
+        except subprocess.TimeoutExpired:
+            state = kernel_state(self._process.pid)
+            raise AssertionError(f"congvan serve outlived SIGKILL: {state}") from None
+        assert returncode == -signal.SIGKILL
 
     def stop(self) -> None:
         """SIGTERM, as an operator stops a node; a node that does not stop is killed."""
-        if self._process is None or not self.running:
-            return
-        self._process.send_signal(signal.SIGTERM)
+        stop_all([self])
+
+    def _terminate(self) -> None:
+        if self._process is not None and self.running:
+            self._process.send_signal(signal.SIGTERM)
+
+    def _ended(self, deadline: float) -> str | None:
+        """``None`` if the process ended by ``deadline``; else what its threads were waiting
+        on then (it is killed)."""
+        if self._process is None:
+            return None
         try:
-            self._process.wait(timeout=30)
+            self._process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return None
         except subprocess.TimeoutExpired:
+            state = kernel_state(self._process.pid)
             self._process.kill()
-            self._process.wait(timeout=10)
-            raise AssertionError(f"congvan serve ignored SIGTERM; see {self.log_path}") from None
+            self._process.wait(timeout=KILL_SECONDS)
+            return state
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         """The JSON log lines written so far (of every start), optionally one event's only."""
@@ -87,3 +115,43 @@ class NodeProcess:
             if isinstance(entry, dict) and (name is None or entry.get("event") == name):
                 found.append(entry)
         return found
+
+
+def stop_all(processes: list[NodeProcess]) -> None:
+    """SIGTERM to every one at once, then wait: each is killed if it has not stopped within
+    ``STOP_SECONDS``, and every one is stopped before those that ignored SIGTERM are
+    reported."""
+    for process in processes:
+        process._terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    ignored = {process.log_path: process._ended(deadline) for process in processes}
+    stuck = [f"{log} (threads {state})" for log, state in ignored.items() if state is not None]
+    if stuck:
+        raise AssertionError(f"congvan serve ignored SIGTERM; see {', '.join(stuck)}")
+
+
+def started_so_far() -> set[NodeProcess]:
+    return set(_started)
+
+
+def stop_left_running(earlier: set[NodeProcess]) -> None:
+    """Stop the node processes started since ``earlier`` that are still running (a test's
+    teardown). One that ignores SIGTERM is killed; the test that left it reports its own
+    failure."""
+    left = [process for process in list(_started) if process.running and process not in earlier]
+    with contextlib.suppress(AssertionError):
+        stop_all(left)
+
+
+def kernel_state(pid: int) -> str:
+    """Each thread's state and what it waits on in the kernel (``D`` and ``fsync``…), for a
+    process that does not end."""
+    states = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        try:
+            stat = (task / "stat").read_text()
+            wchan = (task / "wchan").read_text()
+        except OSError:
+            continue
+        states.append(f"{task.name}:{stat.rsplit(')', 1)[1].split()[0]}/{wchan or '-'}")
+    return " ".join(states) or "gone"
