@@ -108,7 +108,7 @@ class MailDelivery:
         bind_request_id()
         while not stop.is_set():
             try:
-                while await self.deliver_due():
+                while not stop.is_set() and await self.deliver_due(stop):
                     pass
             except (SQLAlchemyError, OSError) as error:
                 log.warning("mail.delivery_pass_failed", error=type(error).__name__)
@@ -124,18 +124,19 @@ class MailDelivery:
                 await asyncio.sleep(GATHER_SECONDS)
             self.gateway.queued.clear()
 
-    async def deliver_due(self) -> int:
+    async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
         """Claim a batch of due jobs and deliver each; how many were claimed.
 
-        Once half the batch's lease has gone, the jobs not started are given back instead:
-        one started later could outlive its lease, and another process would then take it up
-        while this one still works on it (the Maildir, the inbox rows and the dispatch twice
-        at once)."""
+        Once half the batch's lease has gone, or the node is stopping, the jobs not started
+        are given back instead: one started later could outlive its lease, and another
+        process would then take it up while this one still works on it (the Maildir, the
+        inbox rows and the dispatch twice at once); a stopping node hands them at once to
+        the next start or another process rather than making its operator wait."""
         loop = asyncio.get_running_loop()
         jobs = await self._claim()
         give_back_at = loop.time() + self.lease_seconds / 2
         for index, job in enumerate(jobs):
-            if loop.time() >= give_back_at:
+            if loop.time() >= give_back_at or (stop is not None and stop.is_set()):
                 await self._give_back([left.id for left in jobs[index:]])
                 break
             try:

@@ -135,3 +135,30 @@ async def test_a_worker_whose_lease_was_taken_over_leaves_the_job_to_the_new_hol
         "OSError",
     )
     assert after_other.next_attempt_at > datetime.now(UTC)
+
+
+async def test_a_stopping_worker_gives_back_the_jobs_it_has_not_started(
+    tu: RunningNode, demo_network: DemoNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node is told to stop while the first job of a batch is on a stalled link: that
+    job ends as it would have, the others go back to the queue untouched, for the next start
+    or another process, instead of keeping the operator waiting for the whole batch."""
+    assert tu.outbox is not None
+    link = SlowLink(tu.outbox.send, gates=3)
+    monkeypatch.setattr(tu.outbox, "send", link)
+    queue_ids = [await queue_mail_for_another_unit(tu, demo_network) for _ in range(3)]
+    stop = asyncio.Event()
+
+    batch = asyncio.create_task(worker(tu, lease_seconds=300).deliver_due(stop))
+    await link.reached[0].wait()
+    stop.set()
+    link.open(0)
+    assert await batch == 3
+
+    first, *others = [await queued(tu, queue_id) for queue_id in queue_ids]
+    assert first.state != QUEUED
+    assert link.calls == 1
+    assert [(row.state, row.attempts, row.lease_until) for row in others] == [
+        (QUEUED, 0, None),
+        (QUEUED, 0, None),
+    ]
