@@ -26,13 +26,26 @@ from exchange.models import UsageActive, UsageDaily, UsageEvent, UsageRollupStat
 
 log = get_logger("congvan.exchange.ledger")
 
-#: web: a page or API request; login: a sign-in (web or mail client); the rest move bytes.
-USAGE_KINDS = ("web", "login", "dispatch-in", "dispatch-out", "mail-in", "mail-out")
+#: web: a page or API request; login: a successful sign-in (web or mail client);
+#: login-failed: a refused one (a security figure, never an access); the rest move bytes.
+USAGE_KINDS = (
+    "web",
+    "login",
+    "login-failed",
+    "dispatch-in",
+    "dispatch-out",
+    "mail-in",
+    "mail-out",
+)
 STATE_ID = 1
 #: Vietnam keeps no daylight saving time: a fixed offset is its calendar.
 VIETNAM = timezone(timedelta(hours=7))
-#: The kind that counts as one access (lượt truy cập) and makes its user an active person.
+#: The kind that counts as one access (lượt truy cập) and makes its user an active person:
+#: the report's note defines an access as a successful sign-in.
 ACCESS_KIND = "login"
+#: A sign-in refused (wrong password or code, locked, unknown name): counted for monitoring
+#: only, so trying passwords cannot inflate the report's accesses.
+FAILED_SIGN_IN_KIND = "login-failed"
 #: Event ids one roll-up statement reads at most.
 ROLLUP_CHUNK = 1_000_000
 

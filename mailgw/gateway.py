@@ -25,7 +25,7 @@ from config.errors import CongvanError
 from config.logging import get_logger
 from config.refusals import Said
 from config.settings import SmtpSettings
-from exchange.ledger import UsageLedger
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND, UsageLedger
 from keys import accounts
 from keys.app_signin import AppSignIn, sign_in_with_app_password
 from keys.throttle import ThrottlePolicy
@@ -114,8 +114,12 @@ class MailGateway:
         result = await sign_in_with_app_password(
             self.sessions, username, secret, address, self.throttle, find, datetime.now(UTC)
         )
-        if result.account is not None and self.ledger is not None:
-            self.ledger.record("login", unit=result.account.unit, user=result.account.username)
+        if self.ledger is not None:
+            if result.account is not None:
+                account = result.account
+                self.ledger.record(ACCESS_KIND, unit=account.unit, user=account.username)
+            else:
+                self.ledger.record(FAILED_SIGN_IN_KIND)
         return result
 
     def check_sender(self, mailbox: Mailbox, address: str) -> None:

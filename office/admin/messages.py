@@ -8,6 +8,10 @@ VI: dict[str, str] = {
     "section.admin.about": "Tài khoản, đơn vị, khoá và thống kê",
     "admin.title": "Quản trị tài khoản",
     "admin.intro": "Tài khoản cán bộ của các đơn vị do máy chủ này quản lý: {units}.",
+    "admin.sign_ins_today": (
+        "Đăng nhập hôm nay (web và ứng dụng thư): {signed_in} thành công, {refused} bị từ chối "
+        "(không tính là lượt truy cập); {locked} tài khoản đang bị tạm khoá."
+    ),
     "admin.empty": "Chưa có tài khoản nào.",
     "admin.col.username": "Tên đăng nhập",
     "admin.col.full_name": "Họ và tên",
@@ -69,6 +73,10 @@ EN: dict[str, str] = {
     "section.admin.about": "Accounts, units, keys and statistics",
     "admin.title": "Account administration",
     "admin.intro": "Staff accounts of the units managed by this server: {units}.",
+    "admin.sign_ins_today": (
+        "Sign-ins today (web and mail clients): {signed_in} succeeded, {refused} refused (not "
+        "counted as accesses); {locked} accounts locked now."
+    ),
     "admin.empty": "There are no accounts yet.",
     "admin.col.username": "Username",
     "admin.col.full_name": "Full name",

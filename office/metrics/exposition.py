@@ -22,6 +22,7 @@ from office.metrics.snapshot import (
     MAIL_ACCEPTED,
     MAIL_DELIVERED,
     SIGN_IN,
+    SIGN_IN_FAILED,
     DatabaseFigures,
     NodeSnapshot,
 )
@@ -97,9 +98,15 @@ class SnapshotCollector(Collector):
         )
         yield _gauge(
             "congvan_sign_ins_today",
-            "Sign-ins recorded in the usage ledger today (Vietnam time): web sign-in attempts "
-            "and SMTP authentications, as the IT report counts accesses.",
+            "Successful sign-ins today (Vietnam time), web and SMTP AUTH: the accesses the "
+            "IT report counts.",
             today[SIGN_IN],
+        )
+        yield _gauge(
+            "congvan_sign_ins_refused_today",
+            "Sign-ins refused today (Vietnam time), web and SMTP AUTH: wrong passwords or "
+            "codes, locked accounts, unknown names; never counted as accesses.",
+            today[SIGN_IN_FAILED],
         )
         yield _gauge(
             "congvan_sign_in_failures",

@@ -17,6 +17,7 @@ from config.errors import PeerRefused
 from config.logging import get_logger
 from exchange import figures
 from exchange.figures import DeliveryTimes, OpenDeliveries, RollupLag
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND
 from keys.revocation import RevocationChecker
 from keys.signin import SignInTrouble, sign_in_trouble
 from mailgw.figures import MailQueueFigures, mail_queue_figures
@@ -24,8 +25,10 @@ from office.metrics.counters import ProcessCounters
 
 log = get_logger("congvan.metrics")
 
-#: Usage kinds counted for today: sign-ins (web and SMTP), mail accepted, mail delivered here.
-SIGN_IN, MAIL_ACCEPTED, MAIL_DELIVERED = "login", "mail-out", "mail-in"
+#: Usage kinds counted for today: sign-ins (web and SMTP) that succeeded and that were
+#: refused, mail accepted, mail delivered here.
+SIGN_IN, SIGN_IN_FAILED = ACCESS_KIND, FAILED_SIGN_IN_KIND
+MAIL_ACCEPTED, MAIL_DELIVERED = "mail-out", "mail-in"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ async def read_database(session: AsyncSession, now: datetime) -> DatabaseFigures
         refusals=await figures.refusals_by_code(session),
         mail_queue=await mail_queue_figures(session, now),
         events_today=await figures.events_today(
-            session, (SIGN_IN, MAIL_ACCEPTED, MAIL_DELIVERED), now
+            session, (SIGN_IN, SIGN_IN_FAILED, MAIL_ACCEPTED, MAIL_DELIVERED), now
         ),
         sign_in_trouble=await sign_in_trouble(session, now),
         rollup=await figures.rollup_lag(session),

@@ -21,6 +21,7 @@ from yarl import URL
 
 from config.errors import Forbidden
 from config.logging import get_logger
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND
 from keys.signin import LOCKED, SignInOutcome
 from office.web import signin
 from office.web.client_address import client_address
@@ -222,8 +223,8 @@ async def sign_in_submit(request: web.Request) -> web.Response:
     outcome, token = await signin.sign_in(
         site, username, password, code, address, now, replacing=request.get(ACTIVE_SESSION)
     )
-    site.ledger.record("login", unit=outcome.unit, user=outcome.username)
     if outcome.staff is None or token is None:
+        site.ledger.record(FAILED_SIGN_IN_KIND, unit=outcome.unit)
         log.info(
             "signin.refused",
             reason=outcome.refusal,
@@ -237,6 +238,7 @@ async def sign_in_submit(request: web.Request) -> web.Response:
             username=username[:MAX_USERNAME],
             next_path=next_path,
         )
+    site.ledger.record(ACCESS_KIND, unit=outcome.unit, user=outcome.username)
     log.info("signin.succeeded", user=outcome.username, unit=outcome.unit)
     request[STAFF] = outcome.staff  # the usage ledger counts this request as theirs
     response = see_other(next_path)

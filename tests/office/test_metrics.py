@@ -19,11 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config.errors import PeerRefused
 from config.settings import load_settings
+from exchange.ledger import VIETNAM
 from exchange.outbox import Outbox
 from exchange.peer_client import PeerClient
 from keys.ca import load_ca
 from keys.revocation import crl_pem
 from office.node.app import RunningNode, start_node
+from office.reports.figures import counted_months
 from tests.support.dispatches import node_context, seal_document
 from tests.support.mail import client_context, message_from
 from tests.support.network import DEMO_NODE_NAMES, DemoNetwork
@@ -150,14 +152,16 @@ async def test_the_figures_move_with_the_outbox_refusals_sign_ins_and_mail(
         value(before, "congvan_refusals_total", code=code) + 1
     )
 
-    # A wrong password: one failure held against the account, one sign-in attempt counted.
+    # A wrong password: one failure held against the account, one refused sign-in counted.
     account = await new_account(tu)
     async with StaffBrowser(tu.web_url) as browser:
         page = await browser.sign_in(account.username, "not the password", account.code())
         assert page.status == 200
     after = await scrape(tu)
     assert value(after, "congvan_sign_in_failures") == value(before, "congvan_sign_in_failures") + 1
-    await moved(tu, "congvan_sign_ins_today", value(before, "congvan_sign_ins_today"), 1)
+    await moved(
+        tu, "congvan_sign_ins_refused_today", value(before, "congvan_sign_ins_refused_today"), 1
+    )
 
     # A message through SMTP to a colleague on the same node: a session, accepted, delivered.
     sender = demo_network.account("TU", "clerk")
@@ -233,6 +237,59 @@ async def test_the_roll_up_lag_grows_until_the_roll_up_and_todays_count_stays(
     rolled = await scrape(tu)
     assert value(rolled, "congvan_usage_rollup_lag_events") == 0
     assert value(rolled, "congvan_sign_ins_today") == signed_in  # counted once, not twice
+
+
+async def test_only_successful_sign_ins_are_accesses_and_refused_ones_are_counted_apart(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    """The IT report's note defines an access (lượt truy cập) as a successful sign-in: three
+    refused sign-ins (two wrong web passwords, a wrong app password over SMTP) and two
+    successful ones (web, SMTP AUTH) add two accesses to the month's report and three
+    refusals to ``/metrics`` and the administrator's page."""
+    assert tu.ledger is not None
+    month, today = datetime.now(VIETNAM).strftime("%Y-%m"), datetime.now(VIETNAM).date()
+
+    async def accesses() -> int:
+        await tu.ledger.flush()
+        await tu.ledger.roll_up()
+        async with tu.sessions() as session:
+            counted = await counted_months(session, ["TU"], (month,), today)
+        usage = counted["TU"].usage.get(month)
+        return usage.accesses if usage else 0
+
+    reported, before = await accesses(), await scrape(tu)
+    clerk = demo_network.account("TU", "clerk")
+
+    def smtp_sign_in(password: str) -> None:
+        """One AUTH PLAIN (``login()`` would try each mechanism offered in turn)."""
+        with smtplib.SMTP(tu.settings.smtp.host, tu.settings.smtp.port, timeout=30) as client:
+            client.starttls(context=client_context(demo_network))
+            client.ehlo()
+            client.user, client.password = clerk["username"], password
+            client.auth("PLAIN", client.auth_plain)
+
+    wrong, right = await new_account(tu), await new_account(tu)
+    async with StaffBrowser(tu.web_url) as browser:
+        for _ in range(2):
+            page = await browser.sign_in(wrong.username, "not the password", wrong.code())
+            assert page.status == 200
+        await browser.sign_in_as(right)
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        await asyncio.to_thread(smtp_sign_in, "not the app password")
+    await asyncio.to_thread(smtp_sign_in, clerk["app_password"])
+
+    assert await accesses() == reported + 2
+    after = await scrape(tu)
+    assert value(after, "congvan_sign_ins_today") == value(before, "congvan_sign_ins_today") + 2
+    assert value(after, "congvan_sign_ins_refused_today") == (
+        value(before, "congvan_sign_ins_refused_today") + 3
+    )
+    admin = await new_account(tu, role="admin")
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(admin)
+        page = await browser.get("/admin")
+    refused = int(value(after, "congvan_sign_ins_refused_today"))
+    assert f"{refused} bị từ chối" in page.text
 
 
 async def test_a_scraper_that_asks_for_openmetrics_gets_it(tu: RunningNode) -> None:

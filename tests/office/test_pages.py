@@ -103,9 +103,14 @@ async def test_sign_ins_and_page_views_go_to_the_usage_ledger_with_unit_and_user
                 .order_by(UsageEvent.id)
             )
         ).all()
-    logins = [(unit, user) for kind, unit, user, _size in events if kind == "login"]
-    # A wrong password is counted for its account; an unknown name is counted unnamed.
-    assert logins == [("TU", account.username), ("", ""), ("TU", account.username)]
+    sign_ins = [(kind, unit, user) for kind, unit, user, _size in events if "login" in kind]
+    # Only the sign-in that succeeded is an access (login); a wrong password is a refusal
+    # counted for its unit, an unknown name a refusal of no unit, neither named.
+    assert sign_ins == [
+        ("login-failed", "TU", ""),
+        ("login-failed", "", ""),
+        ("login", "TU", account.username),
+    ]
     views = [(unit, user, size) for kind, unit, user, size in events if kind == "web"]
     anonymous = [view for view in views if view[1] == ""]
     theirs = [view for view in views if view[1] == account.username]

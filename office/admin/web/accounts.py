@@ -19,9 +19,11 @@ from yarl import URL
 
 from config.errors import Conflict, NotFound
 from config.logging import get_logger
+from exchange.figures import events_today
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND
 from keys import accounts
 from keys.accounts import USERNAME
-from keys.signin import StaffMember
+from keys.signin import StaffMember, sign_in_trouble
 from office.web import sessions as web_sessions
 from office.web.feature import Section
 from office.web.redirects import see_other
@@ -82,8 +84,11 @@ def grouped(secret: str) -> str:
 async def accounts_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     _administrator(request)
+    now = datetime.now(UTC)
     async with site.sessions() as session:
         rows = await accounts.list_accounts(session, site.hosted_units)
+        sign_ins = await events_today(session, (ACCESS_KIND, FAILED_SIGN_IN_KIND), now)
+        trouble = await sign_in_trouble(session, now)
     notice, user = request.query.get("notice"), request.query.get("user", "")
     # Said only of an account listed here: a link cannot make the page claim anything else.
     if notice not in NOTICES or all(row.username != user for row in rows):
@@ -95,7 +100,10 @@ async def accounts_page(request: web.Request) -> web.Response:
             "title": translator(request)("admin.title"),
             "accounts": rows,
             "units": ", ".join(site.hosted_units),
-            "now": datetime.now(UTC),
+            "now": now,
+            "signed_in_today": sign_ins[ACCESS_KIND],
+            "refused_today": sign_ins[FAILED_SIGN_IN_KIND],
+            "locked_now": trouble.locked,
             "notice": notice,
             "notice_user": user,
         },

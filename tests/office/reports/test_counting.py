@@ -17,7 +17,8 @@ from tests.support.usage import Events
 
 YEAR = Period(2005, "year")
 TODAY = date(2006, 3, 31)
-KINDS = ("login", "web", "dispatch-in", "dispatch-out", "mail-in", "mail-out")
+#: Every usage kind: a refused sign-in (login-failed) is never an access.
+KINDS = ("login", "login-failed", "web", "dispatch-in", "dispatch-out", "mail-in", "mail-out")
 
 
 async def test_ledger_figures_per_unit_and_month_equal_the_events_generated(
