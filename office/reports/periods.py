@@ -1,5 +1,8 @@
 """Reporting periods: a year (``2005``), a quarter (``2005-Q4``) or a month (``2005-11``).
 
+People type them as the report writes them: ``11/2005``, ``tháng 11/2005``, ``tháng 11 năm
+2005``, ``Quý IV/2005``, ``quý 4 năm 2005``, ``năm 2005``; the machine forms are accepted too.
+
 A period is compared with the same period of the year before, spans whole calendar months,
 and is refused when malformed or when it has not begun yet (a report of the current period is
 a report "to date").
@@ -17,6 +20,13 @@ from office.reports import refusals
 YEAR, QUARTER, MONTH = "year", "quarter", "month"
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
 _ROMAN = ("I", "II", "III", "IV")
+#: The written forms: an optional word (tháng, quý, năm), the month or quarter (a number or a
+#: Roman numeral), then the year after "/", "-", "." or "năm".
+_WRITTEN = re.compile(
+    r"^(?:(?P<word>tháng|th|t|quý|quy|q|năm|nam)\.?\s*)?"
+    r"(?:(?P<part>\d{1,2}|i{1,3}|iv)\s*(?:/|-|\.|\s+năm\s+|\s+nam\s+|\s+)\s*)?"
+    r"(?P<year>\d{4})$"
+)
 FIRST_YEAR = 2000
 
 
@@ -82,8 +92,9 @@ class Period:
 
 
 def parse_period(text: str, today: date) -> Period:
-    """Read ``2005``, ``2005-Q4`` or ``2005-11``; refuse anything else or a period not begun."""
-    period = period_from_key(text)
+    """Read a period as a machine (``2005``, ``2005-Q4``, ``2005-11``) or a person writes it
+    (``11/2005``, ``Quý IV/2005``…); refuse anything else or a period not begun."""
+    period = _written_period(text) or period_from_key(text)
     if period.year < FIRST_YEAR:
         raise Invalid(
             refusals.PERIOD_TOO_OLD(period=period.key, first=FIRST_YEAR), code="period-too-old"
@@ -91,6 +102,23 @@ def parse_period(text: str, today: date) -> Period:
     if period.start > today:
         raise Invalid(refusals.PERIOD_FUTURE(period=period.key, today=today), code="period-future")
     return period
+
+
+def _written_period(text: str) -> Period | None:
+    """The period a person wrote, or ``None`` when the text is not in a written form."""
+    match = _WRITTEN.match(" ".join(text.strip().lower().split()))
+    if match is None:
+        return None
+    year, word, part = int(match["year"]), match["word"] or "", match["part"]
+    if part is None:
+        return Period(year, YEAR) if word in ("", "năm", "nam") else None
+    number = _ROMAN.index(part.upper()) + 1 if part.upper() in _ROMAN else int(part)
+    if word in ("quý", "quy", "q") or part.upper() in _ROMAN:
+        quarter = word not in ("tháng", "th", "t") and 1 <= number <= 4
+        return Period(year, QUARTER, number) if quarter else None
+    if word in ("năm", "nam") or not 1 <= number <= 12:
+        return None
+    return Period(year, MONTH, number)
 
 
 def period_from_key(text: str) -> Period:

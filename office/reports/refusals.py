@@ -73,10 +73,13 @@ PERIOD_FUTURE = Message(
 )
 PERIOD_MALFORMED = Message(
     "report.period.malformed",
-    vi=("Kỳ báo cáo {text!r} không hợp lệ: viết năm (2005), quý (2005-Q4) hoặc tháng (2005-11)."),
+    vi=(
+        "Kỳ báo cáo {text!r} không hợp lệ: viết năm (2005), quý (Quý IV/2005 hoặc 2005-Q4) "
+        "hoặc tháng (11/2005 hoặc 2005-11)."
+    ),
     en=(
-        "Period {text!r} is not valid: "
-        "write a year (2005), a quarter (2005-Q4) or a month (2005-11)."
+        "Period {text!r} is not valid: write a year (2005), a quarter (Quý IV/2005 or "
+        "2005-Q4) or a month (11/2005 or 2005-11)."
     ),
 )
 

@@ -40,12 +40,41 @@ def test_a_period_is_read_with_its_months_and_its_words(
 
 
 @pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("11/2005", "2005-11"),
+        ("1/2006", "2006-01"),
+        ("Tháng 11/2005", "2005-11"),
+        ("tháng 11 năm 2005", "2005-11"),
+        ("T11/2005", "2005-11"),
+        ("11-2005", "2005-11"),
+        ("Quý IV/2005", "2005-Q4"),
+        ("quý 4/2005", "2005-Q4"),
+        ("Q4/2005", "2005-Q4"),
+        ("quý  IV  năm 2005", "2005-Q4"),
+        ("IV/2005", "2005-Q4"),
+        ("Năm 2005", "2005"),
+    ],
+)
+def test_a_period_is_read_as_people_write_it(text: str, key: str) -> None:
+    assert parse_period(text, TODAY).key == key
+
+
+@pytest.mark.parametrize(
     ("text", "code"),
     [
         ("2005-13", "period-malformed"),
         ("2005-Q0", "period-malformed"),
         ("05", "period-malformed"),
         ("2005/11", "period-malformed"),
+        ("13/2005", "period-malformed"),
+        ("0/2005", "period-malformed"),
+        ("Quý V/2005", "period-malformed"),
+        ("Quý 5/2005", "period-malformed"),
+        ("tháng IV/2005", "period-malformed"),
+        ("năm 11/2005", "period-malformed"),
+        ("4/2006", "period-future"),
+        ("Quý II/2006", "period-future"),
         ("2006-04", "period-future"),
         ("2007", "period-future"),
         ("1999", "period-too-old"),
