@@ -30,7 +30,7 @@ from exchange.outbox import Outbox
 from exchange.statuses import Statuses
 from keys.revocation import RevocationChecker
 from keys.signed_directory import SignedDirectory
-from office.documents import file_kinds, from_mail, incoming, recall, workload
+from office.documents import file_kinds, forwarding, from_mail, incoming, recall, workload
 from office.documents.fields import from_metadata
 from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
@@ -219,6 +219,11 @@ class DocumentDesk:
         # ordered the dispatch by; the metadata may lack it (`congvan exchange send`).
         metadata = {**dispatch.metadata, "urgency": header.urgency}
         fields = from_metadata(metadata, self.unit_name(header.sender))
+        # A forward (chuyển tiếp) names the original issuer as its sender; the unit that
+        # forwarded it is the dispatch's authenticated sender, whom its statuses go back to.
+        note = forwarding.forward_note(metadata)
+        if note is not None:
+            fields = dataclasses.replace(fields, note=note)
         files = [await self.store(path, clean_file_name(path.name)) for path in dispatch.files]
         created = await incoming.receive(
             session,
@@ -228,6 +233,7 @@ class DocumentDesk:
             dispatch_id=header.id,
             sender_unit=header.sender,
             now=self.now(),
+            forwarded_by="" if note is None else self.unit_name(header.sender),
         )
         for document in created:
             await self.index(session, document.id)

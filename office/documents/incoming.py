@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
@@ -96,9 +96,11 @@ async def receive(
     dispatch_id: str,
     sender_unit: str,
     now: datetime,
+    forwarded_by: str = "",
 ) -> list[Document]:
     """A ``document`` dispatch arrived: one document in each recipient unit's queue. Handing
-    the same dispatch over twice (after a crash) adds nothing."""
+    the same dispatch over twice (after a crash) adds nothing. ``forwarded_by``: the name of
+    the unit that forwarded it (``sender_unit``), when the dispatch is a forward."""
     created = []
     for unit in units:
         already = await session.scalar(
@@ -115,6 +117,7 @@ async def receive(
             dispatch_id=dispatch_id,
             sender_unit=sender_unit,
             received_at=now,
+            forwarded_by=forwarded_by,
         )
         session.add(document)
         await session.flush()
@@ -129,10 +132,13 @@ async def find_duplicate(session: AsyncSession, document: Document) -> Document 
     document arriving again (by another route, or on paper after the electronic copy)."""
     if not document.number_symbol:
         return None
+    # By the issuer's name too: a forwarded document's sending unit is the one that forwarded
+    # it, and the same document may also come straight from its issuer, or on paper.
+    same_name = func.lower(Document.sender_name) == document.sender_name.lower()
     same_sender = (
-        Document.sender_unit == document.sender_unit
-        if document.sender_unit
-        else func.lower(Document.sender_name) == document.sender_name.lower()
+        or_(Document.sender_unit == document.sender_unit, same_name)
+        if document.sender_unit and not document.forwarded_by
+        else same_name
     )
     return await session.scalar(
         select(Document)

@@ -61,6 +61,8 @@ class RegisterRow:
     #: ``requested`` while the sender asks for it back, ``agreed`` once it is recalled here
     #: (Decree 30 Art. 18: the recipient cancels it in the system), else None.
     recall_state: str | None = None
+    #: Chuyển tiếp: the unit that forwarded it to us ("" when it came from its issuer).
+    forwarded_by: str = ""
 
     @property
     def shown_state(self) -> str:
@@ -168,6 +170,7 @@ _REGISTER_COLUMNS = (
     Document.secrecy,
     Document.note,
     Document.recall_state,
+    Document.forwarded_by,
 )
 
 
@@ -193,6 +196,7 @@ def _row(document: Any, handler: str | None, today: date) -> RegisterRow:
         and document.due_on is not None
         and document.due_on < today,
         recall_state=document.recall_state,
+        forwarded_by=document.forwarded_by,
     )
 
 

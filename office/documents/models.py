@@ -102,6 +102,10 @@ class Document(Base):
     holder_id: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Thẩm quyền ký as signed: ``T/M BAN THƯỜNG VỤ``, ``KT. GIÁM ĐỐC``, or "" (in one's own name).
     authority: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    #: Chuyển tiếp: the name of the unit that forwarded this incoming document to us (the
+    #: dispatch's sender, our directory's name for it; ``sender_name`` is the original
+    #: issuer), or "" for a document that came straight from its issuer.
+    forwarded_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class DocumentFile(Base):
@@ -124,6 +128,32 @@ class DocumentFile(Base):
     signature_state: Mapped[str | None] = mapped_column(String(16), default=None)
     signature_signer: Mapped[str] = mapped_column(String(255), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentForward(Base):
+    """Chuyển tiếp: one forward of a received document to some of the unit's child units, as a
+    dispatch of its own; its timeline per unit (receipt, then the statuses each reports) is
+    read from the exchange's records of that dispatch."""
+
+    __tablename__ = "document_forwards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    #: Chosen when the forward is recorded: every attempt seals this same id.
+    dispatch_id: Mapped[str] = mapped_column(String(36), unique=True)
+    #: The child units' codes, comma-separated, in the directory's order.
+    recipients: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    forwarded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    forwarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When an attempt to send it began; None after a failed one (it may be tried again).
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: When its dispatch was queued; None until then.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class PdfText(Base):

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.documents import messages, review_messages
-from office.documents.web import drafts, incoming, outgoing, review, search, signing_key
+from office.documents import forward_messages, messages, review_messages
+from office.documents.web import (
+    drafts,
+    forwarding,
+    incoming,
+    outgoing,
+    review,
+    search,
+    signing_key,
+)
 from office.web.feature import Feature, Section
 
 
 def add_routes(app: web.Application) -> None:
     incoming.add_routes(app)
+    forwarding.add_routes(app)
     search.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)
@@ -23,7 +32,11 @@ FEATURE = Feature(
     "documents",
     add_routes,
     {
-        language: {**messages.MESSAGES[language], **review_messages.MESSAGES[language]}
+        language: {
+            **messages.MESSAGES[language],
+            **review_messages.MESSAGES[language],
+            **forward_messages.MESSAGES[language],
+        }
         for language in messages.MESSAGES
     },
     sections=(

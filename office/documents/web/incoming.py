@@ -28,6 +28,7 @@ from office.documents.models import INCOMING, DocumentFile
 from office.documents.records import StatusNotice, log_event, visible_document
 from office.documents.web import uploads
 from office.documents.web.choices import document_choices
+from office.documents.web.forwarding import forward_context
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version
 from office.formats import format_date, format_datetime, format_day
@@ -93,6 +94,7 @@ async def document_page(request: web.Request) -> web.Response:
             if access.may_direct(staff)
             else []
         )
+        forwarded = await forward_context(request, session, staff, document)
     mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
     return render(
         request,
@@ -120,6 +122,7 @@ async def document_page(request: web.Request) -> web.Response:
             ),
             "form_id": forms.new_form_id(),
             "default_days": request.app[DESK].settings.default_deadline_days,
+            **forwarded,
             **document_choices(request),
         },
     )
