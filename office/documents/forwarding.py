@@ -4,12 +4,13 @@ they arrived, and follows what each of them does with it.
 
 The rules, and where they come from:
 
-- Decree 30/2020/NĐ-CP Art. 11 (an electronic document sent on is the same document: its
-  format, its digital signatures and its data kept whole) and the edXML packaging of QCVN
-  102:2016 with the Decision on document exchange (a package that passes through an organ keeps
-  the issuer's header and adds that organ to its trace): the files go byte for byte, the
-  issuer's signatures with them, and the dispatch names the original issuer, its number and
-  date, beside the forwarding unit, which signs the dispatch as every sender does.
+- Decree 30/2020/NĐ-CP Art. 11; Decision 28/2018/QĐ-TTg (a digitally signed electronic
+  document sent between agencies is worth the paper one, which holds only while its signatures
+  verify); the edXML package of QCVN 102:2016 (its header keeps the issuer, the organs it
+  passed through are traced beside it, statuses answer the organ that sent it): the files go
+  byte for byte, the issuer's signatures with them, and the dispatch names the original issuer,
+  its number and date, beside the forwarding unit, which signs the dispatch as every sender
+  does.
 - Decree 30 Art. 16 and 20-22: sending and receiving through the system is the clerk's (văn
   thư) work. The leader's direction may say "chuyển tiếp các xã"; the clerk does it. Only a
   document in the register (vào sổ) is forwarded: a unit passes on what it has received

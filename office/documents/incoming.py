@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
@@ -132,11 +132,14 @@ async def find_duplicate(session: AsyncSession, document: Document) -> Document 
     document arriving again (by another route, or on paper after the electronic copy)."""
     if not document.number_symbol:
         return None
-    # By the issuer's name too: a forwarded document's sending unit is the one that forwarded
-    # it, and the same document may also come straight from its issuer, or on paper.
+    # A forwarded copy's sending unit is the one that forwarded it: it is told from its
+    # issuer's copy (or the paper one) by the issuer's name, both ways.
     same_name = func.lower(Document.sender_name) == document.sender_name.lower()
     same_sender = (
-        or_(Document.sender_unit == document.sender_unit, same_name)
+        or_(
+            Document.sender_unit == document.sender_unit,
+            and_(Document.forwarded_by != "", same_name),
+        )
         if document.sender_unit and not document.forwarded_by
         else same_name
     )

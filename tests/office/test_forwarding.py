@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -278,7 +279,7 @@ async def test_a_district_forwards_a_provincial_document_to_its_commune_and_hear
 
         await wait_for(all_back)
         async with StaffBrowser(camlo.web_url) as browser:
-            await browser.sign_in_as(district_clerk)
+            await browser.sign_in_as(district_clerk, at=time.time() + 30)  # the last code was used
             page = await browser.get(f"/incoming/{at_district.id}")
             line = page.text.split(f'data-unit="{COMMUNE}"')[1].split("</tr>")[0]
             assert COMMUNE_NAME in line
@@ -384,6 +385,18 @@ async def test_forwarding_is_refused_outside_its_rules(
         status, body = await forward(browser, secret.id, COMMUNE)
         assert status == 400 and "bản giấy" in body
         assert await forwards_made(camlo, secret.id) == 0
+    # A clerk not cleared for it is answered as if it did not exist.
+    uncleared = await account(camlo, secrets_seen, role="clerk", clearance=0)
+    async with StaffBrowser(camlo.web_url) as browser:
+        await browser.sign_in_as(uncleared)
+        page = await browser.get(f"/incoming/{secret.id}")
+        assert page.status == 404
+        shown = str((await current(camlo, secret.id)).version)
+        status, _body = await post_forward(browser, secret.id, page.form_token, shown, COMMUNE)
+        assert status == 404
+
+    async with StaffBrowser(camlo.web_url) as browser:
+        await browser.sign_in_as(clerk, at=time.time() + 30)  # the last code was used
 
         # A recalled document: cancelled here (Decree 30 Art. 18), passed on to no one; and
         # while the recall is only asked, it waits for the clerk's answer.
@@ -472,3 +485,46 @@ async def test_a_commune_is_sent_a_document_once(
         )
         assert resent.status == 409
     assert await forwards_made(camlo, document.id) == 1
+
+
+async def test_a_forwarded_copy_and_the_issuer_s_own_are_flagged_as_one_document(
+    camlo: RunningNode, secrets_seen: SecretsSeen
+) -> None:
+    """The same document may reach a unit from its issuer and, forwarded, from a parent unit:
+    told apart by the issuer's name, number/symbol and date, whichever came first."""
+    clerk = await member_of(camlo, (await account(camlo, secrets_seen, role="clerk")).username)
+    assert camlo.desk is not None
+    for first_forwarded in (True, False):
+        symbol = f"{secrets.randbelow(10**6)}-CV/TU"
+        fields = from_metadata(
+            {"summary": SUMMARY, "number_symbol": symbol, "issued_on": "2026-12-02"}, PROVINCE
+        )
+        copies = []
+        for forwarded in (first_forwarded, not first_forwarded):
+            async with camlo.desk.transaction() as session:
+                [copy] = await incoming.receive(
+                    session,
+                    ["HU-CAMLO"],
+                    fields,
+                    [],
+                    dispatch_id=str(uuid.uuid4()),
+                    sender_unit="BTC" if forwarded else "TU",
+                    now=camlo.desk.now(),
+                    forwarded_by="Ban Tổ chức Tỉnh uỷ" if forwarded else "",
+                )
+            copies.append(copy)
+        async with camlo.desk.transaction() as session:
+            await incoming.register(
+                session,
+                clerk,
+                copies[0].id,
+                copies[0].version,
+                fields,
+                camlo.desk.now(),
+                year=camlo.desk.today().year,
+            )
+        async with camlo.sessions() as session:
+            second = await session.get(Document, copies[1].id)
+            assert second is not None
+            duplicate = await incoming.find_duplicate(session, second)
+        assert duplicate is not None and duplicate.id == copies[0].id, first_forwarded

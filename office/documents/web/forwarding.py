@@ -62,14 +62,15 @@ async def forward_context(
     choices: list[forwarding.ChildUnit] = []
     refusal = ""
     if forwarding.may_forward(staff) and desk.directory is not None:
-        children = children_of(request, staff.unit)
         done = set(await forwarding.forwarded_units(session, document.id))
-        choices = [child for child in children if child.code not in done]
-        if choices:
-            try:
+        try:
+            # A directory past its next update is refused: the page shows why, not an error.
+            children = children_of(request, staff.unit)
+            choices = [child for child in children if child.code not in done]
+            if choices:
                 forwarding.check_forwardable(document)
-            except CongvanError as error:
-                choices, refusal = [], translator(request).refusal(error)
+        except CongvanError as error:
+            choices, refusal = [], translator(request).refusal(error)
     return {
         "forwards": forwards,
         "forward_timelines": timelines,
