@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from exchange.envelope import Attachment, Draft
+from exchange.models import OutboundDispatch
 from exchange.statuses import timeline
 from keys.signin import StaffMember
-from office.documents import incoming, recall
+from office.documents import forwarding, incoming, recall
 from office.documents.fields import from_metadata
 from office.documents.models import Document, DocumentFile, DocumentForward
 from office.documents.pdf_issue import issue_and_sign_as_unit
@@ -528,3 +530,47 @@ async def test_a_forwarded_copy_and_the_issuer_s_own_are_flagged_as_one_document
             assert second is not None
             duplicate = await incoming.find_duplicate(session, second)
         assert duplicate is not None and duplicate.id == copies[0].id, first_forwarded
+
+
+async def test_a_forward_the_node_did_not_send_is_sent_again(
+    camlo: RunningNode, demo_network: DemoNetwork, secrets_seen: SecretsSeen
+) -> None:
+    """A node that stopped after recording a forward and before sealing it leaves the forward
+    unsent: once its attempt's lease has passed, the clerk's "Gửi lại" sends the same dispatch."""
+    clerk = await account(camlo, secrets_seen, role="clerk")
+    member = await member_of(camlo, clerk.username)
+    document = await received_at_district(camlo, member)
+    assert camlo.desk is not None and camlo.outbox is not None
+    earlier = camlo.desk.now() - timedelta(minutes=5)
+    async with camlo.desk.transaction() as session:
+        recorded = await forwarding.record_forward(
+            session,
+            member,
+            document.id,
+            document.version,
+            [COMMUNE],
+            [forwarding.ChildUnit(COMMUNE, COMMUNE_NAME)],
+            NOTE,
+            earlier,
+        )
+    async with StaffBrowser(camlo.web_url) as browser:
+        await browser.sign_in_as(clerk)
+        page = await browser.get(f"/incoming/{document.id}")
+        assert "Chưa gửi được" in page.text
+        action = f"/incoming/{document.id}/forward/{recorded.id}/resend"
+        assert f'action="{action}"' in page.text
+        resent = await browser.post(
+            action, {"csrf_token": page.form_token, "form_id": form_id(page)}
+        )
+        assert resent.status == 303, resent.text
+        async with camlo.sessions() as session:
+            made = await session.get(DocumentForward, recorded.id)
+            queued = await session.get(OutboundDispatch, recorded.dispatch_id)
+        assert made is not None and made.sent_at is not None
+        assert queued is not None and json.loads(queued.recipients) == [COMMUNE]
+        page = await browser.get(f"/incoming/{document.id}")
+        assert f'action="{action}"' not in page.text
+        again = await browser.post(
+            action, {"csrf_token": page.form_token, "form_id": form_id(page)}
+        )
+        assert again.status == 409
