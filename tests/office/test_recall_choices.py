@@ -311,6 +311,9 @@ async def test_a_recall_is_refused_to_others_and_for_units_or_replacements_not_i
     ):
         refused = await ask(browser, recalled.id, recipients)
         assert refused.status == 400 and expected in refusal_text(refused), recipients
+    offered = recall_section(await browser.get(f"/outgoing/{recalled.id}"))
+    for other in (board, secret):  # not offered: another unit's, or more secret
+        assert f'<option value="{other.id}">' not in offered
     not_ours = "Văn bản thay thế phải là một văn bản đi đã phát hành của đơn vị"
     for choice in (
         {"replacement": str(received.id)},  # an incoming document
