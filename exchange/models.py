@@ -138,6 +138,26 @@ class DispatchStatus(Base):
     status_dispatch_id: Mapped[str] = mapped_column(String(36), unique=True)
 
 
+class EarlyRecall(Base):
+    """A recall request (status 13) that arrived before the dispatch it recalls (the WAN
+    does not keep order: a small status overtakes a large document still uploading). It is
+    kept until that dispatch is handed over here, then passed on as if it had come after it."""
+
+    __tablename__ = "early_recalls"
+
+    #: The status dispatch that carried the request.
+    status_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: The dispatch it recalls (not received yet when the request came).
+    dispatch_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: Who asked: honoured only if the dispatch turns out to be theirs.
+    sender: Mapped[str] = mapped_column(String(32))
+    #: Our units it was addressed to (JSON list).
+    units: Mapped[str] = mapped_column(Text)
+    #: The request's fields as signed (JSON): code, note, and what the layer above reads.
+    details: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class UsageEvent(Base):
     """One access or transfer: who (unit, user), what kind, how many bytes. Written in batches."""
 

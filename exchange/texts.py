@@ -42,6 +42,11 @@ NOT_A_RECIPIENT_HERE = Message(
     vi="đơn vị {unit} không nhận công văn {dispatch} ở nút này",
     en="unit {unit} did not receive dispatch {dispatch} at this node",
 )
+NOT_SENT_TO = Message(
+    "exchange.status.not-sent-to",
+    vi="công văn {dispatch} không gửi tới đơn vị {unit}",
+    en="dispatch {dispatch} was not sent to unit {unit}",
+)
 NO_OUTBOUND_DISPATCH = Message(
     "exchange.status.no-outbound",
     vi="không có công văn đi {dispatch} của {unit}",

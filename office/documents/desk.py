@@ -27,7 +27,7 @@ from config.logging import get_logger
 from config.settings import OfficeSettings
 from exchange.handlers import ReceivedDispatch
 from exchange.outbox import Outbox
-from exchange.statuses import Statuses
+from exchange.statuses import RecallRequest, Statuses
 from keys.revocation import RevocationChecker
 from keys.signed_directory import SignedDirectory
 from office.documents import file_kinds, forwarding, from_mail, incoming, recall, workload
@@ -237,6 +237,9 @@ class DocumentDesk:
         )
         for document in created:
             await self.index(session, document.id)
+        if self.statuses is not None:
+            # A recall request that overtook this document on the network applies to it now.
+            await self.statuses.pass_on_early_recalls(session, dispatch)
         log.info(
             "document.received",
             dispatch_id=header.id,
@@ -249,11 +252,17 @@ class DocumentDesk:
         """Where issued documents leave from (None on a desk without an exchange)."""
         return self.statuses.outbox if self.statuses is not None else None
 
-    async def recall_requested(
-        self, session: AsyncSession, dispatch_id: str, unit: str, note: str
-    ) -> None:
-        """The exchange's listener for a sender's recall request (status 13)."""
-        await recall.mark_requested(session, dispatch_id, unit, note, self.now())
+    async def recall_requested(self, session: AsyncSession, request: RecallRequest) -> None:
+        """The exchange's listener for a sender's recall request (status 13), with the
+        replacement it names."""
+        await recall.mark_requested(
+            session,
+            request.dispatch_id,
+            request.unit,
+            request.note,
+            self.now(),
+            recall.Replacement.from_details(request.details),
+        )
 
 
 #: How far up the directory a board looks for its committee's place.

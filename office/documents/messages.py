@@ -201,6 +201,7 @@ VI: dict[str, str] = {
     "outgoing.recall_state.requested": "Đã đề nghị thu hồi",
     "outgoing.recall_state.agreed": "Đã thu hồi",
     "outgoing.recall_state.refused": "Bị từ chối thu hồi",
+    "outgoing.recall_scope": "{asked}/{total} nơi nhận",
     "action.issue": "Cấp số, ký số và phát hành",
     "action.issue.hint": (
         "Văn bản sẽ được cấp số tiếp theo trong sổ văn bản đi năm nay, ký số bằng khoá của "
@@ -209,7 +210,14 @@ VI: dict[str, str] = {
     "action.resend": "Gửi lại",
     "action.recall": "Thu hồi văn bản",
     "action.recall.note": "Lý do thu hồi",
-    "action.recall.hint": "Đề nghị thu hồi được gửi tới tất cả nơi nhận.",
+    "action.recall.hint": (
+        "Đề nghị thu hồi được gửi tới các nơi nhận được chọn; mỗi nơi nhận chỉ được đề nghị "
+        "một lần."
+    ),
+    "action.recall.recipients": "Thu hồi tại",
+    "action.recall.replacement": "Văn bản thay thế (nếu có)",
+    "action.recall.no_replacement": "— Không có —",
+    "action.recall.replacement_number": "hoặc nhập số, ký hiệu văn bản thay thế",
     "action.recall.agree": "Đồng ý thu hồi",
     "action.recall.refuse": "Từ chối thu hồi",
     "action.recall.refuse.note": "Lý do từ chối",
@@ -230,6 +238,9 @@ VI: dict[str, str] = {
     "recall.requested": "Nơi gửi đề nghị thu hồi văn bản này",
     "recall.agreed": "Đã đồng ý thu hồi: văn bản không còn hiệu lực",
     "recall.refused": "Đã từ chối thu hồi",
+    "recall.replacement": "Văn bản thay thế:",
+    "recall.replacement.dated": "ngày {date}",
+    "recall.replacement.not_arrived": "chưa nhận được",
     "event.drafted": "Soạn dự thảo",
     "event.issued": "Cấp số, ký số",
     "event.send-attempt": "Gửi đi",
@@ -474,6 +485,7 @@ EN: dict[str, str] = {
     "outgoing.recall_state.requested": "Recall requested",
     "outgoing.recall_state.agreed": "Recalled",
     "outgoing.recall_state.refused": "Recall refused",
+    "outgoing.recall_scope": "{asked} of {total} recipients",
     "action.issue": "Number, sign and issue",
     "action.issue.hint": (
         "The document will be given the next number in this year's outgoing register, signed "
@@ -482,7 +494,13 @@ EN: dict[str, str] = {
     "action.resend": "Resend",
     "action.recall": "Recall document",
     "action.recall.note": "Reason for recall",
-    "action.recall.hint": "The recall request is sent to all recipients.",
+    "action.recall.hint": (
+        "The recall request goes to the recipients chosen; each recipient is asked only once."
+    ),
+    "action.recall.recipients": "Recall from",
+    "action.recall.replacement": "Replacement document (if any)",
+    "action.recall.no_replacement": "— None —",
+    "action.recall.replacement_number": "or type the replacement's number and symbol",
     "action.recall.agree": "Agree to recall",
     "action.recall.refuse": "Refuse recall",
     "action.recall.refuse.note": "Reason for refusal",
@@ -503,6 +521,9 @@ EN: dict[str, str] = {
     "recall.requested": "The sender has requested the recall of this document",
     "recall.agreed": "Recall agreed: the document is no longer in force",
     "recall.refused": "Recall refused",
+    "recall.replacement": "Replaced by:",
+    "recall.replacement.dated": "of {date}",
+    "recall.replacement.not_arrived": "not received yet",
     "event.drafted": "Draft created",
     "event.issued": "Numbered and signed",
     "event.send-attempt": "Dispatched",

@@ -276,6 +276,29 @@ class DocumentEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class DocumentRecall(Base):
+    """Thu hồi of a document at one unit (Decree 30/2020 Art. 18).
+
+    The sending unit keeps one row per recipient it asked (a recall may go to some recipients
+    only; a recipient is asked once): each recipient's line of the timeline reads its state
+    from it. A receiving unit keeps one row for the document the request reached. Both keep the
+    replacement the sender named as the request described it: its dispatch (how the receiver
+    finds it once it has arrived), number and symbol, date and summary."""
+
+    __tablename__ = "document_recalls"
+    __table_args__ = (Index("ix_document_recalls_unit", "document_id", "unit", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    #: The sender's: the recipient unit asked; the receiver's: its own unit.
+    unit: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    replacement_dispatch_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    replacement_number_symbol: Mapped[str] = mapped_column(String(64), default="")
+    replacement_issued_on: Mapped[date | None] = mapped_column(Date, default=None)
+    replacement_summary: Mapped[str] = mapped_column(Text, default="")
+
+
 class DocumentVersion(Base):
     """One step of a draft's way to its signer (trình, cho ý kiến, trả lại, ký duyệt, phát
     hành): who, when, to whom, the comment, and the files as they were at that step."""

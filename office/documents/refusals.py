@@ -373,8 +373,40 @@ ONLY_SENT_RECALLED = Message(
 )
 RECALL_ALREADY_REQUESTED = Message(
     "document.recall.already-requested",
-    vi="Văn bản này đã được đề nghị thu hồi.",
-    en="A recall of this document has already been requested.",
+    vi="Văn bản này đã được đề nghị thu hồi ở mọi nơi nhận.",
+    en="A recall of this document has already been requested from every recipient.",
+)
+NO_RECALL_RECIPIENT = Message(
+    "document.recall.no-recipient",
+    vi="Chưa chọn nơi nhận cần thu hồi văn bản.",
+    en="No recipient has been chosen to recall the document from.",
+)
+NOT_RECALLABLE_RECIPIENT = Message(
+    "document.recall.bad-recipient",
+    vi=(
+        "Không đề nghị thu hồi được tại {unit}: văn bản không gửi tới đơn vị này, hoặc đã đề "
+        "nghị thu hồi tại đó rồi."
+    ),
+    en=(
+        "The recall cannot be requested from {unit}: the document was not sent there, or its "
+        "recall has already been requested there."
+    ),
+)
+REPLACEMENT_NOT_OURS = Message(
+    "document.recall.bad-replacement",
+    vi=(
+        "Văn bản thay thế phải là một văn bản đi đã phát hành của đơn vị (khác văn bản bị thu "
+        "hồi), có độ mật không cao hơn văn bản bị thu hồi."
+    ),
+    en=(
+        "The replacement must be an outgoing document the unit has issued (not the recalled "
+        "one), at a secrecy level no higher than the recalled document's."
+    ),
+)
+REPLACEMENT_TWICE = Message(
+    "document.recall.replacement-twice",
+    vi="Chọn văn bản thay thế trong danh sách hoặc nhập số, ký hiệu của nó, không chọn cả hai.",
+    en="Choose the replacement from the list or type its number and symbol, not both.",
 )
 NO_RECALL_PENDING = Message(
     "document.recall.none-pending",

@@ -40,6 +40,7 @@ from office.documents.issue_lines import date_line, number_line
 from office.documents.outgoing import SEND_FAILED, SendJob
 from office.documents.pdf_issue import issue_and_sign_as_unit
 from office.documents.pdf_signing import SignatureStatus, signature_status
+from office.documents.recall_requests import RecallPlan
 from office.documents.records import log_event
 
 if TYPE_CHECKING:
@@ -184,12 +185,19 @@ def _draft(desk: DocumentDesk, job: SendJob, signed: StoredFile) -> Draft:
     )
 
 
-async def request_recall(
-    desk: DocumentDesk, document_id: int, dispatch_id: str, unit: str, note: str
-) -> None:
-    """Send the recall request (13) to every recipient; the caller marks the document after,
-    so a request the exchange refuses leaves nothing marked. Sending it twice is harmless."""
+async def request_recall(desk: DocumentDesk, plan: RecallPlan, note: str) -> None:
+    """Send the recall request (13) to the recipients chosen, naming the replacement if any;
+    the caller records it after, so a request the exchange refuses leaves nothing marked.
+    Sending it twice is harmless."""
     if desk.statuses is None:
         raise Invalid(refusals.NO_EXCHANGE(), code="no-exchange")
-    header = await desk.statuses.request_recall(dispatch_id, unit, note)
-    log.info("document.recall_sent", document_id=document_id, status_id=header.id)
+    header = await desk.statuses.request_recall(
+        plan.dispatch_id,
+        plan.sender,
+        note,
+        recipients=plan.units,
+        details=plan.replacement.as_details() if plan.replacement else None,
+    )
+    log.info(
+        "document.recall_sent", document_id=plan.document_id, status_id=header.id, to=plan.units
+    )

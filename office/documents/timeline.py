@@ -8,7 +8,7 @@ kept twice on the document: the timeline cannot disagree with the evidence log.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -80,9 +80,11 @@ async def recipient_timelines(
     dispatch_id: str,
     recipients: Sequence[str],
     unit_name: Callable[[str], str],
-    recall_requested_at: datetime | None = None,
+    recalls: Mapping[str, datetime] | None = None,
 ) -> list[UnitTimeline]:
-    """One timeline per recipient unit, in the document's order of recipients."""
+    """One timeline per recipient unit, in the document's order of recipients; ``recalls``
+    says when each unit asked to recall it was asked (a recall may go to some only)."""
+    recalls = recalls or {}
     dispatch = await session.get(OutboundDispatch, dispatch_id)
     deliveries = await deliveries_of(session, dispatch_id)
     statuses = await timeline(session, dispatch_id)
@@ -98,11 +100,12 @@ async def recipient_timelines(
             for s in statuses
             if s.unit == unit
         ]
-        if recall_requested_at is not None:
-            reported.append(Step("status", recall_requested_at, RECALL_REQUESTED))
+        asked_at = recalls.get(unit)
+        if asked_at is not None:
+            reported.append(Step("status", asked_at, RECALL_REQUESTED))
         reported.sort(key=lambda step: step.at or datetime.min.replace(tzinfo=UTC))
         line.steps += reported
-        line.recall = _recall_of((s.code for s in reported), recall_requested_at is not None)
+        line.recall = _recall_of((s.code for s in reported), asked_at is not None)
         found.append(line)
     return found
 

@@ -220,7 +220,7 @@ async def test_the_outgoing_pages_refuse_in_the_readers_language(
 
         document_id = await new_draft(browser, tmp_path)
         draft_page = await browser.get(f"/outgoing/{document_id}")
-        # office/documents/recall.py
+        # office/documents/recall_requests.py
         too_soon = await browser.post(
             f"/outgoing/{document_id}/recall",
             {

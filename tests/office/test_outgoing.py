@@ -366,6 +366,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
                 "form_id": form_id(page),
                 "version": version(page),
                 "note": "Ban hành nhầm phiên bản",
+                "recipient": "HU-CAMLO",
             },
         )
         assert asked.status == 303, asked.text

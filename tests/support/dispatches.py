@@ -39,6 +39,25 @@ def seal_document(
     return seal(draft, sender or sender_of(ring, sender_unit), recipients, folder)
 
 
+def seal_status(
+    network: DemoNetwork,
+    folder: Path,
+    *,
+    ref: str,
+    metadata: dict[str, Any],
+    sender_node: str = "TU",
+    sender_unit: str = "TU",
+    to: tuple[str, ...] = ("HU-CAMLO",),
+) -> Header:
+    """A ``status`` dispatch about dispatch ``ref`` (a recall request, say), sealed into
+    ``folder``."""
+    ring = keyring(network, sender_node)
+    recipients = {unit: _encryption_certificate(network, unit) for unit in to}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    draft = Draft(recipients=to, kind="status", metadata=metadata, ref=ref, urgency=2)
+    return seal(draft, sender_of(ring, sender_unit), recipients, folder)
+
+
 def _encryption_certificate(network: DemoNetwork, unit: str) -> Any:
     for account_node in ("TU", "HU-CAMLO", "TX-DONGHA"):
         ring = keyring(network, account_node)

@@ -15,7 +15,7 @@ from alembic import op
 from config.database import UTCDateTime
 
 revision = "0023"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

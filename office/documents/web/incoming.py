@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.documents import access, file_kinds, incoming, listing, refusals
+from office.documents import access, file_kinds, incoming, listing, recall, refusals
 from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
@@ -95,6 +95,11 @@ async def document_page(request: web.Request) -> web.Response:
             else []
         )
         forwarded = await forward_context(request, session, staff, document)
+        replaced = (
+            await recall.replacement_here(session, staff, document)
+            if document.recall_state
+            else None
+        )
     mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
     return render(
         request,
@@ -104,6 +109,7 @@ async def document_page(request: web.Request) -> web.Response:
             "page": page,
             "doc": document,
             "duplicate": duplicate,
+            "replaced": replaced,
             "handlers": handlers,
             "my_assignment": mine[0] if mine else None,
             # Directing again starts from the current assignment.

@@ -1,6 +1,6 @@
 """Văn bản đi pages: the drafts and the register, a new draft (streamed PDF upload), a
-document's page with its timeline per recipient, and the steps: phát hành, gửi lại, thu hồi;
-and the receiving clerk's answer to a recall, on an incoming document.
+document's page with its timeline per recipient, and the steps: phát hành, gửi lại (thu hồi:
+:mod:`office.documents.web.recall`).
 
 Each step runs in a transaction that also claims the form's one-time id, so a double submit
 lands on the same page having done nothing twice; then POST, 303, GET.
@@ -25,31 +25,28 @@ from office.documents import (
     listing,
     outgoing,
     outgoing_register,
-    recall,
     refusals,
     review_lists,
     sending,
 )
 from office.documents.desk import DESK
-from office.documents.fields import DocumentFields, document_fields, text
+from office.documents.fields import DocumentFields, document_fields
 from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
 from office.documents.records import log_event, visible_document
-from office.documents.timeline import UnitTimeline, recipient_timelines
-from office.documents.web import uploads
+from office.documents.timeline import recipient_timelines
+from office.documents.web import recall, uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
 from office.documents.web.requests import common_filters, document_id_of, form_version
 from office.formats import format_datetime, format_day
-from office.web import forms, once
+from office.web import forms
 from office.web.auth import upload_token_check
 from office.web.once import run_once
 from office.web.redirects import see_other
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
-
-MAX_REASON = 2000
 
 
 def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilter:
@@ -265,14 +262,14 @@ async def document_page(request: web.Request) -> web.Response:
         document = await visible_document(session, staff, document_id_of(request), OUTGOING)
         log_event(session, document.id, staff.id, "viewed")
         page = await listing.document_page(session, document, desk.today())
-        asked = next((e.at for e in page.history if e.action == "recall-requested"), None)
+        recalls = await recall.recall_panel(request, session, document)
         timelines = (
             await recipient_timelines(
                 session,
                 document.dispatch_id,
                 outgoing.recipients_of(document),
                 desk.unit_name,
-                asked,
+                recalls.requested_at,
             )
             if document.dispatch_id is not None
             else []
@@ -292,26 +289,14 @@ async def document_page(request: web.Request) -> web.Response:
             "may_issue": clerk and document.state == outgoing.APPROVED,
             "chain": chain,
             "may_resend": clerk and document.state == "issued",
-            "may_recall": clerk and document.state == "sent" and document.recall_state is None,
+            "recalls": recalls,
             "may_change_draft": document.state == "draft" and drafts.may_change(staff, document),
             "delete_form_id": forms.new_form_id(),
-            "recall_outcome": _recall_outcome(document.recall_state, timelines),
+            "recall_outcome": recall.recall_outcome(document.recall_state, timelines),
             "form_id": forms.new_form_id(),
             **document_choices(request),
         },
     )
-
-
-def _recall_outcome(asked: str | None, timelines: list[UnitTimeline]) -> str | None:
-    """Recalled once every recipient agreed; until then, requested (each unit's answer shows
-    on its line)."""
-    if asked is None:
-        return None
-    if timelines and all(line.recall == recall.AGREED for line in timelines):
-        return recall.AGREED
-    if any(line.recall == recall.REFUSED for line in timelines):
-        return recall.REFUSED
-    return recall.REQUESTED
 
 
 def _outgoing_step(
@@ -353,56 +338,6 @@ async def _resend(
     await outgoing.claim_resend(session, request[STAFF], document_id, version, desk.now())
 
 
-async def recall_submit(request: web.Request) -> web.Response:
-    """Thu hồi: the request goes out first; the document is marked once it has."""
-    site, staff = request.app[SITE], request[STAFF]
-    form = await request.post()
-    form_id, version = forms.form_id_of(form), form_version(form)
-    document_id = document_id_of(request)
-    note = text(form.get("note"), refusals.RECALL_REASON, MAX_REASON, required=True)
-    async with site.sessions() as session:
-        earlier = await once.done_before(session, form_id)
-        if earlier is not None:
-            return see_other(earlier)
-        document = await recall.recallable(session, staff, document_id, version)
-        dispatch_id, unit = document.dispatch_id, document.unit_code
-    assert dispatch_id is not None
-    await sending.request_recall(request.app[DESK], document_id, dispatch_id, unit, note)
-
-    async def mark(session: AsyncSession) -> str:
-        await recall.record_request(
-            session, staff, document_id, version, note, request.app[DESK].now()
-        )
-        return f"/outgoing/{document_id}"
-
-    return see_other((await run_once(request, form_id, mark)).outcome)
-
-
-def _recall_answer(agree: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The receiving clerk agrees to or refuses a recall; the sender is told after commit."""
-
-    async def view(request: web.Request) -> web.Response:
-        staff = request[STAFF]
-        form = await request.post()
-        document_id, version = document_id_of(request), form_version(form)
-        label = refusals.NOTE if agree else refusals.REFUSAL_REASON
-        note = text(form.get("note"), label, MAX_REASON, required=not agree)
-        answer = recall.agree_recall if agree else recall.refuse_recall
-        notices = []
-
-        async def work(session: AsyncSession) -> str:
-            notices.extend(
-                await answer(session, staff, document_id, version, note, request.app[DESK].now())
-            )
-            return f"/incoming/{document_id}"
-
-        outcome = (await run_once(request, forms.form_id_of(form), work)).outcome
-        await request.app[DESK].report(notices)
-        return see_other(outcome)
-
-    return view
-
-
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/outgoing", register_page, name="outgoing")
     app.router.add_get("/outgoing/new", new_page, name="outgoing_new")
@@ -411,6 +346,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/outgoing/{document_id:\d+}", document_page, name="outgoing_document")
     app.router.add_post(r"/outgoing/{document_id:\d+}/issue", _outgoing_step(_issue))
     app.router.add_post(r"/outgoing/{document_id:\d+}/resend", _outgoing_step(_resend))
-    app.router.add_post(r"/outgoing/{document_id:\d+}/recall", recall_submit)
-    app.router.add_post(r"/incoming/{document_id:\d+}/recall/agree", _recall_answer(agree=True))
-    app.router.add_post(r"/incoming/{document_id:\d+}/recall/refuse", _recall_answer(agree=False))
+    recall.add_routes(app)
