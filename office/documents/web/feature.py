@@ -6,12 +6,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from office.documents import messages, review_messages
-from office.documents.web import drafts, incoming, outgoing, review, search, signing_key
+from office.documents.web import (
+    drafts,
+    incoming,
+    outgoing,
+    registers,
+    review,
+    search,
+    signing_key,
+)
 from office.web.feature import Feature, Section
 
 
 def add_routes(app: web.Application) -> None:
     incoming.add_routes(app)
+    registers.add_routes(app)
     search.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)
