@@ -8,6 +8,9 @@ from office.documents.fields import DOC_TYPES
 VI: dict[str, str] = {
     **{f"doctype.{code}": name for code, name in DOC_TYPES.items()},
     # The home page's section
+    "nav.incoming": "Văn bản đến",
+    "nav.outgoing": "Văn bản đi",
+    "nav.search": "Tìm kiếm",
     "section.incoming": "Văn bản đến",
     "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
     "section.outgoing": "Văn bản đi",
@@ -268,6 +271,9 @@ VI: dict[str, str] = {
 
 EN: dict[str, str] = {
     # The home page's section
+    "nav.incoming": "Incoming",
+    "nav.outgoing": "Outgoing",
+    "nav.search": "Search",
     "section.incoming": "Incoming documents",
     "section.incoming.about": "Receive, register and handle incoming documents",
     "section.outgoing": "Outgoing documents",

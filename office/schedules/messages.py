@@ -6,7 +6,7 @@ VI: dict[str, str] = {
     # The home page's section
     "section.schedule": "Lịch công tác",
     "section.schedule.about": "Lịch làm việc tuần của đơn vị",
-    "nav.schedule": "Lịch công tác",
+    "nav.schedule": "Lịch",
     "schedule.title": "Lịch công tác tuần",
     "schedule.range": "Từ ngày {start} đến ngày {end}",
     "schedule.previous": "Tuần trước",
@@ -121,7 +121,7 @@ EN: dict[str, str] = {
     # The home page's section
     "section.schedule": "Work schedule",
     "section.schedule.about": "The unit's weekly work schedule",
-    "nav.schedule": "Work schedule",
+    "nav.schedule": "Schedule",
     "schedule.title": "Weekly work schedule",
     "schedule.range": "From {start} to {end}",
     "schedule.previous": "Previous week",
