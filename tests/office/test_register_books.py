@@ -105,10 +105,19 @@ async def test_the_secret_books_print_and_export_apart_with_their_mark(
 async def test_the_secret_book_is_closed_to_whom_holds_no_clearance(
     tu: RunningNode, make_account: NewAccount, tmp_path: Path, secrets_seen: SecretsSeen
 ) -> None:
-    clerk = await make_account(role="clerk", clearance=1)
+    top = "Tờ trình tối mật về nhân sự chủ chốt"
     async with StaffBrowser(tu.web_url) as browser:
-        await browser.sign_in_as(clerk)
+        await browser.sign_in_as(await make_account(role="clerk", clearance=2))
         await enter_paper(browser, make_pdf(tmp_path, "m.pdf"), SECRET_IN, secrecy="1")
+        await enter_paper(browser, make_pdf(tmp_path, "t.pdf"), top, secrecy="2")
+    # A Mật clerk opens the secret book, without its Tối mật rows.
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(await make_account(role="clerk", clearance=1))
+        book = await browser.get("/incoming?book=secret")
+        assert SECRET_IN in book.text and top not in book.text
+        body, _disposition = await download(browser, "/incoming/register.xlsx?book=secret")
+        cells = " ".join(str(v) for row in sheet_of(body).iter_rows(values_only=True) for v in row)
+        assert SECRET_IN in cells and top not in cells
     for account in (
         await make_account(role="clerk", clearance=0),
         await make_account(role="leader", clearance=0),
