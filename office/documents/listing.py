@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys.models import User
 from keys.signin import StaffMember
+from office.documents import books
 from office.documents.access import visible_to
 from office.documents.file_kinds import label_of
 from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
@@ -27,8 +28,10 @@ AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 @dataclass(frozen=True)
 class RegisterFilter:
-    """The register page's filters, all optional; ``page`` counts from 1."""
+    """The register page's filters, all optional; ``page`` counts from 1. ``book`` is the
+    ordinary book or the secret one (:mod:`office.documents.books`): never both at once."""
 
+    book: str = books.NORMAL
     date_from: date | None = None
     date_to: date | None = None
     sender: str = ""
@@ -45,7 +48,6 @@ class RegisterRow:
     received_at: datetime | None
     register_number: int | None
     register_year: int | None
-    register_series: str | None
     sender_name: str
     number_symbol: str
     issued_on: date | None
@@ -134,6 +136,7 @@ def _lead_handler() -> Select[tuple[str]]:
 
 
 def _filtered(query: AnySelect, wanted: RegisterFilter) -> AnySelect:
+    query = query.where(Document.register_series == wanted.book)
     if wanted.date_from is not None:
         query = query.where(Document.received_at >= _day_start(wanted.date_from))
     if wanted.date_to is not None:
@@ -158,7 +161,6 @@ _REGISTER_COLUMNS = (
     Document.received_at,
     Document.register_number,
     Document.register_year,
-    Document.register_series,
     Document.sender_name,
     Document.number_symbol,
     Document.issued_on,
@@ -180,7 +182,6 @@ def _row(document: Any, handler: str | None, today: date) -> RegisterRow:
         received_at=document.received_at,
         register_number=document.register_number,
         register_year=document.register_year,
-        register_series=document.register_series,
         sender_name=document.sender_name,
         number_symbol=document.number_symbol,
         issued_on=document.issued_on,

@@ -8,6 +8,9 @@ from office.documents.fields import DOC_TYPES
 VI: dict[str, str] = {
     **{f"doctype.{code}": name for code, name in DOC_TYPES.items()},
     # The home page's section
+    "nav.incoming": "Văn bản đến",
+    "nav.outgoing": "Văn bản đi",
+    "nav.search": "Tìm kiếm",
     "section.incoming": "Văn bản đến",
     "section.incoming.about": "Tiếp nhận, vào sổ và xử lý văn bản đến",
     "section.outgoing": "Văn bản đi",
@@ -189,6 +192,11 @@ VI: dict[str, str] = {
     "outgoing.col.drafter": "Người soạn",
     "outgoing.receipts": "{count}/{total} đơn vị",
     "outgoing.secret": "(sổ mật)",
+    # The registers' two books (Decree 30/2020: secret documents in a book of their own)
+    "register.books": "Sổ",
+    "register.book.normal": "Sổ thường",
+    "register.book.secret": "Sổ mật",
+    "register.secret": "(sổ mật)",
     "outgoing.keeper": "Văn thư; {name}",
     "outgoing.timeline": "Theo dõi gửi, nhận",
     "outgoing.timeline.unit": "Đơn vị nhận",
@@ -274,6 +282,9 @@ VI: dict[str, str] = {
 
 EN: dict[str, str] = {
     # The home page's section
+    "nav.incoming": "Incoming",
+    "nav.outgoing": "Outgoing",
+    "nav.search": "Search",
     "section.incoming": "Incoming documents",
     "section.incoming.about": "Receive, register and handle incoming documents",
     "section.outgoing": "Outgoing documents",
@@ -473,6 +484,10 @@ EN: dict[str, str] = {
     "outgoing.col.drafter": "Drafted by",
     "outgoing.receipts": "{count}/{total} units",
     "outgoing.secret": "(classified register)",
+    "register.books": "Registers",
+    "register.book.normal": "Ordinary register",
+    "register.book.secret": "Classified register",
+    "register.secret": "(classified register)",
     "outgoing.keeper": "Clerk; {name}",
     "outgoing.timeline": "Delivery tracking",
     "outgoing.timeline.steps": "Progress",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.models import OutboundDispatch
 from keys.models import User
 from keys.signin import StaffMember
+from office.documents import books
 from office.documents.access import visible_to
 from office.documents.models import OUTGOING, Document
 from office.documents.outgoing import APPROVED, DRAFT, REVIEWING, SIGNING, recipients_of
@@ -29,6 +30,9 @@ UNISSUED = (DRAFT, REVIEWING, SIGNING, APPROVED)
 
 @dataclass(frozen=True)
 class OutgoingFilter:
+    """The register's filters; ``book`` is the ordinary or the secret one, never both."""
+
+    book: str = books.NORMAL
     date_from: date | None = None
     date_to: date | None = None
     doc_type: str = ""
@@ -43,7 +47,6 @@ class OutgoingRow:
 
     id: int
     number_symbol: str
-    register_series: str | None
     issued_on: date | None
     doc_type: str
     summary: str
@@ -79,6 +82,7 @@ def _base(staff: StaffMember) -> Select[Any]:
 
 
 def _filtered(query: Select[Any], wanted: OutgoingFilter) -> Select[Any]:
+    query = query.where(Document.register_series == wanted.book)
     if wanted.date_from is not None:
         query = query.where(Document.issued_on >= wanted.date_from)
     if wanted.date_to is not None:
@@ -105,7 +109,6 @@ async def _rows(
             OutgoingRow(
                 id=document.id,
                 number_symbol=document.number_symbol,
-                register_series=document.register_series,
                 issued_on=document.issued_on,
                 doc_type=document.doc_type,
                 summary=document.summary,

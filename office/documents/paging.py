@@ -18,7 +18,7 @@ AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 def register_page(query: AnySelect, page: int, page_rows: int = PAGE_ROWS) -> AnySelect:
     """``query`` ordered as the register index is, so a page reads ``page_rows`` rows from the
-    end of it instead of sorting the year; the secret book's numbers interleave by number."""
+    end of it instead of sorting the year (one book at a time: each runs its own numbers)."""
     ordered = query.order_by(
         Document.register_year.desc(),
         Document.register_number.desc(),

@@ -7,6 +7,13 @@ role, clearance and account state are read at every fetch, not when the token wa
 the published part of what the schedule page shows them, by the page's own rule. A UID
 names an entry for good, on every node that holds a copy; SEQUENCE follows the entry's
 changes, so a calendar app replaces what it showed instead of adding a second event.
+
+A secret line (Mật, Tối mật, Tuyệt mật) goes into a feed only as "Lịch mật" and its time: a
+feed travels over the Internet to a phone, and the 2018 Law on Protection of State Secrets
+(29/2018/QH14) counts an activity and a place among the forms a state secret takes (Art. 2(1))
+and forbids transmitting one over information or telecommunication means outside the cipher
+service (Art. 5(6)). Its title, place, chair, attendees and notes never enter the feed; the
+schedule page still shows them to whoever is cleared for them.
 """
 
 from __future__ import annotations
@@ -72,6 +79,8 @@ class FeedOwner:
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One event of a feed. A secret line's has its time and states only (:func:`_feed_entry`)."""
+
     #: The iCalendar UID: the entry's id at the mail domain of the unit whose schedule it is.
     uid: str
     day: date
@@ -203,28 +212,43 @@ async def feed_entries(session: AsyncSession, owner: FeedOwner, today: date) -> 
         )
         query = query.where((ScheduleEntry.chair_user_id == owner.user_id) | attends)
     return [
-        FeedEntry(
-            uid=entry.uid if "@" in entry.uid else f"{entry.uid}@{domain or code.lower()}",
-            day=entry.day,
-            start_time=entry.start_time,
-            end_time=entry.end_time,
-            content=entry.content,
-            place=entry.place,
-            chair=chair_name or entry.chair_text,
-            attendees=entry.attendees_text,
-            prepared_by=entry.prepared_by,
-            notes=entry.notes,
-            secrecy=entry.secrecy,
-            cancelled=entry.status == CANCELLED,
-            sequence=entry.sequence,
-            adjusted=entry.adjusted,
-            updated_at=entry.updated_at,
+        _feed_entry(
+            entry,
+            chair_name,
+            entry.uid if "@" in entry.uid else f"{entry.uid}@{domain or code.lower()}",
         )
         for entry, chair_name, code, domain in (await session.execute(query)).all()
     ]
 
 
+def _feed_entry(entry: ScheduleEntry, chair_name: str | None, uid: str) -> FeedEntry:
+    """The line as a feed carries it: in full, or, for a secret line, its time and states with
+    every word of its content left behind (2018 Law on Protection of State Secrets, Art. 5(6))."""
+    secret = entry.secrecy > 0
+    return FeedEntry(
+        uid=uid,
+        day=entry.day,
+        start_time=entry.start_time,
+        end_time=entry.end_time,
+        content="" if secret else entry.content,
+        place="" if secret else entry.place,
+        chair="" if secret else chair_name or entry.chair_text,
+        attendees="" if secret else entry.attendees_text,
+        prepared_by="" if secret else entry.prepared_by,
+        notes="" if secret else entry.notes,
+        secrecy=entry.secrecy,
+        cancelled=entry.status == CANCELLED,
+        sequence=entry.sequence,
+        adjusted=entry.adjusted,
+        updated_at=entry.updated_at,
+    )
+
+
 def _description(entry: FeedEntry, translate: Translate) -> str:
+    """Chair, attendees, who prepares, notes and the line's states; nothing for a secret line,
+    whose level and changes would be the only words about it."""
+    if entry.secrecy:
+        return ""
     lines = [
         translate(f"feeds.ics.{label}", value=value)
         for label, value in (
@@ -235,8 +259,6 @@ def _description(entry: FeedEntry, translate: Translate) -> str:
         )
         if value
     ]
-    if entry.secrecy:
-        lines.append(translate("feeds.ics.secrecy", level=translate(f"clearance.{entry.secrecy}")))
     if entry.adjusted:
         lines.append(translate("feeds.ics.adjusted"))
     if entry.cancelled:
@@ -274,7 +296,7 @@ def build_calendar(
         event.add("sequence", entry.sequence)
         event.add("dtstart", datetime.combine(entry.day, entry.start_time, zone))
         event.add("dtend", datetime.combine(entry.day, _end(entry), zone))
-        summary = entry.content
+        summary = translate("feeds.ics.secret") if entry.secrecy else entry.content
         if entry.cancelled:
             summary = translate("feeds.ics.cancelled_summary", summary=summary)
         event.add("summary", summary)

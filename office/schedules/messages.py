@@ -6,7 +6,7 @@ VI: dict[str, str] = {
     # The home page's section
     "section.schedule": "Lịch công tác",
     "section.schedule.about": "Lịch làm việc tuần của đơn vị",
-    "nav.schedule": "Lịch công tác",
+    "nav.schedule": "Lịch",
     "schedule.title": "Lịch công tác tuần",
     "schedule.range": "Từ ngày {start} đến ngày {end}",
     "schedule.previous": "Tuần trước",
@@ -110,7 +110,8 @@ VI: dict[str, str] = {
     "feeds.ics.attendees": "Thành phần: {value}",
     "feeds.ics.prepared_by": "Chuẩn bị: {value}",
     "feeds.ics.notes": "Ghi chú: {value}",
-    "feeds.ics.secrecy": "Độ mật: {level}",
+    # A secret line's title in a feed: its content stays on the node.
+    "feeds.ics.secret": "Lịch mật",
     "feeds.ics.adjusted": "Điều chỉnh",
     "feeds.ics.cancelled": "Đã huỷ",
     "feeds.ics.cancelled_summary": "[Huỷ] {summary}",
@@ -120,7 +121,7 @@ EN: dict[str, str] = {
     # The home page's section
     "section.schedule": "Work schedule",
     "section.schedule.about": "The unit's weekly work schedule",
-    "nav.schedule": "Work schedule",
+    "nav.schedule": "Schedule",
     "schedule.title": "Weekly work schedule",
     "schedule.range": "From {start} to {end}",
     "schedule.previous": "Previous week",
@@ -223,7 +224,7 @@ EN: dict[str, str] = {
     "feeds.ics.attendees": "Attendees: {value}",
     "feeds.ics.prepared_by": "Prepared by: {value}",
     "feeds.ics.notes": "Notes: {value}",
-    "feeds.ics.secrecy": "Classification: {level}",
+    "feeds.ics.secret": "Classified engagement",
     "feeds.ics.adjusted": "Adjusted",
     "feeds.ics.cancelled": "Cancelled",
     "feeds.ics.cancelled_summary": "[Cancelled] {summary}",

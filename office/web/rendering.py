@@ -85,6 +85,8 @@ def render(
         "staff": request.get(STAFF),
         "form_token": request.get(FORM_TOKEN, ""),
         "unread_mail": request.get(UNREAD_MAIL),
+        # The menu's "Thư": the node has a mailbox (the count is read on GET pages only).
+        "has_mail": request.app[SITE].mail is not None,
     }
     return aiohttp_jinja2.render_template(
         template, request, {**shared, **(context or {})}, status=status

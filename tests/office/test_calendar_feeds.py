@@ -50,6 +50,10 @@ class Line:
     attendees: tuple[int, ...] = ()
     secrecy: int = 0
     status: str = "active"
+    place: str = "Phòng họp số 1"
+    attendees_text: str = "Các ban"
+    prepared_by: str = "Văn phòng"
+    notes: str = ""
 
 
 async def user_id(node: RunningNode, account: StaffAccount) -> int:
@@ -88,9 +92,10 @@ async def add_week(
                 content=line.content,
                 chair_user_id=line.chair,
                 chair_text="" if line.chair else "Chánh Văn phòng",
-                attendees_text="Các ban",
-                place="Phòng họp số 1",
-                prepared_by="Văn phòng",
+                attendees_text=line.attendees_text,
+                place=line.place,
+                prepared_by=line.prepared_by,
+                notes=line.notes,
                 secrecy=line.secrecy,
                 status=line.status,
             )
@@ -280,6 +285,78 @@ async def test_a_secret_entry_shows_only_to_an_owner_cleared_for_it(
     assert plain in seen_by_staff and secret not in seen_by_staff
     assert secret in seen_by_leader
     assert str(seen_by_leader[secret]["CLASS"]) == "CONFIDENTIAL"
+
+
+#: Words of a Tối mật meeting that must stay on the node (Law 29/2018/QH14 Art. 5(6)).
+SECRET_LINE = Line(
+    "Họp Ban Thường vụ bàn phương án nhân sự khoá mới",
+    weekday=2,
+    start=time(8, 0),
+    end=time(11, 30),
+    secrecy=2,
+    place="Phòng họp kín tầng ba",
+    attendees_text="Uỷ viên Ban Thường vụ và Trưởng Ban Tổ chức",
+    prepared_by="Ban Tổ chức Tỉnh uỷ",
+    notes="Tài liệu phát tại phòng họp",
+)
+SECRET_WORDS = (
+    SECRET_LINE.content,
+    SECRET_LINE.place,
+    SECRET_LINE.attendees_text,
+    SECRET_LINE.prepared_by,
+    SECRET_LINE.notes,
+)
+
+
+async def test_a_secret_line_goes_into_every_feed_as_lich_mat_and_its_time_only(
+    tu: RunningNode, make_account: NewAccount, secrets_seen: SecretsSeen
+) -> None:
+    chair = await make_account(role="leader", clearance=3, full_name="Hoàng Minh Chủ Toạ")
+    guest = await make_account(role="staff", clearance=2, full_name="Phan Thị Dự Họp")
+    clerk = await make_account(role="clerk", clearance=2)
+    chair_id, guest_id = await user_id(tu, chair), await user_id(tu, guest)
+    plain = Line("Giao ban Văn phòng", chair=chair_id, attendees=(guest_id,))
+    secret = Line(**{**SECRET_LINE.__dict__, "chair": chair_id, "attendees": (guest_id,)})
+    monday, (plain_uid, secret_uid) = await add_week(tu, [plain, secret])
+    # The province's week as a district keeps it: the leaders' unit feed carries it.
+    _monday, (received_uid,) = await add_week(tu, [SECRET_LINE], source_unit="HU-CAMLO")
+    async with StaffBrowser(tu.web_url) as browser:
+        await browser.sign_in_as(chair)
+        page = await browser.get(f"/schedule?week={monday.isoformat()}")
+        chairs, leaders = [
+            await renew(browser, scope, secrets_seen) for scope in ("person", "unit")
+        ]
+    assert SECRET_LINE.content in page.text  # the page still shows it to the cleared
+
+    feeds = {
+        "the chair's own": (chairs, {secret_uid}),
+        "an attendee's own": (await feed_url(tu, guest, "person", secrets_seen), {secret_uid}),
+        "a leader's unit": (leaders, {secret_uid, received_uid}),
+        "a clerk's unit": (
+            await feed_url(tu, clerk, "unit", secrets_seen),
+            {secret_uid, received_uid},
+        ),
+    }
+    for kind, (url, secret_uids) in feeds.items():
+        status, body, _headers = await fetch(url)
+        assert status == 200, kind
+        unfolded = body.replace("\r\n ", "")
+        for words in SECRET_WORDS:
+            assert words not in unfolded, (kind, words)
+        found = events(icalendar.Calendar.from_ical(body))
+        assert secret_uids <= set(found), kind
+        for uid in secret_uids:
+            event = found[uid]
+            written = event.to_ical().decode()
+            assert "Chủ Toạ" not in written and "Dự Họp" not in written, kind
+            assert str(event["SUMMARY"]) == "Lịch mật", kind
+            assert str(event["CLASS"]) == "CONFIDENTIAL", kind
+            assert "LOCATION" not in event and "DESCRIPTION" not in event, kind
+            assert event.decoded("DTSTART").time() == time(8, 0)
+            assert event.decoded("DTEND").time() == time(11, 30)
+            assert event.decoded("DTSTART").date() == event.decoded("DTEND").date()
+        assert str(found[plain_uid]["SUMMARY"]) == "Giao ban Văn phòng", kind
+        assert str(found[plain_uid]["LOCATION"]) == "Phòng họp số 1", kind
 
 
 async def test_a_person_feed_holds_only_what_that_person_chairs_or_attends(

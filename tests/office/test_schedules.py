@@ -288,7 +288,7 @@ async def test_a_change_after_publishing_is_a_new_version_marked_adjusted_and_ma
         assert cancelled.status == 303
         adjusted = await as_leader.get(f"/schedule?week={week.isoformat()}")
         assert "Phiên bản 3" in adjusted.text
-        assert adjusted.text.count('<span class="badge">Điều chỉnh</span>') == 2
+        assert adjusted.text.count('<span class="badge adjusted">Điều chỉnh</span>') == 2
         assert "Hoãn/huỷ</span> <s>Họp Ban Thường vụ</s>" in adjusted.text
     week_row, listed = await week_of(tu, week)
     entries = {e.id: e for e in listed}

@@ -11,6 +11,7 @@ from office.documents.web import (
     forwarding,
     incoming,
     outgoing,
+    registers,
     review,
     search,
     signing_key,
@@ -21,6 +22,7 @@ from office.web.feature import Feature, Section
 def add_routes(app: web.Application) -> None:
     incoming.add_routes(app)
     forwarding.add_routes(app)
+    registers.add_routes(app)
     search.add_routes(app)
     outgoing.add_routes(app)
     drafts.add_routes(app)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.documents import access, file_kinds, incoming, listing, recall, refusals
+from office.documents import access, books, file_kinds, incoming, listing, recall, refusals
 from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
@@ -26,12 +26,10 @@ from office.documents.fields import (
 from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
 from office.documents.records import StatusNotice, log_event, visible_document
-from office.documents.web import uploads
+from office.documents.web import registers, uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.forwarding import forward_context
-from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.documents.web.requests import common_filters, document_id_of, form_version
-from office.formats import format_date, format_datetime, format_day
+from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
 from office.web.once import run_once
@@ -40,22 +38,9 @@ from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 
-def register_filter(query: MultiMapping[str]) -> listing.RegisterFilter:
-    state = query.get("state", "")
-    return listing.RegisterFilter(
-        sender=text(query.get("sender"), refusals.SENDER, 255),
-        state=state if state in incoming_states() else "",
-        **common_filters(query),
-    )
-
-
-def incoming_states() -> tuple[str, ...]:
-    return ("registered", "assigned", "done", "returned")
-
-
 async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
-    wanted = register_filter(request.query)
+    wanted = registers.incoming_filter(request)
     today = request.app[DESK].today()
     async with site.sessions() as session:
         queue = await listing.incoming_queue(session, staff, today)
@@ -70,8 +55,9 @@ async def register_page(request: web.Request) -> web.Response:
             "more": more,
             "wanted": wanted,
             "query": request.query,
-            "states": incoming_states(),
+            "states": registers.INCOMING_STATES,
             "may_register": access.may_register(staff),
+            "may_open_secret": books.may_open_secret(staff),
             **document_choices(request),
         },
     )
@@ -333,64 +319,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
-REGISTER_COLUMNS = (
-    ("incoming.col.received", 11),
-    ("incoming.col.number", 8),
-    ("incoming.col.sender", 22),
-    ("incoming.col.symbol", 14),
-    ("incoming.col.issued", 11),
-    ("incoming.col.summary", 45),
-    ("incoming.col.handler", 20),
-    ("incoming.col.due", 11),
-    ("incoming.col.state", 12),
-    ("incoming.col.note", 20),
-)
-
-
-def _register_table(request: web.Request, rows: list[listing.RegisterRow]) -> RegisterTable:
-    translate = translator(request)
-    cells = [
-        [
-            format_date(row.received_at) if row.received_at else "",
-            f"{row.register_number}{' (M)' if row.register_series == 'secret' else ''}",
-            row.sender_name,
-            row.number_symbol,
-            format_day(row.issued_on) if row.issued_on else "",
-            f"{translate(f'doctype.{row.doc_type}')}: {row.summary}",
-            row.handler,
-            format_day(row.due_on) if row.due_on else "",
-            translate(f"state.{row.shown_state}"),
-            row.note,
-        ]
-        for row in rows
-    ]
-    return RegisterTable(
-        title=translate("incoming.register"),
-        subtitle=translate("incoming.export.printed", at=format_datetime(request.app[DESK].now())),
-        columns=[translate(key) for key, _width in REGISTER_COLUMNS],
-        rows=cells,
-        widths=[width for _key, width in REGISTER_COLUMNS],
-    )
-
-
-async def export_register(request: web.Request) -> web.Response:
-    """The filtered register as a spreadsheet or a printed book (up to the export limit)."""
-    site, staff = request.app[SITE], request[STAFF]
-    wanted = register_filter(request.query)
-    async with site.sessions() as session:
-        rows, _more = await listing.incoming_register(
-            session, staff, wanted, request.app[DESK].today(), page_rows=MAX_EXPORT_ROWS
-        )
-    table = _register_table(request, rows)
-    return await export_response(
-        request, table, request.match_info["format"], staff.unit_name, "so-van-ban-den"
-    )
-
-
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/incoming", register_page, name="incoming")
     app.router.add_get("/incoming/new", new_paper_page, name="incoming_new")
-    app.router.add_get(r"/incoming/register.{format:xlsx|pdf}", export_register)
     app.router.add_post("/incoming/new", new_paper_submit, name="incoming_new.upload")
     app.router.add_get(r"/incoming/{document_id:\d+}", document_page, name="incoming_document")
     for name, action in (

@@ -20,6 +20,7 @@ from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
 from office.documents import (
     access,
+    books,
     drafts,
     file_kinds,
     listing,
@@ -36,11 +37,9 @@ from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import recipient_timelines
-from office.documents.web import recall, uploads
+from office.documents.web import recall, registers, uploads
 from office.documents.web.choices import document_choices
-from office.documents.web.register_export import MAX_EXPORT_ROWS, RegisterTable, export_response
-from office.documents.web.requests import common_filters, document_id_of, form_version
-from office.formats import format_datetime, format_day
+from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
 from office.web.once import run_once
@@ -49,17 +48,9 @@ from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 
-def register_filter(query: MultiMapping[str]) -> outgoing_register.OutgoingFilter:
-    state = query.get("state", "")
-    return outgoing_register.OutgoingFilter(
-        state=state if state in outgoing_register.REGISTER_STATES else "",
-        **common_filters(query),
-    )
-
-
 async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
-    wanted = register_filter(request.query)
+    wanted = registers.outgoing_filter(request)
     name = request.app[DESK].unit_name
     async with site.sessions() as session:
         drafts = await outgoing_register.drafts(session, staff, name)
@@ -76,57 +67,9 @@ async def register_page(request: web.Request) -> web.Response:
             "query": request.query,
             "states": outgoing_register.REGISTER_STATES,
             "may_draft": outgoing.may_draft(staff),
+            "may_open_secret": books.may_open_secret(staff),
             **document_choices(request),
         },
-    )
-
-
-REGISTER_COLUMNS = (
-    ("outgoing.col.symbol", 14),
-    ("outgoing.col.issued", 11),
-    ("outgoing.col.summary", 45),
-    ("outgoing.col.signer", 18),
-    ("outgoing.col.recipients", 30),
-    ("outgoing.col.keeper", 18),
-    ("outgoing.col.copies", 8),
-    ("outgoing.col.sent", 14),
-    ("outgoing.col.receipts", 8),
-    ("outgoing.col.note", 20),
-)
-
-
-async def export_register(request: web.Request) -> web.Response:
-    """The filtered outgoing register as a spreadsheet or a printed book."""
-    site, staff = request.app[SITE], request[STAFF]
-    translate = translator(request)
-    wanted = register_filter(request.query)
-    async with site.sessions() as session:
-        rows, _more = await outgoing_register.outgoing_register(
-            session, staff, wanted, request.app[DESK].unit_name, page_rows=MAX_EXPORT_ROWS
-        )
-    table = RegisterTable(
-        title=translate("outgoing.register"),
-        subtitle=translate("incoming.export.printed", at=format_datetime(request.app[DESK].now())),
-        columns=[translate(key) for key, _width in REGISTER_COLUMNS],
-        rows=[
-            [
-                row.number_symbol,
-                format_day(row.issued_on) if row.issued_on else "",
-                f"{translate(f'doctype.{row.doc_type}')}: {row.summary}",
-                row.signer_name,
-                "; ".join(row.recipients),
-                row.keeper,
-                str(row.copies),
-                format_datetime(row.sent_at) if row.sent_at else "",
-                str(row.receipted),
-                row.note,
-            ]
-            for row in rows
-        ],
-        widths=[width for _key, width in REGISTER_COLUMNS],
-    )
-    return await export_response(
-        request, table, request.match_info["format"], staff.unit_name, "so-van-ban-di"
     )
 
 
@@ -341,7 +284,6 @@ async def _resend(
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/outgoing", register_page, name="outgoing")
     app.router.add_get("/outgoing/new", new_page, name="outgoing_new")
-    app.router.add_get(r"/outgoing/register.{format:xlsx|pdf}", export_register)
     app.router.add_post("/outgoing/new", new_submit, name="outgoing_new.upload")
     app.router.add_get(r"/outgoing/{document_id:\d+}", document_page, name="outgoing_document")
     app.router.add_post(r"/outgoing/{document_id:\d+}/issue", _outgoing_step(_issue))

@@ -1,5 +1,5 @@
 """What every document page reads from its request the same way: the document's id, the
-version its form showed, the register filters."""
+version its form showed, the register filters and the book they read."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from config.errors import Invalid
-from office.documents import refusals
+from config.errors import Invalid, NotFound
+from office.documents import books, refusals
 from office.documents.fields import DOC_TYPES, URGENCIES, day, level
+from office.web.site import STAFF, translator
 
 
 def document_id_of(request: web.Request) -> int:
@@ -23,6 +24,15 @@ def form_version(form: MultiMapping[Any]) -> int:
         return int(str(form.get("version", "")))
     except ValueError:
         raise Invalid(refusals.NO_FORM_VERSION(), code="bad-form") from None
+
+
+def register_book(request: web.Request) -> str:
+    """The book the register's page, print or export reads (``?book=secret``: the sổ mật);
+    the secret book asked for by someone who may not open it answers as no such page."""
+    book = books.opened_book(request[STAFF], request.query.get("book", ""))
+    if book is None:
+        raise NotFound(translator(request)("error.not-found"))
+    return book
 
 
 def common_filters(query: MultiMapping[str]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The week on paper: the traditional table (day, time, content, chair, attendees, place,
-prepared by) on A4 landscape, printed by WeasyPrint in a thread like the registers. Adjusted
-lines carry "điều chỉnh"; cancelled ones stay, struck through and marked."""
+prepared by) on A4 landscape, printed by WeasyPrint in a thread like the registers. A secret
+line carries its level ("(Tối mật)"), as the page's badge does; adjusted lines carry "điều
+chỉnh"; cancelled ones stay, struck through and marked. Each mark is text in its line's cell."""
 
 from __future__ import annotations
 
