@@ -225,6 +225,11 @@ class OfficeSettings:
     #: The government's yearly decisions: bridging days off, and the Saturdays worked instead.
     extra_days_off: tuple[str, ...] = setting((), check=iso_dates)
     extra_working_days: tuple[str, ...] = setting((), check=iso_dates)
+    #: The highest độ mật (0 Không mật, 1 Mật, 2 Tối mật, 3 Tuyệt mật) that may leave this node
+    #: over the network, and that it accepts from another node. The 2018 Law on Protection of
+    #: State Secrets lets secrets travel over telecommunication only under the cipher
+    #: service's cryptography, which congvan's is not: 0 unless that is in place.
+    max_secrecy_on_network: int = setting(0, check=between(0, 3))
 
 
 def unit_kinds(value: tuple[str, ...]) -> str | None:

@@ -16,6 +16,7 @@ from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.pull import Puller
 from exchange.relay import RelayDesk
+from exchange.secrecy import SecrecyPolicy
 from exchange.statuses import Statuses
 from exchange.sweep import Sweeper
 from exchange.tls import peer_client_context
@@ -44,6 +45,8 @@ class Exchange:
     sweeper: Sweeper
     #: What every answer that promises (a receipt, a 250) waits for.
     durable: DurableCommits
+    #: How secret a dispatch may be to leave this node or to be taken in from another.
+    secrecy: SecrecyPolicy
 
 
 def build_exchange(
@@ -59,6 +62,7 @@ def build_exchange(
     spool = settings.node_dir / SPOOL_DIR
     durable = DurableCommits.for_settings(settings)
     ledger = UsageLedger(sessions)
+    secrecy = SecrecyPolicy(settings.office.max_secrecy_on_network, settings.node.name)
     inbox = Inbox(
         sessions=sessions,
         keyring=keyring,
@@ -69,6 +73,7 @@ def build_exchange(
         max_bytes=settings.exchange.max_dispatch_bytes,
         max_open_offers=settings.exchange.max_open_offers_per_peer,
         verify_lease_seconds=settings.exchange.verify_lease_seconds,
+        secrecy=secrecy,
         ledger=ledger,
     )
     client_context = peer_client_context(settings, passphrase)
@@ -80,6 +85,7 @@ def build_exchange(
         spool=spool / "out",
         settings=settings.exchange,
         client_context=client_context,
+        secrecy=secrecy,
         ledger=ledger,
     )
     statuses = Statuses(outbox)
@@ -117,4 +123,5 @@ def build_exchange(
         upkeep,
         Sweeper(upkeep, relay, outbox),
         durable,
+        secrecy,
     )

@@ -49,6 +49,7 @@ from exchange.ledger import UsageLedger
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, receipt_json
 from exchange.refusals import store_refusal
+from exchange.secrecy import SecrecyPolicy
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -93,6 +94,7 @@ class Inbox:
         max_bytes: int,
         max_open_offers: int,
         verify_lease_seconds: int,
+        secrecy: SecrecyPolicy,
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
@@ -104,6 +106,8 @@ class Inbox:
         self.max_bytes = max_bytes
         self.max_open_offers = max_open_offers
         self.verify_lease = timedelta(seconds=verify_lease_seconds)
+        #: What this node takes in from another: checked on each dispatch once it is opened.
+        self.secrecy = secrecy
         self.ledger = ledger
         self.checks = InboxChecks(keyring)
 
@@ -409,6 +413,7 @@ class Inbox:
                         folder / OPENED_DIR,
                     )
                 self.trust.check_unit_signer(received[0], header.sender, received[1])
+                self.secrecy.check_arrival(header, received[2].metadata)
             except PeerRefused as refusal:
                 if refusal.code not in OUR_TRUST_CODES:
                     await self._refuse(peer, row.id, refusal)

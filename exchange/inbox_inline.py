@@ -107,6 +107,7 @@ class InlineInbox:
                 None, self._stage_and_open, staging, header, raw, signature, payload
             )
             self.inbox.trust.check_unit_signer(signer, header.sender, chain)
+            self.inbox.secrecy.check_arrival(header, dispatch.metadata)
         except PeerRefused as refusal:
             if refusal.code in OUR_TRUST_CODES:
                 # Our trust data, not the dispatch: nothing is decided, the sender asks again.

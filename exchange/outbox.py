@@ -38,6 +38,7 @@ from exchange.ledger import UsageLedger
 from exchange.models import Delivery, OutboundDispatch
 from exchange.peer_client import PeerClient, peer_timeout
 from exchange.receipts import ACCEPTED, check_receipt, receipt_json
+from exchange.secrecy import SecrecyPolicy
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -134,6 +135,7 @@ class Outbox:
         spool: Path,
         settings: ExchangeSettings,
         client_context: ssl.SSLContext,
+        secrecy: SecrecyPolicy,
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
@@ -143,6 +145,8 @@ class Outbox:
         self.spool = spool
         self.settings = settings
         self.client_context = client_context
+        #: What may leave for another node: checked on every dispatch before it is sealed.
+        self.secrecy = secrecy
         self.ledger = ledger
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._clock = time.monotonic
@@ -167,6 +171,28 @@ class Outbox:
             chain=(self.keyring.ca_certificate,),
         )
 
+    def network_units(self, routes: dict[str, list[str]]) -> list[str]:
+        """The addressed units another node hosts: those a dispatch reaches over the network."""
+        return [
+            unit
+            for node, units in routes.items()
+            if node != self.keyring.node_name
+            for unit in units
+        ]
+
+    def units_on_network(self, recipients: Iterable[str]) -> list[str]:
+        """Of ``recipients``, those another node hosts, from the signed directory; a unit it
+        cannot place (unknown, or the directory is stale) counts as on the network."""
+        found = []
+        for unit in recipients:
+            try:
+                node: str | None = self.directory.unit(unit).node
+            except (NotFound, PeerRefused):
+                node = None
+            if node != self.keyring.node_name:
+                found.append(unit)
+        return found
+
     def _routes(self, recipients: Iterable[str]) -> dict[str, list[str]]:
         """Destination node -> the addressed units it hosts, from the signed directory."""
         routes: dict[str, list[str]] = {}
@@ -175,10 +201,16 @@ class Outbox:
         return routes
 
     async def send(self, sender_unit: str, draft: Draft) -> Header:
-        """Seal ``draft`` and queue it for every destination node, in one transaction."""
+        """Seal ``draft`` and queue it for every destination node, in one transaction.
+
+        The one place a dispatch is sealed for another node, so the place nothing too secret
+        for the network gets past (:meth:`SecrecyPolicy.check_release`), whatever made it."""
         if sender_unit not in self.keyring.units:
             raise Invalid(f"đơn vị {sender_unit} không thuộc nút này", code="not-hosted")
         routes = self._routes(draft.recipients)
+        await self.secrecy.check_release(
+            draft.metadata, draft.attachments, self.network_units(routes)
+        )
         certificates = {
             unit: self.directory.unit(unit).certificate("encryption") for unit in draft.recipients
         }

@@ -52,3 +52,38 @@ NO_OUTBOUND_DISPATCH = Message(
     vi="không có công văn đi {dispatch} của {unit}",
     en="there is no outgoing dispatch {dispatch} from {unit}",
 )
+
+#: Độ mật by level, as the refusals below name them (the documents' names for them).
+SECRECY_NAMES = {
+    0: Message("exchange.secrecy.0", vi="Không mật", en="not secret"),
+    1: Message("exchange.secrecy.1", vi="Mật", en="Confidential"),
+    2: Message("exchange.secrecy.2", vi="Tối mật", en="Secret"),
+    3: Message("exchange.secrecy.3", vi="Tuyệt mật", en="Top secret"),
+}
+NOT_ON_NETWORK = Message(
+    "exchange.secrecy.not-on-network",
+    vi=(
+        "Không được gửi qua mạng tài liệu độ {level} tới {units}: nút này chỉ được truyền qua "
+        "mạng tài liệu đến độ {limit} (Luật Bảo vệ bí mật nhà nước 2018, Điều 5). Hãy gửi bản "
+        "giấy theo quy định về tài liệu mật (Nghị định 26/2020/NĐ-CP): vào Sổ đăng ký bí mật nhà "
+        "nước đi, cho vào bì đóng dấu độ mật, chuyển qua giao liên hoặc cơ yếu."
+    ),
+    en=(
+        "A {level} document may not be sent over the network to {units}: this node sends "
+        "nothing above {limit} over the network (2018 Law on Protection of State Secrets, "
+        "Art. 5). Send it on paper by the rules for secret documents (Decree 26/2020/NĐ-CP): "
+        "register it as outgoing, seal it in an envelope marked with its level, and send it "
+        "by courier or the cipher service."
+    ),
+)
+REFUSED_ON_ARRIVAL = Message(
+    "exchange.secrecy.refused-on-arrival",
+    vi=(
+        "nút nhận không nhận qua mạng tài liệu độ {level}: chỉ nhận đến độ {limit} "
+        "(Luật Bảo vệ bí mật nhà nước 2018, Điều 5); hãy gửi bản giấy"
+    ),
+    en=(
+        "the receiving node takes no {level} document over the network, only up to {limit} "
+        "(2018 Law on Protection of State Secrets, Art. 5); send it on paper"
+    ),
+)

@@ -27,15 +27,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import CongvanError
+from config.errors import CongvanError, Forbidden
 from config.logging import bind_request_id, get_logger
-from exchange.envelope import Attachment, Draft
+from exchange.envelope import Draft
 from exchange.models import OutboundDispatch
 from exchange.outbox import Outbox
+from exchange.secrecy import SECRECY_NOT_ALLOWED
 from mailgw import maildir
 from mailgw.addresses import Mailbox, split
 from mailgw.bounces import FailedRecipient, delivery_failure
-from mailgw.gateway import MailGateway
+from mailgw.gateway import MailGateway, as_dispatch_file
 from mailgw.mailbox import FiledMail, file_message, filed_users
 from mailgw.models import DONE, FAILED, INBOX, QUEUED, QueuedMail
 from mailgw.parsing import summarise
@@ -49,8 +50,6 @@ RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 #: Dispatch ids of mail are derived from the queue id in this namespace.
 MAIL_DISPATCH_NAMESPACE = uuid.UUID("6f2d3c55-1c36-4d2e-9a63-5a0f1f0b7c21")
-MESSAGE_FILE = "message.eml"
-RFC822 = "message/rfc822"
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,13 @@ class MailDelivery:
             if local:
                 filed = await self._to_maildirs(job, local)
             for unit, addresses in routing.remote.items():
-                await self._send(job, unit, addresses)
+                try:
+                    await self._send(job, unit, addresses)
+                except Forbidden as refusal:
+                    if refusal.code != SECRECY_NOT_ALLOWED:
+                        raise
+                    # Never: it carries a secret document's file (exchange.secrecy).
+                    unknown.extend(secret_held(job, unit, addresses))
                 undelivered = [address for address in undelivered if address not in addresses]
             async with self.sessions() as session, session.begin():
                 owned = await self._close(session, job, DONE, "")
@@ -309,7 +314,7 @@ class MailDelivery:
             recipients=(unit,),
             kind="mail",
             metadata={"mail_from": job.mail_from, "recipients": addresses},
-            attachments=(Attachment(MESSAGE_FILE, self.blobs.path(job.blob_sha256), RFC822),),
+            attachments=(as_dispatch_file(self.blobs.path(job.blob_sha256)),),
             id=dispatch_id,
         )
         await self.outbox.send(job.unit, draft)
@@ -411,6 +416,21 @@ class MailDelivery:
         ]
         if failed:
             await self._bounce(session, job, failed)
+
+
+def secret_held(job: Job, unit: str, addresses: Sequence[str]) -> list[FailedRecipient]:
+    """The recipients of ``unit`` a message may never reach: it carries a file of a document
+    too secret for the network. Bounced at once, not retried."""
+    log.warning("mail.secret_not_sent", queue_id=job.id, unit=unit, recipients=len(addresses))
+    return [
+        FailedRecipient(
+            address,
+            "5.7.1",
+            "550 5.7.1 a file of a secret document may not leave this node by mail; "
+            "send it on paper",
+        )
+        for address in addresses
+    ]
 
 
 async def _update_leased(session: AsyncSession, job: Job, **values: object) -> bool:

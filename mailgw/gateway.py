@@ -16,16 +16,19 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.blobs import BlobStorage, StoredBlob
 from config.durability import DurableCommits
-from config.errors import CongvanError
+from config.errors import CongvanError, Forbidden
 from config.logging import get_logger
 from config.refusals import Said
 from config.settings import SmtpSettings
+from exchange.envelope import Attachment
 from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND, UsageLedger
+from exchange.secrecy import SECRECY_NOT_ALLOWED, SecrecyPolicy
 from keys import accounts
 from keys.app_signin import AppSignIn, sign_in_with_app_password
 from keys.throttle import ThrottlePolicy
@@ -39,6 +42,14 @@ log = get_logger("congvan.mailgw")
 
 #: At most this many recipients in one message, as common submission servers allow.
 MAX_RECIPIENTS = 100
+#: A message travels to another node as one file of a ``mail`` dispatch.
+MESSAGE_FILE = "message.eml"
+RFC822 = "message/rfc822"
+
+
+def as_dispatch_file(path: Path) -> Attachment:
+    """The message at ``path`` as the file a ``mail`` dispatch carries."""
+    return Attachment(MESSAGE_FILE, path, RFC822)
 
 
 class MailRefused(CongvanError):
@@ -81,6 +92,7 @@ class MailGateway:
         durable: DurableCommits,
         ledger: UsageLedger | None = None,
         throttle: ThrottlePolicy | None = None,
+        secrecy: SecrecyPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         #: A queue id answered (SMTP 250) is a promise: it waits for the commit to be on disk.
@@ -92,6 +104,8 @@ class MailGateway:
         #: How often mail clients may try app passwords (the node's [web] lockout settings).
         self.throttle = throttle or ThrottlePolicy()
         self.rate = RateLimiter(settings.rate_per_minute)
+        #: What may leave for another node's units (the exchange's seal checks it again).
+        self.secrecy = secrecy
         #: Set when something was queued, so the delivery worker need not wait for its poll.
         self.queued = asyncio.Event()
 
@@ -202,6 +216,7 @@ class MailGateway:
         blob, filed = await asyncio.get_running_loop().run_in_executor(
             None, self._store, trace + content
         )
+        await self.check_secrecy(wanted, self.blobs.path(blob.sha256))
         queue_id = str(uuid.uuid4())
         async with self.sessions() as session, session.begin():
             await self.enqueue(
@@ -230,6 +245,30 @@ class MailGateway:
             origin=origin,
         )
         return queue_id
+
+    async def check_secrecy(self, addresses: Sequence[str], message: Path) -> None:
+        """A message for another node's units that carries a file of a document too secret
+        for the network (2018 Law on Protection of State Secrets, Art. 5) is refused now, not
+        bounced later: the exchange would refuse to seal it (:mod:`exchange.secrecy`)."""
+        if self.secrecy is None:
+            return
+        remote = sorted(
+            {
+                unit.code
+                for unit in map(self.book.unit_of, addresses)
+                if unit is not None and not self.book.is_local(unit)
+            }
+        )
+        try:
+            await self.secrecy.check_release({}, (as_dispatch_file(message),), remote)
+        except Forbidden as refusal:
+            if refusal.code != SECRECY_NOT_ALLOWED:
+                raise
+            raise MailRefused(
+                refusals.SECRET_ATTACHED(units=", ".join(remote)),
+                code=SECRECY_NOT_ALLOWED,
+                reply="550 5.7.1 A file of a secret document may not leave this node by mail",
+            ) from refusal
 
     def _store(self, content: bytes) -> tuple[StoredBlob, FiledMail]:
         """The message on disk, and what the sent folder shows of it (blocking)."""

@@ -39,6 +39,18 @@ TOO_MANY_RECIPIENTS = Message(
     vi="Tối đa {limit} người nhận một thư.",
     en="At most {limit} recipients a message.",
 )
+SECRET_ATTACHED = Message(
+    "mail.secret-attached",
+    vi=(
+        "Thư gửi {units} có tệp của văn bản mật: không được gửi qua mạng (Luật Bảo vệ bí mật "
+        "nhà nước 2018, Điều 5). Hãy gửi bản giấy theo quy định về tài liệu mật."
+    ),
+    en=(
+        "The message to {units} carries a file of a secret document: it may not be sent over "
+        "the network (2018 Law on Protection of State Secrets, Art. 5). Send it on paper by "
+        "the rules for secret documents."
+    ),
+)
 
 # Writing a message in the web mailbox (mailgw.composing).
 TO = Message("mail.field.to", vi="Người nhận", en="To")

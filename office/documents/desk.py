@@ -38,6 +38,7 @@ from office.documents.issue_lines import place_of
 from office.documents.models import SIGNATURE_PENDING
 from office.documents.pdf_signing import SignatureStatus, signature_status
 from office.documents.records import StatusNotice
+from office.documents.secrecy import NetworkLimit
 from office.documents.workdays import WorkingCalendar
 from office.formats import local_time
 
@@ -251,6 +252,16 @@ class DocumentDesk:
     def outbox(self) -> Outbox | None:
         """Where issued documents leave from (None on a desk without an exchange)."""
         return self.statuses.outbox if self.statuses is not None else None
+
+    @property
+    def network_limit(self) -> NetworkLimit:
+        """``[office] max_secrecy_on_network``, and which recipients are on another node."""
+        outbox = self.outbox
+        return NetworkLimit(
+            self.settings.max_secrecy_on_network,
+            outbox.units_on_network if outbox is not None else list,
+            self.unit_name,
+        )
 
     async def recall_requested(self, session: AsyncSession, request: RecallRequest) -> None:
         """The exchange's listener for a sender's recall request (status 13), with the

@@ -269,7 +269,9 @@ async def enter_paper(
     year: int,
     confirm_duplicate: bool = False,
 ) -> Document:
-    """A paper document, scanned: entered by hand and registered in the same book."""
+    """A paper document, scanned: entered by hand and registered in the same book. A secret
+    one may come without ``files``: its register entry is what the e-office keeps of it (2018
+    Law on Protection of State Secrets, Art. 5 clause 5; :mod:`office.documents.paper`)."""
     _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     if not fields.sender_name:
         raise Invalid(refusals.NO_SENDER(), code="missing-field")

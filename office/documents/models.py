@@ -120,7 +120,8 @@ class DocumentFile(Base):
     name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    #: Indexed: the exchange asks whether a file leaving the node is a secret document's.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     #: ``main`` (the document), ``signed`` (its signed PDF), ``attachment``.
     role: Mapped[str] = mapped_column(String(16), default="main")
     #: A PDF's signature, checked when the file arrived (valid, invalid, unsigned, untrusted,
@@ -335,7 +336,7 @@ class VersionFile(Base):
     name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
 
 

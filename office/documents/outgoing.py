@@ -28,8 +28,12 @@ from office.documents.incoming import StoredFile, add_files
 from office.documents.models import OUTGOING, Document, DocumentEvent, DocumentFile
 from office.documents.numbering import next_outgoing_number, numbering_style
 from office.documents.records import change, log_event, visible_document
+from office.documents.secrecy import NetworkLimit
 
 DRAFT, ISSUED, SENT = "draft", "issued", "sent"
+#: Issued as a register entry only: numbered and dated, its paper sent by hand (a secret
+#: document the network may not carry: see :mod:`office.documents.paper`).
+PAPER = "paper"
 #: The review chain's states between draft and issued (see :mod:`office.documents.review`).
 REVIEWING, SIGNING, APPROVED = "reviewing", "signing", "approved"
 #: The draft's file, the unit-signed one sent out, and the one its signer signed.
@@ -153,6 +157,8 @@ async def issue(
     version: int,
     now: datetime,
     today: date,
+    *,
+    network: NetworkLimit,
 ) -> Document:
     """Cấp số: the next number of the unit's outgoing sequence for the document's type, secrecy
     and day (see :mod:`office.documents.numbering`), its symbol, and the id the dispatch will
@@ -160,7 +166,9 @@ async def issue(
     second one.
 
     Only a draft its signer approved and signed is issued (Decree 30 Art. 13 and 16: the clerk
-    issues what the competent person signed)."""
+    issues what the competent person signed), and only to whom the network may carry it: a
+    document more secret than ``network`` allows goes to another node on paper (2018 Law on
+    Protection of State Secrets, Art. 5), refused here before it takes a number."""
     _require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state in (DRAFT, REVIEWING, SIGNING):
@@ -169,6 +177,7 @@ async def issue(
         raise Conflict(refusals.ALREADY_ISSUED(), code="stale")
     if document.version != version:
         raise Conflict(refusals.STALE(), code="stale")
+    network.check(document.secrecy, recipients_of(document))
     taken = await next_outgoing_number(
         session, staff.unit, document.doc_type, document.secrecy, today
     )
@@ -192,14 +201,22 @@ async def issue(
 
 
 async def claim_resend(
-    session: AsyncSession, staff: StaffMember, document_id: int, version: int, now: datetime
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    version: int,
+    now: datetime,
+    *,
+    network: NetworkLimit,
 ) -> Document:
     """Gửi lại: a document issued but not sent (the exchange refused, or the node stopped
-    midway). Refused while another attempt may still be running."""
+    midway). Refused while another attempt may still be running, and for a document the
+    network may not carry (issued before the limit was lowered): it goes on paper."""
     _require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state != ISSUED:
         raise Conflict(refusals.NOT_WAITING_TO_SEND(), code="stale")
+    network.check(document.secrecy, recipients_of(document))
     last = await session.scalar(
         select(DocumentEvent)
         .where(

@@ -23,7 +23,7 @@ from office.documents.timeline import delivered_units
 
 MAX_DRAFTS = 200
 #: The states a register row may be filtered by (a draft has no number yet).
-REGISTER_STATES = ("issued", "sent")
+REGISTER_STATES = ("issued", "sent", "paper")
 #: A draft on its way to its signer, or approved and waiting for the clerk.
 UNISSUED = (DRAFT, REVIEWING, SIGNING, APPROVED)
 

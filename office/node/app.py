@@ -47,6 +47,7 @@ from mailgw.arrival import MailArrival
 from mailgw.delivery import MailDelivery
 from mailgw.gateway import MailGateway
 from mailgw.smtp import SubmissionListener, server_context, start_submission
+from office.documents import secrecy as document_secrecy
 from office.documents.desk import DESK, DocumentDesk
 from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
@@ -208,6 +209,7 @@ def build_mail(
         exchange.durable,
         exchange.ledger,
         throttle=throttle_policy(settings.web),
+        secrecy=exchange.secrecy,
     )
     delivery = MailDelivery(
         gateway,
@@ -296,6 +298,8 @@ async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
     node.upkeep = exchange.upkeep
     node.desk = build_desk(settings, node.sessions, exchange)
     node.handlers.register("document", node.desk.receive)
+    # No secret document's file leaves this node, whatever dispatch would carry it.
+    exchange.secrecy.watch_files(document_secrecy.files_level(node.sessions))
     node.mail, node.delivery = build_mail(settings, node.sessions, exchange, node.desk.blobs)
     node.handlers.register("mail", MailArrival(node.mail).receive)
     node.handlers.register(

@@ -147,6 +147,25 @@ def test_an_inbox_limit_out_of_range_is_refused_with_its_range(
     assert message == f"config error: [exchange] {key} = {value}: must be {allowed}"
 
 
+def test_only_khong_mat_travels_on_the_network_by_default() -> None:
+    assert parse({}).office.max_secrecy_on_network == 0
+    assert parse({"office": {"max_secrecy_on_network": 1}}).office.max_secrecy_on_network == 1
+
+
+@pytest.mark.parametrize("value", [-1, 4])
+def test_a_network_secrecy_limit_that_is_no_level_is_refused_with_the_levels(value: int) -> None:
+    message = refusal({"office": {"max_secrecy_on_network": value}})
+    assert message == f"config error: [office] max_secrecy_on_network = {value}: must be 0-3"
+
+
+def test_a_network_secrecy_limit_from_the_environment_names_the_variable() -> None:
+    message = refusal({}, {"CONGVAN_OFFICE_MAX_SECRECY_ON_NETWORK": "Mật"})
+    assert message == (
+        'config error: [office] max_secrecy_on_network = "Mật" '
+        "(from CONGVAN_OFFICE_MAX_SECRECY_ON_NETWORK): must be an integer"
+    )
+
+
 def test_the_web_sessions_and_the_lock_out_have_the_documented_defaults() -> None:
     web = parse({}).web
     assert (web.session_minutes, web.session_hours) == (30, 12)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from exchange.envelope import Attachment, Draft
 from exchange.models import InboundDispatch
 from mailgw.arrival import arrival_queue_id
-from mailgw.delivery import RFC822
+from mailgw.gateway import RFC822
 from mailgw.models import QueuedMail
 from office.node.app import RunningNode, start_node
 from tests.support.mail import inbox_subjects, message_from, wait_for_inbox

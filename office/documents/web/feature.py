@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.documents import forward_messages, messages, review_messages
+from office.documents import forward_messages, messages, review_messages, secrecy_messages
 from office.documents.web import (
     drafts,
     forwarding,
     incoming,
     outgoing,
+    paper,
     registers,
     review,
     search,
@@ -25,6 +26,7 @@ def add_routes(app: web.Application) -> None:
     registers.add_routes(app)
     search.add_routes(app)
     outgoing.add_routes(app)
+    paper.add_routes(app)
     drafts.add_routes(app)
     review.add_routes(app)
     signing_key.add_routes(app)
@@ -38,6 +40,7 @@ FEATURE = Feature(
             **messages.MESSAGES[language],
             **review_messages.MESSAGES[language],
             **forward_messages.MESSAGES[language],
+            **secrecy_messages.MESSAGES[language],
         }
         for language in messages.MESSAGES
     },

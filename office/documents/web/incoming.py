@@ -256,10 +256,15 @@ async def new_paper_page(request: web.Request) -> web.Response:
     return _paper_form(request)
 
 
-async def _paper_files(request: web.Request, upload: forms.UploadForm) -> list[StoredFile]:
+async def _paper_files(
+    request: web.Request, upload: forms.UploadForm, secrecy: int
+) -> list[StoredFile]:
     """The scan first (a PDF), then any appendices, in the order posted; each checked by
-    content, each PDF's signature read."""
+    content, each PDF's signature read. A secret document needs none: it is a register entry
+    (:mod:`office.documents.paper`)."""
     if not upload.files:
+        if secrecy > 0:
+            return []
         raise Invalid(refusals.NO_SCAN(), code="missing-file")
     name, _content_type, staged = upload.files[0]
     await uploads.require_pdf(name, staged, refusals.NOT_A_PDF)
@@ -277,7 +282,7 @@ async def new_paper_submit(request: web.Request) -> web.Response:
         form_id = forms.form_id_of(upload.fields)
         try:
             fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
-            stored = await _paper_files(request, upload)
+            stored = await _paper_files(request, upload, fields.secrecy)
 
             async def enter(session: AsyncSession) -> str:
                 document = await incoming.enter_paper(

@@ -37,7 +37,7 @@ from office.documents.models import OUTGOING
 from office.documents.outgoing import GROUPS, SEND_ATTEMPT, SEND_FAILED, Recipient
 from office.documents.records import log_event, visible_document
 from office.documents.timeline import recipient_timelines
-from office.documents.web import recall, registers, uploads
+from office.documents.web import network, recall, registers, uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
@@ -68,6 +68,7 @@ async def register_page(request: web.Request) -> web.Response:
             "states": outgoing_register.REGISTER_STATES,
             "may_draft": outgoing.may_draft(staff),
             "may_open_secret": books.may_open_secret(staff),
+            "may_enter_paper": access.may_register(staff),
             **document_choices(request),
         },
     )
@@ -218,7 +219,6 @@ async def document_page(request: web.Request) -> web.Response:
             else []
         )
         chain = await review_lists.chain_actions(session, staff, document, desk.today())
-    clerk = access.may_register(staff)
     return render(
         request,
         "documents/outgoing_detail.html",
@@ -229,14 +229,13 @@ async def document_page(request: web.Request) -> web.Response:
             "recipients": [desk.unit_name(c) for c in outgoing.recipients_of(document)],
             "timelines": timelines,
             "send_problem": _send_problem(page.history) if document.state == "issued" else None,
-            "may_issue": clerk and document.state == outgoing.APPROVED,
             "chain": chain,
-            "may_resend": clerk and document.state == "issued",
             "recalls": recalls,
             "may_change_draft": document.state == "draft" and drafts.may_change(staff, document),
             "delete_form_id": forms.new_form_id(),
             "recall_outcome": recall.recall_outcome(document.recall_state, timelines),
             "form_id": forms.new_form_id(),
+            **network.network_context(request, document),
             **document_choices(request),
         },
     )
@@ -270,7 +269,15 @@ async def _issue(
     request: web.Request, session: AsyncSession, document_id: int, version: int
 ) -> None:
     desk = request.app[DESK]
-    await outgoing.issue(session, request[STAFF], document_id, version, desk.now(), desk.today())
+    await outgoing.issue(
+        session,
+        request[STAFF],
+        document_id,
+        version,
+        desk.now(),
+        desk.today(),
+        network=desk.network_limit,
+    )
     await desk.index(session, document_id)  # its number and symbol, now given
 
 
@@ -278,7 +285,9 @@ async def _resend(
     request: web.Request, session: AsyncSession, document_id: int, version: int
 ) -> None:
     desk = request.app[DESK]
-    await outgoing.claim_resend(session, request[STAFF], document_id, version, desk.now())
+    await outgoing.claim_resend(
+        session, request[STAFF], document_id, version, desk.now(), network=desk.network_limit
+    )
 
 
 def add_routes(app: web.Application) -> None:
