@@ -12,6 +12,7 @@ from typing import Any
 
 from config.errors import Invalid
 from config.refusals import Message
+from exchange.secrecy import declared_secrecy
 from office.documents import refusals
 
 #: Loại văn bản (Decree 30/2020, and the Party's own types), by abbreviation.
@@ -125,14 +126,9 @@ def received_secrecy(value: object) -> int:
     """The secrecy a sender declared, failing closed: a level we cannot read is taken as the
     highest, never as "Không mật" (Luật Bảo vệ bí mật nhà nước 2018: only the originator
     lowers a level, and the register never goes below what arrived). A sender that says
-    nothing declares no secret."""
-    if value is None:
-        return 0
-    if isinstance(value, str) and value.strip().isdecimal():
-        value = int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value in SECRECY_LEVELS:
-        return value
-    return max(SECRECY_LEVELS)
+    nothing declares no secret. The same reading as the exchange's, which refused the
+    dispatch if that level is above what this node takes from the network."""
+    return declared_secrecy(value)
 
 
 def from_metadata(metadata: dict[str, Any], sender_name: str) -> DocumentFields:

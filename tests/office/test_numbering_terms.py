@@ -38,9 +38,12 @@ from office.documents.numbering import (
 )
 from office.documents.outgoing import issue
 from office.documents.outgoing_register import OutgoingFilter, outgoing_register
+from office.documents.secrecy import NetworkLimit
 from tests.support.cli import Cli
 
 Sessions = async_sessionmaker[AsyncSession]
+#: The drafts here name no recipient: nothing of theirs would cross the network.
+NO_NETWORK = NetworkLimit(max_secrecy=0, on_network=list, unit_name=str)
 _accounts = itertools.count()
 
 
@@ -81,7 +84,7 @@ async def draft(sessions: Sessions, staff: StaffMember, doc_type: str, secrecy: 
 async def issue_draft(sessions: Sessions, staff: StaffMember, document_id: int, on: date) -> str:
     async with sessions() as session, session.begin():
         now = datetime(on.year, on.month, on.day, 2, tzinfo=UTC)
-        issued = await issue(session, staff, document_id, 1, now, on)
+        issued = await issue(session, staff, document_id, 1, now, on, network=NO_NETWORK)
         return issued.number_symbol
 
 

@@ -1,11 +1,16 @@
 """A document from the network keeps the secrecy its sender's signed metadata gave it: the clerk
 registering it may raise it, never lower it (only the originator declassifies), whether through
-the service or a crafted form, so it cannot be opened up to staff the sender kept out."""
+the service or a crafted form, so it cannot be opened up to staff the sender kept out.
+
+Both nodes here let secrets travel (``[office] max_secrecy_on_network = 3``, as where the cipher
+service's cryptography carries the network): with the default, neither would send or take one
+(``tests/office/test_secrecy_network.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +23,16 @@ from keys.signin import StaffMember, staff_member
 from office.documents import incoming
 from office.documents.fields import from_metadata
 from office.documents.models import Document
-from office.node.app import RunningNode
+from office.node.app import RunningNode, start_node
 from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, paper_fields, version
 from tests.support.network import DemoNetwork
-from tests.support.nodes import start_camlo
+from tests.support.nodes import fast_settings, start_camlo
 from tests.support.waiting import wait_for
-from tests.support.web import StaffAccount, StaffBrowser
+from tests.support.web import StaffAccount, StaffBrowser, forget_sign_in_failures
 
 TOI_MAT, TUYET_MAT = 2, 3
+SECRETS_TRAVEL = {"CONGVAN_OFFICE_MAX_SECRECY_ON_NETWORK": "3"}
 SUMMARY = "Về công tác bảo vệ chính trị nội bộ"
 SECRET_METADATA = {
     "doc_type": "CV",
@@ -37,9 +43,17 @@ SECRET_METADATA = {
 }
 
 
+@pytest.fixture
+async def tu(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    node = await start_node(fast_settings(demo_network, "TU", **SECRETS_TRAVEL))
+    await forget_sign_in_failures(node)
+    yield node
+    await node.stop()
+
+
 async def received_from_camlo(tu: RunningNode, network: DemoNetwork, tmp_path: Path) -> Document:
     """A Tối mật document Cam Lộ sends over the network, waiting in the province's queue."""
-    camlo = await start_camlo(network)
+    camlo = await start_camlo(network, SECRETS_TRAVEL)
     try:
         assert camlo.outbox is not None
         pdf = make_pdf(tmp_path, "mat.pdf", "Tài liệu tối mật")
