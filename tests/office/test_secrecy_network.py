@@ -8,9 +8,11 @@ receiver refuses, with a signed receipt, what a sender allowed more than it does
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
+import smtplib
 import time
 import uuid
 from email.message import EmailMessage
@@ -30,6 +32,7 @@ from office.documents import outgoing, sending
 from office.documents.models import Document, DocumentFile
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
+from tests.mailgw.test_submission import signed_in as smtp_signed_in
 from tests.office.conftest import NewAccount
 from tests.office.test_outgoing import document, issue, new_draft, signer_of
 from tests.support.approval import approve, member_of
@@ -229,7 +232,7 @@ async def test_a_resend_of_a_secret_document_issued_under_a_higher_limit_is_refu
 
 
 async def test_a_secret_documents_file_cannot_be_mailed_to_another_node(
-    tu: RunningNode, make_account: NewAccount, tmp_path: Path
+    tu: RunningNode, demo_network: DemoNetwork, make_account: NewAccount, tmp_path: Path
 ) -> None:
     clerk, colleague = await make_account(role="clerk", clearance=3), await make_account()
     colleague_box = await mailbox_of(tu, colleague)
@@ -245,6 +248,23 @@ async def test_a_secret_documents_file_cannot_be_mailed_to_another_node(
             assert "có tệp của văn bản mật: không được gửi qua mạng" in refused.text
             async with tu.sessions() as session:
                 assert await session.scalar(select(func.count()).select_from(QueuedMail)) == queued
+        # A mail client's submission is answered 550 after DATA, and queues nothing either.
+        demo_clerk = demo_network.account("TU", "clerk")
+
+        def by_smtp() -> tuple[int, bytes]:
+            message = message_from(demo_clerk["email"], [CAMLO_ADDRESS], "Qua SMTP", "Gửi kèm.")
+            message.add_attachment(scan, maintype="application", subtype="pdf", filename="k.pdf")
+            with smtp_signed_in(tu, demo_network, "clerk") as client:
+                try:
+                    client.send_message(message)
+                except smtplib.SMTPDataError as refusal:
+                    return refusal.smtp_code, refusal.smtp_error
+            return 250, b""
+
+        code, reply = await asyncio.to_thread(by_smtp)
+        assert code == 550 and reply.startswith(b"5.7.1 A file of a secret document"), reply
+        async with tu.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(QueuedMail)) == queued
         # The same file to a colleague of this node does not cross the network.
         kept = await send(
             browser,
