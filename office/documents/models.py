@@ -28,7 +28,8 @@ INCOMING, OUTGOING = "incoming", "outgoing"
 INCOMING_STATES = ("received", "registered", "assigned", "done", "returned")
 #: Văn bản đi: draft -> reviewing (trình cho ý kiến) -> signing (trình ký) -> approved (signed by
 #: the signer) -> issued (numbered, signed by the unit) -> sent; a returned draft is a draft again.
-OUTGOING_STATES = ("draft", "reviewing", "signing", "approved", "issued", "sent")
+#: A secret document the network may not carry is ``paper``: numbered, its paper sent by hand.
+OUTGOING_STATES = ("draft", "reviewing", "signing", "approved", "issued", "sent", "paper")
 #: A secret document (độ mật 1-3) is numbered in a book of its own.
 NORMAL_SERIES, SECRET_SERIES = "normal", "secret"
 RECALL_STATES = ("requested", "agreed", "refused")
