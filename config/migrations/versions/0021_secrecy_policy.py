@@ -3,7 +3,7 @@ whether any file it carries is a file of a secret document here (or of an earlie
 secret draft), so both file tables are indexed by digest.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0023
 Create Date: 2026-12-20
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
