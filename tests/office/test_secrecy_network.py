@@ -142,7 +142,7 @@ async def test_a_secret_draft_for_another_node_is_refused_and_issued_on_paper_in
         crafted_again = {**step_form(page), "form_id": secrets.token_urlsafe(24)}
         again = await browser.post(f"/outgoing/{draft_id}/issue-paper", crafted_again)
         assert again.status == 409
-        book = await browser.get("/outgoing?state=paper")
+        book = await browser.get("/outgoing?book=secret&state=paper")
         assert issued.number_symbol in book.text
     assert await outbound(tu) == before
 
