@@ -50,13 +50,12 @@ from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, Document, DocumentFile, DocumentForward
 from office.documents.recall import AGREED, REQUESTED
 from office.documents.records import change, log_event, visible_document
+from office.documents.secrecy import NetworkLimit
 
 #: The steps a forward logs on the document.
 FORWARD, FORWARD_FAILED = "forward", "forward-failed"
 #: States of an incoming document that is in the register.
 REGISTERED_STATES = ("registered", "assigned", "done")
-#: Highest secrecy forwarded over the network (Không mật), until the node's limit is read.
-NETWORK_SECRECY = 0
 #: An attempt younger than this is taken as still running: a second would seal the same
 #: dispatch twice.
 ATTEMPT_LEASE = timedelta(minutes=2)
@@ -95,7 +94,17 @@ def check_forwardable(document: Document) -> None:
         raise Conflict(texts.RECALL_PENDING(), code="recall-pending")
     if document.state not in REGISTERED_STATES:
         raise Conflict(texts.NOT_REGISTERED(), code="not-registered")
-    if document.secrecy > NETWORK_SECRECY:
+
+
+def barred_by_secrecy(document: Document, limit: NetworkLimit, units: Sequence[str]) -> list[str]:
+    """Of ``units``, those the document may not reach: on another node, with the document
+    above ``[office] max_secrecy_on_network`` (2018 Law on Protection of State Secrets,
+    Art. 5); a commune this node hosts is not the network."""
+    return limit.network_recipients(document.secrecy, units)
+
+
+def check_secrecy(document: Document, limit: NetworkLimit, units: Sequence[str]) -> None:
+    if barred_by_secrecy(document, limit, units):
         raise Invalid(
             texts.SECRET(level=SECRECY_LEVELS.get(document.secrecy, "")),
             code="secrecy-not-allowed",
@@ -126,6 +135,7 @@ async def record_forward(
     children: Sequence[ChildUnit],
     note: str,
     now: datetime,
+    limit: NetworkLimit,
 ) -> DocumentForward:
     """The forward, recorded with the dispatch id every attempt will seal (sent after this
     commits). The document's version moves: a second forward from a page shown before this one
@@ -141,6 +151,7 @@ async def record_forward(
     stray = sorted(wanted - known)
     if stray:
         raise Invalid(texts.NOT_A_CHILD(units=", ".join(stray)), code="bad-recipient")
+    check_secrecy(document, limit, sorted(wanted))
     again = [code for code in await forwarded_units(session, document.id) if code in wanted]
     if again:
         names = {child.code: child.name for child in children}
@@ -166,7 +177,12 @@ async def record_forward(
 
 
 async def claim_attempt(
-    session: AsyncSession, staff: StaffMember, document_id: int, forward_id: int, now: datetime
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    forward_id: int,
+    now: datetime,
+    limit: NetworkLimit,
 ) -> None:
     """Gửi lại: a forward not sent (the exchange refused it, or the node stopped midway), taken
     for one more attempt; refused while another attempt may still be running or once sent."""
@@ -174,6 +190,12 @@ async def claim_attempt(
         raise Forbidden(refusals.NOT_ALLOWED(action=texts.TO_FORWARD), code="forbidden")
     document = await visible_document(session, staff, document_id, INCOMING)
     check_forwardable(document)
+    recipients = await session.scalar(
+        select(DocumentForward.recipients).where(
+            DocumentForward.id == forward_id, DocumentForward.document_id == document.id
+        )
+    )
+    check_secrecy(document, limit, (recipients or "").split(","))
     result = await session.execute(
         update(DocumentForward)
         .where(

@@ -6,6 +6,12 @@ names written out (user ids mean nothing on another node), go to the unit's chil
 that have an encryption certificate in the directory. The dispatch id is derived from the
 unit, the week and the version, so a repeated send of one version is the same dispatch.
 
+A line more secret than ``[office] max_secrecy_on_network`` reaches a district on another
+node only as "Lịch mật" with its day, time, level and states: no content, chair, attendees,
+place, preparer or notes (the 2018 Law on Protection of State Secrets, Art. 2(1) and 5(6), as
+for the calendar feeds). A district this node hosts gets the lines whole, as its own pages
+would show them; when both kinds of recipient are there, each gets its own dispatch.
+
 Receiving: each hosted recipient unit keeps the week read-only under ``source_unit`` = the
 sender; a version not newer than the one kept changes nothing (a re-handover is harmless).
 A schedule comes only from above: a dispatch whose sending unit is not in the line of parents
@@ -27,6 +33,7 @@ from config.logging import get_logger
 from exchange.envelope import Draft, Header
 from exchange.handlers import Admission, ReceivedDispatch
 from exchange.models import OutboundDispatch
+from office.schedules.messages import MESSAGES
 from office.schedules.models import ACTIVE, CANCELLED, PUBLISHED, ScheduleEntry, ScheduleWeek
 from office.schedules.views import EntryView, entry_views
 
@@ -43,10 +50,14 @@ DISPATCH_NAMESPACE = uuid.UUID("6f1d3c1e-4b7a-5c1e-9a53-1c0e5d6a7b10")
 #: Kinds of unit that receive the schedule of the unit above them.
 RECEIVING_KINDS = frozenset({"district"})
 MAX_ENTRIES = 500
+#: What a masked secret line says instead of its content: the feeds' words.
+SECRET_LINE = MESSAGES["vi"]["feeds.ics.secret"]
 
 
-def schedule_dispatch_id(unit: str, week_start: date, version: int) -> str:
-    return str(uuid.uuid5(DISPATCH_NAMESPACE, f"schedule:{unit}:{week_start}:{version}"))
+def schedule_dispatch_id(unit: str, week_start: date, version: int, masked: bool = False) -> str:
+    """One id per version (and per form: whole, or with its secret lines masked)."""
+    form = ":masked" if masked else ""
+    return str(uuid.uuid5(DISPATCH_NAMESPACE, f"schedule:{unit}:{week_start}:{version}{form}"))
 
 
 def recipients_of(desk: DocumentDesk, unit: str) -> tuple[str, ...]:
@@ -63,18 +74,19 @@ def recipients_of(desk: DocumentDesk, unit: str) -> tuple[str, ...]:
     )
 
 
-def _entry(view: EntryView) -> dict[str, Any]:
+def _entry(view: EntryView, masked: bool) -> dict[str, Any]:
+    """A line as it travels: whole, or (``masked``) its time, level and states only."""
     return {
         "uid": view.uid,
         "day": view.day.isoformat(),
         "start": view.start_time.strftime("%H:%M"),
         "end": view.end_time.strftime("%H:%M"),
-        "content": view.content,
-        "chair": view.chair,
-        "attendees": view.attendees,
-        "place": view.place,
-        "prepared_by": view.prepared_by,
-        "notes": view.notes,
+        "content": SECRET_LINE if masked else view.content,
+        "chair": "" if masked else view.chair,
+        "attendees": "" if masked else view.attendees,
+        "place": "" if masked else view.place,
+        "prepared_by": "" if masked else view.prepared_by,
+        "notes": "" if masked else view.notes,
         "secrecy": view.secrecy,
         "status": CANCELLED if view.cancelled else ACTIVE,
         "adjusted": view.adjusted,
@@ -82,44 +94,66 @@ def _entry(view: EntryView) -> dict[str, Any]:
     }
 
 
-async def distribute(desk: DocumentDesk, week_id: int) -> str | None:
-    """Send the published week down, once per version; the dispatch id, or None when there
-    is nobody to send to (or it could not go: logged, never undoing the publishing)."""
+async def distribute(desk: DocumentDesk, week_id: int) -> list[str]:
+    """Send the published week down, once per version: the dispatch ids (none when there is
+    nobody to send to, or it could not go: logged, never undoing the publishing)."""
     outbox = desk.outbox
     async with desk.sessions() as session:
         week = await session.get(ScheduleWeek, week_id)
         if week is None or week.state != PUBLISHED or week.source_unit or outbox is None:
-            return None
+            return []
         recipients = recipients_of(desk, week.unit_code)
         if not recipients:
-            return None
-        dispatch_id = schedule_dispatch_id(week.unit_code, week.week_start, week.version)
-        if await session.get(OutboundDispatch, dispatch_id) is not None:
-            return dispatch_id
+            return []
         entries = await session.scalars(
             select(ScheduleEntry)
             .where(ScheduleEntry.week_id == week.id)
             .order_by(ScheduleEntry.day, ScheduleEntry.start_time, ScheduleEntry.id)
         )
         views = await entry_views(session, list(entries.all()), clearance=3)
-        unit, metadata = (
-            week.unit_code,
-            {
-                "unit": week.unit_code,
-                "week_start": week.week_start.isoformat(),
-                "version": week.version,
-                "published_at": week.published_at.isoformat() if week.published_at else "",
-                "entries": [_entry(view) for view in views],
-            },
+        unit, week_start, version = week.unit_code, week.week_start, week.version
+        heading = {
+            "unit": unit,
+            "week_start": week_start.isoformat(),
+            "version": version,
+            "published_at": week.published_at.isoformat() if week.published_at else "",
+        }
+    limit = desk.network_limit
+    remote = set(limit.on_network(recipients))
+    secret_lines = any(not limit.allows(view.secrecy) for view in views)
+    forms = {False: [r for r in recipients if r not in remote], True: sorted(remote)}
+    if not secret_lines:
+        forms = {False: list(recipients)}
+    sent = []
+    for masked, units in forms.items():
+        if not units:
+            continue
+        dispatch_id = schedule_dispatch_id(unit, week_start, version, masked)
+        lines = [_entry(view, masked and not limit.allows(view.secrecy)) for view in views]
+        draft = Draft(
+            recipients=tuple(units),
+            kind=KIND,
+            metadata={**heading, "entries": lines},
+            id=dispatch_id,
         )
-    draft = Draft(recipients=recipients, kind=KIND, metadata=metadata, id=dispatch_id)
+        if await _send_once(desk, unit, draft, week_id):
+            sent.append(dispatch_id)
+    return sent
+
+
+async def _send_once(desk: DocumentDesk, unit: str, draft: Draft, week_id: int) -> bool:
+    """Hand the draft to the outbox unless this version went already; False if it could not."""
+    assert desk.outbox is not None
+    async with desk.sessions() as session:
+        if await session.get(OutboundDispatch, draft.id) is not None:
+            return True
     try:
-        await outbox.send(unit, draft)
+        await desk.outbox.send(unit, draft)
     except CongvanError as error:
         log.warning("schedule.not_sent", week_id=week_id, reason=error.code)
-        return None
-    log.info("schedule.sent", week_id=week_id, dispatch_id=dispatch_id, to=list(recipients))
-    return dispatch_id
+        return False
+    log.info("schedule.sent", week_id=week_id, dispatch_id=draft.id, to=list(draft.recipients))
+    return True
 
 
 def parents_of(directory: SignedDirectory, unit: str) -> list[str]:

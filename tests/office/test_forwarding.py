@@ -552,6 +552,7 @@ async def test_a_forward_the_node_did_not_send_is_sent_again(
             [forwarding.ChildUnit(COMMUNE, COMMUNE_NAME)],
             NOTE,
             earlier,
+            camlo.desk.network_limit,
         )
     async with StaffBrowser(camlo.web_url) as browser:
         await browser.sign_in_as(clerk)

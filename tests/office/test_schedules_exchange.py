@@ -106,6 +106,61 @@ async def test_the_province_s_published_week_reaches_the_district_s_leaders(
             assert "Điều chỉnh" in again.text
 
 
+async def test_a_secret_line_reaches_a_district_on_another_node_only_as_lich_mat(
+    tu: RunningNode, camlo: RunningNode, make_account: NewAccount, secrets_seen: SecretsSeen
+) -> None:
+    """Cam Lộ is on another node and the network carries nothing above Không mật (the
+    default limit): the Tối mật line arrives as "Lịch mật" with its time and level, none of
+    its words; the ordinary line arrives whole (2018 Law on Protection of State Secrets)."""
+    clerk = await make_account(role="clerk", clearance=3)
+    leader = await make_account(role="leader", clearance=3)
+    secret_words = ["Bàn phương án nhân sự", "Trần Văn Bí", "Phòng họp kín", "Tổ giúp việc nhân sự"]
+    week = a_week()
+    async with StaffBrowser(tu.web_url) as as_clerk, StaffBrowser(tu.web_url) as as_leader:
+        await as_clerk.sign_in_as(clerk)
+        await as_leader.sign_in_as(leader)
+        secret = await post_line(
+            as_clerk,
+            week,
+            content=secret_words[0],
+            attendees_text=secret_words[1],
+            place=secret_words[2],
+            prepared_by=secret_words[3],
+            notes="Mang tài liệu mật",
+            secrecy="2",
+            start_time="14:00",
+            end_time="16:30",
+        )
+        assert secret.status == 303, secret.text
+        assert (await post_line(as_clerk, week, content="Giao ban tuần")).status == 303
+        await step(as_clerk, week, "submit")
+        assert (await step(as_leader, week, "approve")).status == 303
+
+    async def arrived() -> bool:
+        return (await received(camlo, week))[0] >= 1
+
+    await wait_for(arrived)
+    _version, lines = await received(camlo, week)
+    masked = next(line for line in lines if line.secrecy == 2)
+    ordinary = next(line for line in lines if line.secrecy == 0)
+    assert (masked.content, masked.place, masked.attendees_text, masked.prepared_by) == (
+        "Lịch mật",
+        "",
+        "",
+        "",
+    )
+    assert (masked.notes, masked.chair_text) == ("", "")
+    assert (masked.start_time.isoformat(), masked.end_time.isoformat()) == ("14:00:00", "16:30:00")
+    assert ordinary.content == "Giao ban tuần"
+    assert ordinary.place == "Phòng họp số 1"
+    async with camlo.sessions() as session:
+        kept = " ".join(
+            f"{row.content} {row.place} {row.attendees_text} {row.prepared_by} {row.notes}"
+            for row in await session.scalars(select(ScheduleEntry))
+        )
+    assert not [word for word in [*secret_words, "Mang tài liệu mật"] if word in kept]
+
+
 async def test_an_older_or_repeated_version_changes_nothing(camlo: RunningNode) -> None:
     week = a_week()
 

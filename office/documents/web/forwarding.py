@@ -69,6 +69,10 @@ async def forward_context(
             choices = [child for child in children if child.code not in done]
             if choices:
                 forwarding.check_forwardable(document)
+                codes = [child.code for child in choices]
+                barred = forwarding.barred_by_secrecy(document, desk.network_limit, codes)
+                choices = [child for child in choices if child.code not in barred]
+                forwarding.check_secrecy(document, desk.network_limit, [] if choices else barred)
         except CongvanError as error:
             choices, refusal = [], translator(request).refusal(error)
     return {
@@ -115,6 +119,7 @@ async def _forward(
         children_of(request, staff.unit),
         text(form.get("note"), texts.FORWARD_NOTE, MAX_NOTE),
         desk.now(),
+        desk.network_limit,
     )
     return forward.id
 
@@ -123,7 +128,10 @@ async def _resend(
     request: web.Request, session: AsyncSession, staff: StaffMember, document_id: int, form: Any
 ) -> int:
     forward_id = int(request.match_info["forward_id"])
-    await forwarding.claim_attempt(session, staff, document_id, forward_id, request.app[DESK].now())
+    desk = request.app[DESK]
+    await forwarding.claim_attempt(
+        session, staff, document_id, forward_id, desk.now(), desk.network_limit
+    )
     return forward_id
 
 
