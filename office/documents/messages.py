@@ -232,6 +232,17 @@ VI: dict[str, str] = {
     "timeline.sent": "Đã gửi",
     "timeline.delivered": "Đã đến (biên nhận có ký số)",
     "timeline.refused": "Nơi nhận từ chối nhận",
+    "refused.secrecy-not-allowed": (
+        "văn bản có độ mật vượt mức nơi nhận được phép nhận qua mạng; gửi bản giấy"
+    ),
+    "refused.not-addressed-here": "nơi nhận không quản lý đơn vị được gửi tới",
+    "refused.unknown-sender": "nơi nhận không biết đơn vị gửi (danh bạ chưa cập nhật)",
+    "refused.bad-signature": "chữ ký số của công văn không hợp lệ",
+    "refused.bad-digest": "nội dung công văn không khớp với tiêu đề đã ký (bị sửa đổi hoặc hỏng)",
+    "refused.too-large": "công văn vượt dung lượng nơi nhận cho phép",
+    "refused.malformed": "công văn sai định dạng",
+    "refused.wrong-node": "công văn gửi nhầm máy chủ",
+    "refused.schedule-not-from-above": "lịch công tác không do cấp trên gửi xuống",
     "timeline.failed": "Không gửi được",
     "timeline.waiting": "Đang chuyển",
     "status.01": "Đã nhận",
@@ -522,6 +533,20 @@ EN: dict[str, str] = {
     "timeline.sent": "Sent",
     "timeline.delivered": "Delivered (digitally signed receipt)",
     "timeline.refused": "Refused by the recipient",
+    "refused.secrecy-not-allowed": (
+        "the document is more secret than the recipient may receive over the network; "
+        "send it on paper"
+    ),
+    "refused.not-addressed-here": "the recipient's node does not host the unit addressed",
+    "refused.unknown-sender": (
+        "the recipient does not know the sending unit (its directory is out of date)"
+    ),
+    "refused.bad-signature": "the dispatch's digital signature does not hold",
+    "refused.bad-digest": "the content does not match its signed header (altered or damaged)",
+    "refused.too-large": "the dispatch is larger than the recipient accepts",
+    "refused.malformed": "the dispatch is not well formed",
+    "refused.wrong-node": "the dispatch went to the wrong node",
+    "refused.schedule-not-from-above": "a work schedule may only come from the unit above",
     "timeline.failed": "Could not be sent",
     "timeline.waiting": "In transit",
     "status.01": "Received",

@@ -148,6 +148,11 @@ class Translator:
         text = self.catalogue[key]
         return text.format(**values) if values else text
 
+    def get(self, key: str, default: str) -> str:
+        """The message for a key made from data (a peer's refusal code, say), or ``default``
+        when there is none: a new code from a newer node still shows."""
+        return self.catalogue.get(key, default)
+
     def refusal(self, error: CongvanError) -> str:
         """What a service refused, in this language (see :mod:`config.refusals`)."""
         return error.text(self.language)

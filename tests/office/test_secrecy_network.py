@@ -228,6 +228,36 @@ async def test_a_resend_of_a_secret_document_issued_under_a_higher_limit_is_refu
         await node.stop()
 
 
+async def test_the_sender_reads_why_a_receiver_refused_a_secret_in_words(
+    demo_network: DemoNetwork, secrets_seen: SecretsSeen, tmp_path: Path
+) -> None:
+    """The province lets Mật travel, Cam Lộ does not: Cam Lộ's refusal comes back as a code,
+    and the sender's page says what it means, not the code."""
+    tu = await start_node(fast_settings(demo_network, "TU", **{LIMIT: "1"}))
+    camlo = await start_camlo(demo_network)
+    try:
+        clerk = await new_account(tu, role="clerk", clearance=3)
+        secrets_seen.add(clerk.password, clerk.totp_secret)
+        async with StaffBrowser(tu.web_url) as browser:
+            await browser.sign_in_as(clerk)
+            draft_id = await new_draft(browser, tmp_path, secrecy=str(MAT))
+            issued = await issue(browser, draft_id, node=tu)
+            assert issued.status == 303, issued.text
+            dispatch_id = (await document(tu, draft_id)).dispatch_id
+            assert dispatch_id is not None
+
+            async def refused() -> bool:
+                return (await states(tu, dispatch_id)).get("HU-CAMLO") == "refused"
+
+            await wait_for(refused)
+            page = await browser.get(f"/outgoing/{draft_id}")
+        assert "Nơi nhận từ chối nhận</strong>: văn bản có độ mật vượt mức" in page.text
+        assert "secrecy-not-allowed" not in page.text
+    finally:
+        await camlo.stop()
+        await tu.stop()
+
+
 # Mail
 
 
