@@ -141,12 +141,18 @@ def sent_at(message: EmailMessage) -> datetime | None:
 def text_of(part: EmailMessage) -> str:
     """A text part's decoded content, or "" when it cannot be read: an unknown charset, a
     broken encoding, or a charset in RFC 2231's form with no value (``charset*``: Python's
-    reader then hands a tuple to ``decode``, a TypeError)."""
+    reader then hands a tuple to ``decode``, a TypeError).
+
+    A lone surrogate (UTF-7 can spell one, ``+2lk-``; undecodable bytes come back as some) is
+    replaced: no UTF-8 encoder takes it, neither the HTML cleaner nor a database column, and
+    the message would be refused "try again later" again and again, or fail to show."""
     try:
         content = part.get_content()
     except (LookupError, ValueError, TypeError):
         return ""
-    return content if isinstance(content, str) else ""
+    if not isinstance(content, str):
+        return ""
+    return content.encode("utf-8", "replace").decode("utf-8")
 
 
 def body_text(message: EmailMessage) -> str:

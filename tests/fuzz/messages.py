@@ -249,3 +249,11 @@ def unsafe_markup(html: str) -> list[str]:
     parser.feed(html)
     parser.close()
     return parser.problems
+
+
+#: Found by the SMTP target's ``long`` run after 56,087 cases: an HTML part in UTF-7 that
+#: spells a lone surrogate (``+2lk-``), which the HTML cleaner cannot encode
+#: (UnicodeEncodeError): SMTP answered with an error, the mailbox could not show the mail.
+LONE_SURROGATE_IN_HTML = (
+    b"From: " + AUTHOR + b"\r\nContent-Type: text/html; charset=utf-7\r\n\r\n<p>Xin +2lk-</p>\r\n"
+)

@@ -21,6 +21,7 @@ from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
     ATTACHED_MESSAGE_WITH_RAW_BYTE,
     CHARSET_WITHOUT_VALUE,
+    LONE_SURROGATE_IN_HTML,
     PARTLESS_RELATED,
     PARTLESS_WITH_LINE_BREAK,
     TITLE_ON_ANY_TAG,
@@ -51,6 +52,7 @@ def shown_safely(path: Path) -> None:
 @given(messages() | st.binary(max_size=2000))
 @example(PARTLESS_RELATED)
 @example(UNREADABLE_PARAMETER)
+@example(LONE_SURROGATE_IN_HTML)
 @example(PARTLESS_WITH_LINE_BREAK)
 @example(TITLE_ON_ANY_TAG)
 @example(CHARSET_WITHOUT_VALUE)

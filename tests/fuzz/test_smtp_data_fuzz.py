@@ -29,6 +29,7 @@ from office.node.app import RunningNode, start_node
 from tests.fuzz.fuzzing import share
 from tests.fuzz.messages import (
     AUTHOR,
+    LONE_SURROGATE_IN_HTML,
     NUL_IN_TEXT,
     PARTLESS_RELATED,
     UNREADABLE_PARAMETER,
@@ -93,6 +94,7 @@ helos = st.text(alphabet=string.printable.strip() + " ", min_size=1, max_size=60
 @example(content=PARTLESS_RELATED, helo="client.test")
 @example(content=NUL_IN_TEXT, helo="client.test")
 @example(content=UNREADABLE_PARAMETER, helo="client.test")
+@example(content=LONE_SURROGATE_IN_HTML, helo="client.test")
 async def test_any_message_is_queued_or_refused_and_shown_safely(
     submission: Submission, content: bytes, helo: str
 ) -> None:

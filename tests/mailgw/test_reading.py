@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from mailgw.addresses import Mailbox
 from mailgw.composing import Draft, Upload, build, parse_addresses, reply_subject, thread_of
+from mailgw.parsing import summarise
 from mailgw.reading import read, safe_file_name, sanitise
 
 #: Pieces of hostile and harmless HTML, shuffled into documents.
@@ -157,3 +158,21 @@ def test_a_reply_threads_on_the_original() -> None:
     in_reply_to, references = thread_of(original)
     assert in_reply_to == original.message_id and references == original.message_id
     assert reply_subject("Họp") == "Re: Họp" and reply_subject("RE: Họp") == "RE: Họp"
+
+
+#: An HTML part in UTF-7 that spells a lone surrogate (found by the SMTP DATA long run):
+#: neither the HTML cleaner nor a database column takes one.
+LONE_SURROGATE = (
+    b"From: a@tinhuy.vn\r\nTo: b@tinhuy.vn\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/html; charset=utf-7\r\n\r\n<p>Chao +2lk- ban</p>\r\n"
+)
+
+
+def test_a_part_that_decodes_to_a_lone_surrogate_is_read_and_summarised() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        raw = Path(folder) / "message.eml"
+        raw.write_bytes(LONE_SURROGATE)
+        view = read(raw)
+        filed = summarise(raw, "0" * 64, len(LONE_SURROGATE))
+    assert filed.text.strip() == "Chao ? ban"
+    assert "Chao ? ban" in view.html
