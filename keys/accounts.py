@@ -40,6 +40,8 @@ class Account:
     title: str = ""
     may_review: bool = False
     may_sign: bool = False
+    #: The department (phòng, ban) of their unit they belong to: its id, or None.
+    department_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,7 @@ async def list_accounts(
             title=user.title,
             may_review=user.may_review,
             may_sign=user.may_sign,
+            department_id=user.department_id,
         )
         for user in users
     ]

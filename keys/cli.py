@@ -28,6 +28,8 @@ from keys import (
     certificates,
     directory,
     onboarding,
+    organisation,
+    organisation_cli,
     person_bundle,
     pinbox,
     signers,
@@ -572,6 +574,10 @@ def list_units(node_dir: Path) -> None:
         )
 
 
+units.add_command(organisation_cli.unit_head)
+units.add_command(organisation_cli.department)
+
+
 @click.group()
 def users() -> None:
     """Staff accounts and their second factors."""
@@ -594,6 +600,7 @@ def _read_password(password_file: Path | None) -> str:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--clearance", type=click.Choice([str(level) for level in CLEARANCES]), default="0")
 @click.option("--full-name", default="")
+@click.option("--department", default=None, help="The code of the unit's department they join.")
 @click.option(
     "--password-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -606,18 +613,40 @@ def add_user(
     role: str,
     clearance: str,
     full_name: str,
+    department: str | None,
     password_file: Path | None,
 ) -> None:
     """Create a staff account (password hashed with argon2id)."""
     settings = load(node_dir)
     password = or_fail(_read_password, password_file)
+
+    async def work(session: AsyncSession) -> None:
+        await accounts.add_user(
+            session, username, password, unit, role, int(clearance), settings.node.units, full_name
+        )
+        if department is not None:
+            await organisation.set_member(session, username, department, settings.node.units)
+
+    run_in(transaction(settings), work)
+    joined = f", department {department.upper()}" if department else ""
+    click.echo(f"user {username} added to {unit} as {role}, clearance {clearance}{joined}")
+
+
+@users.command("department")
+@dir_option
+@click.argument("username")
+@click.argument("code", required=False)
+@click.option("--none", "clear", is_flag=True, help="They belong to no department.")
+def user_department(node_dir: Path, username: str, code: str | None, clear: bool) -> None:
+    """Put USERNAME in department CODE of their unit (a head who leaves stops heading it)."""
+    if (code is None) == (not clear):
+        raise click.UsageError("give CODE or --none (one of them)")
+    settings = load(node_dir)
     run_in(
         transaction(settings),
-        lambda session: accounts.add_user(
-            session, username, password, unit, role, int(clearance), settings.node.units, full_name
-        ),
+        lambda session: organisation.set_member(session, username, code, settings.node.units),
     )
-    click.echo(f"user {username} added to {unit} as {role}, clearance {clearance}")
+    click.echo(f"{username}: department {code.upper() if code else '-'}")
 
 
 @users.command("totp")

@@ -106,6 +106,40 @@ class User(Base):
     may_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Thẩm quyền ký: drafts may be submitted to them to approve and sign (Decree 30 Art. 13).
     may_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The department (phòng, ban) they work in, if the unit has departments (no foreign key,
+    #: see migration 0022: a column added to ``users`` in place).
+    department_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Department(Base):
+    """A department (phòng, ban) of a unit: incoming documents may be assigned to it, and its
+    head shares them out among its members (Decree 30/2020 Art. 23: the competent person names
+    the unit or person who handles a document)."""
+
+    __tablename__ = "departments"
+    __table_args__ = (Index("uq_departments_unit_code", "unit_code", "code", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code", ondelete="RESTRICT"))
+    #: Short code, unique in its unit (``TH`` for Phòng Tổng hợp).
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    #: Trưởng phòng (or whoever the unit names to share out its work); a member of it.
+    head_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+
+
+class UnitHead(Base):
+    """The leader incoming documents are presented to unless the clerk chooses another
+    (Decree 30/2020 Art. 23: to the head of the agency, or whom they assign)."""
+
+    __tablename__ = "unit_heads"
+
+    unit_code: Mapped[str] = mapped_column(
+        ForeignKey("units.code", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
 
 
 class SignInFailures(Base):

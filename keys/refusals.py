@@ -84,3 +84,55 @@ KEY_CHANGED_MEANWHILE = Message(
     vi="Khoá ký số của bạn vừa được thay đổi ở nơi khác: hãy thử lại.",
     en="Your signing key was changed elsewhere meanwhile: try again.",
 )
+
+# Departments (phòng, ban) and the unit's head: keys.organisation
+UNIT_NOT_HOSTED = Message(
+    "organisation.unit-not-hosted",
+    vi="Đơn vị {unit} không do máy chủ này quản lý.",
+    en="Unit {unit} is not hosted by this node.",
+)
+BAD_DEPARTMENT_CODE = Message(
+    "organisation.bad-code",
+    vi="Mã phòng, ban «{code}» không hợp lệ: 1-16 chữ cái không dấu, chữ số, '-' hoặc '_'.",
+    en="Department code «{code}» is not valid: 1-16 plain letters, digits, '-' or '_'.",
+)
+BAD_DEPARTMENT_NAME = Message(
+    "organisation.bad-name",
+    vi="Tên phòng, ban phải có từ 1 đến {limit} ký tự.",
+    en="A department's name must have 1 to {limit} characters.",
+)
+DEPARTMENT_EXISTS = Message(
+    "organisation.department-exists",
+    vi="Đơn vị {unit} đã có phòng, ban mã {code}.",
+    en="Unit {unit} already has a department coded {code}.",
+)
+NO_DEPARTMENT = Message(
+    "organisation.no-department",
+    vi="Đơn vị {unit} không có phòng, ban mã {code}.",
+    en="Unit {unit} has no department coded {code}.",
+)
+DEPARTMENT_HAS_MEMBERS = Message(
+    "organisation.department-has-members",
+    vi="Phòng, ban {code} còn {count} người: chuyển họ sang phòng, ban khác trước khi xoá.",
+    en="Department {code} still has {count} members: move them to another one before removing it.",
+)
+DEPARTMENT_IN_USE = Message(
+    "organisation.department-in-use",
+    vi="Phòng, ban {code} đã được giao văn bản: giữ lại để tra cứu, không xoá được.",
+    en="Department {code} has been assigned documents: it is kept for the record, not removed.",
+)
+NOT_OF_UNIT = Message(
+    "organisation.not-of-unit",
+    vi="Tài khoản {user} không thuộc đơn vị {unit} hoặc đã bị vô hiệu hoá.",
+    en="Account {user} is not of unit {unit}, or is disabled.",
+)
+HEAD_NOT_LEADER = Message(
+    "organisation.head-not-leader",
+    vi="Lãnh đạo đơn vị phải là tài khoản có vai trò lãnh đạo; {user} không phải.",
+    en="The unit's head must be an account with the leader role; {user} is not.",
+)
+ADMIN_NO_DEPARTMENT = Message(
+    "organisation.admin-no-department",
+    vi="Quản trị viên không đọc văn bản nên không thuộc phòng, ban nào.",
+    en="An administrator reads no documents, so belongs to no department.",
+)

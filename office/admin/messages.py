@@ -64,6 +64,28 @@ VI: dict[str, str] = {
         "Không thể tự vô hiệu hoá tài khoản đang đăng nhập. "
         "Hãy nhờ một quản trị viên khác thực hiện."
     ),
+    "admin.organisation.title": "Lãnh đạo đơn vị, phòng, ban",
+    "admin.organisation.link": "Lãnh đạo đơn vị, phòng, ban",
+    "admin.organisation.intro": (
+        "Văn bản đến được trình lãnh đạo đơn vị, trừ khi văn thư chọn lãnh đạo khác; văn bản "
+        "giao phòng, ban do trưởng phòng, ban phân công cho người trong phòng, ban."
+    ),
+    "admin.organisation.head": "Lãnh đạo đơn vị (được trình văn bản đến)",
+    "admin.organisation.none": "— Không —",
+    "admin.organisation.departments": "Phòng, ban",
+    "admin.organisation.code": "Mã",
+    "admin.organisation.name": "Tên",
+    "admin.organisation.members": "Số người",
+    "admin.organisation.department_head": "Trưởng phòng, ban",
+    "admin.organisation.remove": "Xoá",
+    "admin.organisation.add": "Thêm phòng, ban",
+    "admin.organisation.membership": "Cán bộ thuộc phòng, ban",
+    "admin.organisation.department": "Phòng, ban",
+    "admin.organisation.notice.head": "Đã lưu lãnh đạo đơn vị.",
+    "admin.organisation.notice.added": "Đã thêm phòng, ban.",
+    "admin.organisation.notice.removed": "Đã xoá phòng, ban.",
+    "admin.organisation.notice.department-head": "Đã lưu trưởng phòng, ban.",
+    "admin.organisation.notice.member": "Đã lưu phòng, ban của cán bộ.",
     "error.unknown-user.title": "Không tìm thấy tài khoản",
 }
 
@@ -131,6 +153,28 @@ EN: dict[str, str] = {
         "You cannot disable the account you are signed in with. "
         "Please ask another administrator to do it."
     ),
+    "admin.organisation.title": "Head of unit and departments",
+    "admin.organisation.link": "Head of unit and departments",
+    "admin.organisation.intro": (
+        "Incoming documents are presented to the head of the unit unless the clerk chooses "
+        "another leader; work given to a department is shared out by its head among its members."
+    ),
+    "admin.organisation.head": "Head of the unit (incoming documents are presented to them)",
+    "admin.organisation.none": "— None —",
+    "admin.organisation.departments": "Departments",
+    "admin.organisation.code": "Code",
+    "admin.organisation.name": "Name",
+    "admin.organisation.members": "Members",
+    "admin.organisation.department_head": "Head of department",
+    "admin.organisation.remove": "Remove",
+    "admin.organisation.add": "Add a department",
+    "admin.organisation.membership": "Who belongs to which department",
+    "admin.organisation.department": "Department",
+    "admin.organisation.notice.head": "The head of the unit has been saved.",
+    "admin.organisation.notice.added": "The department has been added.",
+    "admin.organisation.notice.removed": "The department has been removed.",
+    "admin.organisation.notice.department-head": "The head of the department has been saved.",
+    "admin.organisation.notice.member": "The member's department has been saved.",
     "error.unknown-user.title": "Account not found",
 }
 

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
 from config.refusals import Message
-from keys.models import User
 from keys.signin import StaffMember
-from office.documents import access, refusals
+from office.documents import access, department_work, refusals
 from office.documents.fields import DocumentFields
 from office.documents.models import INCOMING, Assignment, Document, DocumentFile
 from office.documents.numbering import next_number, series_for
 from office.documents.recall import AGREED
 from office.documents.records import StatusNotice, change, log_event, visible_document
-from office.documents.workdays import WorkingCalendar
 
 #: edXML status codes (QCVN 102:2016) each step reports.
 REGISTERED, RETURNED, ASSIGNED, IN_PROGRESS, DONE = "03", "02", "04", "05", "06"
@@ -163,7 +161,7 @@ def _require(allowed: bool, action: Message) -> None:
         raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
 
 
-def _not_recalled(document: Document) -> None:
+def refuse_recalled(document: Document) -> None:
     """A document its unit agreed to recall is cancelled here (Decree 30 Art. 18): no step
     may take it further."""
     if document.recall_state == AGREED:
@@ -185,7 +183,7 @@ async def register(
     secret document), with the clerk's corrections to the fields (never a lower secrecy)."""
     _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     document = await visible_document(session, staff, document_id, INCOMING)
-    _not_recalled(document)
+    refuse_recalled(document)
     if document.state != "received":
         raise Conflict(refusals.ALREADY_REGISTERED(), code="stale")
     if document.version != version:
@@ -222,7 +220,7 @@ async def register(
         **{name: getattr(document, name) for name in _EDITABLE},
     )
     log_event(session, document.id, staff.id, "registered", f"{number}/{year}", at=now)
-    return document, _notices(document, REGISTERED, f"Số đến {number}/{year}")
+    return document, notices_for(document, REGISTERED, f"Số đến {number}/{year}")
 
 
 def _keep_secrecy(received: int, registered: int) -> None:
@@ -253,7 +251,10 @@ _EDITABLE = (
 )
 
 
-def _notices(document: Document, code: str, note: str = "") -> list[StatusNotice]:
+def notices_for(document: Document, code: str, note: str = "") -> list[StatusNotice]:
+    """The status to send the document's sender (none for a paper document). ``note`` is what
+    the sender may read: the step's own facts (the incoming number, the deadline), never the
+    handlers' internal notes unless they chose to share one (:func:`shared`)."""
     if document.dispatch_id is None:
         return []
     return [StatusNotice(document.dispatch_id, document.unit_code, code, note)]
@@ -306,73 +307,12 @@ async def return_to_sender(
     if not reason:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.RETURN_REASON), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
-    _not_recalled(document)
+    refuse_recalled(document)
     if document.state not in ("received", "registered"):
         raise Conflict(refusals.ALREADY_ASSIGNED(), code="stale")
     await change(session, document, version, state="returned")
     log_event(session, document.id, staff.id, "returned", reason, at=now)
-    return _notices(document, RETURNED, reason)
-
-
-async def _handler(session: AsyncSession, unit: str, user_id: int, secrecy: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None or user.unit_code != unit or user.disabled or user.role == "admin":
-        raise Invalid(refusals.HANDLER_NOT_OF_UNIT(), code="bad-handler")
-    if user.clearance < secrecy:
-        raise Invalid(
-            refusals.HANDLER_NOT_CLEARED(name=user.full_name or user.username), code="bad-handler"
-        )
-    return user
-
-
-async def direct(
-    session: AsyncSession,
-    staff: StaffMember,
-    calendar: WorkingCalendar,
-    document_id: int,
-    version: int,
-    *,
-    note: str,
-    lead_id: int,
-    co_ids: Sequence[int],
-    working_days: int,
-    today: date,
-    now: datetime,
-) -> list[StatusNotice]:
-    """Ý kiến chỉ đạo and phân công: a lead handler, co-handlers, and a deadline counted in
-    working days. Directing again replaces the open assignments."""
-    _require(access.may_direct(staff), refusals.TO_DIRECT)
-    document = await visible_document(session, staff, document_id, INCOMING)
-    _not_recalled(document)
-    if document.state not in ("registered", "assigned"):
-        raise Conflict(refusals.NOT_TO_DIRECT(), code="stale")
-    if lead_id in co_ids:
-        raise Invalid(refusals.LEAD_ALSO_CO(), code="bad-handler")
-    if len(set(co_ids)) != len(co_ids):
-        raise Invalid(refusals.CO_TWICE(), code="bad-handler")
-    due = calendar.add_working_days(today, working_days)
-    handlers = [await _handler(session, staff.unit, lead_id, document.secrecy)]
-    handlers += [await _handler(session, staff.unit, co, document.secrecy) for co in co_ids]
-    await change(session, document, version, state="assigned", due_on=due, direction_note=note)
-    for existing in await session.scalars(
-        select(Assignment).where(Assignment.document_id == document.id, Assignment.state == "open")
-    ):
-        existing.state = "replaced"
-    for index, user in enumerate(handlers):
-        session.add(
-            Assignment(
-                document_id=document.id,
-                user_id=user.id,
-                part=LEAD if index == 0 else CO,
-                due_on=due,
-                assigned_by=staff.id,
-                assigned_at=now,
-            )
-        )
-    names = ", ".join(user.full_name or user.username for user in handlers)
-    log_event(session, document.id, staff.id, "directed", note, at=now)
-    log_event(session, document.id, staff.id, "assigned", f"{names}; hạn {due:%d/%m/%Y}", at=now)
-    return _notices(document, ASSIGNED, f"Hạn xử lý {due:%d/%m/%Y}")
+    return notices_for(document, RETURNED, reason)
 
 
 async def _open_assignment(
@@ -390,29 +330,52 @@ async def _open_assignment(
     return assignment
 
 
+def shared(note: str, share_note: bool) -> str:
+    """What a handler wrote goes to the sending unit only when they ticked "gửi kèm ghi chú cho
+    nơi gửi": the status itself says the step and its date (the dispatch's time). The notes
+    are the unit's internal work (Decree 30/2020 Art. 24: handling is followed inside the
+    agency; the sender is told how its document stands)."""
+    return note if share_note else ""
+
+
 async def post_progress(
-    session: AsyncSession, staff: StaffMember, document_id: int, note: str, now: datetime
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    note: str,
+    now: datetime,
+    *,
+    share_note: bool = False,
 ) -> list[StatusNotice]:
     if not note:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.PROGRESS), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
     await _open_assignment(session, staff, document)
     log_event(session, document.id, staff.id, "progress", note, at=now)
-    return _notices(document, IN_PROGRESS, note)
+    return notices_for(document, IN_PROGRESS, shared(note, share_note))
 
 
 async def finish(
-    session: AsyncSession, staff: StaffMember, document_id: int, note: str, now: datetime
+    session: AsyncSession,
+    staff: StaffMember,
+    document_id: int,
+    note: str,
+    now: datetime,
+    *,
+    share_note: bool = False,
 ) -> list[StatusNotice]:
-    """A handler finishes their part; the lead handler's finish ends the document's handling."""
+    """A handler finishes their part; the lead handler's finish ends the document's handling.
+    The last of a department's members to finish ends the department's part."""
     if not note:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.OUTCOME), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)
     assignment = await _open_assignment(session, staff, document)
     assignment.state, assignment.done_at = "done", now
     log_event(session, document.id, staff.id, "finished", note, at=now)
+    if assignment.department_assignment_id is not None:
+        await department_work.close_if_done(session, assignment.department_assignment_id)
     if assignment.part != LEAD:
         return []
     await change(session, document, document.version, state="done")
     log_event(session, document.id, staff.id, "done", note, at=now)
-    return _notices(document, DONE, note)
+    return notices_for(document, DONE, shared(note, share_note))

@@ -9,15 +9,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keys.models import User
+from keys.models import Department, User
 from keys.signin import StaffMember
 from office.documents import books
 from office.documents.access import visible_to
 from office.documents.file_kinds import label_of
-from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
+from office.documents.models import (
+    Assignment,
+    DepartmentAssignment,
+    Document,
+    DocumentEvent,
+    DocumentFile,
+)
 from office.documents.paging import PAGE_ROWS, page_and_more, register_page
 from office.documents.recall import AGREED, not_recalled
 from office.formats import VIETNAM_TIME
@@ -122,8 +128,10 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), VIETNAM_TIME).astimezone(UTC)
 
 
-def _lead_handler() -> Select[tuple[str]]:
-    return (
+def _lead_handler() -> ColumnElement[str]:
+    """The register's "đơn vị, người nhận": the lead handler, or the lead department until its
+    head gives the part to one of its members."""
+    person = (
         select(func.coalesce(func.nullif(User.full_name, ""), User.username))
         .join(Assignment, Assignment.user_id == User.id)
         .where(
@@ -131,8 +139,22 @@ def _lead_handler() -> Select[tuple[str]]:
             Assignment.part == "lead",
             Assignment.state != "replaced",
         )
+        .order_by(Assignment.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
+    department = (
+        select(Department.name)
+        .join(DepartmentAssignment, DepartmentAssignment.department_id == Department.id)
+        .where(
+            DepartmentAssignment.document_id == Document.id,
+            DepartmentAssignment.part == "lead",
+            DepartmentAssignment.state != "replaced",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(person, department)
 
 
 def _filtered(query: AnySelect, wanted: RegisterFilter) -> AnySelect:
@@ -209,7 +231,7 @@ async def incoming_register(
     page_rows: int = PAGE_ROWS,
 ) -> tuple[list[RegisterRow], bool]:
     """One page of the incoming register, newest number first; and whether more follow."""
-    page = select(*_REGISTER_COLUMNS, _lead_handler().scalar_subquery().label("handler")).where(
+    page = select(*_REGISTER_COLUMNS, _lead_handler().label("handler")).where(
         Document.direction == "incoming",
         Document.register_number.is_not(None),
         visible_to(staff),
@@ -229,7 +251,7 @@ async def incoming_queue(
     """Received through the network, waiting for the clerk: most urgent, then oldest first. A
     recalled one has left it (Decree 30 Art. 18); one whose recall is asked stays, marked."""
     query = (
-        select(*_REGISTER_COLUMNS, _lead_handler().scalar_subquery().label("handler"))
+        select(*_REGISTER_COLUMNS, _lead_handler().label("handler"))
         .where(
             Document.direction == "incoming",
             Document.state == "received",
@@ -289,20 +311,3 @@ async def document_page(session: AsyncSession, document: Document, today: date) 
         view = EventView(event.at, who or "", event.action, event.note)
         (page.views if event.action in ("viewed", "downloaded") else page.history).append(view)
     return page
-
-
-async def unit_handlers(
-    session: AsyncSession, staff: StaffMember, secrecy: int
-) -> list[tuple[int, str]]:
-    """Who a leader may assign: active staff of the unit cleared for the document's level."""
-    rows = await session.execute(
-        select(User.id, User.full_name, User.username, User.role)
-        .where(
-            User.unit_code == staff.unit,
-            User.disabled.is_(False),
-            User.role != "admin",
-            User.clearance >= secrecy,
-        )
-        .order_by(User.full_name, User.username)
-    )
-    return [(row.id, row.full_name or row.username) for row in rows]

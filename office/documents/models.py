@@ -107,6 +107,12 @@ class Document(Base):
     #: dispatch's sender, our directory's name for it; ``sender_name`` is the original
     #: issuer), or "" for a document that came straight from its issuer.
     forwarded_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: Incoming: the leader it was presented to (trình), who alone directs it; None until the
+    #: clerk presents it (a user's id; no foreign key, see migration 0022).
+    presented_to: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Incoming: the lead handler the clerk proposed when presenting it: a person's id, or
+    #: ``d:`` and a department's id; "" for none (:mod:`office.documents.handlers`).
+    proposed_lead: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class DocumentFile(Base):
@@ -259,6 +265,49 @@ class Assignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reminded_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: The department's part it carries out, when the department's head gave it (no foreign
+    #: key, see migration 0022).
+    department_assignment_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class DepartmentAssignment(Base):
+    """A department's part in an incoming document (chủ trì or phối hợp), which its head shares
+    out among its members (:class:`Assignment` rows that name it)."""
+
+    __tablename__ = "department_assignments"
+    __table_args__ = (Index("ix_department_assignments_department", "department_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    #: ``lead`` (chủ trì) or ``co`` (phối hợp).
+    part: Mapped[str] = mapped_column(String(8))
+    due_on: Mapped[date] = mapped_column(Date)
+    #: ``open`` until its members' work is done (``done``), or ``replaced`` by a new direction.
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentReader(Base):
+    """Để biết: someone the leader gave an incoming document to read, who does not handle it
+    (Decree 30/2020 Art. 24), and when they marked it read."""
+
+    __tablename__ = "document_readers"
+    __table_args__ = (
+        PrimaryKeyConstraint("document_id", "user_id", name="pk_document_readers"),
+        Index("ix_document_readers_user", "user_id", "read_at"),
+    )
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    added_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class DocumentEvent(Base):

@@ -1,5 +1,7 @@
 """What the home page shows a member of staff: their tasks and deadlines, what waits for them
-by role, and their unit's figures; and the reminders of deadlines that come near."""
+by role (a leader first sees "Văn bản trình tôi", what was presented to them to direct), what
+they head or were given to read, and their unit's figures; and the reminders of deadlines that
+come near."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keys.signin import StaffMember
+from office.documents import department_work, readers
 from office.documents.access import visible_to
 from office.documents.models import INCOMING, Assignment, Document
 from office.documents.recall import REQUESTED, not_recalled
@@ -54,8 +57,15 @@ class Workload:
     tasks: list[Task]
     #: Assignments the leader gave that are due soon or late.
     followed: list[Task]
-    awaiting_direction: list[Waiting]
+    #: Văn bản trình tôi: registered, presented to this leader, waiting for their direction.
+    presented: list[Waiting]
     queue: list[Waiting]
+    #: The clerk's: registered but presented to no leader yet.
+    not_presented: list[Waiting]
+    #: Parts given to a department this person heads, not shared out yet.
+    department_parts: list[department_work.WaitingPart]
+    #: Để biết: given to them to read, not marked read yet.
+    to_read: list[readers.ToRead]
     figures: UnitFigures
 
 
@@ -91,7 +101,9 @@ async def my_tasks(
     ]
 
 
-async def _waiting(session: AsyncSession, staff: StaffMember, state: str) -> list[Waiting]:
+async def _waiting(
+    session: AsyncSession, staff: StaffMember, state: str, *also: ColumnElement[bool]
+) -> list[Waiting]:
     rows = await session.scalars(
         select(Document)
         .where(
@@ -99,6 +111,7 @@ async def _waiting(session: AsyncSession, staff: StaffMember, state: str) -> lis
             Document.state == state,
             not_recalled(),
             visible_to(staff),
+            *also,
         )
         .order_by(Document.urgency.desc(), Document.id.desc())
         .limit(HOME_ROWS)
@@ -107,6 +120,14 @@ async def _waiting(session: AsyncSession, staff: StaffMember, state: str) -> lis
         Waiting(d.id, d.summary, d.sender_name, d.urgency, d.recall_state == REQUESTED)
         for d in rows
     ]
+
+
+async def presented_to_me(session: AsyncSession, staff: StaffMember) -> list[Waiting]:
+    """Văn bản trình tôi: what the clerk presented to this leader and waits for their direction
+    (Decree 30/2020 Art. 23); other leaders do not get it here."""
+    if staff.role != "leader":
+        return []
+    return await _waiting(session, staff, "registered", Document.presented_to == staff.id)
 
 
 async def unit_figures(session: AsyncSession, staff: StaffMember, today: date) -> UnitFigures:
@@ -138,10 +159,15 @@ async def workload(
             if staff.role == "leader"
             else []
         ),
-        awaiting_direction=(
-            await _waiting(session, staff, "registered") if staff.role == "leader" else []
-        ),
+        presented=await presented_to_me(session, staff),
         queue=await _waiting(session, staff, "received") if staff.role == "clerk" else [],
+        not_presented=(
+            await _waiting(session, staff, "registered", Document.presented_to.is_(None))
+            if staff.role == "clerk"
+            else []
+        ),
+        department_parts=await department_work.waiting_for_head(session, staff),
+        to_read=await readers.unread(session, staff),
         figures=await unit_figures(session, staff, today),
     )
 

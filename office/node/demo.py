@@ -24,7 +24,7 @@ from config.database import open_database
 from config.errors import Conflict
 from config.files import write_secret
 from config.settings import Settings, load_settings
-from keys import accounts, certificates, directory
+from keys import accounts, certificates, directory, organisation
 from keys.ca import CA_CERT_FILE
 from keys.keystore import node_passphrase
 from keys.models import Unit
@@ -192,6 +192,10 @@ async def _create_accounts(settings: Settings, node: DemoNode) -> list[dict[str,
                 # The demo's leader signs the drafts submitted to them (demo_signers gives them
                 # their key).
                 await accounts.set_duties(session, username, title=DEMO_LEADER_TITLE, may_sign=True)
+                # ... and is the unit's head, whom incoming documents are presented to.
+                await organisation.set_unit_head(
+                    session, node.units[0], username, settings.node.units
+                )
             enrolment = await accounts.enrol_totp(session, username, box)
             app_password = await accounts.add_app_password(session, username, "demo")
             unit = await session.get(Unit, node.units[0])

@@ -189,6 +189,10 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             expect(clerk.locator("#register-form #summary")).to_have_value(SUMMARY)
             expect(clerk.locator("#register-form #number_symbol")).to_have_value("01-BC/HU")
             expect(clerk.locator("#register-form #doc_type")).to_have_value("BC")
+            # It is presented to the unit's head unless the clerk chooses another leader.
+            expect(clerk.locator("#register-form #leader option:checked")).to_contain_text(
+                demo.staff("TU", "leader").full_name
+            )
             shots.take(clerk, "incoming-received-province")
 
             clerk.click("#register-form button[type=submit]")
@@ -212,8 +216,8 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             staff_account = demo.staff("TU", "staff")
             leader = profile(browser).new_page()
             sign_in(leader, province, "/", demo.staff("TU", "leader"))
-            waiting = leader.locator("#home-awaiting_direction")
-            expect(waiting.locator("h2")).to_have_text("Văn bản chờ ý kiến chỉ đạo (1)")
+            waiting = leader.locator("#home-presented")
+            expect(waiting.locator("h2")).to_have_text("Văn bản trình tôi (1)")
             waiting.get_by_role("link", name=SUMMARY).click()
             assert leader.url == f"{province}{incoming_path}"
             expect(leader.locator("#register-form")).to_have_count(0)
@@ -244,6 +248,8 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             assert handler.url == f"{province}{incoming_path}"
             expect(handler.locator("#direct-form")).to_have_count(0)
             handler.fill("#finish-note", RESULT)
+            # The outcome goes to the sender only when the handler says so.
+            handler.check("#finish-form input[name=share_note]")
             shots.take(handler, "incoming-handling-staff")
             handler.click("#finish-form button[type=submit]")
             assert handler.url == f"{province}{incoming_path}"

@@ -23,7 +23,7 @@ from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.office.test_outgoing import a_pdf, issue, new_draft, post_draft
 from tests.support.documents import form_id, paper_fields, upload, version
-from tests.support.web import Page, StaffBrowser, refusal_text
+from tests.support.web import Page, StaffBrowser, account_id, refusal_text
 from tests.test_refusals import VIETNAMESE
 
 NOT_SIGNABLE_VI = (
@@ -149,7 +149,13 @@ async def test_the_incoming_pages_refuse_in_the_readers_language(
 
         # office/documents/records.py: a form shown before the document changed
         registered = await post_step(
-            as_clerk, plain, "register", page, version=version(page), **paper_fields("Plain")
+            as_clerk,
+            plain,
+            "register",
+            page,
+            version=version(page),
+            leader=str(await account_id(tu, leader)),
+            **paper_fields("Plain"),
         )
         assert registered.status == 303, registered.text
         stale = await post_step(

@@ -30,7 +30,7 @@ from tests.support.documents import (
 )
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
-from tests.support.web import StaffBrowser, main_part, new_account
+from tests.support.web import StaffBrowser, account_id, main_part, new_account
 
 
 @pytest.fixture
@@ -302,7 +302,13 @@ async def test_a_leader_assigns_and_the_handlers_finish_within_working_days(
             (as_outsider, outsider),
         ):
             await browser.sign_in_as(account)
-        path = await enter_paper(as_clerk, pdf, "Kế hoạch chuyển đổi số", number_symbol="3-KH/HU")
+        path = await enter_paper(
+            as_clerk,
+            pdf,
+            "Kế hoạch chuyển đổi số",
+            number_symbol="3-KH/HU",
+            leader=str(await account_id(tu, leader)),
+        )
         assert (await as_lead.get(path)).status == 404  # not assigned yet
         page = await as_leader.get(path)
         ids = {name: value for value, name in _options(page.text)}
@@ -489,9 +495,15 @@ async def test_the_home_page_lists_my_tasks_and_deadlines_are_reminded_once_a_da
     ):
         for browser, account in ((as_clerk, clerk), (as_leader, leader), (as_handler, handler)):
             await browser.sign_in_as(account)
-        path = await enter_paper(as_clerk, pdf, "Giấy mời dự hội nghị tổng kết", doc_type="GM")
+        path = await enter_paper(
+            as_clerk,
+            pdf,
+            "Giấy mời dự hội nghị tổng kết",
+            doc_type="GM",
+            leader=str(await account_id(tu, leader)),
+        )
         waiting = await as_leader.get("/")
-        assert 'id="home-awaiting_direction"' in waiting.text
+        assert 'id="home-presented"' in waiting.text
         assert "Giấy mời dự hội nghị tổng kết" in waiting.text
         page = await as_leader.get(path)
         ids = {name: value for value, name in _options(page.text)}

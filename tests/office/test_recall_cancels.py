@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from config.errors import CongvanError
 from keys.signin import StaffMember
-from office.documents import incoming, recall
+from office.documents import directing, incoming, presenting, recall
 from office.documents.fields import from_metadata
+from office.documents.handlers import PERSON, Handler
 from office.documents.models import Assignment, Document
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
@@ -105,16 +106,19 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
             tu.desk.now(),
             year=tu.desk.today().year,
         )
+        await presenting.present_registered(
+            session, clerk_member, registered, leader_id=leader.id, proposal=None, now=tu.desk.now()
+        )
     async with tu.desk.transaction() as session:
-        await incoming.direct(
+        await directing.direct(
             session,
             leader,
             tu.desk.calendar,
             handled.id,
             (await current(tu, handled.id)).version,
             note="Giao xử lý",
-            lead_id=handler_id,
-            co_ids=[],
+            lead=Handler(PERSON, handler_id),
+            co=[],
             working_days=5,
             today=tu.desk.today(),
             now=tu.desk.now(),
@@ -167,15 +171,15 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
         assert "Về việc đang xử lý" not in tasks
     async with tu.desk.transaction() as session:
         with pytest.raises(CongvanError) as again:
-            await incoming.direct(
+            await directing.direct(
                 session,
                 leader,
                 tu.desk.calendar,
                 handled.id,
                 (await current(tu, handled.id)).version,
                 note="Giao lại",
-                lead_id=handler_id,
-                co_ids=[],
+                lead=Handler(PERSON, handler_id),
+                co=[],
                 working_days=5,
                 today=tu.desk.today(),
                 now=tu.desk.now(),

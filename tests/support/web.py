@@ -14,11 +14,11 @@ from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 import aiohttp
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from keys import accounts
 from keys.keystore import node_passphrase
-from keys.models import SignInFailures
+from keys.models import SignInFailures, User
 from keys.sealing import SecretBox
 from office.node.app import RunningNode
 
@@ -65,6 +65,14 @@ async def new_account(
         )
         enrolment = await accounts.enrol_totp(session, username, box)
     return StaffAccount(username, password, enrolment.secret, unit, full_name)
+
+
+async def account_id(node: RunningNode, account: StaffAccount) -> int:
+    """The account's id, as the pages' forms name people."""
+    async with node.sessions() as session:
+        found = await session.scalar(select(User.id).where(User.username == account.username))
+    assert found is not None
+    return found
 
 
 async def forget_sign_in_failures(node: RunningNode) -> None:

@@ -41,7 +41,7 @@ USERNAME_SHOWN = 64
 log = get_logger("congvan.web.admin")
 
 
-def _administrator(request: web.Request) -> StaffMember:
+def administrator(request: web.Request) -> StaffMember:
     """The signed-in administrator; anyone else is answered as if the page did not exist."""
     staff = request[STAFF]
     if not ADMIN.open_to(staff):
@@ -83,7 +83,7 @@ def grouped(secret: str) -> str:
 
 async def accounts_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
-    _administrator(request)
+    administrator(request)
     now = datetime.now(UTC)
     async with site.sessions() as session:
         rows = await accounts.list_accounts(session, site.hosted_units)
@@ -111,7 +111,7 @@ async def accounts_page(request: web.Request) -> web.Response:
 
 
 async def unlock(request: web.Request) -> web.Response:
-    site, admin = request.app[SITE], _administrator(request)
+    site, admin = request.app[SITE], administrator(request)
     username = request.match_info["username"]
     async with site.sessions() as session, session.begin():
         await _hosted_user(session, site, admin, username)
@@ -123,7 +123,7 @@ async def unlock(request: web.Request) -> web.Response:
 async def reset_totp(request: web.Request) -> web.Response:
     """A new TOTP secret, shown on this answer only: the old authenticator stops working and
     every browser signed in as the user must sign in again with the new one."""
-    site, admin = request.app[SITE], _administrator(request)
+    site, admin = request.app[SITE], administrator(request)
     username = request.match_info["username"]
     async with site.sessions() as session, session.begin():
         user_id = await _hosted_user(session, site, admin, username)
@@ -145,7 +145,7 @@ async def reset_totp(request: web.Request) -> web.Response:
 
 
 async def disable(request: web.Request) -> web.Response:
-    site, admin = request.app[SITE], _administrator(request)
+    site, admin = request.app[SITE], administrator(request)
     username = request.match_info["username"]
     if username == admin.username:
         raise Conflict(translator(request)("admin.refused.own-account"), code="own-account")
@@ -160,7 +160,7 @@ async def disable(request: web.Request) -> web.Response:
 async def set_duties(request: web.Request) -> web.Response:
     """Chức vụ and the review chain's duties: who drafts are submitted to for review and who
     has signing authority (:func:`keys.accounts.set_duties`)."""
-    site, admin = request.app[SITE], _administrator(request)
+    site, admin = request.app[SITE], administrator(request)
     username = request.match_info["username"]
     form = await request.post()
     title = form.get("title")
@@ -184,7 +184,7 @@ async def set_duties(request: web.Request) -> web.Response:
 
 
 async def enable(request: web.Request) -> web.Response:
-    site, admin = request.app[SITE], _administrator(request)
+    site, admin = request.app[SITE], administrator(request)
     username = request.match_info["username"]
     async with site.sessions() as session, session.begin():
         await _hosted_user(session, site, admin, username)

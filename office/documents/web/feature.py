@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.documents import forward_messages, messages, review_messages, secrecy_messages
+from office.documents import (
+    forward_messages,
+    messages,
+    review_messages,
+    routing_messages,
+    secrecy_messages,
+)
 from office.documents.web import (
     drafts,
     forwarding,
@@ -41,6 +47,7 @@ FEATURE = Feature(
             **review_messages.MESSAGES[language],
             **forward_messages.MESSAGES[language],
             **secrecy_messages.MESSAGES[language],
+            **routing_messages.MESSAGES[language],
         }
         for language in messages.MESSAGES
     },

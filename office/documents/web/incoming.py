@@ -17,7 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from config.file_names import attachment_disposition
-from office.documents import access, books, file_kinds, incoming, listing, recall, refusals
+from keys.organisation import unit_head_id
+from office.documents import (
+    access,
+    books,
+    file_kinds,
+    handlers,
+    incoming,
+    listing,
+    presenting,
+    recall,
+    refusals,
+    workload,
+)
 from office.documents.desk import DESK
 from office.documents.fields import (
     document_fields,
@@ -26,7 +38,7 @@ from office.documents.fields import (
 from office.documents.incoming import StoredFile
 from office.documents.models import INCOMING, DocumentFile
 from office.documents.records import StatusNotice, log_event, visible_document
-from office.documents.web import registers, uploads
+from office.documents.web import registers, routing, uploads
 from office.documents.web.choices import document_choices
 from office.documents.web.forwarding import forward_context
 from office.documents.web.requests import document_id_of, form_version
@@ -44,6 +56,7 @@ async def register_page(request: web.Request) -> web.Response:
     today = request.app[DESK].today()
     async with site.sessions() as session:
         queue = await listing.incoming_queue(session, staff, today)
+        presented = await workload.presented_to_me(session, staff)
         rows, more = await listing.incoming_register(session, staff, wanted, today)
     return render(
         request,
@@ -51,6 +64,7 @@ async def register_page(request: web.Request) -> web.Response:
         {
             "title": translator(request)("incoming.title"),
             "queue": queue,
+            "presented": presented,
             "rows": rows,
             "more": more,
             "wanted": wanted,
@@ -75,9 +89,11 @@ async def document_page(request: web.Request) -> web.Response:
             if document.state == "received"
             else None
         )
-        handlers = (
-            await listing.unit_handlers(session, staff, document.secrecy)
-            if access.may_direct(staff)
+        routes = await routing.routing_view(session, staff, document, today)
+        # The registering form presents it too: to the unit's head unless the clerk chooses.
+        leaders = (
+            await presenting.leaders(session, staff.unit, document.secrecy)
+            if document.state == "received" and access.may_register(staff)
             else []
         )
         forwarded = await forward_context(request, session, staff, document)
@@ -86,6 +102,7 @@ async def document_page(request: web.Request) -> web.Response:
             if document.recall_state
             else None
         )
+        head = await unit_head_id(session, staff.unit) if leaders else None
     mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
     return render(
         request,
@@ -96,18 +113,11 @@ async def document_page(request: web.Request) -> web.Response:
             "doc": document,
             "duplicate": duplicate,
             "replaced": replaced,
-            "handlers": handlers,
+            "routes": routes,
+            "register_leaders": leaders,
+            "unit_head": head,
             "my_assignment": mine[0] if mine else None,
-            # Directing again starts from the current assignment.
-            "current_lead": next(
-                (a.user_id for a in page.assignments if a.part == "lead" and a.state == "open"),
-                None,
-            ),
-            "current_co": {
-                a.user_id for a in page.assignments if a.part == "co" and a.state == "open"
-            },
             "may_register": access.may_register(staff),
-            "may_direct": access.may_direct(staff),
             # The sender's reason for asking it back, as its request said (the history keeps it).
             "recall_reason": next(
                 (e.note for e in reversed(page.history) if e.action == "recall-requested"), ""
@@ -159,6 +169,14 @@ async def _register(
         year=desk.today().year,
         confirm_duplicate=form.get("confirm_duplicate") == "1",
     )
+    await presenting.present_registered(
+        session,
+        staff,
+        document,
+        leader_id=routing.leader_of(form),
+        proposal=routing.proposal_of(form),
+        now=desk.now(),
+    )
     await desk.index(session, document.id)
     return notices
 
@@ -173,47 +191,19 @@ async def _return(
     )
 
 
-def _user_ids(values: list[Any]) -> list[int]:
-    try:
-        return [int(value) for value in values if str(value).strip()]
-    except ValueError:
-        raise Invalid(refusals.BAD_HANDLER(), code="bad-handler") from None
-
-
-async def _direct(
-    request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
-) -> list[StatusNotice]:
-    desk, staff = request.app[DESK], request[STAFF]
-    lead = _user_ids([form.get("lead", "")])
-    if not lead:
-        raise Invalid(refusals.NO_LEAD(), code="missing-field")
-    try:
-        days = int(str(form.get("days") or desk.settings.default_deadline_days))
-    except ValueError:
-        days = -1
-    if not 1 <= days <= 365:
-        raise Invalid(refusals.BAD_DEADLINE(), code="bad-field")
-    return await incoming.direct(
-        session,
-        staff,
-        desk.calendar,
-        document_id_of(request),
-        form_version(form),
-        note=text(form.get("note"), refusals.DIRECTION, 4000, required=True),
-        lead_id=lead[0],
-        co_ids=_user_ids(form.getall("co", [])),
-        working_days=days,
-        today=desk.today(),
-        now=desk.now(),
-    )
-
-
 async def _progress(
     request: web.Request, session: AsyncSession, form: MultiDictProxy[Any]
 ) -> list[StatusNotice]:
     desk, staff = request.app[DESK], request[STAFF]
     note = text(form.get("note"), refusals.PROGRESS, 4000, required=True)
-    return await incoming.post_progress(session, staff, document_id_of(request), note, desk.now())
+    return await incoming.post_progress(
+        session,
+        staff,
+        document_id_of(request),
+        note,
+        desk.now(),
+        share_note=form.get("share_note") == "1",
+    )
 
 
 async def _finish(
@@ -221,10 +211,17 @@ async def _finish(
 ) -> list[StatusNotice]:
     desk, staff = request.app[DESK], request[STAFF]
     note = text(form.get("note"), refusals.OUTCOME, 4000, required=True)
-    return await incoming.finish(session, staff, document_id_of(request), note, desk.now())
+    return await incoming.finish(
+        session,
+        staff,
+        document_id_of(request),
+        note,
+        desk.now(),
+        share_note=form.get("share_note") == "1",
+    )
 
 
-def _paper_form(
+async def _paper_form(
     request: web.Request,
     values: MultiMapping[str] | None = None,
     *,
@@ -232,8 +229,14 @@ def _paper_form(
     status: int = 200,
 ) -> web.Response:
     """The paper entry form: empty, or as typed with the reason it was refused (its files must
-    be chosen again: a browser does not send them twice)."""
-    extra = {} if values is None else {"values": values}
+    be chosen again: a browser does not send them twice). It presents the document too: the
+    leaders are all the unit's (the level is chosen on the form; registering checks it)."""
+    extra: dict[str, Any] = {} if values is None else {"values": values}
+    staff = request[STAFF]
+    async with request.app[SITE].sessions() as session:
+        extra["register_leaders"] = await presenting.leaders(session, staff.unit, 0)
+        extra["unit_head"] = await unit_head_id(session, staff.unit)
+        extra["proposals"] = await handlers.choices(session, staff.unit, 0)
     return render(
         request,
         "documents/incoming_new.html",
@@ -253,7 +256,7 @@ async def new_paper_page(request: web.Request) -> web.Response:
     staff = request[STAFF]
     if not access.may_register(staff):
         raise NotFound(translator(request)("error.not-found"))
-    return _paper_form(request)
+    return await _paper_form(request)
 
 
 async def _paper_files(
@@ -282,6 +285,7 @@ async def new_paper_submit(request: web.Request) -> web.Response:
         form_id = forms.form_id_of(upload.fields)
         try:
             fields = document_fields(upload.fields, desk.today(), max_secrecy=staff.clearance)
+            leader, proposal = routing.leader_of(upload.fields), routing.proposal_of(upload.fields)
             stored = await _paper_files(request, upload, fields.secrecy)
 
             async def enter(session: AsyncSession) -> str:
@@ -294,6 +298,14 @@ async def new_paper_submit(request: web.Request) -> web.Response:
                     year=desk.today().year,
                     confirm_duplicate=upload.fields.get("confirm_duplicate") == "1",
                 )
+                await presenting.present_registered(
+                    session,
+                    staff,
+                    document,
+                    leader_id=leader,
+                    proposal=proposal,
+                    now=desk.now(),
+                )
                 await desk.index(session, document.id)
                 upload.keep(desk.blobs)
                 return f"/incoming/{document.id}"
@@ -301,7 +313,7 @@ async def new_paper_submit(request: web.Request) -> web.Response:
             return see_other((await run_once(request, form_id, enter)).outcome)
         except (Invalid, Conflict) as refusal:
             # The form again, as typed, with the reason (a likely duplicate is a 409).
-            return _paper_form(
+            return await _paper_form(
                 request,
                 upload.fields,
                 refusal=translator(request).refusal(refusal),
@@ -332,9 +344,9 @@ def add_routes(app: web.Application) -> None:
     for name, action in (
         ("register", _register),
         ("return", _return),
-        ("direct", _direct),
         ("progress", _progress),
         ("finish", _finish),
+        *routing.STEPS.items(),
     ):
         app.router.add_post(rf"/incoming/{{document_id:\d+}}/{name}", step(action))
     app.router.add_get(
