@@ -52,12 +52,14 @@ async def new_account(
     role: str = "clerk",
     clearance: int = 1,
     full_name: str = "Nguyễn Thị Lan",
+    unit: str | None = None,
 ) -> StaffAccount:
-    """A fresh account in the node's first unit, enrolled for TOTP, with a strong password."""
+    """A fresh account in the node's first unit (or ``unit``, another it hosts), enrolled for
+    TOTP, with a strong password."""
     settings = node.settings
     username = f"cb.{uuid.uuid4().hex[:10]}"
     password = f"Thanh-Co {secrets.token_urlsafe(12)}"
-    unit = settings.node.units[0]
+    unit = unit or settings.node.units[0]
     box = SecretBox(node_passphrase(settings), settings.node.name)
     async with node.sessions() as session, session.begin():
         await accounts.add_user(
