@@ -150,7 +150,7 @@ async def set_member(
     """Put an account in a department of its unit (None: in none)."""
     user = await session.scalar(select(User).where(User.username == username))
     if user is None or user.unit_code not in hosted_units:
-        raise NotFound(refusals.NOT_OF_UNIT(user=username[:64], unit="-"), code="unknown-user")
+        raise NotFound(refusals.NOT_HOSTED_ACCOUNT(user=username[:64]), code="unknown-user")
     if code is None:
         await _leave_headship(session, user, keep=None)
         user.department_id = None

@@ -126,6 +126,11 @@ NOT_OF_UNIT = Message(
     vi="Tài khoản {user} không thuộc đơn vị {unit} hoặc đã bị vô hiệu hoá.",
     en="Account {user} is not of unit {unit}, or is disabled.",
 )
+NOT_HOSTED_ACCOUNT = Message(
+    "organisation.not-hosted-account",
+    vi="Không có tài khoản {user} trong các đơn vị do máy chủ này quản lý.",
+    en="There is no account {user} in the units this node hosts.",
+)
 HEAD_NOT_LEADER = Message(
     "organisation.head-not-leader",
     vi="Lãnh đạo đơn vị phải là tài khoản có vai trò lãnh đạo; {user} không phải.",

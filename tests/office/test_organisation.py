@@ -61,6 +61,7 @@ def test_an_administrator_sets_the_head_and_departments_from_the_command_line(
         (("units", "department", "remove", "TU", "TH"), "còn 2 người"),
         (("units", "department", "head", "TU", "TH", "khong.co"), "không thuộc đơn vị"),
         (("users", "department", "qt.a", "TH"), "Quản trị viên"),
+        (("users", "department", "khong.co", "TH"), "Không có tài khoản khong.co"),
         (("users", "department", "cv.a", "KHONGCO"), "không có phòng, ban mã KHONGCO"),
     ):
         code, _out, err = run(*args, check=False)
