@@ -9,7 +9,7 @@ above their clearance: Law 29/2018/QH14 on the Protection of State Secrets).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -44,7 +44,14 @@ def parse_handler(value: str) -> Handler:
     return Handler(kind, int(text))
 
 
-def parse_handlers(values: Iterable[object]) -> list[Handler]:
+#: The most handlers one direction names (a crafted form naming thousands would hold the
+#: step's transaction while each is checked).
+MAX_HANDLERS = 200
+
+
+def parse_handlers(values: Sequence[object]) -> list[Handler]:
+    if len(values) > MAX_HANDLERS:
+        raise Invalid(refusals.BAD_HANDLER(), code="bad-handler")
     return [parse_handler(str(value)) for value in values if str(value).strip()]
 
 

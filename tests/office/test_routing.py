@@ -10,6 +10,7 @@ import secrets
 import uuid
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 
 from keys import organisation
@@ -449,6 +450,17 @@ async def test_readers_for_information_read_and_mark_read_but_do_not_handle(
             assert bad.status == 400, bad.text
         for value in ("abc", "999999999", ""):
             assert (await step(tu, as_leader, doc, "readers", reader=value)).status == 400, value
+        # A crafted form naming hundreds of people is refused before any is looked up.
+        for name, field in (("readers", "reader"), ("direct", "co")):
+            many = aiohttp.FormData()
+            many.add_field("csrf_token", (await as_leader.get("/")).form_token)
+            many.add_field("form_id", secrets.token_urlsafe(24))
+            many.add_field("version", str((await document(tu, doc)).version))
+            many.add_field("note", "Nhiều người")
+            many.add_field("lead", str(ids[handler.username]))
+            for _ in range(201):
+                many.add_field(field, str(ids[reader.username]))
+            assert (await as_leader.post(f"/incoming/{doc}/{name}", many)).status == 400
         refused = await step(tu, as_other_leader, doc, "readers", reader=str(ids[reader.username]))
         assert refused.status == 403
         async with tu.sessions() as session:

@@ -17,12 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from config.file_names import attachment_disposition
-from keys.organisation import unit_head_id
 from office.documents import (
     access,
     books,
     file_kinds,
-    handlers,
     incoming,
     listing,
     presenting,
@@ -91,10 +89,10 @@ async def document_page(request: web.Request) -> web.Response:
         )
         routes = await routing.routing_view(session, staff, document, today)
         # The registering form presents it too: to the unit's head unless the clerk chooses.
-        leaders = (
-            await presenting.leaders(session, staff.unit, document.secrecy)
+        registering = (
+            await routing.registering_choices(session, staff, document.secrecy)
             if document.state == "received" and access.may_register(staff)
-            else []
+            else {}
         )
         forwarded = await forward_context(request, session, staff, document)
         replaced = (
@@ -102,7 +100,6 @@ async def document_page(request: web.Request) -> web.Response:
             if document.recall_state
             else None
         )
-        head = await unit_head_id(session, staff.unit) if leaders else None
     mine = [a for a in page.assignments if a.user_id == staff.id and a.state == "open"]
     return render(
         request,
@@ -114,8 +111,7 @@ async def document_page(request: web.Request) -> web.Response:
             "duplicate": duplicate,
             "replaced": replaced,
             "routes": routes,
-            "register_leaders": leaders,
-            "unit_head": head,
+            **registering,
             "my_assignment": mine[0] if mine else None,
             "may_register": access.may_register(staff),
             # The sender's reason for asking it back, as its request said (the history keeps it).
@@ -232,11 +228,8 @@ async def _paper_form(
     be chosen again: a browser does not send them twice). It presents the document too: the
     leaders are all the unit's (the level is chosen on the form; registering checks it)."""
     extra: dict[str, Any] = {} if values is None else {"values": values}
-    staff = request[STAFF]
     async with request.app[SITE].sessions() as session:
-        extra["register_leaders"] = await presenting.leaders(session, staff.unit, 0)
-        extra["unit_head"] = await unit_head_id(session, staff.unit)
-        extra["proposals"] = await handlers.choices(session, staff.unit, 0)
+        extra |= await routing.registering_choices(session, request[STAFF], 0)
     return render(
         request,
         "documents/incoming_new.html",

@@ -17,6 +17,7 @@ from multidict import MultiDictProxy, MultiMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
+from keys.organisation import unit_head_id
 from keys.signin import StaffMember
 from office.documents import (
     access,
@@ -96,7 +97,26 @@ async def routing_view(
     return view
 
 
+async def registering_choices(
+    session: AsyncSession, staff: StaffMember, secrecy: int
+) -> dict[str, Any]:
+    """What a registering form offers to present the document: the leaders cleared for it
+    (the unit's head chosen), and the handlers the clerk may propose."""
+    return {
+        "register_leaders": await presenting.leaders(session, staff.unit, secrecy),
+        "unit_head": await unit_head_id(session, staff.unit),
+        "proposals": await handlers.choices(session, staff.unit, secrecy),
+    }
+
+
+#: The most people or departments one form may name (a crafted form naming thousands would
+#: hold the step's transaction while each is checked).
+MAX_NAMED = 200
+
+
 def _ids(values: list[Any]) -> list[int]:
+    if len(values) > MAX_NAMED:
+        raise Invalid(refusals.BAD_HANDLER(), code="bad-handler")
     try:
         return [int(str(value)) for value in values if str(value).strip()]
     except ValueError:
