@@ -23,7 +23,7 @@ from office.documents import access, handlers, refusals, routing_refusals
 from office.documents.handlers import Handler
 from office.documents.incoming import refuse_recalled
 from office.documents.models import INCOMING, Document
-from office.documents.records import change, log_event, visible_document
+from office.documents.records import amend, change, log_event, visible_document
 
 PRESENTABLE = ("registered", "assigned")
 
@@ -65,18 +65,23 @@ async def _record(
     session: AsyncSession,
     staff: StaffMember,
     document: Document,
-    version: int,
+    version: int | None,
     leader: User | None,
     proposal: Handler | None,
     now: datetime,
 ) -> None:
+    """Record the presentation: as a step of its own (checked against the form's ``version``),
+    or, with None, as part of the registration that just numbered the document."""
     proposed = ""
     if proposal is not None:
         proposed = await handlers.check(session, staff.unit, proposal, document.secrecy)
     values: dict[str, object] = {"proposed_lead": proposal.token if proposal else ""}
     if leader is not None:
         values["presented_to"] = leader.id
-    await change(session, document, version, **values)
+    if version is None:
+        await amend(session, document, **values)
+    else:
+        await change(session, document, version, **values)
     if leader is None:
         return
     note = handlers.display_name(leader)
@@ -130,4 +135,4 @@ async def present_registered(
         leader = await _leader(session, staff.unit, head, document.secrecy) if head else None
     if leader is None and proposal is None:
         return
-    await _record(session, staff, document, document.version, leader, proposal, now)
+    await _record(session, staff, document, None, leader, proposal, now)

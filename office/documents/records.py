@@ -57,6 +57,19 @@ async def change(session: AsyncSession, document: Document, version: int, **valu
         set_committed_value(document, name, value)
 
 
+async def amend(session: AsyncSession, document: Document, **values: Any) -> None:
+    """Write ``values`` as part of the step that just changed the document (through
+    :func:`change`, which raised its version): one step, one version."""
+    await session.execute(
+        update(Document)
+        .where(Document.id == document.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():
+        set_committed_value(document, name, value)
+
+
 def log_event(
     session: AsyncSession,
     document_id: int,
