@@ -33,7 +33,13 @@ from config.errors import Conflict, Forbidden, Invalid
 from config.logging import get_logger
 from keys.signin import StaffMember
 from office.documents import access, refusals
-from office.documents.models import INCOMING, Assignment, Document, DocumentRecall
+from office.documents.models import (
+    INCOMING,
+    Assignment,
+    DepartmentAssignment,
+    Document,
+    DocumentRecall,
+)
 from office.documents.records import StatusNotice, change, log_event, visible_document
 
 log = get_logger("congvan.office.recall")
@@ -264,6 +270,16 @@ async def agree_recall(
         update(Assignment)
         .where(Assignment.document_id == document_id, Assignment.state == "open")
         .values(state=RECALLED_ASSIGNMENT, done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # A department's part too: its head is no longer asked to share it out.
+    await session.execute(
+        update(DepartmentAssignment)
+        .where(
+            DepartmentAssignment.document_id == document_id,
+            DepartmentAssignment.state == "open",
+        )
+        .values(state=RECALLED_ASSIGNMENT)
         .execution_options(synchronize_session=False)
     )
     return notices

@@ -27,8 +27,9 @@ from exchange.envelope import Attachment, Draft
 from exchange.models import OutboundDispatch
 from exchange.statuses import timeline
 from keys.signin import StaffMember
-from office.documents import forwarding, incoming, recall
+from office.documents import directing, forwarding, incoming, presenting, recall
 from office.documents.fields import from_metadata
+from office.documents.handlers import PERSON, Handler
 from office.documents.models import Document, DocumentFile, DocumentForward
 from office.documents.pdf_issue import issue_and_sign_as_unit
 from office.node.app import RunningNode, start_node
@@ -247,7 +248,10 @@ async def test_a_district_forwards_a_provincial_document_to_its_commune_and_hear
             page = await browser.get(f"/incoming/{at_commune.id}")
             assert 'id="forwarded-by">' + DISTRICT in page.text
             assert 'id="forward-signatures"' in page.text and "signature-valid" in page.text
-            await register(browser, at_commune.id, sender_name=PROVINCE, note=NOTE)
+            leader_id = (await member_of(commune, commune_leader.username)).id
+            await register(
+                browser, at_commune.id, sender_name=PROVINCE, note=NOTE, leader=str(leader_id)
+            )
         async with StaffBrowser(commune.web_url) as browser:
             await browser.sign_in_as(commune_leader)
             page = await browser.get(f"/incoming/{at_commune.id}")
@@ -434,15 +438,25 @@ async def test_forwarding_is_refused_outside_its_rules(
             director = await account(camlo, secrets_seen, role="leader")
             leader = await member_of(camlo, director.username)
             async with camlo.desk.transaction() as session:
-                await incoming.direct(
+                await presenting.present(
+                    session,
+                    clerk_member,
+                    plain.id,
+                    (await current(camlo, plain.id)).version,
+                    leader_id=leader.id,
+                    proposal=None,
+                    now=camlo.desk.now(),
+                )
+            async with camlo.desk.transaction() as session:
+                await directing.direct(
                     session,
                     leader,
                     camlo.desk.calendar,
                     plain.id,
                     (await current(camlo, plain.id)).version,
                     note="Giao xử lý",
-                    lead_id=(await member_of(camlo, person.username)).id,
-                    co_ids=[],
+                    lead=Handler(PERSON, (await member_of(camlo, person.username)).id),
+                    co=[],
                     working_days=5,
                     today=camlo.desk.today(),
                     now=camlo.desk.now(),

@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from config.errors import CongvanError
+from keys import organisation
 from keys.signin import StaffMember
 from office.documents import directing, incoming, presenting, recall
 from office.documents.fields import from_metadata
-from office.documents.handlers import PERSON, Handler
-from office.documents.models import Assignment, Document
+from office.documents.handlers import DEPARTMENT, PERSON, Handler
+from office.documents.models import Assignment, DepartmentAssignment, Document
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.approval import member_of
@@ -96,6 +97,15 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
     waiting = await arrived(tu, "Về việc chưa vào sổ")
     handled = await arrived(tu, "Về việc đang xử lý")
     handler_id = (await member_of(tu, handler.username)).id
+    # A department helps: its part is closed with the rest (its head is no longer asked).
+    async with tu.sessions() as session, session.begin():
+        department = await organisation.add_department(
+            session, "TU", f"R{uuid.uuid4().hex[:6].upper()}", "Phòng Phối Hợp", ("TU",)
+        )
+        await organisation.set_department_head(
+            session, "TU", department.code, handler.username, ("TU",)
+        )
+        department_id = department.id
     async with tu.desk.transaction() as session:
         registered, _ = await incoming.register(
             session,
@@ -118,7 +128,7 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
             (await current(tu, handled.id)).version,
             note="Giao xử lý",
             lead=Handler(PERSON, handler_id),
-            co=[],
+            co=[Handler(DEPARTMENT, department_id)],
             working_days=5,
             today=tu.desk.today(),
             now=tu.desk.now(),
@@ -164,11 +174,19 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
                 select(Assignment.state).where(Assignment.document_id == handled.id)
             )
         ).all()
-    assert states == ["recalled"]
+        parts = (
+            await session.scalars(
+                select(DepartmentAssignment.state).where(
+                    DepartmentAssignment.document_id == handled.id
+                )
+            )
+        ).all()
+    assert states == ["recalled"] and parts == ["recalled"]
     async with StaffBrowser(tu.web_url) as handler_browser:
         await handler_browser.sign_in_as(handler)
         tasks = (await handler_browser.get("/")).text
         assert "Về việc đang xử lý" not in tasks
+        assert 'id="home-department-parts"' not in tasks
     async with tu.desk.transaction() as session:
         with pytest.raises(CongvanError) as again:
             await directing.direct(
