@@ -107,7 +107,7 @@ class User(Base):
     #: Thẩm quyền ký: drafts may be submitted to them to approve and sign (Decree 30 Art. 13).
     may_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: The department (phòng, ban) they work in, if the unit has departments (no foreign key,
-    #: see migration 0022: a column added to ``users`` in place).
+    #: see migration 0023: a column added to ``users`` in place).
     department_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 

@@ -108,7 +108,7 @@ class Document(Base):
     #: issuer), or "" for a document that came straight from its issuer.
     forwarded_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
     #: Incoming: the leader it was presented to (trình), who alone directs it; None until the
-    #: clerk presents it (a user's id; no foreign key, see migration 0022).
+    #: clerk presents it (a user's id; no foreign key, see migration 0023).
     presented_to: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Incoming: the lead handler the clerk proposed when presenting it: a person's id, or
     #: ``d:`` and a department's id; "" for none (:mod:`office.documents.handlers`).
@@ -266,7 +266,7 @@ class Assignment(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reminded_on: Mapped[date | None] = mapped_column(Date, default=None)
     #: The department's part it carries out, when the department's head gave it (no foreign
-    #: key, see migration 0022).
+    #: key, see migration 0023).
     department_assignment_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 

@@ -1,4 +1,4 @@
-"""Migration 0022 on a database with documents in it: a document directed before presenting
+"""Migration 0023 on a database with documents in it: a document directed before presenting
 existed stays with the leader who directed it (only the leader a document is presented to
 directs it again); one still waiting is presented to nobody, for the clerk to present; going
 down and up again keeps every document and assignment."""
@@ -87,7 +87,7 @@ def incoming(document_id: int, state: str) -> dict[str, object]:
     }
 
 
-async def test_migration_0022_leaves_directed_documents_with_the_leader_who_directed_them(
+async def test_migration_0023_leaves_directed_documents_with_the_leader_who_directed_them(
     province: Settings,
 ) -> None:
     engine = create_engine(province)

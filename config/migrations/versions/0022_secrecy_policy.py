@@ -2,8 +2,8 @@
 whether any file it carries is a file of a secret document here (or of an earlier version of a
 secret draft), so both file tables are indexed by digest.
 
-Revision ID: 0021
-Revises: 0023
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-20
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0021"
-down_revision = "0023"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@ presented to), departments (phòng, ban) and their members and heads, the leader
 presented to and the clerk's proposed lead handler, assignments to departments, and "để biết"
 readers.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2027-01-11
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from config.database import UTCDateTime
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

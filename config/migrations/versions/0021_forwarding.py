@@ -2,8 +2,8 @@
 new dispatch. The district keeps each forward (to whom, as which dispatch, when it left); the
 commune's copy names the unit that forwarded it.
 
-Revision ID: 0023
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-14
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 from config.database import UTCDateTime
 
-revision = "0023"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
