@@ -78,8 +78,8 @@ async def test_a_leader_downloads_the_report_as_pdf_and_docx(
     period = last_month(tu)
     chooser = await browser.get("/reports")
     assert chooser.status == 200
-    assert f'name="period" type="text" required maxlength="7" value="{period}"' in chooser.text
-    assert 'placeholder="2005, 2005-Q4 hoặc 2005-11"' in chooser.text
+    assert f'name="period" type="text" required maxlength="24" value="{period}"' in chooser.text
+    assert 'placeholder="11/2005, Quý IV/2005 hoặc 2005"' in chooser.text
     assert '<option value="TU" selected>Tỉnh uỷ Quảng Trị</option>' in chooser.text
     assert '<option value="BTC">Ban Tổ chức Tỉnh uỷ</option>' in chooser.text
 
