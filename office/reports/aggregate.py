@@ -17,6 +17,7 @@ from exchange.ledger import VIETNAM
 from office.reports import refusals, wording
 from office.reports.figures import UnitMonths, counted_months, reported_months
 from office.reports.forms import forms_within, latest_form
+from office.reports.letterhead import Issue, letterhead
 from office.reports.models import UnitFormRecord
 from office.reports.periods import Period, month_period
 from office.reports.summary import (
@@ -186,9 +187,12 @@ async def build_report(
     period: Period,
     settings: ReportSettings,
     now: datetime,
+    issuer_code: str,
+    issue: Issue,
 ) -> ProvinceReport:
     """The report of ``top`` for ``period``: ``units`` is the directory, ``hosted`` what this
-    node counts itself (the rest it knows from the reports it received)."""
+    node counts itself (the rest it knows from the reports it received); ``issuer_code`` and
+    ``issue`` fill its letterhead."""
     today = now.astimezone(VIETNAM).date()
     scope = subtree(units, top)
     codes = [unit.code for unit in scope]
@@ -245,4 +249,5 @@ async def build_report(
         monthly=monthly,
         paragraph=wording.usage_paragraph(period, total, previous_total),
         notes=wording.NOTES,
+        letterhead=letterhead({unit.code: unit for unit in units}, top, issuer_code, issue),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from exchange.ledger import UsageLedger
 from keys.ca import CA_CERT_FILE
 from keys.signed_directory import SignedDirectory
 from office.reports.forms import NUMBERS, TEXTS
+from office.reports.letterhead import Issue, Signer
 from office.reports.rendering import FORMATS, render
 from office.reports.service import Reports
 
@@ -70,6 +72,13 @@ async def open_sending_reports(settings: Settings) -> AsyncIterator[Reports]:
 @click.option("--period", help="A year (2005), a quarter (2005-Q4) or a month (2005-11).")
 @click.option("--format", "file_format", type=click.Choice(FORMATS), default="html")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--number", type=click.IntRange(1), help="Its number (13 in 13-BC/TU); else blank.")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day it is signed; else blank."
+)
+@click.option("--signer-authority", default="", help="T/M BAN THƯỜNG VỤ… ([reports] setting)")
+@click.option("--signer-position", default="", help="PHÓ BÍ THƯ… ([reports] setting)")
+@click.option("--signer-name", default="", help="The signer's name ([reports] setting)")
 @click.pass_context
 def report(
     context: click.Context,
@@ -78,8 +87,14 @@ def report(
     period: str | None,
     file_format: str,
     out: Path | None,
+    number: int | None,
+    day: datetime | None,
+    signer_authority: str,
+    signer_position: str,
+    signer_name: str,
 ) -> None:
-    """The periodic IT report of UNIT for PERIOD, as HTML, PDF or DOCX."""
+    """The periodic IT report of UNIT for PERIOD, as HTML, PDF or DOCX, with the letterhead of
+    a Party document (HD 36); what is not given is left blank for the clerk and the signer."""
     if context.invoked_subcommand is not None:
         return
     missing = [
@@ -91,7 +106,12 @@ def report(
         raise click.UsageError(f"missing {', '.join(missing)}")
     assert unit is not None and period is not None and out is not None
     settings = load(node_dir)
-    made = run_in(open_reports(settings), lambda reports: reports.report(unit, period))
+    issue = Issue(
+        number=number,
+        day=day.date() if day else None,
+        signer=Signer(signer_authority, signer_position, signer_name),
+    )
+    made = run_in(open_reports(settings), lambda reports: reports.report(unit, period, issue))
     out.write_bytes(or_fail(render, made, file_format))
     click.echo(f"{out}: {made.unit} {made.period.key} ({len(made.rows)} units)")
 

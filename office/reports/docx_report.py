@@ -18,7 +18,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
 from docx.table import _Cell
@@ -27,9 +27,18 @@ from docx.text.paragraph import Paragraph
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
 
+    from office.reports.letterhead import Letterhead
     from office.reports.rendering import Entry, ReportView, Table
 
 FONT = "Times New Roman"
+#: HD 36-HD/VPTW: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm. Every section (the
+#: landscape one of the units table too) copies them from the first.
+MARGINS = {
+    "top_margin": Mm(20),
+    "bottom_margin": Mm(20),
+    "left_margin": Mm(30),
+    "right_margin": Mm(15),
+}
 PICTURE_WIDTH = Cm(16)
 _THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
@@ -38,17 +47,14 @@ def write_docx(view: ReportView, text: Mapping[str, str]) -> bytes:
     document = Document()
     _set_up(document, view.title)
 
-    document.add_paragraph().add_run(view.unit_name.upper()).bold = True
-    _centred(document, text["report"], bold=True, size=14)
+    _letterhead(document, view.letterhead)
+    _centred(document, text["report"], bold=True, size=15)
     _centred(document, view.title, bold=True)
-    dated = document.add_paragraph()
-    dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    dated.add_run(view.generated).italic = True
 
     document.add_heading(text["usage"], level=1)
     document.add_paragraph(view.paragraph)
     document.add_heading(text["summary"], level=2)
-    _table(document, view.summary, widths=(6.5, 3.5, 3.5, 3.5))
+    _table(document, view.summary, widths=(6.0, 3.5, 3.5, 3.5))
 
     document.add_heading(text["charts"], level=2)
     if not view.charts:
@@ -81,6 +87,8 @@ def write_docx(view: ReportView, text: Mapping[str, str]) -> bytes:
     document.add_heading(text["notes"], level=2)
     for note in view.notes:
         document.add_paragraph(note, style="List Bullet")
+    document.add_paragraph().add_run(view.generated).italic = True
+    _signing(document, view.letterhead, text["recipients"])
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -88,11 +96,16 @@ def write_docx(view: ReportView, text: Mapping[str, str]) -> bytes:
 
 
 def _set_up(document: DocumentObject, title: str) -> None:
-    """A4 with 2 cm margins, Times New Roman in Vietnamese for the body and the headings."""
+    """A4 with HD 36's margins, Times New Roman 13 in Vietnamese for the body and the headings,
+    page numbers at the top centre from the second page (HD 36-HD/VPTW)."""
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(2))
+    for side, size in MARGINS.items():
+        setattr(section, side, size)
+    section.different_first_page_header_footer = True
+    number = section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _page_field(number)
     document.core_properties.title = title
     document.core_properties.language = "vi-VN"
     for name in ("Normal", "Title", "Heading 1", "Heading 2", "List Bullet"):
@@ -118,6 +131,8 @@ def _set_up(document: DocumentObject, title: str) -> None:
 
 def _new_section(document: DocumentObject, *, landscape: bool) -> None:
     section = document.add_section()
+    # Only the document's first page goes without a number; the section's header is the first's.
+    section.different_first_page_header_footer = False
     short, long = sorted((section.page_width or Cm(21), section.page_height or Cm(29.7)))
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (long, short) if landscape else (short, long)
@@ -198,3 +213,69 @@ def _entries(document: DocumentObject, entries: tuple[Entry, ...], empty: str) -
         item = document.add_paragraph(style="List Bullet")
         item.add_run(f"{entry.name}: ").bold = True
         item.add_run("; ".join(entry.details))
+
+
+def _page_field(paragraph: Paragraph) -> None:
+    """A PAGE field: Word and LibreOffice write the page's number in it."""
+    run = paragraph.add_run()
+    for kind, instruction in (("begin", ""), ("", " PAGE "), ("end", "")):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = instruction
+        run._r.append(element)
+
+
+def _two_columns(document: DocumentObject, widths: tuple[float, float]) -> tuple[_Cell, _Cell]:
+    """A borderless two-column table, the way HD 36 sets the heading and the signature."""
+    grid = document.add_table(rows=1, cols=2)
+    grid.autofit = False
+    cells = grid.rows[0].cells
+    for cell, width in zip(cells, widths, strict=True):
+        cell.width = Cm(width)
+    return cells[0], cells[1]
+
+
+def _line(
+    cell: _Cell,
+    words: str,
+    *,
+    first: bool = False,
+    bold: bool = False,
+    italic: bool = False,
+    underline: bool = False,
+    align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
+) -> None:
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = align
+    run = paragraph.add_run(words)
+    run.bold, run.italic, run.underline = bold, italic, underline
+
+
+def _letterhead(document: DocumentObject, head: Letterhead) -> None:
+    """Left: the superior, the issuer in bold, ``*``, the number line; right: the heading and
+    the place and date (HD 36)."""
+    left, right = _two_columns(document, (7.5, 9.0))
+    lines = [(head.superior, False)] if head.superior else []
+    for index, (words, bold) in enumerate([*lines, (head.issuer, True), ("*", False)]):
+        _line(left, words, first=index == 0, bold=bold)
+    _line(left, head.number_line)
+    _line(right, head.heading, first=True, bold=True, underline=True)
+    _line(right, head.date_line, italic=True)
+
+
+def _signing(document: DocumentObject, head: Letterhead, recipients: str) -> None:
+    """Left: "Nơi nhận"; right: the authority, the position, room to sign, the name."""
+    left, right = _two_columns(document, (7.5, 9.0))
+    _line(left, recipients, first=True, italic=True, underline=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for words in head.recipients:
+        _line(left, words, align=WD_ALIGN_PARAGRAPH.LEFT)
+    authority, position, name = head.signature
+    _line(right, authority, first=True, bold=True)
+    _line(right, position, bold=True)
+    for _ in range(3):
+        _line(right, "")
+    _line(right, name, bold=True)

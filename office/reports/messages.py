@@ -25,6 +25,15 @@ VI: dict[str, str] = {
     "reports.view.frame": "Nội dung báo cáo",
     "reports.view.back": "Chọn kỳ báo cáo khác",
     "reports.refused.format": "Định dạng báo cáo không được hỗ trợ: chọn HTML, PDF hoặc DOCX.",
+    "reports.issue": "Số, ngày và người ký (để trống để ghi tay)",
+    "reports.issue.number": "Số báo cáo",
+    "reports.issue.signed_on": "Ngày ký",
+    "reports.issue.signer_authority": "Thẩm quyền ký (T/M BAN THƯỜNG VỤ…)",
+    "reports.issue.signer_position": "Chức vụ người ký",
+    "reports.issue.signer_name": "Họ tên người ký",
+    "reports.refused.number": "Số báo cáo phải là số nguyên dương (ví dụ 13).",
+    "reports.refused.date": "Ngày ký không hợp lệ.",
+    "reports.refused.signer": "Thẩm quyền, chức vụ và họ tên người ký dài tối đa {limit} ký tự.",
     # The periodic form
     "report_form.title": "Biểu mẫu báo cáo định kỳ",
     "report_form.intro": (
@@ -114,6 +123,15 @@ EN: dict[str, str] = {
     "reports.view.frame": "The report",
     "reports.view.back": "Choose another period",
     "reports.refused.format": "That format is not offered: choose HTML, PDF or DOCX.",
+    "reports.issue": "Number, date and signer (leave empty to write by hand)",
+    "reports.issue.number": "Report number",
+    "reports.issue.signed_on": "Date of signing",
+    "reports.issue.signer_authority": "Signing authority (T/M BAN THƯỜNG VỤ…)",
+    "reports.issue.signer_position": "Signer's position",
+    "reports.issue.signer_name": "Signer's name",
+    "reports.refused.number": "The report number must be a positive whole number (e.g. 13).",
+    "reports.refused.date": "The date of signing is not a valid date.",
+    "reports.refused.signer": "The authority, position and name are at most {limit} characters.",
     "report_form.title": "Periodic report form",
     "report_form.intro": (
         "The figures the system cannot count: the unit enters them each period and its report "

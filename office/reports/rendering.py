@@ -28,11 +28,13 @@ from office.reports.summary import (
     ON_TIME,
     PeriodFigures,
     ProvinceReport,
+    Reporting,
     UnitRow,
 )
 
 if TYPE_CHECKING:
     from office.reports.charts import Chart
+    from office.reports.letterhead import Letterhead
 
 FORMATS = ("html", "pdf", "docx")
 CONTENT_TYPES = {
@@ -45,8 +47,9 @@ SUFFIXES = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
 #: The report's fixed wording, shared by the HTML template and the DOCX writer.
 TEXT = {
     "report": "BÁO CÁO",
+    "recipients": "Nơi nhận:",
     "title": "Tình hình ứng dụng công nghệ thông tin {period}",
-    "generated": "Ngày lập: {date}",
+    "generated": "Số liệu lập ngày {date}.",
     "usage": "1. Tình hình sử dụng mạng và khai thác thông tin trên mạng",
     "summary": "Số liệu tổng hợp",
     "charts": "Biểu đồ",
@@ -62,7 +65,7 @@ STATES = {
     EXEMPT: "không thuộc diện báo cáo",
     NOT_DUE: "chưa đến hạn",
     ON_TIME: "đúng hạn",
-    LATE: "chậm",
+    LATE: "báo cáo chậm",
     MISSING: "chưa báo cáo",
 }
 FORM_FIELDS = (
@@ -72,6 +75,8 @@ FORM_FIELDS = (
     ("proposals", "Kiến nghị, đề xuất"),
 )
 _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+#: The increase column against a previous figure that is not available.
+NO_CHANGE = "-"
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class FormEntry:
 @dataclass(frozen=True)
 class ReportView:
     unit_name: str
+    letterhead: Letterhead
     title: str
     generated: str
     paragraph: str
@@ -130,13 +136,14 @@ def report_view(report: ProvinceReport) -> ReportView:
 
     return ReportView(
         unit_name=report.unit_name,
+        letterhead=report.letterhead,
         title=TEXT["title"].format(period=report.period.label),
         generated=TEXT["generated"].format(date=format_date(report.generated_at)),
         paragraph=report.paragraph,
         summary=_summary_table(report),
         charts=report_charts(report),
         units=_units_table(report),
-        late=tuple(_late_entry(row) for row in report.late_rows),
+        late=tuple(Entry(row.name, reporting_words(row.reporting)) for row in report.late_rows),
         idle=tuple(Entry(row.name, row.idle_reasons) for row in report.idle_rows),
         forms=tuple(entry for row in report.rows if (entry := _forms_entry(row)) is not None),
         notes=report.notes,
@@ -232,47 +239,50 @@ def _signed(difference: float, text: str) -> str:
 
 
 def _summary_table(report: ProvinceReport) -> Table:
+    """This period against the same period a year before. A previous figure that is not
+    available (a year before the system counted, a form never entered) is said to be so, and
+    no increase is written against it: the whole figure is not an increase."""
     now, before = report.total, report.previous_total
+    counted = wording.counted_before(before)
     rows: list[tuple[str, ...]] = [
         (
             "Cán bộ biết sử dụng vi tính / tổng số",
             _staff(now),
-            _staff(before),
-            _count_change(now.staff_computer_literate, before.staff_computer_literate),
+            _staff(before) if before.staff_total else wording.NOT_AVAILABLE,
+            _count_change(now.staff_computer_literate, before.staff_computer_literate)
+            if now.staff_total and before.staff_total
+            else NO_CHANGE,
         )
     ]
 
+    def compared(label: str, current: str, previous: str, change: str) -> None:
+        if counted:
+            rows.append((label, current, previous, change))
+        else:
+            rows.append((label, current, wording.NOT_AVAILABLE, NO_CHANGE))
+
     def whole(label: str, current: int, previous: int) -> None:
-        rows.append(
-            (
-                label,
-                wording.count(current),
-                wording.count(previous),
-                _count_change(current, previous),
-            )
+        compared(
+            label, wording.count(current), wording.count(previous), _count_change(current, previous)
         )
 
     whole("Lượt truy cập mạng", now.usage.accesses, before.usage.accesses)
     step = wording.round_half_up(now.monthly_accesses - before.monthly_accesses)
-    rows.append(
-        (
-            "Bình quân lượt truy cập mỗi tháng",
-            wording.count(math.floor(now.monthly_accesses)),
-            wording.count(math.floor(before.monthly_accesses)),
-            _signed(step, wording.count(abs(step))),
-        )
+    compared(
+        "Bình quân lượt truy cập mỗi tháng",
+        wording.count(math.floor(now.monthly_accesses)),
+        wording.count(math.floor(before.monthly_accesses)),
+        _signed(step, wording.count(abs(step))),
     )
     whole("Người trực tiếp sử dụng mạng", now.active_people, before.active_people)
     volume = wording.gigabytes(now.usage.bytes_exchanged)
     before_volume = wording.gigabytes(before.usage.bytes_exchanged)
     change = round(volume - before_volume, 2)
-    rows.append(
-        (
-            "Lượng thông tin trao đổi (Gigabai)",
-            wording.decimal(volume),
-            wording.decimal(before_volume),
-            _signed(change, wording.decimal(abs(change))),
-        )
+    compared(
+        "Lượng thông tin trao đổi (Gigabai)",
+        wording.decimal(volume),
+        wording.decimal(before_volume),
+        _signed(change, wording.decimal(abs(change))),
     )
     whole("Văn bản điện tử gửi đi", now.usage.documents_sent, before.usage.documents_sent)
     whole("Văn bản điện tử nhận về", now.usage.documents_received, before.usage.documents_received)
@@ -353,7 +363,7 @@ def _units_table(report: ProvinceReport) -> Table:
             str(number),
             row.name,
             *_unit_figures(row.figures),
-            STATES.get(row.reporting.state, row.reporting.state),
+            "; ".join(reporting_words(row.reporting)),
         )
         for number, row in enumerate(report.rows, start=1)
     )
@@ -361,16 +371,16 @@ def _units_table(report: ProvinceReport) -> Table:
     return Table(UNITS_HEADER, rows, total, figures=(True, False, *(True,) * 11, False))
 
 
-def _late_entry(row: UnitRow) -> Entry:
-    """``chưa báo cáo 11/2005, 12/2005``, ``báo cáo chậm 10/2005``, or just the state."""
+def reporting_words(reporting: Reporting) -> tuple[str, ...]:
+    """How a unit stands with its periodic reports, in the words both the units table and
+    section 3 use, so they cannot disagree: ``chưa báo cáo 11/2005–12/2005`` (due and not
+    come), ``báo cáo chậm 10/2005`` (came after its due date), or the state alone."""
     details = []
-    if row.reporting.missing:
-        details.append("chưa báo cáo " + months_text(row.reporting.missing))
-    if row.reporting.late:
-        details.append("báo cáo chậm " + months_text(row.reporting.late))
-    if not details:
-        details.append(STATES.get(row.reporting.state, row.reporting.state))
-    return Entry(row.name, tuple(details))
+    if reporting.missing:
+        details.append(f"{STATES[MISSING]} {months_text(reporting.missing)}")
+    if reporting.late:
+        details.append(f"{STATES[LATE]} {months_text(reporting.late)}")
+    return tuple(details) or (STATES.get(reporting.state, reporting.state),)
 
 
 def _forms_entry(row: UnitRow) -> FormEntry | None:

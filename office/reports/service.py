@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from exchange.models import OutboundDispatch, UsageDaily
 from exchange.outbox import Outbox
 from keys.directory import list_units
 from keys.signed_directory import SignedDirectory
+from office.documents.numbering import numbering_style
 from office.reports import refusals
 from office.reports.aggregate import UnitInfo, build_report
 from office.reports.figures import (
@@ -38,6 +39,7 @@ from office.reports.figures import (
     usage_from_payload,
 )
 from office.reports.forms import check_form, form_of, form_payload, save_form
+from office.reports.letterhead import Issue, Signer
 from office.reports.models import ReportArrival, ReportedMonth, ReportSend, UnitFormRecord
 from office.reports.periods import Period, parse_period
 from office.reports.summary import ProvinceReport, UnitForm, Usage
@@ -114,14 +116,37 @@ class Reports:
             await self.ledger.flush()
             await self.ledger.roll_up()
 
-    async def report(self, unit: str, period_text: str) -> ProvinceReport:
+    async def report(
+        self, unit: str, period_text: str, issue: Issue | None = None
+    ) -> ProvinceReport:
+        """The report of ``unit`` for the period; ``issue`` gives its number, date or signer
+        (the settings' signer fills what it leaves out; the rest stays blank for the clerk)."""
         period = self.period(period_text)
+        issue = self._with_signer(issue or Issue())
         await self._counts_current()
         async with self.sessions() as session:
             units = await self.units(session)
+            _style, issuer_code = await numbering_style(session, unit)
             return await build_report(
-                session, units, self.hosted, unit, period, self.settings, self.clock()
+                session,
+                units,
+                self.hosted,
+                unit,
+                period,
+                self.settings,
+                self.clock(),
+                issuer_code,
+                issue,
             )
+
+    def _with_signer(self, issue: Issue) -> Issue:
+        given, settings = issue.signer, self.settings
+        signer = Signer(
+            authority=given.authority or settings.signer_authority,
+            position=given.position or settings.signer_position,
+            name=given.name or settings.signer_name,
+        )
+        return replace(issue, signer=signer)
 
     # -- the unit's form ---------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from office.reports.letterhead import Letterhead
 from office.reports.periods import Period
 
 
@@ -125,6 +126,8 @@ class ProvinceReport:
     paragraph: str
     #: Definitions of the figures, printed under the tables.
     notes: tuple[str, ...]
+    #: What makes it a Party document (HD 36): heading, issuer, number, date, signature, Nơi nhận.
+    letterhead: Letterhead
 
     @property
     def late_rows(self) -> tuple[UnitRow, ...]:

@@ -22,6 +22,8 @@ from office.reports.summary import PeriodFigures
 
 LOCALE = "vi"
 GIGABYTE = 1024**3
+#: Said of a previous figure there is none of, instead of comparing with nothing.
+NOT_AVAILABLE = "chưa có số liệu"
 
 
 def count(value: int) -> str:
@@ -57,15 +59,22 @@ def _change(difference: float, unit: str, *, whole: bool) -> str:
     return f"{verb} {decimal(size)}{unit}"
 
 
+def counted_before(previous: PeriodFigures | None) -> bool:
+    """Whether the same period a year before has counts to compare with. A year before the
+    system counted anything has none: comparing with it would write the whole figure as an
+    increase ("tăng 66" against nothing). The paragraph and the summary table both ask this."""
+    return previous is not None and (
+        previous.usage.accesses > 0 or previous.usage.bytes_exchanged > 0
+    )
+
+
 def usage_paragraph(period: Period, current: PeriodFigures, previous: PeriodFigures | None) -> str:
     """The report's sentence on network use, written from the figures.
 
-    ``previous`` is the same period a year before; None (or no counts at all) leaves the
-    comparisons out rather than comparing with nothing.
+    ``previous`` is the same period a year before; None (or no counts at all) says it has no
+    figures and leaves the comparisons out rather than comparing with nothing.
     """
-    compare = previous is not None and (
-        previous.usage.accesses > 0 or previous.usage.bytes_exchanged > 0
-    )
+    compare = counted_before(previous)
     before = period.previous_year().label
     parts = [f"Đến {period.label} có"]
     if current.staff_total:
@@ -79,10 +88,13 @@ def usage_paragraph(period: Period, current: PeriodFigures, previous: PeriodFigu
     )
     if compare and previous is not None:
         difference = current.usage.accesses - previous.usage.accesses
+        # "người", not "lượt người": the seed report's own words, kept character for character.
         parts.append(
             f" ({before} là {count(previous.usage.accesses)} người,"
             f" {_change(difference, ' lượt người', whole=True)})"
         )
+    else:
+        parts.append(f" ({before} {NOT_AVAILABLE} để so sánh)")
     parts.append(
         f". Bình quân mỗi tháng có {count(math.floor(current.monthly_accesses))} lượt truy cập"
     )

@@ -9,6 +9,7 @@ import io
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import docx
 from sqlalchemy import select
@@ -355,3 +356,61 @@ async def test_a_district_clerk_saves_the_form_and_sends_the_report_up(
         assert arrival is not None and arrival.accepted
     finally:
         await camlo.stop()
+
+
+async def test_a_leader_writes_the_number_date_and_signer_on_the_report(
+    browser: StaffBrowser, tu: RunningNode, make_account: NewAccount, tmp_path: Path
+) -> None:
+    await browser.sign_in_as(await make_account(role="leader"))
+    period = last_month(tu)
+    chooser = await browser.get("/reports")
+    for name in ("number", "signed_on", "signer_authority", "signer_position", "signer_name"):
+        assert f'name="{name}"' in chooser.text
+    issue = {
+        "number": "13",
+        "signed_on": "2026-12-01",
+        "signer_authority": "T/M Ban Thường vụ",
+        "signer_position": "Phó Bí thư",
+        "signer_name": "Nguyễn Văn A",
+    }
+    query = urlencode({"unit": "TU", "period": period, "format": "pdf", **issue})
+    status, _headers, body = await download(browser, query)
+    assert status == 200
+    (tmp_path / "report.pdf").write_bytes(body)
+    printed = pdf_text(tmp_path / "report.pdf")
+    for words in (
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "Số 13-BC/TU",
+        "Quảng Trị, ngày 01 tháng 12 năm 2026",
+        "T/M BAN THƯỜNG VỤ",
+        "PHÓ BÍ THƯ",
+        "Nguyễn Văn A",
+        "Nơi nhận:",
+    ):
+        assert words in printed, words
+    # The page shows the same report in its frame: the fields travel with it.
+    view = await browser.get(f"/reports/view?{query}")
+    assert view.status == 200
+    frame = re.search(r'src="(/reports/view/frame[^"]+)"', view.text)
+    assert frame is not None
+    framed = await browser.get(frame.group(1).replace("&amp;", "&"))
+    assert "Số 13-BC/TU" in framed.text and "Nguyễn Văn A" in framed.text
+
+
+async def test_a_malformed_number_date_or_signer_is_refused_on_the_form(
+    browser: StaffBrowser, tu: RunningNode, make_account: NewAccount
+) -> None:
+    await browser.sign_in_as(await make_account(role="leader"))
+    period = last_month(tu)
+    for field, value, said in (
+        ("number", "13a", "Số báo cáo phải là số nguyên dương"),
+        ("number", "0", "Số báo cáo phải là số nguyên dương"),
+        ("signed_on", "2026-13-01", "Ngày ký không hợp lệ"),
+        ("signer_name", "A" * 121, "dài tối đa 120 ký tự"),
+    ):
+        query = urlencode({"unit": "TU", "period": period, "format": "pdf", field: value})
+        status, headers, body = await download(browser, query)
+        assert status == 400 and headers["Content-Type"].startswith("text/html")
+        assert said in body.decode("utf-8")
+        shown = await browser.get(f"/reports/view?{query}")
+        assert shown.status == 400 and said in shown.text

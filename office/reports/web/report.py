@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -24,12 +25,18 @@ from config.errors import Invalid, NotFound
 from keys.signin import StaffMember
 from office.documents.desk import DESK
 from office.reports import rendering as report_rendering
+from office.reports.letterhead import Issue, Signer
 from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
 from office.reports.service import Reports
 from office.reports.web.access import last_month, own_or_first, reader
 from office.web.rendering import render
 from office.web.site import SITE, translator
 
+#: What the chooser may say about the report's issue; the rest of the letterhead comes from the
+#: directory and the settings.
+ISSUE_FIELDS = ("number", "signed_on", "signer_authority", "signer_position", "signer_name")
+MAX_NUMBER = 99_999
+MAX_SIGNER = 120
 #: The framed report: its own inline styles and charts, nothing else, framed by this site only.
 FRAME_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
@@ -48,7 +55,33 @@ def _wanted(request: web.Request, staff: StaffMember, reports: Reports) -> dict[
         "unit": query.get("unit") or own_or_first(staff, reports, request.app[SITE].hosted_units),
         "period": query.get("period", "").strip() or last_month(reports.today()),
         "format": query.get("format", "pdf"),
+        **{name: query.get(name, "").strip() for name in ISSUE_FIELDS},
     }
+
+
+def _issue(request: web.Request, values: dict[str, str]) -> Issue:
+    """The number, day and signer written on the report (HD 36); a field left empty stays
+    blank for the clerk or the signer. A malformed number or day is refused, not dropped."""
+    translate = translator(request)
+    number = None
+    if values["number"]:
+        if not values["number"].isdigit() or not 1 <= int(values["number"]) <= MAX_NUMBER:
+            raise Invalid(translate("reports.refused.number"), code="report-number")
+        number = int(values["number"])
+    day = None
+    if values["signed_on"]:
+        try:
+            day = date.fromisoformat(values["signed_on"])
+        except ValueError:
+            raise Invalid(translate("reports.refused.date"), code="report-date") from None
+    if any(len(values[name]) > MAX_SIGNER for name in ISSUE_FIELDS[2:]):
+        raise Invalid(translate("reports.refused.signer", limit=MAX_SIGNER), code="report-signer")
+    signer = Signer(values["signer_authority"], values["signer_position"], values["signer_name"])
+    return Issue(number, day, signer)
+
+
+def _issue_query(values: dict[str, str]) -> dict[str, str]:
+    return {name: values[name] for name in ISSUE_FIELDS if values[name]}
 
 
 def _hosted_unit(request: web.Request, reports: Reports, unit: str) -> str:
@@ -92,11 +125,12 @@ async def view_page(request: web.Request) -> web.Response:
     unit = _hosted_unit(request, reports, values["unit"])
     try:
         period = reports.period(values["period"])
+        _issue(request, values)
     except Invalid as refusal:
         return _chooser(
             request, reports, values, refusal=translator(request).refusal(refusal), status=400
         )
-    query = {"unit": unit, "period": period.key}
+    query = {"unit": unit, "period": period.key, **_issue_query(values)}
     return render(
         request,
         "reports/report_view.html",
@@ -120,7 +154,7 @@ async def frame_page(request: web.Request) -> web.Response:
     staff, reports = reader(request)
     values = _wanted(request, staff, reports)
     unit = _hosted_unit(request, reports, values["unit"])
-    report = await reports.report(unit, values["period"])
+    report = await reports.report(unit, values["period"], _issue(request, values))
     html = await asyncio.get_running_loop().run_in_executor(None, to_html, report)
     return web.Response(
         text=html,
@@ -142,7 +176,7 @@ async def download(request: web.Request) -> web.Response:
     try:
         if fmt not in FORMATS:
             raise Invalid(translator(request)("reports.refused.format"), code="report-format")
-        report = await reports.report(unit, values["period"])
+        report = await reports.report(unit, values["period"], _issue(request, values))
     except Invalid as refusal:
         return _chooser(
             request, reports, values, refusal=translator(request).refusal(refusal), status=400

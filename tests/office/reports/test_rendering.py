@@ -12,7 +12,9 @@ import pytest
 
 from config.errors import Invalid
 from office.reports import wording
+from office.reports.aggregate import UnitInfo
 from office.reports.charts import ACCESSES_TITLE, VOLUME_TITLE, report_charts
+from office.reports.letterhead import Issue, letterhead
 from office.reports.periods import YEAR, Period
 from office.reports.rendering import (
     CONTENT_TYPES,
@@ -51,6 +53,13 @@ LATE_UNIT = "Thị uỷ Đông Hà"
 IDLE_UNIT = "Đảng uỷ cơ quan Dân Chính Đảng"
 FORM_UNIT = "Huyện uỷ Cam Lộ"
 IDLE_REASON = "không vào sổ công văn đến nào trong kỳ"
+DIRECTORY = {
+    unit.code: unit
+    for unit in (
+        UnitInfo("TU", "Tỉnh uỷ Quảng Trị", "province", None),
+        UnitInfo("VPTU", PROVINCE, "board", "TU"),
+    )
+}
 
 
 def figures(accesses: int, gigabytes: float, people: int, staff: tuple[int, int]) -> PeriodFigures:
@@ -163,6 +172,7 @@ def report() -> ProvinceReport:
         monthly=monthly(43785, 6014, 14.57, 3.5),
         paragraph=wording.usage_paragraph(period, total, previous),
         notes=wording.NOTES,
+        letterhead=letterhead(DIRECTORY, "VPTU", "VPTU", Issue()),
     )
 
 
@@ -204,7 +214,8 @@ def test_html_tables_use_vietnamese_numbers(report: ProvinceReport) -> None:
     assert '<td class="n">14,57</td><td class="n">3,5</td><td class="n">+11,07</td>' in html
     assert '<td class="n">389/425 (91,5%)</td>' in html
     assert "<td>không thuộc diện báo cáo</td>" in html and "<td>đúng hạn</td>" in html
-    assert "<td>chậm</td>" in html and "<td>chưa báo cáo</td>" in html
+    assert "<td>chưa báo cáo 11/2005–12/2005; báo cáo chậm 10/2005</td>" in html
+    assert "<td>chưa báo cáo 12/2005</td>" in html
 
 
 def test_html_escapes_what_units_typed(report: ProvinceReport) -> None:
@@ -260,7 +271,7 @@ def test_docx_has_the_paragraph_tables_and_two_pictures(report: ProvinceReport) 
     document = docx.Document(io.BytesIO(to_docx(report)))
     texts = [paragraph.text for paragraph in document.paragraphs]
     assert SEED_PARAGRAPH in texts
-    summary, units = document.tables
+    _letterhead, summary, units, _signing = document.tables
     assert [cell.text for cell in summary.rows[2].cells] == [
         "Lượt truy cập mạng",
         "43.785",
