@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import importlib
 import os
 import signal
@@ -190,6 +191,9 @@ async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # ``kill -USR1``: every thread's stack to stderr (the node's log), at once, even while the
+    # event loop is held by a stuck step and would never see SIGTERM (docs/operations.md).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     running: list[RunningNode] = []
     try:
         for node_dir in nodes_to_start:

@@ -80,6 +80,10 @@ class NodeProcess:
             raise AssertionError(f"congvan serve outlived SIGKILL: {state}") from None
         assert returncode == -signal.SIGKILL
 
+    def send(self, signum: signal.Signals) -> None:
+        assert self._process is not None and self.running
+        self._process.send_signal(signum)
+
     def stop(self) -> None:
         """SIGTERM, as an operator stops a node; a node that does not stop is killed."""
         stop_all([self])
@@ -98,9 +102,28 @@ class NodeProcess:
             return None
         except subprocess.TimeoutExpired:
             state = kernel_state(self._process.pid)
+            self._process.send_signal(signal.SIGUSR1)  # its threads' stacks into its log
+            time.sleep(1)
             self._process.kill()
             self._process.wait(timeout=KILL_SECONDS)
-            return state
+            return f"{state}; its threads were at: {self.stack_dump()}"
+
+    def stack_dump(self) -> str:
+        """Each thread's innermost frames in the dumps ``SIGUSR1`` made (faulthandler's
+        format: a "Thread 0x…" or "Current thread 0x…" line, then its "  File" lines)."""
+        if not self.log_path.exists():
+            return "no log"
+        threads: list[list[str]] = []
+        reading = False
+        for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith(("Thread 0x", "Current thread 0x")):
+                threads.append([])
+                reading = True
+            elif reading and line.startswith("  File"):
+                threads[-1].append(line.strip())
+            else:
+                reading = False
+        return " | ".join(" <- ".join(frames[:3]) for frames in threads[-12:]) or "no stack dump"
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         """The JSON log lines written so far (of every start), optionally one event's only."""
