@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -140,6 +141,19 @@ class OutgoingNumber:
     series: str
     #: The sequence's period (``term:…``, ``congress:…``, ``year:…``).
     period: str
+
+    def register_entry(self, now: datetime, today: date) -> dict[str, Any]:
+        """The document's columns this number fills in the outgoing register, issued ``today``:
+        one list for issuing over the network and on paper, so the two books never differ."""
+        return {
+            "number_symbol": self.symbol,
+            "register_year": today.year,
+            "register_series": self.series,
+            "register_number": self.number,
+            "register_period": self.period,
+            "registered_at": now,
+            "issued_on": today,
+        }
 
 
 async def next_outgoing_number(

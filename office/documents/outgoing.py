@@ -186,13 +186,7 @@ async def issue(
         document,
         version,
         state=ISSUED,
-        number_symbol=taken.symbol,
-        register_year=today.year,
-        register_series=taken.series,
-        register_number=taken.number,
-        register_period=taken.period,
-        registered_at=now,
-        issued_on=today,
+        **taken.register_entry(now, today),
         dispatch_id=str(uuid.uuid4()),
     )
     log_event(session, document.id, staff.id, "issued", taken.symbol, at=now)

@@ -93,13 +93,7 @@ async def issue_on_paper(
             document,
             version,
             state=PAPER,
-            number_symbol=taken.symbol,
-            register_year=today.year,
-            register_series=taken.series,
-            register_number=taken.number,
-            register_period=taken.period,
-            registered_at=now,
-            issued_on=today,
+            **taken.register_entry(now, today),
         )
     log_event(session, document.id, staff.id, ISSUED_ON_PAPER, document.number_symbol, at=now)
     return document
@@ -126,13 +120,7 @@ async def enter_outgoing(
         direction=OUTGOING,
         state=PAPER,
         **draft_columns(fields, recipients),
-        number_symbol=taken.symbol,
-        register_year=today.year,
-        register_series=taken.series,
-        register_number=taken.number,
-        register_period=taken.period,
-        registered_at=now,
-        issued_on=today,
+        **taken.register_entry(now, today),
         created_by=staff.id,
         created_at=now,
     )
