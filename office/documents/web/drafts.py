@@ -21,7 +21,7 @@ from office.documents.models import Document
 from office.documents.records import log_event
 from office.documents.web.outgoing import (
     draft_attachments,
-    draft_form_context,
+    draft_form_page,
     draft_input,
     draft_pdf,
 )
@@ -30,7 +30,6 @@ from office.web import forms
 from office.web.auth import upload_token_check
 from office.web.once import run_once
 from office.web.redirects import see_other
-from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
 
 #: Where a deleted draft's form leads: the register, saying so.
@@ -62,19 +61,18 @@ def _edit_form(
     refusal: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    return render(
+    return draft_form_page(
         request,
-        "documents/outgoing_edit.html",
-        {
-            "title": translator(request)("outgoing.edit"),
+        "edit",
+        values,
+        refusal=refusal,
+        status=status,
+        extra={
             "document_id": document_id,
             "current_file": files.main,
             "attachments": files.attachments,
             "removing": set(values.getall("remove_attachment", [])),
-            "refusal": refusal,
-            **draft_form_context(request, values),
         },
-        status=status,
     )
 
 

@@ -82,7 +82,7 @@ def recipient_choices(request: web.Request) -> list[Recipient]:
     return outgoing.addressable(desk.directory.units(), staff.unit)
 
 
-def draft_form_context(request: web.Request, values: MultiMapping[str]) -> dict[str, Any]:
+def _draft_form_context(request: web.Request, values: MultiMapping[str]) -> dict[str, Any]:
     """What a draft's form shows (a new draft, or one being edited): ``values`` as typed."""
     recipients = recipient_choices(request)
     return {
@@ -109,20 +109,26 @@ def draft_input(
     return fields, recipients
 
 
-def _draft_form(
+def draft_form_page(
     request: web.Request,
+    page: str,
     values: MultiMapping[str],
     *,
     refusal: str | None = None,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> web.Response:
+    """A draft's form (``page``: "new", "edit", or "paper" for a secret document entered from
+    paper), its template ``documents/outgoing_<page>.html`` titled ``outgoing.<page>``, with
+    ``values`` as typed and the reason it was refused, if it was."""
     return render(
         request,
-        "documents/outgoing_new.html",
+        f"documents/outgoing_{page}.html",
         {
-            "title": translator(request)("outgoing.new"),
+            "title": translator(request)(f"outgoing.{page}"),
             "refusal": refusal,
-            **draft_form_context(request, values),
+            **(extra or {}),
+            **_draft_form_context(request, values),
         },
         status=status,
     )
@@ -141,7 +147,7 @@ def _require_drafter(request: web.Request) -> StaffMember:
 
 async def new_page(request: web.Request) -> web.Response:
     _require_drafter(request)
-    return _draft_form(request, MultiDict())
+    return draft_form_page(request, "new", MultiDict())
 
 
 async def new_submit(request: web.Request) -> web.Response:
@@ -169,8 +175,12 @@ async def new_submit(request: web.Request) -> web.Response:
             return see_other((await run_once(request, form_id, create)).outcome)
         except Invalid as refusal:
             # The form again, as typed, with the reason; the file must be chosen again.
-            return _draft_form(
-                request, upload.fields, refusal=translator(request).refusal(refusal), status=400
+            return draft_form_page(
+                request,
+                "new",
+                upload.fields,
+                refusal=translator(request).refusal(refusal),
+                status=400,
             )
 
 

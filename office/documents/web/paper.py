@@ -9,19 +9,18 @@ first went, having done the work once); then POST, 303, GET.
 from __future__ import annotations
 
 from aiohttp import web
-from multidict import MultiDict, MultiMapping
+from multidict import MultiDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Invalid, NotFound
 from office.documents import access, paper
 from office.documents.desk import DESK
-from office.documents.web.outgoing import draft_attachments, draft_form_context, draft_input
+from office.documents.web.outgoing import draft_attachments, draft_form_page, draft_input
 from office.documents.web.requests import document_id_of, form_version
 from office.web import forms
 from office.web.auth import upload_token_check
 from office.web.once import run_once
 from office.web.redirects import see_other
-from office.web.rendering import render
 from office.web.site import STAFF, translator
 
 
@@ -39,25 +38,6 @@ async def issue_on_paper(request: web.Request) -> web.Response:
     return see_other((await run_once(request, forms.form_id_of(form), work)).outcome)
 
 
-def _entry_form(
-    request: web.Request,
-    values: MultiMapping[str],
-    *,
-    refusal: str | None = None,
-    status: int = 200,
-) -> web.Response:
-    return render(
-        request,
-        "documents/outgoing_paper.html",
-        {
-            "title": translator(request)("outgoing.paper"),
-            "refusal": refusal,
-            **draft_form_context(request, values),
-        },
-        status=status,
-    )
-
-
 def _require_clerk(request: web.Request) -> None:
     if not access.may_register(request[STAFF]):
         raise NotFound(translator(request)("error.not-found"))
@@ -65,7 +45,7 @@ def _require_clerk(request: web.Request) -> None:
 
 async def entry_page(request: web.Request) -> web.Response:
     _require_clerk(request)
-    return _entry_form(request, MultiDict(secrecy="1"))
+    return draft_form_page(request, "paper", MultiDict(secrecy="1"))
 
 
 async def entry_submit(request: web.Request) -> web.Response:
@@ -90,8 +70,9 @@ async def entry_submit(request: web.Request) -> web.Response:
 
             return see_other((await run_once(request, form_id, enter)).outcome)
         except (Invalid, Conflict) as refusal:
-            return _entry_form(
+            return draft_form_page(
                 request,
+                "paper",
                 upload.fields,
                 refusal=translator(request).refusal(refusal),
                 status=refusal.http_status,
