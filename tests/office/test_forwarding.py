@@ -38,7 +38,7 @@ from tests.support.approval import member_of
 from tests.support.cli import Cli
 from tests.support.commune import COMMUNE, COMMUNE_NAME, add_commune, commune_settings
 from tests.support.databases import DatabasePool
-from tests.support.documents import form_id, indexed, make_pdf, paper_fields, version
+from tests.support.documents import arrived, form_id, indexed, make_pdf, paper_fields, version
 from tests.support.keys import keyring
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
@@ -97,20 +97,6 @@ def signed_by_the_province(network: DemoNetwork, folder: Path) -> Path:
         reason=f"Phát hành văn bản số {SYMBOL}",
     )
     return target
-
-
-async def arrived(node: RunningNode, dispatch_id: str) -> Document:
-    async def find() -> Document | None:
-        async with node.sessions() as session:
-            return await session.scalar(select(Document).where(Document.dispatch_id == dispatch_id))
-
-    async def there() -> bool:
-        return await find() is not None
-
-    await wait_for(there)
-    found = await find()
-    assert found is not None
-    return found
 
 
 async def stored_files(node: RunningNode, document_id: int) -> list[DocumentFile]:

@@ -8,13 +8,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from exchange.envelope import Attachment, Draft
 from exchange.statuses import timeline
-from office.documents.models import Document, DocumentFile
+from office.documents.models import DocumentFile
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.cli import Cli
-from tests.support.documents import form_id, indexed, make_pdf, paper_fields, version
+from tests.support.documents import (
+    arrived,
+    form_id,
+    indexed,
+    make_pdf,
+    paper_fields,
+    sent_to_the_province,
+    version,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
@@ -26,39 +33,22 @@ async def test_a_district_document_is_queued_registered_and_reported_back(
 ) -> None:
     camlo = await start_camlo(demo_network)
     try:
-        assert camlo.outbox is not None
         pdf = make_pdf(tmp_path, "bao-cao.pdf", "Báo cáo tình hình ứng dụng CNTT")
-        header = await camlo.outbox.send(
-            "HU-CAMLO",
-            Draft(
-                recipients=("TU",),
-                kind="document",
-                metadata={
-                    "doc_type": "BC",
-                    "summary": "Báo cáo tình hình ứng dụng công nghệ thông tin năm 2026",
-                    "number_symbol": "45-BC/HU",
-                    "issued_on": "2026-11-20",
-                    "signer_name": "Nguyễn Văn A",
-                    "urgency": 1,
-                    "secrecy": 0,
-                },
-                attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
-                urgency=1,
-            ),
+        header = await sent_to_the_province(
+            camlo,
+            pdf,
+            {
+                "doc_type": "BC",
+                "summary": "Báo cáo tình hình ứng dụng công nghệ thông tin năm 2026",
+                "number_symbol": "45-BC/HU",
+                "issued_on": "2026-11-20",
+                "signer_name": "Nguyễn Văn A",
+                "urgency": 1,
+                "secrecy": 0,
+            },
+            urgency=1,
         )
-
-        async def find() -> Document | None:
-            async with tu.sessions() as session:
-                return await session.scalar(
-                    select(Document).where(Document.dispatch_id == header.id)
-                )
-
-        async def arrived() -> bool:
-            return await find() is not None
-
-        await wait_for(arrived)
-        document = await find()
-        assert document is not None
+        document = await arrived(tu, header.id)
         assert (document.state, document.sender_unit, document.number_symbol) == (
             "received",
             "HU-CAMLO",
@@ -119,19 +109,7 @@ async def test_the_urgency_given_on_the_command_line_reaches_the_clerk_s_queue(
             "--from", "HU-CAMLO", "--to", "TU", "--file", pdf,
             "--summary", "Công văn thượng khẩn về phòng chống bão", "--urgency", "2",
         ).stdout.strip()  # fmt: skip
-
-        async def find() -> Document | None:
-            async with tu.sessions() as session:
-                return await session.scalar(
-                    select(Document).where(Document.dispatch_id == dispatch_id)
-                )
-
-        async def arrived() -> bool:
-            return await find() is not None
-
-        await wait_for(arrived)
+        document = await arrived(tu, dispatch_id)
     finally:
         await camlo.stop()
-    document = await find()
-    assert document is not None
     assert (document.summary, document.urgency) == ("Công văn thượng khẩn về phòng chống bão", 2)

@@ -35,7 +35,7 @@ from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.approval import SIGNER_NAME, approve, member_of, new_signer
-from tests.support.documents import form_id, make_pdf, pdf_text, version
+from tests.support.documents import arrived, form_id, make_pdf, pdf_text, version
 from tests.support.keys import run_tool, tool_ok
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo, states
@@ -149,22 +149,6 @@ async def camlo_page(node: RunningNode, seen: SecretsSeen, path: str) -> str:
 async def document(node: RunningNode, document_id: int) -> Document:
     async with node.sessions() as session:
         found = await session.get(Document, document_id)
-    assert found is not None
-    return found
-
-
-async def arrived(node: RunningNode, dispatch_id: str) -> Document:
-    """The incoming document a dispatch became on ``node``, once it is there."""
-
-    async def find() -> Document | None:
-        async with node.sessions() as session:
-            return await session.scalar(select(Document).where(Document.dispatch_id == dispatch_id))
-
-    async def there() -> bool:
-        return await find() is not None
-
-    await wait_for(there)
-    found = await find()
     assert found is not None
     return found
 

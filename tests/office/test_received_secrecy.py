@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from config.errors import Invalid
-from exchange.envelope import Attachment, Draft
 from keys.models import User
 from keys.signin import StaffMember, staff_member
 from office.documents import incoming
@@ -25,10 +24,16 @@ from office.documents.fields import from_metadata
 from office.documents.models import Document
 from office.node.app import RunningNode, start_node
 from tests.office.conftest import NewAccount
-from tests.support.documents import form_id, make_pdf, paper_fields, version
+from tests.support.documents import (
+    arrived,
+    form_id,
+    make_pdf,
+    paper_fields,
+    sent_to_the_province,
+    version,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings, start_camlo
-from tests.support.waiting import wait_for
 from tests.support.web import StaffAccount, StaffBrowser, forget_sign_in_failures
 
 TOI_MAT, TUYET_MAT = 2, 3
@@ -55,32 +60,12 @@ async def received_from_camlo(tu: RunningNode, network: DemoNetwork, tmp_path: P
     """A Tối mật document Cam Lộ sends over the network, waiting in the province's queue."""
     camlo = await start_camlo(network, SECRETS_TRAVEL)
     try:
-        assert camlo.outbox is not None
         pdf = make_pdf(tmp_path, "mat.pdf", "Tài liệu tối mật")
-        header = await camlo.outbox.send(
-            "HU-CAMLO",
-            Draft(
-                recipients=("TU",),
-                kind="document",
-                metadata=SECRET_METADATA,
-                attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
-            ),
-        )
-
-        async def find() -> Document | None:
-            async with tu.sessions() as session:
-                return await session.scalar(
-                    select(Document).where(Document.dispatch_id == header.id)
-                )
-
-        async def arrived() -> bool:
-            return await find() is not None
-
-        await wait_for(arrived)
+        header = await sent_to_the_province(camlo, pdf, SECRET_METADATA)
+        document = await arrived(tu, header.id)
     finally:
         await camlo.stop()
-    document = await find()
-    assert document is not None and document.secrecy == TOI_MAT
+    assert document.secrecy == TOI_MAT
     return document
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
-
-from exchange.envelope import Attachment, Draft
 from exchange.statuses import StatusView, timeline
-from office.documents.models import Document
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
-from tests.support.documents import make_pdf, paper_fields, version
+from tests.support.documents import (
+    arrived,
+    make_pdf,
+    paper_fields,
+    sent_to_the_province,
+    version,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
@@ -40,36 +42,21 @@ async def test_the_sender_gets_each_step_and_its_date_and_only_the_notes_ticked_
 ) -> None:
     camlo = await start_camlo(demo_network)
     try:
-        assert camlo.outbox is not None
         pdf = make_pdf(tmp_path, "bao-cao.pdf", "Báo cáo")
-        header = await camlo.outbox.send(
-            "HU-CAMLO",
-            Draft(
-                recipients=("TU",),
-                kind="document",
-                metadata={
-                    "doc_type": "BC",
-                    "summary": "Báo cáo kết quả thực hiện chương trình chuyển đổi số",
-                    "number_symbol": "52-BC/HU",
-                    "issued_on": "2026-11-25",
-                    "signer_name": "Nguyễn Văn A",
-                    "urgency": 0,
-                    "secrecy": 0,
-                },
-                attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
-                urgency=0,
-            ),
+        header = await sent_to_the_province(
+            camlo,
+            pdf,
+            {
+                "doc_type": "BC",
+                "summary": "Báo cáo kết quả thực hiện chương trình chuyển đổi số",
+                "number_symbol": "52-BC/HU",
+                "issued_on": "2026-11-25",
+                "signer_name": "Nguyễn Văn A",
+                "urgency": 0,
+                "secrecy": 0,
+            },
         )
-
-        async def arrived() -> int | None:
-            async with tu.sessions() as session:
-                return await session.scalar(
-                    select(Document.id).where(Document.dispatch_id == header.id)
-                )
-
-        await wait_for(arrived)
-        document_id = await arrived()
-        assert document_id is not None
+        document_id = (await arrived(tu, header.id)).id
         clerk = await make_account(role="clerk")
         leader = await make_account(role="leader")
         handler = await make_account(role="staff", full_name="Chuyên Viên Báo Cáo")

@@ -7,12 +7,14 @@ import secrets
 import subprocess
 import zlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy import func, select
 
-from office.documents.models import SearchPending
+from exchange.envelope import Attachment, Draft, Header
+from office.documents.models import Document, SearchPending
 from office.documents.pdf_signing import simple_pdf
 from office.node.app import RunningNode
 from tests.support.waiting import wait_for
@@ -170,3 +172,37 @@ async def upload_named(
 def files_under(folder: Path) -> list[Path]:
     """Every file under ``folder``, staging and scratch included."""
     return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+async def sent_to_the_province(
+    district: RunningNode, pdf: Path, metadata: dict[str, Any], *, urgency: int = 0
+) -> Header:
+    """A document Cam Lộ's node (``HU-CAMLO``) sends the province (``TU``) over the network:
+    ``metadata`` as a district's issued document carries it, ``pdf`` its one file."""
+    assert district.outbox is not None
+    return await district.outbox.send(
+        "HU-CAMLO",
+        Draft(
+            recipients=("TU",),
+            kind="document",
+            metadata=metadata,
+            attachments=(Attachment(pdf.name, pdf, "application/pdf"),),
+            urgency=urgency,
+        ),
+    )
+
+
+async def arrived(node: RunningNode, dispatch_id: str) -> Document:
+    """The incoming document a dispatch became on ``node``, once it is there."""
+
+    async def find() -> Document | None:
+        async with node.sessions() as session:
+            return await session.scalar(select(Document).where(Document.dispatch_id == dispatch_id))
+
+    async def there() -> bool:
+        return await find() is not None
+
+    await wait_for(there)
+    found = await find()
+    assert found is not None
+    return found
