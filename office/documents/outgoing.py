@@ -133,20 +133,45 @@ async def create_draft(
     """Dự thảo: the PDF to be signed, its appendices and sources (``attachments``, in order),
     and who it goes to; it has no number until issued."""
     _require(may_draft(staff), refusals.TO_DRAFT)
+    require_signer(fields)
+    return await add_outgoing(
+        session, staff, fields, recipients, [main, *attachments], now, state=DRAFT, action="drafted"
+    )
+
+
+def require_signer(fields: DocumentFields) -> None:
+    """An outgoing document names who signs it (Decree 30 Art. 13)."""
     if not fields.signer_name:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
+
+
+async def add_outgoing(
+    session: AsyncSession,
+    staff: StaffMember,
+    fields: DocumentFields,
+    recipients: Sequence[str],
+    files: Sequence[StoredFile],
+    now: datetime,
+    *,
+    state: str,
+    action: str,
+    **columns: Any,
+) -> Document:
+    """A new outgoing document of ``staff``'s unit in ``state``, with its files and the history
+    entry ``action``: a draft, or a secret one entered from paper (``columns``: its number)."""
     document = Document(
         unit_code=staff.unit,
         direction=OUTGOING,
-        state=DRAFT,
+        state=state,
         **draft_columns(fields, recipients),
+        **columns,
         created_by=staff.id,
         created_at=now,
     )
     session.add(document)
     await session.flush()
-    add_files(session, document.id, [main, *attachments])
-    log_event(session, document.id, staff.id, "drafted", at=now)
+    add_files(session, document.id, files)
+    log_event(session, document.id, staff.id, action, at=now)
     return document
 
 

@@ -29,7 +29,7 @@ from exchange.models import OutboundDispatch
 from keys.signin import StaffMember
 from office.documents import access, refusals, review_refusals, secrecy_refusals
 from office.documents.fields import DocumentFields
-from office.documents.incoming import StoredFile, add_files
+from office.documents.incoming import StoredFile
 from office.documents.models import OUTGOING, Document
 from office.documents.numbering import next_outgoing_number
 from office.documents.outgoing import (
@@ -39,7 +39,8 @@ from office.documents.outgoing import (
     PAPER,
     REVIEWING,
     SIGNING,
-    draft_columns,
+    add_outgoing,
+    require_signer,
 )
 from office.documents.records import change, log_event, visible_document
 
@@ -112,21 +113,18 @@ async def enter_outgoing(
     clerk with the next number of its series and today's date; its files are optional."""
     _require_clerk(staff)
     _require_secret(fields.secrecy)
-    if not fields.signer_name:
-        raise Invalid(refusals.MISSING_FIELD(label=refusals.SIGNER), code="missing-field")
+    require_signer(fields)
     taken = await next_outgoing_number(session, staff.unit, fields.doc_type, fields.secrecy, today)
-    document = Document(
-        unit_code=staff.unit,
-        direction=OUTGOING,
+    document = await add_outgoing(
+        session,
+        staff,
+        fields,
+        recipients,
+        files,
+        now,
         state=PAPER,
-        **draft_columns(fields, recipients),
+        action="entered",
         **taken.register_entry(now, today),
-        created_by=staff.id,
-        created_at=now,
     )
-    session.add(document)
-    await session.flush()
-    add_files(session, document.id, files)
-    log_event(session, document.id, staff.id, "entered", at=now)
     log_event(session, document.id, staff.id, ISSUED_ON_PAPER, taken.symbol, at=now)
     return document
