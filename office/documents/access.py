@@ -24,8 +24,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from config.errors import Forbidden
+from config.refusals import Message
 from keys.models import User
 from keys.signin import StaffMember
+from office.documents import refusals
 from office.documents.models import (
     Assignment,
     DepartmentAssignment,
@@ -33,6 +36,14 @@ from office.documents.models import (
     DocumentReader,
     DocumentVersion,
 )
+
+
+def require(allowed: bool, action: Message) -> None:
+    """Refuse a step ``staff`` may not take (``allowed``: one of the ``may_*`` tests here):
+    every step's refusal reads the same, naming ``action``."""
+    if not allowed:
+        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
+
 
 #: Roles that see the whole register of their unit (within their clearance).
 REGISTER_ROLES = frozenset({"clerk", "leader"})

@@ -30,8 +30,7 @@ async def refuse_unless_presented_to(
     session: AsyncSession, staff: StaffMember, document: Document
 ) -> None:
     """Only the leader the document was presented to directs it (and adds its readers)."""
-    if not access.may_direct(staff):
-        raise Forbidden(refusals.NOT_ALLOWED(action=refusals.TO_DIRECT), code="forbidden")
+    access.require(access.may_direct(staff), refusals.TO_DIRECT)
     if document.presented_to is None:
         raise Forbidden(routing_refusals.NOT_PRESENTED(), code="not-presented")
     if document.presented_to != staff.id:

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
+from config.errors import Conflict, Invalid
 from keys.models import User
 from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
@@ -140,8 +140,7 @@ async def record_forward(
     """The forward, recorded with the dispatch id every attempt will seal (sent after this
     commits). The document's version moves: a second forward from a page shown before this one
     is refused as stale, so two clerks cannot forward to the same unit twice at once."""
-    if not may_forward(staff):
-        raise Forbidden(refusals.NOT_ALLOWED(action=texts.TO_FORWARD), code="forbidden")
+    access.require(may_forward(staff), texts.TO_FORWARD)
     document = await visible_document(session, staff, document_id, INCOMING)
     check_forwardable(document)
     wanted = set(chosen)
@@ -186,8 +185,7 @@ async def claim_attempt(
 ) -> None:
     """Gửi lại: a forward not sent (the exchange refused it, or the node stopped midway), taken
     for one more attempt; refused while another attempt may still be running or once sent."""
-    if not may_forward(staff):
-        raise Forbidden(refusals.NOT_ALLOWED(action=texts.TO_FORWARD), code="forbidden")
+    access.require(may_forward(staff), texts.TO_FORWARD)
     document = await visible_document(session, staff, document_id, INCOMING)
     check_forwardable(document)
     recipients = await session.scalar(

@@ -15,7 +15,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid
-from config.refusals import Message
 from keys.signin import StaffMember
 from office.documents import access, department_work, refusals
 from office.documents.fields import DocumentFields
@@ -156,11 +155,6 @@ async def find_duplicate(session: AsyncSession, document: Document) -> Document 
     )
 
 
-def _require(allowed: bool, action: Message) -> None:
-    if not allowed:
-        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
-
-
 def refuse_recalled(document: Document) -> None:
     """A document its unit agreed to recall is cancelled here (Decree 30 Art. 18): no step
     may take it further."""
@@ -181,7 +175,7 @@ async def register(
 ) -> tuple[Document, list[StatusNotice]]:
     """Vào sổ: the next incoming number of the unit's book for the year (the secret book for a
     secret document), with the clerk's corrections to the fields (never a lower secrecy)."""
-    _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
+    access.require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     document = await visible_document(session, staff, document_id, INCOMING)
     refuse_recalled(document)
     if document.state != "received":
@@ -273,7 +267,7 @@ async def enter_paper(
     """A paper document, scanned: entered by hand and registered in the same book. A secret
     one may come without ``files``: its register entry is what the e-office keeps of it (2018
     Law on Protection of State Secrets, Art. 5 clause 5; :mod:`office.documents.paper`)."""
-    _require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
+    access.require(access.may_register(staff), refusals.TO_REGISTER_INCOMING)
     if not fields.sender_name:
         raise Invalid(refusals.NO_SENDER(), code="missing-field")
     document = _document(staff.unit, fields, state="received", received_at=now, created_by=staff.id)
@@ -303,7 +297,7 @@ async def return_to_sender(
     now: datetime,
 ) -> list[StatusNotice]:
     """Trả lại: a document that is not this unit's to handle (misaddressed, incomplete)."""
-    _require(access.may_register(staff), refusals.TO_RETURN)
+    access.require(access.may_register(staff), refusals.TO_RETURN)
     if not reason:
         raise Invalid(refusals.MISSING_FIELD(label=refusals.RETURN_REASON), code="missing-field")
     document = await visible_document(session, staff, document_id, INCOMING)

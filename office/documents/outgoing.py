@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
-from config.refusals import Message
+from config.errors import Conflict, Invalid
 from keys.signed_directory import DirectoryUnit
 from keys.signin import StaffMember
 from office.documents import access, refusals, review_refusals
@@ -98,11 +97,6 @@ def recipients_of(document: Document) -> list[str]:
     return [code for code in document.recipients.split(",") if code]
 
 
-def _require(allowed: bool, action: Message) -> None:
-    if not allowed:
-        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
-
-
 def may_draft(staff: StaffMember) -> bool:
     return staff.role in DRAFTING_ROLES
 
@@ -132,7 +126,7 @@ async def create_draft(
 ) -> Document:
     """Dự thảo: the PDF to be signed, its appendices and sources (``attachments``, in order),
     and who it goes to; it has no number until issued."""
-    _require(may_draft(staff), refusals.TO_DRAFT)
+    access.require(may_draft(staff), refusals.TO_DRAFT)
     require_signer(fields)
     return await add_outgoing(
         session, staff, fields, recipients, [main, *attachments], now, state=DRAFT, action="drafted"
@@ -194,7 +188,7 @@ async def issue(
     issues what the competent person signed), and only to whom the network may carry it: a
     document more secret than ``network`` allows goes to another node on paper (2018 Law on
     Protection of State Secrets, Art. 5), refused here before it takes a number."""
-    _require(access.may_register(staff), refusals.TO_ISSUE)
+    access.require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state in (DRAFT, REVIEWING, SIGNING):
         raise Conflict(review_refusals.NOT_APPROVED(), code="not-approved")
@@ -231,7 +225,7 @@ async def claim_resend(
     """Gửi lại: a document issued but not sent (the exchange refused, or the node stopped
     midway). Refused while another attempt may still be running, and for a document the
     network may not carry (issued before the limit was lowered): it goes on paper."""
-    _require(access.may_register(staff), refusals.TO_ISSUE)
+    access.require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     if document.state != ISSUED:
         raise Conflict(refusals.NOT_WAITING_TO_SEND(), code="stale")

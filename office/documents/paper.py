@@ -24,7 +24,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
+from config.errors import Conflict, Invalid
 from exchange.models import OutboundDispatch
 from keys.signin import StaffMember
 from office.documents import access, refusals, review_refusals, secrecy_refusals
@@ -48,11 +48,6 @@ from office.documents.records import change, log_event, visible_document
 ISSUED_ON_PAPER = "issued-on-paper"
 
 
-def _require_clerk(staff: StaffMember) -> None:
-    if not access.may_register(staff):
-        raise Forbidden(refusals.NOT_ALLOWED(action=refusals.TO_ISSUE), code="forbidden")
-
-
 def _require_secret(secrecy: int) -> None:
     if secrecy < 1:
         raise Invalid(secrecy_refusals.PAPER_IS_FOR_SECRETS(), code="not-secret")
@@ -70,7 +65,7 @@ async def issue_on_paper(
     series (as :func:`office.documents.outgoing.issue` would) and today's date; one numbered
     already and never sent keeps its number. Only what its signer approved is issued (Decree 30
     Art. 13 and 16)."""
-    _require_clerk(staff)
+    access.require(access.may_register(staff), refusals.TO_ISSUE)
     document = await visible_document(session, staff, document_id, OUTGOING)
     _require_secret(document.secrecy)
     if document.state in (DRAFT, REVIEWING, SIGNING):
@@ -111,7 +106,7 @@ async def enter_outgoing(
 ) -> Document:
     """Vào sổ văn bản mật đi: a secret document drafted and signed on paper, registered by the
     clerk with the next number of its series and today's date; its files are optional."""
-    _require_clerk(staff)
+    access.require(access.may_register(staff), refusals.TO_ISSUE)
     _require_secret(fields.secrecy)
     require_signer(fields)
     taken = await next_outgoing_number(session, staff.unit, fields.doc_type, fields.secrecy, today)

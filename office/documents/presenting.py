@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
+from config.errors import Conflict, Invalid
 from keys.models import User
 from keys.organisation import unit_head_id
 from keys.signin import StaffMember
-from office.documents import access, handlers, refusals, routing_refusals
+from office.documents import access, handlers, routing_refusals
 from office.documents.handlers import Handler
 from office.documents.incoming import refuse_recalled
 from office.documents.models import INCOMING, Document
@@ -103,8 +103,7 @@ async def present(
     """Present the document to ``leader_id`` (again, or to another leader)."""
     document = await visible_document(session, staff, document_id, INCOMING)
     holder = access.may_direct_document(staff, document)
-    if not (access.may_register(staff) or holder):
-        raise Forbidden(refusals.NOT_ALLOWED(action=routing_refusals.TO_PRESENT), code="forbidden")
+    access.require(access.may_register(staff) or holder, routing_refusals.TO_PRESENT)
     refuse_recalled(document)
     if document.state not in PRESENTABLE:
         raise Conflict(routing_refusals.NOT_TO_PRESENT(), code="stale")

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
+from config.errors import Conflict, Invalid
 from config.logging import get_logger
 from keys.signin import StaffMember
 from office.documents import access, refusals
@@ -58,8 +58,7 @@ def not_recalled() -> ColumnElement[bool]:
 
 def require_clerk(staff: StaffMember) -> None:
     """Asking for a recall and answering one are the clerk's work (văn thư, Decree 30)."""
-    if not access.may_register(staff):
-        raise Forbidden(refusals.NOT_ALLOWED(action=refusals.TO_RECALL), code="forbidden")
+    access.require(access.may_register(staff), refusals.TO_RECALL)
 
 
 #: Where a recall request carries the replacement it names.

@@ -28,11 +28,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.errors import Conflict, Forbidden, Invalid
-from config.refusals import Message
+from config.errors import Conflict, Invalid
 from keys.models import User
 from keys.signin import StaffMember
-from office.documents import refusals
+from office.documents import access, refusals
 from office.documents import review_refusals as said
 from office.documents.drafts import may_change
 from office.documents.incoming import StoredFile
@@ -144,11 +143,6 @@ def _comment(value: str | None, *, required: bool) -> str:
     return comment
 
 
-def _require(allowed: bool, action: Message) -> None:
-    if not allowed:
-        raise Forbidden(refusals.NOT_ALLOWED(action=action), code="forbidden")
-
-
 def _fresh(document: Document, version: int) -> None:
     if document.version != version:
         raise Conflict(refusals.STALE(), code="stale")
@@ -188,7 +182,7 @@ async def submit(
     """Trình: the drafter (or a clerk or leader of the unit) passes a draft to a reviewer or
     straight to a signer; from now on it is frozen until someone returns it."""
     document = await visible_document(session, staff, document_id, OUTGOING)
-    _require(may_change(staff, document), said.TO_SUBMIT)
+    access.require(may_change(staff, document), said.TO_SUBMIT)
     if document.state != DRAFT:
         raise Conflict(said.NOT_A_DRAFT(), code="stale")
     return await _pass_on(session, staff, document, version, target, comment, SUBMITTED, now)
@@ -307,7 +301,7 @@ async def signing_check(
     _fresh(document, version)
     signer = await session.get(User, staff.id)
     # Signing authority taken away since the draft was submitted (or never given to a delegate).
-    _require(signer is not None and signer.may_sign, said.TO_SIGN)
+    access.require(signer is not None and signer.may_sign, said.TO_SIGN)
     if document.holder_id != staff.id and chosen.form != "kt":
         holder = await session.get(User, document.holder_id)
         form = AUTHORITY_FORMS.get(style, AUTHORITY_FORMS[PARTY_STYLE])["kt"]
