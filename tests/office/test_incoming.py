@@ -30,7 +30,7 @@ from tests.support.documents import (
 )
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
-from tests.support.web import StaffBrowser, account_id, main_part, new_account
+from tests.support.web import StaffBrowser, account_id, main_part, new_account, signed_in
 
 
 @pytest.fixture
@@ -287,21 +287,13 @@ async def test_a_leader_assigns_and_the_handlers_finish_within_working_days(
     helper = await make_account(role="staff", full_name="Phạm Văn Nam")
     outsider = await make_account(role="staff", full_name="Ngô Văn Khác")
     pdf = make_pdf(tmp_path, "b.pdf", "Kế hoạch")
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_lead,
-        StaffBrowser(tu.web_url) as as_helper,
-        StaffBrowser(tu.web_url) as as_outsider,
+    async with signed_in(tu, clerk, leader, lead, helper, outsider) as (
+        as_clerk,
+        as_leader,
+        as_lead,
+        as_helper,
+        as_outsider,
     ):
-        for browser, account in (
-            (as_clerk, clerk),
-            (as_leader, leader),
-            (as_lead, lead),
-            (as_helper, helper),
-            (as_outsider, outsider),
-        ):
-            await browser.sign_in_as(account)
         path = await enter_paper(
             as_clerk,
             pdf,
@@ -367,14 +359,7 @@ async def test_a_document_is_hidden_from_those_its_level_or_role_keeps_out(
     low_leader = await make_account(role="leader", clearance=0)
     admin = await make_account(role="admin", clearance=3)
     pdf = make_pdf(tmp_path, "c.pdf", "Mật")
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_admin,
-    ):
-        await as_clerk.sign_in_as(clerk)
-        await as_leader.sign_in_as(low_leader)
-        await as_admin.sign_in_as(admin)
+    async with signed_in(tu, clerk, low_leader, admin) as (as_clerk, as_leader, as_admin):
         path = await enter_paper(as_clerk, pdf, "Tài liệu tối mật", secrecy="2")
         for browser in (as_leader, as_admin):
             missing, hidden = await browser.get("/incoming/999999"), await browser.get(path)
@@ -488,13 +473,7 @@ async def test_the_home_page_lists_my_tasks_and_deadlines_are_reminded_once_a_da
     leader = await make_account(role="leader", full_name="Hoàng Văn Lãnh")
     handler = await make_account(role="staff", full_name="Đỗ Thị Xử Lý")
     pdf = make_pdf(tmp_path, "d.pdf", "Giấy mời")
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_handler,
-    ):
-        for browser, account in ((as_clerk, clerk), (as_leader, leader), (as_handler, handler)):
-            await browser.sign_in_as(account)
+    async with signed_in(tu, clerk, leader, handler) as (as_clerk, as_leader, as_handler):
         path = await enter_paper(
             as_clerk,
             pdf,

@@ -18,7 +18,14 @@ from office.documents.models import Assignment, DepartmentAssignment, Document, 
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.documents import form_id, make_pdf, paper_fields, upload
-from tests.support.web import Page, StaffAccount, StaffBrowser, account_id, refusal_text
+from tests.support.web import (
+    Page,
+    StaffAccount,
+    StaffBrowser,
+    account_id,
+    refusal_text,
+    signed_in,
+)
 
 
 async def enter_paper(browser: StaffBrowser, pdf: Path, summary: str, **extra: str) -> int:
@@ -87,21 +94,13 @@ async def test_a_document_goes_to_the_leader_it_is_presented_to_and_only_they_di
     pdf = make_pdf(tmp_path, "trinh.pdf", "Công văn")
     ids = {a.username: await account_id(tu, a) for a in (chosen, other, head, handler, leader_btc)}
     await set_head(tu, head)
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_chosen,
-        StaffBrowser(tu.web_url) as as_other,
-        StaffBrowser(tu.web_url) as as_head,
-        StaffBrowser(tu.web_url) as as_btc,
+    async with signed_in(tu, clerk, chosen, other, head, clerk_btc) as (
+        as_clerk,
+        as_chosen,
+        as_other,
+        as_head,
+        as_btc,
     ):
-        for browser, account in (
-            (as_clerk, clerk),
-            (as_chosen, chosen),
-            (as_other, other),
-            (as_head, head),
-            (as_btc, clerk_btc),
-        ):
-            await browser.sign_in_as(account)
         # The paper form offers the unit's leaders, its head chosen unless the clerk changes it.
         form = await as_clerk.get("/incoming/new")
         assert f'<option value="{ids[head.username]}" selected>' in form.text
@@ -261,29 +260,18 @@ async def test_a_department_head_shares_out_the_part_given_to_the_department(
     _vp, vp_id = await make_department(tu, "Phòng Hành chính", head_vp)
     _low, low_id = await make_department(tu, "Phòng Chưa Mật", head_low)
     ids = {a.username: await account_id(tu, a) for a in (member, member_low, head_vp, leader)}
-    browsers = {}
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_head_th,
-        StaffBrowser(tu.web_url) as as_member,
-        StaffBrowser(tu.web_url) as as_member_low,
-        StaffBrowser(tu.web_url) as as_head_vp,
-        StaffBrowser(tu.web_url) as as_outsider,
-        StaffBrowser(tu.web_url) as as_btc,
+    async with signed_in(
+        tu, clerk, leader, head_th, member, member_low, head_vp, outsider, btc_staff
+    ) as (
+        as_clerk,
+        as_leader,
+        as_head_th,
+        as_member,
+        as_member_low,
+        as_head_vp,
+        as_outsider,
+        as_btc,
     ):
-        for browser, account in (
-            (as_clerk, clerk),
-            (as_leader, leader),
-            (as_head_th, head_th),
-            (as_member, member),
-            (as_member_low, member_low),
-            (as_head_vp, head_vp),
-            (as_outsider, outsider),
-            (as_btc, btc_staff),
-        ):
-            await browser.sign_in_as(account)
-            browsers[account.username] = browser
         summary = f"Kế hoạch giao phòng {uuid.uuid4().hex[:6]}"
         doc = await enter_paper(
             as_clerk,
@@ -422,21 +410,13 @@ async def test_readers_for_information_read_and_mark_read_but_do_not_handle(
         a.username: await account_id(tu, a)
         for a in (leader, reader, handler, low, btc_staff, other_leader)
     }
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_other_leader,
-        StaffBrowser(tu.web_url) as as_reader,
-        StaffBrowser(tu.web_url) as as_stranger,
+    async with signed_in(tu, clerk, leader, other_leader, reader, stranger) as (
+        as_clerk,
+        as_leader,
+        as_other_leader,
+        as_reader,
+        as_stranger,
     ):
-        for browser, account in (
-            (as_clerk, clerk),
-            (as_leader, leader),
-            (as_other_leader, other_leader),
-            (as_reader, reader),
-            (as_stranger, stranger),
-        ):
-            await browser.sign_in_as(account)
         summary = f"Thông báo để biết {uuid.uuid4().hex[:6]}"
         doc = await enter_paper(
             as_clerk, pdf, summary, doc_type="TB", secrecy="1", leader=str(ids[leader.username])

@@ -20,7 +20,7 @@ from tests.support.documents import (
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
 from tests.support.waiting import wait_for
-from tests.support.web import StaffBrowser, account_id
+from tests.support.web import StaffBrowser, account_id, signed_in
 
 INTERNAL = "NỘI BỘ: đồng chí phụ trách đang đi công tác, chưa trả lời"
 SHARED = "Đã gửi dự thảo báo cáo để các ban góp ý"
@@ -60,14 +60,7 @@ async def test_the_sender_gets_each_step_and_its_date_and_only_the_notes_ticked_
         clerk = await make_account(role="clerk")
         leader = await make_account(role="leader")
         handler = await make_account(role="staff", full_name="Chuyên Viên Báo Cáo")
-        async with (
-            StaffBrowser(tu.web_url) as as_clerk,
-            StaffBrowser(tu.web_url) as as_leader,
-            StaffBrowser(tu.web_url) as as_handler,
-        ):
-            await as_clerk.sign_in_as(clerk)
-            await as_leader.sign_in_as(leader)
-            await as_handler.sign_in_as(handler)
+        async with signed_in(tu, clerk, leader, handler) as (as_clerk, as_leader, as_handler):
             await post(
                 as_clerk,
                 document_id,

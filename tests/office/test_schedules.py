@@ -21,7 +21,7 @@ from tests.office.test_incoming import enter_paper
 from tests.support.documents import make_pdf, pdf_text
 from tests.support.schedules import a_week, entry_ids, post_line, step
 from tests.support.waiting import wait_for
-from tests.support.web import StaffAccount, StaffBrowser, refusal_text
+from tests.support.web import StaffAccount, StaffBrowser, refusal_text, signed_in
 
 #: An afternoon slot that clashes with nothing the default line books.
 LATER = {"start_time": "14:00", "end_time": "16:00", "place": "Phòng tiếp dân"}
@@ -65,13 +65,7 @@ async def test_a_clerk_drafts_a_leader_approves_and_staff_see_it_in_their_week(
     clerk, leader = await make_account(role="clerk"), await make_account(role="leader")
     staff = await make_account(role="staff", full_name="Trần Văn Bình")
     week = a_week()
-    async with (
-        StaffBrowser(tu.web_url) as as_clerk,
-        StaffBrowser(tu.web_url) as as_leader,
-        StaffBrowser(tu.web_url) as as_staff,
-    ):
-        for browser, account in ((as_clerk, clerk), (as_leader, leader), (as_staff, staff)):
-            await browser.sign_in_as(account)
+    async with signed_in(tu, clerk, leader, staff) as (as_clerk, as_leader, as_staff):
         saved = await post_line(as_clerk, week, attendee=[str(await user_id(tu, staff))])
         assert saved.status == 303, saved.text
         assert saved.location == f"/schedule?week={week.isoformat()}"

@@ -9,6 +9,8 @@ import ssl
 import subprocess
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
@@ -183,6 +185,18 @@ class StaffBrowser:
             if cookie.key == name:
                 return cookie.value
         return None
+
+
+@asynccontextmanager
+async def signed_in(
+    node: RunningNode, *people: StaffAccount
+) -> AsyncIterator[tuple[StaffBrowser, ...]]:
+    """One browser per account, in order, each signed in to ``node``; closed on leaving."""
+    async with AsyncExitStack() as stack:
+        browsers = [await stack.enter_async_context(StaffBrowser(node.web_url)) for _ in people]
+        for browser, account in zip(browsers, people, strict=True):
+            await browser.sign_in_as(account)
+        yield tuple(browsers)
 
 
 def refusal_text(page: Page) -> str:
