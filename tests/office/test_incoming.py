@@ -18,6 +18,7 @@ from office.documents.models import Assignment, Document, DocumentEvent
 from office.node.app import RunningNode, start_node
 from tests.office.conftest import NewAccount
 from tests.support.documents import (
+    enter_paper,
     files_under,
     form_id,
     indexed,
@@ -40,22 +41,6 @@ async def small_uploads(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]
     )
     yield node
     await node.stop()
-
-
-async def enter_paper(browser: StaffBrowser, pdf: Path, summary: str, **extra: str) -> str:
-    """Enter a paper document through the form; the document page's path."""
-    form = await browser.get("/incoming/new")
-    assert form.status == 200, form.text
-    page = await upload(
-        browser,
-        "/incoming/new",
-        {"form_id": form_id(form), **paper_fields(summary, **extra)},
-        {"file": (pdf.name, pdf.read_bytes(), "application/pdf")},
-        form.form_token,
-    )
-    assert page.status == 303, page.text
-    assert page.location is not None
-    return page.location
 
 
 async def received(node: RunningNode, count: int, summary: str = "Báo cáo") -> list[int]:

@@ -17,6 +17,7 @@ from keys import organisation
 from office.documents.models import Assignment, DepartmentAssignment, Document, DocumentReader
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
+from tests.support import documents
 from tests.support.documents import form_id, make_pdf, paper_fields, upload
 from tests.support.web import (
     Page,
@@ -30,18 +31,7 @@ from tests.support.web import (
 
 async def enter_paper(browser: StaffBrowser, pdf: Path, summary: str, **extra: str) -> int:
     """Enter and register a paper document through the form; its id."""
-    form = await browser.get("/incoming/new")
-    assert form.status == 200, form.text
-    page = await upload(
-        browser,
-        "/incoming/new",
-        {"form_id": form_id(form), **paper_fields(summary, **extra)},
-        {"file": (pdf.name, pdf.read_bytes(), "application/pdf")},
-        form.form_token,
-    )
-    assert page.status == 303, page.text
-    assert page.location is not None
-    return int(page.location.rsplit("/", 1)[1])
+    return documents.id_from_path(await documents.enter_paper(browser, pdf, summary, **extra))
 
 
 async def step(

@@ -36,7 +36,13 @@ from tests.mailgw.test_submission import signed_in as smtp_signed_in
 from tests.office.conftest import NewAccount
 from tests.office.test_outgoing import document, issue, new_draft, signer_of
 from tests.support.approval import approve, member_of
-from tests.support.documents import form_id, make_pdf, paper_fields, upload, version
+from tests.support.documents import (
+    enter_paper,
+    form_id,
+    id_from_path,
+    make_pdf,
+    version,
+)
 from tests.support.mail import message_from, wait_for_inbox
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings, start_camlo, states
@@ -65,23 +71,13 @@ async def secret_paper_document(
     """A secret paper document registered with its scan; the id, and the scan as a clerk
     downloads it again."""
     scan = make_pdf(tmp_path, f"{uuid.uuid4().hex[:6]}.pdf", "TÀI LIỆU MẬT", "Kế hoạch bảo vệ")
-    form = await browser.get("/incoming/new")
-    entered = await upload(
-        browser,
-        "/incoming/new",
-        {"form_id": form_id(form), **paper_fields("Kế hoạch bảo vệ", secrecy=str(secrecy))},
-        {"file": (scan.name, scan.read_bytes(), "application/pdf")},
-        form.form_token,
-    )
-    assert entered.status == 303, entered.text
-    assert entered.location is not None
-    document_id = int(entered.location.rsplit("/", 1)[1])
-    page = await browser.get(entered.location)
-    link = re.search(rf'href="(/documents/{document_id}/files/\d+)"', page.text)
+    path = await enter_paper(browser, scan, "Kế hoạch bảo vệ", secrecy=str(secrecy))
+    page = await browser.get(path)
+    link = re.search(rf'href="(/documents/{id_from_path(path)}/files/\d+)"', page.text)
     assert link, page.text
     async with browser.http.get(browser.base_url + link.group(1)) as answer:
         assert answer.status == 200
-        return document_id, await answer.read()
+        return id_from_path(path), await answer.read()
 
 
 async def file_of(node: RunningNode, document_id: int) -> Path:

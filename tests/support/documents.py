@@ -206,3 +206,25 @@ async def arrived(node: RunningNode, dispatch_id: str) -> Document:
     found = await find()
     assert found is not None
     return found
+
+
+async def enter_paper(browser: StaffBrowser, pdf: Path, summary: str, **extra: str) -> str:
+    """Enter a paper document through the clerk's form (``pdf`` its scan, ``extra`` more
+    fields); the document page's path."""
+    form = await browser.get("/incoming/new")
+    assert form.status == 200, form.text
+    page = await upload(
+        browser,
+        "/incoming/new",
+        {"form_id": form_id(form), **paper_fields(summary, **extra)},
+        {"file": (pdf.name, pdf.read_bytes(), "application/pdf")},
+        form.form_token,
+    )
+    assert page.status == 303, page.text
+    assert page.location is not None
+    return page.location
+
+
+def id_from_path(path: str) -> int:
+    """The id at the end of a document page's path."""
+    return int(path.rsplit("/", 1)[1])
