@@ -10,7 +10,7 @@ import pytest
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.support.network import DemoNetwork
-from tests.support.nodes import fast_settings
+from tests.support.nodes import FAST, fast_settings, start_camlo
 from tests.support.web import StaffAccount, StaffBrowser, forget_sign_in_failures, new_account
 
 NewAccount = Callable[..., Awaitable[StaffAccount]]
@@ -20,6 +20,15 @@ NewAccount = Callable[..., Awaitable[StaffAccount]]
 async def tu(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
     node = await start_node(fast_settings(demo_network, "TU"))
     await forget_sign_in_failures(node)
+    yield node
+    await node.stop()
+
+
+@pytest.fixture
+async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
+    """Cam Lộ's district node (``HU-CAMLO``), retrying fast: where the province's documents go
+    and from where a district's come."""
+    node = await start_camlo(demo_network, FAST)
     yield node
     await node.stop()
 

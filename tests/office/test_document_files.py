@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,8 +31,6 @@ from tests.office.test_document_refusals_in_english import english, said, speak
 from tests.office.test_outgoing import signer_of
 from tests.support.approval import approve
 from tests.support.documents import files_under, form_id, indexed, make_pdf, paper_fields, version
-from tests.support.network import DemoNetwork
-from tests.support.nodes import FAST, start_camlo
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffBrowser, new_account, refusal_text
 
@@ -44,13 +42,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 
 Upload = tuple[str, bytes, str]
 FILE_ITEM = re.compile(r'<li data-role="([a-z]+)" data-kind="([a-z]+)">')
-
-
-@pytest.fixture
-async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
-    node = await start_camlo(demo_network, FAST)
-    yield node
-    await node.stop()
 
 
 def office_zip(*entries: str) -> bytes:

@@ -11,13 +11,12 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import openpyxl
-import pytest
 from sqlalchemy import func, select, update
 
 from exchange.models import OutboundDispatch
@@ -38,20 +37,13 @@ from tests.support.approval import SIGNER_NAME, approve, member_of, new_signer
 from tests.support.documents import arrived, form_id, make_pdf, pdf_text, version
 from tests.support.keys import run_tool, tool_ok
 from tests.support.network import DemoNetwork
-from tests.support.nodes import FAST, fast_settings, start_camlo, states
+from tests.support.nodes import fast_settings, states
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffAccount, StaffBrowser, new_account, refusal_text
 
 SUMMARY = "Về việc tổng kết công tác chuyển đổi số năm 2026"
 SIGNER = "Nguyễn Văn Hùng, Phó Bí thư"
 SYMBOL = re.compile(r"^(\d{2,})-CV/TU$")
-
-
-@pytest.fixture
-async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
-    node = await start_camlo(demo_network, FAST)
-    yield node
-    await node.stop()
 
 
 async def post_draft(

@@ -45,13 +45,6 @@ BOTH = ("HU-CAMLO", "TX-DONGHA")
 
 
 @pytest.fixture
-async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
-    node = await start_node(fast_settings(demo_network, "HU-CAMLO"))
-    yield node
-    await node.stop()
-
-
-@pytest.fixture
 async def dongha(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
     node = await start_node(fast_settings(demo_network, "TX-DONGHA"))
     yield node

@@ -4,10 +4,8 @@ version changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from exchange.envelope import Draft, Header
@@ -19,17 +17,10 @@ from office.schedules.models import ScheduleEntry, ScheduleWeek
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.network import DemoNetwork
-from tests.support.nodes import FAST, start, start_camlo, states
+from tests.support.nodes import start, states
 from tests.support.schedules import a_week, entry_ids, post_line, step
 from tests.support.waiting import wait_for
 from tests.support.web import StaffAccount, StaffBrowser, new_account
-
-
-@pytest.fixture
-async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
-    node = await start_camlo(demo_network, FAST)
-    yield node
-    await node.stop()
 
 
 async def account_on(node: RunningNode, secrets_seen: SecretsSeen, role: str) -> StaffAccount:

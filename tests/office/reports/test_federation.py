@@ -4,7 +4,6 @@ with impossible figures is refused with its reason and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,13 +29,6 @@ FORM = {
     "lan_state": "Mạng LAN ổn định",
     "incidents": "Mất điện 2 ngày",
 }
-
-
-@pytest.fixture
-async def camlo(demo_network: DemoNetwork) -> AsyncIterator[RunningNode]:
-    node = await start_camlo(demo_network, FAST)
-    yield node
-    await node.stop()
 
 
 def this_month(node: RunningNode) -> str:
