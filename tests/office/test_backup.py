@@ -24,9 +24,12 @@ from config.settings import load_settings
 from office.documents.models import Document, DocumentFile
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
-from tests.office.test_outgoing import arrived, issue, new_draft
+from tests.office.test_outgoing import issue, new_draft
 from tests.support.cli import Cli
 from tests.support.databases import DatabasePool, using_postgresql
+from tests.support.documents import (
+    arrived,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo
 from tests.support.ports import free_port_block

@@ -23,14 +23,22 @@ from sqlalchemy import func, select
 from keys.models import User
 from office.documents import incoming
 from office.documents.fields import DocumentFields
-from office.documents.models import Assignment, Document, DocumentEvent, DocumentFile
+from office.documents.models import Assignment, Document, DocumentEvent
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.office.test_document_refusals_in_english import english, said, speak
 from tests.office.test_outgoing import signer_of
 from tests.support.approval import approve
-from tests.support.documents import files_under, form_id, indexed, make_pdf, paper_fields, version
+from tests.support.documents import (
+    files_under,
+    form_id,
+    indexed,
+    make_pdf,
+    paper_fields,
+    stored_files,
+    version,
+)
 from tests.support.waiting import wait_for
 from tests.support.web import Page, StaffBrowser, new_account, refusal_text
 
@@ -125,17 +133,6 @@ def document_id(page: Page) -> int:
     return int(page.location.rsplit("/", 1)[1])
 
 
-async def files_of(node: RunningNode, document_id: int) -> list[DocumentFile]:
-    async with node.sessions() as session:
-        return list(
-            await session.scalars(
-                select(DocumentFile)
-                .where(DocumentFile.document_id == document_id)
-                .order_by(DocumentFile.id)
-            )
-        )
-
-
 async def document_count(node: RunningNode) -> int:
     async with node.sessions() as session:
         return await session.scalar(select(func.count(Document.id))) or 0
@@ -160,7 +157,7 @@ async def test_a_draft_s_appendices_travel_with_it_and_arrive_in_order_with_thei
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(clerk)
         draft_id = document_id(await post_draft(browser, main, sent_files))
-        drafted = await files_of(tu, draft_id)
+        drafted = await stored_files(tu, draft_id)
         assert [(f.name, f.role, f.content_type) for f in drafted] == [
             ("to-trinh.pdf", "main", "application/pdf"),
             ("phu-luc.docx", "attachment", DOCX),  # the content's type, not the browser's
@@ -186,7 +183,7 @@ async def test_a_draft_s_appendices_travel_with_it_and_arrive_in_order_with_thei
         async with tu.sessions() as session:
             sent = await session.get(Document, draft_id)
         assert sent is not None and sent.state == "sent" and sent.dispatch_id is not None
-        signed = next(f for f in await files_of(tu, draft_id) if f.role == "signed")
+        signed = next(f for f in await stored_files(tu, draft_id) if f.role == "signed")
         page = await browser.get(f"/outgoing/{draft_id}")
         assert [role for role, _kind in listed(page)] == [
             "main",
@@ -210,7 +207,7 @@ async def test_a_draft_s_appendices_travel_with_it_and_arrive_in_order_with_thei
     received = await arrived()
     assert received is not None
     await indexed(camlo)  # the received PDFs' signatures, checked after the arrival committed
-    files = await files_of(camlo, received.id)
+    files = await stored_files(camlo, received.id)
     assert [(f.name, f.role, f.content_type) for f in files] == [
         (signed.name, "main", "application/pdf"),
         ("phu-luc.docx", "attachment", DOCX),
@@ -311,7 +308,7 @@ async def test_a_draft_s_appendices_are_added_and_removed_on_edit(
     async with StaffBrowser(tu.web_url) as browser:
         await browser.sign_in_as(drafter)
         draft_id = document_id(await post_draft(browser, pdf(tmp_path, "a.pdf"), [docx(), png()]))
-        before = await files_of(tu, draft_id)
+        before = await stored_files(tu, draft_id)
         form = await browser.get(f"/outgoing/{draft_id}/edit")
         assert 'name="attachments"' in form.text and "phu-luc.docx" in form.text
         data = aiohttp.FormData()
@@ -333,7 +330,7 @@ async def test_a_draft_s_appendices_are_added_and_removed_on_edit(
         data.add_field("attachments", content, filename=name, content_type=content_type)
         saved = await browser.post(f"/outgoing/{draft_id}/edit", data)
         assert saved.status == 303, saved.text
-    after = await files_of(tu, draft_id)
+    after = await stored_files(tu, draft_id)
     assert [(f.name, f.role, f.content_type) for f in after] == [
         ("a.pdf", "main", "application/pdf"),
         ("so-do.png", "attachment", "image/png"),
@@ -406,7 +403,7 @@ async def test_a_refused_form_comes_back_with_what_was_typed(
 
         draft_id = document_id(await post_draft(browser, pdf(tmp_path, "c.pdf"), [png()]))
         form = await browser.get(f"/outgoing/{draft_id}/edit")
-        [attachment] = [f for f in await files_of(tu, draft_id) if f.role == "attachment"]
+        [attachment] = [f for f in await stored_files(tu, draft_id) if f.role == "attachment"]
         data = aiohttp.FormData()
         data.add_field("csrf_token", form.form_token)
         for field, value in {
@@ -427,7 +424,7 @@ async def test_a_refused_form_comes_back_with_what_was_typed(
         assert edited.status == 400 and "Số tờ" in refusal_text(edited)
         assert ">Tóm tắt đã sửa nhưng số tờ sai</textarea>" in edited.text
         assert f'value="{attachment.id}" checked' in edited.text
-    assert len(await files_of(tu, draft_id)) == 2  # nothing changed
+    assert len(await stored_files(tu, draft_id)) == 2  # nothing changed
 
 
 async def receive_urgent(node: RunningNode, summary: str) -> None:

@@ -30,7 +30,7 @@ from keys.signin import StaffMember
 from office.documents import directing, forwarding, incoming, presenting, recall
 from office.documents.fields import from_metadata
 from office.documents.handlers import PERSON, Handler
-from office.documents.models import Document, DocumentFile, DocumentForward
+from office.documents.models import Document, DocumentForward
 from office.documents.pdf_issue import issue_and_sign_as_unit
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
@@ -38,7 +38,16 @@ from tests.support.approval import member_of
 from tests.support.cli import Cli
 from tests.support.commune import COMMUNE, COMMUNE_NAME, add_commune, commune_settings
 from tests.support.databases import DatabasePool
-from tests.support.documents import arrived, form_id, indexed, make_pdf, paper_fields, version
+from tests.support.documents import (
+    arrived,
+    form_id,
+    indexed,
+    make_pdf,
+    paper_fields,
+    stored_document,
+    stored_files,
+    version,
+)
 from tests.support.keys import keyring
 from tests.support.network import DemoNetwork
 from tests.support.nodes import start_camlo
@@ -97,17 +106,6 @@ def signed_by_the_province(network: DemoNetwork, folder: Path) -> Path:
         reason=f"Phát hành văn bản số {SYMBOL}",
     )
     return target
-
-
-async def stored_files(node: RunningNode, document_id: int) -> list[DocumentFile]:
-    async with node.sessions() as session:
-        return list(
-            await session.scalars(
-                select(DocumentFile)
-                .where(DocumentFile.document_id == document_id)
-                .order_by(DocumentFile.id)
-            )
-        )
 
 
 async def register(browser: StaffBrowser, document_id: int, **fields: str) -> None:
@@ -327,13 +325,6 @@ async def received_at_district(
     return done
 
 
-async def current(node: RunningNode, document_id: int) -> Document:
-    async with node.sessions() as session:
-        found = await session.get(Document, document_id)
-    assert found is not None
-    return found
-
-
 async def forwards_made(node: RunningNode, document_id: int) -> int:
     async with node.sessions() as session:
         return (
@@ -383,7 +374,7 @@ async def test_forwarding_is_refused_outside_its_rules(
         await browser.sign_in_as(uncleared)
         page = await browser.get(f"/incoming/{secret.id}")
         assert page.status == 404
-        shown = str((await current(camlo, secret.id)).version)
+        shown = str((await stored_document(camlo, secret.id)).version)
         status, _body = await post_forward(browser, secret.id, page.form_token, shown, COMMUNE)
         assert status == 404
 
@@ -405,13 +396,13 @@ async def test_forwarding_is_refused_outside_its_rules(
                 session,
                 clerk_member,
                 recalled.id,
-                (await current(camlo, recalled.id)).version,
+                (await stored_document(camlo, recalled.id)).version,
                 "",
                 camlo.desk.now(),
             )
         page = await browser.get(f"/incoming/{recalled.id}")
         assert 'id="forward-form"' not in page.text
-        shown = str((await current(camlo, recalled.id)).version)
+        shown = str((await stored_document(camlo, recalled.id)).version)
         status, body = await post_forward(browser, recalled.id, page.form_token, shown, COMMUNE)
         assert status == 409 and "thu hồi" in body
         assert await forwards_made(camlo, recalled.id) == 0
@@ -428,7 +419,7 @@ async def test_forwarding_is_refused_outside_its_rules(
                     session,
                     clerk_member,
                     plain.id,
-                    (await current(camlo, plain.id)).version,
+                    (await stored_document(camlo, plain.id)).version,
                     leader_id=leader.id,
                     proposal=None,
                     now=camlo.desk.now(),
@@ -439,7 +430,7 @@ async def test_forwarding_is_refused_outside_its_rules(
                     leader,
                     camlo.desk.calendar,
                     plain.id,
-                    (await current(camlo, plain.id)).version,
+                    (await stored_document(camlo, plain.id)).version,
                     note="Giao xử lý",
                     lead=Handler(PERSON, (await member_of(camlo, person.username)).id),
                     co=[],
@@ -451,7 +442,7 @@ async def test_forwarding_is_refused_outside_its_rules(
             await browser.sign_in_as(person)
             page = await browser.get(f"/incoming/{plain.id}")
             assert page.status == 200 and 'id="forward-form"' not in page.text
-            shown = str((await current(camlo, plain.id)).version)
+            shown = str((await stored_document(camlo, plain.id)).version)
             status, body = await post_forward(browser, plain.id, page.form_token, shown, COMMUNE)
             assert status == 403 and "chuyển tiếp" in body, (role, status)
     assert await forwards_made(camlo, plain.id) == 0
@@ -470,7 +461,7 @@ async def test_a_commune_is_sent_a_document_once(
         status, _body = await forward(browser, document.id, COMMUNE)
         assert status == 303
         # The same commune again, from a page shown before the first forward or after it.
-        for shown in (version(stale), str((await current(camlo, document.id)).version)):
+        for shown in (version(stale), str((await stored_document(camlo, document.id)).version)):
             status, body = await post_forward(
                 browser, document.id, stale.form_token, shown, COMMUNE
             )

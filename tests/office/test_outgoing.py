@@ -34,7 +34,14 @@ from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.approval import SIGNER_NAME, approve, member_of, new_signer
-from tests.support.documents import arrived, form_id, make_pdf, pdf_text, version
+from tests.support.documents import (
+    arrived,
+    form_id,
+    make_pdf,
+    pdf_text,
+    stored_document,
+    version,
+)
 from tests.support.keys import run_tool, tool_ok
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings, states
@@ -138,13 +145,6 @@ async def camlo_page(node: RunningNode, seen: SecretsSeen, path: str) -> str:
     return page.text
 
 
-async def document(node: RunningNode, document_id: int) -> Document:
-    async with node.sessions() as session:
-        found = await session.get(Document, document_id)
-    assert found is not None
-    return found
-
-
 async def clerk_of(node: RunningNode, secrets_seen: SecretsSeen) -> StaffMember:
     account = await new_account(node, role="clerk")
     secrets_seen.add(account.password, account.totp_secret)
@@ -208,7 +208,7 @@ async def test_a_draft_is_numbered_signed_sent_and_followed_to_the_district_regi
         ]
         assert any("Về việc thứ hai" in str(row[2]) for row in sheet.iter_rows(values_only=True))
 
-        first, second = await document(tu, first_id), await document(tu, second_id)
+        first, second = await stored_document(tu, first_id), await stored_document(tu, second_id)
         assert first.state == second.state == "sent"
         found = SYMBOL.match(first.number_symbol)
         assert found, first.number_symbol
@@ -331,7 +331,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
         await browser.sign_in_as(clerk)
         document_id = await new_draft(browser, tmp_path, summary="Văn bản sẽ thu hồi")
         assert (await issue(browser, document_id, node=tu)).status == 303
-        sent = await document(tu, document_id)
+        sent = await stored_document(tu, document_id)
         assert sent.dispatch_id is not None
         received = await arrived(camlo, sent.dispatch_id)
         page = await browser.get(f"/outgoing/{document_id}")
@@ -346,10 +346,10 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
             },
         )
         assert asked.status == 303, asked.text
-        assert (await document(tu, document_id)).recall_state == "requested"
+        assert (await stored_document(tu, document_id)).recall_state == "requested"
 
         async def marked() -> bool:
-            return (await document(camlo, received.id)).recall_state == "requested"
+            return (await stored_document(camlo, received.id)).recall_state == "requested"
 
         await wait_for(marked)
         account = await new_account(camlo, role="clerk")
@@ -366,7 +366,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
                 },
             )
             assert stale.status == 409, stale.text
-            current = await document(camlo, received.id)
+            current = await stored_document(camlo, received.id)
             no_reason = await district.post(
                 f"/incoming/{received.id}/recall/refuse",
                 {
@@ -376,7 +376,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
                 },
             )
             assert no_reason.status == 400 and "Chưa nhập lý do" in refusal_text(no_reason)
-            assert (await document(camlo, received.id)).version == current.version
+            assert (await stored_document(camlo, received.id)).version == current.version
             agreed = await district.post(
                 f"/incoming/{received.id}/recall/agree",
                 {
@@ -387,7 +387,7 @@ async def test_a_recall_reaches_the_receiver_and_its_agreement_comes_back(
             )
             assert agreed.status == 303, agreed.text
             assert agreed.location == f"/incoming/{received.id}"
-        assert (await document(camlo, received.id)).recall_state == "agreed"
+        assert (await stored_document(camlo, received.id)).recall_state == "agreed"
 
         async def answered() -> bool:
             return "15" in await codes(tu, sent.dispatch_id or "")
@@ -472,8 +472,8 @@ async def test_a_double_submit_and_a_stale_form_take_no_second_number(
             {"form_id": secrets.token_urlsafe(24), "version": str(int(old_version) + 1)},
         )
         assert missing_token.status == 403
-    issued = await document(tu, document_id)
-    assert (await document(tu, other)).state == "approved"
+    issued = await stored_document(tu, document_id)
+    assert (await stored_document(tu, other)).state == "approved"
     async with tu.sessions() as session:
         numbered = await session.scalar(
             select(func.count(Document.id)).where(
@@ -503,7 +503,7 @@ async def test_a_failed_send_keeps_its_number_and_a_resend_sends_that_dispatch_o
                 update(Document).where(Document.id == document_id).values(recipients="HU-GIOLINH")
             )
         assert (await issue(browser, document_id, node=tu)).status == 303
-        stuck = await document(tu, document_id)
+        stuck = await stored_document(tu, document_id)
         assert stuck.state == "issued" and SYMBOL.match(stuck.number_symbol)
         page = await browser.get(f"/outgoing/{document_id}")
         assert 'id="send-problem"' in page.text and "Gửi lại" in page.text
@@ -513,7 +513,7 @@ async def test_a_failed_send_keeps_its_number_and_a_resend_sends_that_dispatch_o
             )
         resent = await issue(browser, document_id, "resend")
         assert resent.status == 303, resent.text
-        sent = await document(tu, document_id)
+        sent = await stored_document(tu, document_id)
         assert (sent.state, sent.number_symbol, sent.dispatch_id) == (
             "sent",
             stuck.number_symbol,
@@ -536,7 +536,7 @@ async def test_a_failed_send_keeps_its_number_and_a_resend_sends_that_dispatch_o
                 .values(at=datetime.now(UTC) - timedelta(minutes=5))
             )
         assert (await issue(browser, document_id, "resend")).status == 303
-    assert (await document(tu, document_id)).state == "sent"
+    assert (await stored_document(tu, document_id)).state == "sent"
     async with tu.sessions() as session:
         signed = await session.scalar(
             select(func.count(DocumentFile.id)).where(
@@ -603,5 +603,5 @@ async def test_other_units_lower_clearance_and_other_roles_see_nothing(
         await browser.sign_in_as(clerk)
         # Mật may not go to Cam Lộ over the network: issued on paper (test_secrecy_network.py).
         assert (await issue(browser, secret_id, "issue-paper", node=tu)).status == 303
-    secret = await document(tu, secret_id)
+    secret = await stored_document(tu, secret_id)
     assert secret.register_series == "secret" and secret.state == "paper"

@@ -25,7 +25,11 @@ from office.documents.models import Assignment, DepartmentAssignment, Document
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support.approval import member_of
-from tests.support.documents import form_id, version
+from tests.support.documents import (
+    form_id,
+    stored_document,
+    version,
+)
 from tests.support.web import StaffAccount, StaffBrowser, refusal_text
 
 REASON = "Văn bản ban hành nhầm đối tượng; sẽ có văn bản thay thế."
@@ -53,13 +57,6 @@ async def asked_back(node: RunningNode, document: Document) -> None:
     assert node.desk is not None and document.dispatch_id is not None
     async with node.desk.transaction() as session:
         await recall.mark_requested(session, document.dispatch_id, "TU", REASON, node.desk.now())
-
-
-async def current(node: RunningNode, document_id: int) -> Document:
-    async with node.sessions() as session:
-        found = await session.get(Document, document_id)
-    assert found is not None
-    return found
 
 
 async def agree(browser: StaffBrowser, document_id: int) -> None:
@@ -125,7 +122,7 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
             leader,
             tu.desk.calendar,
             handled.id,
-            (await current(tu, handled.id)).version,
+            (await stored_document(tu, handled.id)).version,
             note="Giao xử lý",
             lead=Handler(PERSON, handler_id),
             co=[Handler(DEPARTMENT, department_id)],
@@ -158,7 +155,7 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
         {
             "csrf_token": page.form_token,
             "form_id": secrets.token_urlsafe(24),
-            "version": str((await current(tu, waiting.id)).version),
+            "version": str((await stored_document(tu, waiting.id)).version),
             "summary": "Vẫn vào sổ",
             "doc_type": "CV",
             "number_symbol": "07-CV/HU",
@@ -166,7 +163,7 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
         },
     )
     assert refused.status == 409 and RECALLED in refusal_text(refused)
-    assert (await current(tu, waiting.id)).register_number is None
+    assert (await stored_document(tu, waiting.id)).register_number is None
 
     async with tu.sessions() as session:
         states = (
@@ -194,7 +191,7 @@ async def test_an_agreed_recall_cancels_the_document_in_every_list_and_step(
                 leader,
                 tu.desk.calendar,
                 handled.id,
-                (await current(tu, handled.id)).version,
+                (await stored_document(tu, handled.id)).version,
                 note="Giao lại",
                 lead=Handler(PERSON, handler_id),
                 co=[],

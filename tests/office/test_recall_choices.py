@@ -26,15 +26,8 @@ from office.documents.models import Document, DocumentRecall
 from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
-from tests.office.test_outgoing import (
-    _account_in,
-    arrived,
-    codes,
-    document,
-    issue,
-    new_draft,
-)
-from tests.support.documents import form_id, version
+from tests.office.test_outgoing import _account_in, codes, issue, new_draft
+from tests.support.documents import arrived, form_id, stored_document, version
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
 from tests.support.waiting import wait_for
@@ -61,7 +54,7 @@ async def sent(
     """A letter drafted, signed by the unit's signer, issued and sent by the clerk."""
     document_id = await new_draft(browser, tmp_path, summary=summary, recipients=recipients)
     assert (await issue(browser, document_id, node=tu)).status == 303
-    found = await document(tu, document_id)
+    found = await stored_document(tu, document_id)
     assert found.state == "sent" and found.dispatch_id is not None
     return found
 
@@ -119,7 +112,7 @@ async def copy_on(node: RunningNode, dispatch_id: str | None) -> Document:
 
 
 async def recall_state(node: RunningNode, document_id: int) -> str | None:
-    return (await document(node, document_id)).recall_state
+    return (await stored_document(node, document_id)).recall_state
 
 
 def line_of(page: Page, unit: str) -> str:
@@ -189,7 +182,7 @@ async def test_a_recall_from_one_recipient_names_the_replacement_and_leaves_the_
                 {
                     "csrf_token": home.form_token,
                     "form_id": secrets.token_urlsafe(24),
-                    "version": str((await document(camlo, camlo_copy.id)).version),
+                    "version": str((await stored_document(camlo, camlo_copy.id)).version),
                 },
             )
             assert refused.status in (403, 404)
@@ -324,7 +317,7 @@ async def test_a_recall_is_refused_to_others_and_for_units_or_replacements_not_i
     assert both.status == 400 and "không chọn cả hai" in refusal_text(both)
     assert await requests_sent(tu, recalled.dispatch_id) == []
     assert await recalls_of(tu, recalled.id) == []
-    assert (await document(tu, recalled.id)).recall_state is None
+    assert (await stored_document(tu, recalled.id)).recall_state is None
 
     assert (await ask(browser, recalled.id, ["HU-CAMLO"])).status == 303
     again = await ask(browser, recalled.id, ["HU-CAMLO"])

@@ -15,9 +15,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
-from tests.office.test_incoming import enter_paper
 from tests.office.test_outgoing import _account_in, issue, new_draft
-from tests.support.documents import make_pdf, pdf_text
+from tests.support.documents import (
+    enter_paper,
+    make_pdf,
+    pdf_text,
+)
 from tests.support.web import StaffBrowser
 
 PLAIN_IN = "Công văn về lịch tiếp công dân tháng 12"

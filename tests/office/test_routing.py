@@ -18,7 +18,13 @@ from office.documents.models import Assignment, DepartmentAssignment, Document, 
 from office.node.app import RunningNode
 from tests.office.conftest import NewAccount
 from tests.support import documents
-from tests.support.documents import form_id, make_pdf, paper_fields, upload
+from tests.support.documents import (
+    form_id,
+    make_pdf,
+    paper_fields,
+    stored_document,
+    upload,
+)
 from tests.support.web import (
     Page,
     StaffAccount,
@@ -50,13 +56,6 @@ async def step(
         **fields,
     }
     return await browser.post(f"/incoming/{document_id}/{name}", values)
-
-
-async def document(node: RunningNode, document_id: int) -> Document:
-    async with node.sessions() as session:
-        found = await session.get(Document, document_id)
-    assert found is not None
-    return found
 
 
 async def set_head(node: RunningNode, leader: StaffAccount | None) -> None:
@@ -102,7 +101,7 @@ async def test_a_document_goes_to_the_leader_it_is_presented_to_and_only_they_di
             leader=str(ids[chosen.username]),
             proposed_lead=str(ids[handler.username]),
         )
-        found = await document(tu, presented)
+        found = await stored_document(tu, presented)
         assert (found.presented_to, found.proposed_lead) == (
             ids[chosen.username],
             str(ids[handler.username]),
@@ -153,11 +152,11 @@ async def test_a_document_goes_to_the_leader_it_is_presented_to_and_only_they_di
 
         # Without a choice it goes to the unit's head.
         to_head = await enter_paper(as_clerk, pdf, f"Trình mặc định {uuid.uuid4().hex[:6]}")
-        assert (await document(tu, to_head)).presented_to == ids[head.username]
+        assert (await stored_document(tu, to_head)).presented_to == ids[head.username]
         # The head passes it to another leader (the clerk may too); it leaves their list.
         passed = await step(tu, as_head, to_head, "present", leader=str(ids[other.username]))
         assert passed.status == 303, passed.text
-        assert (await document(tu, to_head)).presented_to == ids[other.username]
+        assert (await stored_document(tu, to_head)).presented_to == ids[other.username]
         assert (
             await step(tu, as_head, to_head, "present", leader=str(ids[head.username]))
         ).status == (403)
@@ -168,7 +167,7 @@ async def test_a_document_goes_to_the_leader_it_is_presented_to_and_only_they_di
         await set_head(tu, None)
         waiting_summary = f"Chưa trình {uuid.uuid4().hex[:6]}"
         waiting = await enter_paper(as_clerk, pdf, waiting_summary)
-        assert (await document(tu, waiting)).presented_to is None
+        assert (await stored_document(tu, waiting)).presented_to is None
         assert waiting_summary in section((await as_clerk.get("/")).text, "routing-not_presented")
         refused = await step(
             tu, as_chosen, waiting, "direct", note="x", lead=str(ids[handler.username]), days="5"
@@ -191,7 +190,7 @@ async def test_a_document_goes_to_the_leader_it_is_presented_to_and_only_they_di
             bad = await step(tu, as_clerk, secret, "present", leader=str(ids[chosen.username]),
                              proposed_lead=value)  # fmt: skip
             assert bad.status == 400, (value, bad.text)
-        assert (await document(tu, secret)).presented_to is None
+        assert (await stored_document(tu, secret)).presented_to is None
         assert (
             await step(tu, as_btc, secret, "present", leader=str(ids[chosen.username]))
         ).status == (404)
@@ -362,7 +361,7 @@ async def test_a_department_head_shares_out_the_part_given_to_the_department(
         done = await step(tu, as_member, doc, "finish", note="Đã xây dựng kế hoạch.")
         assert done.status == 303, done.text
 
-    found = await document(tu, doc)
+    found = await stored_document(tu, doc)
     assert found.state == "done"
     async with tu.sessions() as session:
         states = {
@@ -427,7 +426,7 @@ async def test_readers_for_information_read_and_mark_read_but_do_not_handle(
             many = aiohttp.FormData()
             many.add_field("csrf_token", (await as_leader.get("/")).form_token)
             many.add_field("form_id", secrets.token_urlsafe(24))
-            many.add_field("version", str((await document(tu, doc)).version))
+            many.add_field("version", str((await stored_document(tu, doc)).version))
             many.add_field("note", "Nhiều người")
             many.add_field("lead", str(ids[handler.username]))
             for _ in range(201):
@@ -470,7 +469,7 @@ async def test_readers_for_information_read_and_mark_read_but_do_not_handle(
         seen = section((await as_leader.get(f"/incoming/{doc}")).text, "readers-card")
         assert "Người Để Biết" in seen and "Đã đọc lúc" in seen
 
-    found = await document(tu, doc)
+    found = await stored_document(tu, doc)
     assert found.state == "assigned"
     async with tu.sessions() as session:
         marks = (

@@ -17,8 +17,11 @@ from mailgw.models import INBOX, MailboxMessage
 from office.node.app import RunningNode
 from office.schedules.models import ScheduleEntry, ScheduleWeek
 from tests.office.conftest import NewAccount
-from tests.office.test_incoming import enter_paper
-from tests.support.documents import make_pdf, pdf_text
+from tests.support.documents import (
+    enter_paper,
+    make_pdf,
+    pdf_text,
+)
 from tests.support.schedules import a_week, entry_ids, post_line, step
 from tests.support.waiting import wait_for
 from tests.support.web import StaffAccount, StaffBrowser, refusal_text, signed_in

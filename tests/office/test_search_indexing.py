@@ -18,8 +18,12 @@ from config.database import create_engine, create_session_factory
 from office.documents import search
 from office.documents.models import TEXT_READ, TEXT_UNREADABLE, PdfText, SearchPending
 from office.node.app import RunningNode, start_node
-from tests.office.test_incoming import enter_paper
-from tests.support.documents import indexed, make_pdf, slow_pdf
+from tests.support.documents import (
+    enter_paper,
+    indexed,
+    make_pdf,
+    slow_pdf,
+)
 from tests.support.network import DemoNetwork
 from tests.support.nodes import fast_settings
 from tests.support.web import StaffBrowser, new_account

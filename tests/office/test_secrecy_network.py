@@ -34,13 +34,14 @@ from office.node.app import RunningNode, start_node
 from tests.conftest import SecretsSeen
 from tests.mailgw.test_submission import signed_in as smtp_signed_in
 from tests.office.conftest import NewAccount
-from tests.office.test_outgoing import document, issue, new_draft, signer_of
+from tests.office.test_outgoing import issue, new_draft, signer_of
 from tests.support.approval import approve, member_of
 from tests.support.documents import (
     enter_paper,
     form_id,
     id_from_path,
     make_pdf,
+    stored_document,
     version,
 )
 from tests.support.mail import message_from, wait_for_inbox
@@ -114,7 +115,7 @@ async def test_a_secret_draft_for_another_node_is_refused_and_issued_on_paper_in
         assert crafted.status == 403
         assert "không được gửi qua mạng tới Huyện uỷ Cam Lộ" in crafted.text
         assert "phát hành bản giấy" in crafted.text and "26/2020/NĐ-CP" in crafted.text
-        refused = await document(tu, draft_id)
+        refused = await stored_document(tu, draft_id)
         assert (refused.state, refused.register_number, refused.dispatch_id) == (
             "approved",
             None,
@@ -124,7 +125,7 @@ async def test_a_secret_draft_for_another_node_is_refused_and_issued_on_paper_in
         page = await browser.get(f"/outgoing/{draft_id}")
         on_paper = await browser.post(f"/outgoing/{draft_id}/issue-paper", step_form(page))
         assert (on_paper.status, on_paper.location) == (303, f"/outgoing/{draft_id}")
-        issued = await document(tu, draft_id)
+        issued = await stored_document(tu, draft_id)
         assert SYMBOL.match(issued.number_symbol), issued.number_symbol
         assert (issued.state, issued.register_series, issued.dispatch_id) == (
             "paper",
@@ -152,7 +153,7 @@ async def test_a_secret_document_goes_to_a_unit_of_the_same_node_it_is_not_the_n
         draft_id = await new_draft(browser, tmp_path, recipients=("BTC",), secrecy=str(TOI_MAT))
         assert 'id="network-barred"' not in (await browser.get(f"/outgoing/{draft_id}")).text
         assert (await issue(browser, draft_id, node=tu)).status == 303
-    sent = await document(tu, draft_id)
+    sent = await stored_document(tu, draft_id)
     assert sent.state == "sent" and sent.dispatch_id is not None
 
     async def filed() -> bool:
@@ -189,7 +190,7 @@ async def test_a_resend_of_a_secret_document_issued_under_a_higher_limit_is_refu
                 session,
                 await member_of(node, clerk.username),
                 draft_id,
-                (await document(node, draft_id)).version,
+                (await stored_document(node, draft_id)).version,
                 desk.now(),
                 desk.today(),
                 network=desk.network_limit,
@@ -211,13 +212,13 @@ async def test_a_resend_of_a_secret_document_issued_under_a_higher_limit_is_refu
             reason = await sending.send_issued(node.desk, draft_id, None)
             assert reason is not None
             assert reason.startswith("Không được gửi qua mạng tài liệu độ Mật tới HU-CAMLO")
-            assert (await document(node, draft_id)).state == "issued"
+            assert (await stored_document(node, draft_id)).state == "issued"
             assert await outbound(node) == before
 
             page = await browser.get(f"/outgoing/{draft_id}")
             on_paper = await browser.post(f"/outgoing/{draft_id}/issue-paper", step_form(page))
             assert on_paper.status == 303
-        kept = await document(node, draft_id)
+        kept = await stored_document(node, draft_id)
         assert (kept.state, kept.number_symbol) == ("paper", symbol)
         assert await outbound(node) == before
     finally:
@@ -239,7 +240,7 @@ async def test_the_sender_reads_why_a_receiver_refused_a_secret_in_words(
             draft_id = await new_draft(browser, tmp_path, secrecy=str(MAT))
             issued = await issue(browser, draft_id, node=tu)
             assert issued.status == 303, issued.text
-            dispatch_id = (await document(tu, draft_id)).dispatch_id
+            dispatch_id = (await stored_document(tu, draft_id)).dispatch_id
             assert dispatch_id is not None
 
             async def refused() -> bool:

@@ -24,8 +24,12 @@ from office.documents.models import Document, DocumentFile
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
-from tests.office.test_outgoing import document
-from tests.support.documents import form_id, make_pdf, paper_fields
+from tests.support.documents import (
+    form_id,
+    make_pdf,
+    paper_fields,
+    stored_document,
+)
 from tests.support.web import Page, StaffAccount, StaffBrowser
 
 MAT, TOI_MAT = 1, 2
@@ -124,7 +128,7 @@ async def test_a_secret_paper_document_is_registered_without_a_scan_an_ordinary_
         document_id = int(secret.location.rsplit("/", 1)[1])
         page = await browser.get(secret.location)
         assert page.status == 200 and "Kế hoạch tối mật" in page.text
-    entry = await document(tu, document_id)
+    entry = await stored_document(tu, document_id)
     assert (entry.state, entry.secrecy, entry.register_series) == ("registered", TOI_MAT, "secret")
     assert entry.register_number is not None
     assert await files_of(tu, document_id) == 0
@@ -161,7 +165,7 @@ async def test_a_secret_outgoing_document_is_entered_from_paper_numbered_and_nev
         assert "Về việc thứ nhất" in book.text and "Về việc thứ hai" in book.text
         assert "Về việc thứ hai" not in (await browser.get("/outgoing")).text  # not mixed
 
-    one, two = await document(tu, first_id), await document(tu, second_id)
+    one, two = await stored_document(tu, first_id), await stored_document(tu, second_id)
     for entry in (one, two):
         assert (entry.state, entry.register_series, entry.dispatch_id) == ("paper", "secret", None)
         assert entry.recipients == "HU-CAMLO,TX-DONGHA"

@@ -13,8 +13,10 @@ from aiohttp import web
 from office.node.app import RunningNode
 from office.web.site import SITE
 from tests.office.conftest import NewAccount
-from tests.office.test_incoming import enter_paper
-from tests.support.documents import make_pdf
+from tests.support.documents import (
+    enter_paper,
+    make_pdf,
+)
 from tests.support.web import StaffBrowser
 
 MENU = re.compile(r'<nav class="topnav"[^>]*>(.*?)</nav>', re.S)

@@ -14,7 +14,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from exchange.envelope import Attachment, Draft, Header
-from office.documents.models import Document, SearchPending
+from office.documents.models import Document, DocumentFile, SearchPending
 from office.documents.pdf_signing import simple_pdf
 from office.node.app import RunningNode
 from tests.support.waiting import wait_for
@@ -228,3 +228,23 @@ async def enter_paper(browser: StaffBrowser, pdf: Path, summary: str, **extra: s
 def id_from_path(path: str) -> int:
     """The id at the end of a document page's path."""
     return int(path.rsplit("/", 1)[1])
+
+
+async def stored_document(node: RunningNode, document_id: int) -> Document:
+    """The document as ``node`` holds it now."""
+    async with node.sessions() as session:
+        found = await session.get(Document, document_id)
+    assert found is not None
+    return found
+
+
+async def stored_files(node: RunningNode, document_id: int) -> list[DocumentFile]:
+    """The document's files as ``node`` holds them, in the order they were added."""
+    async with node.sessions() as session:
+        return list(
+            await session.scalars(
+                select(DocumentFile)
+                .where(DocumentFile.document_id == document_id)
+                .order_by(DocumentFile.id)
+            )
+        )
