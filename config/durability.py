@@ -54,13 +54,20 @@ class DurableCommits:
         while self._finished < needed:
             if self._running is None:
                 self._started += 1
-                self._running = asyncio.ensure_future(asyncio.to_thread(self._sync_wal))
-                self._running.add_done_callback(self._done)
+                self._running = asyncio.ensure_future(self._run_sync())
             await asyncio.shield(self._running)
 
-    def _done(self, _future: asyncio.Future[None]) -> None:
-        self._finished += 1
-        self._running = None
+    async def _run_sync(self) -> None:
+        """One fsync in a thread, counted as finished before the task itself is done. Counted
+        in a done callback instead, it left a window (the task done, its callbacks not run yet)
+        in which a caller found the finished task still ``_running``: awaiting a done task does
+        not yield, so that caller spun in this loop for good and held the node's event loop
+        (the fault campaign's nodes stopped answering and ignored SIGTERM)."""
+        try:
+            await asyncio.to_thread(self._sync_wal)
+        finally:
+            self._finished += 1
+            self._running = None
 
     def _sync_wal(self) -> None:
         """fsync the WAL, and its folder so the file itself survives (it may be new)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import smtplib
 import sqlite3
 import threading
@@ -166,3 +167,26 @@ async def test_the_node_keeps_postgresql_commits_synchronous(camlo: RunningNode)
             assert await connection.scalar(text("PRAGMA journal_mode")) == "wal"
             wal_file = DurableCommits.for_settings(camlo.settings).wal_file
             assert wal_file == camlo.settings.node_dir / "congvan.db-wal"
+
+
+@pytest.mark.timeout(60)
+async def test_promises_arriving_as_a_sync_ends_all_return(tmp_path: Path) -> None:
+    """Two hundred peers' answers wait for their commits, 4,000 in all, arriving at random
+    moments: some come just as a sync ends. Each returns, and the event loop is never held
+    (a caller that found the ended sync still running once spun for good: the node answered
+    nobody and ignored SIGTERM)."""
+    wal = tmp_path / "congvan.db-wal"
+    wal.write_bytes(b"frames")
+    durable = DurableCommits(wal)
+    rng = random.Random(1)
+    returned = 0
+
+    async def answers() -> None:
+        nonlocal returned
+        for _ in range(20):
+            await asyncio.sleep(rng.random() * 0.002)
+            await durable.sync()
+            returned += 1
+
+    await asyncio.gather(*(answers() for _ in range(200)))
+    assert returned == 4000
