@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from pathlib import Path
@@ -29,11 +30,23 @@ def _ephemeral_low() -> int:
         return 32_768
 
 
+def _worker_slice(low: int, high: int) -> tuple[int, int]:
+    """This xdist worker's share of ``low``..``high``: a block is free when chosen, but the
+    nodes that take it start later, and another worker choosing the same ports meanwhile
+    made a node fail with "cannot listen" (seen in CI). Workers never share a port now."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker) if worker.isdigit() else 0
+    width = (high - low) // max(count, 1)
+    return low + index * width, low + (index + 1) * width
+
+
 def free_port_block(size: int) -> int:
-    """The first port of ``size`` consecutive free ports (the demo uses base .. base+22)."""
-    high = min(_ephemeral_low(), 60_000) - size
+    """The first port of ``size`` consecutive free ports (the demo uses base .. base+22), in
+    this worker's share of the range."""
+    low, high = _worker_slice(20_000, min(_ephemeral_low(), 60_000))
     for _ in range(200):
-        base = random.randrange(20_000, high)
+        base = random.randrange(low, high - size)
         if all(_free(base + offset) for offset in range(size)):
             return base
     raise RuntimeError("no free block of loopback ports")
