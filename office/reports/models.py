@@ -67,13 +67,15 @@ class ReportedMonth(Base):
 
 
 class ReportArrival(Base):
-    """Every ``report`` dispatch this node received, and what became of it."""
+    """Every ``report`` and ``figures`` dispatch this node received, and what became of it."""
 
     __tablename__ = "report_arrivals"
     __table_args__ = (Index("ix_report_arrivals_unit_period", "unit_code", "period"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dispatch_id: Mapped[str] = mapped_column(String(36))
+    #: ``report`` (the monthly figures and form) or ``figures`` (document handling, live).
+    kind: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
     sender: Mapped[str] = mapped_column(String(32))
     unit_code: Mapped[str] = mapped_column(String(32), default="")
     period: Mapped[str] = mapped_column(String(7), default="")
@@ -94,3 +96,18 @@ class ReportSend(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Whether the unit's form was in it (a report without it counts as not yet made).
     with_form: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LiveFigures(Base):
+    """The latest document-handling snapshot of another node's unit
+    (:mod:`office.reports.live`), as its last ``figures`` dispatch gave it."""
+
+    __tablename__ = "live_figures"
+
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: When the unit's node counted it: an older snapshot arriving late changes nothing.
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dispatch_id: Mapped[str] = mapped_column(String(36))
+    #: The snapshot as the dispatch carried it, checked (JSON).
+    figures: Mapped[str] = mapped_column(Text)

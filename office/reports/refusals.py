@@ -152,3 +152,26 @@ MALFORMED_PEOPLE = Message(
     vi="Danh sách người dùng tháng {month} không đúng dạng.",
     en="The list of users of month {month} is malformed.",
 )
+
+# A ``figures`` dispatch (office.reports.live): kept as the arrival's reason.
+FIGURES_MALFORMED = Message(
+    "report.figures-malformed",
+    vi="Số liệu xử lý văn bản không đúng dạng (phần {part}).",
+    en="The document-handling figures are malformed (part {part}).",
+)
+FIGURES_NEGATIVE = Message(
+    "report.figures-negative",
+    vi="Số liệu xử lý văn bản ({part}): {name} phải là số nguyên không âm.",
+    en="The document-handling figures ({part}): {name} must be a whole number, not negative.",
+)
+FIGURES_WRONG_UNIT = Message(
+    "report.figures-wrong-unit",
+    vi=(
+        "Đơn vị {sender} gửi số liệu thay cho đơn vị {unit}: chỉ nhận số liệu của "
+        "chính đơn vị ký gửi."
+    ),
+    en=(
+        "Unit {sender} sent figures for unit {unit}: only the figures of the unit that signed "
+        "them are accepted."
+    ),
+)
