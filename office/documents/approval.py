@@ -41,8 +41,7 @@ from office.documents.incoming import StoredFile
 from office.documents.models import DocumentFile
 from office.documents.numbering import numbering_style
 from office.documents.outgoing import MAIN
-from office.documents.pdf_issue import sign_as_person
-from office.documents.pdf_signing import SignatureStatus, signature_status
+from office.documents.pdf_verdicts import SignatureStatus
 
 if TYPE_CHECKING:
     from office.documents.desk import DocumentDesk
@@ -67,6 +66,10 @@ def _sign_and_check(
     trust_roots: Sequence[x509.Certificate],
 ) -> SignatureStatus:
     """Sign as the person, then read the signature back (blocking: run in an executor)."""
+    # pyHanko loads with the first document signed, not when the node starts.
+    from office.documents.pdf_issue import sign_as_person
+    from office.documents.pdf_signing import signature_status
+
     sign_as_person(
         source,
         target,

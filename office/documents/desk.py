@@ -36,7 +36,7 @@ from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
 from office.documents.issue_lines import place_of
 from office.documents.models import SIGNATURE_PENDING
-from office.documents.pdf_signing import SignatureStatus, signature_status
+from office.documents.pdf_verdicts import SignatureStatus, check_signatures
 from office.documents.records import StatusNotice
 from office.documents.secrecy import NetworkLimit
 from office.documents.workdays import WorkingCalendar
@@ -189,7 +189,7 @@ class DocumentDesk:
         an issued document); one whose CRL cannot be read is not ``valid`` (fail closed). The
         state is kept with the file when it arrives."""
         status = await asyncio.get_running_loop().run_in_executor(
-            None, signature_status, path, self.trust_roots
+            None, check_signatures, path, self.trust_roots
         )
         if status.state != "valid" or status.serial is None or self.revocation is None:
             return status

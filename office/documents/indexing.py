@@ -44,8 +44,8 @@ from office.documents.models import (
     PdfText,
     SearchPending,
 )
-from office.documents.pdf_signing import SignatureStatus
 from office.documents.pdf_text import read_text
+from office.documents.pdf_verdicts import SignatureStatus
 from office.documents.search import index_document, index_words
 
 log = get_logger("congvan.office.indexing")

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -45,11 +45,9 @@ from config.files import write_atomic
 from config.refusals import Message
 from office.documents import refusals
 from office.documents.pdf_text import DAMAGED, PDF_MAGIC
+from office.documents.pdf_verdicts import Role, SignatureEntry, SignatureStatus, State
 from office.formats import format_datetime
 
-State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
-#: A person signs as they approve, a unit as it issues (Decree 30 Art. 13).
-Role = Literal["person", "unit"]
 #: The visible stamp, in points: it sits in the bottom margin of page 1 (2 cm = 56.7 pt).
 STAMP_WIDTH, STAMP_HEIGHT, STAMP_MARGIN = 220, 42, 10
 A4 = (0, 0, 595, 842)
@@ -63,54 +61,6 @@ OUT_OF_VALIDITY = {
 }
 #: How pyHanko gives up on a damaged file: its own error, or the built-ins pypdf raises too.
 MALFORMED = (PdfError, *DAMAGED)
-
-
-@dataclass(frozen=True)
-class SignatureEntry:
-    """One signature of a document: who made it, as a person or as a unit, and its verdict
-    (``state`` and ``problem`` as :class:`SignatureStatus` has them)."""
-
-    signer: str
-    role: Role
-    state: State
-    problem: str
-    signed_at: datetime | None
-    serial: int
-
-
-#: How much of "who signed" a file's row keeps (``document_files.signature_signer``).
-SIGNERS_SHOWN = 255
-
-
-@dataclass(frozen=True)
-class SignatureStatus:
-    """What the office shows next to a PDF: may it be relied on, who signed it and when.
-
-    ``reason`` and ``signed_at`` are what the signer stated (no time-stamp authority vouches
-    for the time). ``problem`` is a stable code for the interface catalogue (``""`` when
-    valid): ``no-signature``, ``damaged``, ``tampered``, ``modified-after-signing``,
-    ``unknown-issuer``, ``certificate-expired``; the office adds ``certificate-revoked`` and
-    ``revocation-unknown`` after checking ``serial`` against the CRL.
-    """
-
-    state: State
-    signer: str = ""
-    signed_at: datetime | None = None
-    covers_whole_file: bool = False
-    reason: str = ""
-    problem: str = ""
-    #: The signing certificate's serial number, for the revocation check.
-    serial: int | None = None
-    #: Every signature, in signing order: on an issued document the signer's, then the unit's.
-    signatures: tuple[SignatureEntry, ...] = ()
-
-    @property
-    def signed_by(self) -> str:
-        """Who signed, in order (``Nguyễn Văn Hùng; Tỉnh uỷ Quảng Trị (TU)``): what a page shows
-        beside the file, since an issued document carries its signer's and its unit's."""
-        names = "; ".join(entry.signer for entry in self.signatures) or self.signer
-        # Kept in a column of SIGNERS_SHOWN characters: a file with many signatures is cut.
-        return names if len(names) <= SIGNERS_SHOWN else names[: SIGNERS_SHOWN - 1] + "…"
 
 
 def not_pdf(path: Path, why: Message) -> Invalid:

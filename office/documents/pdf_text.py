@@ -5,8 +5,8 @@ stream without text keep pypdf busy for a minute, a compressed stream may unfold
 gigabytes. So the node never reads one in its own process: :func:`read_text` runs this module
 as a child (``python -m office.documents.pdf_text``) that reads at most ``pages`` pages, and
 kills it past ``seconds`` (the child also limits its own CPU time and memory). ``None`` says
-the file could not be read within the caps. Only pypdf is imported here, so a child starts
-quickly.
+the file could not be read within the caps. pypdf (some 25 MiB) is imported by the child
+only: the node imports this module for :func:`read_text` and must not carry it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ import resource
 import sys
 import zlib
 from pathlib import Path
-
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 PDF_MAGIC = b"%PDF-"
 #: Characters of text kept per PDF.
@@ -48,6 +45,9 @@ def extract_text(path: Path, limit: int = TEXT_LIMIT, pages: int | None = None) 
     """The text of the first ``pages`` pages (all when ``None``), up to ``limit`` characters;
     ``""`` when pypdf cannot read the file. Blocking and unbounded in time: the node calls it
     only through :func:`read_text`."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     parts: list[str] = []
     size = 0
     try:

@@ -38,8 +38,7 @@ from office.documents import outgoing, refusals
 from office.documents.incoming import StoredFile
 from office.documents.issue_lines import date_line, number_line
 from office.documents.outgoing import SEND_FAILED, SendJob
-from office.documents.pdf_issue import issue_and_sign_as_unit
-from office.documents.pdf_signing import SignatureStatus, signature_status
+from office.documents.pdf_verdicts import SignatureStatus
 from office.documents.recall_requests import RecallPlan
 from office.documents.records import log_event
 
@@ -101,6 +100,10 @@ def _issue_and_check(
     """Stamp the number and date, sign as the unit, then check the result as a receiver will:
     every signature valid, the signer's (if any) first and the unit's last (blocking: run in
     an executor)."""
+    # pyHanko loads with the first document issued, not when the node starts.
+    from office.documents.pdf_issue import issue_and_sign_as_unit
+    from office.documents.pdf_signing import signature_status
+
     keys, ca = outbox.keyring.unit(unit), outbox.keyring.ca_certificate
     number, dated = lines
     issue_and_sign_as_unit(

@@ -4,7 +4,8 @@ Public holidays come from the ``holidays`` package: the Labour Code's days, the 
 lieu of those that fall on a weekend, and the swaps the package has been taught (each with its
 make-up Saturday). The government announces each year's breaks only months ahead, so an
 operator can add days off and make-up working days the installed package does not know yet.
-Outside the years the package covers (1901–2100) only weekends are days off.
+Outside the years the package covers (1901–2100) only weekends are days off. The package
+(some 17 MiB with its calendars) loads when a deadline is first counted, not when a node starts.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from holidays import HolidayBase, country_holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
 def _vietnamese_holidays() -> HolidayBase:
+    from holidays import country_holidays
+
     return country_holidays("VN", language="vi")
 
 
@@ -31,9 +36,8 @@ class WorkingCalendar:
 
     extra_days_off: frozenset[date] = frozenset()
     extra_working_days: frozenset[date] = frozenset()
-    _holidays: HolidayBase = field(
-        default_factory=_vietnamese_holidays, init=False, repr=False, compare=False
-    )
+    #: The package's calendar, made on first use (one element, never replaced).
+    _loaded: list[HolidayBase] = field(default_factory=list, init=False, repr=False, compare=False)
     # Ordinals of each year's working days, ascending, so that counting is a bisection rather
     # than a walk over the calendar. Filled on first use; the dict itself is never replaced.
     _working_by_year: dict[int, tuple[int, ...]] = field(
@@ -53,17 +57,22 @@ class WorkingCalendar:
         """The national calendar, with the operator's additions for the current years."""
         return cls(frozenset(extra_days_off), frozenset(extra_working_days))
 
+    def _holidays(self) -> HolidayBase:
+        if not self._loaded:
+            self._loaded.append(_vietnamese_holidays())
+        return self._loaded[0]
+
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_days_off:
             return False
         if day in self.extra_working_days:
             return True
         # Weekends, holidays and the package's make-up Saturdays (weekend_workdays).
-        return self._holidays.is_working_day(day)
+        return self._holidays().is_working_day(day)
 
     def holiday_name(self, day: date) -> str | None:
         """The holiday's Vietnamese name, or None; operator-added days off have no name."""
-        name = self._holidays.get(day)
+        name = self._holidays().get(day)
         return str(name) if name is not None else None
 
     def add_working_days(self, start: date, days: int) -> date:

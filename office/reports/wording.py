@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_decimal
-
 from office.reports.periods import Period
 from office.reports.summary import PeriodFigures
 
@@ -26,14 +24,22 @@ GIGABYTE = 1024**3
 NOT_AVAILABLE = "chưa có số liệu"
 
 
+def _vietnamese(value: float, pattern: str) -> str:
+    """Babel's number format; Babel loads when a number is first written, not at start (its
+    locale data is some 7 MiB)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, format=pattern, locale=LOCALE))
+
+
 def count(value: int) -> str:
     """``43785`` -> ``43.785``."""
-    return str(format_decimal(value, format="#,##0", locale=LOCALE))
+    return _vietnamese(value, "#,##0")
 
 
 def decimal(value: float, places: int = 2) -> str:
     """``14.57`` -> ``14,57``; ``3.5`` -> ``3,5`` (no trailing zeros)."""
-    return str(format_decimal(value, format="#,##0." + "#" * places, locale=LOCALE))
+    return _vietnamese(value, "#,##0." + "#" * places)
 
 
 def gigabytes(size: int) -> float:

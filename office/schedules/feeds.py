@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import icalendar
 from sqlalchemy import case, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -278,6 +277,8 @@ def build_calendar(
         if owner.scope == UNIT_FEED
         else translate("feeds.ics.person_calendar", name=owner.full_name)
     )
+    import icalendar  # loads with the first feed read, not when the node starts (some 7 MiB)
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -19,9 +19,6 @@ from datetime import date, datetime
 
 import aiohttp_jinja2
 from aiohttp import web
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from office.documents import books
 from office.formats import format_datetime, format_day, local_time
@@ -84,6 +81,11 @@ def _sheet_value(value: Cell) -> tuple[str | int | date | datetime | None, str |
 
 
 def to_xlsx(table: RegisterTable) -> bytes:
+    # openpyxl (with numpy, some 33 MiB) loads on the first export, not when the node starts.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

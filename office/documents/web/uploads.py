@@ -16,7 +16,7 @@ from config.refusals import Message
 from office.documents import file_kinds
 from office.documents.desk import DocumentDesk
 from office.documents.incoming import StoredFile
-from office.documents.pdf_signing import is_pdf
+from office.documents.pdf_verdicts import looks_signable
 
 #: The inputs of a form with a main file and attachments.
 MAIN_FIELD, ATTACHMENTS_FIELD = "file", "attachments"
@@ -24,7 +24,7 @@ MAIN_FIELD, ATTACHMENTS_FIELD = "file", "attachments"
 
 async def require_pdf(name: str, staged: StagedBlob, not_a_pdf: Message) -> None:
     """A document's main file is a PDF (one the unit's key can sign): ``not_a_pdf`` otherwise."""
-    if not await asyncio.to_thread(is_pdf, staged.path):
+    if not await asyncio.to_thread(looks_signable, staged.path):
         raise Invalid(not_a_pdf(name=name), code="not-pdf")
 
 
