@@ -1,9 +1,12 @@
 """Exchange throughput and memory, each against a baseline measured in the same run.
 
 1. Dispatches per second for 10 KB documents from TU to HU-CAMLO (seal, offer, upload,
-   commit with every check, signed receipt), against raw aiohttp POSTs of the same bytes over
-   the same mutual-TLS contexts: the ratio is what the envelope and the checks cost. Both run
-   one request at a time, sender and receiver in this one process (one event loop, one GIL).
+   commit with every check, signed receipt), the two nodes running as two ``congvan serve``
+   processes and the dispatches queued by this process as ``congvan exchange send`` would,
+   with the median time from queued to receipt; against the dispatch floor
+   (:mod:`bench.floor`: the signatures, encryption and fsyncs any design pays, one thread).
+   Also, as before, both nodes in this one process (one event loop, one GIL) against raw
+   aiohttp POSTs of the same bytes over the same mutual-TLS contexts.
 2. One big document (1 GiB unless ``BENCH_BIG_MIB`` says otherwise), nodes in their own
    processes: peak RSS of each node and MB/s end to end, against ``age`` encrypting and
    decrypting the same file.
@@ -15,6 +18,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,9 +29,11 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bench import floor
 from bench.table import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
+from exchange.cli import open_exchange
 from exchange.envelope import Attachment, Draft
 from exchange.models import Delivery
 from exchange.outbox import deliveries_of
@@ -119,6 +125,87 @@ async def _raw_posts_per_second(root: Path, port: int) -> float:
         await runner.cleanup()
 
 
+def _serve(
+    root: Path, names: tuple[str, ...], env: dict[str, str]
+) -> list[subprocess.Popen[bytes]]:
+    """Start ``congvan serve`` for each node and wait until each accepts peer connections."""
+    nodes = [
+        subprocess.Popen(
+            [CONGVAN, "serve", "--dir", str(root / name)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in names
+    ]
+    for name in names:
+        port = load_settings(root / name, env).peer.port
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start") from None
+                time.sleep(0.1)
+    return nodes
+
+
+def _stop(nodes: list[subprocess.Popen[bytes]]) -> None:
+    for process in nodes:
+        process.send_signal(signal.SIGINT)
+    for process in nodes:
+        process.wait(timeout=60)
+
+
+async def _queued_and_delivered(root: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Queue SMALL_COUNT dispatches at TU (a running node delivers them); dispatches a second
+    from the first queued to the last receipt, and the median seconds from queued to receipt."""
+    settings = load_settings(root / "TU", env)
+    document = root / "document.bin"
+    document.write_bytes(os.urandom(SMALL_BYTES))
+    async with open_exchange(settings) as parts:
+        started = time.perf_counter()
+        ids = []
+        for number in range(SMALL_COUNT):
+            draft = Draft(
+                recipients=("HU-CAMLO",),
+                kind="document",
+                metadata={"summary": f"bench {number}"},
+                attachments=(Attachment("document.bin", document),),
+            )
+            ids.append((await parts.outbox.send("TU", draft)).id)
+        async with open_database(settings) as sessions:
+            while True:
+                async with sessions() as session:
+                    rows = (
+                        await session.execute(
+                            select(Delivery.state, Delivery.created_at, Delivery.decided_at).where(
+                                Delivery.dispatch_id.in_(ids)
+                            )
+                        )
+                    ).all()
+                states = {state for state, _created, _decided in rows}
+                if states == {"delivered"} and len(rows) == len(ids):
+                    break
+                if states & {"refused", "failed"}:
+                    raise RuntimeError(f"bench dispatches not delivered: {states}")
+                await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    latencies = sorted((decided - created).total_seconds() for _s, created, decided in rows)
+    return SMALL_COUNT / elapsed, latencies[len(latencies) // 2]
+
+
+def _between_processes(root: Path) -> tuple[float, float]:
+    env = {**os.environ, **FAST}
+    nodes = _serve(root, ("TU", "HU-CAMLO"), env)
+    try:
+        return asyncio.run(_queued_and_delivered(root, env))
+    finally:
+        _stop(nodes)
+
+
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -138,17 +225,8 @@ def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
         "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400",
         "CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": str(4 * size_mib * 1024 * 1024),
     }
-    nodes = {
-        name: subprocess.Popen(
-            [CONGVAN, "serve", "--dir", str(root / name)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for name in ("TU", "HU-CAMLO")
-    }
+    sender, receiver = _serve(root, ("TU", "HU-CAMLO"), env)
     try:
-        time.sleep(3)
         started = time.perf_counter()
         dispatch_id = subprocess.run(
             [
@@ -173,15 +251,9 @@ def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
         ).stdout.strip()
         asyncio.run(_delivered(load_settings(root / "TU", env), dispatch_id))
         elapsed = time.perf_counter() - started
-        return (
-            size_mib / elapsed,
-            _peak_rss_mib(nodes["TU"].pid),
-            _peak_rss_mib(nodes["HU-CAMLO"].pid),
-        )
+        return size_mib / elapsed, _peak_rss_mib(sender.pid), _peak_rss_mib(receiver.pid)
     finally:
-        for process in nodes.values():
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
+        _stop([sender, receiver])
 
 
 async def _delivered(settings: Settings, dispatch_id: str) -> None:
@@ -222,10 +294,16 @@ async def run(base_port: int = 47600) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         await build_demo(root, base_port, {})
+        apart, median = await asyncio.to_thread(_between_processes, root)
+        floor_rate = await asyncio.to_thread(floor.dispatches_per_second, SMALL_COUNT, SMALL_BYTES)
         ours = await _dispatches_per_second(root)
         raw = await _raw_posts_per_second(root, base_port + 50)
         figures = [
-            Figure("10 KB dispatches/s (TU->HU-CAMLO)", ours, "raw mTLS POSTs/s", raw, "/s"),
+            Figure(
+                "10 KB dispatches/s, 2 processes", apart, "dispatch floor (fsync)", floor_rate, "/s"
+            ),
+            Figure("  queued -> receipt p50, ms", median * 1000, "", 0.0, ""),
+            Figure("10 KB dispatches/s, 1 process", ours, "raw mTLS POSTs/s", raw, "/s"),
         ]
         if shutil.which("age") and size_mib > 0:
             speed, sender_rss, receiver_rss = await asyncio.to_thread(_big_transfer, root, size_mib)
