@@ -36,7 +36,8 @@ from office.documents.incoming import StoredFile
 from office.documents.indexing import SearchIndexer
 from office.documents.issue_lines import place_of
 from office.documents.models import SIGNATURE_PENDING
-from office.documents.pdf_verdicts import SignatureStatus, check_signatures
+from office.documents.pdf_checks import check_signatures
+from office.documents.pdf_verdicts import SignatureStatus
 from office.documents.records import StatusNotice
 from office.documents.secrecy import NetworkLimit
 from office.documents.workdays import WorkingCalendar

@@ -1,20 +1,13 @@
-"""What a PDF's signatures are judged to be (:class:`SignatureStatus`), and the two checks the
-node runs on a PDF, without loading pyHanko until a PDF is checked.
-
-pyHanko and pypdf cost some 45 MiB of resident memory: a node imports this module at start
-(its desk, its upload pages) and :mod:`office.documents.pdf_signing` only when a first PDF is
-checked or signed (``tests/config/test_lazy_imports.py`` keeps it so).
+"""What a PDF's signatures are judged to be (:class:`SignatureStatus`): the verdict the pages
+and the register keep, apart from :mod:`office.documents.pdf_signing`, which reaches it with
+pyHanko (some 45 MiB with pypdf, loaded only when a PDF is first checked or signed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
-
-from cryptography import x509
 
 State = Literal["valid", "invalid", "unsigned", "untrusted", "revoked"]
 #: A person signs as they approve, a unit as it issues (Decree 30 Art. 13).
@@ -67,17 +60,3 @@ class SignatureStatus:
         names = "; ".join(entry.signer for entry in self.signatures) or self.signer
         # Kept in a column of SIGNERS_SHOWN characters: a file with many signatures is cut.
         return names if len(names) <= SIGNERS_SHOWN else names[: SIGNERS_SHOWN - 1] + "…"
-
-
-def check_signatures(path: Path, trust_roots: Sequence[x509.Certificate]) -> SignatureStatus:
-    """:func:`office.documents.pdf_signing.signature_status`, which see (blocking)."""
-    from office.documents.pdf_signing import signature_status
-
-    return signature_status(path, trust_roots)
-
-
-def looks_signable(path: Path) -> bool:
-    """:func:`office.documents.pdf_signing.is_pdf`, which see (blocking)."""
-    from office.documents.pdf_signing import is_pdf
-
-    return is_pdf(path)

@@ -40,12 +40,14 @@ NOT_AT_START = (
 MAX_RESIDENT_MIB = 104
 
 PROBE = f"""
-import resource, sys
+import sys
 import office.node.cli, office.node.app
 from config import migrate
 migrate.head_revision()
 print(",".join(sorted(name for name in {NOT_AT_START!r} if name in sys.modules)))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# The peak of this process (VmHWM): getrusage's ru_maxrss keeps the parent's across exec.
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(int(status.split()[0]) // 1024)
 """
 
 

@@ -16,7 +16,7 @@ from config.refusals import Message
 from office.documents import file_kinds
 from office.documents.desk import DocumentDesk
 from office.documents.incoming import StoredFile
-from office.documents.pdf_verdicts import looks_signable
+from office.documents.pdf_checks import looks_signable
 
 #: The inputs of a form with a main file and attachments.
 MAIN_FIELD, ATTACHMENTS_FIELD = "file", "attachments"
