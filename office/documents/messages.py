@@ -281,6 +281,9 @@ VI: dict[str, str] = {
     "outgoing.edit.remove": "Bỏ {name}",
     "outgoing.edit.submit": "Lưu thay đổi",
     "outgoing.notice.deleted": "Đã xoá dự thảo.",
+    "outgoing.notice.from-report": (
+        "Đã tạo dự thảo từ báo cáo, kèm tệp PDF. Xem lại nơi nhận, rồi trình ký như mọi dự thảo."
+    ),
     "action.edit_draft": "Sửa dự thảo",
     "action.delete_draft": "Xoá dự thảo",
     "action.delete_draft.hint": (
@@ -584,6 +587,10 @@ EN: dict[str, str] = {
     "outgoing.edit.remove": "Remove {name}",
     "outgoing.edit.submit": "Save changes",
     "outgoing.notice.deleted": "The draft has been deleted.",
+    "outgoing.notice.from-report": (
+        "The report is now a draft, with its PDF. Check its recipients, then submit it for "
+        "signing like any draft."
+    ),
     "action.edit_draft": "Edit draft",
     "action.delete_draft": "Delete draft",
     "action.delete_draft.hint": (

@@ -12,17 +12,23 @@ viewer's search) finds the number alone, not mixed into the placeholder beneath 
 search index) reads the page's text only, and sees neither. A draft without placeholders gets
 the fields in a fixed box at the top left of page 1, empty until issue.
 
+A placeholder is read as one line even when its writer split it into runs of several fonts:
+a font without Vietnamese letters (Liberation Serif standing in for Times New Roman) sends
+``ố`` or ``ả`` to a fallback font, and pypdf reads ``S``, ``ố``, `` …-BC/TU`` from one point.
+
 The fields' faces are drawn by WeasyPrint (DejaVu Serif, the placeholder's size), which shapes
-and embeds Vietnamese as pyHanko's own text appearances cannot.
+and embeds Vietnamese as pyHanko's own text appearances cannot; a line wider than its field
+(a date written where a short centred placeholder stood) is drawn smaller, never cut.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -47,6 +53,10 @@ FIXED_LEFT, FIXED_TOP, FIXED_WIDTH, FIXED_SIZE = 85.0, 20.0, 280.0, 11.0
 #: A field's height in font sizes: below the baseline, above it.
 DESCENT, ASCENT = 0.3, 1.0
 RIGHT_MARGIN, GAP = 28.0, 2.0
+#: Runs read this close (points) are read from one point: the same line.
+SAME_POINT = 0.5
+#: CSS pixels in a point; the id of the mark at the end of a face's line.
+PX_PER_PT, LINE_END = 4 / 3, "end"
 READ_ONLY, PRINT = 1, 4
 
 
@@ -103,13 +113,12 @@ def find_slots(reader: PdfReader) -> tuple[list[Slot], bytes | None]:
             runs.append((index_of[id(operands)], *_origin(cm, tm)))
 
     def text(found: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
-        if found.strip():
-            chunks.append(_Chunk(found.strip(), *_origin(cm, tm), size * _scale(tm) * _scale(cm)))
+        chunks.append(_Chunk(found, *_origin(cm, tm), size * _scale(tm) * _scale(cm)))
 
     page.extract_text(visitor_operand_before=before, visitor_text=text)
     removed: set[int] = set()
     slots: dict[str, Slot] = {}
-    for chunk in chunks:
+    for chunk in _lines(chunks):
         name = (
             NUMBER_FIELD
             if NUMBER_PLACEHOLDER.search(chunk.text)
@@ -145,6 +154,25 @@ def find_slots(reader: PdfReader) -> tuple[list[Slot], bytes | None]:
         return list(slots.values()), None
     content.operations = [op for index, op in enumerate(content.operations) if index not in removed]
     return list(slots.values()), content.get_data()
+
+
+def _lines(chunks: list[_Chunk]) -> list[_Chunk]:
+    """The text read, with the runs read one after another from the same point joined (one
+    line split by font fallback: see the module's docstring), stripped, the empty ones left
+    out."""
+    joined: list[_Chunk] = []
+    for chunk in chunks:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and not last.text.endswith("\n")
+            and abs(last.x - chunk.x) < SAME_POINT
+            and abs(last.y - chunk.y) < SAME_POINT
+        ):
+            joined[-1] = replace(last, text=last.text + chunk.text)
+        else:
+            joined.append(chunk)
+    return [replace(chunk, text=chunk.text.strip()) for chunk in joined if chunk.text.strip()]
 
 
 def lowest_text(reader: PdfReader, index: int) -> float | None:
@@ -192,25 +220,35 @@ def _page(writer: IncrementalPdfFileWriter, index: int) -> tuple[generic.Indirec
     return reference, reference.get_object()
 
 
+def _face_page(text: str, width: float, height: float, size: float) -> str:
+    """The face's page: ``text`` on one line at ``size``, then a mark where the line ends."""
+    return (
+        f"<!doctype html><html lang='vi'><meta charset='utf-8'><style>"
+        f"@page {{ size: {width}pt {height}pt; margin: 0 }}"
+        f"body {{ margin: 0; white-space: nowrap; overflow: hidden;"
+        f" font: {size}pt/{height}pt 'DejaVu Serif' }}"
+        f"</style><body>{html.escape(text)}<span id='{LINE_END}'></span></body></html>"
+    )
+
+
 def _face(writer: IncrementalPdfFileWriter, text: str, slot: Slot) -> generic.IndirectObject:
     """A form XObject the size of the slot showing ``text`` on the placeholder's baseline,
-    drawn by WeasyPrint and imported as pyHanko imports a stamp's face."""
+    drawn by WeasyPrint and imported as pyHanko imports a stamp's face. A line that would run
+    past the slot (WeasyPrint says where it ends) is drawn again at the size that fits."""
     x1, y1, x2, y2 = slot.box
     width, height = x2 - x1, y2 - y1
     if not text:
         empty = {"/Type": pdf_name("/XObject"), "/Subtype": pdf_name("/Form")}
         bbox = {"/BBox": _numbers((0, 0, width, height))}
         return writer.add_object(generic.StreamObject(_dictionary(empty | bbox), stream_data=b""))
-    page = (
-        f"<!doctype html><html lang='vi'><meta charset='utf-8'><style>"
-        f"@page {{ size: {width}pt {height}pt; margin: 0 }}"
-        f"body {{ margin: 0; white-space: nowrap; overflow: hidden;"
-        f" font: {slot.size}pt/{height}pt 'DejaVu Serif' }}"
-        f"</style><body>{html.escape(text)}</body></html>"
-    )
     from weasyprint import HTML  # seconds to load: only signing and printing need it
 
-    drawn = PdfFileReader(io.BytesIO(HTML(string=page).write_pdf()))
+    document = HTML(string=_face_page(text, width, height, slot.size)).render()
+    drawn_width = document.pages[0].anchors[LINE_END][0] / PX_PER_PT
+    if drawn_width > width:
+        smaller = math.floor(10 * slot.size * width / drawn_width) / 10
+        document = HTML(string=_face_page(text, width, height, smaller)).render()
+    drawn = PdfFileReader(io.BytesIO(document.write_pdf()))
     face: generic.IndirectObject = writer.import_page_as_xobject(drawn)
     return face
 

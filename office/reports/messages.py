@@ -34,6 +34,11 @@ VI: dict[str, str] = {
     "reports.refused.number": "Số báo cáo phải là số nguyên dương (ví dụ 13).",
     "reports.refused.date": "Ngày ký không hợp lệ.",
     "reports.refused.signer": "Thẩm quyền, chức vụ và họ tên người ký dài tối đa {limit} ký tự.",
+    "reports.publish": "Phát hành báo cáo",
+    "reports.publish.hint": (
+        "Tạo dự thảo văn bản đi của đơn vị từ báo cáo này, kèm tệp PDF; số và ngày để trống, "
+        "văn thư cấp khi phát hành, sau khi người ký ký duyệt."
+    ),
     # The periodic form
     "report_form.title": "Biểu mẫu báo cáo định kỳ",
     "report_form.intro": (
@@ -132,6 +137,11 @@ EN: dict[str, str] = {
     "reports.refused.number": "The report number must be a positive whole number (e.g. 13).",
     "reports.refused.date": "The date of signing is not a valid date.",
     "reports.refused.signer": "The authority, position and name are at most {limit} characters.",
+    "reports.publish": "Issue the report",
+    "reports.publish.hint": (
+        "Makes this report an outgoing draft of the unit, with its PDF; the number and date "
+        "stay blank until the clerk issues it, once the signer has signed it."
+    ),
     "report_form.title": "Periodic report form",
     "report_form.intro": (
         "The figures the system cannot count: the unit enters them each period and its report "

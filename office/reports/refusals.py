@@ -105,6 +105,22 @@ NO_RECIPIENT = Message(
     en="Unit {unit} has nowhere on another server to send its report to.",
 )
 
+# Phát hành báo cáo: the report as its unit's outgoing draft (office.reports.drafting).
+TO_PUBLISH = Message(
+    "report.may.publish", vi="phát hành báo cáo của đơn vị này", en="issue this unit's report"
+)
+NO_SIGNER = Message(
+    "report.no-signer",
+    vi=(
+        "Báo cáo chưa ghi họ tên người ký: ghi ở mục “Số, ngày và người ký”, xem lại báo cáo "
+        "rồi phát hành."
+    ),
+    en=(
+        "The report names no signer: write the signer's name under “Number, date and signer”, "
+        "show the report again, then issue it."
+    ),
+)
+
 # A report received from a unit below (office.reports.service): kept as the arrival's reason.
 WRONG_UNIT = Message(
     "report.wrong-unit",

@@ -20,6 +20,7 @@ import jinja2
 from config.errors import Invalid
 from office.formats import format_date
 from office.reports import refusals, wording
+from office.reports.periods import Period
 from office.reports.summary import (
     EXEMPT,
     LATE,
@@ -128,6 +129,11 @@ class ReportView:
     notes: tuple[str, ...]
 
 
+def report_title(period: Period) -> str:
+    """The line under "BÁO CÁO": ``Tình hình ứng dụng công nghệ thông tin tháng 11 năm 2026``."""
+    return TEXT["title"].format(period=period.label)
+
+
 def report_view(report: ProvinceReport) -> ReportView:
     """The report with every figure already written out, ready to lay out in any format."""
     # Imported here: matplotlib takes seconds to load, and only a report needs it, not every
@@ -137,7 +143,7 @@ def report_view(report: ProvinceReport) -> ReportView:
     return ReportView(
         unit_name=report.unit_name,
         letterhead=report.letterhead,
-        title=TEXT["title"].format(period=report.period.label),
+        title=report_title(report.period),
         generated=TEXT["generated"].format(date=format_date(report.generated_at)),
         paragraph=report.paragraph,
         summary=_summary_table(report),

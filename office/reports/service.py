@@ -122,7 +122,7 @@ class Reports:
         """The report of ``unit`` for the period; ``issue`` gives its number, date or signer
         (the settings' signer fills what it leaves out; the rest stays blank for the clerk)."""
         period = self.period(period_text)
-        issue = self._with_signer(issue or Issue())
+        issue = self.with_signer(issue or Issue())
         await self._counts_current()
         async with self.sessions() as session:
             units = await self.units(session)
@@ -139,7 +139,8 @@ class Reports:
                 issue,
             )
 
-    def _with_signer(self, issue: Issue) -> Issue:
+    def with_signer(self, issue: Issue) -> Issue:
+        """``issue`` with the settings' signer in what it leaves out."""
         given, settings = issue.signer, self.settings
         signer = Signer(
             authority=given.authority or settings.signer_authority,

@@ -4,8 +4,8 @@ The district's clerk drafts a report for the province, its leader signs it and t
 it; the province's clerk finds it in the queue, sees its signatures are valid and registers it;
 the province's leader assigns it;
 the member of staff finishes it; and the district's clerk watches each step arrive on the
-document's timeline. Screenshots are kept in the test's folder and copied to ``/tmp/e2e-shots``
-to be looked at.
+document's timeline, then makes the district's IT report its next draft (Phát hành báo cáo).
+Screenshots are kept in the test's folder and copied to ``/tmp/e2e-shots`` to be looked at.
 """
 
 from __future__ import annotations
@@ -277,5 +277,23 @@ def test_a_report_goes_from_district_to_province_is_handled_and_the_district_see
             assert [step for step in steps if step in in_order] == in_order, steps
             shots.take(sender, "outgoing-timeline-district")
             shots.take(sender, "outgoing-timeline-district", phone=True)
+
+            # 6. The clerk makes the district's IT report its next draft (Phát hành báo cáo).
+            sender.click("#nav-reports")
+            expect(sender.locator("#unit option:checked")).to_have_text("Huyện uỷ Cam Lộ")
+            sender.fill("#signer_name", SIGNER)
+            sender.click("#show-report")
+            expect(sender.locator("#issue-report")).to_have_text("Phát hành báo cáo")
+            shots.take(sender, "report-district")
+            sender.click("#issue-report")
+            assert re.fullmatch(rf"{district}/outgoing/\d+\?notice=from-report", sender.url)
+            expect(sender.locator("#outgoing-notice")).to_contain_text("Đã tạo dự thảo từ báo cáo")
+            expect(sender.locator("dd#doc-summary")).to_have_text(
+                re.compile("^Báo cáo tình hình ứng dụng công nghệ thông tin tháng ")
+            )
+            expect(sender.locator("#recipients")).to_have_text("Tỉnh uỷ Quảng Trị")
+            expect(sender.locator("#state")).to_have_text("Dự thảo")
+            expect(sender.locator("#files li[data-role=main]")).to_contain_text("bao-cao-HU-CAMLO-")
+            shots.take(sender, "report-draft-district")
         finally:
             browser.close()

@@ -36,6 +36,7 @@ from pypdf import PdfReader, PdfWriter
 from config.errors import Invalid
 from keys.ca import CertificateAuthority, create_ca, issue_signing, new_serial, pem
 from keys.revocation import RevokedEntry, build_crl, crl_pem
+from office.documents.pdf_fields import RIGHT_MARGIN
 from office.documents.pdf_issue import issue_and_sign_as_unit, sign_as_person
 from office.documents.pdf_signing import signature_status, simple_pdf
 from tests.office.test_pdf_signing import desk_checking
@@ -313,6 +314,48 @@ def test_pdftotext_reads_the_number_and_date_where_the_placeholders_were(
     for first, draft_next, issued_next in (("Số:", "…/QĐ", "15/QĐ"), ("Quảng", "Trị,", "Trị,")):
         x, top = line_of(draft, first, draft_next)
         assert line_of(state_issued, first, issued_next) == pytest.approx((x, top), abs=1.5)
+
+
+def report_heading(target: Path) -> Path:
+    """The IT report's heading as its template lays it out (HD 36): Times New Roman, for which
+    Liberation Serif stands in here and hands the Vietnamese letters it lacks to a fallback font
+    (``S``, ``ố``, `` …-BC/TU``: one line in three runs); the date centred in the right column,
+    shorter with its dots than once written."""
+    page = (
+        "<!doctype html><html lang='vi'><meta charset='utf-8'><style>"
+        "@page { size: A4; margin: 20mm 15mm 20mm 30mm }"
+        "body { font: 13pt/1.35 'Times New Roman', 'Liberation Serif', 'DejaVu Serif', serif }"
+        "table { width: 100% } td { text-align: center; vertical-align: top } p { margin: 0 }"
+        "</style><body><table><tr>"
+        "<td style='width: 45%'><p>TỈNH UỶ QUẢNG TRỊ</p><p>*</p><p>Số …-BC/TU</p></td>"
+        "<td><p><b><u>ĐẢNG CỘNG SẢN VIỆT NAM</u></b></p>"
+        "<p><i>Quảng Trị, ngày … tháng … năm …</i></p></td>"
+        "</tr></table><h1>BÁO CÁO</h1><p>Tình hình ứng dụng công nghệ thông tin</p></body></html>"
+    )
+    from weasyprint import HTML
+
+    HTML(string=page).write_pdf(target)
+    return target
+
+
+def test_a_line_in_several_fonts_and_a_date_longer_than_its_dots_are_written_whole(
+    unit: Signer, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    draft = report_heading(tmp_path / "bao-cao.pdf")
+    issued = issue(draft, tmp_path / "14-BC-TU.pdf", unit, authority, "Số 14-BC/TU")
+    text = layout(issued)
+    assert text.count("Số 14-BC/TU") == 1 and text.count(DATE_LINE) == 1, text
+    assert "…" not in text
+    x, top = line_of(draft, "Số", "…-BC/TU")
+    assert line_of(issued, "Số", "14-BC/TU") == pytest.approx((x, top), abs=1.5)
+    # Drawn smaller rather than cut at the field's right edge, the right margin.
+    right = float(PdfReader(issued).pages[0].mediabox.right) - RIGHT_MARGIN
+    ends = re.findall(
+        r'xMax="([\d.]+)" yMax="[\d.]+">(\d{4})</word>',
+        tool_ok(run_tool("pdftotext", "-bbox", "-l", "1", issued, "-")),
+    )
+    assert [year for _end, year in ends] == ["2026"], ends
+    assert float(ends[0][0]) <= right
 
 
 def test_the_approved_draft_shows_its_placeholders_once_and_the_signers_block(

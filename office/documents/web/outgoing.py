@@ -209,6 +209,11 @@ def _send_problem(history: list[listing.EventView]) -> str | None:
     return attempts[-1].note if attempts and attempts[-1].action == SEND_FAILED else None
 
 
+#: What a document's page may say of the step that led to it (``?notice=…``): a draft just
+#: made from the IT report (``Phát hành báo cáo``, :mod:`office.reports.web.publish`).
+NOTICES = frozenset({"from-report"})
+
+
 async def document_page(request: web.Request) -> web.Response:
     staff = request[STAFF]
     desk = request.app[DESK]
@@ -245,6 +250,7 @@ async def document_page(request: web.Request) -> web.Response:
             "delete_form_id": forms.new_form_id(),
             "recall_outcome": recall.recall_outcome(document.recall_state, timelines),
             "form_id": forms.new_form_id(),
+            "notice": notice if (notice := request.query.get("notice")) in NOTICES else None,
             **network.network_context(request, document),
             **document_choices(request),
         },

@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from office.reports.messages import MESSAGES
-from office.reports.web import dashboard, forms, report
+from office.reports.web import dashboard, forms, publish, report
 from office.web.feature import Feature
 
 
 def add_routes(app: web.Application) -> None:
     report.add_routes(app)
+    publish.add_routes(app)
     forms.add_routes(app)
     dashboard.add_routes(app)
 

@@ -1,5 +1,6 @@
 """Báo cáo pages: a leader (or an administrator) chooses a hosted unit, a period and a format,
-and reads the IT report in the page or downloads it as HTML, PDF or DOCX.
+and reads the IT report in the page or downloads it as HTML, PDF or DOCX; a clerk reads their
+own unit's, and may make it the unit's outgoing draft (:mod:`office.reports.web.publish`).
 
 The report is a standalone page with its styles inline; it is shown in a frame served with its
 own policy (inline styles and ``data:`` charts, no script, framed by this site only), so the
@@ -28,13 +29,21 @@ from office.reports import rendering as report_rendering
 from office.reports.letterhead import Issue, Signer
 from office.reports.rendering import CONTENT_TYPES, FORMATS, SUFFIXES, to_html
 from office.reports.service import Reports
-from office.reports.web.access import last_month, own_or_first, reader
+from office.reports.web.access import (
+    last_month,
+    may_publish,
+    own_or_first,
+    readable_units,
+    report_reader,
+)
+from office.web import forms
 from office.web.rendering import render
 from office.web.site import SITE, translator
 
 #: What the chooser may say about the report's issue; the rest of the letterhead comes from the
 #: directory and the settings.
 ISSUE_FIELDS = ("number", "signed_on", "signer_authority", "signer_position", "signer_name")
+SIGNER_FIELDS = ISSUE_FIELDS[2:]
 MAX_NUMBER = 99_999
 MAX_SIGNER = 120
 #: The framed report: its own inline styles and charts, nothing else, framed by this site only.
@@ -44,9 +53,9 @@ FRAME_POLICY = (
 )
 
 
-def _choices(request: web.Request, reports: Reports) -> list[tuple[str, str]]:
+def _choices(request: web.Request, staff: StaffMember, reports: Reports) -> list[tuple[str, str]]:
     desk = request.app[DESK]
-    return [(code, desk.unit_name(code)) for code in sorted(reports.hosted)]
+    return [(code, desk.unit_name(code)) for code in readable_units(staff, reports)]
 
 
 def _wanted(request: web.Request, staff: StaffMember, reports: Reports) -> dict[str, str]:
@@ -59,7 +68,7 @@ def _wanted(request: web.Request, staff: StaffMember, reports: Reports) -> dict[
     }
 
 
-def _issue(request: web.Request, values: dict[str, str]) -> Issue:
+def issue_of(request: web.Request, values: dict[str, str]) -> Issue:
     """The number, day and signer written on the report (HD 36); a field left empty stays
     blank for the clerk or the signer. A malformed number or day is refused, not dropped."""
     translate = translator(request)
@@ -74,7 +83,7 @@ def _issue(request: web.Request, values: dict[str, str]) -> Issue:
             day = date.fromisoformat(values["signed_on"])
         except ValueError:
             raise Invalid(translate("reports.refused.date"), code="report-date") from None
-    if any(len(values[name]) > MAX_SIGNER for name in ISSUE_FIELDS[2:]):
+    if any(len(values[name]) > MAX_SIGNER for name in SIGNER_FIELDS):
         raise Invalid(translate("reports.refused.signer", limit=MAX_SIGNER), code="report-signer")
     signer = Signer(values["signer_authority"], values["signer_position"], values["signer_name"])
     return Issue(number, day, signer)
@@ -84,14 +93,16 @@ def _issue_query(values: dict[str, str]) -> dict[str, str]:
     return {name: values[name] for name in ISSUE_FIELDS if values[name]}
 
 
-def _hosted_unit(request: web.Request, reports: Reports, unit: str) -> str:
-    if unit not in reports.hosted:
+def _readable_unit(request: web.Request, staff: StaffMember, reports: Reports, unit: str) -> str:
+    """``unit`` when this node hosts it and ``staff`` may read its report; else not found."""
+    if unit not in readable_units(staff, reports):
         raise NotFound(translator(request)("error.not-found"))
     return unit
 
 
 def _chooser(
     request: web.Request,
+    staff: StaffMember,
     reports: Reports,
     values: MultiMapping[Any] | dict[str, str],
     *,
@@ -104,7 +115,7 @@ def _chooser(
         "reports/report_choose.html",
         {
             "title": translate("reports.title"),
-            "units": _choices(request, reports),
+            "units": _choices(request, staff, reports),
             "formats": FORMATS,
             "values": values,
             "refusal": refusal,
@@ -113,23 +124,33 @@ def _chooser(
     )
 
 
+def refused(
+    request: web.Request,
+    staff: StaffMember,
+    reports: Reports,
+    values: dict[str, str],
+    refusal: Invalid,
+) -> web.Response:
+    """The chooser again, as it was filled in, saying why nothing was made."""
+    reason = translator(request).refusal(refusal)
+    return _chooser(request, staff, reports, values, refusal=reason, status=400)
+
+
 async def choose_page(request: web.Request) -> web.Response:
-    staff, reports = reader(request)
-    return _chooser(request, reports, _wanted(request, staff, reports))
+    staff, reports = report_reader(request)
+    return _chooser(request, staff, reports, _wanted(request, staff, reports))
 
 
 async def view_page(request: web.Request) -> web.Response:
     """The report in the page (framed), with its downloads."""
-    staff, reports = reader(request)
+    staff, reports = report_reader(request)
     values = _wanted(request, staff, reports)
-    unit = _hosted_unit(request, reports, values["unit"])
+    unit = _readable_unit(request, staff, reports, values["unit"])
     try:
         period = reports.period(values["period"])
-        _issue(request, values)
+        issue_of(request, values)
     except Invalid as refusal:
-        return _chooser(
-            request, reports, values, refusal=translator(request).refusal(refusal), status=400
-        )
+        return refused(request, staff, reports, values, refusal)
     query = {"unit": unit, "period": period.key, **_issue_query(values)}
     return render(
         request,
@@ -146,15 +167,28 @@ async def view_page(request: web.Request) -> web.Response:
                 for fmt in FORMATS
             ],
             "back": str(URL("/reports").with_query(query)),
+            "publish": _publish_form(staff, reports, unit, period.key, values),
         },
     )
 
 
+def _publish_form(
+    staff: StaffMember, reports: Reports, unit: str, period: str, values: dict[str, str]
+) -> dict[str, Any] | None:
+    """The "Phát hành báo cáo" form of the report shown, for whoever may use it: its one-time
+    id, and the report's unit, period and signer (the number and date stay blank for the
+    issue to write)."""
+    if not may_publish(staff, reports, unit):
+        return None
+    carried = {"unit": unit, "period": period} | {name: values[name] for name in SIGNER_FIELDS}
+    return {"form_id": forms.new_form_id(), "fields": carried}
+
+
 async def frame_page(request: web.Request) -> web.Response:
-    staff, reports = reader(request)
+    staff, reports = report_reader(request)
     values = _wanted(request, staff, reports)
-    unit = _hosted_unit(request, reports, values["unit"])
-    report = await reports.report(unit, values["period"], _issue(request, values))
+    unit = _readable_unit(request, staff, reports, values["unit"])
+    report = await reports.report(unit, values["period"], issue_of(request, values))
     html = await asyncio.get_running_loop().run_in_executor(None, to_html, report)
     return web.Response(
         text=html,
@@ -170,17 +204,15 @@ def file_name(unit: str, period: str, fmt: str) -> str:
 
 
 async def download(request: web.Request) -> web.Response:
-    staff, reports = reader(request)
+    staff, reports = report_reader(request)
     values = _wanted(request, staff, reports)
-    unit, fmt = _hosted_unit(request, reports, values["unit"]), values["format"]
+    unit, fmt = _readable_unit(request, staff, reports, values["unit"]), values["format"]
     try:
         if fmt not in FORMATS:
             raise Invalid(translator(request)("reports.refused.format"), code="report-format")
-        report = await reports.report(unit, values["period"], _issue(request, values))
+        report = await reports.report(unit, values["period"], issue_of(request, values))
     except Invalid as refusal:
-        return _chooser(
-            request, reports, values, refusal=translator(request).refusal(refusal), status=400
-        )
+        return refused(request, staff, reports, values, refusal)
     body = await asyncio.get_running_loop().run_in_executor(
         None, report_rendering.render, report, fmt
     )
