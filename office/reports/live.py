@@ -119,8 +119,9 @@ def last_months(today: date, count: int = HISTORY_MONTHS) -> tuple[str, ...]:
     return tuple(reversed(keys))
 
 
-def _local_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=VIETNAM).astimezone(UTC)
+def month_start(today: date) -> datetime:
+    """The first instant of ``today``'s month in Vietnam: where "this month" begins."""
+    return datetime(today.year, today.month, 1, tzinfo=VIETNAM).astimezone(UTC)
 
 
 async def _count(session: AsyncSession, *where: ColumnElement[bool]) -> int:
@@ -236,12 +237,12 @@ async def unit_snapshots(
     """The snapshots of ``units`` (hosted here), counted from this node's own records."""
     units = sorted(set(units))
     today = now.astimezone(VIETNAM).date()
-    month_start = _local_start(today.replace(day=1))
+    began = month_start(today)
     history = last_months(today)
     monthly = await counted_months(session, units, history, today)
     snapshots = []
     for unit in units:
-        incoming, oldest = await _incoming(session, unit, today, month_start)
+        incoming, oldest = await _incoming(session, unit, today, began)
         usage = monthly[unit].usage
         months = tuple(
             MonthWork(
@@ -258,8 +259,8 @@ async def unit_snapshots(
                 made_at=now,
                 incoming=incoming,
                 oldest_overdue=oldest,
-                outgoing=await _outgoing(session, unit, month_start),
-                exchange=await _exchange(session, unit, now, month_start),
+                outgoing=await _outgoing(session, unit, began),
+                exchange=await _exchange(session, unit, now, began),
                 months=months,
             )
         )

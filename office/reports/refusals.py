@@ -121,6 +121,18 @@ NO_SIGNER = Message(
     ),
 )
 
+# The leaders' dashboard's sorting links (office.reports.overview).
+UNKNOWN_SORT = Message(
+    "report.dashboard.sort",
+    vi="Không sắp xếp được theo “{column}”: hãy bấm vào tên một cột của bảng.",
+    en="The table cannot be sorted by “{column}”: click the name of one of its columns.",
+)
+UNKNOWN_ORDER = Message(
+    "report.dashboard.order",
+    vi="Thứ tự sắp xếp “{order}” không hợp lệ: chỉ có asc (tăng dần) hoặc desc (giảm dần).",
+    en="Sort order “{order}” is not valid: only asc (ascending) or desc (descending).",
+)
+
 # A report received from a unit below (office.reports.service): kept as the arrival's reason.
 WRONG_UNIT = Message(
     "report.wrong-unit",

@@ -62,6 +62,8 @@ class Arrival:
     period: str
     accepted: bool
     reason: str
+    #: ``report`` (a month's figures and form) or ``figures`` (document handling, live).
+    kind: str = KIND
 
 
 def utc_now() -> datetime:
@@ -282,17 +284,27 @@ class Reports:
 
     # -- receiving -----------------------------------------------------------------------------
 
-    async def recent_arrivals(self, limit: int) -> list[Arrival]:
-        """The report dispatches received, newest first, with why each refused one was."""
+    async def recent_arrivals(self, limit: int, kind: str | None = None) -> list[Arrival]:
+        """The dispatches received (only those of ``kind``, ``report`` or ``figures``, when
+        given), newest first, with why each refused one was."""
+        query = select(ReportArrival)
+        if kind is not None:
+            query = query.where(ReportArrival.kind == kind)
         async with self.sessions() as session:
             rows = await session.scalars(
-                select(ReportArrival)
-                .order_by(ReportArrival.received_at.desc(), ReportArrival.id.desc())
-                .limit(limit)
+                query.order_by(ReportArrival.received_at.desc(), ReportArrival.id.desc()).limit(
+                    limit
+                )
             )
             return [
                 Arrival(
-                    row.received_at, row.sender, row.unit_code, row.period, row.accepted, row.reason
+                    row.received_at,
+                    row.sender,
+                    row.unit_code,
+                    row.period,
+                    row.accepted,
+                    row.reason,
+                    row.kind,
                 )
                 for row in rows
             ]

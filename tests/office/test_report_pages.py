@@ -1,5 +1,5 @@
 """Báo cáo pages over HTTP on a running provincial node: a leader reads and downloads the IT
-report (PDF, DOCX), a clerk keeps the unit's periodic form, leaders see the dashboard; and
+report (PDF, DOCX), a clerk keeps the unit's periodic form, leaders see the units' IT use; and
 every refusal (wrong role, bad or future period, negative or contradictory figures, stale form,
 missing form token) changes nothing."""
 
@@ -154,6 +154,8 @@ async def test_staff_and_the_wrong_roles_get_the_unknown_page_answer(
             f"/reports/view?unit=TU&period={period}",
             f"/reports/view/frame?unit=TU&period={period}",
             "/dashboard",
+            "/dashboard/unit/TU",
+            "/reports/usage",
             "/reports/form",
         ):
             hidden = await as_staff.get(path)
@@ -274,20 +276,31 @@ def due_months(node: RunningNode) -> list[str]:
     return [m for m in months if due_date(month_period(m), settings) <= today]
 
 
-async def test_the_dashboard_shows_units_late_reports_and_to_admins_the_arrivals(
+async def test_the_usage_page_shows_units_late_reports_and_to_admins_the_arrivals(
     tu: RunningNode, make_account: NewAccount
 ) -> None:
     async with tu.sessions() as session, session.begin():
-        session.add(
-            ReportArrival(
-                dispatch_id="7b0d1f2e-0000-4000-8000-000000000001",
-                sender="HU-CAMLO",
-                unit_code="HU-GIOLINH",
-                period="2026-10",
-                accepted=False,
-                reason="Đơn vị HU-CAMLO gửi báo cáo thay cho đơn vị HU-GIOLINH",
-                received_at=datetime.now(UTC),
-            )
+        session.add_all(
+            [
+                ReportArrival(
+                    dispatch_id="7b0d1f2e-0000-4000-8000-000000000001",
+                    sender="HU-CAMLO",
+                    unit_code="HU-GIOLINH",
+                    period="2026-10",
+                    accepted=False,
+                    reason="Đơn vị HU-CAMLO gửi báo cáo thay cho đơn vị HU-GIOLINH",
+                    received_at=datetime.now(UTC),
+                ),
+                ReportArrival(
+                    dispatch_id="7b0d1f2e-0000-4000-8000-000000000002",
+                    kind="figures",
+                    sender="TX-DONGHA",
+                    unit_code="TX-DONGHA",
+                    accepted=False,
+                    reason="Số liệu xử lý văn bản không đúng dạng (phần months).",
+                    received_at=datetime.now(UTC),
+                ),
+            ]
         )
     leader, admin = await make_account(role="leader"), await make_account(role="admin")
     async with StaffBrowser(tu.web_url) as as_leader, StaffBrowser(tu.web_url) as as_admin:
@@ -296,25 +309,33 @@ async def test_the_dashboard_shows_units_late_reports_and_to_admins_the_arrivals
         home = await as_leader.get("/")
         assert 'href="/dashboard"' in home.text and 'href="/reports"' in home.text
         assert 'href="/reports/form"' not in home.text
-        page = await as_leader.get("/dashboard")
+        # The dashboard links to the usage page, and so does the report's chooser.
+        dashboard = await as_leader.get("/dashboard")
+        assert 'href="/reports/usage" id="usage-link"' in dashboard.text
+        chooser = await as_leader.get("/reports")
+        assert 'href="/reports/usage" id="usage-link"' in chooser.text
+        page = await as_leader.get("/reports/usage")
         assert page.status == 200
-        assert "<h1>Thông tin phục vụ lãnh đạo</h1>" in page.text
+        assert "<h1>Tình hình ứng dụng công nghệ thông tin của các đơn vị</h1>" in page.text
         today = tu.reports.today()
         assert f"tháng {today.month:02d} năm {today.year}" in page.text
         for name in ("Tỉnh uỷ Quảng Trị", "Ban Tổ chức Tỉnh uỷ", "Huyện uỷ Cam Lộ"):
             assert f"<td>{name}</td>" in page.text
-        late = page.text.split('id="dashboard-late"', 1)[1].split("</section>", 1)[0]
+        late = page.text.split('id="usage-late"', 1)[1].split("</section>", 1)[0]
         due = due_months(tu)
         if due:  # every district and board of the year has sent nothing
             first = date.fromisoformat(due[0] + "-01")
             assert "<strong>Huyện uỷ Cam Lộ</strong>: chưa báo cáo" in late
             assert f"{first:%m/%Y}" in late
-        assert 'id="dashboard-idle"' in page.text and 'id="dashboard-overdue"' in page.text
-        assert 'id="dashboard-arrivals"' not in page.text
-        for_admin = await as_admin.get("/dashboard")
-        arrivals = for_admin.text.split('id="dashboard-arrivals"', 1)[1]
-        assert "Từ chối: Đơn vị HU-CAMLO gửi báo cáo thay cho đơn vị HU-GIOLINH" in arrivals
-        assert "Huyện uỷ Cam Lộ" in arrivals
+        assert 'id="usage-idle"' in page.text and 'id="usage-overdue"' in page.text
+        assert 'id="usage-arrivals' not in page.text
+        for_admin = await as_admin.get("/reports/usage")
+        reports = for_admin.text.split('id="usage-arrivals-report"', 1)[1].split("</section>")[0]
+        assert "Từ chối: Đơn vị HU-CAMLO gửi báo cáo thay cho đơn vị HU-GIOLINH" in reports
+        assert "Huyện uỷ Cam Lộ" in reports and "TX-DONGHA" not in reports
+        figures = for_admin.text.split('id="usage-arrivals-figures"', 1)[1].split("</section>")[0]
+        assert "Từ chối: Số liệu xử lý văn bản không đúng dạng (phần months)." in figures
+        assert "Thị uỷ Đông Hà" in figures and "Huyện uỷ Cam Lộ" not in figures
 
 
 async def test_a_district_clerk_saves_the_form_and_sends_the_report_up(
