@@ -186,6 +186,9 @@ class ExchangeSettings:
     retry_cap_seconds: int = setting(3600, check=between(1, 7 * 24 * 3600))
     poll_seconds: int = setting(2, check=between(1, 3600))
     lease_seconds: int = setting(300, check=between(10, 24 * 3600))
+    #: Deliveries to one node in flight at once: on a WAN link each waits a round trip and
+    #: the receiver's durable commit, which several in flight share (its group fsync).
+    window: int = setting(8, check=between(1, 64))
     send_timeout_seconds: int = setting(600, check=between(5, 24 * 3600))
     relay_after_attempts: int = setting(2, check=between(0, 1000))
     receipt_poll_seconds: int = setting(30, check=between(1, 24 * 3600))

@@ -378,14 +378,28 @@ class Outbox:
                 # a batch of quick deliveries waits, in all, longer than one lease.
                 held = [d.dispatch_id for d in claimed]
                 async with self._leases_kept(node, held):
-                    for delivery in claimed:
-                        if self._stop.is_set():
-                            await self._give_back(held, node)
-                            return
-                        await self._attempt(http, delivery, node)
-                        held.remove(delivery.dispatch_id)
+                    await self._attempt_window(http, claimed, held, node)
+                if self._stop.is_set():
+                    if held:
+                        await self._give_back(held, node)
+                    return
+
+    async def _attempt_window(
+        self, http: aiohttp.ClientSession, claimed: list[Claimed], held: list[str], node: str
+    ) -> None:
+        """Try the batch ``[exchange] window`` deliveries at a time, in the batch's order (the
+        most urgent first: waiters on a semaphore start in turn); each tried one leaves
+        ``held``. On stop, those not started stay in ``held`` for the caller to give back."""
+        window = asyncio.Semaphore(self.settings.window)
+
+        async def one(delivery: Claimed) -> None:
+            async with window:
                 if self._stop.is_set():
                     return
+                await self._attempt(http, delivery, node)
+                held.remove(delivery.dispatch_id)
+
+        await asyncio.gather(*(one(delivery) for delivery in claimed))
 
     async def _attempt(self, http: aiohttp.ClientSession, delivery: Claimed, node: str) -> None:
         """One claimed delivery, straight to ``node`` or handed to the hub."""

@@ -189,7 +189,10 @@ async def test_a_revoked_signing_certificate_stops_sending_within_the_check_peri
 async def test_the_most_urgent_dispatch_is_delivered_first(
     fresh_network: DemoNetwork, tmp_path: Path
 ) -> None:
-    """Queued while Cam Lộ is down: Hỏa tốc (3) goes before Khẩn (1) before Thường (0)."""
+    """Queued while Cam Lộ is down: Hỏa tốc (3) goes before Khẩn (1) before Thường (0).
+
+    Deliveries start in that order; with one in flight at a time (``[exchange] window``) they
+    also arrive in it, which is what this test can see."""
     province_settings = fast_settings(fresh_network, "TU")
     parts_node = await start_node(
         load_settings(province_settings.node_dir, {"CONGVAN_EXCHANGE_POLL_SECONDS": "3600"})
@@ -205,7 +208,7 @@ async def test_the_most_urgent_dispatch_is_delivered_first(
     finally:
         await parts_node.stop()
     camlo, recorder = await start(fresh_network, "HU-CAMLO")
-    province, _ = await start(fresh_network, "TU")
+    province, _ = await start(fresh_network, "TU", CONGVAN_EXCHANGE_WINDOW="1")
     try:
 
         async def all_three() -> bool:
