@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
 from exchange.envelope import Draft
 from exchange.models import OutboundDispatch
@@ -28,6 +27,8 @@ from tests.support.cli import Cli
 from tests.support.dispatches import node_context
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo
+from tests.support.reports import arrivals
+from tests.support.reports import arrived as support_arrived
 from tests.support.waiting import wait_for
 
 #: Each district sends its figures as it starts, then as each minute begins.
@@ -39,20 +40,8 @@ async def kept(node: RunningNode, unit: str) -> ReceivedSnapshot | None:
         return (await received_snapshots(session, [unit])).get(unit)
 
 
-async def arrivals(node: RunningNode, dispatch_id: str) -> list[ReportArrival]:
-    async with node.sessions() as session:
-        rows = await session.scalars(
-            select(ReportArrival).where(ReportArrival.dispatch_id == dispatch_id)
-        )
-        return list(rows.all())
-
-
 async def arrived(node: RunningNode, dispatch_id: str) -> ReportArrival:
-    async def there() -> bool:
-        return bool(await arrivals(node, dispatch_id))
-
-    await wait_for(there)
-    [arrival] = await arrivals(node, dispatch_id)
+    arrival = await support_arrived(node, dispatch_id)
     assert arrival.kind == FIGURES_KIND
     return arrival
 
