@@ -26,13 +26,19 @@ async def pause(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def every(
-    stop: asyncio.Event, seconds: float, work: Callable[[], Awaitable[object]], *, event: str
+    stop: asyncio.Event,
+    seconds: float | Callable[[], float],
+    work: Callable[[], Awaitable[object]],
+    *,
+    event: str,
 ) -> None:
-    """Run ``work`` now and every ``seconds`` until ``stop``; failures are logged as ``event``."""
+    """Run ``work`` now and every ``seconds`` until ``stop``; failures are logged as ``event``.
+    ``seconds`` may be a function, asked after each round: a job that wakes at the start of
+    each time slot rather than a fixed time after its last round."""
     bind_request_id()
     while not stop.is_set():
         try:
             await work()
         except (SQLAlchemyError, OSError, CongvanError) as error:
             log.warning(event, error=f"{type(error).__name__}: {error}")
-        await pause(stop, seconds)
+        await pause(stop, seconds() if callable(seconds) else seconds)

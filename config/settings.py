@@ -261,6 +261,9 @@ class ReportSettings:
     min_accesses_per_month: int = setting(20, check=at_least(0))
     #: How often the node looks whether a report is due to be sent.
     check_minutes: int = setting(60, check=between(1, 24 * 60))
+    #: How often each hosted unit's document-handling figures (:mod:`office.reports.live`) go
+    #: up to where its reports go, as a ``figures`` dispatch (0: only when someone sends them).
+    figures_minutes: int = setting(60, check=between(0, 24 * 60))
     #: The report's signature block (HD 36): the authority (``T/M BAN THƯỜNG VỤ``), the
     #: signer's position and name; "" leaves the line blank for the signer to write in.
     signer_authority: str = setting("")

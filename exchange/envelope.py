@@ -39,7 +39,7 @@ from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
 
 FORMAT_VERSION = 1
-KINDS = ("document", "mail", "status", "report", "schedule")
+KINDS = ("document", "mail", "status", "report", "schedule", "figures")
 #: Độ khẩn: Thường, Khẩn, Thượng khẩn, Hỏa tốc. Higher is sent first.
 URGENCIES = (0, 1, 2, 3)
 HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE = "header.json", "header.sig", "payload.age"

@@ -53,6 +53,8 @@ from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
 from office.node.features import FEATURES
+from office.reports.live import FIGURES_KIND
+from office.reports.live_exchange import LIVE, LiveExchange
 from office.reports.service import REPORTS, Reports
 from office.schedules import distribution as schedule_distribution
 from office.web.app import create_web_app
@@ -84,6 +86,7 @@ class RunningNode:
     delivery: MailDelivery | None = None
     submission: SubmissionListener | None = None
     reports: Reports | None = None
+    live: LiveExchange | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     #: What only this process sees (SMTP connections), for the admin listener's /metrics.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
@@ -130,6 +133,19 @@ class RunningNode:
                         self.settings.reports.check_minutes * 60,
                         self.reports.send_due,
                         event="report.send_failed",
+                    )
+                )
+            )
+        if self.live is not None and self.settings.reports.figures_minutes:
+            # Woken as each slot begins: every process of the node wakes then, and the slot's
+            # dispatch id makes their sends one.
+            self.workers.append(
+                asyncio.create_task(
+                    every(
+                        self.stopping,
+                        self.live.seconds_to_next_slot,
+                        self.live.send_due,
+                        event="figures.send_failed",
                     )
                 )
             )
@@ -316,6 +332,8 @@ async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
         ledger=exchange.ledger,
     )
     node.handlers.register("report", node.reports.receive)
+    node.live = LiveExchange(node.reports)
+    node.handlers.register(FIGURES_KIND, node.live.receive)
     await node.upkeep.recover()
     if settings.node.hub:
         node.publisher = TrustPublisher(settings, node.sessions, passphrase)
@@ -350,6 +368,8 @@ def build_staff_app(node: RunningNode, exchange: Exchange, passphrase: bytes) ->
     app[DESK] = node.desk
     if node.reports is not None:
         app[REPORTS] = node.reports
+    if node.live is not None:
+        app[LIVE] = node.live
     return app
 
 

@@ -1,5 +1,5 @@
-"""``congvan report``: write the periodic IT report, enter a unit's form, send a report up,
-and see what reports arrived from the units below."""
+"""``congvan report``: write the periodic IT report, enter a unit's form, send a report or the
+live figures up, and see what reports and figures arrived from the units below."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from keys.ca import CA_CERT_FILE
 from keys.signed_directory import SignedDirectory
 from office.reports.forms import NUMBERS, TEXTS
 from office.reports.letterhead import Issue, Signer
+from office.reports.live_exchange import LiveExchange
 from office.reports.rendering import FORMATS, render
 from office.reports.service import Reports
 
@@ -150,15 +151,42 @@ def send(node_dir: Path, unit: str, period: str) -> None:
     click.echo(f"{unit} {period}: sent as {dispatch_id}")
 
 
+@report.command("figures")
+@dir_option
+@click.option("--unit", help="The hosted unit whose figures to send; else every one that sends.")
+def figures(node_dir: Path, unit: str | None) -> None:
+    """Count the units' document-handling figures and send them up now (the running node
+    delivers them; they also go by themselves every [reports] figures_minutes)."""
+    settings = load(node_dir)
+
+    async def send(reports: Reports) -> dict[str, str]:
+        live = LiveExchange(reports)
+        return {unit: await live.send(unit)} if unit else await live.send_all()
+
+    for sender, dispatch_id in run_in(open_sending_reports(settings), send).items():
+        click.echo(f"{sender}: figures sent as {dispatch_id}")
+
+
 @report.command("arrivals")
 @dir_option
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-def arrivals(node_dir: Path, limit: int) -> None:
-    """The report dispatches received, newest first, with the reason of each refusal."""
+@click.option(
+    "--kind",
+    type=click.Choice(["report", "figures", "all"]),
+    default="report",
+    show_default=True,
+    help="The periodic reports, the live figures, or both.",
+)
+def arrivals(node_dir: Path, limit: int, kind: str) -> None:
+    """The report (or figures) dispatches received, newest first, with the reason of each
+    refusal."""
     settings = load(node_dir)
-    for row in run_in(open_reports(settings), lambda reports: reports.recent_arrivals(limit)):
+    wanted = None if kind == "all" else kind
+    for row in run_in(
+        open_reports(settings), lambda reports: reports.recent_arrivals(limit, wanted)
+    ):
         outcome = "accepted" if row.accepted else f"refused: {row.reason}"
         click.echo(
-            f"{row.received_at:%Y-%m-%d %H:%M} {row.sender:<14} {row.unit:<14} "
+            f"{row.received_at:%Y-%m-%d %H:%M} {row.kind:<8} {row.sender:<14} {row.unit:<14} "
             f"{row.period:<8} {outcome}"
         )

@@ -16,6 +16,7 @@ malformed (the receiver records why, as it does for reports).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Invalid
+from exchange.envelope import UNIT
 from exchange.ledger import VIETNAM
 from exchange.models import Delivery, DispatchStatus, OutboundDispatch
 from exchange.outbox import DELIVERED, FAILED, REFUSED
@@ -41,6 +43,11 @@ STUCK_AFTER = timedelta(hours=1)
 DONE_STATUS = "06"
 #: Largest figure a snapshot may carry (a province has millions of documents, not billions).
 MAX_FIGURE = 10**9
+#: The dispatch kind that carries a snapshot up (:mod:`office.reports.live_exchange`). Its own
+#: dispatches are not counted in the exchange's health: one that does not get through shows at
+#: the province as figures growing old, and counting it would make the figures about themselves.
+FIGURES_KIND = "figures"
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,9 @@ class OutgoingWork:
 
 @dataclass(frozen=True)
 class ExchangeHealth:
-    """The unit's dispatches: undelivered after :data:`STUCK_AFTER`, and refused this month."""
+    """The unit's dispatches still being tried after :data:`STUCK_AFTER`, and those sent this
+    month that a recipient refused or that were given up after their retries (each counted in
+    one of the two only)."""
 
     stuck: int = 0
     refused: int = 0
@@ -215,12 +224,16 @@ async def _exchange(
         Delivery.dispatch_id == OutboundDispatch.id,
         OutboundDispatch.sender == unit,
         OutboundDispatch.origin_node.is_(None),
+        OutboundDispatch.kind != FIGURES_KIND,
     )
     stuck = await session.scalar(
         select(func.count())
         .select_from(Delivery)
         .join(OutboundDispatch, theirs)
-        .where(Delivery.state.not_in((DELIVERED, REFUSED)), Delivery.created_at < now - STUCK_AFTER)
+        .where(
+            Delivery.state.not_in((DELIVERED, REFUSED, FAILED)),
+            Delivery.created_at < now - STUCK_AFTER,
+        )
     )
     refused = await session.scalar(
         select(func.count())
@@ -283,11 +296,15 @@ def snapshot_payload(snapshot: UnitSnapshot) -> dict[str, Any]:
     }
 
 
+def _malformed(part: str) -> Invalid:
+    return Invalid(refusals.FIGURES_MALFORMED(part=part), code="figures-malformed")
+
+
 def _whole_numbers(kind: type, raw: object, where: str) -> dict[str, int]:
     """Read the figures of ``kind`` (its ``int`` fields) from ``raw``; a missing figure is 0,
     one that is not a whole number from 0 to :data:`MAX_FIGURE` is refused, naming it."""
     if not isinstance(raw, dict):
-        raise Invalid(refusals.FIGURES_MALFORMED(part=where), code="figures-malformed")
+        raise _malformed(where)
     values: dict[str, int] = {}
     for field in fields(kind):
         if field.type != "int":
@@ -303,35 +320,52 @@ def _whole_numbers(kind: type, raw: object, where: str) -> dict[str, int]:
 
 def _month(raw: object) -> MonthWork:
     month = raw.get("month") if isinstance(raw, dict) else None
-    if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
-        raise Invalid(refusals.FIGURES_MALFORMED(part="months"), code="figures-malformed")
+    if not isinstance(month, str) or not MONTH.match(month):
+        raise _malformed("months")
     return MonthWork(month, **_whole_numbers(MonthWork, raw, month))
 
 
-def snapshot_from_payload(raw: dict[str, Any]) -> UnitSnapshot:
-    """Read a snapshot from a ``figures`` dispatch's metadata, or refuse it with the reason."""
+def _made_at(raw: dict[str, Any]) -> datetime:
     try:
-        made_at = datetime.fromisoformat(str(raw["made_at"]))
-        unit = raw["unit"]
-        oldest_text = raw.get("oldest_overdue")
-        oldest = date.fromisoformat(oldest_text) if oldest_text is not None else None
-        months_raw = raw.get("months", [])
+        made_at = datetime.fromisoformat(raw["made_at"])
     except (KeyError, TypeError, ValueError) as error:
-        raise Invalid(refusals.FIGURES_MALFORMED(part="made_at"), code="figures-malformed") from (
-            error
-        )
-    if not isinstance(unit, str) or not unit or len(unit) > 32:
-        raise Invalid(refusals.FIGURES_MALFORMED(part="unit"), code="figures-malformed")
+        raise _malformed("made_at") from error
     if made_at.tzinfo is None:
         raise Invalid(refusals.NO_TIME_ZONE(), code="figures-malformed")
+    return made_at
+
+
+def _oldest_overdue(raw: dict[str, Any]) -> date | None:
+    text = raw.get("oldest_overdue")
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError) as error:
+        raise _malformed("oldest_overdue") from error
+
+
+def snapshot_from_payload(raw: dict[str, Any]) -> UnitSnapshot:
+    """Read a snapshot from a ``figures`` dispatch's metadata, or refuse it naming the part
+    that is wrong: every figure a whole number from 0 to :data:`MAX_FIGURE` (one left out is
+    0), at most :data:`HISTORY_MONTHS` months of the form ``YYYY-MM``, each once, in order."""
+    unit = raw.get("unit")
+    if not isinstance(unit, str) or not UNIT.match(unit):
+        raise _malformed("unit")
+    made_at = _made_at(raw)
+    months_raw = raw.get("months", [])
     if not isinstance(months_raw, list) or len(months_raw) > HISTORY_MONTHS:
-        raise Invalid(refusals.FIGURES_MALFORMED(part="months"), code="figures-malformed")
+        raise _malformed("months")
+    months = tuple(_month(month) for month in months_raw)
+    keys = [month.month for month in months]
+    if keys != sorted(set(keys)):
+        raise _malformed("months")
     return UnitSnapshot(
         unit=unit,
         made_at=made_at,
         incoming=IncomingWork(**_whole_numbers(IncomingWork, raw.get("incoming"), "incoming")),
-        oldest_overdue=oldest,
+        oldest_overdue=_oldest_overdue(raw),
         outgoing=OutgoingWork(**_whole_numbers(OutgoingWork, raw.get("outgoing"), "outgoing")),
         exchange=ExchangeHealth(**_whole_numbers(ExchangeHealth, raw.get("exchange"), "exchange")),
-        months=tuple(_month(month) for month in months_raw),
+        months=months,
     )

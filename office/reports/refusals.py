@@ -203,3 +203,19 @@ FIGURES_WRONG_UNIT = Message(
         "them are accepted."
     ),
 )
+FIGURES_FUTURE = Message(
+    "report.figures-future",
+    vi=(
+        "Số liệu xử lý văn bản lập lúc {made_at:%H:%M %d/%m/%Y}, sau thời điểm nhận "
+        "({received_at:%H:%M %d/%m/%Y}): đồng hồ máy chủ gửi bị sai."
+    ),
+    en=(
+        "The document-handling figures were made at {made_at:%H:%M %d/%m/%Y}, after they "
+        "arrived ({received_at:%H:%M %d/%m/%Y}): the sending server's clock is wrong."
+    ),
+)
+NO_FIGURES_TO_SEND = Message(
+    "report.no-figures-to-send",
+    vi="Máy chủ này không có đơn vị nào gửi số liệu lên máy chủ khác.",
+    en="No unit on this server sends its figures to another server.",
+)

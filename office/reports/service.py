@@ -54,7 +54,7 @@ MAX_PEOPLE = 100_000
 
 @dataclass(frozen=True)
 class Arrival:
-    """A report dispatch received, and what became of it."""
+    """A ``report`` or ``figures`` dispatch received, and what became of it."""
 
     received_at: datetime
     sender: str
@@ -155,7 +155,7 @@ class Reports:
 
     async def form(self, unit: str, period_text: str) -> tuple[UnitForm | None, int]:
         """The unit's form for the period and its revision (0 when none was entered)."""
-        self._check_hosted(unit)
+        self.check_hosted(unit)
         period = self.period(period_text)
         async with self.sessions() as session:
             record = await session.get(UnitFormRecord, (unit, period.key))
@@ -170,7 +170,7 @@ class Reports:
         entered_by: str,
         revision: int | None = None,
     ) -> UnitForm:
-        self._check_hosted(unit)
+        self.check_hosted(unit)
         period = self.period(period_text)
         form = check_form(raw)
         async with self.sessions() as session, session.begin():
@@ -186,7 +186,7 @@ class Reports:
         log.info("report.form_saved", unit=unit, period=period.key)
         return form
 
-    def _check_hosted(self, unit: str) -> None:
+    def check_hosted(self, unit: str) -> None:
         if unit not in self.hosted:
             raise NotFound(refusals.NOT_HOSTED(unit=unit), code="unknown-unit")
 
@@ -225,7 +225,7 @@ class Reports:
 
     async def send(self, unit: str, period_text: str, *, dispatch_id: str | None = None) -> str:
         """Send ``unit``'s report for the period now; a later one replaces it up there."""
-        self._check_hosted(unit)
+        self.check_hosted(unit)
         period = self.period(period_text)
         to = await self.recipient(unit)
         if to is None or self.outbox is None:
@@ -284,9 +284,10 @@ class Reports:
 
     # -- receiving -----------------------------------------------------------------------------
 
-    async def recent_arrivals(self, limit: int, kind: str | None = None) -> list[Arrival]:
-        """The dispatches received (only those of ``kind``, ``report`` or ``figures``, when
-        given), newest first, with why each refused one was."""
+    async def recent_arrivals(self, limit: int, kind: str | None = KIND) -> list[Arrival]:
+        """The dispatches of ``kind`` received (``report``: the periodic reports; ``figures``:
+        the live figures, one an hour from each unit; None: both), newest first, with why each
+        refused one was."""
         query = select(ReportArrival)
         if kind is not None:
             query = query.where(ReportArrival.kind == kind)

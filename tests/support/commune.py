@@ -16,7 +16,7 @@ from config.settings import Settings, load_settings
 from tests.conftest import SecretsSeen
 from tests.support.cli import Cli
 from tests.support.databases import DatabasePool
-from tests.support.network import DemoNetwork
+from tests.support.network import QUIET_REPORTS, DemoNetwork
 from tests.support.nodes import FAST
 from tests.support.ports import free_port_block
 
@@ -70,10 +70,9 @@ def add_commune(
         args += ["--database-url", url]
     cli(*args)
     bundle.unlink()
-    # As for the demo's nodes (tests/support/network.py): no monthly report of its own going
-    # up at its first start, adding a dispatch to what the tests count.
+    # As for the demo's nodes: no report or figures of its own going up at its first start.
     with (node_dir / "node.toml").open("a", encoding="utf-8") as settings_file:
-        settings_file.write("\n[reports]\nsend_day = 0\n")
+        settings_file.write(QUIET_REPORTS)
     secrets_seen.add((node_dir / "secret").read_text().strip())
     return node_dir
 

@@ -16,6 +16,10 @@ from tests.support.ports import free_port_block
 
 SAMPLE_UNITS = Path(str(files("keys").joinpath("data/quangtri-units.toml")))
 DEMO_NODE_NAMES = ["TU", "HU-CAMLO", "TX-DONGHA"]
+#: Appended to a test node's settings: neither the monthly report nor the live figures go up by
+#: themselves at a district's first start, adding dispatches to tests that count them; the
+#: report tests turn them back on.
+QUIET_REPORTS = "\n[reports]\nsend_day = 0\nfigures_minutes = 0\n"
 
 
 @dataclass
@@ -50,10 +54,8 @@ def build_demo_network(cli: Cli, databases: DatabasePool, root: Path) -> DemoNet
         args += ["--database-url", template]
     cli(*args)
     for name in DEMO_NODE_NAMES:
-        # The monthly report would go up by itself at each district's first start and add a
-        # dispatch to tests that count them; the report tests turn it back on.
         with (root / name / "node.toml").open("a", encoding="utf-8") as settings_file:
-            settings_file.write("\n[reports]\nsend_day = 0\n")
+            settings_file.write(QUIET_REPORTS)
     document = json.loads((root / "demo.json").read_text(encoding="utf-8"))
     return DemoNetwork(root=root, document=document)
 

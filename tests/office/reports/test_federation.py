@@ -15,10 +15,11 @@ from exchange.envelope import Draft
 from exchange.ledger import VIETNAM
 from exchange.models import UsageDaily
 from office.node.app import RunningNode
-from office.reports.models import ReportArrival, ReportedMonth, ReportSend, UnitFormRecord
+from office.reports.models import ReportedMonth, ReportSend, UnitFormRecord
 from office.reports.service import KIND
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, start_camlo
+from tests.support.reports import arrived
 from tests.support.waiting import wait_for
 
 FORM = {
@@ -34,22 +35,6 @@ FORM = {
 def this_month(node: RunningNode) -> str:
     assert node.reports is not None
     return node.reports.today().strftime("%Y-%m")
-
-
-async def arrivals(node: RunningNode, dispatch_id: str) -> list[ReportArrival]:
-    async with node.sessions() as session:
-        rows = await session.scalars(
-            select(ReportArrival).where(ReportArrival.dispatch_id == dispatch_id)
-        )
-        return list(rows.all())
-
-
-async def arrived(node: RunningNode, dispatch_id: str) -> ReportArrival:
-    async def there() -> bool:
-        return bool(await arrivals(node, dispatch_id))
-
-    await wait_for(there)
-    return (await arrivals(node, dispatch_id))[0]
 
 
 async def kept_month(node: RunningNode, unit: str, month: str) -> ReportedMonth | None:

@@ -1,0 +1,261 @@
+"""Each district's live figures go up to the province as a signed ``figures`` dispatch, by
+themselves each ``[reports] figures_minutes`` and at once on demand; the province keeps the
+newest of each unit with when it arrived, keeps a stopped district's last figures, and refuses
+(recording why) figures for another unit, malformed, negative or from the future ones."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from exchange.envelope import Draft
+from exchange.models import OutboundDispatch
+from exchange.peer_client import PeerClient
+from office.node.app import RunningNode, start_node
+from office.reports.live import FIGURES_KIND, snapshot_payload, unit_snapshots
+from office.reports.live_exchange import LiveExchange
+from office.reports.live_store import ReceivedSnapshot, received_snapshots
+from office.reports.live_view import snapshots_for
+from office.reports.models import LiveFigures, ReportArrival
+from office.reports.service import Reports
+from tests.support.cli import Cli
+from tests.support.dispatches import node_context
+from tests.support.network import DemoNetwork
+from tests.support.nodes import FAST, fast_settings, start_camlo
+from tests.support.reports import arrivals
+from tests.support.reports import arrived as support_arrived
+from tests.support.waiting import wait_for
+
+#: Each district sends its figures as it starts, then as each minute begins.
+EVERY_MINUTE = {"CONGVAN_REPORTS_FIGURES_MINUTES": "1"}
+
+
+async def kept(node: RunningNode, unit: str) -> ReceivedSnapshot | None:
+    async with node.sessions() as session:
+        return (await received_snapshots(session, [unit])).get(unit)
+
+
+async def arrived(node: RunningNode, dispatch_id: str) -> ReportArrival:
+    arrival = await support_arrived(node, dispatch_id)
+    assert arrival.kind == FIGURES_KIND
+    return arrival
+
+
+def live(node: RunningNode) -> LiveExchange:
+    assert node.live is not None
+    return node.live
+
+
+async def test_two_districts_figures_reach_the_province_and_a_stopped_one_s_stay_with_their_age(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    assert tu.reports is not None
+    started = tu.reports.clock()
+    camlo = await start_camlo(demo_network, {**FAST, **EVERY_MINUTE})
+    dongha = await start_node(fast_settings(demo_network, "TX-DONGHA", **EVERY_MINUTE))
+    dongha_running = True
+    try:
+
+        async def both_there() -> bool:
+            rows = [await kept(tu, "HU-CAMLO"), await kept(tu, "TX-DONGHA")]
+            return all(row is not None and row.snapshot.made_at >= started for row in rows)
+
+        await wait_for(both_there)
+        shown = await snapshots_for(tu.reports, ["TU", "HU-CAMLO", "TX-DONGHA"])
+        assert shown["TU"].received_at is None  # hosted: counted as it is asked for
+        for node, unit in ((camlo, "HU-CAMLO"), (dongha, "TX-DONGHA")):
+            snapshot, received_at = shown[unit]
+            assert received_at is not None and received_at >= snapshot.made_at
+            # The province holds what the district counted, figure for figure.
+            async with node.sessions() as session:
+                [counted] = await unit_snapshots(session, [unit], snapshot.made_at)
+            assert snapshot_payload(snapshot) == snapshot_payload(counted)
+            row = await kept(tu, unit)
+            assert row is not None
+            arrival = await arrived(tu, row.dispatch_id)
+            assert (arrival.accepted, arrival.sender, arrival.unit_code) == (True, unit, unit)
+
+        await dongha.stop()
+        dongha_running = False
+        before = shown["HU-CAMLO"].snapshot.made_at
+
+        async def camlo_sent_again() -> bool:
+            row = await kept(tu, "HU-CAMLO")
+            return row is not None and row.snapshot.made_at > before
+
+        await wait_for(camlo_sent_again, seconds=120)
+        again = await snapshots_for(tu.reports, ["HU-CAMLO", "TX-DONGHA"])
+        assert again["TX-DONGHA"] == shown["TX-DONGHA"]
+        last_from_dongha, last_from_camlo = (
+            again["TX-DONGHA"].received_at,
+            again["HU-CAMLO"].received_at,
+        )
+        assert last_from_dongha is not None and last_from_camlo is not None
+        assert last_from_dongha < last_from_camlo  # its age grows while Cam Lộ's is renewed
+    finally:
+        if dongha_running:
+            await dongha.stop()
+        await camlo.stop()
+
+
+async def send_raw(node: RunningNode, metadata: dict[str, Any]) -> str:
+    assert node.outbox is not None
+    draft = Draft(recipients=("TU",), kind=FIGURES_KIND, metadata=metadata)
+    await node.outbox.send("HU-CAMLO", draft)
+    return draft.id
+
+
+async def camlo_payload(camlo: RunningNode, **change: Any) -> dict[str, Any]:
+    async with camlo.sessions() as session:
+        [snapshot] = await unit_snapshots(session, ["HU-CAMLO"], live(camlo).reports.clock())
+    return {**snapshot_payload(snapshot), **change}
+
+
+async def test_an_older_snapshot_arriving_late_changes_nothing(
+    tu: RunningNode, camlo: RunningNode
+) -> None:
+    newer = await camlo_payload(camlo, incoming={"received": 7})
+    first = await send_raw(camlo, newer)
+    assert (await arrived(tu, first)).accepted
+    made_at = live(camlo).reports.clock() - timedelta(hours=2)
+    older = {**newer, "made_at": made_at.isoformat(), "incoming": {"received": 9000}}
+    assert (await arrived(tu, await send_raw(camlo, older))).accepted
+    row = await kept(tu, "HU-CAMLO")
+    assert row is not None
+    assert (row.dispatch_id, row.snapshot.incoming.received) == (first, 7)
+
+
+async def test_the_same_dispatch_delivered_twice_is_taken_in_once(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork
+) -> None:
+    dispatch_id = await live(camlo).send("HU-CAMLO")
+    await arrived(tu, dispatch_id)
+    async with tu.sessions() as session:
+        before = await session.get(LiveFigures, "HU-CAMLO")
+        assert before is not None
+        received_at = before.received_at
+    assert camlo.outbox is not None
+    async with aiohttp.ClientSession() as http:
+        client = PeerClient(http, tu.peer_url, node_context(demo_network, "HU-CAMLO"))
+        receipt = await client.deliver(camlo.outbox.folder(dispatch_id))
+    assert receipt["body"]["status"] == "accepted"
+    assert len(await arrivals(tu, dispatch_id)) == 1
+    row = await kept(tu, "HU-CAMLO")
+    assert row is not None and (row.dispatch_id, row.received_at) == (dispatch_id, received_at)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"unit": "HU-GIOLINH"}, "Đơn vị HU-CAMLO gửi số liệu thay cho đơn vị HU-GIOLINH"),
+        ({"months": "mười hai tháng"}, "không đúng dạng (phần months)"),
+        ({"made_at": "2026-03-20 10:00"}, "thiếu múi giờ"),
+        ({"incoming": {"received": 5, "overdue": -3}}, "(incoming): overdue phải là số nguyên"),
+        ({"exchange": {"stuck": 1.5}}, "(exchange): stuck phải là số nguyên"),
+        ({"ahead": timedelta(days=1)}, "đồng hồ máy chủ gửi bị sai"),
+    ],
+)
+async def test_wrong_figures_are_refused_with_their_reason_and_change_nothing(
+    tu: RunningNode, camlo: RunningNode, change: dict[str, Any], reason: str
+) -> None:
+    payload = await camlo_payload(camlo, incoming={"received": 123_456})
+    if "ahead" in change:
+        change = {"made_at": (live(camlo).reports.clock() + change["ahead"]).isoformat()}
+    payload.update(change)
+    before = await kept(tu, "HU-CAMLO")
+    arrival = await arrived(tu, await send_raw(camlo, payload))
+    assert not arrival.accepted
+    assert reason in arrival.reason
+    assert await kept(tu, "HU-CAMLO") == before
+    assert await kept(tu, "HU-GIOLINH") is None
+    assert tu.reports is not None
+    listed = (await tu.reports.recent_arrivals(10, FIGURES_KIND))[0]
+    assert (listed.kind, listed.accepted, listed.reason) == (FIGURES_KIND, False, arrival.reason)
+    # The reports' own list (the dashboard's) is not filled with the hourly figures.
+    assert all(row.kind == "report" for row in await tu.reports.recent_arrivals(100))
+
+
+def hourly_at(node: RunningNode, moment: datetime) -> LiveExchange:
+    """The node's live figures as an hourly schedule sees them at ``moment`` (the node's own
+    schedule is off, so that its first round cannot take the slot first)."""
+    assert node.reports is not None
+    reports = node.reports
+    return LiveExchange(
+        Reports(
+            reports.sessions,
+            replace(reports.settings, figures_minutes=60),
+            tuple(reports.hosted),
+            directory=reports.directory,
+            outbox=reports.outbox,
+            clock=lambda: moment,
+        )
+    )
+
+
+async def test_two_processes_sending_in_one_slot_send_one_dispatch(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork
+) -> None:
+    second = await start_camlo(demo_network, FAST, own_ports=True)
+    try:
+        moment = datetime.now(UTC)
+        first_process, second_process = hourly_at(camlo, moment), hourly_at(second, moment)
+        slot = first_process.slot(moment)
+        slot_id = first_process.slot_id("HU-CAMLO", slot)
+        assert second_process.slot_id("HU-CAMLO", second_process.slot(moment)) == slot_id
+        assert first_process.slot_id("HU-CAMLO", slot + 1) != slot_id
+        assert first_process.slot_id("HU-GIOLINH", slot) != slot_id
+
+        sent = await asyncio.gather(first_process.send_due(), second_process.send_due())
+        assert sorted(sent) == [[], [slot_id]]
+        assert await first_process.send_due() == []
+        assert await second_process.send_due() == []
+        assert (await arrived(tu, slot_id)).accepted
+        async with camlo.sessions() as session:
+            row = await session.get(OutboundDispatch, slot_id)
+        assert row is not None and row.kind == FIGURES_KIND
+    finally:
+        await second.stop()
+
+
+async def test_the_command_sends_the_figures_at_once(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork, cli: Cli
+) -> None:
+    camlo_dir = demo_network.node_dir("HU-CAMLO")
+    done = await asyncio.to_thread(cli, "report", "figures", "--dir", camlo_dir)
+    unit, said = done.stdout.strip().split(": ")
+    dispatch_id = said.removeprefix("figures sent as ")
+    assert unit == "HU-CAMLO"
+    assert (await arrived(tu, dispatch_id)).accepted
+    row = await kept(tu, "HU-CAMLO")
+    assert row is not None and row.dispatch_id == dispatch_id
+
+    again = await asyncio.to_thread(
+        cli, "report", "figures", "--dir", camlo_dir, "--unit", "HU-CAMLO"
+    )
+    newer = again.stdout.strip().removeprefix("HU-CAMLO: figures sent as ")
+    assert newer != dispatch_id
+    assert (await arrived(tu, newer)).accepted
+
+
+async def test_a_unit_with_nowhere_to_send_its_figures_is_told_so(
+    tu: RunningNode, demo_network: DemoNetwork, cli: Cli
+) -> None:
+    tu_dir = demo_network.node_dir("TU")
+    refused = await asyncio.to_thread(cli, "report", "figures", "--dir", tu_dir, check=False)
+    assert refused.returncode == 1
+    assert "không có đơn vị nào gửi số liệu lên máy chủ khác" in refused.stderr
+    one = await asyncio.to_thread(
+        cli, "report", "figures", "--dir", tu_dir, "--unit", "TU", check=False
+    )
+    assert one.returncode == 1
+    assert "Đơn vị TU không có nơi nhận báo cáo ở máy chủ khác" in one.stderr
+    other = await asyncio.to_thread(
+        cli, "report", "figures", "--dir", tu_dir, "--unit", "HU-CAMLO", check=False
+    )
+    assert other.returncode == 1
+    assert "không thuộc máy chủ này" in other.stderr
