@@ -37,8 +37,8 @@ from office.reports.live_store import received_snapshots
 
 #: Where a unit's figures come from: counted here now, a dispatch received, or nowhere yet.
 LIVE, RECEIVED, NONE = "live", "received", "none"
-#: ``[reports] figures_minutes``: how often a node sends its units' figures up, when the
-#: setting is not there (the province's default).
+#: How often the units below are taken to send their figures when this node's own
+#: ``[reports] figures_minutes`` is 0 (a province that sends nothing up): the default.
 DEFAULT_FIGURES_MINUTES = 60
 ASCENDING, DESCENDING = "asc", "desc"
 
@@ -58,9 +58,9 @@ class UnitLine:
 
 
 def stale_after(settings: ReportSettings) -> timedelta:
-    """Twice the sending interval: one dispatch late is a slow network, two is a silence."""
-    minutes = getattr(settings, "figures_minutes", DEFAULT_FIGURES_MINUTES)
-    return timedelta(minutes=2 * int(minutes))
+    """Twice the sending interval (this node's setting, which the network shares): one
+    dispatch late is a slow network, two is a silence."""
+    return timedelta(minutes=2 * (settings.figures_minutes or DEFAULT_FIGURES_MINUTES))
 
 
 async def unit_lines(

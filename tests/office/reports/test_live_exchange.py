@@ -6,6 +6,7 @@ newest of each unit with when it arrived, keeps a stopped district's last figure
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,16 +21,18 @@ from office.node.app import RunningNode, start_node
 from office.reports.live import FIGURES_KIND, snapshot_payload, unit_snapshots
 from office.reports.live_exchange import LiveExchange
 from office.reports.live_store import ReceivedSnapshot, received_snapshots
-from office.reports.live_view import snapshots_for
 from office.reports.models import LiveFigures, ReportArrival
 from office.reports.service import Reports
+from tests.office.conftest import NewAccount
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context
+from tests.support.handling import cells, row
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST, fast_settings, start_camlo
 from tests.support.reports import arrivals
 from tests.support.reports import arrived as support_arrived
 from tests.support.waiting import wait_for
+from tests.support.web import signed_in
 
 #: Each district sends its figures as it starts, then as each minute begins.
 EVERY_MINUTE = {"CONGVAN_REPORTS_FIGURES_MINUTES": "1"}
@@ -51,11 +54,21 @@ def live(node: RunningNode) -> LiveExchange:
     return node.live
 
 
-async def test_two_districts_figures_reach_the_province_and_a_stopped_one_s_stay_with_their_age(
-    tu: RunningNode, demo_network: DemoNetwork
+def shown_on_dashboard(page: str, unit: str) -> tuple[dict[str, str], datetime | None]:
+    """A unit's figures as the dashboard's row shows them, and the received time it gives."""
+    stamp = re.search(r'<time class="muted" datetime="([^"]+)"', row(page, unit))
+    return cells(page, unit), datetime.fromisoformat(stamp.group(1)) if stamp else None
+
+
+async def test_two_districts_figures_reach_the_province_s_dashboard_and_a_stopped_one_s_stay(
+    tu: RunningNode, demo_network: DemoNetwork, make_account: NewAccount
 ) -> None:
+    """The issue's scenario: both districts' figures are on the province's dashboard within one
+    ``figures_minutes`` cycle, with when they arrived; Đông Hà stops and keeps its last figures
+    and their time there, while Cam Lộ's are renewed."""
     assert tu.reports is not None
     started = tu.reports.clock()
+    leader = await make_account(role="leader")
     camlo = await start_camlo(demo_network, {**FAST, **EVERY_MINUTE})
     dongha = await start_node(fast_settings(demo_network, "TX-DONGHA", **EVERY_MINUTE))
     dongha_running = True
@@ -66,37 +79,44 @@ async def test_two_districts_figures_reach_the_province_and_a_stopped_one_s_stay
             return all(row is not None and row.snapshot.made_at >= started for row in rows)
 
         await wait_for(both_there)
-        shown = await snapshots_for(tu.reports, ["TU", "HU-CAMLO", "TX-DONGHA"])
-        assert shown["TU"].received_at is None  # hosted: counted as it is asked for
-        for node, unit in ((camlo, "HU-CAMLO"), (dongha, "TX-DONGHA")):
-            snapshot, received_at = shown[unit]
-            assert received_at is not None and received_at >= snapshot.made_at
-            # The province holds what the district counted, figure for figure.
-            async with node.sessions() as session:
-                [counted] = await unit_snapshots(session, [unit], snapshot.made_at)
-            assert snapshot_payload(snapshot) == snapshot_payload(counted)
-            row = await kept(tu, unit)
-            assert row is not None
-            arrival = await arrived(tu, row.dispatch_id)
-            assert (arrival.accepted, arrival.sender, arrival.unit_code) == (True, unit, unit)
+        async with signed_in(tu, leader) as (as_leader,):
+            page = (await as_leader.get("/dashboard")).text
+            for node, unit in ((camlo, "HU-CAMLO"), (dongha, "TX-DONGHA")):
+                row_kept = await kept(tu, unit)
+                assert row_kept is not None
+                figures, received_at = shown_on_dashboard(page, unit)
+                assert received_at == row_kept.received_at
+                assert "số liệu cũ" not in row(page, unit)
+                # The province holds what the district counted, figure for figure.
+                snapshot = row_kept.snapshot
+                async with node.sessions() as session:
+                    [counted] = await unit_snapshots(session, [unit], snapshot.made_at)
+                assert snapshot_payload(snapshot) == snapshot_payload(counted)
+                assert figures["received"] == str(counted.incoming.received)
+                arrival = await arrived(tu, row_kept.dispatch_id)
+                assert (arrival.accepted, arrival.sender, arrival.unit_code) == (True, unit, unit)
 
-        await dongha.stop()
-        dongha_running = False
-        before = shown["HU-CAMLO"].snapshot.made_at
+            await dongha.stop()
+            dongha_running = False
+            camlo_before = await kept(tu, "HU-CAMLO")
+            dongha_last = await kept(tu, "TX-DONGHA")
+            assert camlo_before is not None and dongha_last is not None
 
-        async def camlo_sent_again() -> bool:
-            row = await kept(tu, "HU-CAMLO")
-            return row is not None and row.snapshot.made_at > before
+            async def camlo_sent_again() -> bool:
+                now_kept = await kept(tu, "HU-CAMLO")
+                return (
+                    now_kept is not None
+                    and now_kept.snapshot.made_at > camlo_before.snapshot.made_at
+                )
 
-        await wait_for(camlo_sent_again, seconds=120)
-        again = await snapshots_for(tu.reports, ["HU-CAMLO", "TX-DONGHA"])
-        assert again["TX-DONGHA"] == shown["TX-DONGHA"]
-        last_from_dongha, last_from_camlo = (
-            again["TX-DONGHA"].received_at,
-            again["HU-CAMLO"].received_at,
-        )
-        assert last_from_dongha is not None and last_from_camlo is not None
-        assert last_from_dongha < last_from_camlo  # its age grows while Cam Lộ's is renewed
+            await wait_for(camlo_sent_again, seconds=120)
+            assert await kept(tu, "TX-DONGHA") == dongha_last
+            page = (await as_leader.get("/dashboard")).text
+            _figures, dongha_shown = shown_on_dashboard(page, "TX-DONGHA")
+            _figures, camlo_shown = shown_on_dashboard(page, "HU-CAMLO")
+            assert dongha_shown is not None and camlo_shown is not None
+            assert dongha_shown < camlo_shown  # its age grows while Cam Lộ's is renewed
+            assert cells(page, "TX-DONGHA")["age"].split(" 0")[0] in ("vừa xong", "1 phút trước")
     finally:
         if dongha_running:
             await dongha.stop()
