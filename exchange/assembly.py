@@ -100,6 +100,7 @@ def build_exchange(
             outbox=outbox,
             max_bytes=settings.exchange.max_dispatch_bytes,
             upload_expiry_seconds=settings.exchange.offer_expiry_seconds,
+            pull_wait_seconds=settings.exchange.pull_wait_seconds,
         )
     else:
         puller = Puller(

@@ -33,6 +33,8 @@ from keys.trust import common_name, is_node_certificate
 
 API_PREFIX = "/exchange/v1"
 UPLOAD_CHUNK = 64 * 1024
+#: The longest a pull node may ask the hub to hold its question (the hub caps it lower).
+MAX_PULL_WAIT = 600
 
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
@@ -265,7 +267,16 @@ async def relay_receipts(request: web.Request) -> web.Response:
 
 
 async def relay_waiting(request: web.Request) -> web.Response:
-    return web.json_response({"dispatches": await _relay(request).waiting_for(request[PEER_NAME])})
+    """What waits for the asking pull node; ``?wait=<seconds>`` holds the question open until
+    something arrives (a long poll; the hub caps the time)."""
+    try:
+        wait = float(request.query.get("wait", "0"))
+    except ValueError:
+        raise PeerRefused("wait must be a number of seconds", code="malformed") from None
+    if not 0 <= wait <= MAX_PULL_WAIT:
+        raise PeerRefused("wait must be from 0 to 600 seconds", code="malformed")
+    listed = await _relay(request).waiting_for(request[PEER_NAME], wait)
+    return web.json_response({"dispatches": listed})
 
 
 async def relay_payload(request: web.Request) -> web.FileResponse:

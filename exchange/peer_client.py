@@ -123,9 +123,11 @@ class PeerClient:
             raise PeerRefused("the hub's answer lacks dispatches", code="malformed")
         return answers
 
-    async def waiting(self) -> list[dict[str, Any]]:
-        """What the hub holds for this (pull) node."""
-        body = await self._call("GET", f"{RELAY}/waiting")
+    async def waiting(self, wait: float = 0) -> list[dict[str, Any]]:
+        """What the hub holds for this (pull) node; with ``wait``, the hub may hold the
+        question that many seconds until something arrives (an older hub answers at once)."""
+        path = f"{RELAY}/waiting" + (f"?wait={wait:g}" if wait > 0 else "")
+        body = await self._call("GET", path)
         answers = body.get("dispatches")
         if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
             raise PeerRefused("the hub's answer lacks dispatches", code="malformed")

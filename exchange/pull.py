@@ -1,10 +1,16 @@
 """A ``pull`` node fetches its dispatches from the hub when it comes online.
 
 Such a node (a commune office on a link that is up a few hours a day) is not sent to: what is
-addressed to it waits at the hub. Every ``[exchange] pull_seconds`` it asks the hub what waits,
-downloads each ciphertext from where its own spool stands (an HTTP range, so a broken download
-resumes), runs its own inbox's checks as for any dispatch, and gives the signed receipt back to
-the hub, where the sender collects it.
+addressed to it waits at the hub. It asks the hub what waits, downloads each ciphertext from
+where its own spool stands (an HTTP range, so a broken download resumes), runs its own inbox's
+checks as for any dispatch, and gives the signed receipt back to the hub, where the sender
+collects it.
+
+The question is a long poll (:mod:`exchange.pull_wait`): the hub holds it open up to
+``[exchange] pull_wait_seconds`` until something arrives, so a dispatch reaches the commune as
+soon as the hub has it, and the node asks again at once. A hub that answers an empty list at
+once (an older one, or one with the long poll off), or an error, makes it wait
+``[exchange] pull_seconds`` before asking again, as it always did.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import asyncio
 import base64
 import binascii
 import ssl
+from collections.abc import Coroutine
+from typing import Any
 
 import aiohttp
 
@@ -54,28 +62,39 @@ class Puller:
         return hub
 
     async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             bind_request_id()
+            asked_at = loop.time()
+            again_now = False
             try:
-                await self.pull_once()
+                settled = await self.pull_once(wait=self.settings.pull_wait_seconds, stop=stop)
+                # Work came, or the hub held the question for its time: ask again now.
+                held = loop.time() - asked_at >= self.settings.pull_wait_seconds / 2
+                again_now = self.settings.pull_wait_seconds > 0 and (settled > 0 or held)
             except (aiohttp.ClientError, TimeoutError, OSError, CongvanError) as error:
                 log.warning("pull.failed", error=f"{type(error).__name__}: {str(error)[:200]}")
+            if again_now:
+                continue
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.pull_seconds)
             except TimeoutError:
                 continue
 
-    async def pull_once(self) -> int:
-        """Fetch, check and acknowledge what waits at the hub; the answer is how many were
-        settled (accepted or refused with a receipt)."""
+    async def pull_once(self, wait: int = 0, stop: asyncio.Event | None = None) -> int:
+        """Fetch, check and acknowledge what waits at the hub (the hub may hold the question
+        up to ``wait`` seconds when nothing does; ``stop`` ends that wait, not a dispatch
+        being taken); the answer is how many were settled (accepted or refused with a
+        receipt)."""
         hub = self._hub()
         if hub is None:
             return 0
-        timeout = peer_timeout(self.settings.send_timeout_seconds)
+        timeout = peer_timeout(self.settings.send_timeout_seconds + wait)
         settled = 0
         async with aiohttp.ClientSession(timeout=timeout) as http:
             client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
-            for item in await client.waiting():
+            listed = await _unless_stopped(client.waiting(wait), stop)
+            for item in listed or ():
                 receipt = await self._take(client, hub, item)
                 if receipt is not None:
                     # The hub forgets the dispatch on this receipt: what it says must be on disk.
@@ -117,3 +136,23 @@ class Puller:
         except (CongvanError, aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("pull.interrupted", dispatch_id=item.get("id"), error=str(error)[:200])
             return None
+
+
+async def _unless_stopped(
+    question: Coroutine[Any, Any, list[dict[str, Any]]], stop: asyncio.Event | None
+) -> list[dict[str, Any]] | None:
+    """The hub's answer, or None when ``stop`` is set first (the question is dropped: asking
+    takes nothing, so nothing is lost)."""
+    asking = asyncio.ensure_future(question)
+    if stop is None:
+        return await asking
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((asking, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if asking.done():
+        return asking.result()
+    asking.cancel()
+    await asyncio.gather(asking, return_exceptions=True)
+    return None

@@ -15,7 +15,7 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from exchange.outbox import (
     queue_deliveries,
 )
 from exchange.peer_client import b64_of_file
+from exchange.pull_wait import PullWaiters
 from exchange.refusals import store_refusal
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -70,6 +71,7 @@ class RelayDesk:
         outbox: Outbox,
         max_bytes: int,
         upload_expiry_seconds: int,
+        pull_wait_seconds: int = 0,
     ) -> None:
         self.sessions = sessions
         self.directory = directory
@@ -77,6 +79,10 @@ class RelayDesk:
         self.outbox = outbox
         self.max_bytes = max_bytes
         self.upload_expiry_seconds = upload_expiry_seconds
+        #: The longest a pull node's question is held open waiting for work (0: answered at
+        #: once, as before the long poll).
+        self.pull_wait_seconds = pull_wait_seconds
+        self.waiters = PullWaiters(self._nodes_with_work)
 
     def folder(self, dispatch_id: str) -> Path:
         return self.outbox.folder(dispatch_id)
@@ -228,6 +234,7 @@ class RelayDesk:
                 {"from": peer, "to": node, "sha256": header.payload_sha256},
             )
         log.info("dispatch.held", dispatch_id=header.id, origin=peer, node=node, bytes=header.size)
+        self.waiters.arrived(node)
         return {"id": dispatch_id, "state": HELD}
 
     async def expire_stale_uploads(self) -> int:
@@ -272,6 +279,7 @@ class RelayDesk:
             elif delivery.state == FAILED:
                 delivery.state, delivery.attempts = QUEUED, 0
                 delivery.next_attempt_at = datetime.now(UTC)
+        self.waiters.arrived(node)
         return True
 
     async def _record(self, peer: str, dispatch_id: str | None, refusal: PeerRefused) -> None:
@@ -299,22 +307,43 @@ class RelayDesk:
 
     # -- a pull node fetches what waits for it --------------------------------------------
 
-    async def waiting_for(self, peer: str) -> list[dict[str, Any]]:
+    @staticmethod
+    def _waiting_at_hub() -> Any:
         now = datetime.now(UTC)
+        return Delivery.state.in_((QUEUED, RETRY_WAIT)) | (
+            (Delivery.state == SENDING) & (Delivery.lease_until < now)
+        )
+
+    async def waiting_for(self, peer: str, wait: float = 0) -> list[dict[str, Any]]:
+        """What waits for ``peer``, most urgent first; when nothing does, the question is held
+        open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive."""
+        rows = await self._waiting_ids(peer)
+        if not rows and wait > 0 and self.pull_wait_seconds > 0:
+            await self.waiters.wait(peer, min(wait, self.pull_wait_seconds))
+            rows = await self._waiting_ids(peer)
+        return [self._listing(dispatch_id) for dispatch_id in rows]
+
+    async def _waiting_ids(self, peer: str) -> list[str]:
         async with self.sessions() as session:
-            rows = (
+            return list(
                 await session.scalars(
                     select(Delivery.dispatch_id)
-                    .where(
-                        Delivery.node == peer,
-                        Delivery.state.in_((QUEUED, RETRY_WAIT))
-                        | ((Delivery.state == SENDING) & (Delivery.lease_until < now)),
-                    )
+                    .where(Delivery.node == peer, self._waiting_at_hub())
                     .order_by(Delivery.urgency.desc(), Delivery.created_at)
                     .limit(WAITING_BATCH)
                 )
-            ).all()
-        return [self._listing(dispatch_id) for dispatch_id in rows]
+            )
+
+    async def _nodes_with_work(self, nodes: Collection[str]) -> set[str]:
+        """Which of ``nodes`` have something waiting: one query for all the waiters."""
+        async with self.sessions() as session:
+            return set(
+                await session.scalars(
+                    select(Delivery.node)
+                    .where(Delivery.node.in_(list(nodes)), self._waiting_at_hub())
+                    .distinct()
+                )
+            )
 
     def _listing(self, dispatch_id: str) -> dict[str, Any]:
         folder = self.folder(dispatch_id)

@@ -34,6 +34,7 @@ from exchange.outbox import Outbox
 from exchange.peer_api import create_peer_app
 from exchange.pull import Puller
 from exchange.refresh import TrustRefresher
+from exchange.relay import RelayDesk
 from exchange.statuses import Statuses
 from exchange.sweep import Sweeper
 from exchange.tls import peer_client_context, peer_server_context
@@ -78,6 +79,7 @@ class RunningNode:
     ledger: UsageLedger | None = None
     refresher: TrustRefresher | None = None
     puller: Puller | None = None
+    relay: RelayDesk | None = None
     sweeper: Sweeper | None = None
     upkeep: InboxUpkeep | None = None
     publisher: TrustPublisher | None = None
@@ -178,6 +180,8 @@ class RunningNode:
         if self.submission is not None:
             await self.submission.stop()
             self.submission = None
+        if self.relay is not None:  # pull nodes' questions held open are answered now
+            self.relay.waiters.close()
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()
@@ -311,6 +315,7 @@ async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
     exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
     node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
     node.ledger, node.puller, node.sweeper = exchange.ledger, exchange.puller, exchange.sweeper
+    node.relay = exchange.relay
     node.upkeep = exchange.upkeep
     node.desk = build_desk(settings, node.sessions, exchange)
     node.handlers.register("document", node.desk.receive)
