@@ -65,7 +65,7 @@ def configuration(
     """docs/mail.md's dovecot.conf with this node's paths, on loopback, without root."""
     maildir = settings.path(settings.smtp.maildir)
     hashing = os.environ.get(TEST_HASHING_VARIABLE, "")
-    return f"""# docs/mail.md's configuration, run by an unprivileged user (see tests/support/dovecot.py).
+    return f"""# docs/mail.md's dovecot.conf, run without root (tests/support/dovecot.py).
 protocols = imap
 listen = 127.0.0.1
 base_dir = {folder}/run
