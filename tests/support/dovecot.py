@@ -99,6 +99,7 @@ userdb {{
   args = uid={who.user} gid={who.group} home={maildir}/%u
 }}
 mail_location = maildir:~
+first_valid_uid = 100
 
 namespace inbox {{
   inbox = yes
