@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import Conflict, Forbidden, Invalid, NotFound
-from keys import passwords, throttle, totp
+from keys import app_signin, passwords, throttle, totp
 from keys.models import CLEARANCES, ROLES, AppPassword, Unit, User
 from keys.sealing import SecretBox
 
@@ -172,23 +172,9 @@ async def revoke_app_password(session: AsyncSession, username: str, label: str) 
     await session.flush()
 
 
-async def app_password_hashes(session: AsyncSession, username: str) -> list[str]:
-    """The hashes of an active user's unrevoked app passwords (none for a disabled user), for
-    a caller that verifies them off the event loop."""
-    user = await session.scalar(select(User).where(User.username == username))
-    if user is None or user.disabled:
-        return []
-    hashes = await session.scalars(
-        select(AppPassword.password_hash).where(
-            AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None)
-        )
-    )
-    return list(hashes)
-
-
 async def check_app_password(session: AsyncSession, username: str, secret: str) -> bool:
     """True if ``secret`` is one of the user's unrevoked app passwords and the user is active."""
-    hashes = await app_password_hashes(session, username)
+    hashes = await app_signin.app_password_hashes(session, username)
     return any(passwords.verify_password(value, secret) for value in hashes)
 
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys import passwords, throttle
+from keys.models import AppPassword, User
 from keys.throttle import ThrottlePolicy
 
 T = TypeVar("T")
@@ -33,6 +35,20 @@ class AppSignIn(Generic[T]):
     account: T | None = None
     #: Set when the client's address must wait until then: nothing was checked.
     waiting_until: datetime | None = None
+
+
+async def app_password_hashes(session: AsyncSession, username: str) -> list[str]:
+    """The hashes of an active user's unrevoked app passwords (none for a disabled user), for
+    a caller that verifies them off the event loop."""
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None or user.disabled:
+        return []
+    hashes = await session.scalars(
+        select(AppPassword.password_hash).where(
+            AppPassword.user_id == user.id, AppPassword.revoked_at.is_(None)
+        )
+    )
+    return list(hashes)
 
 
 def _holds(hashes: Sequence[str], secret: str) -> bool:

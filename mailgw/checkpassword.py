@@ -19,7 +19,12 @@ the program is run with ``AUTHORIZED=2`` when the account exists and is active, 
 
 Failed checks count together with the submission port's (:mod:`keys.app_signin`): against the
 client's address, ``TCPREMOTEIP`` as Dovecot sets it, and the user name. While the address must
-wait, the exit is 1 and nothing is checked.
+wait, the exit is 1 and nothing is checked. Each check is counted in the usage ledger, like the
+submission port's and the web's sign-ins: one ``login`` (an access) when it holds, one
+``login-failed`` when it does not; a lookup without a password is no sign-in and counts nothing.
+
+Dovecot starts this program for every IMAP sign-in, so it imports only what the check needs
+(see :mod:`mailgw.cli`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,11 +45,10 @@ from config.database import open_database
 from config.errors import ConfigError
 from config.logging import configure_logging, get_logger
 from config.settings import Settings, load_settings
-from keys import accounts
-from keys.app_signin import AppSignIn, sign_in_with_app_password
-from keys.models import User
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND, UsageLedger
+from keys.app_signin import AppSignIn, app_password_hashes, sign_in_with_app_password
+from keys.models import Unit, User
 from keys.throttle import throttle_policy
-from mailgw.aliases import hosted_domains
 from mailgw.maildir import user_folder
 
 log = get_logger("congvan.mailgw.checkpassword")
@@ -93,40 +97,37 @@ def parse_request(data: bytes) -> Request | None:
         return Request("", "")
 
 
-async def account_name(
-    session: AsyncSession, login: str, hosted_units: Sequence[str]
-) -> str | None:
-    """The active account of this node a login names; None if there is none."""
-    login = login.strip().lower()
-    username = login
-    if "@" in login:
-        username, _at, domain = login.rpartition("@")
-        if domain not in await hosted_domains(session, hosted_units):
-            return None
-    if not username or not hosted_units:
-        return None
-    found = await session.scalar(
-        select(User.username).where(
-            User.username == username,
-            User.unit_code.in_(tuple(hosted_units)),
-            User.disabled.is_(False),
-        )
-    )
-    return str(found) if found is not None else None
-
-
 @dataclass(frozen=True)
 class Account:
     username: str
+    unit: str
     #: The hashes of the account's unrevoked app passwords.
     hashes: tuple[str, ...] = field(default=(), repr=False)
 
 
 async def _find(session: AsyncSession, login: str, hosted_units: Sequence[str]) -> Account | None:
-    username = await account_name(session, login, hosted_units)
-    if username is None:
+    """The active account of this node a login names; None if there is none. An address names
+    it when its domain is the mail domain of a unit this node hosts, as on the submission port.
+    """
+    local, at, domain = login.strip().lower().rpartition("@")
+    username = local if at else domain
+    if not username or not hosted_units:
         return None
-    return Account(username, tuple(await accounts.app_password_hashes(session, username)))
+    query = select(User.username, User.unit_code).where(
+        User.username == username,
+        User.unit_code.in_(tuple(hosted_units)),
+        User.disabled.is_(False),
+    )
+    if at:
+        hosted = select(Unit.code).where(
+            Unit.code.in_(tuple(hosted_units)), func.lower(Unit.mail_domain) == domain
+        )
+        query = query.where(hosted.exists())
+    found = (await session.execute(query)).one_or_none()
+    if found is None:
+        return None
+    hashes = await app_password_hashes(session, found.username)
+    return Account(found.username, found.unit_code, tuple(hashes))
 
 
 def _counted_name(login: str) -> str:
@@ -141,14 +142,15 @@ async def find_account(settings: Settings, login: str) -> Account | None:
 
 
 async def sign_in(settings: Settings, request: Request, remote: str | None) -> AppSignIn[Account]:
-    """Check the request's app password as the submission port does, throttled with it."""
+    """Check the request's app password as the submission port does, throttled with it, and
+    count the outcome in the usage ledger as the submission port counts its sign-ins."""
 
     async def find(session: AsyncSession) -> tuple[Account, tuple[str, ...]] | None:
         account = await _find(session, request.login, settings.node.units)
         return None if account is None else (account, account.hashes)
 
     async with open_database(settings) as sessions:
-        return await sign_in_with_app_password(
+        result = await sign_in_with_app_password(
             sessions,
             _counted_name(request.login),
             request.password,
@@ -157,6 +159,22 @@ async def sign_in(settings: Settings, request: Request, remote: str | None) -> A
             find,
             datetime.now(UTC),
         )
+        await _count(UsageLedger(sessions), result.account)
+    return result
+
+
+async def _count(ledger: UsageLedger, account: Account | None) -> None:
+    """A sign-in is one access (lượt truy cập) of the IT report, a refused one a
+    ``login-failed`` event that is never an access (:mod:`exchange.ledger`). Counts are not
+    evidence: a sign-in whose count cannot be written still holds."""
+    if account is None:
+        ledger.record(FAILED_SIGN_IN_KIND)
+    else:
+        ledger.record(ACCESS_KIND, unit=account.unit, user=account.username)
+    try:
+        await ledger.flush()
+    except (SQLAlchemyError, OSError) as error:
+        log.warning("mail.checkpassword_not_counted", error=type(error).__name__)
 
 
 def child_environment(

@@ -2,7 +2,9 @@
 
 Alias commands are thin, one transaction each, so a refused command writes nothing;
 ``checkpassword`` speaks the checkpassword interface (:mod:`mailgw.checkpassword`) and exits
-with its codes, not the usual ones.
+with its codes, not the usual ones. Each command imports what it needs in its body: Dovecot
+starts ``checkpassword`` for every IMAP sign-in, which must not pay for the alias commands'
+imports (the unit directory, the CA's certificates, TOTP).
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import click
 
 from config.cli import dir_option, load, run_in
 from config.database import transaction
-from mailgw import aliases
-from mailgw import checkpassword as checkpassword_protocol
 
 
 @click.group()
@@ -35,6 +35,8 @@ def alias() -> None:
 @click.argument("username")
 def add_alias(node_dir: Path, address: str, username: str) -> None:
     """Give USERNAME the extra address ADDRESS (in the mail domain of a unit hosted here)."""
+    from mailgw import aliases
+
     settings = load(node_dir)
     added = run_in(
         transaction(settings),
@@ -48,6 +50,8 @@ def add_alias(node_dir: Path, address: str, username: str) -> None:
 @click.argument("address")
 def remove_alias(node_dir: Path, address: str) -> None:
     """Take the alias ADDRESS away; mail to it is refused from then on."""
+    from mailgw import aliases
+
     settings = load(node_dir)
     owner = run_in(transaction(settings), lambda session: aliases.remove_alias(session, address))
     click.echo(f"alias {address.strip().lower()} of {owner} removed")
@@ -57,6 +61,8 @@ def remove_alias(node_dir: Path, address: str) -> None:
 @dir_option
 def list_aliases(node_dir: Path) -> None:
     """Every alias with its user and the user's unit."""
+    from mailgw import aliases
+
     settings = load(node_dir)
     rows = run_in(transaction(settings), aliases.list_aliases)
     click.echo(f"{'ADDRESS':<40} {'USER':<20} {'UNIT':<12} ADDED")
@@ -76,4 +82,6 @@ def checkpassword(node_dir: Path, program: tuple[str, ...]) -> None:
     Exit 0 (no PROGRAM) or PROGRAM's code when it holds, 1 when it does not, 111 when the
     database cannot be reached, 2 when misused.
     """
+    from mailgw import checkpassword as checkpassword_protocol
+
     sys.exit(checkpassword_protocol.check(node_dir, program, os.environ))

@@ -29,8 +29,7 @@ from config.settings import SmtpSettings
 from exchange.envelope import Attachment
 from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND, UsageLedger
 from exchange.secrecy import SECRECY_NOT_ALLOWED, SecrecyPolicy
-from keys import accounts
-from keys.app_signin import AppSignIn, sign_in_with_app_password
+from keys.app_signin import AppSignIn, app_password_hashes, sign_in_with_app_password
 from keys.throttle import ThrottlePolicy
 from mailgw import refusals
 from mailgw.addresses import AddressBook, Mailbox, normalise
@@ -123,7 +122,7 @@ class MailGateway:
             mailbox = await self.book.mailbox(session, username) if username else None
             if mailbox is None:
                 return None
-            return mailbox, await accounts.app_password_hashes(session, username)
+            return mailbox, await app_password_hashes(session, username)
 
         result = await sign_in_with_app_password(
             self.sessions, username, secret, address, self.throttle, find, datetime.now(UTC)

@@ -56,6 +56,11 @@ if [ "${1:-}" = "test" ]; then
     install_missing_tools openssl:openssl age:age swaks:swaks oathtool:oathtool \
         pg_isready:postgresql-client chromium:chromium \
         pdfsig:poppler-utils
+    # Dovecot, the IMAP server mail clients read the node's Maildir through
+    # (tests/mailgw/test_imap_dovecot.py starts its own, without root). It is in /usr/sbin,
+    # which a user's PATH may leave out: look for the file.
+    [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] ||
+        apt_install dovecot-core dovecot-imapd
     install_locked test.txt
 else
     install_locked run.txt

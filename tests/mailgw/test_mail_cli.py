@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from config.database import open_database
 from config.settings import Settings
+from exchange.ledger import ACCESS_KIND, FAILED_SIGN_IN_KIND
+from exchange.models import UsageEvent
 from keys import throttle
 from keys.models import SignInFailures, User
 from mailgw.models import MailAlias
@@ -474,3 +476,62 @@ def test_an_imap_clients_address_waits_after_failures_as_on_the_submission_port(
     assert (wrong.returncode, right.returncode, owner.returncode) == (1, 1, 0)
     assert right.stdout == ""
     assert '"waiting": true' in right.stderr
+
+
+async def usage_events(node: Settings) -> list[tuple[str, str, str]]:
+    """(kind, unit, user) of every sign-in event in the usage ledger, oldest first."""
+    async with open_database(node) as sessions, sessions() as session:
+        rows = await session.execute(
+            select(UsageEvent.kind, UsageEvent.unit, UsageEvent.user)
+            .where(UsageEvent.kind.in_((ACCESS_KIND, FAILED_SIGN_IN_KIND)))
+            .order_by(UsageEvent.id)
+        )
+        return [(kind, unit, user) for kind, unit, user in rows]
+
+
+def test_each_check_is_a_sign_in_in_the_usage_ledger_and_a_lookup_is_none(
+    cli: Cli, node: Settings, password_file: Path, secrets_seen: SecretsSeen
+) -> None:
+    """A sign-in that holds is one access of the IT report, with its user and unit; one that
+    does not is a ``login-failed`` event, never an access; a lookup signs nobody in."""
+    add_user(cli, node, "mai.ngo", "BTC", password_file)
+    secret = app_password(cli, node, "mai.ngo", "Phone", secrets_seen)
+    before = asyncio.run(usage_events(node))
+
+    good = checkpassword(cli, node, f"mai.ngo@{BTC}", secret, env={"SERVICE": "imap"})
+    wrong = checkpassword(cli, node, "mai.ngo", "abcdef-ghijkl-mnopqr", env={"SERVICE": "imap"})
+    lookup = checkpassword(cli, node, "mai.ngo", "", env={"AUTHORIZED": "1"})
+
+    assert (good.returncode, wrong.returncode, lookup.returncode) == (0, 1, 0)
+    added = asyncio.run(usage_events(node))[len(before) :]
+    assert added == [(ACCESS_KIND, "BTC", "mai.ngo"), (FAILED_SIGN_IN_KIND, "", "")]
+
+
+#: What the alias commands and the node need and a check does not: Dovecot runs checkpassword
+#: for every IMAP sign-in, and these cost it a tenth of its time.
+NOT_FOR_A_CHECK = (
+    "mailgw.aliases",
+    "mailgw.gateway",
+    "keys.accounts",
+    "keys.directory",
+    "keys.ca",
+    "keys.totp",
+    "pyotp",
+    "segno",
+    "aiohttp",
+    "office.node.app",
+    "alembic",
+)
+
+
+def test_a_check_loads_only_what_it_needs(cli: Cli, node: Settings, thu: str) -> None:
+    result = checkpassword(cli, node, "thu.le", thu, env={"PYTHONPROFILEIMPORTTIME": "1"})
+
+    assert result.returncode == 0, result.stderr
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "mailgw.checkpassword" in imported  # Python reported the command's imports
+    assert sorted(imported.intersection(NOT_FOR_A_CHECK)) == []

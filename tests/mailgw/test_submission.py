@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from keys import accounts, passwords, throttle
+from keys import app_signin, passwords, throttle
 from keys.models import SignInFailures, User
 from keys.throttle import ACCOUNT, ADDRESS
 from mailgw import aliases
@@ -655,7 +655,7 @@ async def test_an_unknown_user_costs_one_verification_like_a_known_one(
     assert answers[staff["username"]] == answers["khong.co"]
     assert answers["khong.co"][0] == 535
     async with tu.sessions() as session:
-        known = await accounts.app_password_hashes(session, staff["username"])
+        known = await app_signin.app_password_hashes(session, staff["username"])
     assert hashes[staff["username"]] == known
     stand_in = hashes["khong.co"]
     assert len(stand_in) == 1 and stand_in[0] not in known
