@@ -36,7 +36,7 @@ from config.settings import Settings, load_settings
 from exchange.cli import open_exchange
 from exchange.envelope import Attachment, Draft
 from exchange.models import Delivery
-from exchange.outbox import deliveries_of
+from exchange.outbox import Outbox, deliveries_of
 from exchange.tls import peer_client_context, peer_server_context
 from keys.keystore import node_passphrase
 from office.node.app import RunningNode, start_node
@@ -66,23 +66,29 @@ async def _all_delivered(node: RunningNode, ids: list[str]) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _queue_small(outbox: Outbox, root: Path) -> list[str]:
+    """Queue SMALL_COUNT 10 KB documents from TU to HU-CAMLO; their dispatch ids."""
+    document = root / "document.bin"
+    document.write_bytes(os.urandom(SMALL_BYTES))
+    ids = []
+    for number in range(SMALL_COUNT):
+        draft = Draft(
+            recipients=("HU-CAMLO",),
+            kind="document",
+            metadata={"summary": f"bench {number}"},
+            attachments=(Attachment("document.bin", document),),
+        )
+        ids.append((await outbox.send("TU", draft)).id)
+    return ids
+
+
 async def _dispatches_per_second(root: Path) -> float:
     province = await start_node(load_settings(root / "TU", FAST))
     camlo = await start_node(load_settings(root / "HU-CAMLO", FAST))
     try:
         assert province.outbox is not None
-        document = root / "document.bin"
-        document.write_bytes(os.urandom(SMALL_BYTES))
         started = time.perf_counter()
-        ids = []
-        for number in range(SMALL_COUNT):
-            draft = Draft(
-                recipients=("HU-CAMLO",),
-                kind="document",
-                metadata={"summary": f"bench {number}"},
-                attachments=(Attachment("document.bin", document),),
-            )
-            ids.append((await province.outbox.send("TU", draft)).id)
+        ids = await _queue_small(province.outbox, root)
         await _all_delivered(province, ids)
         return SMALL_COUNT / (time.perf_counter() - started)
     finally:
@@ -163,19 +169,9 @@ async def _queued_and_delivered(root: Path, env: dict[str, str]) -> tuple[float,
     """Queue SMALL_COUNT dispatches at TU (a running node delivers them); dispatches a second
     from the first queued to the last receipt, and the median seconds from queued to receipt."""
     settings = load_settings(root / "TU", env)
-    document = root / "document.bin"
-    document.write_bytes(os.urandom(SMALL_BYTES))
     async with open_exchange(settings) as parts:
         started = time.perf_counter()
-        ids = []
-        for number in range(SMALL_COUNT):
-            draft = Draft(
-                recipients=("HU-CAMLO",),
-                kind="document",
-                metadata={"summary": f"bench {number}"},
-                attachments=(Attachment("document.bin", document),),
-            )
-            ids.append((await parts.outbox.send("TU", draft)).id)
+        ids = await _queue_small(parts.outbox, root)
         async with open_database(settings) as sessions:
             while True:
                 async with sessions() as session:
