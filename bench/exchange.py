@@ -144,7 +144,7 @@ def _serve(
         )
         for name in names
     ]
-    for name in names:
+    for name, process in zip(names, nodes, strict=True):
         port = load_settings(root / name, env).peer.port
         deadline = time.monotonic() + 60
         while True:
@@ -152,7 +152,8 @@ def _serve(
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    _stop(nodes)  # none is left running when one cannot start
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.1)
     return nodes
@@ -160,7 +161,8 @@ def _serve(
 
 def _stop(nodes: list[subprocess.Popen[bytes]]) -> None:
     for process in nodes:
-        process.send_signal(signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
     for process in nodes:
         process.wait(timeout=60)
 
