@@ -18,7 +18,7 @@ async def main() -> None:
         *await smtp.run(),
         *await office.run(),
         *await report.run(),
-        # Quick setting (100 communes, 30 s) unless BENCH_NETWORK_FULL=1.
+        # 500 communes, long poll against polling, 60 s windows (120 s: BENCH_NETWORK_FULL=1).
         *await network_sim.run(),
     ]
     print(render(figures))

@@ -10,16 +10,39 @@ caller's own certificate, through ``exchange.peer_client.PeerClient``.
 
 Simulated, in this one process: the communes and districts are not nodes. A commune does what
 ``exchange.pull.Puller`` does on the wire (list, download, hand back a receipt signed by its
-unit; a new connection per pull, as the Puller opens one, unless ``--keep-alive``) but checks
-less than a node's inbox: the header's signature, the payload's digest, and that its unit key
-decrypts it; no database, no MIME or manifest check. A district does what its outbox does on the
-wire: relays each dispatch to the hub (inline, so offer, upload and commit are one request)
-and asks the hub for receipts as ``collect_receipts`` does, without checking them.
+unit) but checks less than a node's inbox: the header's signature, the payload's digest, and
+that its unit key decrypts it; no database, no MIME or manifest check. A district does what its
+outbox does on the wire: relays each dispatch to the hub (inline, so offer, upload and commit
+are one request) and asks the hub for receipts as ``collect_receipts`` does, without checking
+them.
 
-The baseline is the same hub and directory under reduced load, measured first in the same run,
-so the ratios say how the hub's CPU and latencies grow with load and nothing else. The hub
-shares the machine with this process and whatever else runs there: "run-queue wait" is how
-long its event loop was ready to run but had no CPU, and the tail latencies follow it.
+How a commune asks is the point of the comparison. With ``wait`` (the long poll, the default
+of the measured load) it asks ``relay/waiting?wait=``, the hub holds the question until a
+dispatch for it arrives or the wait passes, and it asks again at once, as ``Puller.run`` does;
+each commune keeps one connection across its questions, as a node asking again at once reuses
+it (``--new-connections``: a TCP and TLS handshake per question instead). The long-polling
+communes come online over one wait before the window opens, so that each is waiting at the
+hub and their questions are renewed at spread-out moments, as a province's would be. Without
+``wait`` (the baseline's default) each commune polls every ``pull_seconds`` with a new
+connection, the Puller before the long poll.
+
+The baseline is the same hub, directory, communes and sending rate, measured first in the same
+run, asking the old way: the ratios say what the long poll changes and nothing else. After the
+sending window the communes ask on until everything the hub holds is fetched (a polling one
+may be a whole period away), so every dispatch's offer->fetched is timed; CPU is read over the
+sending window only.
+
+"pull round" was, for polling, one question's round trip (list, then fetch and acknowledge
+what was listed). Under a long poll a question's round trip is mostly the hub holding it, so
+it is now counted per dispatch fetched, from the moment the hub has the work and the commune
+is asking (the later of the two: the district having the hub's answer to its relay, or its
+offer's start if that answer has not been read yet; and the question leaving) to the
+commune's receipt accepted by the hub. For a long poll that is waking the held question,
+the listing, the download and the receipt; for polling, what the old figure measured for a
+question that found work. The wait for the next poll is in offer->fetched, not here.
+
+The hub shares the machine with this process and whatever else runs there: "run-queue wait"
+is how long its event loop was ready to run but had no CPU, and the tail latencies follow it.
 ``python -m bench.network_sim --help`` lists the knobs; ``--hub-profile`` says where the hub's
 CPU goes.
 """
@@ -45,7 +68,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from dataclasses import dataclass, field, replace
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -79,6 +103,9 @@ HUB_ENV = {"CONGVAN_LOG_LEVEL": "warning", "CONGVAN_REPORTS_SEND_DAY": "0"}
 #: then again as often; its loop looks for due questions every ``POLL_SECONDS``.
 RECEIPT_POLL_SECONDS, POLL_SECONDS = 30.0, 2.0
 DRAIN_CONCURRENCY = 50
+#: After the sending window, the communes ask on until everything held is fetched, or this
+#: long (plus a polling period) has passed.
+TAIL_SECONDS = 10.0
 TIMEOUT = aiohttp.ClientTimeout(total=120)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b")
 
@@ -89,16 +116,35 @@ class Load:
     rate: float
     seconds: float
     pull_seconds: float
+    #: The long poll's ``wait``: each question is held at the hub up to this long; 0 polls
+    #: every ``pull_seconds`` instead (the Puller before the long poll).
+    wait: float = 0
+    #: Each commune keeps one connection across its questions; otherwise a new session (TCP
+    #: and TLS handshake) per question, as ``Puller.pull_once`` opened one.
+    keep_alive: bool = False
 
     @property
     def label(self) -> str:
-        return f"[{self.communes}c {self.rate:g}/s]"
+        how = f"wait {self.wait:g}s" if self.wait else f"poll {self.pull_seconds:g}s"
+        return f"[{self.communes}c {self.rate:g}/s {how}{'' if self.keep_alive else ' new-conn'}]"
 
     def describe(self) -> str:
-        return (
-            f"{self.communes} communes pulling every {self.pull_seconds:g} s, "
-            f"{self.rate:g} dispatches/s, {self.seconds:g} s"
+        asking = (
+            f"asking with wait={self.wait:g} (a long poll)"
+            if self.wait
+            else f"pulling every {self.pull_seconds:g} s"
         )
+        connection = "one kept connection each" if self.keep_alive else "a new connection each time"
+        return (
+            f"{self.communes} communes {asking}, {connection}; "
+            f"{self.rate:g} dispatches/s for {self.seconds:g} s"
+        )
+
+    @property
+    def tail(self) -> float:
+        """After the sending window, how long communes go on asking for what is still at the
+        hub before the untimed drain: a polling commune may be a whole period away."""
+        return TAIL_SECONDS + (0 if self.wait else self.pull_seconds)
 
 
 @dataclass(frozen=True)
@@ -140,12 +186,18 @@ class Tally:
     """What one load saw; latencies in seconds."""
 
     delivery: list[float] = field(default_factory=list)
-    pull_list: list[float] = field(default_factory=list)
+    #: Per dispatch fetched: from the later of "the hub holds it" and "its commune asked" to
+    #: the commune's receipt accepted (see the module's docstring).
     pull_round: list[float] = field(default_factory=list)
     fetched_after: list[float] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     offered_at: dict[str, float] = field(default_factory=dict)
+    #: When the district had the hub's answer to its relay: the hub holds the dispatch.
+    held_at: dict[str, float] = field(default_factory=dict)
+    #: Questions to the hub (listings, held or not): all, and those in the sending window.
+    questions: int = 0
+    window_questions: int = 0
     hub_cpu: float = math.nan
     bench_cpu: float = math.nan
     hub_peak_rss_mib: float = math.nan
@@ -363,16 +415,25 @@ class Simulation:
     """One load against the running hub: districts relaying on a fixed schedule (open loop:
     a slow answer does not slow the offers), communes pulling on theirs."""
 
-    def __init__(self, network: Network, load: Load, pool: list[Sealed], keep_alive: bool):
-        self.network, self.load, self.pool, self.keep_alive = network, load, pool, keep_alive
+    def __init__(self, network: Network, load: Load, pool: list[Sealed]):
+        self.network, self.load, self.pool = network, load, pool
         self.tally = Tally()
         self.communes = network.communes[: load.communes]
         #: Per district: dispatch id -> (commune, when to ask the hub for its receipt).
         self.awaiting: list[dict[str, tuple[str, float]]] = [{} for _ in network.districts]
         self.start = self.end = 0.0
+        #: Set when the communes stop asking: a question held at the hub is dropped.
+        self.stop = asyncio.Event()
+        #: Held by the hub and not yet fetched; once all is sent, ``all_fetched`` says when
+        #: that is empty.
+        self.unfetched: set[str] = set()
+        self.sent = False
+        self.all_fetched = asyncio.Event()
 
     async def run(self, hub_pid: int) -> Tally:
-        self.start = time.perf_counter() + 1
+        # Long-polling communes come online over one wait before the window, so that each is
+        # waiting at the hub, their questions renewed at spread-out moments, when it opens.
+        self.start = time.perf_counter() + 1 + self.load.wait
         self.end = self.start + self.load.seconds
         async with contextlib.AsyncExitStack() as stack:
             senders = [
@@ -380,9 +441,9 @@ class Simulation:
                 for _ in self.network.districts
             ]
             kept: list[aiohttp.ClientSession | None] = [None] * len(self.communes)
-            if self.keep_alive:
+            if self.load.keep_alive:
                 # The hub's own keep-alive (aiohttp's 75 s) still ends longer silences.
-                keepalive = self.load.pull_seconds * 2
+                keepalive = max(self.load.pull_seconds, self.load.wait) * 2
                 kept = [
                     await stack.enter_async_context(
                         aiohttp.ClientSession(
@@ -392,16 +453,17 @@ class Simulation:
                     )
                     for _ in self.communes
                 ]
+            asking = [
+                asyncio.create_task(self._ask(n, commune, kept[n]))
+                for n, commune in enumerate(self.communes)
+            ]
             await _sleep_until(self.start)
             hub_cpu, bench_cpu = _cpu_seconds(hub_pid), time.process_time()
             hub_wait = _run_queue_seconds(hub_pid)
+            questions = self.tally.questions
             tasks = [asyncio.create_task(self._send_all(senders))]
             tasks += [
                 asyncio.create_task(self._ask_receipts(n, senders[n])) for n in range(len(senders))
-            ]
-            tasks += [
-                asyncio.create_task(self._pull_on_schedule(n, commune, kept[n]))
-                for n, commune in enumerate(self.communes)
             ]
             await _sleep_until(self.end)
             self.tally.hub_cpu = (_cpu_seconds(hub_pid) - hub_cpu) / self.load.seconds * 100
@@ -409,9 +471,22 @@ class Simulation:
             self.tally.hub_peak_rss_mib = _peak_rss_mib(hub_pid)
             waited = _run_queue_seconds(hub_pid) - hub_wait
             self.tally.hub_cpu_wait = waited / self.load.seconds * 100
+            self.tally.window_questions = self.tally.questions - questions
             await asyncio.gather(*tasks)
+            await self._until_fetched()
+            self.stop.set()
+            await asyncio.gather(*asking)
         await self._drain()
         return self.tally
+
+    async def _until_fetched(self) -> None:
+        """The tail: communes go on asking until all the hub holds is fetched, so that the
+        last dispatches' offer->fetched is timed too, not left to the untimed drain."""
+        self.sent = True
+        if self.unfetched:
+            with contextlib.suppress(TimeoutError):
+                tail = self.end + self.load.tail - time.perf_counter()
+                await asyncio.wait_for(self.all_fetched.wait(), tail)
 
     async def _send_all(self, sessions: list[aiohttp.ClientSession]) -> None:
         in_flight: set[asyncio.Task[None]] = set()
@@ -437,7 +512,10 @@ class Simulation:
         except (PeerRefused, aiohttp.ClientError, TimeoutError, OSError) as error:
             self.tally.errors[f"relay: {_what(error)}"] += 1
             return
-        self.tally.delivery.append(time.perf_counter() - started)
+        self.tally.held_at[sealed.id] = time.perf_counter()
+        if sealed.id not in self.tally.fetched:
+            self.unfetched.add(sealed.id)
+        self.tally.delivery.append(self.tally.held_at[sealed.id] - started)
         self.tally.counts["held by hub"] += 1
         due = time.perf_counter() + RECEIPT_POLL_SECONDS
         self.awaiting[sealed.district][sealed.id] = (sealed.commune, due)
@@ -467,41 +545,72 @@ class Simulation:
                         awaiting[dispatch_id] = (node, now + RECEIPT_POLL_SECONDS)
             await asyncio.sleep(min(POLL_SECONDS, max(0.0, self.end - time.perf_counter())))
 
-    async def _pull_on_schedule(
-        self, number: int, commune: Commune, kept: aiohttp.ClientSession | None
-    ) -> None:
-        """Pulls spread evenly: the hub sees ``communes / pull_seconds`` pulls a second."""
-        moment = self.start + number * self.load.pull_seconds / len(self.communes)
-        while moment < self.end:
-            await _sleep_until(moment)
-            await self._pull(commune, kept, timed=True)
-            moment += self.load.pull_seconds
+    async def _ask(self, number: int, commune: Commune, kept: aiohttp.ClientSession | None) -> None:
+        """What ``Puller.run`` does until the run stops: polling, questions spread evenly over
+        a period, so the hub sees ``communes / pull_seconds`` a second; with the long poll, it
+        asks again at once after work or a question held for its wait, and sleeps
+        ``pull_seconds`` only after an empty answer at once (which this hub does not give)."""
+        spread = self.load.wait or self.load.pull_seconds
+        await _sleep_until(self.start - self.load.wait + number * spread / len(self.communes))
+        while not self.stop.is_set():
+            asked = time.perf_counter()
+            listed = await self._pull(commune, kept, wait=self.load.wait, timed=True)
+            held = time.perf_counter() - asked >= self.load.wait / 2
+            if self.load.wait and (listed or held):
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.stop.wait(), asked + self.load.pull_seconds - time.perf_counter()
+                )
 
     async def _pull(
-        self, commune: Commune, kept: aiohttp.ClientSession | None, *, timed: bool
+        self,
+        commune: Commune,
+        kept: aiohttp.ClientSession | None,
+        *,
+        wait: float = 0,
+        timed: bool,
     ) -> int:
-        """One pull as ``Puller.pull_once`` makes it; the answer is how many were listed."""
-        started = time.perf_counter()
+        """One question as ``Puller.pull_once`` asks it (held up to ``wait`` at the hub, and
+        dropped when the run stops); the answer is how many were listed."""
+        asked = time.perf_counter()
+        self.tally.questions += 1
         try:
             async with (
                 contextlib.nullcontext(kept) if kept else aiohttp.ClientSession(timeout=TIMEOUT)
             ) as http:
                 client = PeerClient(http, self.network.hub_url, commune.context)
-                items = await client.waiting()
-                listed = time.perf_counter()
+                question = client.waiting(wait)
+                items = await (self._unless_stopped(question) if wait else question)
                 for item in items:
-                    await self._take(client, commune, item, timed)
+                    await self._take(client, commune, item, asked if timed else None)
         except (PeerRefused, aiohttp.ClientError, TimeoutError, OSError) as error:
             self.tally.errors[f"pull: {_what(error)}"] += 1
             return 0
-        if timed:
-            self.tally.pull_list.append(listed - started)
-            self.tally.pull_round.append(time.perf_counter() - started)
         return len(items)
 
+    async def _unless_stopped(
+        self, question: Coroutine[Any, Any, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """The hub's answer, or nothing when the run stops first (as ``Puller.run`` drops a
+        held question when its node stops)."""
+        asking = asyncio.ensure_future(question)
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait((asking, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if asking.done():
+            return asking.result()
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+        return []
+
     async def _take(
-        self, client: PeerClient, commune: Commune, item: dict[str, Any], timed: bool
+        self, client: PeerClient, commune: Commune, item: dict[str, Any], asked: float | None
     ) -> None:
+        """Fetch, check and acknowledge one listed dispatch; ``asked`` (when timed) is when
+        the question that listed it left."""
         dispatch_id = str(item["id"])
         try:
             raw = base64.b64decode(str(item["header"]), validate=True)
@@ -513,10 +622,12 @@ class Simulation:
                 raise PeerRefused("payload digest differs from the header's", code="bad-digest")
             pyrage.decrypt(payload, [commune.identity])
             self.tally.fetched.add(dispatch_id)
-            if timed and dispatch_id in self.tally.offered_at:
-                self.tally.fetched_after.append(
-                    time.perf_counter() - self.tally.offered_at[dispatch_id]
-                )
+            self.unfetched.discard(dispatch_id)
+            if self.sent and not self.unfetched:
+                self.all_fetched.set()
+            offered = self.tally.offered_at.get(dispatch_id)
+            if asked is not None and offered is not None:
+                self.tally.fetched_after.append(time.perf_counter() - offered)
             receipt = make_receipt(
                 commune.signer,
                 dispatch_id=dispatch_id,
@@ -526,6 +637,11 @@ class Simulation:
                 status=ACCEPTED,
             )
             state = await client.hand_back_receipt(dispatch_id, receipt)
+            if asked is not None and offered is not None:
+                # The district may not have read the hub's answer yet: its offer is then the
+                # (earlier, so longer) stand-in for the moment the hub held the dispatch.
+                has_work = max(asked, self.tally.held_at.get(dispatch_id, offered))
+                self.tally.pull_round.append(time.perf_counter() - has_work)
         except (PeerRefused, aiohttp.ClientError, TimeoutError, OSError) as error:
             self.tally.errors[f"fetch: {_what(error)}"] += 1
             return
@@ -535,9 +651,15 @@ class Simulation:
         self.tally.counts[f"acked, {state}"] += 1
 
     async def _drain(self) -> None:
-        """After the timed window, every commune pulls until nothing waits for it (not timed),
-        so the counts show whether every dispatch offered got to its commune."""
+        """After the tail, every commune sent something not yet fetched pulls until nothing
+        waits for it (not timed), so the counts show whether every dispatch offered got to its
+        commune; the others had nothing sent this run, so nothing waits for them."""
         gate = asyncio.Semaphore(DRAIN_CONCURRENCY)
+        behind = {
+            sealed.commune
+            for sealed in self.pool
+            if sealed.id in self.tally.offered_at and sealed.id not in self.tally.fetched
+        }
 
         async def drain(commune: Commune) -> None:
             async with gate:
@@ -545,7 +667,7 @@ class Simulation:
                     if not await self._pull(commune, None, timed=False):
                         return
 
-        await asyncio.gather(*(drain(commune) for commune in self.communes))
+        await asyncio.gather(*(drain(c) for c in self.communes if c.code in behind))
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -568,9 +690,14 @@ def figures_of(load: Load, tally: Tally, base_load: Load, base: Tally) -> list[F
         row("bench process CPU, %", "%", tally.bench_cpu, base.bench_cpu),
         row("hub run-queue wait, %", "%", tally.hub_cpu_wait, base.hub_cpu_wait),
         row("hub peak RSS, MiB", "", tally.hub_peak_rss_mib, base.hub_peak_rss_mib),
+        row(
+            "questions to the hub /s",
+            "",
+            tally.window_questions / load.seconds,
+            base.window_questions / base_load.seconds,
+        ),
     ]
     for name, unit, scale, timings in (
-        ("pull list", "ms", 1000, "pull_list"),
         ("pull round", "ms", 1000, "pull_round"),
         ("relay delivery", "ms", 1000, "delivery"),
         ("offer->fetched", "s", 1, "fetched_after"),
@@ -615,6 +742,16 @@ def _log_summary(path: Path) -> str:
     return "hub log:\n" + "\n".join(f"  {count:6d} x {what}" for what, count in seen.items())
 
 
+def _hub_wait(*loads: Load) -> dict[str, str]:
+    """The hub holds a question as long as the longest wait asked (its default is 25 s)."""
+    longest = max(each.wait for each in loads)
+    return {"CONGVAN_EXCHANGE_PULL_WAIT_SECONDS": f"{math.ceil(longest)}"} if longest else {}
+
+
+def _load_average() -> str:
+    return " ".join(f"{each:.2f}" for each in os.getloadavg())
+
+
 def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -625,7 +762,6 @@ async def simulate(
     *,
     districts: int = 2,
     database_url: str = "",
-    keep_alive: bool = False,
     size: int = 10 * 1024,
     hub_profile: Path | None = None,
 ) -> list[Figure]:
@@ -658,7 +794,7 @@ async def simulate(
                 "serve",
                 "--dir",
                 str(network.hub.node_dir),
-                env={**os.environ, **HUB_ENV},
+                env={**os.environ, **HUB_ENV, **_hub_wait(load, base_load)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -667,13 +803,13 @@ async def simulate(
             await _wait_until_ready(network, hub)
             await asyncio.sleep(3)  # the hub's start-up work (publisher, recovery) settles
             for name, each in (("baseline", base_load), ("full", load)):
-                _note(f"{name}: {each.describe()} (keep-alive: {keep_alive})")
-                tally = await Simulation(network, each, pools[name], keep_alive).run(hub.pid)
+                _note(f"{name}: {each.describe()}")
+                tally = await Simulation(network, each, pools[name]).run(hub.pid)
                 tallies[name] = tally
                 _note(
                     f"  counts {dict(tally.counts)}, fetched {len(tally.fetched)}; "
                     f"errors {dict(tally.errors) or 'none'}; "
-                    f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+                    f"load average {_load_average()} on {os.cpu_count()} CPUs"
                 )
         finally:
             hub.send_signal(signal.SIGINT)
@@ -686,15 +822,12 @@ async def simulate(
 
 
 async def run() -> list[Figure]:
-    """For ``python -m bench``: 100 communes pulling every 15 s, 10/s for 30 s, against 20
-    communes at 1/s, unless ``BENCH_NETWORK_FULL=1`` asks for the issue's scale (500 communes
-    pulling every 60 s, 10/s for 120 s, against 50 communes at 1/s)."""
-    if os.environ.get("BENCH_NETWORK_FULL") == "1":
-        load, base = Load(500, 10, 120, 60), Load(50, 1, 120, 60)
-    else:
-        _note("network_sim: quick setting (set BENCH_NETWORK_FULL=1 for 500 communes, 120 s)")
-        load, base = Load(100, 10, 30, 15), Load(20, 1, 30, 15)
-    return await simulate(load, base)
+    """For ``python -m bench``: the issue's 500 communes, 10 dispatches/s for 60 s, asking
+    with the long poll (wait 25 s, one kept connection each) against the same polling every
+    60 s with a new connection each time; ``BENCH_NETWORK_FULL=1`` makes the windows 120 s."""
+    seconds = 120 if os.environ.get("BENCH_NETWORK_FULL") == "1" else 60
+    load = Load(500, 10, seconds, 60, wait=25, keep_alive=True)
+    return await simulate(load, replace(load, wait=0, keep_alive=False))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -706,15 +839,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="dispatches per second")
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--pull-seconds", type=float, default=60.0)
-    parser.add_argument("--baseline-communes", type=int, default=50)
-    parser.add_argument("--baseline-rate", type=float, default=1.0)
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=25.0,
+        help="the long poll's wait (the hub's pull_wait_seconds); 0 polls every --pull-seconds",
+    )
+    parser.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="a new connection per question (as Puller.pull_once opened) instead of one kept",
+    )
+    parser.add_argument(
+        "--baseline-communes", type=int, help="default: --communes (only the asking differs)"
+    )
+    parser.add_argument("--baseline-rate", type=float, help="default: --rate")
+    parser.add_argument(
+        "--baseline-wait", type=float, default=0.0, help="default 0: the baseline polls"
+    )
+    parser.add_argument(
+        "--baseline-keep-alive",
+        action="store_true",
+        help="the baseline's communes keep their connection too (default: a new one each time)",
+    )
     parser.add_argument("--bytes", type=int, default=10 * 1024, help="each document's size")
     parser.add_argument("--database-url", default="", help="the hub's; default SQLite")
-    parser.add_argument(
-        "--keep-alive",
-        action="store_true",
-        help="each commune keeps its connection between pulls (the Puller opens a new one)",
-    )
     parser.add_argument(
         "--hub-profile",
         type=Path,
@@ -722,9 +871,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     options = parser.parse_args(argv)
     configure_logging(LogSettings(level="warning"))
-    load = Load(options.communes, options.rate, options.seconds, options.pull_seconds)
+    load = Load(
+        options.communes,
+        options.rate,
+        options.seconds,
+        options.pull_seconds,
+        wait=options.wait,
+        keep_alive=not options.new_connections,
+    )
     base = Load(
-        options.baseline_communes, options.baseline_rate, options.seconds, options.pull_seconds
+        options.baseline_communes or options.communes,
+        options.baseline_rate or options.rate,
+        options.seconds,
+        options.pull_seconds,
+        wait=options.baseline_wait,
+        keep_alive=options.baseline_keep_alive,
     )
     figures = asyncio.run(
         simulate(
@@ -732,12 +893,12 @@ def main(argv: list[str] | None = None) -> None:
             base,
             districts=options.districts,
             database_url=options.database_url,
-            keep_alive=options.keep_alive,
             size=options.bytes,
             hub_profile=options.hub_profile,
         )
     )
     print(render(figures))
+    _note(f"load average at the end: {_load_average()}")
 
 
 if __name__ == "__main__":
