@@ -11,6 +11,11 @@ The question is a long poll (:mod:`exchange.pull_wait`): the hub holds it open u
 soon as the hub has it, and the node asks again at once. A hub that answers an empty list at
 once (an older one, or one with the long poll off), or an error, makes it wait
 ``[exchange] pull_seconds`` before asking again, as it always did.
+
+The node keeps one HTTP session, so one connection, for as long as it runs: asking again at
+once over a new one would cost the hub a TLS handshake (and the commune a round trip or two
+on a slow link) for every question, each ``pull_wait_seconds`` for every idle commune of the
+province (``bench/network_sim.py --new-connections`` measures it).
 """
 
 from __future__ import annotations
@@ -63,44 +68,47 @@ class Puller:
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            bind_request_id()
-            asked_at = loop.time()
-            again_now = False
-            try:
-                settled = await self.pull_once(wait=self.settings.pull_wait_seconds, stop=stop)
-                # Work came, or the hub held the question for its time: ask again now.
-                held = loop.time() - asked_at >= self.settings.pull_wait_seconds / 2
-                again_now = self.settings.pull_wait_seconds > 0 and (settled > 0 or held)
-            except (aiohttp.ClientError, TimeoutError, OSError, CongvanError) as error:
-                log.warning("pull.failed", error=f"{type(error).__name__}: {str(error)[:200]}")
-            if again_now:
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.pull_seconds)
-            except TimeoutError:
-                continue
+        wait = self.settings.pull_wait_seconds
+        timeout = peer_timeout(self.settings.send_timeout_seconds + wait)
+        async with aiohttp.ClientSession(timeout=timeout) as http:  # one connection, kept
+            while not stop.is_set():
+                bind_request_id()
+                asked_at = loop.time()
+                again_now = False
+                try:
+                    settled = await self.pull_once(http, wait, stop)
+                    # Work came, or the hub held the question for its time: ask again now.
+                    held = loop.time() - asked_at >= wait / 2
+                    again_now = wait > 0 and (settled > 0 or held)
+                except (aiohttp.ClientError, TimeoutError, OSError, CongvanError) as error:
+                    log.warning("pull.failed", error=f"{type(error).__name__}: {str(error)[:200]}")
+                if again_now:
+                    continue
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.pull_seconds)
+                except TimeoutError:
+                    continue
 
-    async def pull_once(self, wait: int = 0, stop: asyncio.Event | None = None) -> int:
-        """Fetch, check and acknowledge what waits at the hub (the hub may hold the question
-        up to ``wait`` seconds when nothing does; ``stop`` ends that wait, not a dispatch
-        being taken); the answer is how many were settled (accepted or refused with a
-        receipt)."""
+    async def pull_once(
+        self, http: aiohttp.ClientSession, wait: int = 0, stop: asyncio.Event | None = None
+    ) -> int:
+        """Fetch, check and acknowledge what waits at the hub, over ``http`` (the hub may
+        hold the question up to ``wait`` seconds when nothing does; ``stop`` ends that wait,
+        not a dispatch being taken); the answer is how many were settled (accepted or refused
+        with a receipt)."""
         hub = self._hub()
         if hub is None:
             return 0
-        timeout = peer_timeout(self.settings.send_timeout_seconds + wait)
         settled = 0
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
-            listed = await _unless_stopped(client.waiting(wait), stop)
-            for item in listed or ():
-                receipt = await self._take(client, hub, item)
-                if receipt is not None:
-                    # The hub forgets the dispatch on this receipt: what it says must be on disk.
-                    await self.durable.sync()
-                    await client.hand_back_receipt(str(item["id"]), receipt)
-                    settled += 1
+        client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
+        listed = await _unless_stopped(client.waiting(wait), stop)
+        for item in listed or ():
+            receipt = await self._take(client, hub, item)
+            if receipt is not None:
+                # The hub forgets the dispatch on this receipt: what it says must be on disk.
+                await self.durable.sync()
+                await client.hand_back_receipt(str(item["id"]), receipt)
+                settled += 1
         if settled:
             log.info("pull.settled", hub=hub, count=settled)
         return settled
