@@ -47,11 +47,12 @@ class PullWaiters:
         for event in self._waiting.get(node, ()):
             event.set()
 
-    async def wait(self, node: str, seconds: float) -> None:
+    async def wait(self, node: str, seconds: float) -> bool:
         """Return when something arrives for ``node``, after ``seconds``, or when the hub
-        stops, whichever comes first."""
+        stops, whichever comes first; says whether it was woken (else nothing came: the
+        caller need not look again)."""
         if self._closed or seconds <= 0:
-            return
+            return False
         event = asyncio.Event()
         self._waiting.setdefault(node, set()).add(event)
         if self._checker is None:
@@ -59,13 +60,14 @@ class PullWaiters:
         try:
             await asyncio.wait_for(event.wait(), seconds)
         except TimeoutError:
-            pass
+            return False
         finally:
             events = self._waiting.get(node)
             if events is not None:
                 events.discard(event)
                 if not events:
                     del self._waiting[node]
+        return True
 
     def close(self) -> None:
         """The hub stops: every waiting question is answered (with what there is), and new

@@ -318,8 +318,14 @@ class RelayDesk:
         """What waits for ``peer``, most urgent first; when nothing does, the question is held
         open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive."""
         rows = await self._waiting_ids(peer)
-        if not rows and wait > 0 and self.pull_wait_seconds > 0:
-            await self.waiters.wait(peer, min(wait, self.pull_wait_seconds))
+        # A wait that runs out unwoken found nothing (the once-a-second check wakes it for
+        # work another process stored): an idle commune's question costs one query.
+        if (
+            not rows
+            and wait > 0
+            and self.pull_wait_seconds > 0
+            and await self.waiters.wait(peer, min(wait, self.pull_wait_seconds))
+        ):
             rows = await self._waiting_ids(peer)
         return [self._listing(dispatch_id) for dispatch_id in rows]
 
