@@ -116,6 +116,8 @@ class Claimed:
     units: list[str]
     attempts: int
     sent: Sent
+    #: What it is about: the dispatch it refers to (a status, a recall), else itself.
+    about: str
 
 
 def backoff(settings: ExchangeSettings, attempts: int, rng: random.Random) -> timedelta:
@@ -316,7 +318,7 @@ class Outbox:
         async with self.sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(Delivery, *SENT_COLUMNS)
+                    select(Delivery, *SENT_COLUMNS, OutboundDispatch.ref)
                     .join(OutboundDispatch, OutboundDispatch.id == Delivery.dispatch_id)
                     .where(Delivery.node == node, self._due(now))
                     .order_by(Delivery.urgency.desc(), Delivery.created_at)
@@ -325,12 +327,20 @@ class Outbox:
                 )
             ).all()
             claimed = []
-            for row, payload_sha256, sender, size, origin_node in rows:
+            for row, payload_sha256, sender, size, origin_node, ref in rows:
                 row.state = SENDING
                 row.attempts += 1
                 row.lease_until = now + timedelta(seconds=self.settings.lease_seconds)
                 sent = Sent(payload_sha256, sender, size, origin_node)
-                claimed.append(Claimed(row.dispatch_id, json.loads(row.units), row.attempts, sent))
+                claimed.append(
+                    Claimed(
+                        row.dispatch_id,
+                        json.loads(row.units),
+                        row.attempts,
+                        sent,
+                        ref or row.dispatch_id,
+                    )
+                )
             return claimed
 
     async def deliver_due(self) -> None:
@@ -389,17 +399,24 @@ class Outbox:
     ) -> None:
         """Try the batch ``[exchange] window`` deliveries at a time, in the batch's order (the
         most urgent first: waiters on a semaphore start in turn); each tried one leaves
-        ``held``. On stop, those not started stay in ``held`` for the caller to give back."""
+        ``held``. Those about one document (it, then its statuses and recall) go one after
+        the other, so they arrive in the order they were sent: a clerk's "registered" then
+        "assigned" in the same second must not swap. On stop, those not started stay in
+        ``held`` for the caller to give back."""
         window = asyncio.Semaphore(self.settings.window)
+        in_order: dict[str, list[Claimed]] = {}
+        for delivery in claimed:
+            in_order.setdefault(delivery.about, []).append(delivery)
 
-        async def one(delivery: Claimed) -> None:
-            async with window:
-                if self._stop.is_set():
-                    return
-                await self._attempt(http, delivery, node)
-                held.remove(delivery.dispatch_id)
+        async def one_after_another(deliveries: list[Claimed]) -> None:
+            for delivery in deliveries:
+                async with window:
+                    if self._stop.is_set():
+                        return
+                    await self._attempt(http, delivery, node)
+                    held.remove(delivery.dispatch_id)
 
-        await asyncio.gather(*(one(delivery) for delivery in claimed))
+        await asyncio.gather(*(one_after_another(chain) for chain in in_order.values()))
 
     async def _attempt(self, http: aiohttp.ClientSession, delivery: Claimed, node: str) -> None:
         """One claimed delivery, straight to ``node`` or handed to the hub."""

@@ -267,7 +267,10 @@ async def test_a_district_forwards_a_provincial_document_to_its_commune_and_hear
         async def all_back() -> bool:
             return await reported() == ["03", "04", "06"]
 
-        await wait_for(all_back)
+        try:
+            await wait_for(all_back)
+        except AssertionError:
+            raise AssertionError(f"reported: {await reported()}") from None
         async with StaffBrowser(camlo.web_url) as browser:
             await browser.sign_in_as(district_clerk, at=time.time() + 30)  # the last code was used
             page = await browser.get(f"/incoming/{at_district.id}")
