@@ -68,7 +68,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -87,6 +86,7 @@ from config.settings import LogSettings, Settings
 from exchange.envelope import Attachment, Draft, Header, Sender, seal, verify_header
 from exchange.outbox import RECEIPT_BATCH
 from exchange.peer_client import PeerClient
+from exchange.pull import unless_stopped
 from exchange.receipts import ACCEPTED, Signer, make_receipt
 from keys import certificates, directory
 from keys.age import identity_of
@@ -581,30 +581,15 @@ class Simulation:
             ) as http:
                 client = PeerClient(http, self.network.hub_url, commune.context)
                 question = client.waiting(wait)
-                items = await (self._unless_stopped(question) if wait else question)
+                items = (
+                    (await unless_stopped(question, self.stop) or []) if wait else await question
+                )
                 for item in items:
                     await self._take(client, commune, item, asked if timed else None)
         except (PeerRefused, aiohttp.ClientError, TimeoutError, OSError) as error:
             self.tally.errors[f"pull: {_what(error)}"] += 1
             return 0
         return len(items)
-
-    async def _unless_stopped(
-        self, question: Coroutine[Any, Any, list[dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
-        """The hub's answer, or nothing when the run stops first (as ``Puller.run`` drops a
-        held question when its node stops)."""
-        asking = asyncio.ensure_future(question)
-        stopping = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait((asking, stopping), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if asking.done():
-            return asking.result()
-        asking.cancel()
-        await asyncio.gather(asking, return_exceptions=True)
-        return []
 
     async def _take(
         self, client: PeerClient, commune: Commune, item: dict[str, Any], asked: float | None

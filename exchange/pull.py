@@ -101,7 +101,7 @@ class Puller:
             return 0
         settled = 0
         client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
-        listed = await _unless_stopped(client.waiting(wait), stop)
+        listed = await unless_stopped(client.waiting(wait), stop)
         for item in listed or ():
             receipt = await self._take(client, hub, item)
             if receipt is not None:
@@ -146,7 +146,7 @@ class Puller:
             return None
 
 
-async def _unless_stopped(
+async def unless_stopped(
     question: Coroutine[Any, Any, list[dict[str, Any]]], stop: asyncio.Event | None
 ) -> list[dict[str, Any]] | None:
     """The hub's answer, or None when ``stop`` is set first (the question is dropped: asking
