@@ -6,12 +6,13 @@ numbers as numbers and days as dates."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
+from exchange.ledger import VIETNAM
 from office.node.app import RunningNode
 from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
@@ -174,7 +175,9 @@ async def test_the_workbooks_store_numbers_as_numbers_and_days_as_dates(
     (row,) = [r for r in sheet.iter_rows(min_row=4) if "Văn bản đi có ngày" in str(r[2].value)]
     day, copies, sent, receipts = row[1], row[6], row[7], row[8]
     assert day.is_date and day.number_format == "dd/mm/yyyy"
-    assert isinstance(day.value, datetime) and day.value.date() <= date.today()
+    assert (
+        isinstance(day.value, datetime) and day.value.date() <= datetime.now(VIETNAM).date()
+    )  # the register's day
     assert isinstance(copies.value, int) and copies.value == 1 and copies.data_type == "n"
     assert isinstance(receipts.value, int) and receipts.data_type == "n"
     assert sent.value is None or (sent.is_date and sent.number_format == "dd/mm/yyyy hh:mm")
