@@ -80,6 +80,11 @@ class NodeProcess:
             raise AssertionError(f"congvan serve outlived SIGKILL: {state}") from None
         assert returncode == -signal.SIGKILL
 
+    def threads(self) -> int:
+        """How many threads the process has now, as the kernel counts them."""
+        assert self._process is not None and self.running
+        return len(list(Path(f"/proc/{self._process.pid}/task").iterdir()))
+
     def send(self, signum: signal.Signals) -> None:
         assert self._process is not None and self.running
         self._process.send_signal(signum)
