@@ -268,6 +268,10 @@ class ReportSettings:
     #: How often each hosted unit's document-handling figures (:mod:`office.reports.live`) go
     #: up to where its reports go, as a ``figures`` dispatch (0: only when someone sends them).
     figures_minutes: int = setting(60, check=between(0, 24 * 60))
+    #: Sent and received ``figures`` dispatches are removed once settled and this many days
+    #: old (:mod:`exchange.retention`): only the newest counts, and hourly ones from every unit
+    #: would fill the spool. At least a day, so this slot's dispatch is never one of them.
+    figures_keep_days: int = setting(7, check=between(1, 3650))
     #: The report's signature block (HD 36): the authority (``T/M BAN THƯỜNG VỤ``), the
     #: signer's position and name; "" leaves the line blank for the signer to write in.
     signer_authority: str = setting("")

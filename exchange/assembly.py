@@ -16,6 +16,7 @@ from exchange.ledger import UsageLedger
 from exchange.outbox import Outbox
 from exchange.pull import Puller
 from exchange.relay import RelayDesk
+from exchange.retention import Retention
 from exchange.secrecy import SecrecyPolicy
 from exchange.statuses import Statuses
 from exchange.sweep import Sweeper
@@ -122,7 +123,7 @@ def build_exchange(
         relay,
         puller,
         upkeep,
-        Sweeper(upkeep, relay, outbox),
+        Sweeper(upkeep, relay, outbox, Retention(sessions, inbox.folder, outbox.folder)),
         durable,
         secrecy,
     )

@@ -6,7 +6,8 @@ sealing, and so does the wait of an accepted dispatch whose handler failed (a fu
 handed over again.
 
 The inbox sweeps its offers; on the hub the relay desk sweeps uploads handed to it for
-forwarding. An upload under way holds its file's lock and is left alone.
+forwarding. An upload under way holds its file's lock and is left alone. Short-lived kinds
+(the hourly figures) are forgotten once settled and old (:mod:`exchange.retention`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,19 @@ from config.loops import every
 from exchange.inbox_upkeep import InboxUpkeep
 from exchange.outbox import Outbox
 from exchange.relay import RelayDesk
+from exchange.retention import Retention
 
 log = get_logger("congvan.exchange.sweep")
 
 
 class Sweeper:
-    def __init__(self, upkeep: InboxUpkeep, relay: RelayDesk | None, outbox: Outbox) -> None:
+    def __init__(
+        self, upkeep: InboxUpkeep, relay: RelayDesk | None, outbox: Outbox, retention: Retention
+    ) -> None:
         self.upkeep = upkeep
         self.relay = relay
         self.outbox = outbox
+        self.retention = retention
 
     async def sweep_once(self) -> int:
         """Remove what expired, and hand over again what was accepted but whose handler
@@ -43,6 +48,7 @@ class Sweeper:
         expired = await self.upkeep.expire_stale_offers()
         if self.relay is not None:
             expired += await self.relay.expire_stale_uploads()
+        await self.retention.prune_once()
         return expired
 
     async def run(self, stop: asyncio.Event, sweep_seconds: float) -> None:

@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -339,6 +339,9 @@ async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
     node.handlers.register("report", node.reports.receive)
     node.live = LiveExchange(node.reports)
     node.handlers.register(FIGURES_KIND, node.live.receive)
+    exchange.sweeper.retention.keep(
+        FIGURES_KIND, timedelta(days=settings.reports.figures_keep_days)
+    )
     await node.upkeep.recover()
     if settings.node.hub:
         node.publisher = TrustPublisher(settings, node.sessions, passphrase)

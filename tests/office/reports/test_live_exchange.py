@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from exchange.envelope import Draft
-from exchange.models import OutboundDispatch
+from exchange.models import Delivery, InboundDispatch, OutboundDispatch
+from exchange.outbox import deliveries_of
 from exchange.peer_client import PeerClient
 from office.node.app import RunningNode, start_node
 from office.reports.live import FIGURES_KIND, snapshot_payload, unit_snapshots
@@ -279,3 +282,81 @@ async def test_a_unit_with_nowhere_to_send_its_figures_is_told_so(
     )
     assert other.returncode == 1
     assert "không thuộc máy chủ này" in other.stderr
+
+
+async def aged(node: RunningNode, dispatch_ids: list[str], days: int) -> None:
+    """Make the dispatches ``days`` older on ``node``, as if sent and received back then."""
+    back = timedelta(days=days)
+    async with node.sessions() as session, session.begin():
+        for dispatch_id in dispatch_ids:
+            sent = await session.get(OutboundDispatch, dispatch_id)
+            if sent is not None:
+                sent.created_at -= back
+            received = await session.get(InboundDispatch, dispatch_id)
+            if received is not None and received.decided_at is not None:
+                received.decided_at -= back
+
+
+async def held(node: RunningNode, dispatch_id: str) -> tuple[bool, bool]:
+    """Whether ``node`` still holds the dispatch as sent and as received."""
+    assert node.outbox is not None and node.inbox is not None
+    async with node.sessions() as session:
+        sent = await session.get(OutboundDispatch, dispatch_id) is not None
+        received = await session.get(InboundDispatch, dispatch_id) is not None
+    assert sent == node.outbox.folder(dispatch_id).exists()
+    assert received == node.inbox.folder(dispatch_id).exists()
+    return sent, received
+
+
+async def test_settled_figures_dispatches_go_after_their_keeping_time_and_the_rest_stays(
+    tu: RunningNode, camlo: RunningNode, demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """``[reports] figures_keep_days`` (7): a week-old figures dispatch, delivered and taken in,
+    is removed on both sides with its spool folder; one still being tried, a newer one and a
+    week-old dispatch of another kind stay, and so does the kept snapshot. Offered again after
+    its removal, the old one is taken in as new and changes nothing."""
+    assert camlo.outbox is not None and camlo.sweeper is not None and tu.sweeper is not None
+    old = await send_raw(camlo, await camlo_payload(camlo, incoming={"received": 3}))
+    trying = await send_raw(camlo, await camlo_payload(camlo, incoming={"received": 4}))
+    other = Draft(recipients=("TU",), kind="report", metadata={"period": "thirteenth month"})
+    await camlo.outbox.send("HU-CAMLO", other)
+    fresh = await send_raw(camlo, await camlo_payload(camlo, incoming={"received": 5}))
+    for dispatch_id in (old, trying, other.id, fresh):
+        await support_arrived(tu, dispatch_id)
+
+    async def all_delivered() -> bool:
+        async with camlo.sessions() as session:
+            for dispatch_id in (old, trying, other.id, fresh):
+                if [d.state for d in await deliveries_of(session, dispatch_id)] != ["delivered"]:
+                    return False
+        return True
+
+    await wait_for(all_delivered)
+    async with camlo.sessions() as session, session.begin():
+        # As if the province had not answered this one yet: it is still being tried.
+        delivery = await session.get(Delivery, (trying, "TU"))
+        assert delivery is not None
+        delivery.state = "retry-wait"
+    copy = tmp_path / old
+    shutil.copytree(camlo.outbox.folder(old), copy)
+    kept_before = await kept(tu, "HU-CAMLO")
+    for node in (camlo, tu):
+        await aged(node, [old, trying, other.id], days=8)
+        await node.sweeper.retention.prune_once()
+
+    assert await held(camlo, old) == (False, False)
+    assert await held(tu, old) == (False, False)
+    assert await held(camlo, trying) == (True, False)
+    assert await held(tu, trying) == (False, False)  # received and taken in: settled there
+    for dispatch_id in (other.id, fresh):
+        assert await held(camlo, dispatch_id) == (True, False)
+        assert await held(tu, dispatch_id) == (False, True)
+    assert await kept(tu, "HU-CAMLO") == kept_before
+
+    async with aiohttp.ClientSession() as http:
+        client = PeerClient(http, tu.peer_url, node_context(demo_network, "HU-CAMLO"))
+        receipt = await client.deliver(copy)
+    assert receipt["body"]["status"] == "accepted"
+    # Recorded again as it arrived again, and older than the kept snapshot: nothing changes.
+    assert [arrival.accepted for arrival in await arrivals(tu, old)] == [True, True]
+    assert await kept(tu, "HU-CAMLO") == kept_before
