@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +28,7 @@ from config.logging import get_logger
 from exchange.envelope import Draft
 from exchange.handlers import ReceivedDispatch
 from exchange.ledger import VIETNAM
-from exchange.models import OutboundDispatch
+from exchange.models import Delivery, OutboundDispatch
 from office.reports import refusals
 from office.reports.live import (
     FIGURES_KIND,
@@ -46,6 +48,17 @@ SLOT_NAMESPACE = uuid.UUID("6f1d3c2a-8b4e-5f70-9a12-3c4d5e6f7a8b")
 #: A snapshot counted further ahead of the receiver's clock than this is refused: kept, it
 #: would hide every true one after it until the sender's clock caught up.
 MAX_AHEAD = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FiguresSending:
+    """A hosted unit whose figures go up: where, and its newest figures dispatch (none yet:
+    ``None``) with its delivery's state (``queued``, ``delivered``…)."""
+
+    unit: str
+    to: str
+    sent_at: datetime | None = None
+    state: str | None = None
 
 
 class LiveExchange:
@@ -82,6 +95,23 @@ class LiveExchange:
             to = await self.reports.recipient(unit)
             if to is not None:
                 found[unit] = to
+        return found
+
+    async def sending(self) -> list[FiguresSending]:
+        """Each hosted unit whose figures go up, with how its newest figures dispatch stands
+        (the administrator's page, beside the button that sends them at once)."""
+        found = []
+        for unit, to in (await self.senders()).items():
+            newest = (
+                select(OutboundDispatch.created_at, Delivery.state)
+                .join(Delivery, Delivery.dispatch_id == OutboundDispatch.id)
+                .where(OutboundDispatch.sender == unit, OutboundDispatch.kind == FIGURES_KIND)
+                .order_by(OutboundDispatch.created_at.desc())
+                .limit(1)
+            )
+            async with self.reports.sessions() as session:
+                row = (await session.execute(newest)).first()
+            found.append(FiguresSending(unit, to, *(row or (None, None))))
         return found
 
     async def send(self, unit: str) -> str:

@@ -109,6 +109,11 @@ NO_RECIPIENT = Message(
 TO_PUBLISH = Message(
     "report.may.publish", vi="phát hành báo cáo của đơn vị này", en="issue this unit's report"
 )
+TO_SEND_FIGURES = Message(
+    "report.may.send_figures",
+    vi="gửi số liệu xử lý văn bản của đơn vị lên",
+    en="send the unit's document-handling figures up",
+)
 NO_SIGNER = Message(
     "report.no-signer",
     vi=(

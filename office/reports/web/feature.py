@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from office.reports.messages import MESSAGES
-from office.reports.web import dashboard, forms, publish, report, usage
+from office.reports.web import dashboard, forms, publish, report, send_figures, usage
 from office.web.feature import Feature
 
 
@@ -14,6 +14,7 @@ def add_routes(app: web.Application) -> None:
     report.add_routes(app)
     publish.add_routes(app)
     usage.add_routes(app)
+    send_figures.add_routes(app)
     forms.add_routes(app)
     dashboard.add_routes(app)
 

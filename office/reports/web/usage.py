@@ -1,7 +1,8 @@
 """Tình hình ứng dụng CNTT (``/reports/usage``): the IT usage of each unit this month so far
 against the same month last year; who is late with their reports or has not sent them; who
 does not use the system yet; and, for the administrator, the report and figures dispatches that
-arrived (a refused one with its reason).
+arrived (a refused one with its reason), and the hosted units' figures going up, each with a
+button that sends them at once (:mod:`office.reports.web.send_figures`).
 
 Everything comes from the reports of the user's unit (this month's figures; lateness and use
 over the year of the month just ended), so this page and the printed report cannot disagree. A
@@ -18,6 +19,7 @@ from aiohttp import web
 from yarl import URL
 
 from office.documents.desk import DESK
+from office.reports.live_exchange import LIVE
 from office.reports.rendering import STATES, months_text
 from office.reports.service import KIND
 from office.reports.summary import PeriodFigures, UnitRow
@@ -86,11 +88,13 @@ async def usage_page(request: web.Request) -> web.Response:
     # Whether units report and use the system is judged over the year of the month just
     # ended: this month's report is not due yet, and a month begun is too short to judge.
     judged = await reports.report(top, last_month(today)[:4])
-    arrivals = None
+    arrivals, sending, live = None, [], request.app.get(LIVE)
     if staff.role == "admin":
         arrivals = [
             (kind, await reports.recent_arrivals(RECENT_ARRIVALS, kind)) for kind in ARRIVAL_KINDS
         ]
+        sending = await live.sending() if live is not None else []
+    sent = request.query.get("sent", "")
     return render(
         request,
         "reports/usage.html",
@@ -110,6 +114,9 @@ async def usage_page(request: web.Request) -> web.Response:
             ],
             "overdue_total": report.total.usage.incoming_overdue,
             "arrivals": arrivals,
+            "sending": sending,
+            "figures_minutes": reports.settings.figures_minutes,
+            "sent": sent if any(line.unit == sent for line in sending) else None,
             "unit_name": request.app[DESK].unit_name,
             "report_link": str(URL("/reports").with_query(unit=top)),
         },

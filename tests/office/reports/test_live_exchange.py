@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
 from exchange.envelope import Draft
 from exchange.models import Delivery, InboundDispatch, OutboundDispatch
@@ -26,6 +27,7 @@ from office.reports.live_exchange import LiveExchange
 from office.reports.live_store import ReceivedSnapshot, received_snapshots
 from office.reports.models import LiveFigures, ReportArrival
 from office.reports.service import Reports
+from tests.conftest import SecretsSeen
 from tests.office.conftest import NewAccount
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context
@@ -35,7 +37,7 @@ from tests.support.nodes import FAST, fast_settings, start_camlo
 from tests.support.reports import arrivals
 from tests.support.reports import arrived as support_arrived
 from tests.support.waiting import wait_for
-from tests.support.web import signed_in
+from tests.support.web import new_account, signed_in
 
 #: Each district sends its figures as it starts, then as each minute begins.
 EVERY_MINUTE = {"CONGVAN_REPORTS_FIGURES_MINUTES": "1"}
@@ -360,3 +362,76 @@ async def test_settled_figures_dispatches_go_after_their_keeping_time_and_the_re
     # Recorded again as it arrived again, and older than the kept snapshot: nothing changes.
     assert [arrival.accepted for arrival in await arrivals(tu, old)] == [True, True]
     assert await kept(tu, "HU-CAMLO") == kept_before
+
+
+async def test_an_administrator_sends_the_figures_at_once_from_the_usage_page(
+    tu: RunningNode, camlo: RunningNode, secrets_seen: SecretsSeen
+) -> None:
+    """Cam Lộ's administrator sees where its figures go and how the last ones stand, and
+    "Gửi ngay" sends them now; a leader reads the page without the button and a post from
+    them is refused; a unit the node does not host is refused and nothing is sent."""
+    admin = await new_account(camlo, role="admin")
+    leader = await new_account(camlo, role="leader")
+    secrets_seen.add(admin.password, admin.totp_secret, leader.password, leader.totp_secret)
+    async with signed_in(camlo, admin, leader) as (admin_browser, leader_browser):
+        before = await admin_browser.get("/reports/usage")
+        assert before.status == 200
+        assert 'id="sending-HU-CAMLO"' in before.text
+        assert "Gửi ngay" in before.text
+
+        sent = await admin_browser.post(
+            "/reports/figures/send", {"csrf_token": before.form_token, "unit": "HU-CAMLO"}
+        )
+        assert sent.status == 303
+        assert sent.location is not None and "sent=HU-CAMLO" in sent.location
+        async with camlo.sessions() as session:
+            newest = await session.scalar(
+                select(OutboundDispatch.id)
+                .where(OutboundDispatch.kind == FIGURES_KIND)
+                .order_by(OutboundDispatch.created_at.desc())
+                .limit(1)
+            )
+        assert newest is not None
+        assert (await arrived(tu, newest)).accepted
+        row = await kept(tu, "HU-CAMLO")
+        assert row is not None and row.dispatch_id == newest
+
+        async def shown_delivered() -> bool:
+            page = await admin_browser.get("/reports/usage?sent=HU-CAMLO")
+            return 'id="figures-sent"' in page.text and "Đã đến (có báo nhận)" in row_of(
+                page.text, "sending-HU-CAMLO"
+            )
+
+        await wait_for(shown_delivered)
+
+        figures_before = await figures_sent(camlo)
+        read = await leader_browser.get("/reports/usage")
+        assert read.status == 200 and "Gửi ngay" not in read.text
+        forbidden = await leader_browser.post(
+            "/reports/figures/send", {"csrf_token": read.form_token, "unit": "HU-CAMLO"}
+        )
+        assert forbidden.status == 403
+        elsewhere = await admin_browser.post(
+            "/reports/figures/send", {"csrf_token": before.form_token, "unit": "TX-DONGHA"}
+        )
+        assert elsewhere.status == 404
+        no_token = await admin_browser.post("/reports/figures/send", {"unit": "HU-CAMLO"})
+        assert no_token.status == 403
+        # Neither the leader's, the other unit's nor the tokenless post sent anything.
+        assert await figures_sent(camlo) == figures_before
+
+
+async def figures_sent(node: RunningNode) -> int:
+    async with node.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboundDispatch)
+            .where(OutboundDispatch.kind == FIGURES_KIND)
+        )
+    return int(count or 0)
+
+
+def row_of(page: str, row_id: str) -> str:
+    found = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page, re.S)
+    assert found, f"no row {row_id}"
+    return found.group(1)
