@@ -5,6 +5,8 @@
    processes and the dispatches queued by this process as ``congvan exchange send`` would,
    with the median time from queued to receipt; against the dispatch floor
    (:mod:`bench.floor`: the signatures, encryption and fsyncs any design pays, one thread).
+   Then the same with TU reaching HU-CAMLO through a link of 50 ms round trip
+   (:mod:`bench.slow_link`), where only the deliveries kept in flight together hide it.
    Also, as before, both nodes in this one process (one event loop, one GIL) against raw
    aiohttp POSTs of the same bytes over the same mutual-TLS contexts.
 2. One big document (1 GiB unless ``BENCH_BIG_MIB`` says otherwise), nodes in their own
@@ -46,6 +48,8 @@ SMALL_COUNT = 200
 SMALL_BYTES = 10 * 1024
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 FAST = {"CONGVAN_EXCHANGE_POLL_SECONDS": "1", "CONGVAN_LOG_LEVEL": "warning"}
+#: The round trip of the slow link the second two-process measure goes through (issue 23).
+LINK_ROUND_TRIP_MS = 50
 
 
 async def _all_delivered(node: RunningNode, ids: list[str]) -> None:
@@ -132,20 +136,25 @@ async def _raw_posts_per_second(root: Path, port: int) -> float:
 
 
 def _serve(
-    root: Path, names: tuple[str, ...], env: dict[str, str]
+    root: Path,
+    names: tuple[str, ...],
+    env: dict[str, str],
+    overrides: dict[str, dict[str, str]] | None = None,
 ) -> list[subprocess.Popen[bytes]]:
-    """Start ``congvan serve`` for each node and wait until each accepts peer connections."""
+    """Start ``congvan serve`` for each node and wait until each accepts peer connections;
+    ``overrides``: more environment for some of them (by node name)."""
+    envs = [{**env, **(overrides or {}).get(name, {})} for name in names]
     nodes = [
         subprocess.Popen(
             [CONGVAN, "serve", "--dir", str(root / name)],
-            env=env,
+            env=node_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for name in names
+        for name, node_env in zip(names, envs, strict=True)
     ]
-    for name, process in zip(names, nodes, strict=True):
-        port = load_settings(root / name, env).peer.port
+    for name, process, node_env in zip(names, nodes, envs, strict=True):
+        port = load_settings(root / name, node_env).peer.port
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -195,13 +204,32 @@ async def _queued_and_delivered(root: Path, env: dict[str, str]) -> tuple[float,
     return SMALL_COUNT / elapsed, latencies[len(latencies) // 2]
 
 
-def _between_processes(root: Path) -> tuple[float, float]:
+def _between_processes(root: Path, link_port: int | None = None) -> tuple[float, float]:
+    """With ``link_port``, HU-CAMLO listens there and TU reaches it, at the address the
+    directory gives, through a link of ``LINK_ROUND_TRIP_MS`` (:mod:`bench.slow_link`)."""
     env = {**os.environ, **FAST}
-    nodes = _serve(root, ("TU", "HU-CAMLO"), env)
+    if link_port is None:
+        nodes = _serve(root, ("TU", "HU-CAMLO"), env)
+        try:
+            return asyncio.run(_queued_and_delivered(root, env))
+        finally:
+            _stop(nodes)
+    published = load_settings(root / "HU-CAMLO", env).peer.port
+    one_way_ms = str(LINK_ROUND_TRIP_MS // 2)
+    link = subprocess.Popen(
+        [sys.executable, "-m", "bench.slow_link", str(published), str(link_port), one_way_ms],
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     try:
-        return asyncio.run(_queued_and_delivered(root, env))
+        camlo = {"CONGVAN_PEER_PORT": str(link_port)}
+        nodes = _serve(root, ("TU", "HU-CAMLO"), env, {"HU-CAMLO": camlo})
+        try:
+            return asyncio.run(_queued_and_delivered(root, env))
+        finally:
+            _stop(nodes)
     finally:
-        _stop(nodes)
+        link.terminate()
+        link.wait(timeout=30)
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -293,6 +321,7 @@ async def run(base_port: int = 47600) -> list[Figure]:
         root = Path(folder)
         await build_demo(root, base_port, {})
         apart, median = await asyncio.to_thread(_between_processes, root)
+        far, far_median = await asyncio.to_thread(_between_processes, root, base_port + 60)
         floor_rate = await asyncio.to_thread(floor.dispatches_per_second, SMALL_COUNT, SMALL_BYTES)
         ours = await _dispatches_per_second(root)
         raw = await _raw_posts_per_second(root, base_port + 50)
@@ -301,6 +330,14 @@ async def run(base_port: int = 47600) -> list[Figure]:
                 "10 KB dispatches/s, 2 processes", apart, "dispatch floor (fsync)", floor_rate, "/s"
             ),
             Figure("  queued -> receipt p50, ms", median * 1000, "", 0.0, ""),
+            Figure(
+                f"  same over a {LINK_ROUND_TRIP_MS} ms RTT link",
+                far,
+                "dispatch floor (fsync)",
+                floor_rate,
+                "/s",
+            ),
+            Figure("  queued -> receipt p50, ms", far_median * 1000, "", 0.0, ""),
             Figure("10 KB dispatches/s, 1 process", ours, "raw mTLS POSTs/s", raw, "/s"),
         ]
         if shutil.which("age") and size_mib > 0:

@@ -28,7 +28,7 @@ _ENTRIES = cast(Table, EvidenceEntry.__table__)
 _TAKE_NEXT = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
-    .values(seq=_HEAD.c.seq + 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
     .returning(_HEAD.c.seq, _HEAD.c.hash)
 )
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("digest"))
@@ -49,37 +49,55 @@ def entry_hash(
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An entry to append: what happened, to which dispatch, and its details."""
+
+    event: str
+    dispatch_id: str | None
+    detail: dict[str, Any]
+
+
 async def append(
     session: AsyncSession, event: str, dispatch_id: str | None, detail: dict[str, Any]
 ) -> int:
-    """Add one entry inside the caller's transaction; returns its sequence number.
+    """Add one entry inside the caller's transaction; returns its sequence number."""
+    return (await append_all(session, [Entry(event, dispatch_id, detail)]))[0]
 
-    The first statement takes the next number and the previous hash from the head row in one
+
+async def append_all(session: AsyncSession, entries: list[Entry]) -> list[int]:
+    """Add ``entries``, in order, inside the caller's transaction; their sequence numbers.
+
+    The first statement takes the numbers and the previous hash from the head row in one
     ``UPDATE … RETURNING``; the row lock it takes (PostgreSQL) or the write lock (SQLite) is
     held until the caller commits, so appends from every process are serialised and a
-    rolled-back transaction gives its number back: the sequence has no gaps.
+    rolled-back transaction gives its numbers back: the sequence has no gaps. Several entries
+    cost the three statements one does (a received dispatch's ``offered`` and ``received``).
     """
-    taken = (await session.execute(_TAKE_NEXT)).one_or_none()
+    taken = (await session.execute(_TAKE_NEXT, {"count": len(entries)})).one_or_none()
     if taken is None:
         raise RuntimeError("evidence_head row missing: run `congvan db upgrade`")
-    seq, previous = int(taken.seq), str(taken.hash)
+    last, previous = int(taken.seq), str(taken.hash)
     at = utcnow()
-    text = canonical_json(detail).decode("utf-8")
-    digest = entry_hash(seq, at, event, dispatch_id, text, previous)
-    await session.execute(
-        _ADD_ENTRY,
-        {
-            "seq": seq,
-            "at": at,
-            "event": event,
-            "dispatch_id": dispatch_id,
-            "detail": text,
-            "previous_hash": previous,
-            "hash": digest,
-        },
-    )
-    await session.execute(_MOVE_HEAD, {"digest": digest})
-    return seq
+    rows: list[dict[str, Any]] = []
+    for seq, entry in enumerate(entries, start=last - len(entries) + 1):
+        text = canonical_json(entry.detail).decode("utf-8")
+        digest = entry_hash(seq, at, entry.event, entry.dispatch_id, text, previous)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "event": entry.event,
+                "dispatch_id": entry.dispatch_id,
+                "detail": text,
+                "previous_hash": previous,
+                "hash": digest,
+            }
+        )
+        previous = digest
+    await session.execute(_ADD_ENTRY, rows)
+    await session.execute(_MOVE_HEAD, {"digest": previous})
+    return [int(row["seq"]) for row in rows]
 
 
 @dataclass(frozen=True)

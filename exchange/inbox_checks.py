@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
@@ -25,6 +26,7 @@ from keys.revocation import RevocationChecker
 PART_FILE = PAYLOAD_FILE + ".part"
 #: The decrypted content, in the dispatch's spool folder: kept if accepted, discarded if refused.
 OPENED_DIR = "opened"
+_INBOUND = cast(Table, InboundDispatch.__table__)
 
 
 class InboxChecks:
@@ -133,40 +135,49 @@ async def add_offered(
     header: Header,
     raw: bytes,
     signature: bytes,
+    *,
+    also: tuple[evidence.Entry, ...] = (),
     **state: Any,
-) -> InboundDispatch:
-    """Insert the dispatch's row, with ``state``'s columns, and its ``offered`` evidence, in the
-    caller's transaction. The insert is flushed first: an offer that reached two processes at
-    once fails here, on the primary key (IntegrityError), before anything else is written."""
-    row = InboundDispatch(
-        id=header.id,
-        sender=header.sender,
-        sender_node=header.node,
-        peer_node=peer,
-        recipients=json.dumps(list(header.recipients)),
-        kind=header.kind,
-        urgency=header.urgency,
-        size=header.size,
-        payload_sha256=header.payload_sha256,
-        header=raw.decode("utf-8"),
-        header_signature=signature.hex(),
-        handled=False,
-        **state,
+) -> None:
+    """Insert the dispatch's row, with ``state``'s columns, and its ``offered`` evidence (then
+    the entries ``also`` holds, in the same append), in the caller's transaction. The insert
+    goes first: an offer that reached two processes at once fails here, on the primary key
+    (IntegrityError), before anything else is written. A Core insert, not an ORM unit of work:
+    nothing of the row is kept in the session, and there is no flush to pay."""
+    await session.execute(
+        insert(_INBOUND),
+        {
+            "id": header.id,
+            "sender": header.sender,
+            "sender_node": header.node,
+            "peer_node": peer,
+            "recipients": json.dumps(list(header.recipients)),
+            "kind": header.kind,
+            "urgency": header.urgency,
+            "size": header.size,
+            "payload_sha256": header.payload_sha256,
+            "header": raw.decode("utf-8"),
+            "header_signature": signature.hex(),
+            "handled": False,
+            **state,
+        },
     )
-    session.add(row)
-    await session.flush()
-    await evidence.append(session, "offered", header.id, {"peer": peer, "from": header.sender})
-    return row
+    offered = evidence.Entry("offered", header.id, {"peer": peer, "from": header.sender})
+    await evidence.append_all(session, [offered, *also])
 
 
-async def record_received(session: AsyncSession, header: Header, units: tuple[str, ...]) -> None:
-    """The ``received`` evidence of an accepted dispatch, in the caller's transaction."""
-    await evidence.append(
-        session,
+def received_entry(header: Header, units: tuple[str, ...]) -> evidence.Entry:
+    """The ``received`` evidence of an accepted dispatch."""
+    return evidence.Entry(
         "received",
         header.id,
         {"from": header.sender, "units": list(units), "sha256": header.payload_sha256},
     )
+
+
+async def record_received(session: AsyncSession, header: Header, units: tuple[str, ...]) -> None:
+    """The ``received`` evidence of an accepted dispatch, in the caller's transaction."""
+    await evidence.append_all(session, [received_entry(header, units)])
 
 
 def discard_content(folder: Path) -> None:

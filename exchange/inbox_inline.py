@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from cryptography import x509
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +38,7 @@ from exchange import spool_lock
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox import OUR_TRUST_CODES, Inbox, OfferAnswer
-from exchange.inbox_checks import OPENED_DIR, add_offered, discard_content, record_received
+from exchange.inbox_checks import OPENED_DIR, add_offered, discard_content, received_entry
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, receipt_json
 from exchange.refusals import store_refusal
@@ -143,27 +144,41 @@ class InlineInbox:
     ) -> OfferAnswer:
         receipt = self.inbox.checks.accepted_receipt(header, list(dispatch.units))
         async with self.inbox.sessions() as session, session.begin():
-            row = await add_offered(
-                session, peer, header, raw, signature, **_decided(ACCEPTED, receipt)
+            await add_offered(
+                session,
+                peer,
+                header,
+                raw,
+                signature,
+                also=(received_entry(header, dispatch.units),),
+                **_decided(ACCEPTED, receipt),
+                handled=True,
             )
-            await record_received(session, header, dispatch.units)
             folder = await self._move_into_place(staging, header.id)
-            await self._hand_over(session, row, _moved(dispatch, staging, folder))
+            await self._hand_over(session, _moved(dispatch, staging, folder))
         self.inbox.count_received(header, dispatch.units)
         return OfferAnswer(header.id, header.size, receipt)
 
-    async def _hand_over(
-        self, session: AsyncSession, row: InboundDispatch, dispatch: ReceivedDispatch
-    ) -> None:
-        """The handler's writes and ``handled`` go in a savepoint of the transaction that
-        accepts: a handler that fails takes back only its own writes, and the dispatch stays
-        accepted, for :meth:`~exchange.inbox_upkeep.InboxUpkeep.hand_over_pending` to hand
-        over at the next start (as when the handler ran after the acceptance and failed)."""
+    async def _hand_over(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+        """The handler's writes go in a savepoint of the transaction that accepts: a handler
+        that fails takes back only its own writes, and the dispatch stays accepted, for
+        :meth:`~exchange.inbox_upkeep.InboxUpkeep.hand_over_pending` to hand over at the next
+        start (as when the handler ran after the acceptance and failed). The row was inserted
+        ``handled``, the usual outcome, and is set back when the handler failed or none takes
+        the kind: one statement fewer per dispatch."""
+        dispatch_id = dispatch.header.id
         try:
             async with session.begin_nested():
-                row.handled = await self.inbox.handlers.hand_over(session, dispatch)
+                handled = await self.inbox.handlers.hand_over(session, dispatch)
         except Exception:  # the handler is another layer's code: its failure is not ours
-            log.exception("dispatch.hand_over_failed", dispatch_id=row.id)
+            log.exception("dispatch.hand_over_failed", dispatch_id=dispatch_id)
+            handled = False
+        if not handled:
+            await session.execute(
+                update(InboundDispatch)
+                .where(InboundDispatch.id == dispatch_id)
+                .values(handled=False)
+            )
 
     async def _refuse(
         self,
