@@ -129,55 +129,77 @@ class InboxChecks:
         return opened.signer, opened.chain, dispatch
 
 
+#: What inserting a dispatch's row needs: the peer, the header as parsed and as signed, the
+#: signature, and the columns of its state.
+Offered = tuple[str, Header, bytes, bytes, dict[str, Any]]
+
+
+async def insert_offered(session: AsyncSession, offered: list[Offered]) -> None:
+    """Insert the rows of ``offered`` dispatches in one statement, in the caller's transaction.
+    A Core insert, not an ORM unit of work: nothing of the rows is kept in the session, and
+    there is no flush to pay. A dispatch recorded already fails it (IntegrityError)."""
+    await session.execute(
+        insert(_INBOUND),
+        [
+            {
+                "id": header.id,
+                "sender": header.sender,
+                "sender_node": header.node,
+                "peer_node": peer,
+                "recipients": json.dumps(list(header.recipients)),
+                "kind": header.kind,
+                "urgency": header.urgency,
+                "size": header.size,
+                "payload_sha256": header.payload_sha256,
+                "header": raw.decode("utf-8"),
+                "header_signature": signature.hex(),
+                "handled": False,
+                "refusal_code": None,
+                "receipt": None,
+                "decided_at": None,
+                **state,
+            }
+            for peer, header, raw, signature, state in offered
+        ],
+    )
+
+
 async def add_offered(
     session: AsyncSession,
     peer: str,
     header: Header,
     raw: bytes,
     signature: bytes,
-    *,
-    also: tuple[evidence.Entry, ...] = (),
     **state: Any,
 ) -> None:
-    """Insert the dispatch's row, with ``state``'s columns, and its ``offered`` evidence (then
-    the entries ``also`` holds, in the same append), in the caller's transaction. The insert
-    goes first: an offer that reached two processes at once fails here, on the primary key
-    (IntegrityError), before anything else is written. A Core insert, not an ORM unit of work:
-    nothing of the row is kept in the session, and there is no flush to pay."""
-    await session.execute(
-        insert(_INBOUND),
-        {
-            "id": header.id,
-            "sender": header.sender,
-            "sender_node": header.node,
-            "peer_node": peer,
-            "recipients": json.dumps(list(header.recipients)),
-            "kind": header.kind,
-            "urgency": header.urgency,
-            "size": header.size,
-            "payload_sha256": header.payload_sha256,
-            "header": raw.decode("utf-8"),
-            "header_signature": signature.hex(),
-            "handled": False,
-            **state,
-        },
-    )
-    offered = evidence.Entry("offered", header.id, {"peer": peer, "from": header.sender})
-    await evidence.append_all(session, [offered, *also])
+    """Insert the dispatch's row, with ``state``'s columns, and its ``offered`` evidence, in the
+    caller's transaction. The insert goes first: an offer that reached two processes at once
+    fails here, on the primary key (IntegrityError), before anything else is written."""
+    await insert_offered(session, [(peer, header, raw, signature, state)])
+    await evidence.append_all(session, [offered_entry(peer, header)])
 
 
-def received_entry(header: Header, units: tuple[str, ...]) -> evidence.Entry:
+def offered_entry(peer: str, header: Header) -> evidence.Entry:
+    return evidence.Entry("offered", header.id, {"peer": peer, "from": header.sender})
+
+
+def received_entry(header: Header, dispatch: ReceivedDispatch) -> evidence.Entry:
     """The ``received`` evidence of an accepted dispatch."""
     return evidence.Entry(
         "received",
         header.id,
-        {"from": header.sender, "units": list(units), "sha256": header.payload_sha256},
+        {"from": header.sender, "units": list(dispatch.units), "sha256": header.payload_sha256},
     )
 
 
 async def record_received(session: AsyncSession, header: Header, units: tuple[str, ...]) -> None:
     """The ``received`` evidence of an accepted dispatch, in the caller's transaction."""
-    await evidence.append_all(session, [received_entry(header, units)])
+    await evidence.append(
+        session,
+        "received",
+        header.id,
+        {"from": header.sender, "units": list(units), "sha256": header.payload_sha256},
+    )
 
 
 def discard_content(folder: Path) -> None:

@@ -6,7 +6,8 @@ requests, and guards it there with locks, leases and a cap on open offers. An in
 is never left half received. After the checks on its header (the inbox's own), it is written,
 checked and decrypted in a staging folder of its own; then one transaction inserts it already
 decided, accepted or refused with its signed receipt, with its evidence, and hands an accepted
-one to its handler.
+one to its handler. Accepted dispatches checked while another is being recorded share the next
+transaction (:mod:`exchange.inbox_group`).
 
 The same offer may reach two processes at once (a sender that timed out and asked again). Each
 checks it in its own staging folder; the dispatch's primary key decides which one records it,
@@ -38,7 +39,8 @@ from exchange import spool_lock
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox import OUR_TRUST_CODES, Inbox, OfferAnswer
-from exchange.inbox_checks import OPENED_DIR, add_offered, discard_content, received_entry
+from exchange.inbox_checks import OPENED_DIR, add_offered, discard_content
+from exchange.inbox_group import Arrival, GroupRecorder
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, receipt_json
 from exchange.refusals import store_refusal
@@ -54,6 +56,7 @@ class InlineInbox:
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
+        self.recorder = GroupRecorder(inbox, self._hand_over)
 
     async def receive(
         self,
@@ -143,29 +146,20 @@ class InlineInbox:
         dispatch: ReceivedDispatch,
     ) -> OfferAnswer:
         receipt = self.inbox.checks.accepted_receipt(header, list(dispatch.units))
-        async with self.inbox.sessions() as session, session.begin():
-            await add_offered(
-                session,
-                peer,
-                header,
-                raw,
-                signature,
-                also=(received_entry(header, dispatch.units),),
-                **_decided(ACCEPTED, receipt),
-                handled=True,
-            )
-            folder = await self._move_into_place(staging, header.id)
-            await self._hand_over(session, _moved(dispatch, staging, folder))
-        self.inbox.count_received(header, dispatch.units)
+        columns = {**_decided(ACCEPTED, receipt), "handled": True}
+        await self.recorder.record(
+            Arrival(peer, header, raw, signature, staging, dispatch, columns)
+        )
         return OfferAnswer(header.id, header.size, receipt)
 
-    async def _hand_over(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+    async def _hand_over(self, session: AsyncSession, arrival: Arrival, folder: Path) -> None:
         """The handler's writes go in a savepoint of the transaction that accepts: a handler
         that fails takes back only its own writes, and the dispatch stays accepted, for
         :meth:`~exchange.inbox_upkeep.InboxUpkeep.hand_over_pending` to hand over at the next
         start (as when the handler ran after the acceptance and failed). The row was inserted
         ``handled``, the usual outcome, and is set back when the handler failed or none takes
         the kind: one statement fewer per dispatch."""
+        dispatch = _moved(arrival.dispatch, arrival.staging, folder)
         dispatch_id = dispatch.header.id
         try:
             async with session.begin_nested():

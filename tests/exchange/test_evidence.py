@@ -31,6 +31,29 @@ async def test_an_untouched_log_verifies_with_its_entry_count(province: Settings
     assert _verify(cli, province) == (0, "evidence log intact: 5 entries")
 
 
+async def test_entries_appended_together_chain_as_if_appended_one_by_one(
+    province: Settings, cli: Cli
+) -> None:
+    await _append(province, 2)
+    async with open_database(province) as sessions:
+        async with sessions() as session, session.begin():
+            numbers = await evidence.append_all(
+                session,
+                [
+                    evidence.Entry("offered", None, {"n": 2}),
+                    evidence.Entry("received", None, {"n": 3, "văn bản": "đến"}),
+                ],
+            )
+        async with sessions() as session:
+            events = (
+                await session.scalars(select(EvidenceEntry.event).order_by(EvidenceEntry.seq))
+            ).all()
+    assert numbers == [3, 4]
+    assert events == ["received", "received", "offered", "received"]
+    await _append(province, 1)
+    assert _verify(cli, province) == (0, "evidence log intact: 5 entries")
+
+
 async def test_an_edited_record_is_reported_as_the_first_broken_link(
     province: Settings, cli: Cli
 ) -> None:

@@ -168,6 +168,41 @@ async def test_an_inline_dispatch_is_accepted_and_handed_over_in_one_transaction
     assert staging_left(node) == []
 
 
+async def test_inline_dispatches_checked_while_another_is_recorded_are_recorded_together(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    """The first to be checked keeps its transaction open a while (its handler pauses); the
+    others, one of them offered twice, wait and go in together. Each gets its own receipt
+    (the one offered twice, the same one twice), its evidence and one hand-over."""
+    node = await start_camlo(demo_network)
+    handled = Handled(pause=0.5)
+    node.handlers.replace("document", handled)
+    try:
+        folders = [tmp_path / f"out-{number}" for number in range(4)]
+        headers = [seal_document(demo_network, folder) for folder in folders]
+        writes = transactions_that_write(node)
+
+        answers = await asyncio.gather(
+            *(offer_inline(demo_network, node, folder) for folder in [*folders, folders[2]])
+        )
+
+        for (status, answer), header in zip(answers, [*headers, headers[2]], strict=True):
+            assert status == 200 and answer["id"] == header.id
+            assert answer["receipt"]["body"]["status"] == "accepted"
+            check_receipt(answer["receipt"])
+        assert answers[4] == answers[2]
+        assert writes[0] < len(headers)
+        for header in headers:
+            assert handled.count(header.id) == 1
+            assert await events_of(node, header.id) == ["offered", "received"]
+            row = await row_of(node, header.id)
+            assert row is not None and row.state == "accepted" and row.handled
+            assert kept(node, header.id) == ["header.json", "header.sig", "opened", PAYLOAD_FILE]
+        assert staging_left(node) == []
+    finally:
+        await node.stop()
+
+
 async def test_the_same_inline_offer_at_two_processes_at_once_is_recorded_and_handed_over_once(
     demo_network: DemoNetwork, tmp_path: Path
 ) -> None:
