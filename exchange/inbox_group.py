@@ -73,7 +73,13 @@ class GroupRecorder:
         self._waiting.append(arrival)
         if self._task is None:
             self._task = asyncio.create_task(self._record_waiting())
-        await asyncio.shield(arrival.recorded)
+        try:
+            await asyncio.shield(arrival.recorded)
+        except asyncio.CancelledError:
+            # The staging folder is the group's until the group ends: the caller, which
+            # removes what is left of it, waits for that.
+            await asyncio.wait({arrival.recorded})
+            raise
 
     async def _record_waiting(self) -> None:
         try:
@@ -87,11 +93,14 @@ class GroupRecorder:
                         continue
                     for arrival in group:  # alone, each meets only its own conflict
                         await self._record_alone(arrival)
-                except BaseException as error:  # every member's, as it would have been alone
+                except Exception as error:  # every member's, as it would have been alone
                     for arrival in group:
                         _set_exception(arrival, error)
-                    if not isinstance(error, Exception):
-                        raise
+                except BaseException:  # cancelled (the node stops): the senders ask again
+                    waiting, self._waiting = self._waiting, []
+                    for arrival in [*group, *waiting]:
+                        arrival.recorded.cancel()
+                    raise
                 else:
                     for arrival in group:
                         if not arrival.recorded.done():
