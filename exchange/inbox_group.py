@@ -84,7 +84,7 @@ class GroupRecorder:
     async def _record_waiting(self) -> None:
         try:
             while self._waiting:
-                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                group = self._next_group()
                 try:
                     await self._record(group)
                 except IntegrityError as conflict:
@@ -107,6 +107,18 @@ class GroupRecorder:
                             arrival.recorded.set_result(None)
         finally:
             self._task = None
+
+    def _next_group(self) -> list[Arrival]:
+        """The next arrivals to record, each dispatch once: the same offer twice (a sender
+        that asked again) would fail the shared insert, so the second waits for the next
+        group, and meets the first's row there alone."""
+        group: list[Arrival] = []
+        later: list[Arrival] = []
+        for arrival in self._waiting:
+            taken = any(other.header.id == arrival.header.id for other in group)
+            (later if taken or len(group) >= MAX_GROUP else group).append(arrival)
+        self._waiting = later
+        return group
 
     async def _record_alone(self, arrival: Arrival) -> None:
         try:

@@ -175,7 +175,7 @@ async def test_inline_dispatches_checked_while_another_is_recorded_are_recorded_
     others, one of them offered twice, wait and go in together. Each gets its own receipt
     (the one offered twice, the same one twice), its evidence and one hand-over."""
     node = await start_camlo(demo_network)
-    handled = Handled(pause=0.5)
+    handled = Handled(pause=1.0)
     node.handlers.replace("document", handled)
     try:
         folders = [tmp_path / f"out-{number}" for number in range(4)]
