@@ -1,8 +1,10 @@
 """The e-office under load: the incoming register page (50 rows, filtered) and a search, with
 ``BENCH_OFFICE_DOCS`` documents (1,000,000 unless told otherwise) in the database, on SQLite
-and, when ``BENCH_OFFICE_PG`` names a server (``postgresql://127.0.0.1:5432/postgres``), on
-PostgreSQL too (``BENCH_OFFICE_SQLITE=0`` skips SQLite). The node runs as its own
-``congvan serve`` process; 50 signed-in sessions are driven from this one.
+and on PostgreSQL: a scratch database made and dropped on the server ``BENCH_OFFICE_PG``
+names (``postgresql://127.0.0.1:5432/postgres`` unless told otherwise; ``0`` skips it, as
+``BENCH_OFFICE_SQLITE=0`` skips SQLite). The documents are seeded by
+:mod:`bench.office_seed`. The node runs as its own ``congvan serve`` process; 50 signed-in
+sessions are driven from this one.
 
 Two loads, each against ``/healthz`` (no session, one ``SELECT 1``) under the same load in the
 same run:
@@ -26,14 +28,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pyotp
-from sqlalchemy import insert, text
 
+from bench.office_seed import PLACES, TOPICS, seed_postgresql, seed_sqlite
 from bench.scratch_database import run_admin_statement
 from bench.table import Figure
 from config.database import open_database
@@ -43,85 +44,13 @@ from keys import accounts
 from keys.keystore import node_passphrase
 from keys.sealing import SecretBox
 from office.documents.fields import DOC_TYPES
-from office.documents.models import Document
-from office.documents.search import index_rows
 from office.node.demo import build_demo
 
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 SESSIONS = 50
 REQUESTS = 1000
-BATCH = 5000
+DEFAULT_SERVER = "postgresql://127.0.0.1:5432/postgres"
 PASSWORD = "Bench-Thanh-Co 2026 !"
-PLACES = ("Đông Hà", "Cam Lộ", "Gio Linh", "Hải Lăng", "Triệu Phong", "Vĩnh Linh", "Hướng Hóa")
-TOPICS = (
-    "chuyển đổi số",
-    "công tác cán bộ",
-    "xây dựng Đảng",
-    "ứng dụng công nghệ thông tin",
-    "phòng chống thiên tai",
-    "kiểm tra giám sát",
-    "tuyên giáo",
-    "dân vận",
-)
-SENDERS = tuple(f"Huyện uỷ {place}" for place in PLACES)
-
-
-def _document(number: int, year: int, rng: random.Random) -> dict[str, Any]:
-    topic, place = rng.choice(TOPICS), rng.choice(PLACES)
-    doc_type = rng.choice(tuple(DOC_TYPES))
-    received = datetime(year, 1, 1, tzinfo=UTC) + timedelta(minutes=number * 3 % 525_000)
-    return {
-        "unit_code": "TU",
-        "direction": "incoming",
-        "state": rng.choice(("registered", "assigned", "done", "done", "done")),
-        "secrecy": 0 if rng.random() < 0.95 else 1,
-        "urgency": rng.choice((0, 0, 0, 1, 2)),
-        "doc_type": doc_type,
-        "number_symbol": f"{number}-{doc_type}/HU",
-        "summary": f"V/v {topic} tại {place} (lần {number})",
-        "sender_name": rng.choice(SENDERS),
-        "signer_name": "",
-        "issued_on": received.date() - timedelta(days=2),
-        "received_at": received,
-        "register_year": year,
-        "register_series": "normal",
-        "register_number": number,
-        "registered_at": received,
-        "direction_note": "",
-        "recipients": "",
-        "note": "",
-        "created_at": received,
-        "version": 1,
-    }
-
-
-async def _fill(settings: Settings, count: int) -> None:
-    """``count`` registered documents over several years, and their search entries."""
-    rng = random.Random(2026)
-    per_year = 100_000
-    async with open_database(settings) as sessions:
-        done = 0
-        while done < count:
-            rows = []
-            for offset in range(min(BATCH, count - done)):
-                serial = done + offset
-                year = date.today().year - serial // per_year
-                rows.append(_document(serial % per_year + 1, year, rng))
-            async with sessions() as session, session.begin():
-                result = await session.execute(
-                    insert(Document).returning(
-                        Document.id, Document.summary, Document.number_symbol, Document.sender_name
-                    ),
-                    rows,
-                )
-                entries = [
-                    (row.id, fold(f"{row.summary} {row.number_symbol} {row.sender_name}"))
-                    for row in result
-                ]
-                await index_rows(session, entries)
-            done += len(rows)
-        async with sessions() as session, session.begin():
-            await session.execute(text("ANALYZE"))
 
 
 async def _accounts(settings: Settings, count: int) -> list[tuple[str, str]]:
@@ -137,8 +66,14 @@ async def _accounts(settings: Settings, count: int) -> list[tuple[str, str]]:
     return made
 
 
-async def _signed_in(url: str, username: str, secret: str) -> aiohttp.ClientSession:
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+async def _signed_in(url: str, person: int, username: str, secret: str) -> aiohttp.ClientSession:
+    """Each person at a desk of their own, ``127.0.0.<person + 2>``: sign-ins from one address
+    are throttled together, and 50 at once from one would lock it (each attempt counts against
+    the address until it succeeds)."""
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(f"127.0.0.{person + 2}", 0)),
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+    )
     async with http.get(f"{url}/login") as page:
         token = (await page.text()).split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     form = {
@@ -215,7 +150,10 @@ async def _measure(
     await build_demo(root, base_port, urls)
     settings = load_settings(root / "TU", {"CONGVAN_LOG_LEVEL": "warning"})
     started = time.perf_counter()
-    await _fill(settings, count)
+    if settings.database.url:
+        await seed_postgresql(settings.database.url, count, date.today())
+    else:
+        await asyncio.to_thread(seed_sqlite, settings, count, date.today())
     print(f"{label}: {count:,} documents in {time.perf_counter() - started:.0f} s")
     made = await _accounts(settings, SESSIONS)
     url = f"http://{settings.web.host}:{settings.web.port}"
@@ -231,7 +169,7 @@ async def _measure(
     clients: list[aiohttp.ClientSession] = []
     try:
         await _until_healthy(url)
-        clients = list(await asyncio.gather(*(_signed_in(url, *a) for a in made)))
+        clients = list(await asyncio.gather(*(_signed_in(url, i, *a) for i, a in enumerate(made))))
         pages = _pages()
         working = {name: await _load(clients, path, url, 1.0) for name, path in pages.items()}
         saturated = {name: await _load(clients, path, url, 0.0) for name, path in pages.items()}
@@ -269,8 +207,8 @@ async def run(base_port: int = 47800) -> list[Figure]:
     if os.environ.get("BENCH_OFFICE_SQLITE", "1") != "0":
         with tempfile.TemporaryDirectory() as folder:
             figures += await _measure(Path(folder), "SQLite", count, base_port, {})
-    server = os.environ.get("BENCH_OFFICE_PG")
-    if server:
+    server = os.environ.get("BENCH_OFFICE_PG", DEFAULT_SERVER)
+    if server != "0":
         database = f"bench_office_{uuid.uuid4().hex[:8]}"
         await run_admin_statement(server, f'CREATE DATABASE "{database}"')
         try:
