@@ -231,7 +231,7 @@ async def incoming_register(
     wanted: RegisterFilter,
     today: date,
     page_rows: int = PAGE_ROWS,
-) -> KeyedPage[RegisterRow]:
+) -> KeyedPage[RegisterRow, Entry]:
     """One page of the incoming register, newest number first, and where the pages around it
     start. What ``staff`` may not see is left out by the query itself, so a page is full."""
     page = select(*_REGISTER_COLUMNS, _lead_handler().label("handler")).where(

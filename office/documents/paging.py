@@ -20,6 +20,8 @@ from office.documents.models import Document
 
 PAGE_ROWS = 50
 Row = TypeVar("Row")
+#: Where a keyed page starts or ends: an :class:`Entry` of the incoming book, a document's id.
+Key = TypeVar("Key")
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
@@ -45,13 +47,13 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class KeyedPage(Generic[Row]):
-    """A page of the incoming book, and where the pages around it are: ``newer`` (the previous
-    page ends before it), ``older`` (the next page starts after it), None when there is none."""
+class KeyedPage(Generic[Row, Key]):
+    """A page, newest first, and where the pages around it are: ``newer`` (the previous page
+    ends before it), ``older`` (the next page starts after it), None when there is none."""
 
     rows: list[Row]
-    newer: Entry | None
-    older: Entry | None
+    newer: Key | None
+    older: Key | None
 
 
 def register_page(
@@ -76,13 +78,14 @@ def register_page(
 
 def keyed_page(
     rows: Sequence[Row],
-    after: Entry | None,
-    before: Entry | None,
-    entry: Callable[[Row], Entry],
+    after: Key | None,
+    before: Key | None,
+    entry: Callable[[Row], Key],
     page_rows: int = PAGE_ROWS,
-) -> KeyedPage[Row]:
-    """The page :func:`register_page` read, newest first; ``entry`` gives a row's
-    :class:`Entry`. Past either end, an empty page links back to where it was asked from."""
+) -> KeyedPage[Row, Key]:
+    """The page a keyed query read (``page_rows`` and one more, nearest the key first: newest
+    first ``after`` it, oldest first ``before`` it), newest first; ``entry`` gives a row's key.
+    Past either end, an empty page links back to where it was asked from."""
     page = list(rows[:page_rows])
     beyond = len(rows) > page_rows
     if before is not None:

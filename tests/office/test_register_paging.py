@@ -111,12 +111,12 @@ async def sessions(sessions_settings: Settings) -> AsyncIterator[async_sessionma
 
 async def _page(
     sessions: async_sessionmaker[AsyncSession], staff: StaffMember, wanted: RegisterFilter
-) -> KeyedPage[RegisterRow]:
+) -> KeyedPage[RegisterRow, Entry]:
     async with sessions() as session:
         return await incoming_register(session, staff, wanted, TODAY, page_rows=ROWS)
 
 
-def _entries(page: KeyedPage[RegisterRow]) -> list[tuple[int | None, int | None]]:
+def _entries(page: KeyedPage[RegisterRow, Entry]) -> list[tuple[int | None, int | None]]:
     return [(row.register_year, row.register_number) for row in page.rows]
 
 
@@ -132,7 +132,7 @@ def _book(clearance: int, doc_type: str = "") -> list[tuple[int, int]]:
 
 async def _walk_older(
     sessions: async_sessionmaker[AsyncSession], staff: StaffMember, doc_type: str = ""
-) -> list[KeyedPage[RegisterRow]]:
+) -> list[KeyedPage[RegisterRow, Entry]]:
     pages = [await _page(sessions, staff, RegisterFilter(doc_type=doc_type))]
     while pages[-1].older is not None:
         after = pages[-1].older
@@ -160,9 +160,7 @@ async def test_previous_pages_read_the_same_pages_back(
     while backwards[-1].newer is not None:
         before = backwards[-1].newer
         backwards.append(await _page(sessions, CLEARED, RegisterFilter(before=before)))
-    assert [_entries(page) for page in reversed(backwards)] == [
-        _entries(page) for page in forwards
-    ]
+    assert [_entries(page) for page in reversed(backwards)] == [_entries(page) for page in forwards]
     # From a previous page, the next one is where the walk came from.
     assert backwards[1].older == forwards[-2].older
 
