@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keys.models import Department, User
 from keys.signin import StaffMember
 from office.documents import books
-from office.documents.access import visible_to
+from office.documents.access import assigned_or_drafted, visible_to
 from office.documents.file_kinds import label_of
 from office.documents.models import (
     Assignment,
@@ -239,6 +239,13 @@ async def incoming_register(
         Document.register_number.is_not(None),
         visible_to(staff),
     )
+    mine = assigned_or_drafted(staff)
+    if mine is not None:
+        # Someone who sees only their own documents: start from their few ids (collected
+        # once), not from the register index, which would be walked to its end testing each
+        # of a million entries for an assignment (4-8 s at a million).
+        among = mine.cte("mine").prefix_with("MATERIALIZED")
+        page = page.where(Document.id.in_(select(among.c[0])))
     query = register_page(_filtered(page, wanted), wanted.after, wanted.before, page_rows)
     rows = [_row(row, row.handler, today) for row in await session.execute(query)]
     return keyed_page(rows, wanted.after, wanted.before, _entry, page_rows)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import migrate
@@ -22,13 +22,14 @@ from config.settings import Settings, parse_settings
 from keys.models import Node, Unit, User
 from keys.signin import StaffMember
 from office.documents.listing import RegisterFilter, RegisterRow, incoming_register
-from office.documents.models import Document
+from office.documents.models import Assignment, Document
 from office.documents.paging import Entry, KeyedPage
 from office.web.rendering import keyed_query
 from tests.support.databases import DatabasePool
 
 CLERK = StaffMember(1, "vanthu", "Văn thư", "DH", "Thành uỷ Đông Hà", "clerk", 0)
 CLEARED = StaffMember(2, "vanthu.mat", "Văn thư", "DH", "Thành uỷ Đông Hà", "clerk", 1)
+SPECIALIST = StaffMember(3, "chuyenvien", "Chuyên viên", "DH", "Thành uỷ Đông Hà", "specialist", 0)
 TODAY = date(2026, 12, 7)
 ROWS = 7
 
@@ -37,8 +38,8 @@ ROWS = 7
 def sessions_settings(
     databases: DatabasePool, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """A migrated database with units DH and CL, the clerks above and the documents of
-    :func:`_documents`."""
+    """A migrated database with units DH and CL, the staff above, the documents of
+    :func:`_documents`, and the specialist's part in every third entry of either unit."""
     url = databases.new_url("paging")
     document = {"node": {"name": "T", "units": ["DH"]}, "database": {"url": url}}
     settings = parse_settings(document, tmp_path_factory.mktemp("paging"), {})
@@ -59,7 +60,7 @@ def sessions_settings(
                             mail_domain=f"{code.lower()}.example",
                         )
                     )
-                for staff in (CLERK, CLEARED):
+                for staff in (CLERK, CLEARED, SPECIALIST):
                     await connection.execute(
                         insert(User).values(
                             id=staff.id,
@@ -71,6 +72,18 @@ def sessions_settings(
                         )
                     )
                 await connection.execute(insert(Document), _documents())
+                await connection.execute(
+                    insert(Assignment).from_select(
+                        ["document_id", "user_id", "part", "due_on", "assigned_by"],
+                        select(
+                            Document.id,
+                            literal(SPECIALIST.id),
+                            literal("co"),
+                            literal(TODAY),
+                            literal(CLERK.id),
+                        ).where(Document.register_number % 3 == 0),
+                    )
+                )
         finally:
             await engine.dispose()
 
@@ -120,13 +133,16 @@ def _entries(page: KeyedPage[RegisterRow, Entry]) -> list[tuple[int | None, int 
     return [(row.register_year, row.register_number) for row in page.rows]
 
 
-def _book(clearance: int, doc_type: str = "") -> list[tuple[int, int]]:
-    """Unit DH's entries ``clearance`` may see, newest first."""
+def _book(clearance: int, doc_type: str = "", every: int = 1) -> list[tuple[int, int]]:
+    """Unit DH's entries ``clearance`` may see (of type ``doc_type``, numbered a multiple of
+    ``every``), newest first."""
     return [
         (year, number)
         for year, count in ((2026, 17), (2025, 23))
         for number in range(count, 0, -1)
-        if (number % 5 != 0 or clearance >= 1) and (not doc_type or (number % 2 == 1))
+        if (number % 5 != 0 or clearance >= 1)
+        and (not doc_type or (number % 2 == 1))
+        and number % every == 0
     ]
 
 
@@ -150,6 +166,15 @@ async def test_next_pages_read_the_whole_book_once_newest_first(
     assert all(row.secrecy <= staff.clearance for page in pages for row in page.rows)
     assert pages[0].newer is None
     assert all(page.newer is not None for page in pages[1:])
+
+
+async def test_staff_page_through_their_own_entries_within_unit_and_clearance(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Their pages start from their assignments, not the register index: still the book's
+    order, never another unit's entry or one above their clearance."""
+    pages = await _walk_older(sessions, SPECIALIST)
+    assert [entry for page in pages for entry in _entries(page)] == _book(0, every=3)
 
 
 async def test_previous_pages_read_the_same_pages_back(
