@@ -55,12 +55,13 @@ OUTGOING_COLUMNS = (
 def incoming_filter(request: web.Request) -> listing.RegisterFilter:
     query = request.query
     state = query.get("state", "")
+    after = Entry.parse(query.get("after"))
     return listing.RegisterFilter(
         book=register_book(request),
         sender=text(query.get("sender"), refusals.SENDER, 255),
         state=state if state in INCOMING_STATES else "",
-        after=Entry.parse(query.get("after")),
-        before=Entry.parse(query.get("before")),
+        after=after,
+        before=None if after is not None else Entry.parse(query.get("before")),
         **common_filters(query),
     )
 
