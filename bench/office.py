@@ -6,13 +6,15 @@ names (``postgresql://127.0.0.1:5432/postgres`` unless told otherwise; ``0`` ski
 :mod:`bench.office_seed`. The node runs as its own ``congvan serve`` process; 50 signed-in
 sessions are driven from this one.
 
-Two loads, each against ``/healthz`` (no session, one ``SELECT 1``) under the same load in the
-same run:
+Two loads, each against ``/healthz`` (no session, one ``SELECT 1``):
 
-- *working*: 50 people at once, each opening a page about every second (think time drawn
-  around 1 s): p95 latency. Aim: p95 < 100 ms.
-- *saturated*: 50 sessions asking back to back, no think time: pages per second, which is what
-  the node can serve (a p95 there is only queueing, 50 requests deep).
+- *working*: 50 people at once, each opening the register or a search, in turn, about every
+  second (think time drawn around 1 s): p95 latency of each page; beside them, at the same
+  moments, a 51st client asks ``/healthz`` about ``PROBES_PER_SECOND`` times a second, so the
+  baseline waits in the same queues (machine and event loop) as the pages. Aim: p95 < 100 ms.
+- *saturated*: 50 sessions asking back to back, no think time, one page after the other and
+  ``/healthz`` last: pages per second, which is what the node can serve (a p95 there is only
+  queueing, 50 requests deep).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +50,9 @@ from office.node.demo import build_demo
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 SESSIONS = 50
 REQUESTS = 1000
+THINK_SECONDS = 1.0
+#: How often the 51st client asks /healthz while the people work: a tenth of their pace.
+PROBES_PER_SECOND = 5.0
 DEFAULT_SERVER = "postgresql://127.0.0.1:5432/postgres"
 PASSWORD = "Bench-Thanh-Co 2026 !"
 
@@ -87,39 +91,57 @@ async def _signed_in(url: str, person: int, username: str, secret: str) -> aioht
     return http
 
 
-@dataclass(frozen=True)
-class Load:
-    p95_ms: float
-    per_second: float
-
-
 async def _load(
-    clients: list[aiohttp.ClientSession],
-    paths: Callable[[int], str],
-    url: str,
-    think_seconds: float,
-) -> Load:
-    """REQUESTS GETs spread over the clients, all clients at once, each waiting about
-    ``think_seconds`` between its requests (exponentially: people are not clocks)."""
-    timings: list[float] = []
-    rng = random.Random(7)
+    clients: list[aiohttp.ClientSession], paths: Callable[[int], str], url: str
+) -> float:
+    """Per second, of REQUESTS GETs spread over the clients, all at once, back to back."""
 
     async def client_loop(index: int, http: aiohttp.ClientSession) -> None:
-        if think_seconds:
-            await asyncio.sleep(rng.uniform(0, think_seconds))
         for number in range(index, REQUESTS, len(clients)):
-            started = time.perf_counter()
-            async with http.get(url + paths(number), allow_redirects=False) as answer:
-                await answer.read()
-                assert answer.status == 200, answer.status
-            timings.append((time.perf_counter() - started) * 1000)
-            if think_seconds:
-                await asyncio.sleep(rng.expovariate(1 / think_seconds))
+            await _timed(http, url + paths(number))
 
     began = time.perf_counter()
     await asyncio.gather(*(client_loop(i, http) for i, http in enumerate(clients)))
-    elapsed = time.perf_counter() - began
-    return Load(statistics.quantiles(timings, n=100)[94], len(timings) / elapsed)
+    return REQUESTS / (time.perf_counter() - began)
+
+
+async def _timed(http: aiohttp.ClientSession, address: str) -> float:
+    started = time.perf_counter()
+    async with http.get(address, allow_redirects=False) as answer:
+        await answer.read()
+        assert answer.status == 200, answer.status
+    return (time.perf_counter() - started) * 1000
+
+
+async def _at_work(
+    clients: list[aiohttp.ClientSession], probe: aiohttp.ClientSession, url: str
+) -> dict[str, float]:
+    """p95 ms of each page, REQUESTS of each, the people opening the register and a search in
+    turn about every ``THINK_SECONDS``; and of ``/healthz`` asked beside them meanwhile."""
+    pages = _pages()
+    timings: dict[str, list[float]] = {name: [] for name in pages}
+    rng = random.Random(7)
+    working = True
+
+    async def person(index: int, http: aiohttp.ClientSession) -> None:
+        await asyncio.sleep(rng.uniform(0, THINK_SECONDS))
+        for number in range(index, 2 * REQUESTS, len(clients)):
+            name = ("register", "search")[number % 2]
+            timings[name].append(await _timed(http, url + pages[name](number // 2)))
+            await asyncio.sleep(rng.expovariate(1 / THINK_SECONDS))
+
+    async def prober() -> None:
+        while working:
+            timings["healthz"].append(await _timed(probe, url + pages["healthz"](0)))
+            await asyncio.sleep(rng.expovariate(PROBES_PER_SECOND))
+
+    probing = asyncio.create_task(prober())
+    try:
+        await asyncio.gather(*(person(i, http) for i, http in enumerate(clients)))
+    finally:
+        working = False
+        await probing
+    return {name: statistics.quantiles(times, n=100)[94] for name, times in timings.items()}
 
 
 async def _until_healthy(url: str) -> None:
@@ -173,9 +195,9 @@ async def _measure(
         # timeout on a loaded machine, and signing in is not what is measured.
         for person, account in enumerate(made):
             clients.append(await _signed_in(url, person, *account))
-        pages = _pages()
-        working = {name: await _load(clients, path, url, 1.0) for name, path in pages.items()}
-        saturated = {name: await _load(clients, path, url, 0.0) for name, path in pages.items()}
+        async with aiohttp.ClientSession() as probe:
+            working = await _at_work(clients, probe, url)
+        saturated = {name: await _load(clients, path, url) for name, path in _pages().items()}
     finally:
         await asyncio.gather(*(http.close() for http in clients))
         node.send_signal(signal.SIGINT)
@@ -184,9 +206,9 @@ async def _measure(
         *(
             Figure(
                 f"{name} p95 ms, 50 at work ({label})",
-                working[name].p95_ms,
-                "/healthz p95 ms",
-                working["healthz"].p95_ms,
+                working[name],
+                "/healthz p95 ms, beside them",
+                working["healthz"],
                 "",
             )
             for name in ("register", "search")
@@ -194,9 +216,9 @@ async def _measure(
         *(
             Figure(
                 f"{name} pages/s, saturated ({label})",
-                saturated[name].per_second,
+                saturated[name],
                 "/healthz answers/s",
-                saturated["healthz"].per_second,
+                saturated["healthz"],
                 "",
             )
             for name in ("register", "search")
