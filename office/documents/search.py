@@ -29,6 +29,7 @@ operator survives; each word is quoted as well, and the query travels as a bound
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import (
     Boolean,
@@ -185,16 +186,38 @@ def _tsquery(words: Sequence[str]) -> str:
     return " & ".join(map(_quoted, lexemes))
 
 
+@dataclass(frozen=True)
+class Bound:
+    """Where a page of results starts: the matches older than ``older_than`` (the next page),
+    or newer than ``newer_than`` (the previous one), or, with neither, the newest. A page reads
+    its ``limit`` matches from there through the index, never the matches before it."""
+
+    older_than: int | None = None
+    newer_than: int | None = None
+
+    def clause(self, key: ColumnElement[int]) -> ColumnElement[bool] | None:
+        if self.newer_than is not None:
+            return key > self.newer_than
+        if self.older_than is not None:
+            return key < self.older_than
+        return None
+
+
+NEWEST = Bound()
+
+
 async def search_documents(
     session: AsyncSession,
     query: str,
     staff: StaffMember,
     *,
     limit: int = 50,
-    offset: int = 0,
+    bound: Bound = NEWEST,
 ) -> list[int]:
     """Ids of the documents matching every word of ``query`` that ``staff`` may see (see
-    :func:`office.documents.access.visible_to`), newest first.
+    :func:`office.documents.access.visible_to`), the nearest to ``bound`` first: newest first,
+    or, for the matches newer than ``bound.newer_than``, oldest first (the caller turns them
+    round: :func:`office.documents.paging.keyed_page`).
 
     The index finds the matches and the access rule is applied in the same statement, so a page
     holds ``limit`` documents the member of staff may see. ``[]`` for a query with no words.
@@ -209,72 +232,91 @@ async def search_documents(
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         mine = assigned_or_drafted(staff)
         if mine is None:
-            found = await _search_postgresql(session, words, visible, offset + limit)
-        else:
-            found = await _search_among(session, words, visible, mine, offset + limit)
-        return found[offset:]
-    matches = literal_column("document_search").bool_op("MATCH")(_fts5_query(words))
-    # Ordered by the index's rowid: FTS5 then hands matches over newest first and the LIMIT
+            return await _search_postgresql(session, words, visible, limit, bound)
+        return await _search_among(session, words, visible, mine, limit, bound)
+    matches: ColumnElement[bool] = literal_column("document_search").bool_op("MATCH")(
+        _fts5_query(words)
+    )
+    within = bound.clause(_fts.c.rowid)
+    if within is not None:
+        matches = and_(matches, within)
+    # Ordered by the index's rowid: FTS5 then hands matches over in that order and the LIMIT
     # stops it early, where ordering by ``documents.id`` would sort every match first.
-    statement = _newest(_fts, _fts.c.rowid, matches, visible, limit).offset(offset)
+    statement = _nearest(_fts, _fts.c.rowid, matches, visible, limit, bound)
     return list((await session.scalars(statement)).all())
 
 
-def _newest(
+def _nearest(
     index: TableClause,
     key: ColumnElement[int],
     matches: ColumnElement[bool],
     visible: ColumnElement[bool],
     limit: int,
+    bound: Bound,
     order: ColumnElement[int] | None = None,
 ) -> Select[int]:
-    """The first ``limit`` visible matches by ``order`` (the index's ``key``), newest first."""
+    """The first ``limit`` visible matches by ``order`` (the index's ``key``) from ``bound``:
+    newest first, or oldest first above ``bound.newer_than``."""
+    by = key if order is None else order
     return (
         select(Document.id)
         .join_from(Document, index, key == Document.id)
         .where(matches, visible)
-        .order_by((key if order is None else order).desc())
+        .order_by(by if bound.newer_than is not None else by.desc())
         .limit(limit)
     )
 
 
 async def _search_postgresql(
-    session: AsyncSession, words: Sequence[str], visible: ColumnElement[bool], wanted: int
+    session: AsyncSession,
+    words: Sequence[str],
+    visible: ColumnElement[bool],
+    wanted: int,
+    bound: Bound,
 ) -> list[int]:
-    """The first ``wanted`` visible matches, newest first, one id range after another.
+    """The first ``wanted`` visible matches from ``bound``, one id range after another.
 
     GIN finds matches in no useful order. ``ORDER BY id LIMIT 50`` over common words would
-    either fetch every match to sort them or walk the table newest first testing each row;
+    either fetch every match to sort them or walk the table from the bound testing each row;
     both grow with the table. So every document also carries its id's bucket (``#12``, 16384
-    ids), and the two newest buckets are asked first: GIN intersects the bucket's short list
-    with the words' long ones, and a page of common words is found there. Only then is the
-    rest of the table asked, once, for the matches the buckets lacked.
+    ids), and the two buckets nearest the bound are asked first (the newest two for the first
+    page): GIN intersects the bucket's short list with the words' long ones, and a page of
+    common words is found there. Only then is the rest of the table on that side asked, once,
+    for the matches the buckets lacked.
     """
     newest = await session.scalar(select(func.max(_pg.c.document_id)))
     if newest is None:
         return []
     top = newest >> BUCKET_BITS
-    tsquery = _tsquery(words)
     document_id = _pg.c.document_id
+    if bound.newer_than is None:
+        start = newest if bound.older_than is None else min(newest, bound.older_than - 1)
+        first = start >> BUCKET_BITS
+        near = [bucket for bucket in (first, first - 1) if bucket >= 0]
+        rest = document_id < (first - 1) << BUCKET_BITS if first >= 2 else None
+    else:
+        first = (bound.newer_than + 1) >> BUCKET_BITS
+        near = [bucket for bucket in (first, first + 1) if bucket <= top]
+        rest = document_id >= (first + 2) << BUCKET_BITS if first + 2 <= top else None
+    tsquery = _tsquery(words)
+    within = bound.clause(document_id)
     steps: list[tuple[str, ColumnElement[bool] | None, ColumnElement[int] | None]] = [
-        (f"{tsquery} & {_quoted(_bucket_lexeme(bucket))}", None, None)
-        for bucket in (top, top - 1)
-        if bucket >= 0
+        (f"{tsquery} & {_quoted(_bucket_lexeme(bucket))}", within, None) for bucket in near
     ]
-    if top >= 2:
+    if rest is not None:
         # Ordered by an expression no index gives: PostgreSQL has to collect the matches
-        # through GIN and sort them, instead of walking the older documents one by one, which
-        # is what it guesses cheaper and is not when the words are rare among what ``visible``
-        # lets through.
-        steps.append((tsquery, document_id < (top - 1) << BUCKET_BITS, document_id + 0))
+        # through GIN and sort them, instead of walking the farther documents one by one,
+        # which is what it guesses cheaper and is not when the words are rare among what
+        # ``visible`` lets through.
+        steps.append((tsquery, rest, document_id + 0))
     found: list[int] = []
-    for step_query, older, order in steps:
+    for step_query, where, order in steps:
         matches: ColumnElement[bool] = _pg.c.words.bool_op("@@")(
             cast(bindparam("query", step_query, type_=Text), postgresql.TSQUERY)
         )
-        if older is not None:
-            matches = and_(matches, older)
-        statement = _newest(_pg, document_id, matches, visible, wanted - len(found), order)
+        if where is not None:
+            matches = and_(matches, where)
+        statement = _nearest(_pg, document_id, matches, visible, wanted - len(found), bound, order)
         found.extend((await session.scalars(statement)).all())
         if len(found) >= wanted:
             break
@@ -287,9 +329,10 @@ async def _search_among(
     visible: ColumnElement[bool],
     mine: CompoundSelect[tuple[int]],
     wanted: int,
+    bound: Bound,
 ) -> list[int]:
-    """The first ``wanted`` visible matches among ``mine``, the few documents a member of staff
-    was assigned or drafted (:func:`office.documents.access.assigned_or_drafted`).
+    """The first ``wanted`` visible matches from ``bound`` among ``mine``, the few documents a
+    member of staff was assigned or drafted (:func:`office.documents.access.assigned_or_drafted`).
 
     Planned as for a clerk, PostgreSQL would walk GIN's matches (most of the table for a common
     word) and test the assignment of each: over a second at a million documents. A register
@@ -308,5 +351,8 @@ async def _search_among(
         func.ts_match_vq(_pg.c.words, tsquery, type_=Boolean),
         _pg.c.document_id.in_(select(among.c[0])),
     )
-    statement = _newest(_pg, _pg.c.document_id, matches, visible, wanted)
+    within = bound.clause(_pg.c.document_id)
+    if within is not None:
+        matches = and_(matches, within)
+    statement = _nearest(_pg, _pg.c.document_id, matches, visible, wanted, bound)
     return list((await session.scalars(statement)).all())

@@ -46,6 +46,17 @@ def page_query(query: Mapping[str, str], page: int) -> str:
     return urlencode({**{k: v for k, v in query.items() if k != "page"}, "page": str(page)})
 
 
+#: What a keyed pager adds to a register's query string (:mod:`office.documents.paging`).
+PAGE_KEYS = ("page", "after", "before")
+
+
+def keyed_query(query: Mapping[str, str], **entry: object) -> str:
+    """The register's query string from a page's edge (``after=`` or ``before=`` an entry), or
+    from its newest entry without one (exports: the filtered book from the top)."""
+    kept = {k: v for k, v in query.items() if k not in PAGE_KEYS}
+    return urlencode({**kept, **{name: str(value) for name, value in entry.items()}})
+
+
 def setup_templates(
     app: web.Application, translate: Translator, features: Iterable[str]
 ) -> jinja2.Environment:
@@ -64,7 +75,11 @@ def setup_templates(
     )
     urls = static_urls()
     environment.globals.update(
-        _=translate, lang=translate.language, static=urls.__getitem__, page_query=page_query
+        _=translate,
+        lang=translate.language,
+        static=urls.__getitem__,
+        page_query=page_query,
+        keyed_query=keyed_query,
     )
     return environment
 

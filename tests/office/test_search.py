@@ -126,10 +126,31 @@ async def find(
     sessions: async_sessionmaker[AsyncSession],
     query: str,
     staff: StaffMember = CLERK,
-    **page: int,
+    *,
+    limit: int = 50,
+    bound: search.Bound = search.NEWEST,
 ) -> list[int]:
     async with sessions() as session:
-        return await search.search_documents(session, query, staff, **page)
+        return await search.search_documents(session, query, staff, limit=limit, bound=bound)
+
+
+async def assert_pages_by_key(
+    sessions: async_sessionmaker[AsyncSession],
+    query: str,
+    staff: StaffMember,
+    newest_first: list[int],
+) -> None:
+    """Two matches at a time from each match, towards the older (the next page) and towards
+    the newer (the previous page, nearest first)."""
+    for index, document_id in enumerate(newest_first):
+        older = await find(
+            sessions, query, staff, limit=2, bound=search.Bound(older_than=document_id)
+        )
+        assert older == newest_first[index + 1 : index + 3], document_id
+        newer = await find(
+            sessions, query, staff, limit=2, bound=search.Bound(newer_than=document_id)
+        )
+        assert newer == newest_first[max(index - 2, 0) : index][::-1], document_id
 
 
 def test_folding_drops_case_diacritics_and_punctuation() -> None:
@@ -233,8 +254,12 @@ async def test_results_are_newest_first_a_page_at_a_time(
 
     assert await find(sessions, "bao cao") == newest_first
     assert await find(sessions, "bao cao", limit=3) == newest_first[:3]
-    assert await find(sessions, "bao cao", limit=3, offset=3) == newest_first[3:6]
-    assert await find(sessions, "bao cao", limit=3, offset=6) == newest_first[6:]
+    after_three = search.Bound(older_than=newest_first[2])
+    assert await find(sessions, "bao cao", limit=3, bound=after_three) == newest_first[3:6]
+    after_six = search.Bound(older_than=newest_first[5])
+    assert await find(sessions, "bao cao", limit=3, bound=after_six) == newest_first[6:]
+    before_last = search.Bound(newer_than=newest_first[6])
+    assert await find(sessions, "bao cao", limit=3, bound=before_last) == newest_first[5:2:-1]
     assert await find(sessions, "bao cao", limit=0) == []
 
 
@@ -254,10 +279,16 @@ async def test_matches_spread_over_the_whole_id_range_come_newest_first(
     assert hidden not in await find(sessions, "thong bao")
     assert await find(sessions, "thong bao") == newest_first
     assert await find(sessions, "thong bao", limit=1) == newest_first[:1]
-    for offset in range(len(ids)):
-        assert (
-            await find(sessions, "thong bao", limit=2, offset=offset)
-            == (newest_first[offset : offset + 2])
+    await assert_pages_by_key(sessions, "thong bao", CLERK, newest_first)
+    # Bounds between matches, and beyond both ends.
+    for bucket in range(7):
+        older_than = search.Bound(older_than=bucket * BUCKET + 3)
+        assert await find(sessions, "thong bao", bound=older_than) == [
+            document_id for document_id in newest_first if document_id < bucket * BUCKET + 3
+        ]
+        newer_than = search.Bound(newer_than=bucket * BUCKET + 3)
+        assert await find(sessions, "thong bao", bound=newer_than) == sorted(
+            document_id for document_id in ids if document_id > bucket * BUCKET + 3
         )
 
 
@@ -328,11 +359,7 @@ async def test_staff_search_only_their_assigned_and_drafted_documents_page_by_pa
 
     assert await find(sessions, "thong bao", SPECIALIST) == newest_first
     assert await find(sessions, "thong b", SPECIALIST, limit=1) == newest_first[:1]
-    for offset in range(len(newest_first)):
-        assert (
-            await find(sessions, "thong bao", SPECIALIST, limit=2, offset=offset)
-            == (newest_first[offset : offset + 2])
-        )
+    await assert_pages_by_key(sessions, "thong bao", SPECIALIST, newest_first)
     assert await find(sessions, "quyet dinh", SPECIALIST) == [not_matching]
     assert await find(sessions, "thong bao", CLERK) == sorted(
         [others, drafted, *assigned, unassigned], reverse=True

@@ -55,7 +55,7 @@ async def register_page(request: web.Request) -> web.Response:
     async with site.sessions() as session:
         queue = await listing.incoming_queue(session, staff, today)
         presented = await workload.presented_to_me(session, staff)
-        rows, more = await listing.incoming_register(session, staff, wanted, today)
+        page = await listing.incoming_register(session, staff, wanted, today)
     return render(
         request,
         "documents/incoming_list.html",
@@ -63,8 +63,8 @@ async def register_page(request: web.Request) -> web.Response:
             "title": translator(request)("incoming.title"),
             "queue": queue,
             "presented": presented,
-            "rows": rows,
-            "more": more,
+            "rows": page.rows,
+            "page": page,
             "wanted": wanted,
             "query": request.query,
             "states": registers.INCOMING_STATES,

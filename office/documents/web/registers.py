@@ -9,6 +9,7 @@ from aiohttp import web
 from office.documents import listing, outgoing_register, refusals
 from office.documents.desk import DESK
 from office.documents.fields import text
+from office.documents.paging import Entry
 from office.documents.web.register_export import (
     MAX_EXPORT_ROWS,
     Cell,
@@ -17,7 +18,7 @@ from office.documents.web.register_export import (
     book_title,
     export_response,
 )
-from office.documents.web.requests import common_filters, register_book
+from office.documents.web.requests import common_filters, page_number, register_book
 from office.formats import format_datetime, local_time
 from office.web.site import SITE, STAFF, translator
 
@@ -54,10 +55,13 @@ OUTGOING_COLUMNS = (
 def incoming_filter(request: web.Request) -> listing.RegisterFilter:
     query = request.query
     state = query.get("state", "")
+    after = Entry.parse(query.get("after"))
     return listing.RegisterFilter(
         book=register_book(request),
         sender=text(query.get("sender"), refusals.SENDER, 255),
         state=state if state in INCOMING_STATES else "",
+        after=after,
+        before=None if after is not None else Entry.parse(query.get("before")),
         **common_filters(query),
     )
 
@@ -67,6 +71,7 @@ def outgoing_filter(request: web.Request) -> outgoing_register.OutgoingFilter:
     return outgoing_register.OutgoingFilter(
         book=register_book(request),
         state=state if state in outgoing_register.REGISTER_STATES else "",
+        page=page_number(request.query),
         **common_filters(request.query),
     )
 
@@ -95,7 +100,7 @@ async def export_incoming(request: web.Request) -> web.Response:
     translate = translator(request)
     wanted = incoming_filter(request)
     async with site.sessions() as session:
-        rows, _more = await listing.incoming_register(
+        page = await listing.incoming_register(
             session, staff, wanted, request.app[DESK].today(), page_rows=MAX_EXPORT_ROWS
         )
     cells: list[list[Cell]] = [
@@ -111,7 +116,7 @@ async def export_incoming(request: web.Request) -> web.Response:
             translate(f"state.{row.shown_state}"),
             row.note,
         ]
-        for row in rows
+        for row in page.rows
     ]
     table = _table(request, "incoming.register", wanted.book, INCOMING_COLUMNS, cells)
     stem = book_file_stem("so-van-ban-den", wanted.book)

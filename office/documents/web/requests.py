@@ -36,16 +36,19 @@ def register_book(request: web.Request) -> str:
 
 
 def common_filters(query: MultiMapping[str]) -> dict[str, Any]:
-    """The filters both registers take: dates, type, urgency, page."""
+    """The filters both registers take: dates, type, urgency."""
     urgency = query.get("urgency", "")
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
     return {
         "date_from": day(query.get("from"), refusals.DATE_FROM),
         "date_to": day(query.get("to"), refusals.DATE_TO),
         "doc_type": query.get("type", "") if query.get("type") in DOC_TYPES else "",
         "urgency": level(urgency, refusals.URGENCY, URGENCIES) if urgency else None,
-        "page": page,
     }
+
+
+def page_number(query: MultiMapping[str]) -> int:
+    """``?page=``: the outgoing register's page, from 1."""
+    try:
+        return max(1, int(query.get("page", "1")))
+    except ValueError:
+        return 1

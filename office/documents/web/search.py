@@ -1,5 +1,6 @@
 """Tìm kiếm: one box over the registers, diacritics optional ("cong van dong ha" finds "Công
-văn Đông Hà"), showing only what the member of staff may see."""
+văn Đông Hà"), showing only what the member of staff may see. Its pages go by key (the links
+carry ``?after=`` or ``?before=`` a document's id), so a later page costs the first one's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from office.documents.models import Document
-from office.documents.search import search_documents
+from office.documents.paging import KeyedPage, keyed_page
+from office.documents.search import Bound, search_documents
 from office.documents.web.choices import document_choices
 from office.web.rendering import render
 from office.web.site import SITE, STAFF, translator
@@ -16,15 +18,18 @@ PAGE_ROWS = 50
 MAX_QUERY = 200
 
 
+def _document_id(value: str | None) -> int | None:
+    """A page's edge from its link; anything else is none (the first page)."""
+    return int(value) if value and value.isdigit() and len(value) <= 18 else None
+
+
 async def search_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     query = request.query.get("q", "")[:MAX_QUERY].strip()
-    try:
-        page = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        page = 1
+    after = _document_id(request.query.get("after"))
+    before = None if after is not None else _document_id(request.query.get("before"))
+    page: KeyedPage[int, int] = keyed_page([], after, before, int, PAGE_ROWS)
     documents: list[Document] = []
-    more = False
     if query:
         async with site.sessions() as session:
             ids = await search_documents(
@@ -32,14 +37,13 @@ async def search_page(request: web.Request) -> web.Response:
                 query,
                 staff,
                 limit=PAGE_ROWS + 1,
-                offset=(page - 1) * PAGE_ROWS,
+                bound=Bound(older_than=after, newer_than=before),
             )
-            more = len(ids) > PAGE_ROWS
-            ids = ids[:PAGE_ROWS]
-            if ids:
-                found = await session.scalars(select(Document).where(Document.id.in_(ids)))
+            page = keyed_page(ids, after, before, int, PAGE_ROWS)
+            if page.rows:
+                found = await session.scalars(select(Document).where(Document.id.in_(page.rows)))
                 by_id = {document.id: document for document in found}
-                documents = [by_id[i] for i in ids if i in by_id]
+                documents = [by_id[i] for i in page.rows if i in by_id]
     return render(
         request,
         "documents/search.html",
@@ -48,7 +52,6 @@ async def search_page(request: web.Request) -> web.Response:
             "query": query,
             "documents": documents,
             "page": page,
-            "more": more,
             **document_choices(request),
         },
     )
