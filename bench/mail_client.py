@@ -77,9 +77,11 @@ def send(
     sender: str,
     recipient: str,
     numbers: list[list[int]],
+    on_start: Callable[[], None] = lambda: None,
 ) -> Run:
     """Each list of ``numbers`` on a connection of its own, all at once (one thread each),
-    timed from when every client has signed in to the last 250 (blocking)."""
+    timed from when every client has signed in (``on_start`` is called then) to the last 250
+    (blocking)."""
     messages = [[message(sender, recipient, n) for n in group] for group in numbers]
     run = Run()
     ready = threading.Barrier(len(numbers) + 1)
@@ -111,6 +113,7 @@ def send(
         thread.start()
     with contextlib.suppress(threading.BrokenBarrierError):  # a client failed: raised below
         ready.wait()
+    on_start()
     started = time.perf_counter()
     for thread in threads:
         thread.join()

@@ -7,7 +7,8 @@ and receipted by the exchange); a recipient nobody has gets a bounce sent to the
 Each step is safe to repeat, because a worker may die between any two: the Maildir file and the
 inbox row are keyed on the queue id, and a dispatch's id is derived from the queue id and the
 unit, so a second attempt finds what the first one did. The job is claimed under a lease
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never work on it at once, and one
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and on both databases an UPDATE that takes only
+what is still free), so two processes never work on it at once, and one
 that dies leaves it to be claimed again when the lease runs out. A worker too slow for its lease
 may find the job taken over when it is done: it then closes nothing and leaves the job to the
 worker that holds it now.
@@ -188,11 +189,20 @@ class MailDelivery:
             if not rows:
                 return []
             lease_until = now + timedelta(seconds=self.lease_seconds)
-            await session.execute(
-                update(QueuedMail)
-                .where(QueuedMail.id.in_([row.id for row in rows]))
-                .values(attempts=QueuedMail.attempts + 1, lease_until=lease_until)
-                .execution_options(synchronize_session=False)
+            # Taken only if still free: on SQLite the SELECT above locks nothing, and another
+            # process of the node (``[smtp] processes``) may have taken some meanwhile.
+            taken = set(
+                await session.scalars(
+                    update(QueuedMail)
+                    .where(
+                        QueuedMail.id.in_([row.id for row in rows]),
+                        QueuedMail.state == QUEUED,
+                        or_(QueuedMail.lease_until.is_(None), QueuedMail.lease_until < now),
+                    )
+                    .values(attempts=QueuedMail.attempts + 1, lease_until=lease_until)
+                    .returning(QueuedMail.id)
+                    .execution_options(synchronize_session=False)
+                )
             )
             return [
                 Job(
@@ -207,6 +217,7 @@ class MailDelivery:
                     lease_until,
                 )
                 for row in rows
+                if row.id in taken
             ]
 
     async def _give_back(self, queue_ids: list[str]) -> None:
