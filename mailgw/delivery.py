@@ -75,6 +75,15 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class LocalPart:
+    """A job's routing, and its local recipients served (their Maildir files written)."""
+
+    routing: Routing
+    local: list[Mailbox]
+    filed: FiledMail | None
+
+
+@dataclass(frozen=True)
 class Served:
     """A job whose Maildirs and dispatches are done, its close still to write."""
 
@@ -135,20 +144,30 @@ class MailDelivery:
         """Claim a batch of due jobs and deliver each; how many were claimed.
 
         Once half the batch's lease has gone, or the node is stopping, the jobs not started
-        are given back instead: one started later could outlive its lease, and another
-        process would then take it up while this one still works on it (the Maildir, the
-        inbox rows and the dispatch twice at once); a stopping node hands them at once to
-        the next start or another process rather than making its operator wait."""
+        are given back instead (their Maildir files may be written already: a later attempt
+        finds them): one started later could outlive its lease, and another process would
+        then take it up while this one still works on it (the Maildir, the inbox rows and the
+        dispatch twice at once); a stopping node hands them at once to the next start or
+        another process rather than making its operator wait."""
         loop = asyncio.get_running_loop()
         jobs = await self._claim()
         give_back_at = loop.time() + self.lease_seconds / 2
+        # The batch's local recipients first, all at once: each Maildir file waits for its own
+        # fsync, and a batch's files wait together (as a mail server's delivery agents do).
+        # What fails here is done again, and fails, in its turn below.
+        ahead = await asyncio.gather(
+            *(self._local_part(job) for job in jobs), return_exceptions=True
+        )
         served: list[Served] = []
         for index, job in enumerate(jobs):
             if loop.time() >= give_back_at or (stop is not None and stop.is_set()):
                 await self._give_back([left.id for left in jobs[index:]])
                 break
+            local_part = ahead[index]
             try:
-                done = await self._serve(job)
+                done = await self._serve(
+                    job, local_part if isinstance(local_part, LocalPart) else None
+                )
             except Exception as error:
                 # A message the parser chokes on (from another node, say) must not stop the
                 # worker for everyone: it is retried, and bounced in the end, like any other.
@@ -252,7 +271,14 @@ class MailDelivery:
                     routing.remote.setdefault(unit.code, []).append(address)
         return routing
 
-    async def _serve(self, job: Job) -> Served | None:
+    async def _local_part(self, job: Job) -> LocalPart:
+        """Where the recipients go, and the local ones' Maildir files written."""
+        routing = await self._route(job.recipients)
+        local = await self._not_yet_filed(job, list(routing.local.values()))
+        filed = await self._to_maildirs(job, local) if local else None
+        return LocalPart(routing, local, filed)
+
+    async def _serve(self, job: Job, local_part: LocalPart | None = None) -> Served | None:
         """Local recipients' Maildirs first (they need nothing from the network), then one
         dispatch per other unit; the batch's inbox rows, bounces and closes are then written
         in one transaction (:meth:`_close_served`). Should a dispatch fail, the local
@@ -263,12 +289,11 @@ class MailDelivery:
         undelivered: list[str] = list(job.recipients)
         unknown: list[FailedRecipient] = []
         try:
-            routing = await self._route(job.recipients)
+            if local_part is None:
+                local_part = await self._local_part(job)
+            routing, local, filed = local_part.routing, local_part.local, local_part.filed
             unknown = routing.failed
             undelivered = [address for group in routing.remote.values() for address in group]
-            local = await self._not_yet_filed(job, list(routing.local.values()))
-            if local:
-                filed = await self._to_maildirs(job, local)
             for unit, addresses in routing.remote.items():
                 try:
                     await self._send(job, unit, addresses)
