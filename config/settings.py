@@ -161,6 +161,9 @@ class SmtpSettings:
     retry_max: int = setting(10, check=at_least(0))
     #: How long a worker holds a message it took; one that dies frees it after this.
     lease_seconds: int = setting(300, check=between(10, 24 * 3600))
+    #: Processes taking mail on the port (SO_REUSEPORT): ``congvan serve`` and, past one,
+    #: ``congvan serve-smtp`` processes it starts, each with its own delivery worker.
+    processes: int = setting(1, check=between(1, 64))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ and receipted by the exchange); a recipient nobody has gets a bounce sent to the
 Each step is safe to repeat, because a worker may die between any two: the Maildir file and the
 inbox row are keyed on the queue id, and a dispatch's id is derived from the queue id and the
 unit, so a second attempt finds what the first one did. The job is claimed under a lease
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never work on it at once, and one
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and on both databases an UPDATE that takes only
+what is still free), so two processes never work on it at once, and one
 that dies leaves it to be claimed again when the lease runs out. A worker too slow for its lease
 may find the job taken over when it is done: it then closes nothing and leaves the job to the
 worker that holds it now.
@@ -39,13 +40,10 @@ from mailgw.bounces import FailedRecipient, delivery_failure
 from mailgw.gateway import MailGateway, as_dispatch_file
 from mailgw.mailbox import FiledMail, file_message, filed_users
 from mailgw.models import DONE, FAILED, INBOX, QUEUED, QueuedMail
-from mailgw.parsing import summarise
 
 log = get_logger("congvan.mailgw.delivery")
 
 CLAIM_BATCH = 20
-#: How long the worker, woken by a submission, waits for more before it claims.
-GATHER_SECONDS = 0.05
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 #: Dispatch ids of mail are derived from the queue id in this namespace.
@@ -74,6 +72,26 @@ class Routing:
     local: dict[int, Mailbox] = field(default_factory=dict)
     remote: dict[str, list[str]] = field(default_factory=dict)
     failed: list[FailedRecipient] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LocalPart:
+    """A job's routing, and its local recipients served (their Maildir files written)."""
+
+    routing: Routing
+    local: list[Mailbox]
+    filed: FiledMail | None
+
+
+@dataclass(frozen=True)
+class Served:
+    """A job whose Maildirs and dispatches are done, its close still to write."""
+
+    job: Job
+    routing: Routing
+    local: list[Mailbox]
+    filed: FiledMail | None
+    unknown: list[FailedRecipient]
 
 
 def mail_dispatch_id(queue_id: str, unit: str) -> str:
@@ -118,41 +136,65 @@ class MailDelivery:
             await asyncio.wait(waiters, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
             for waiter in waiters:
                 waiter.cancel()
-            if self.gateway.queued.is_set() and not stop.is_set():
-                # Let a busy client's next messages join this one: a claim takes them together.
-                await asyncio.sleep(GATHER_SECONDS)
+            # No pause to gather more: what arrives while a batch is delivered is the next
+            # batch, and a lone message is in its Maildir at once.
             self.gateway.queued.clear()
 
     async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
         """Claim a batch of due jobs and deliver each; how many were claimed.
 
         Once half the batch's lease has gone, or the node is stopping, the jobs not started
-        are given back instead: one started later could outlive its lease, and another
-        process would then take it up while this one still works on it (the Maildir, the
-        inbox rows and the dispatch twice at once); a stopping node hands them at once to
-        the next start or another process rather than making its operator wait."""
+        are given back instead (their Maildir files may be written already: a later attempt
+        finds them): one started later could outlive its lease, and another process would
+        then take it up while this one still works on it (the Maildir, the inbox rows and the
+        dispatch twice at once); a stopping node hands them at once to the next start or
+        another process rather than making its operator wait."""
         loop = asyncio.get_running_loop()
         jobs = await self._claim()
         give_back_at = loop.time() + self.lease_seconds / 2
+        # The batch's local recipients first, all at once: each Maildir file waits for its own
+        # fsync, and a batch's files wait together (as a mail server's delivery agents do).
+        # What fails here is done again, and fails, in its turn below.
+        ahead = await asyncio.gather(
+            *(self._local_part(job) for job in jobs), return_exceptions=True
+        )
+        served: list[Served] = []
         for index, job in enumerate(jobs):
             if loop.time() >= give_back_at or (stop is not None and stop.is_set()):
                 await self._give_back([left.id for left in jobs[index:]])
                 break
+            local_part = ahead[index]
             try:
-                await self._deliver(job)
+                done = await self._serve(
+                    job, local_part if isinstance(local_part, LocalPart) else None
+                )
             except Exception as error:
                 # A message the parser chokes on (from another node, say) must not stop the
                 # worker for everyone: it is retried, and bounced in the end, like any other.
                 log.exception("mail.delivery_crashed", queue_id=job.id)
                 await self._retry_later(job, error, job.recipients)
+                continue
+            if done is not None:
+                served.append(done)
+        if served:
+            await self._close_served(served)
         return len(jobs)
 
     async def _claim(self) -> list[Job]:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             rows = (
-                await session.scalars(
-                    select(QueuedMail)
+                await session.execute(
+                    select(
+                        QueuedMail.id,
+                        QueuedMail.blob_sha256,
+                        QueuedMail.size,
+                        QueuedMail.mail_from,
+                        QueuedMail.recipients,
+                        QueuedMail.unit_code,
+                        QueuedMail.attempts,
+                        QueuedMail.created_at,
+                    )
                     .where(
                         QueuedMail.state == QUEUED,
                         QueuedMail.next_attempt_at <= now,
@@ -163,25 +205,39 @@ class MailDelivery:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            jobs = []
+            if not rows:
+                return []
             lease_until = now + timedelta(seconds=self.lease_seconds)
-            for row in rows:
-                row.attempts += 1
-                row.lease_until = lease_until
-                jobs.append(
-                    Job(
-                        row.id,
-                        row.blob_sha256,
-                        row.size,
-                        row.mail_from,
-                        tuple(json.loads(row.recipients)),
-                        row.unit_code,
-                        row.attempts,
-                        row.created_at,
-                        lease_until,
+            # Taken only if still free: on SQLite the SELECT above locks nothing, and another
+            # process of the node (``[smtp] processes``) may have taken some meanwhile.
+            taken = set(
+                await session.scalars(
+                    update(QueuedMail)
+                    .where(
+                        QueuedMail.id.in_([row.id for row in rows]),
+                        QueuedMail.state == QUEUED,
+                        or_(QueuedMail.lease_until.is_(None), QueuedMail.lease_until < now),
                     )
+                    .values(attempts=QueuedMail.attempts + 1, lease_until=lease_until)
+                    .returning(QueuedMail.id)
+                    .execution_options(synchronize_session=False)
                 )
-            return jobs
+            )
+            return [
+                Job(
+                    row.id,
+                    row.blob_sha256,
+                    row.size,
+                    row.mail_from,
+                    tuple(json.loads(row.recipients)),
+                    row.unit_code,
+                    row.attempts + 1,
+                    row.created_at,
+                    lease_until,
+                )
+                for row in rows
+                if row.id in taken
+            ]
 
     async def _give_back(self, queue_ids: list[str]) -> None:
         """Claimed jobs not started: claimable again at once, as if never claimed. Their
@@ -215,22 +271,29 @@ class MailDelivery:
                     routing.remote.setdefault(unit.code, []).append(address)
         return routing
 
-    async def _deliver(self, job: Job) -> None:
+    async def _local_part(self, job: Job) -> LocalPart:
+        """Where the recipients go, and the local ones' Maildir files written."""
+        routing = await self._route(job.recipients)
+        local = await self._not_yet_filed(job, list(routing.local.values()))
+        filed = await self._to_maildirs(job, local) if local else None
+        return LocalPart(routing, local, filed)
+
+    async def _serve(self, job: Job, local_part: LocalPart | None = None) -> Served | None:
         """Local recipients' Maildirs first (they need nothing from the network), then one
-        dispatch per other unit, then in one transaction: the inbox rows, the bounce and the
-        job's close. Should a dispatch fail, the local recipients are filed anyway before the
-        job waits for its retry, and a retry does not write their Maildirs again."""
+        dispatch per other unit; the batch's inbox rows, bounces and closes are then written
+        in one transaction (:meth:`_close_served`). Should a dispatch fail, the local
+        recipients are filed anyway before the job waits for its retry (None), and a retry
+        does not write their Maildirs again."""
         local: list[Mailbox] = []
         filed: FiledMail | None = None
         undelivered: list[str] = list(job.recipients)
         unknown: list[FailedRecipient] = []
         try:
-            routing = await self._route(job.recipients)
+            if local_part is None:
+                local_part = await self._local_part(job)
+            routing, local, filed = local_part.routing, local_part.local, local_part.filed
             unknown = routing.failed
             undelivered = [address for group in routing.remote.values() for address in group]
-            local = await self._not_yet_filed(job, list(routing.local.values()))
-            if local:
-                filed = await self._to_maildirs(job, local)
             for unit, addresses in routing.remote.items():
                 try:
                     await self._send(job, unit, addresses)
@@ -240,32 +303,47 @@ class MailDelivery:
                     # Never: it carries a secret document's file (exchange.secrecy).
                     unknown.extend(secret_held(job, unit, addresses))
                 undelivered = [address for address in undelivered if address not in addresses]
-            async with self.sessions() as session, session.begin():
-                owned = await self._close(session, job, DONE, "")
-                if owned:
-                    fresh = await self._file(session, job, local, filed)
-                    if unknown:
-                        await self._bounce(session, job, unknown)
         except (CongvanError, SQLAlchemyError, OSError) as error:
             await self._retry_later(job, error, undelivered, unknown, local, filed)
+            return None
+        return Served(job, routing, local, filed, unknown)
+
+    async def _close_served(self, served: Sequence[Served]) -> None:
+        """One transaction for a batch: each job closed if it is still this worker's, with
+        its inbox rows and its bounce. Should it fail, each job waits for its retry."""
+        results: list[tuple[Served, bool, list[Mailbox]]] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                for done in served:
+                    fresh: list[Mailbox] = []
+                    owned = await self._close(session, done.job, DONE, "")
+                    if owned:
+                        fresh = await self._file(session, done.job, done.local, done.filed)
+                        if done.unknown:
+                            await self._bounce(session, done.job, done.unknown)
+                    results.append((done, owned, fresh))
+        except (CongvanError, SQLAlchemyError, OSError) as error:
+            for done in served:
+                await self._retry_later(done.job, error, [], done.unknown, done.local, done.filed)
             return
-        if not owned:
-            log.warning("mail.lease_lost", queue_id=job.id)
-            return
-        self._count(job, fresh)
-        log.info(
-            "mail.delivered",
-            queue_id=job.id,
-            local=len(routing.local),
-            units=sorted(routing.remote),
-            bounced=len(unknown),
-        )
+        for done, owned, fresh in results:
+            if not owned:
+                log.warning("mail.lease_lost", queue_id=done.job.id)
+                continue
+            self._count(done.job, fresh)
+            log.info(
+                "mail.delivered",
+                queue_id=done.job.id,
+                local=len(done.routing.local),
+                units=sorted(done.routing.remote),
+                bounced=len(done.unknown),
+            )
 
     async def _not_yet_filed(self, job: Job, mailboxes: list[Mailbox]) -> list[Mailbox]:
         """Those not served by an earlier attempt (whose Maildir copy the user may have moved
-        or deleted since: it must not come back)."""
-        if not mailboxes:
-            return []
+        or deleted since: it must not come back). A first attempt had none before it."""
+        if not mailboxes or job.attempts == 1:
+            return mailboxes
         async with self.sessions() as session:
             done = await filed_users(session, job.id, [mailbox.user_id for mailbox in mailboxes])
         return [mailbox for mailbox in mailboxes if mailbox.user_id not in done]
@@ -279,20 +357,26 @@ class MailDelivery:
             await loop.run_in_executor(
                 None, maildir.deliver, self.maildir_root, mailbox.username, job.id, source, received
             )
-        return await loop.run_in_executor(None, summarise, source, job.blob_sha256, job.size)
+        return await loop.run_in_executor(
+            None, self.gateway.summaries.of, source, job.blob_sha256, job.size
+        )
 
     @staticmethod
     async def _file(
         session: AsyncSession, job: Job, mailboxes: Sequence[Mailbox], filed: FiledMail | None
     ) -> list[Mailbox]:
-        """Inbox rows, in the caller's transaction; those filed now (not by an earlier try)."""
+        """Inbox rows, in the caller's transaction (after the job's close found it still this
+        worker's); those filed now (not by an earlier try). On a first attempt nobody can
+        have filed it before: any other worker would have claimed it later, taking the lease
+        this close found still there."""
         if filed is None:
             return []
         now = datetime.now(UTC)
+        fresh = job.attempts == 1
         return [
             mailbox
             for mailbox in mailboxes
-            if await file_message(session, mailbox.user_id, INBOX, job.id, filed, now)
+            if await file_message(session, mailbox.user_id, INBOX, job.id, filed, now, fresh=fresh)
         ]
 
     def _count(self, job: Job, delivered: Sequence[Mailbox]) -> None:

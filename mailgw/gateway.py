@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.blobs import BlobStorage, StoredBlob
@@ -32,10 +33,11 @@ from exchange.secrecy import SECRECY_NOT_ALLOWED, SecrecyPolicy
 from keys.app_signin import AppSignIn, app_password_hashes, sign_in_with_app_password
 from keys.throttle import ThrottlePolicy
 from mailgw import refusals
+from mailgw.accepting import Accepted, GroupCommit
 from mailgw.addresses import AddressBook, Mailbox, normalise
-from mailgw.mailbox import FiledMail, file_message
+from mailgw.mailbox import FiledMail, filed_row
 from mailgw.models import SENT, QueuedMail
-from mailgw.parsing import summarise
+from mailgw.parsing import Summaries
 
 log = get_logger("congvan.mailgw")
 
@@ -96,6 +98,8 @@ class MailGateway:
         self.sessions = sessions
         #: A queue id answered (SMTP 250) is a promise: it waits for the commit to be on disk.
         self.durable = durable
+        #: Messages accepted at once share a transaction and a sync.
+        self.group_commit = GroupCommit(sessions, durable)
         self.blobs = blobs
         self.book = book
         self.settings = settings
@@ -107,6 +111,8 @@ class MailGateway:
         self.secrecy = secrecy
         #: Set when something was queued, so the delivery worker need not wait for its poll.
         self.queued = asyncio.Event()
+        #: What the sent folder showed of a message, which its recipients' inboxes show too.
+        self.summaries = Summaries()
 
     async def mailbox(self, username: str) -> Mailbox | None:
         async with self.sessions() as session:
@@ -217,21 +223,20 @@ class MailGateway:
         )
         await self.check_secrecy(wanted, self.blobs.path(blob.sha256))
         queue_id = str(uuid.uuid4())
-        async with self.sessions() as session, session.begin():
-            await self.enqueue(
-                session,
-                queue_id,
-                blob,
-                mail_from=normalise(mail_from),
-                recipients=wanted,
-                unit=mailbox.unit,
-                origin=origin,
-                submitted_by=mailbox.username,
+        await self.group_commit.write(
+            Accepted(
+                queued=queued_row(
+                    queue_id,
+                    blob,
+                    mail_from=normalise(mail_from),
+                    recipients=wanted,
+                    unit=mailbox.unit,
+                    origin=origin,
+                    submitted_by=mailbox.username,
+                ),
+                filed=filed_row(mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC)),
             )
-            await file_message(
-                session, mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC), fresh=True
-            )
-        await self.durable.sync()
+        )
         self.queued.set()
         if self.ledger is not None:
             self.ledger.record("mail-out", unit=mailbox.unit, user=mailbox.username, size=blob.size)
@@ -272,7 +277,7 @@ class MailGateway:
     def _store(self, content: bytes) -> tuple[StoredBlob, FiledMail]:
         """The message on disk, and what the sent folder shows of it (blocking)."""
         blob = self.blobs.put_bytes(content)
-        return blob, summarise(self.blobs.path(blob.sha256), blob.sha256, blob.size)
+        return blob, self.summaries.of(self.blobs.path(blob.sha256), blob.sha256, blob.size)
 
     async def enqueue(
         self,
@@ -288,16 +293,40 @@ class MailGateway:
     ) -> None:
         """Add a queue row in the caller's transaction; the caller wakes the worker (``queued``)
         once that transaction has committed."""
-        session.add(
-            QueuedMail(
-                id=queue_id,
-                blob_sha256=blob.sha256,
-                size=blob.size,
-                mail_from=mail_from,
-                recipients=json.dumps(list(recipients)),
-                submitted_by=submitted_by,
-                unit_code=unit,
-                origin=origin,
-            )
+        await session.execute(
+            insert(QueuedMail),
+            [
+                queued_row(
+                    queue_id,
+                    blob,
+                    mail_from=mail_from,
+                    recipients=recipients,
+                    unit=unit,
+                    origin=origin,
+                    submitted_by=submitted_by,
+                )
+            ],
         )
-        await session.flush()
+
+
+def queued_row(
+    queue_id: str,
+    blob: StoredBlob,
+    *,
+    mail_from: str,
+    recipients: Sequence[str],
+    unit: str,
+    origin: str,
+    submitted_by: str,
+) -> dict[str, object]:
+    """A queue row, for a core INSERT (many at once)."""
+    return {
+        "id": queue_id,
+        "blob_sha256": blob.sha256,
+        "size": blob.size,
+        "mail_from": mail_from,
+        "recipients": json.dumps(list(recipients)),
+        "submitted_by": submitted_by,
+        "unit_code": unit,
+        "origin": origin,
+    }

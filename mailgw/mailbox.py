@@ -7,10 +7,11 @@ exactly like a missing one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import NotFound
@@ -35,6 +36,11 @@ class FiledMail:
     has_attachments: bool
     #: Body text (plain, or HTML stripped), for search only.
     text: str
+
+    @functools.cached_property
+    def search_text(self) -> str:
+        """Folded once, however many folders the message is filed in."""
+        return fold(" ".join((self.from_text, self.to_text, self.subject, self.text)))
 
 
 @dataclass(frozen=True)
@@ -79,27 +85,33 @@ async def file_message(
     )
     if exists is not None:
         return False
-    session.add(
-        MailboxMessage(
-            user_id=user_id,
-            folder=folder,
-            queue_id=queue_id,
-            message_id=mail.message_id[:998],
-            from_text=mail.from_text,
-            to_text=mail.to_text,
-            subject=mail.subject,
-            sent_at=mail.sent_at,
-            received_at=received_at,
-            size=mail.size,
-            blob_sha256=mail.blob_sha256,
-            has_attachments=mail.has_attachments,
-            # What the user sent themselves is read already.
-            seen=folder != INBOX,
-            search_text=fold(" ".join((mail.from_text, mail.to_text, mail.subject, mail.text))),
-        )
+    await session.execute(
+        insert(MailboxMessage), [filed_row(user_id, folder, queue_id, mail, received_at)]
     )
-    await session.flush()
     return True
+
+
+def filed_row(
+    user_id: int, folder: str, queue_id: str, mail: FiledMail, received_at: datetime
+) -> dict[str, object]:
+    """The mailbox row of ``mail`` in one user's folder, for a core INSERT (many at once)."""
+    return {
+        "user_id": user_id,
+        "folder": folder,
+        "queue_id": queue_id,
+        "message_id": mail.message_id[:998],
+        "from_text": mail.from_text,
+        "to_text": mail.to_text,
+        "subject": mail.subject,
+        "sent_at": mail.sent_at,
+        "received_at": received_at,
+        "size": mail.size,
+        "blob_sha256": mail.blob_sha256,
+        "has_attachments": mail.has_attachments,
+        # What the user sent themselves is read already.
+        "seen": folder != INBOX,
+        "search_text": mail.search_text,
+    }
 
 
 async def filed_users(session: AsyncSession, queue_id: str, user_ids: list[int]) -> set[int]:

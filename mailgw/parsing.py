@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import (
@@ -26,6 +28,11 @@ MAX_HEADER_BYTES = 64 * 1024
 SEARCH_TEXT_CHARS = 20_000
 
 
+#: How many messages' summaries are kept (:class:`Summaries`).
+SUMMARIES_KEPT = 256
+#: How many parsed headers are kept (:meth:`_TolerantHeaders._parsed`).
+HEADER_CACHE = 1024
+
 #: What Python's header parsers raise on some headers instead of reading them as defects
 #: (``Content-Type: ;a*`` is an IndexError; CPython issue #102988 another).
 PARSER_ERRORS = (ValueError, IndexError, AttributeError, TypeError, LookupError)
@@ -38,6 +45,18 @@ class _TolerantHeaders(HeaderRegistry):
     without its parameters (or none), any other header is kept as plain text."""
 
     def __call__(self, name: str, value: Any) -> BaseHeader:
+        if isinstance(value, str):
+            return self._parsed(name, value)
+        return self._parse(name, value)
+
+    @functools.lru_cache(maxsize=HEADER_CACHE)  # noqa: B019 - one instance, for good
+    def _parsed(self, name: str, value: str) -> BaseHeader:
+        """The same header read once: the parser asks again for each question about a part
+        (``Content-Type`` five times for one plain-text mail), and most mails share their
+        ``Content-Type`` and addresses. A header object is immutable: it can be shared."""
+        return self._parse(name, value)
+
+    def _parse(self, name: str, value: Any) -> BaseHeader:
         try:
             return super().__call__(name, value)
         except PARSER_ERRORS:
@@ -182,3 +201,29 @@ def summarise(path: Path, blob_sha256: str, size: int) -> FiledMail:
         has_attachments=any(True for _ in message.iter_attachments()),
         text=body_text(message)[:SEARCH_TEXT_CHARS],
     )
+
+
+class Summaries:
+    """:func:`summarise`, kept for the last messages: a mail is summarised for the sender's
+    sent folder when it is accepted and for the recipients' inboxes when it is delivered,
+    mostly in the same process a moment later. Blobs are named by their content, so a kept
+    summary is always the one :func:`summarise` would give again. Safe from several
+    threads (callers run it in an executor)."""
+
+    def __init__(self, size: int = SUMMARIES_KEPT) -> None:
+        self.size = size
+        self._kept: dict[str, FiledMail] = {}
+        self._lock = threading.Lock()
+
+    def of(self, path: Path, blob_sha256: str, size: int) -> FiledMail:
+        """The summary of the blob at ``path`` (blocking)."""
+        with self._lock:
+            found = self._kept.pop(blob_sha256, None)
+        if found is None:
+            found = summarise(path, blob_sha256, size)
+            found.search_text  # noqa: B018 - folded here, off the event loop
+        with self._lock:
+            self._kept[blob_sha256] = found
+            while len(self._kept) > self.size:
+                del self._kept[next(iter(self._kept))]
+        return found

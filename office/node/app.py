@@ -54,6 +54,7 @@ from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
 from office.node.features import FEATURES
+from office.node.smtp_processes import SmtpProcesses
 from office.reports.live import FIGURES_KIND
 from office.reports.live_exchange import LIVE, LiveExchange
 from office.reports.service import REPORTS, Reports
@@ -90,6 +91,8 @@ class RunningNode:
     reports: Reports | None = None
     live: LiveExchange | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
+    #: The ``congvan serve-smtp`` children taking mail on the port too (``[smtp] processes``).
+    smtp_processes: SmtpProcesses | None = None
     #: What only this process sees (SMTP connections), for the admin listener's /metrics.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -175,8 +178,19 @@ class RunningNode:
         if count:
             log.info("dispatch.handed_over_after_restart", count=count)
 
+    def start_mail_workers(self) -> None:
+        """What a ``congvan serve-smtp`` process runs besides its listener: its delivery
+        worker, and the ledger's flush of the mail it counted."""
+        assert self.delivery is not None and self.ledger is not None
+        self.workers.append(asyncio.create_task(self.delivery.run(self.stopping)))
+        rollup_seconds = self.settings.exchange.rollup_minutes * 60
+        self.workers.append(asyncio.create_task(self.ledger.run(self.stopping, rollup_seconds)))
+
     async def stop(self) -> None:
         """Listeners first (nothing new arrives), then the workers (the ledger flushes last)."""
+        if self.smtp_processes is not None:
+            await self.smtp_processes.stop()
+            self.smtp_processes = None
         if self.submission is not None:
             await self.submission.stop()
             self.submission = None
@@ -304,7 +318,37 @@ async def start_node(settings: Settings) -> RunningNode:
         await node.stop()
         raise
     node.start_workers()
+    if settings.smtp.enabled and settings.smtp.processes > 1:
+        node.smtp_processes = SmtpProcesses(settings.node_dir, settings.smtp.processes - 1)
+        node.smtp_processes.start()
     log.info("node.started", node=settings.node.name, web=node.web_url, peer=node.peer_url)
+    return node
+
+
+async def start_smtp_process(settings: Settings) -> RunningNode:
+    """One more process taking mail on the node's SMTP port (:mod:`office.node.smtp_processes`):
+    the mail gateway with the checks ``serve`` makes (the secrecy of a document's files
+    included), its listener, its delivery worker; nothing else of the node."""
+    if not settings.smtp.enabled:
+        raise ConfigError("config error: [smtp] enabled = false: there is no SMTP port to share")
+    passphrase = node_passphrase(settings)
+    engine = create_engine(settings)
+    node = RunningNode(settings, engine, create_session_factory(engine))
+    try:
+        await _check_schema(engine)
+        _check_identity(settings)
+        exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
+        node.ledger = exchange.ledger
+        exchange.secrecy.watch_files(document_secrecy.files_level(node.sessions))
+        node.mail, node.delivery = build_mail(
+            settings, node.sessions, exchange, BlobStore(settings.blob_dir)
+        )
+        node.submission = await _start_submission(settings, node.mail, passphrase, node.counters)
+    except BaseException:
+        await node.stop()
+        raise
+    node.start_mail_workers()
+    log.info("smtp.process_ready", node=settings.node.name)
     return node
 
 

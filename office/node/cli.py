@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import importlib
 import os
@@ -21,6 +22,9 @@ ignore_known_library_warnings()
 # Commands import the node, the demo and the migrations inside their bodies, and each layer's
 # command group is imported only when it is the one run: `congvan users list` then starts
 # without loading aiohttp, the exchange and Alembic (about a second of every command).
+
+#: How often a ``serve-smtp`` looks whether the ``serve`` that started it is still there.
+ORPHAN_CHECK_SECONDS = 1.0
 
 #: Command name -> "module:attribute" of its click command.
 LAYER_COMMANDS = {
@@ -184,8 +188,8 @@ def downgrade(node_dir: Path, revision: str) -> None:
     run(body)
 
 
-async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
-    from office.node.app import RunningNode, start_node
+async def _run_until_signalled(nodes_to_start: list[Path], smtp_only: bool = False) -> None:
+    from office.node.app import RunningNode, start_node, start_smtp_process
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -197,13 +201,31 @@ async def _run_until_signalled(nodes_to_start: list[Path]) -> None:
     running: list[RunningNode] = []
     try:
         for node_dir in nodes_to_start:
-            running.append(await start_node(load(node_dir)))
+            start = start_smtp_process if smtp_only else start_node
+            running.append(await start(load(node_dir)))
         for node in running:
-            click.echo(f"{node.settings.node.name}: web {node.web_url}  peer {node.peer_url}")
+            if not smtp_only:
+                click.echo(f"{node.settings.node.name}: web {node.web_url}  peer {node.peer_url}")
+        # A `serve-smtp` whose `serve` was killed stops too: it would keep taking mail with
+        # nobody doing the rest of the node's work.
+        orphan_watch = (
+            loop.create_task(_stop_when_orphaned(stop, os.getppid())) if smtp_only else None
+        )
         await stop.wait()
+        if orphan_watch is not None:
+            await orphan_watch
     finally:
         for node in running:
             await node.stop()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event, parent: int) -> None:
+    while os.getppid() == parent:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ORPHAN_CHECK_SECONDS)
+        if stop.is_set():
+            return
+    stop.set()
 
 
 @main.command()
@@ -212,6 +234,15 @@ def serve(node_dir: Path) -> None:
     """Run the node: the staff web listener and the peer listener (mutual TLS)."""
     load(node_dir)
     run(_run_until_signalled, [node_dir])
+
+
+@main.command("serve-smtp")
+@dir_option
+def serve_smtp(node_dir: Path) -> None:
+    """One more process taking mail on the node's SMTP port, beside `congvan serve`, which
+    starts `[smtp] processes` - 1 of them itself."""
+    load(node_dir)
+    run(_run_until_signalled, [node_dir], True)
 
 
 @main.command()
@@ -250,3 +281,7 @@ def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) ->
     if setup_only:
         return
     run(_run_until_signalled, [settings.node_dir for settings in demo_settings(node_dir)])
+
+
+if __name__ == "__main__":  # ``python -m office.node.cli``: how ``serve`` starts ``serve-smtp``
+    main()
