@@ -34,7 +34,7 @@ class PullWaiters:
     def __init__(self, has_work: HasWork, check_seconds: float = CHECK_SECONDS) -> None:
         self._has_work = has_work
         self._check_seconds = check_seconds
-        self._waiting: dict[str, set[asyncio.Event]] = {}
+        self._waiting: dict[str, set[asyncio.Future[bool]]] = {}
         self._checker: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -44,8 +44,9 @@ class PullWaiters:
 
     def arrived(self, node: str) -> None:
         """Something was stored for ``node``: its waiting questions are answered now."""
-        for event in self._waiting.get(node, ()):
-            event.set()
+        for woken in self._waiting.get(node, ()):
+            if not woken.done():
+                woken.set_result(True)
 
     async def wait(self, node: str, seconds: float) -> bool:
         """Return when something arrives for ``node``, after ``seconds``, or when the hub
@@ -53,21 +54,23 @@ class PullWaiters:
         caller need not look again)."""
         if self._closed or seconds <= 0:
             return False
-        event = asyncio.Event()
-        self._waiting.setdefault(node, set()).add(event)
+        # A bare future and a timer: thousands of communes wait at once, and ``wait_for`` on
+        # an event made a task and a timeout context for each.
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(seconds, _run_out, woken)
+        self._waiting.setdefault(node, set()).add(woken)
         if self._checker is None:
             self._checker = asyncio.create_task(self._check(), name="pull-waiters")
         try:
-            await asyncio.wait_for(event.wait(), seconds)
-        except TimeoutError:
-            return False
+            return await woken
         finally:
-            events = self._waiting.get(node)
-            if events is not None:
-                events.discard(event)
-                if not events:
+            timer.cancel()
+            futures = self._waiting.get(node)
+            if futures is not None:
+                futures.discard(woken)
+                if not futures:
                     del self._waiting[node]
-        return True
 
     def close(self) -> None:
         """The hub stops: every waiting question is answered (with what there is), and new
@@ -92,3 +95,8 @@ class PullWaiters:
                     self.arrived(node)
         finally:
             self._checker = None
+
+
+def _run_out(woken: asyncio.Future[bool]) -> None:
+    if not woken.done():
+        woken.set_result(False)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from config.database import UTCDateTime
 from config.errors import Conflict, NotFound, PeerRefused
 from config.files import refused_when_full
 from config.logging import get_logger
@@ -42,7 +43,9 @@ from exchange.outbox import (
     QUEUED,
     RETRY_WAIT,
     SENDING,
+    SENT_COLUMNS,
     Outbox,
+    Sent,
     add_delivery,
     queue_deliveries,
 )
@@ -57,6 +60,31 @@ log = get_logger("congvan.exchange.relay")
 HELD = "held"
 #: How many waiting dispatches one pull answer lists; the pull node asks again for more.
 WAITING_BATCH = 50
+
+#: A delivery waits at the hub for its pull node: queued, or taken by a worker that died.
+_WAITING_AT_HUB = Delivery.state.in_((QUEUED, RETRY_WAIT)) | (
+    (Delivery.state == SENDING) & (Delivery.lease_until < bindparam("now", type_=UTCDateTime()))
+)
+#: Built once, not per question: every commune of the province asks every
+#: ``pull_wait_seconds``, and building the expression cost as much as running it.
+_WAITING_FOR_NODE = (
+    select(Delivery.dispatch_id)
+    .where(Delivery.node == bindparam("node"), _WAITING_AT_HUB)
+    .order_by(Delivery.urgency.desc(), Delivery.created_at)
+    .limit(WAITING_BATCH)
+)
+#: Every node something waits for, however many nodes are waiting: an ``IN`` list of
+#: thousands of waiting communes a second cost more than the few rows that wait.
+_NODES_WITH_WORK = select(Delivery.node).where(_WAITING_AT_HUB).distinct()
+#: Whether the hub holds a dispatch already, asked before every offer and commit: almost
+#: always not, which a plain read answers without a transaction.
+_HELD = select(OutboundDispatch.id).where(OutboundDispatch.id == bindparam("id"))
+#: What closing a pull node's delivery with its receipt needs, in one read.
+_TO_CLOSE = (
+    select(Delivery.units, *SENT_COLUMNS)
+    .join(OutboundDispatch, OutboundDispatch.id == Delivery.dispatch_id)
+    .where(Delivery.dispatch_id == bindparam("id"), Delivery.node == bindparam("node"))
+)
 
 
 class RelayDesk:
@@ -74,6 +102,8 @@ class RelayDesk:
         pull_wait_seconds: int = 0,
     ) -> None:
         self.sessions = sessions
+        #: The pull questions' reads go straight to a connection: no ORM session to build.
+        self.engine: AsyncEngine = sessions.kw["bind"]
         self.directory = directory
         self.trust = trust
         self.outbox = outbox
@@ -265,6 +295,9 @@ class RelayDesk:
     async def _forward_if_held(self, header: Header, node: str) -> bool:
         """A dispatch the hub already holds: make sure it goes to ``node`` too (again, if its
         earlier delivery failed) and say so; the sender need not upload it again."""
+        async with self.engine.connect() as connection:
+            if (await connection.execute(_HELD, {"id": header.id})).first() is None:
+                return False
         async with self.sessions() as session, session.begin():
             held = await session.get(OutboundDispatch, header.id)
             if held is None:
@@ -307,13 +340,6 @@ class RelayDesk:
 
     # -- a pull node fetches what waits for it --------------------------------------------
 
-    @staticmethod
-    def _waiting_at_hub() -> Any:
-        now = datetime.now(UTC)
-        return Delivery.state.in_((QUEUED, RETRY_WAIT)) | (
-            (Delivery.state == SENDING) & (Delivery.lease_until < now)
-        )
-
     async def waiting_for(self, peer: str, wait: float = 0) -> list[dict[str, Any]]:
         """What waits for ``peer``, most urgent first; when nothing does, the question is held
         open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive."""
@@ -330,26 +356,17 @@ class RelayDesk:
         return [self._listing(dispatch_id) for dispatch_id in rows]
 
     async def _waiting_ids(self, peer: str) -> list[str]:
-        async with self.sessions() as session:
-            return list(
-                await session.scalars(
-                    select(Delivery.dispatch_id)
-                    .where(Delivery.node == peer, self._waiting_at_hub())
-                    .order_by(Delivery.urgency.desc(), Delivery.created_at)
-                    .limit(WAITING_BATCH)
-                )
+        async with self.engine.connect() as connection:
+            rows = await connection.scalars(
+                _WAITING_FOR_NODE, {"node": peer, "now": datetime.now(UTC)}
             )
+            return list(rows)
 
     async def _nodes_with_work(self, nodes: Collection[str]) -> set[str]:
         """Which of ``nodes`` have something waiting: one query for all the waiters."""
-        async with self.sessions() as session:
-            return set(
-                await session.scalars(
-                    select(Delivery.node)
-                    .where(Delivery.node.in_(list(nodes)), self._waiting_at_hub())
-                    .distinct()
-                )
-            )
+        async with self.engine.connect() as connection:
+            rows = await connection.scalars(_NODES_WITH_WORK, {"now": datetime.now(UTC)})
+            return set(rows).intersection(nodes)
 
     def _listing(self, dispatch_id: str) -> dict[str, Any]:
         folder = self.folder(dispatch_id)
@@ -368,10 +385,12 @@ class RelayDesk:
 
     async def take_receipt(self, peer: str, dispatch_id: str, receipt: dict[str, Any]) -> str:
         """The pull node's receipt closes the hub's delivery, as a pushed one's would."""
-        async with self.sessions() as session:
-            delivery = await session.get(Delivery, (dispatch_id, peer))
-        if delivery is None:
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(_TO_CLOSE, {"id": dispatch_id, "node": peer})).first()
+        if row is None:
             raise NotFound("không có công văn này cho nút này", code="unknown-dispatch")
+        units, payload_sha256, sender, size, origin_node = row
+        sent = Sent(payload_sha256, sender, size, origin_node)
         return await self.outbox.close_with_receipt(
-            dispatch_id, peer, json.loads(delivery.units), receipt
+            dispatch_id, peer, json.loads(units), receipt, sent
         )
