@@ -15,7 +15,7 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -342,17 +342,15 @@ class RelayDesk:
 
     async def waiting_for(self, peer: str, wait: float = 0) -> list[dict[str, Any]]:
         """What waits for ``peer``, most urgent first; when nothing does, the question is held
-        open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive."""
+        open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive.
+        A question held finds out whether anything waits by a read shared with the others
+        (:meth:`PullWaiters.wait`), and lists only then: an idle commune costs a share of a
+        query, and a wait that runs out unwoken found nothing (the once-a-second check wakes
+        it for work another process stored)."""
+        held = min(wait, self.pull_wait_seconds)
+        if held > 0 and not await self.waiters.wait(peer, held):
+            return []
         rows = await self._waiting_ids(peer)
-        # A wait that runs out unwoken found nothing (the once-a-second check wakes it for
-        # work another process stored): an idle commune's question costs one query.
-        if (
-            not rows
-            and wait > 0
-            and self.pull_wait_seconds > 0
-            and await self.waiters.wait(peer, min(wait, self.pull_wait_seconds))
-        ):
-            rows = await self._waiting_ids(peer)
         return [self._listing(dispatch_id) for dispatch_id in rows]
 
     async def _waiting_ids(self, peer: str) -> list[str]:
@@ -362,11 +360,10 @@ class RelayDesk:
             )
             return list(rows)
 
-    async def _nodes_with_work(self, nodes: Collection[str]) -> set[str]:
-        """Which of ``nodes`` have something waiting: one query for all the waiters."""
+    async def _nodes_with_work(self) -> set[str]:
+        """Every node something waits for: one query for all the questions held."""
         async with self.engine.connect() as connection:
-            rows = await connection.scalars(_NODES_WITH_WORK, {"now": datetime.now(UTC)})
-            return set(rows).intersection(nodes)
+            return set(await connection.scalars(_NODES_WITH_WORK, {"now": datetime.now(UTC)}))
 
     def _listing(self, dispatch_id: str) -> dict[str, Any]:
         folder = self.folder(dispatch_id)

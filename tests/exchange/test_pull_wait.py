@@ -14,6 +14,7 @@ import pytest
 from config.errors import PeerRefused
 from config.settings import load_settings
 from exchange.peer_client import PeerClient
+from exchange.pull_wait import PullWaiters
 from office.node.app import RunningNode, start_node
 from tests.support.cli import Cli
 from tests.support.dispatches import node_context, seal_document
@@ -123,3 +124,122 @@ async def test_a_stopping_hub_answers_the_questions_it_holds(
         assert await asyncio.wait_for(question, 30) == []
     finally:
         await session.close()
+
+
+async def test_a_dispatch_wakes_only_the_questions_of_the_node_it_is_for(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    tu_dir = fresh_network.node_dir("TU")
+    cli("units", "set-pull", "--dir", tu_dir, "HU-CAMLO")
+    cli("units", "set-pull", "--dir", tu_dir, "TX-DONGHA")
+    cli("keys", "directory", "--dir", tu_dir)
+    hub, _ = await start(fresh_network, "TU", CONGVAN_EXCHANGE_PULL_WAIT_SECONDS="600")
+    assert hub.relay is not None
+    waiters = hub.relay.waiters
+    async with aiohttp.ClientSession() as session:
+        camlo = PeerClient(session, hub.peer_url, node_context(fresh_network, "HU-CAMLO"))
+        dongha = PeerClient(session, hub.peer_url, node_context(fresh_network, "TX-DONGHA"))
+        camlo_asks = asyncio.create_task(camlo.waiting(600))
+        dongha_asks = asyncio.create_task(dongha.waiting(600))
+        try:
+
+            async def both_held() -> bool:
+                return waiters.held("HU-CAMLO") == 1 and waiters.held("TX-DONGHA") == 1
+
+            await wait_for(both_held)
+            header = seal_document(
+                fresh_network, tmp_path / "out", sender_node="TX-DONGHA", sender_unit="TX-DONGHA"
+            )
+            await dongha.relay(tmp_path / "out", "HU-CAMLO")
+            # The hub woke Cam Lộ's question as it stored the dispatch, before it answered
+            # the relay; Đông Hà's is still held.
+            assert waiters.held("HU-CAMLO") == 0
+            assert waiters.held("TX-DONGHA") == 1
+            listed = await asyncio.wait_for(camlo_asks, 30)
+            assert [item["id"] for item in listed] == [header.id]
+            assert not dongha_asks.done()
+        finally:
+            await hub.stop()
+            # A stopping hub answers the question it still holds: nothing for Đông Hà.
+            assert await asyncio.wait_for(dongha_asks, 30) == []
+
+
+async def test_questions_held_at_the_hub_hold_no_database_connection(
+    fresh_network: DemoNetwork, cli: Cli
+) -> None:
+    camlo_pulls(fresh_network, cli)
+    hub, _ = await start(fresh_network, "TU", CONGVAN_EXCHANGE_PULL_WAIT_SECONDS="600")
+    assert hub.relay is not None
+    waiters = hub.relay.waiters
+    # More questions than the pool has connections (5, and 10 more on demand): if a held
+    # question kept one, the others could not even be asked.
+    questions = 2 * (hub.engine.pool.size() + 10)  # type: ignore[attr-defined]
+    connector = aiohttp.TCPConnector(limit=questions)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = PeerClient(session, hub.peer_url, node_context(fresh_network, "HU-CAMLO"))
+        asking = [asyncio.create_task(client.waiting(600)) for _ in range(questions)]
+        try:
+
+            async def all_held_none_connected() -> bool:
+                checked_out: int = hub.engine.pool.checkedout()  # type: ignore[attr-defined]
+                return waiters.held("HU-CAMLO") == questions and checked_out == 0
+
+            await wait_for(all_held_none_connected)
+        finally:
+            await hub.stop()
+        assert await asyncio.wait_for(asyncio.gather(*asking), 30) == [[]] * questions
+
+
+class Database:
+    """Stands in for the hub's deliveries: which nodes have work, read by a query that can
+    be held at its start, so that a test decides what happens while it runs."""
+
+    def __init__(self) -> None:
+        self.with_work: set[str] = set()
+        self.reads = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def nodes_with_work(self) -> set[str]:
+        self.reads += 1
+        seen = set(self.with_work)  # what the query reads, as it starts
+        await self.gate.wait()
+        return seen
+
+
+async def test_questions_asked_together_share_one_read() -> None:
+    database = Database()
+    database.with_work = {"XA-0007"}
+    waiters = PullWaiters(database.nodes_with_work)
+    database.gate.clear()
+    asking = [
+        asyncio.create_task(waiters.wait(f"XA-{number:04d}", 600)) for number in range(1, 101)
+    ]
+    await asyncio.sleep(0)
+    database.gate.set()
+    await asyncio.sleep(0.1)
+    # One read for the hundred questions; the commune with work is answered, the others
+    # are held.
+    assert database.reads == 1
+    assert [task.done() for task in asking].count(True) == 1 and asking[6].result() is True
+    assert waiters.held("XA-0001") == 1
+    waiters.close()
+    await asyncio.gather(*asking)
+
+
+async def test_a_question_asked_while_a_read_runs_is_answered_by_the_next_read() -> None:
+    database = Database()
+    waiters = PullWaiters(database.nodes_with_work)
+    database.gate.clear()
+    first = asyncio.create_task(waiters.wait("XA-0001", 600))
+    await asyncio.sleep(0)
+    # Stored by another process while the read runs, and too late for it to see.
+    database.with_work.add("XA-0002")
+    second = asyncio.create_task(waiters.wait("XA-0002", 600))
+    await asyncio.sleep(0)
+    database.gate.set()
+    assert await asyncio.wait_for(second, 30) is True
+    assert database.reads == 2
+    assert not first.done()
+    waiters.close()
+    assert await first is True  # a stopping hub lets it answer with what there is
