@@ -227,11 +227,13 @@ class RelayDesk:
     async def commit(self, peer: str, dispatch_id: str, node: str) -> dict[str, Any]:
         """Check the whole ciphertext against the signed header, then queue it for ``node``."""
         header = self._kept_header(peer, dispatch_id)
-        if await self._forward_if_held(header, node):
-            return {"id": dispatch_id, "state": HELD}
         try:
             handle = spool_lock.try_lock(self._part(dispatch_id))
         except FileNotFoundError:
+            # Its upload is kept as the payload once committed: the part is gone only for a
+            # dispatch held already (a commit asked again) or given up.
+            if await self._forward_if_held(header, node):
+                return {"id": dispatch_id, "state": HELD}
             raise NotFound("không có công văn này", code="unknown-dispatch") from None
         if handle is None:
             raise spool_lock.busy()

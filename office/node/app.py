@@ -63,6 +63,9 @@ from office.web.app import create_web_app
 
 log = get_logger("congvan.node")
 
+#: Connections a listener lets wait for ``accept`` (the kernel caps it at ``somaxconn``).
+LISTEN_BACKLOG = 4096
+
 
 @dataclass
 class RunningNode:
@@ -492,6 +495,10 @@ async def _serve(
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     node.runners.append(runner)
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
+    # Thousands of communes connect at once when the hub comes back: aiohttp's backlog of
+    # 128 dropped their connections while the hub was busy with the first handshakes.
+    site = web.TCPSite(
+        runner, host, port, ssl_context=ssl_context, reuse_address=True, backlog=LISTEN_BACKLOG
+    )
     with port_settings(section, host, port):
         await site.start()

@@ -7,6 +7,7 @@ import contextlib
 import faulthandler
 import importlib
 import os
+import resource
 import signal
 from pathlib import Path
 
@@ -233,6 +234,7 @@ async def _stop_when_orphaned(stop: asyncio.Event, parent: int) -> None:
 def serve(node_dir: Path) -> None:
     """Run the node: the staff web listener and the peer listener (mutual TLS)."""
     load(node_dir)
+    _allow_open_files()
     run(_run_until_signalled, [node_dir])
 
 
@@ -243,6 +245,15 @@ def serve_smtp(node_dir: Path) -> None:
     starts `[smtp] processes` - 1 of them itself."""
     load(node_dir)
     run(_run_until_signalled, [node_dir], True)
+
+
+def _allow_open_files() -> None:
+    """A hub holds one connection for each commune asking it (a long poll each), and a
+    province has thousands: the soft limit on open files (1,024 under systemd and most
+    shells) is raised to the hard one, which only the operator can change."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 @main.command()

@@ -4,6 +4,10 @@ for every commune of the province (issue 23)."""
 
 from __future__ import annotations
 
+import asyncio
+import resource
+import signal
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -13,7 +17,7 @@ from cryptography import x509
 from exchange.peer_client import PeerClient
 from keys.trust import common_name
 from office.node.app import RunningNode
-from tests.support.cli import Cli
+from tests.support.cli import CONGVAN, Cli
 from tests.support.dispatches import node_context, seal_document
 from tests.support.network import DemoNetwork
 from tests.support.nodes import Recorder, start
@@ -79,3 +83,33 @@ def received(recorder: Recorder, count: int) -> Callable[[], Awaitable[bool]]:
         return len(recorder.received) >= count
 
     return enough
+
+
+async def test_a_node_served_with_a_low_open_files_limit_raises_it_to_the_hard_one(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    """A hub holds a connection for each commune asking it: 1,024 open files (systemd's and
+    most shells' soft limit) is a province of fewer than a thousand communes."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *(CONGVAN, "serve", "--dir", str(fresh_network.node_dir("TU"))),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=cli.environment(),
+            preexec_fn=low_soft_limit,
+        )
+    try:
+
+        async def raised() -> bool:
+            assert process.returncode is None, (tmp_path / "serve.log").read_text()
+            return resource.prlimit(process.pid, resource.RLIMIT_NOFILE) == (hard, hard)
+
+        await wait_for(raised)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 60)
