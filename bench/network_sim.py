@@ -9,9 +9,10 @@ encrypted to the commune unit), and every call is the peer API over mutual TLS w
 caller's own certificate, through ``exchange.peer_client.PeerClient``.
 
 Simulated, in this one process: the communes and districts are not nodes. A commune does what
-``exchange.pull.Puller`` does on the wire (list, download, hand back a receipt signed by its
-unit) but checks less than a node's inbox: the header's signature, the payload's digest, and
-that its unit key decrypts it; no database, no MIME or manifest check. A district does what its
+``exchange.pull.Puller`` does on the wire (list, download what the listing does not carry,
+hand back a receipt signed by its unit) but checks less than a node's inbox: the header's
+signature, the payload's digest, and that its unit key decrypts it; no database, no MIME or
+manifest check. A district does what its
 outbox does on the wire: relays each dispatch to the hub (inline, so offer, upload and commit
 are one request) and asks the hub for receipts as ``collect_receipts`` does, without checking
 them.
@@ -602,7 +603,10 @@ class Simulation:
             signature = base64.b64decode(str(item["signature"]), validate=True)
             node = Header.from_bytes(raw).node
             header = verify_header(raw, signature, self.network.node_certificates[node])
-            payload = b"".join([chunk async for chunk in client.download(dispatch_id, 0)])
+            if "payload" in item:  # a small one comes in the listing
+                payload = base64.b64decode(str(item["payload"]), validate=True)
+            else:
+                payload = b"".join([chunk async for chunk in client.download(dispatch_id, 0)])
             if hashlib.sha256(payload).hexdigest() != header.payload_sha256:
                 raise PeerRefused("payload digest differs from the header's", code="bad-digest")
             pyrage.decrypt(payload, [commune.identity])

@@ -2,9 +2,9 @@
 
 Such a node (a commune office on a link that is up a few hours a day) is not sent to: what is
 addressed to it waits at the hub. It asks the hub what waits, downloads each ciphertext from
-where its own spool stands (an HTTP range, so a broken download resumes), runs its own inbox's
-checks as for any dispatch, and gives the signed receipt back to the hub, where the sender
-collects it.
+where its own spool stands (an HTTP range, so a broken download resumes; a small one comes in
+the hub's answer itself), runs its own inbox's checks as for any dispatch, and gives the signed
+receipt back to the hub, where the sender collects it.
 
 The question is a long poll (:mod:`exchange.pull_wait`): the hub holds it open up to
 ``[exchange] pull_wait_seconds`` until something arrives, so a dispatch reaches the commune as
@@ -33,6 +33,7 @@ from config.durability import DurableCommits
 from config.errors import CongvanError, PeerRefused
 from config.logging import bind_request_id, get_logger
 from config.settings import ExchangeSettings
+from exchange import spool_lock
 from exchange.envelope import Header
 from exchange.inbox import Inbox
 from exchange.peer_client import PeerClient, peer_timeout
@@ -120,6 +121,8 @@ class Puller:
         try:
             raw = base64.b64decode(str(item.get("header")), validate=True)
             signature = base64.b64decode(str(item.get("signature")), validate=True)
+            listed = item.get("payload")  # a small one comes in the listing
+            payload = None if listed is None else base64.b64decode(str(listed), validate=True)
         except (binascii.Error, ValueError):
             log.warning("pull.malformed_listing", hub=hub, dispatch_id=item.get("id"))
             return None
@@ -129,12 +132,12 @@ class Puller:
                 return answer.receipt
             size = Header.from_bytes(raw).size
             if answer.offset < size:
-                await self.inbox.upload(
-                    hub,
-                    answer.dispatch_id,
-                    answer.offset,
-                    client.download(answer.dispatch_id, answer.offset),
+                chunks = (
+                    client.download(answer.dispatch_id, answer.offset)
+                    if payload is None
+                    else spool_lock.one_chunk(payload[answer.offset :])
                 )
+                await self.inbox.upload(hub, answer.dispatch_id, answer.offset, chunks)
             return await self.inbox.commit(hub, answer.dispatch_id)
         except PeerRefused as refusal:
             if refusal.answer is None:  # not now (our trust data, a broken download) or forged

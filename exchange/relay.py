@@ -49,7 +49,7 @@ from exchange.outbox import (
     add_delivery,
     queue_deliveries,
 )
-from exchange.peer_client import b64_of_file
+from exchange.peer_client import INLINE_BYTES, b64_of_file
 from exchange.pull_wait import PullWaiters
 from exchange.refusals import store_refusal
 from keys.signed_directory import SignedDirectory
@@ -60,6 +60,10 @@ log = get_logger("congvan.exchange.relay")
 HELD = "held"
 #: How many waiting dispatches one pull answer lists; the pull node asks again for more.
 WAITING_BATCH = 50
+#: Payloads of at most ``INLINE_BYTES`` travel in the listing itself, up to this many bytes in
+#: one answer, as a small one travels in its offer: the pull node takes them without asking
+#: for each (a request fewer per dispatch for the hub, a round trip fewer for the commune).
+LISTED_PAYLOAD_BYTES = 1024 * 1024
 
 #: A delivery waits at the hub for its pull node: queued, or taken by a worker that died.
 _WAITING_AT_HUB = Delivery.state.in_((QUEUED, RETRY_WAIT)) | (
@@ -353,7 +357,7 @@ class RelayDesk:
         if held > 0 and not await self.waiters.wait(peer, held):
             return []
         rows = await self._waiting_ids(peer)
-        return [self._listing(dispatch_id) for dispatch_id in rows]
+        return await asyncio.to_thread(self._listings, rows) if rows else []
 
     async def _waiting_ids(self, peer: str) -> list[str]:
         async with self.engine.connect() as connection:
@@ -367,13 +371,22 @@ class RelayDesk:
         async with self.engine.connect() as connection:
             return set(await connection.scalars(_NODES_WITH_WORK, {"now": datetime.now(UTC)}))
 
-    def _listing(self, dispatch_id: str) -> dict[str, Any]:
-        folder = self.folder(dispatch_id)
-        return {
-            "id": dispatch_id,
-            "header": b64_of_file(folder / HEADER_FILE),
-            "signature": b64_of_file(folder / HEADER_SIGNATURE_FILE),
-        }
+    def _listings(self, dispatch_ids: list[str]) -> list[dict[str, Any]]:
+        """Each dispatch's signed header and, while they fit, the small payloads."""
+        listed, room = [], LISTED_PAYLOAD_BYTES
+        for dispatch_id in dispatch_ids:
+            folder = self.folder(dispatch_id)
+            item = {
+                "id": dispatch_id,
+                "header": b64_of_file(folder / HEADER_FILE),
+                "signature": b64_of_file(folder / HEADER_SIGNATURE_FILE),
+            }
+            size = (folder / PAYLOAD_FILE).stat().st_size
+            if size <= min(INLINE_BYTES, room):
+                item["payload"] = b64_of_file(folder / PAYLOAD_FILE)
+                room -= size
+            listed.append(item)
+        return listed
 
     async def payload_for(self, peer: str, dispatch_id: str) -> Path:
         async with self.sessions() as session:

@@ -5,7 +5,9 @@ the receiver's signed receipt finds its way back to the sender either way."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from config.errors import PeerRefused
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE
 from exchange.models import Delivery, OutboundDispatch, Refusal
 from exchange.outbox import deliveries_of
-from exchange.peer_client import PeerClient
+from exchange.peer_client import INLINE_BYTES, PeerClient
 from exchange.receipts import check_receipt
 from office.node.app import RunningNode
 from tests.support.cli import Cli
@@ -338,3 +340,48 @@ async def test_an_upload_to_the_hub_left_unfinished_is_removed_after_the_expiry(
     finally:
         await hub.stop()
     assert [(r.peer, r.code) for r in recorded] == [("TX-DONGHA", "offer-expired")]
+
+
+async def test_a_small_dispatch_travels_in_the_hub_s_listing_and_a_big_one_is_downloaded(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    tu_dir = fresh_network.node_dir("TU")
+    cli("units", "set-pull", "--dir", tu_dir, "HU-CAMLO")
+    cli("keys", "directory", "--dir", tu_dir)
+    hub, _ = await start(fresh_network, "TU", **THROUGH_THE_HUB)
+    try:
+        assert hub.outbox is not None
+        sizes = {"small": 4 * 1024, "big": INLINE_BYTES + 64 * 1024}
+        headers = {
+            name: seal_document(
+                fresh_network,
+                tmp_path / name,
+                sender_node="TX-DONGHA",
+                sender_unit="TX-DONGHA",
+                content=os.urandom(size),
+            )
+            for name, size in sizes.items()
+        }
+        async with aiohttp.ClientSession() as session:
+            dongha = PeerClient(session, hub.peer_url, node_context(fresh_network, "TX-DONGHA"))
+            for name in sizes:
+                await dongha.relay(tmp_path / name, "HU-CAMLO")
+            camlo = PeerClient(session, hub.peer_url, node_context(fresh_network, "HU-CAMLO"))
+            listed = {item["id"]: item for item in await camlo.waiting(0)}
+        small, big = (listed[headers[name].id] for name in ("small", "big"))
+        kept = (hub.outbox.folder(headers["small"].id) / PAYLOAD_FILE).read_bytes()
+        assert base64.b64decode(small["payload"]) == kept
+        assert "payload" not in big
+
+        camlo_node, recorder = await start(fresh_network, "HU-CAMLO", **THROUGH_THE_HUB)
+        try:
+
+            async def both_received() -> bool:
+                return len(recorder.received) == 2
+
+            await wait_for(both_received)
+        finally:
+            await camlo_node.stop()
+    finally:
+        await hub.stop()
+    assert sorted(d.header.id for d in recorder.received) == sorted(h.id for h in headers.values())
