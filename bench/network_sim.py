@@ -22,8 +22,9 @@ of the measured load) it asks ``relay/waiting?wait=``, the hub holds the questio
 dispatch for it arrives or the wait passes, and it asks again at once, as ``Puller.run`` does;
 each commune keeps one connection across its questions, as a node asking again at once reuses
 it (``--new-connections``: a TCP and TLS handshake per question instead). The long-polling
-communes come online over one wait before the window opens, so that each is waiting at the
-hub and their questions are renewed at spread-out moments, as a province's would be. Without
+communes come online over one wait (or at ``ONLINE_PER_SECOND``, if longer) before the window
+opens, so that each is waiting at the hub and their questions are renewed at spread-out
+moments, as a province's would be. Without
 ``wait`` (the baseline's default) each commune polls every ``pull_seconds`` with a new
 connection, the Puller before the long poll.
 
@@ -107,6 +108,10 @@ DRAIN_CONCURRENCY = 50
 #: After the sending window, the communes ask on until everything held is fetched, or this
 #: long (plus a polling period) has passed.
 TAIL_SECONDS = 10.0
+#: Long-polling communes come online at most this many a second before the window: 5,000 at
+#: once (over one 25 s wait) kept the hub busy with handshakes well into the window on a
+#: shared two-core machine, and the window measured that, not the province at work.
+ONLINE_PER_SECOND = 100
 TIMEOUT = aiohttp.ClientTimeout(total=120)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b")
 
@@ -140,6 +145,13 @@ class Load:
             f"{self.communes} communes {asking}, {connection}; "
             f"{self.rate:g} dispatches/s for {self.seconds:g} s"
         )
+
+    @property
+    def coming_online(self) -> float:
+        """How long long-polling communes take to come online before the window opens: one
+        wait, so that their questions are renewed at spread-out moments, or longer for a
+        province too big to connect (a TLS handshake each) at ``ONLINE_PER_SECOND``."""
+        return max(self.wait, self.communes / ONLINE_PER_SECOND) if self.wait else 0
 
     @property
     def tail(self) -> float:
@@ -432,9 +444,9 @@ class Simulation:
         self.all_fetched = asyncio.Event()
 
     async def run(self, hub_pid: int) -> Tally:
-        # Long-polling communes come online over one wait before the window, so that each is
-        # waiting at the hub, their questions renewed at spread-out moments, when it opens.
-        self.start = time.perf_counter() + 1 + self.load.wait
+        # Long-polling communes come online before the window (``Load.coming_online``), so
+        # that each is waiting at the hub, their questions renewed at spread-out moments.
+        self.start = time.perf_counter() + 1 + self.load.coming_online
         self.end = self.start + self.load.seconds
         async with contextlib.AsyncExitStack() as stack:
             senders = [
@@ -551,8 +563,9 @@ class Simulation:
         a period, so the hub sees ``communes / pull_seconds`` a second; with the long poll, it
         asks again at once after work or a question held for its wait, and sleeps
         ``pull_seconds`` only after an empty answer at once (which this hub does not give)."""
-        spread = self.load.wait or self.load.pull_seconds
-        await _sleep_until(self.start - self.load.wait + number * spread / len(self.communes))
+        spread = self.load.coming_online or self.load.pull_seconds
+        online = self.start - self.load.coming_online
+        await _sleep_until(online + number * spread / len(self.communes))
         while not self.stop.is_set():
             asked = time.perf_counter()
             listed = await self._pull(commune, kept, wait=self.load.wait, timed=True)
