@@ -80,8 +80,8 @@ _WAITING_FOR_NODE = (
 #: Every node something waits for, however many nodes are waiting: an ``IN`` list of
 #: thousands of waiting communes a second cost more than the few rows that wait.
 _NODES_WITH_WORK = select(Delivery.node).where(_WAITING_AT_HUB).distinct()
-#: Whether the hub holds a dispatch already, asked before every offer and commit: almost
-#: always not, which a plain read answers without a transaction.
+#: Whether the hub holds a dispatch already, asked before every offer (and of a commit asked
+#: again): almost always not, which a plain read answers without a transaction.
 _HELD = select(OutboundDispatch.id).where(OutboundDispatch.id == bindparam("id"))
 #: What closing a pull node's delivery with its receipt needs, in one read.
 _TO_CLOSE = (
