@@ -56,6 +56,15 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     sync_folder(path.parent)
 
 
+def sync_file(path: Path) -> None:
+    """fsync a file's content (blocking: a big file's data goes to the disk here)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def sync_folder(folder: Path) -> None:
     """fsync a folder, so the names created or renamed in it survive a power cut."""
     descriptor = os.open(folder, os.O_RDONLY)

@@ -33,7 +33,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from config.errors import Invalid, PeerRefused
-from exchange.mime import IteratorReader, OutgoingPart, assign_names, read_mime, write_mime
+from exchange.mime import (
+    BASE64_PARTS,
+    IteratorReader,
+    OutgoingPart,
+    assign_names,
+    read_mime,
+    write_mime,
+)
 from keys.age import identity_of, recipient_of
 from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
@@ -255,9 +262,14 @@ def manifest_of(draft: Draft, sender: Sender) -> dict[str, Any]:
 
 
 def seal(
-    draft: Draft, sender: Sender, recipients: dict[str, x509.Certificate], out_dir: Path
+    draft: Draft,
+    sender: Sender,
+    recipients: dict[str, x509.Certificate],
+    out_dir: Path,
+    payload_version: int = BASE64_PARTS,
 ) -> Header:
-    """Sign and encrypt ``draft`` into ``out_dir``; return its header.
+    """Sign and encrypt ``draft`` into ``out_dir``; return its header. ``payload_version``:
+    how the MIME parts are encoded (:mod:`exchange.mime`), 2 only for nodes that read it.
 
     ``recipients`` maps each addressed unit to its encryption certificate, already checked by the
     caller against the directory. The header is written last: a folder without ``header.json``
@@ -299,9 +311,10 @@ def seal(
     out_dir.mkdir(parents=True, exist_ok=True)
     payload_path = out_dir / PAYLOAD_FILE
     partial = out_dir / (PAYLOAD_FILE + ".part")
-    plaintext = IteratorReader(write_mime(parts, {"X-Congvan-Dispatch": draft.id}))
+    plaintext = IteratorReader(write_mime(parts, {"X-Congvan-Dispatch": draft.id}, payload_version))
     with partial.open("wb") as file:
-        ciphertext = _Watched(file)
+        # Hashed as it is written: reading a 1 GiB ciphertext back to hash it cost a pass.
+        ciphertext = _Watched(file, hashlib.sha256())
         try:
             pyrage.encrypt_io(plaintext, ciphertext, age_recipients)
         except pyrage.EncryptError:
@@ -309,7 +322,7 @@ def seal(
                 raise ciphertext.error from None  # the disk's failure (full), not the draft's
             raise
     partial.replace(payload_path)
-    payload_sha256, size = file_digest(payload_path)
+    payload_sha256, size = ciphertext.digest_and_size()
     header = Header(
         id=draft.id,
         sender=sender.unit,
@@ -369,11 +382,17 @@ class _Watched:
     file's own failure (a full disk); only the first is the sender's fault.
     """
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: BinaryIO, digest: Any = None) -> None:
         self.file = file
         #: The file's own failure, as the file raised it (pyrage's encryption keeps only its
         #: text, without the errno that tells a full disk).
         self.error: OSError | None = None
+        #: A hash of what is written, when one is wanted, and how many bytes it covers.
+        self.digest = digest
+        self.written = 0
+
+    def digest_and_size(self) -> tuple[str, int]:
+        return self.digest.hexdigest(), self.written
 
     @property
     def failed(self) -> bool:
@@ -388,10 +407,14 @@ class _Watched:
 
     def write(self, data: bytes) -> int:
         try:
-            return self.file.write(data)
+            written = self.file.write(data)
         except OSError as error:
             self.error = error
             raise
+        if self.digest is not None:
+            self.digest.update(data)
+            self.written += len(data)
+        return written
 
 
 def decrypt(payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], out: BinaryIO) -> None:
@@ -435,7 +458,9 @@ def open_payload(
         raise PeerRefused(error.message, code="malformed") from error
     finally:
         plaintext_path.unlink(missing_ok=True)
-    return _check_parts(header, folder, unpacked, [part.path for part in parts])
+    return _check_parts(
+        header, folder, unpacked, [(part.path, part.sha256, part.size) for part in parts]
+    )
 
 
 def _canonical_form_of(signed: Any, raw: bytes) -> bool:
@@ -448,8 +473,13 @@ def _canonical_form_of(signed: Any, raw: bytes) -> bool:
         return False
 
 
-def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]) -> Opened:
+def _check_parts(
+    header: Header, folder: Path, unpacked: Path, received: list[tuple[Path, str, int]]
+) -> Opened:
+    """``received``: each part's file, and the SHA-256 and size the reader took as it wrote
+    it (the files are not read again to hash them)."""
     fixed = FIXED_PARTS
+    paths = [path for path, _sha256, _size in received]
     if len(paths) < len(fixed) or [p.name for p in paths[: len(fixed)]] != fixed:
         raise PeerRefused("payload parts are not in the expected order", code="malformed")
     for path in paths[: len(fixed)]:
@@ -493,7 +523,8 @@ def _check_parts(header: Header, folder: Path, unpacked: Path, paths: list[Path]
         raise PeerRefused("bản kê không liệt kê tệp đúng dạng", code="malformed")
     if [entry.get("name") for entry in listed] != [path.name for path in files]:
         raise PeerRefused("tệp đính kèm không khớp với bản kê", code="bad-digest")
-    for entry, path in zip(listed, files, strict=True):
-        if file_digest(path) != (entry.get("sha256"), entry.get("size")):
+    digests = [(sha256, size) for _path, sha256, size in received[len(fixed) :]]
+    for entry, path, digest in zip(listed, files, digests, strict=True):
+        if digest != (entry.get("sha256"), entry.get("size")):
             raise PeerRefused(f"tệp {path.name} không khớp mã băm", code="bad-digest")
     return Opened(folder, manifest, metadata, signer, chain, files)

@@ -23,6 +23,10 @@ class ReceivedDispatch:
     metadata: dict[str, Any]
     files: tuple[Path, ...]
     folder: Path
+    #: The SHA-256 of each file, as the reader took it while writing the file and checked it
+    #: against the signed manifest; empty when not at hand (a dispatch re-opened after a
+    #: restart), and then a handler hashes the files itself.
+    digests: tuple[str, ...] = ()
 
 
 #: A handler works inside the transaction that marks the dispatch handled: both happen or neither.

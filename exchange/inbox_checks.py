@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
+from config.files import sync_file
 from exchange import evidence
 from exchange.envelope import PAYLOAD_FILE, Header, check_payload, open_payload
 from exchange.handlers import ReceivedDispatch
@@ -119,12 +120,18 @@ class InboxChecks:
             identity for code in units for identity in self.keyring.units[code].identities
         )
         opened = open_payload(header, payload, identities, opened_dir)
+        # On disk before the receipt, here in a thread: a handler that stores the files in
+        # its transaction then links them (:meth:`BlobStore.put_file`) without waiting for a
+        # disk write of their size while it holds the database.
+        for path in opened.files:
+            sync_file(path)
         dispatch = ReceivedDispatch(
             header=header,
             units=tuple(units),
             metadata=opened.metadata,
             files=tuple(opened.files),
             folder=opened.folder,
+            digests=tuple(str(entry["sha256"]) for entry in opened.manifest["files"]),
         )
         return opened.signer, opened.chain, dispatch
 

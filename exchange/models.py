@@ -201,3 +201,15 @@ class UsageRollupState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PeerPayloadVersion(Base):
+    """The newest payload version a peer node said it reads (``payload_versions`` in its
+    answer to an offer): a dispatch is sealed with binary parts only when every node it goes
+    to said it reads them (``docs/dispatch-format.md``)."""
+
+    __tablename__ = "peer_payload_versions"
+
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

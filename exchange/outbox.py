@@ -36,6 +36,7 @@ from exchange import evidence
 from exchange.envelope import Draft, Header, Sender, seal
 from exchange.ledger import UsageLedger
 from exchange.models import Delivery, OutboundDispatch
+from exchange.payload_versions import AnnouncedVersions, sealing_version
 from exchange.peer_client import PeerClient, peer_timeout
 from exchange.receipts import ACCEPTED, check_receipt, receipt_json
 from exchange.secrecy import SecrecyPolicy
@@ -156,6 +157,8 @@ class Outbox:
         self._signer_good: dict[str, tuple[x509.Certificate, float]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
+        #: The payload version each peer said it reads, heard in its answers to our offers.
+        self.announced = AnnouncedVersions(sessions)
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
@@ -218,6 +221,10 @@ class Outbox:
         }
         sender = self._sender(sender_unit)
         self._check_signer(sender)
+        async with self.sessions() as session:
+            version = await sealing_version(
+                session, [node for node in routes if node != self.keyring.node_name]
+            )
         loop = asyncio.get_running_loop()
         # Sealed aside, moved into place under the dispatch's row: two processes sending one
         # derived id (a unit's monthly report) never write into the folder being delivered.
@@ -225,7 +232,7 @@ class Outbox:
         try:
             with refused_when_full():
                 header = await loop.run_in_executor(
-                    None, seal, draft, sender, certificates, sealing
+                    None, seal, draft, sender, certificates, sealing, version
                 )
             async with self.sessions() as session, session.begin():
                 # The second sender of an id waits here for the first to commit, then fails.
@@ -495,7 +502,11 @@ class Outbox:
     async def _deliver_one(self, client: PeerClient, delivery: Claimed, node: str) -> None:
         dispatch_id = delivery.dispatch_id
         try:
-            receipt = await client.deliver(self.folder(dispatch_id))
+            try:
+                receipt = await client.deliver(self.folder(dispatch_id))
+            finally:
+                if client.payload_version is not None:
+                    await self.announced.heard(node, client.payload_version)
         except PeerRefused as refusal:
             if refusal.code in TRANSIENT_CODES or refusal.answer is None:
                 await self._retry_later(dispatch_id, node, f"{refusal.code}: {refusal.message}")

@@ -26,6 +26,7 @@ from exchange import spool_lock
 from exchange.envelope import UNIT, is_dispatch_id
 from exchange.inbox import Inbox
 from exchange.inbox_inline import InlineInbox
+from exchange.mime import READABLE_VERSIONS
 from exchange.relay import RelayDesk
 from keys.directory import DIRECTORY_FILE, SIGNATURE_SUFFIX
 from keys.revocation import CRL_FILE, RevocationChecker
@@ -126,7 +127,12 @@ async def offer(request: web.Request) -> web.Response:
         answer = await request.app[INLINE].receive(peer, certificate, raw, signature, payload)
     else:
         answer = await request.app[INBOX].offer(peer, certificate, raw, signature)
-    reply: dict[str, object] = {"id": answer.dispatch_id, "offset": answer.offset}
+    reply: dict[str, object] = {
+        "id": answer.dispatch_id,
+        "offset": answer.offset,
+        # What our reader takes: the sender seals binary parts for us from now on.
+        "payload_versions": list(READABLE_VERSIONS),
+    }
     if answer.receipt is not None:
         reply["receipt"] = answer.receipt
     return web.json_response(reply, status=200 if "receipt" in reply else 201)

@@ -36,6 +36,8 @@ class PeerClient:
         self._session = session
         self._base = base_url.rstrip("/") + API
         self._ssl = context
+        #: The newest payload version the peer said it reads, once an offer's answer said it.
+        self.payload_version: int | None = None
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         async with self._session.request(
@@ -72,6 +74,10 @@ class PeerClient:
         body = await self._call("POST", route, json=offer)
         if not isinstance(body.get("id"), str) or not isinstance(body.get("offset"), int):
             raise PeerRefused("the offer's answer lacks id or offset", code="malformed")
+        versions = body.get("payload_versions")
+        if isinstance(versions, list) and route == DIRECT:
+            known = [v for v in versions if isinstance(v, int) and not isinstance(v, bool)]
+            self.payload_version = max(known, default=None)
         return body
 
     async def held(self, dispatch_id: str) -> int:

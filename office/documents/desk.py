@@ -149,14 +149,20 @@ class DocumentDesk:
             current = unit.parent
         return self.unit_name(code)
 
-    async def store(self, path: Path, name: str, content_type: str | None = None) -> StoredFile:
+    async def store(
+        self,
+        path: Path,
+        name: str,
+        content_type: str | None = None,
+        sha256: str | None = None,
+    ) -> StoredFile:
         """Copy a received file into the blob store (in a thread: the file may be large), its
         content type read from its content unless given (a file of a kind no document carries
         is kept as ``application/octet-stream``: the sender signed it, the clerk judges it). A
         PDF's signature is checked after the step commits (:meth:`index` queues it): the
         step's transaction does not wait for a file its sender made."""
         loop = asyncio.get_running_loop()
-        blob = await loop.run_in_executor(None, self.blobs.put_file, path)
+        blob = await loop.run_in_executor(None, self.blobs.put_file, path, sha256)
         if content_type is None:
             found = await loop.run_in_executor(None, file_kinds.received_content_type, path)
             content_type = found or "application/octet-stream"
@@ -226,7 +232,11 @@ class DocumentDesk:
         note = forwarding.forward_note(metadata)
         if note is not None:
             fields = dataclasses.replace(fields, note=note)
-        files = [await self.store(path, clean_file_name(path.name)) for path in dispatch.files]
+        digests = dispatch.digests or (None,) * len(dispatch.files)
+        files = [
+            await self.store(path, clean_file_name(path.name), sha256=digest)
+            for path, digest in zip(dispatch.files, digests, strict=True)
+        ]
         created = await incoming.receive(
             session,
             dispatch.units,
