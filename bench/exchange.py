@@ -12,11 +12,16 @@
 2. One big document (1 GiB unless ``BENCH_BIG_MIB`` says otherwise), nodes in their own
    processes: peak RSS of each node and MB/s end to end, against ``age`` encrypting and
    decrypting the same file.
+3. The same document again through a relay that breaks the link once half of it went
+   through (:mod:`bench.cut_link`): the bytes sent beyond the payload's size until the
+   receipt, as a share of it (what the cut costs in bytes sent twice, plus the TLS and HTTP
+   framing of the whole, some 0.1 %).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -32,6 +37,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bench import floor
+from bench.cut_link import CutLink
 from bench.table import Figure
 from config.database import open_database
 from config.settings import Settings, load_settings
@@ -239,18 +245,23 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def _big_env(size_mib: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        **FAST,
+        "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400",
+        "CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": str(4 * size_mib * 1024 * 1024),
+        "CONGVAN_EXCHANGE_RETRY_BASE_SECONDS": "1",
+    }
+
+
 def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
     """MB/s end to end, and the peak RSS (MiB) of the sending and the receiving node."""
     big = root / "big.bin"
     with big.open("wb") as handle:
         for _ in range(size_mib):
             handle.write(os.urandom(1024 * 1024))
-    env = {
-        **os.environ,
-        **FAST,
-        "CONGVAN_EXCHANGE_SEND_TIMEOUT_SECONDS": "86400",
-        "CONGVAN_EXCHANGE_MAX_DISPATCH_BYTES": str(4 * size_mib * 1024 * 1024),
-    }
+    env = _big_env(size_mib)
     sender, receiver = _serve(root, ("TU", "HU-CAMLO"), env)
     try:
         # A node seals binary parts only for a peer that said it reads them, in its answer
@@ -265,6 +276,31 @@ def _big_transfer(root: Path, size_mib: int) -> tuple[float, float, float]:
         return size_mib / elapsed, _peak_rss_mib(sender.pid), _peak_rss_mib(receiver.pid)
     finally:
         _stop([sender, receiver])
+
+
+def _cut_transfer(root: Path, size_mib: int) -> tuple[int, int]:
+    """Send ``big.bin`` again through a relay (:class:`CutLink`) that breaks the link once
+    half the payload went through: the bytes the sending node sent through it until the
+    receipt (TLS records, HTTP and the offers included), and the payload's size."""
+    env = _big_env(size_mib)
+    port = load_settings(root / "HU-CAMLO", env).peer.port  # where the directory points
+    with socket.socket() as probe:  # a free port for the receiving node, behind the relay
+        probe.bind(("127.0.0.1", 0))
+        behind_port = probe.getsockname()[1]
+    behind = {**env, "CONGVAN_PEER_PORT": str(behind_port)}
+    payload_bytes = size_mib * 1024 * 1024  # about the ciphertext's (binary parts)
+    with CutLink(port, behind_port, cut_after=payload_bytes // 2) as link:
+        (receiver,) = _serve(root, ("HU-CAMLO",), behind)
+        (sender,) = _serve(root, ("TU",), env)
+        try:
+            dispatch_id = _send(root, root / "big.bin", env)
+            asyncio.run(_delivered(load_settings(root / "TU", env), dispatch_id))
+        finally:
+            _stop([sender, receiver])
+        sealed = root / "TU" / "spool" / "out" / dispatch_id / "header.json"
+        if not link.cut:
+            raise RuntimeError("the link was never cut")
+        return link.sent, int(json.loads(sealed.read_text())["size"])
 
 
 def _send(root: Path, document: Path, env: dict[str, str]) -> str:
@@ -353,11 +389,19 @@ async def run(base_port: int = 47600) -> list[Figure]:
         if shutil.which("age") and size_mib > 0:
             speed, sender_rss, receiver_rss = await asyncio.to_thread(_big_transfer, root, size_mib)
             age_speed = await asyncio.to_thread(_age_round_trip, root, size_mib)
+            sent, size = await asyncio.to_thread(_cut_transfer, root, size_mib)
             figures += [
                 Figure(
                     f"{size_mib} MiB dispatch, MB/s", speed, "age encrypt+decrypt", age_speed, ""
                 ),
                 Figure("peak RSS sending node, MiB", sender_rss, "limit", 100.0, ""),
                 Figure("peak RSS receiving node, MiB", receiver_rss, "limit", 100.0, ""),
+                Figure(
+                    "  link cut at half: bytes sent over, %",
+                    100 * (sent - size) / size,
+                    "limit",
+                    1.0,
+                    "",
+                ),
             ]
     return figures

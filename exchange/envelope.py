@@ -18,9 +18,14 @@ Every step streams file to file; the functions here block and are meant for a th
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
+import os
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,8 +40,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from config.errors import Invalid, PeerRefused
 from exchange.mime import (
     BASE64_PARTS,
+    COPY_BLOCK,
     IteratorReader,
     OutgoingPart,
+    ReceivedPart,
     assign_names,
     read_mime,
     write_mime,
@@ -62,6 +69,9 @@ MAX_HEADER_BYTES = 64 * 1024
 UNIT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HASH_BLOCK = 1024 * 1024
+#: Linux's fcntl to size a pipe (not in Python 3.11's fcntl module), and the size asked for
+#: (``/proc/sys/fs/pipe-max-size``'s default).
+F_SETPIPE_SZ, PIPE_BYTES = 1031, 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -387,12 +397,12 @@ class _Watched:
         #: The file's own failure, as the file raised it (pyrage's encryption keeps only its
         #: text, without the errno that tells a full disk).
         self.error: OSError | None = None
-        #: A hash of what is written, when one is wanted, and how many bytes it covers.
+        #: A hash of what is read or written, when one is wanted, and how many bytes it covers.
         self.digest = digest
-        self.written = 0
+        self.counted = 0
 
     def digest_and_size(self) -> tuple[str, int]:
-        return self.digest.hexdigest(), self.written
+        return self.digest.hexdigest(), self.counted
 
     @property
     def failed(self) -> bool:
@@ -400,10 +410,14 @@ class _Watched:
 
     def read(self, size: int = -1) -> bytes:
         try:
-            return self.file.read(size)
+            data = self.file.read(size)
         except OSError as error:
             self.error = error
             raise
+        if self.digest is not None:
+            self.digest.update(data)
+            self.counted += len(data)
+        return data
 
     def write(self, data: bytes) -> int:
         try:
@@ -413,14 +427,20 @@ class _Watched:
             raise
         if self.digest is not None:
             self.digest.update(data)
-            self.written += len(data)
+            self.counted += len(data)
         return written
 
 
-def decrypt(payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], out: BinaryIO) -> None:
+def decrypt(
+    payload: Path,
+    identities: tuple[x25519.X25519PrivateKey, ...],
+    out: BinaryIO,
+    digest: Any = None,
+) -> None:
+    """Decrypt ``payload`` into ``out``; ``digest``, if given, hashes the ciphertext read."""
     age_identities = [pyrage.x25519.Identity.from_str(identity_of(key)) for key in identities]
     with payload.open("rb") as file:
-        ciphertext, plaintext = _Watched(file), _Watched(out)
+        ciphertext, plaintext = _Watched(file, digest), _Watched(out)
         try:
             pyrage.decrypt_io(ciphertext, plaintext, age_identities)
         except pyrage.DecryptError as error:
@@ -441,25 +461,78 @@ def open_payload(
     identities: tuple[x25519.X25519PrivateKey, ...],
     folder: Path,
 ) -> Opened:
-    """Decrypt, unpack into ``folder`` and check the unit's signature and every file's digest.
+    """Check the ciphertext against the signed header, decrypt it, unpack it into ``folder``
+    and check the unit's signature and every file's digest.
+
+    One pass over the ciphertext: it is hashed as age reads it, and decrypted straight into
+    the MIME reader through a pipe (age in a second thread), so neither a re-read to hash it
+    nor a plaintext copy on disk costs its size again. Nothing unpacked is looked at before
+    the ciphertext's digest and size are found to be those of the signed header; when they
+    are not, the answer is ``bad-digest`` whatever the decryption or the reader said (age
+    authenticates every chunk, so a changed ciphertext never reaches the reader as content).
 
     The signer's certificate is returned for the caller to check against the CA and the CRL.
     """
+    if payload.stat().st_size != header.size:
+        raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
     folder.mkdir(parents=True, exist_ok=True)
-    plaintext_path = folder / ".payload.eml"
+    unpacked = folder / ".parts"
+    unpacked.mkdir()
+    digest = hashlib.sha256()
     try:
-        with plaintext_path.open("wb") as plaintext:
-            decrypt(payload, identities, plaintext)
-        unpacked = folder / ".parts"
-        unpacked.mkdir()
-        with plaintext_path.open("rb") as plaintext:
-            _top, parts = read_mime(plaintext, unpacked)
-    except Invalid as error:
-        raise PeerRefused(error.message, code="malformed") from error
-    finally:
-        plaintext_path.unlink(missing_ok=True)
+        parts = _decrypt_and_read(payload, identities, unpacked, digest)
+    except (PeerRefused, Invalid):
+        check_payload(header, payload)  # a changed ciphertext says so first
+        raise
+    if digest.hexdigest() != header.payload_sha256:
+        raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
     return _check_parts(
         header, folder, unpacked, [(part.path, part.sha256, part.size) for part in parts]
+    )
+
+
+def _decrypt_and_read(
+    payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], unpacked: Path, digest: Any
+) -> list[ReceivedPart]:
+    """Decrypt ``payload`` in a thread into a pipe that :func:`read_mime` reads here.
+
+    The decryption's failure comes first (the reader then only saw the message cut short);
+    a reader that stops early closes the pipe, and the decryption's broken pipe is its echo.
+    """
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between the threads
+        fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_BYTES)
+    failures: list[BaseException] = []
+
+    def decrypt_into_pipe() -> None:
+        try:
+            with os.fdopen(write_end, "wb") as plaintext:
+                decrypt(payload, identities, plaintext, digest)
+        except BaseException as error:  # handed to the reading thread, which raises it
+            failures.append(error)
+
+    worker = threading.Thread(target=decrypt_into_pipe, name="congvan-decrypt", daemon=True)
+    worker.start()
+    try:
+        with os.fdopen(read_end, "rb") as plaintext:
+            _top, parts = read_mime(plaintext, unpacked)
+            while plaintext.read(COPY_BLOCK):  # whatever follows the closing boundary
+                pass
+    except Invalid as error:
+        worker.join()
+        if failures and not _broken_pipe(failures[0]):
+            raise failures[0] from None
+        raise PeerRefused(error.message, code="malformed") from error
+    finally:
+        worker.join()
+    if failures:
+        raise failures[0]
+    return parts
+
+
+def _broken_pipe(error: BaseException) -> bool:
+    return isinstance(error, BrokenPipeError) or (
+        isinstance(error, OSError) and error.errno == errno.EPIPE
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.errors import PeerRefused
 from config.files import sync_file
 from exchange import evidence
-from exchange.envelope import PAYLOAD_FILE, Header, check_payload, open_payload
+from exchange.envelope import PAYLOAD_FILE, Header, open_payload
 from exchange.handlers import ReceivedDispatch
 from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, Signer, make_receipt
@@ -110,10 +110,10 @@ class InboxChecks:
     def open_checked(
         self, header: Header, payload: Path, opened_dir: Path
     ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
-        """Check the ciphertext against the signed header, decrypt it into ``opened_dir`` and
-        check the unit's signature on every file; blocking (run it in a thread). The answer
+        """Check the ciphertext against the signed header (as it is decrypted), decrypt it into
+        ``opened_dir`` and check the unit's signature on every file; blocking (run it in a
+        thread). The answer
         holds the unit's certificate and chain, for the caller to check with ``trust``."""
-        check_payload(header, payload)
         shutil.rmtree(opened_dir, ignore_errors=True)
         units = self.local_units(header)
         identities = tuple(

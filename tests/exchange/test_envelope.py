@@ -45,6 +45,7 @@ from exchange.envelope import (
     Opened,
     Sender,
     check_payload,
+    file_digest,
     open_payload,
     seal,
     verify_header,
@@ -568,9 +569,12 @@ def test_a_payload_that_decrypts_to_garbage_is_malformed(
     recipient = recipient_of(rings["HU-CAMLO"].unit("HU-CAMLO").encryption_certificate)
     payload = tmp_path / PAYLOAD_FILE
     payload.write_bytes(pyrage.encrypt(plaintext, [pyrage.x25519.Recipient.from_str(recipient)]))
+    # Signed for by its (broken) sending node: the ciphertext is the one its header names.
+    sha256, size = file_digest(payload)
+    header = dataclasses.replace(sealed.header, size=size, payload_sha256=sha256)
     refused(
         "malformed",
-        lambda: open_as(rings, "HU-CAMLO", "HU-CAMLO", sealed.header, tmp_path, tmp_path / "o"),
+        lambda: open_as(rings, "HU-CAMLO", "HU-CAMLO", header, tmp_path, tmp_path / "o"),
     )
 
 
