@@ -30,7 +30,7 @@ async def sealing_version(session: AsyncSession, nodes: Iterable[str]) -> int:
             PeerPayloadVersion.node.in_(sorted(wanted))
         )
     )
-    known = dict(rows.tuples().all())
+    known: dict[str, int] = {node: version for node, version in rows}
     if known.keys() != wanted:
         return BASE64_PARTS
     return min(max(READABLE_VERSIONS), *known.values())

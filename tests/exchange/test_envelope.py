@@ -50,6 +50,7 @@ from exchange.envelope import (
     seal,
     verify_header,
 )
+from exchange.mime import BINARY_PARTS
 from keys.age import recipient_of
 from keys.ca import create_ca, issue_signing, pem, serial_hex
 from keys.directory import canonical_json
@@ -390,6 +391,37 @@ def test_an_altered_payload_is_refused_before_decrypting(
     payload = folder / PAYLOAD_FILE
     payload.write_bytes(tamper(payload.read_bytes()))
     refused("bad-digest", lambda: check_payload(sealed.header, payload))
+
+
+def test_a_dispatch_sealed_with_binary_parts_opens_to_the_same_files(
+    rings: dict[str, Keyring], sealed: Sealed, tmp_path: Path
+) -> None:
+    draft = document(tmp_path / "files", "HU-CAMLO", attachments=ATTACHMENTS)
+    certificates = encryption_certificates(rings, "HU-CAMLO")
+    header = seal(draft, sender_of(rings["TU"], "TU"), certificates, tmp_path / "d", BINARY_PARTS)
+    assert header.size < sealed.header.size  # a third less than base64
+    opened = open_as(rings, "HU-CAMLO", "HU-CAMLO", header, tmp_path / "d", tmp_path / "out")
+    assert {path.name: path.read_bytes() for path in opened.files} == sealed.contents
+
+
+@pytest.mark.parametrize("at", [0.0, 0.5, 1.0])
+def test_an_altered_binary_payload_is_bad_digest_wherever_it_was_altered(
+    rings: dict[str, Keyring], tmp_path: Path, at: float
+) -> None:
+    """The ciphertext is hashed as it is decrypted: a flipped byte is refused as the header's
+    digest says, not as whatever the decryption or the reader made of it."""
+    big = [("scan.pdf", bytes(range(256)) * 8000, "application/pdf")]
+    draft = document(tmp_path / "files", "HU-CAMLO", attachments=big)
+    certificates = encryption_certificates(rings, "HU-CAMLO")
+    header = seal(draft, sender_of(rings["TU"], "TU"), certificates, tmp_path / "d", BINARY_PARTS)
+    payload = tmp_path / "d" / PAYLOAD_FILE
+    data = bytearray(payload.read_bytes())
+    data[min(int(len(data) * at), len(data) - 1)] ^= 1
+    payload.write_bytes(bytes(data))
+    refused(
+        "bad-digest",
+        lambda: open_as(rings, "HU-CAMLO", "HU-CAMLO", header, tmp_path / "d", tmp_path / "o"),
+    )
 
 
 def test_an_altered_header_under_the_old_signature_is_refused(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import io
 import tempfile
 from email.message import EmailMessage
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from config.errors import Invalid
 from exchange.mime import (
+    BINARY_PARTS,
     MAX_LINE,
     IteratorReader,
     OutgoingPart,
@@ -328,3 +330,85 @@ def test_a_long_line_is_refused_whatever_the_block_size(block_size: int, tmp_pat
     )
     with pytest.raises(Invalid, match="line too long"):
         read_mime(io.BytesIO(raw), tmp_path, block_size=block_size)
+
+
+# -- payload version 2: binary parts ----------------------------------------------------------
+
+
+def test_binary_parts_come_back_byte_for_byte_with_the_digests_taken_as_they_were_written(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "scan.pdf"
+    # Bytes that would end a scanned body: a CRLF, a delimiter of the writer's form.
+    source.write_bytes(bytes(range(256)) * 4000 + b"\r\n--congvan-0\r\n--x--\r\n")
+    parts = [
+        OutgoingPart("manifest.json", "application/json", data=b'{"v":1}'),
+        OutgoingPart("Nghị quyết 05.pdf", "application/pdf", path=source),
+        OutgoingPart("empty.txt", "text/plain", data=b""),
+    ]
+    raw = b"".join(write_mime(parts, {}, BINARY_PARTS))
+    assert len(raw) < source.stat().st_size + 2000  # not base64
+    contents = [b'{"v":1}', source.read_bytes(), b""]
+    for block_size in (7, 1000, 1 << 20):
+        out = tmp_path / f"out-{block_size}"
+        out.mkdir()
+        _top, received = read_mime(io.BytesIO(raw), out, block_size=block_size)
+        assert [(p.name, p.content_type, p.path.read_bytes(), p.sha256) for p in received] == [
+            (part.name, part.content_type, content, hashlib.sha256(content).hexdigest())
+            for part, content in zip(parts, contents, strict=True)
+        ]
+
+
+def test_pythons_email_parser_reads_binary_parts_too() -> None:
+    data = bytes(range(256)) * 5 + b"\r\n\n\r"
+    parts = [
+        OutgoingPart("Nghị quyết 05.pdf", "application/pdf", data=data),
+        OutgoingPart("empty.txt", "text/plain", data=b""),
+    ]
+    raw = b"".join(write_mime(parts, {"X-Congvan-Dispatch": "d-1"}, BINARY_PARTS))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in parsed.iter_parts()] == [
+        ("Nghị quyết 05.pdf", data),
+        ("empty.txt", b""),
+    ]
+
+
+BINARY_START = b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (
+            BINARY_START + b"Content-Transfer-Encoding: binary\r\n\r\nabc\r\n--b--\r\n",
+            "no valid Content-Length",
+        ),
+        (
+            BINARY_START
+            + b"Content-Transfer-Encoding: binary\r\nContent-Length: -3\r\n\r\nabc\r\n--b--\r\n",
+            "no valid Content-Length",
+        ),
+        (
+            BINARY_START
+            + b"Content-Transfer-Encoding: binary\r\nContent-Length: 2\r\n\r\nabc\r\n--b--\r\n",
+            "does not end at its length",
+        ),
+        (
+            BINARY_START
+            + b"Content-Transfer-Encoding: binary\r\nContent-Length: 4\r\n\r\nabc\r\n--b--\r\n",
+            "does not end at its length",
+        ),
+        (
+            BINARY_START
+            + b"Content-Transfer-Encoding: binary\r\nContent-Length: 99\r\n\r\nabc\r\n--b--\r\n",
+            "cut short",
+        ),
+    ],
+)
+def test_a_binary_part_that_is_not_its_length_is_malformed(
+    tmp_path: Path, raw: bytes, words: str
+) -> None:
+    with pytest.raises(Invalid, match=words) as caught:
+        read_mime(io.BytesIO(raw), tmp_path)
+    assert caught.value.code == "malformed"

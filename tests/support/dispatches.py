@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.envelope import Attachment, Draft, Header, Sender, seal
+from exchange.mime import BASE64_PARTS
 from exchange.tls import peer_client_context
 from tests.support.keys import keyring, sender_of
 from tests.support.network import DemoNetwork
@@ -22,6 +23,7 @@ def seal_document(
     sender: Sender | None = None,
     metadata: dict[str, Any] | None = None,
     content: bytes = b"%PDF-1.4 noi dung cong van\n" * 200,
+    payload_version: int = BASE64_PARTS,
 ) -> Header:
     """A ``document`` dispatch with one attached file, sealed into ``folder``."""
     ring = keyring(network, sender_node)
@@ -36,7 +38,7 @@ def seal_document(
         attachments=(Attachment("Nghị quyết 05.pdf", attachment, "application/pdf"),),
         urgency=2,
     )
-    return seal(draft, sender or sender_of(ring, sender_unit), recipients, folder)
+    return seal(draft, sender or sender_of(ring, sender_unit), recipients, folder, payload_version)
 
 
 def seal_status(
