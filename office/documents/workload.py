@@ -183,13 +183,21 @@ async def remind_due(
     the caller commits and another round skips them (and, once committed, no longer matches
     them), so each assignment is reminded once a day, not once per process.
     """
+    not_reminded_today = (Assignment.reminded_on.is_(None)) | (Assignment.reminded_on < today)
+    waiting = await session.scalar(
+        select(Assignment.id).where(Assignment.state == "open", not_reminded_today).limit(1)
+    )
+    if waiting is None:
+        # Nothing to remind: the calendar (the holidays package, 17 MiB resident) is not
+        # loaded for an answer that cannot change, every round, on a node at rest.
+        return 0
     horizon = calendar.add_working_days(today, days)
     due = await session.scalars(
         select(Assignment)
         .where(
             Assignment.state == "open",
             Assignment.due_on <= horizon,
-            (Assignment.reminded_on.is_(None)) | (Assignment.reminded_on < today),
+            not_reminded_today,
         )
         .order_by(Assignment.id)
         .with_for_update(skip_locked=True)
