@@ -33,7 +33,11 @@ from keys.revocation import CRL_FILE, RevocationChecker
 from keys.trust import common_name, is_node_certificate
 
 API_PREFIX = "/exchange/v1"
-UPLOAD_CHUNK = 64 * 1024
+#: The most of an upload read, and written to disk in one thread's turn, at a time. The
+#: connection buffers up to twice ``READ_BUFFER`` before it stops reading the socket: at
+#: aiohttp's default (64 KiB) a 1 GiB upload took 16,000 turns of a thread, most of the
+#: event loop's work; a slow link still has each piece written as soon as it arrives.
+UPLOAD_CHUNK = READ_BUFFER = 1024 * 1024
 #: The longest a pull node may ask the hub to hold its question (the hub caps it lower).
 MAX_PULL_WAIT = 600
 
@@ -310,7 +314,8 @@ def create_peer_app(
     """``published``: the CA folder whose directory and CRL this node serves, and ``relay``
     its store-and-forward desk (the hub only)."""
     app = web.Application(
-        middlewares=[request_context, durable_answers, error_responses, authenticate_peer]
+        middlewares=[request_context, durable_answers, error_responses, authenticate_peer],
+        handler_args={"read_bufsize": READ_BUFFER},
     )
     app[DURABLE] = durable
     app[NODE_NAME] = node_name

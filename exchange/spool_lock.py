@@ -19,9 +19,6 @@ from typing import BinaryIO
 from config.errors import Conflict, PeerRefused
 from config.files import refused_when_full, sync_folder
 
-#: Bytes of an upload gathered before they are written (one thread's turn for each write).
-WRITE_BYTES = 1024 * 1024
-
 
 def busy() -> Conflict:
     """Another connection or process holds the lock: the sender asks again a little later."""
@@ -50,7 +47,7 @@ def try_lock(*candidates: Path) -> BinaryIO | None:
         handle.close()
 
 
-def write_at(handle: BinaryIO, data: bytes | bytearray, offset: int) -> None:
+def write_at(handle: BinaryIO, data: bytes, offset: int) -> None:
     """Write all of ``data`` at ``offset``, whatever the file position."""
     view = memoryview(data)
     while view:
@@ -87,31 +84,14 @@ async def write_from(
     how many bytes are now held. Past ``limit`` (the size the signed header declares) nothing
     more is written and the upload is refused ``too-large``; on a full disk it stops
     ``disk-full``, and the sender resumes from what the file holds."""
-    held, pending = offset, bytearray()
-    try:
-        async for chunk in chunks:
-            if held + len(pending) + len(chunk) > limit:
-                raise PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
-            # The network hands over 64 KiB at a time: a thread's turn for each was most of
-            # the event loop's work in a big upload, so they are written a megabyte at a time.
-            pending += chunk
-            if len(pending) >= WRITE_BYTES:
-                held = await _write_pending(handle, pending, held)
-    except Conflict:
-        # The link broke: what arrived is kept, so the sender resumes after it.
-        await _write_pending(handle, pending, held)
-        raise
-    if pending:
-        held = await _write_pending(handle, pending, held)
-    return held
-
-
-async def _write_pending(handle: BinaryIO, pending: bytearray, held: int) -> int:
-    """Write ``pending`` at ``held`` in a thread and empty it; the bytes now held."""
-    with refused_when_full():
-        await asyncio.get_running_loop().run_in_executor(None, write_at, handle, pending, held)
-    held += len(pending)
-    pending.clear()
+    loop = asyncio.get_running_loop()
+    held = offset
+    async for chunk in chunks:
+        if held + len(chunk) > limit:
+            raise PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
+        with refused_when_full():
+            await loop.run_in_executor(None, write_at, handle, chunk, held)
+        held += len(chunk)
     return held
 
 
