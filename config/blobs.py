@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from config.errors import Invalid
-from config.files import refused_when_full, sync_folder
+from config.files import refused_when_full
 
 BLOCK = 1024 * 1024
 
@@ -190,7 +190,6 @@ class BlobStore:
                 temporary.replace(target)
             finally:
                 temporary.unlink(missing_ok=True)
-            sync_folder(target.parent)
         return StoredBlob(sha256, size)
 
     def put_bytes(self, content: bytes) -> StoredBlob:

@@ -22,6 +22,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -72,6 +73,8 @@ HASH_BLOCK = 1024 * 1024
 #: Linux's fcntl to size a pipe (not in Python 3.11's fcntl module), and the size asked for
 #: (``/proc/sys/fs/pipe-max-size``'s default).
 F_SETPIPE_SZ, PIPE_BYTES = 1031, 1024 * 1024
+#: A payload up to this size is decrypted in memory, then read (no thread, no pipe).
+IN_MEMORY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -479,8 +482,9 @@ def open_payload(
     unpacked = folder / ".parts"
     unpacked.mkdir()
     digest = hashlib.sha256()
+    read = _decrypt_and_read if header.size > IN_MEMORY_BYTES else _decrypt_then_read
     try:
-        parts = _decrypt_and_read(payload, identities, unpacked, digest)
+        parts = read(payload, identities, unpacked, digest)
     except (PeerRefused, Invalid):
         check_payload(header, payload)  # a changed ciphertext says so first
         raise
@@ -528,6 +532,19 @@ def _decrypt_and_read(
     if failures:
         raise failures[0]
     return parts
+
+
+def _decrypt_then_read(
+    payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], unpacked: Path, digest: Any
+) -> list[ReceivedPart]:
+    """A small payload decrypted in memory, then read: no thread nor pipe for a few KB."""
+    plaintext = io.BytesIO()
+    decrypt(payload, identities, plaintext, digest)
+    plaintext.seek(0)
+    try:
+        return read_mime(plaintext, unpacked)[1]
+    except Invalid as error:
+        raise PeerRefused(error.message, code="malformed") from error
 
 
 def _broken_pipe(error: BaseException) -> bool:
