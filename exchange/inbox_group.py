@@ -67,6 +67,12 @@ class GroupRecorder:
         self._waiting: list[Arrival] = []
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def waiting(self) -> frozenset[str]:
+        """The ids of the checked arrivals waiting for the next group (one offered twice is
+        there once)."""
+        return frozenset(arrival.header.id for arrival in self._waiting)
+
     async def record(self, arrival: Arrival) -> None:
         """Return once ``arrival`` is committed; raise what recording it raised."""
         arrival.recorded.add_done_callback(_retrieved)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, 
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox_inline import STAGING_SUFFIX
 from exchange.models import EvidenceEntry, InboundDispatch, Refusal
+from exchange.peer_api import INLINE
 from exchange.receipts import check_receipt
 from office.node.app import RunningNode
 from tests.support.dispatches import node_context, seal_document
@@ -48,6 +50,29 @@ class Handled:
 
     def count(self, dispatch_id: str) -> int:
         return [d.header.id for d in self.received].count(dispatch_id)
+
+
+class HeldFirst(Handled):
+    """Holds the first hand-over's transaction open until ``until()`` holds, or ``most``
+    seconds have passed (a check that meets the held transaction's locks, as on PostgreSQL,
+    cannot wait in the group meanwhile); the others go through at once."""
+
+    def __init__(self, until: Callable[[], bool], most: float) -> None:
+        super().__init__()
+        self.until, self.most = until, most
+        #: Whether ``until()`` came to hold while the first was held.
+        self.met = False
+
+    async def __call__(self, session: AsyncSession, dispatch: ReceivedDispatch) -> None:
+        first = not self.received
+        await super().__call__(session, dispatch)
+        if first:
+            with contextlib.suppress(AssertionError):
+                await wait_for(self.holds, seconds=self.most)
+                self.met = True
+
+    async def holds(self) -> bool:
+        return self.until()
 
 
 async def failing_handler(session: AsyncSession, dispatch: ReceivedDispatch) -> None:
@@ -171,11 +196,13 @@ async def test_an_inline_dispatch_is_accepted_and_handed_over_in_one_transaction
 async def test_inline_dispatches_checked_while_another_is_recorded_are_recorded_together(
     demo_network: DemoNetwork, tmp_path: Path
 ) -> None:
-    """The first to be checked keeps its transaction open a while (its handler pauses); the
-    others, one of them offered twice, wait and go in together. Each gets its own receipt
-    (the one offered twice, the same one twice), its evidence and one hand-over."""
+    """The first to be checked keeps its transaction open until the other three wait, or five
+    seconds at most (its handler holds it); they, one of them offered twice, go in together.
+    Each gets its own receipt (the one offered twice, the same one twice), its evidence and one
+    hand-over."""
     node = await start_camlo(demo_network)
-    handled = Handled(pause=1.0)
+    [inline] = [runner.app[INLINE] for runner in node.runners if INLINE in runner.app]
+    handled = HeldFirst(until=lambda: len(inline.recorder.waiting) == 3, most=5)
     node.handlers.replace("document", handled)
     try:
         folders = [tmp_path / f"out-{number}" for number in range(4)]
@@ -191,7 +218,11 @@ async def test_inline_dispatches_checked_while_another_is_recorded_are_recorded_
             assert answer["receipt"]["body"]["status"] == "accepted"
             check_receipt(answer["receipt"])
         assert answers[4] == answers[2]
-        assert writes[0] < len(headers)
+        # On SQLite the others' checks never wait for the held transaction: they all wait in
+        # the group. On PostgreSQL a check may meet that transaction's locks and come after it.
+        assert handled.met or node.engine.dialect.name == "postgresql"
+        if handled.met:
+            assert writes[0] < len(headers)
         for header in headers:
             assert handled.count(header.id) == 1
             assert await events_of(node, header.id) == ["offered", "received"]
