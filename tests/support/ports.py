@@ -41,12 +41,20 @@ def _worker_slice(low: int, high: int) -> tuple[int, int]:
     return low + index * width, low + (index + 1) * width
 
 
+#: Every port this process handed out: a block is free when chosen, but its nodes bind it
+#: later, and only while they run; a second block chosen meanwhile looked free there too and
+#: took a port of the first (a province's SMTP port: "cannot listen", seen in CI).
+_handed_out: set[int] = set()
+
+
 def free_port_block(size: int) -> int:
     """The first port of ``size`` consecutive free ports (the demo uses base .. base+22), in
-    this worker's share of the range."""
+    this worker's share of the range, none of them handed out before by this process."""
     low, high = _worker_slice(20_000, min(_ephemeral_low(), 60_000))
     for _ in range(200):
         base = random.randrange(low, high - size)
-        if all(_free(base + offset) for offset in range(size)):
+        block = range(base, base + size)
+        if _handed_out.isdisjoint(block) and all(_free(port) for port in block):
+            _handed_out.update(block)
             return base
     raise RuntimeError("no free block of loopback ports")
