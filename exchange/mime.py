@@ -57,25 +57,16 @@ class OutgoingPart:
     data: bytes | None = None
     path: Path | None = None
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self, block_size: int = READ_BYTES) -> Iterator[bytes]:
+        """The part's bytes in blocks of ``block_size`` (base64 lines take ``READ_BYTES``, a
+        binary part ``COPY_BLOCK``)."""
         if self.data is not None:
             yield self.data
             return
         if self.path is None:
             raise ValueError("a part needs data or a path")
         with self.path.open("rb") as handle:
-            while block := handle.read(READ_BYTES):
-                yield block
-
-    def binary_chunks(self) -> Iterator[bytes]:
-        """The part's bytes in blocks of ``COPY_BLOCK``, with its size known first."""
-        if self.data is not None:
-            yield self.data
-            return
-        if self.path is None:
-            raise ValueError("a part needs data or a path")
-        with self.path.open("rb") as handle:
-            while block := handle.read(COPY_BLOCK):
+            while block := handle.read(block_size):
                 yield block
 
     def size(self) -> int:
@@ -144,7 +135,7 @@ def write_mime(
         # here rather than being sent with a length that is not its own.
         size, sent = part.size(), 0
         yield f"--{boundary}\r\n".encode("ascii") + _part_header(part, size)
-        for block in part.binary_chunks():
+        for block in part.chunks(COPY_BLOCK):
             sent += len(block)
             if sent > size:
                 break
