@@ -8,9 +8,10 @@ alone: the transaction, the evidence head's update, the rows' insert, the sync o
 folder the dispatches move into, and the WAL sync of the answers (``durable_answers``). Each
 handler still runs in a savepoint of its own, so one that fails takes back only its writes.
 
-If the shared insert meets a dispatch already recorded (the same offer at another process),
-nothing of the group was written: each is recorded again alone, and the one already recorded
-answers as it did before (``IntegrityError`` to :class:`~exchange.inbox_inline.InlineInbox`).
+If the shared insert meets a dispatch already recorded (the same offer at another process, or
+offered again while the group before recorded it), nothing of the group was written: the rest
+are recorded together again, and the one already recorded answers as it did before
+(``IntegrityError`` to :class:`~exchange.inbox_inline.InlineInbox`).
 Any other failure is every member's: nothing was committed, and each sender offers again.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +34,7 @@ from exchange.envelope import Header
 from exchange.handlers import ReceivedDispatch
 from exchange.inbox import Inbox
 from exchange.inbox_checks import insert_offered, offered_entry, received_entry
+from exchange.models import InboundDispatch
 
 #: The most dispatches recorded in one transaction: it holds the database's write lock.
 MAX_GROUP = 32
@@ -94,11 +97,7 @@ class GroupRecorder:
                 try:
                     await self._record(group)
                 except IntegrityError as conflict:
-                    if len(group) == 1:
-                        _set_exception(group[0], conflict)
-                        continue
-                    for arrival in group:  # alone, each meets only its own conflict
-                        await self._record_alone(arrival)
+                    await self._after_conflict(group, conflict)
                 except Exception as error:  # every member's, as it would have been alone
                     for arrival in group:
                         _set_exception(arrival, error)
@@ -125,6 +124,31 @@ class GroupRecorder:
             (later if taken or len(group) >= MAX_GROUP else group).append(arrival)
         self._waiting = later
         return group
+
+    async def _after_conflict(self, group: list[Arrival], conflict: IntegrityError) -> None:
+        """Nothing of ``group`` was written. Its members recorded meanwhile (by another process,
+        or by an earlier group when a sender offered again) meet their conflict; the rest are
+        recorded together, as the group would have been, ahead of those waiting. A conflict no
+        member explains (none is recorded now) is met by each alone."""
+        if len(group) == 1:
+            _set_exception(group[0], conflict)
+            return
+        async with self.inbox.sessions() as session:
+            recorded = set(
+                await session.scalars(
+                    select(InboundDispatch.id).where(
+                        InboundDispatch.id.in_([a.header.id for a in group])
+                    )
+                )
+            )
+        if not recorded:
+            for arrival in group:
+                await self._record_alone(arrival)
+            return
+        for arrival in group:
+            if arrival.header.id in recorded:
+                _set_exception(arrival, conflict)
+        self._waiting[:0] = [a for a in group if a.header.id not in recorded]
 
     async def _record_alone(self, arrival: Arrival) -> None:
         try:
