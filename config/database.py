@@ -6,9 +6,11 @@ PostgreSQL is chosen by URL and driven through asyncpg.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -25,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from config.settings import Settings
+from config.sqlite_trips import OneTripConnection
 
 DATABASE_FILE = "congvan.db"
 #: SQLite's primary result codes for "another connection holds the lock": SQLITE_BUSY (the
@@ -103,8 +106,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "handle_error", _drop_driver_detail)
     if engine.dialect.name == "sqlite":
+        _one_trip_per_statement(engine)
         _tune_sqlite(engine, settings.database.busy_timeout_ms)
     return engine
+
+
+def _one_trip_per_statement(engine: AsyncEngine) -> None:
+    """Open SQLite connections as :class:`~config.sqlite_trips.OneTripConnection`, with the
+    arguments SQLAlchemy made of the URL and ``connect_args``."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        def opened() -> OneTripConnection:
+            return OneTripConnection(partial(sqlite3.connect, *cargs, **cparams))
+
+        return dialect.loaded_dbapi.connect(async_creator_fn=opened)
 
 
 def _drop_driver_detail(context: ExceptionContext) -> None:
