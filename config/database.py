@@ -30,6 +30,8 @@ from config.settings import Settings
 from config.sqlite_trips import OneTripConnection
 
 DATABASE_FILE = "congvan.db"
+#: The most SQLite connections a node's engine holds at once.
+SQLITE_CONNECTIONS = 15
 #: SQLite's primary result codes for "another connection holds the lock": SQLITE_BUSY (the
 #: busy timeout ran out) and SQLITE_LOCKED.
 SQLITE_BUSY_CODES = frozenset({5, 6})
@@ -100,6 +102,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {"echo": settings.database.echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": settings.database.busy_timeout_ms / 1000}
+        # As many as SQLAlchemy's default allows at once (5 kept, 10 more while busy), all
+        # kept once opened: a connection opened for a busy moment and closed after it cost a
+        # thread's start, the pragmas and a read of the schema at its first statement, and a
+        # node receiving 10 KB dispatches opened one every four dispatches (issue 23).
+        options["pool_size"], options["max_overflow"] = SQLITE_CONNECTIONS, 0
     else:
         options["pool_size"] = settings.database.pool_size
         options["pool_pre_ping"] = True
