@@ -6,9 +6,11 @@ PostgreSQL is chosen by URL and driven through asyncpg.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -25,8 +27,11 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from config.settings import Settings
+from config.sqlite_trips import OneTripConnection
 
 DATABASE_FILE = "congvan.db"
+#: The most SQLite connections a node's engine holds at once.
+SQLITE_CONNECTIONS = 15
 #: SQLite's primary result codes for "another connection holds the lock": SQLITE_BUSY (the
 #: busy timeout ran out) and SQLITE_LOCKED.
 SQLITE_BUSY_CODES = frozenset({5, 6})
@@ -97,14 +102,32 @@ def create_engine(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {"echo": settings.database.echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": settings.database.busy_timeout_ms / 1000}
+        # As many as SQLAlchemy's default allows at once (5 kept, 10 more while busy), all
+        # kept once opened: a connection opened for a busy moment and closed after it cost a
+        # thread's start, the pragmas and a read of the schema at its first statement, and a
+        # node receiving 10 KB dispatches opened one every four dispatches (issue 23).
+        options["pool_size"], options["max_overflow"] = SQLITE_CONNECTIONS, 0
     else:
         options["pool_size"] = settings.database.pool_size
         options["pool_pre_ping"] = True
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "handle_error", _drop_driver_detail)
     if engine.dialect.name == "sqlite":
+        _one_trip_per_statement(engine)
         _tune_sqlite(engine, settings.database.busy_timeout_ms)
     return engine
+
+
+def _one_trip_per_statement(engine: AsyncEngine) -> None:
+    """Open SQLite connections as :class:`~config.sqlite_trips.OneTripConnection`, with the
+    arguments SQLAlchemy made of the URL and ``connect_args``."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def connect(dialect: Dialect, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        def opened() -> OneTripConnection:
+            return OneTripConnection(partial(sqlite3.connect, *cargs, **cparams))
+
+        return dialect.loaded_dbapi.connect(async_creator_fn=opened)
 
 
 def _drop_driver_detail(context: ExceptionContext) -> None:
