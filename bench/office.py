@@ -3,8 +3,9 @@
 and on PostgreSQL: a scratch database made and dropped on the server ``BENCH_OFFICE_PG``
 names (``postgresql://127.0.0.1:5432/postgres`` unless told otherwise; ``0`` skips it, as
 ``BENCH_OFFICE_SQLITE=0`` skips SQLite). The documents are seeded by
-:mod:`bench.office_seed`. The node runs as its own ``congvan serve`` process; 50 signed-in
-sessions are driven from this one.
+:mod:`bench.office_seed`. The node runs as its own ``congvan serve`` process with ``[web]
+processes`` one per core (``BENCH_OFFICE_WEB_PROCESSES`` to choose), as an operator would set
+it; 50 signed-in sessions are driven from this one.
 
 Two loads, each against ``/healthz`` (no session, one ``SELECT 1``):
 
@@ -24,6 +25,7 @@ import os
 import random
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,16 +146,28 @@ async def _at_work(
     return {name: statistics.quantiles(times, n=100)[94] for name, times in timings.items()}
 
 
-async def _until_healthy(url: str) -> None:
-    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
+async def _until_healthy(url: str, port: int, processes: int) -> None:
+    """Until the node answers and every one of its web processes listens on ``port``."""
+    async with asyncio.timeout(120), aiohttp.ClientSession() as http:
         while True:
             try:
                 async with http.get(f"{url}/healthz") as answer:
-                    if answer.status == 200:
+                    if answer.status == 200 and _listeners(port) >= processes:
                         return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.2)
+
+
+def _listeners(port: int) -> int:
+    listing = subprocess.run(
+        ["ss", "-tlnH", "sport", "=", f":{port}"], capture_output=True, text=True, check=True
+    )
+    return len(listing.stdout.splitlines())
+
+
+def _web_processes() -> int:
+    return int(os.environ.get("BENCH_OFFICE_WEB_PROCESSES", "0")) or os.cpu_count() or 1
 
 
 def _pages() -> dict[str, Callable[[int], str]]:
@@ -179,18 +193,24 @@ async def _measure(
     print(f"{label}: {count:,} documents in {time.perf_counter() - started:.0f} s")
     made = await _accounts(settings, SESSIONS)
     url = f"http://{settings.web.host}:{settings.web.port}"
+    processes = _web_processes()
+    print(f"{label}: [web] processes = {processes}")
     node = await asyncio.create_subprocess_exec(
         CONGVAN,
         "serve",
         "--dir",
         str(settings.node_dir),
-        env={**os.environ, "CONGVAN_LOG_LEVEL": "warning"},
+        env={
+            **os.environ,
+            "CONGVAN_LOG_LEVEL": "warning",
+            "CONGVAN_WEB_PROCESSES": str(processes),
+        },
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
     clients: list[aiohttp.ClientSession] = []
     try:
-        await _until_healthy(url)
+        await _until_healthy(url, settings.web.port, processes)
         # One after another: 50 sign-ins at once (each a few writes) outwait SQLite's busy
         # timeout on a loaded machine, and signing in is not what is measured.
         for person, account in enumerate(made):

@@ -123,6 +123,9 @@ class WebSettings:
     #: Reverse proxies in front of this listener (addresses or networks): for a request from
     #: one, the client is the last address its X-Forwarded-For names that is not a proxy.
     trusted_proxies: tuple[str, ...] = setting((), check=ip_networks)
+    #: Processes serving the staff web on the port (SO_REUSEPORT): ``congvan serve`` and, past
+    #: one, ``congvan serve-web`` processes it starts (office.node.children).
+    processes: int = setting(1, check=between(1, 64))
 
     @property
     def https(self) -> bool:

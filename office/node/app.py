@@ -53,8 +53,8 @@ from office.documents.desk import DESK, DocumentDesk
 from office.documents.workdays import WorkingCalendar
 from office.metrics.admin_app import create_admin_app
 from office.metrics.counters import ProcessCounters
+from office.node.children import ChildProcesses
 from office.node.features import FEATURES
-from office.node.smtp_processes import SmtpProcesses
 from office.reports.live import FIGURES_KIND
 from office.reports.live_exchange import LIVE, LiveExchange
 from office.reports.service import REPORTS, Reports
@@ -94,8 +94,9 @@ class RunningNode:
     reports: Reports | None = None
     live: LiveExchange | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
-    #: The ``congvan serve-smtp`` children taking mail on the port too (``[smtp] processes``).
-    smtp_processes: SmtpProcesses | None = None
+    #: The ``congvan serve-smtp`` and ``serve-web`` children sharing the SMTP and staff web
+    #: ports (``[smtp] processes``, ``[web] processes``).
+    children: list[ChildProcesses] = field(default_factory=list)
     #: What only this process sees (SMTP connections), for the admin listener's /metrics.
     counters: ProcessCounters = field(default_factory=ProcessCounters)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -182,8 +183,8 @@ class RunningNode:
             log.info("dispatch.handed_over_after_restart", count=count)
 
     def start_mail_workers(self) -> None:
-        """What a ``congvan serve-smtp`` process runs besides its listener: its delivery
-        worker, and the ledger's flush of the mail it counted."""
+        """What a ``congvan serve-smtp`` or ``serve-web`` process runs besides its listener: its
+        delivery worker, and the ledger's flush of what it counted."""
         assert self.delivery is not None and self.ledger is not None
         self.workers.append(asyncio.create_task(self.delivery.run(self.stopping)))
         rollup_seconds = self.settings.exchange.rollup_minutes * 60
@@ -191,9 +192,9 @@ class RunningNode:
 
     async def stop(self) -> None:
         """Listeners first (nothing new arrives), then the workers (the ledger flushes last)."""
-        if self.smtp_processes is not None:
-            await self.smtp_processes.stop()
-            self.smtp_processes = None
+        for children in self.children:
+            await children.stop()
+        self.children.clear()
         if self.submission is not None:
             await self.submission.stop()
             self.submission = None
@@ -316,20 +317,27 @@ async def start_node(settings: Settings) -> RunningNode:
         await _check_schema(engine)
         _check_identity(settings)
         exchange = await build_parts(node, passphrase)
+        # Only here: a ``serve-web`` child starting beside a running node must not take over
+        # the hand-overs that node's inbox is making.
+        assert node.upkeep is not None
+        await node.upkeep.recover()
         await serve_listeners(node, exchange, passphrase)
     except BaseException:
         await node.stop()
         raise
     node.start_workers()
     if settings.smtp.enabled and settings.smtp.processes > 1:
-        node.smtp_processes = SmtpProcesses(settings.node_dir, settings.smtp.processes - 1)
-        node.smtp_processes.start()
+        node.children.append(ChildProcesses(settings.node_dir, settings.smtp.processes - 1, "smtp"))
+    if settings.web.processes > 1:
+        node.children.append(ChildProcesses(settings.node_dir, settings.web.processes - 1, "web"))
+    for children in node.children:
+        children.start()
     log.info("node.started", node=settings.node.name, web=node.web_url, peer=node.peer_url)
     return node
 
 
 async def start_smtp_process(settings: Settings) -> RunningNode:
-    """One more process taking mail on the node's SMTP port (:mod:`office.node.smtp_processes`):
+    """One more process taking mail on the node's SMTP port (:mod:`office.node.children`):
     the mail gateway with the checks ``serve`` makes (the secrecy of a document's files
     included), its listener, its delivery worker; nothing else of the node."""
     if not settings.smtp.enabled:
@@ -355,9 +363,31 @@ async def start_smtp_process(settings: Settings) -> RunningNode:
     return node
 
 
+async def start_web_process(settings: Settings) -> RunningNode:
+    """One more process serving the staff web on the node's port (:mod:`office.node.children`):
+    the parts its pages use, built as ``serve`` builds them, its listener, its delivery worker
+    and its ledger's flush; not the peer API, the outbox, the indexer nor any other worker,
+    which the ``serve`` process runs once for the node."""
+    passphrase = node_passphrase(settings)
+    engine = create_engine(settings)
+    node = RunningNode(settings, engine, create_session_factory(engine))
+    try:
+        await _check_schema(engine)
+        _check_identity(settings)
+        exchange = await build_parts(node, passphrase)
+        await _serve_web(node, exchange, passphrase, shared=True)
+    except BaseException:
+        await node.stop()
+        raise
+    node.start_mail_workers()
+    log.info("web.process_ready", node=settings.node.name)
+    return node
+
+
 async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
     """The exchange, the document desk, the mail gateway and the reports, wired to the kinds of
-    dispatch each receives; an interrupted hand-over from a killed process is recovered."""
+    dispatch each receives (nothing started: ``serve`` recovers the inbox's hand-overs and
+    starts the workers)."""
     settings = node.settings
     exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
     node.inbox, node.outbox, node.statuses = exchange.inbox, exchange.outbox, exchange.statuses
@@ -389,7 +419,6 @@ async def build_parts(node: RunningNode, passphrase: bytes) -> Exchange:
     exchange.sweeper.retention.keep(
         FIGURES_KIND, timedelta(days=settings.reports.figures_keep_days)
     )
-    await node.upkeep.recover()
     if settings.node.hub:
         node.publisher = TrustPublisher(settings, node.sessions, passphrase)
     if settings.exchange.hub_url and not settings.node.hub:
@@ -431,14 +460,7 @@ def build_staff_app(node: RunningNode, exchange: Exchange, passphrase: bytes) ->
 async def serve_listeners(node: RunningNode, exchange: Exchange, passphrase: bytes) -> None:
     """The staff web, the peer API, SMTP submission and the admin listener, as configured."""
     settings = node.settings
-    await _serve(
-        node,
-        "web",
-        build_staff_app(node, exchange, passphrase),
-        settings.web.host,
-        settings.web.port,
-        _web_ssl(settings, passphrase),
-    )
+    await _serve_web(node, exchange, passphrase, shared=settings.web.processes > 1)
     await _serve(
         node,
         "peer",
@@ -468,6 +490,24 @@ async def serve_listeners(node: RunningNode, exchange: Exchange, passphrase: byt
         )
 
 
+async def _serve_web(
+    node: RunningNode, exchange: Exchange, passphrase: bytes, *, shared: bool
+) -> None:
+    """The staff web listener; ``shared`` (``[web] processes`` past one): bound with
+    SO_REUSEPORT, so the node's other web processes take connections on the port too. A lone
+    listener binds without it, so a second ``serve`` of the node still fails on the port."""
+    settings = node.settings
+    await _serve(
+        node,
+        "web",
+        build_staff_app(node, exchange, passphrase),
+        settings.web.host,
+        settings.web.port,
+        _web_ssl(settings, passphrase),
+        reuse_port=shared,
+    )
+
+
 @contextmanager
 def port_settings(section: str, host: str, port: int) -> Iterator[None]:
     """A port another program holds is a setting to change: one line says which, not a
@@ -491,6 +531,8 @@ async def _serve(
     host: str,
     port: int,
     ssl_context: ssl.SSLContext | None,
+    *,
+    reuse_port: bool = False,
 ) -> None:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
@@ -498,7 +540,13 @@ async def _serve(
     # Thousands of communes connect at once when the hub comes back: aiohttp's backlog of
     # 128 dropped their connections while the hub was busy with the first handshakes.
     site = web.TCPSite(
-        runner, host, port, ssl_context=ssl_context, reuse_address=True, backlog=LISTEN_BACKLOG
+        runner,
+        host,
+        port,
+        ssl_context=ssl_context,
+        reuse_address=True,
+        reuse_port=reuse_port or None,
+        backlog=LISTEN_BACKLOG,
     )
     with port_settings(section, host, port):
         await site.start()

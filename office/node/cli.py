@@ -189,8 +189,12 @@ def downgrade(node_dir: Path, revision: str) -> None:
     run(body)
 
 
-async def _run_until_signalled(nodes_to_start: list[Path], smtp_only: bool = False) -> None:
-    from office.node.app import RunningNode, start_node, start_smtp_process
+async def _run_until_signalled(nodes_to_start: list[Path], child: str = "") -> None:
+    """Serve ``nodes_to_start`` until SIGINT or SIGTERM; ``child`` (``smtp``, ``web``): one
+    node's process on that listener only, started by its ``serve``."""
+    from office.node.app import RunningNode, start_node, start_smtp_process, start_web_process
+
+    start = {"": start_node, "smtp": start_smtp_process, "web": start_web_process}[child]
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -202,16 +206,13 @@ async def _run_until_signalled(nodes_to_start: list[Path], smtp_only: bool = Fal
     running: list[RunningNode] = []
     try:
         for node_dir in nodes_to_start:
-            start = start_smtp_process if smtp_only else start_node
             running.append(await start(load(node_dir)))
         for node in running:
-            if not smtp_only:
+            if not child:
                 click.echo(f"{node.settings.node.name}: web {node.web_url}  peer {node.peer_url}")
-        # A `serve-smtp` whose `serve` was killed stops too: it would keep taking mail with
+        # A child whose `serve` was killed stops too: it would keep taking mail or pages with
         # nobody doing the rest of the node's work.
-        orphan_watch = (
-            loop.create_task(_stop_when_orphaned(stop, os.getppid())) if smtp_only else None
-        )
+        orphan_watch = loop.create_task(_stop_when_orphaned(stop, os.getppid())) if child else None
         await stop.wait()
         if orphan_watch is not None:
             await orphan_watch
@@ -244,7 +245,17 @@ def serve_smtp(node_dir: Path) -> None:
     """One more process taking mail on the node's SMTP port, beside `congvan serve`, which
     starts `[smtp] processes` - 1 of them itself."""
     load(node_dir)
-    run(_run_until_signalled, [node_dir], True)
+    run(_run_until_signalled, [node_dir], "smtp")
+
+
+@main.command("serve-web")
+@dir_option
+def serve_web(node_dir: Path) -> None:
+    """One more process serving the staff web on the node's port, beside `congvan serve`,
+    which starts `[web] processes` - 1 of them itself."""
+    load(node_dir)
+    _allow_open_files()
+    run(_run_until_signalled, [node_dir], "web")
 
 
 def _allow_open_files() -> None:
@@ -294,5 +305,5 @@ def demo(node_dir: Path, base_port: int, database_url: str, setup_only: bool) ->
     run(_run_until_signalled, [settings.node_dir for settings in demo_settings(node_dir)])
 
 
-if __name__ == "__main__":  # ``python -m office.node.cli``: how ``serve`` starts ``serve-smtp``
+if __name__ == "__main__":  # ``python -m office.node.cli``: how ``serve`` starts its children
     main()
