@@ -65,6 +65,9 @@ class SignedDirectory:
         #: The units by code, built once per version of the file: a hub with hundreds of
         #: communes looks a unit up on every request.
         self._units: dict[str, DirectoryUnit] = {}
+        #: The units by mail domain (lower case), built with ``_units``: every mail address
+        #: the gateway checks is looked up by its domain.
+        self._by_domain: dict[str, DirectoryUnit] = {}
 
     def _current(self) -> dict[str, Any]:
         try:
@@ -90,6 +93,9 @@ class SignedDirectory:
                 )
                 for entry in document["units"]
             }
+            self._by_domain = {}
+            for unit in self._units.values():
+                self._by_domain.setdefault(unit.mail_domain.lower(), unit)
             self._document, self._version = document, version
         next_update = datetime.fromisoformat(self._document["next_update"])
         if next_update < datetime.now(UTC):
@@ -107,6 +113,11 @@ class SignedDirectory:
         """Every unit of the network, as the directory lists them."""
         self._current()
         return list(self._units.values())
+
+    def unit_with_mail_domain(self, domain: str) -> DirectoryUnit | None:
+        """The unit whose mail domain is ``domain`` (lower case); None if no unit's is."""
+        self._current()
+        return self._by_domain.get(domain)
 
     def node(self, name: str) -> DirectoryNode:
         for entry in self._current()["nodes"]:

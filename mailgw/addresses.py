@@ -7,6 +7,7 @@ knows, for every recipient, whether it is ours (deliver here), another unit's (s
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keys.models import User
 from keys.signed_directory import DirectoryUnit, SignedDirectory
@@ -23,6 +24,8 @@ from mailgw.models import MailAlias
 #: How long an answer about a recipient address is kept, and how many are.
 CACHE_SECONDS = 10.0
 CACHE_ENTRIES = 10_000
+#: How many addresses' normal forms are kept (:func:`normalise`).
+NORMALISED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,12 @@ class Mailbox:
         return str(Address(self.full_name, addr_spec=self.address))
 
 
+@functools.lru_cache(maxsize=NORMALISED_KEPT)
 def normalise(address: str) -> str:
-    """Lower case, surrounding ``<>`` and blanks dropped: the form addresses are compared in."""
+    """Lower case, surrounding ``<>`` and blanks dropped: the form addresses are compared in.
+    Kept for the last addresses: each message's sender and recipients are normalised several
+    times over (RCPT, the sender checks, the queue row, the delivery), by the email package's
+    parser each time."""
     return (parseaddr(address.strip())[1] or address.strip()).lower()
 
 
@@ -74,10 +81,7 @@ class AddressBook:
     def unit_of(self, address: str) -> DirectoryUnit | None:
         """The unit whose mail domain the address is in; None outside the network."""
         _local, domain = split(address)
-        for unit in self.directory.units():
-            if unit.mail_domain.lower() == domain:
-                return unit
-        return None
+        return self.directory.unit_with_mail_domain(domain)
 
     def is_local(self, unit: DirectoryUnit) -> bool:
         return unit.code in self.hosted_units
@@ -110,10 +114,14 @@ class AddressBook:
             frozenset((own, *aliases)),
         )
 
-    async def local_recipient(self, session: AsyncSession, address: str) -> Mailbox | None:
+    async def local_recipient(
+        self, sessions: async_sessionmaker[AsyncSession], address: str
+    ) -> Mailbox | None:
         """The account (of this node) that mail to ``address`` reaches: by alias, or by
         username in the unit of the address's domain. Answers are kept ``cache_seconds``, so a
-        new alias or a disabled account takes effect for mail within that time."""
+        new alias or a disabled account takes effect for mail within that time. A kept answer
+        opens no session: every RCPT and every delivery asks, and a session's opening and
+        closing cost more than the answer."""
         wanted = normalise(address)
         now = time.monotonic()
         cached = self._recipients.get(wanted)
@@ -121,7 +129,8 @@ class AddressBook:
             return cached[1]
         if len(self._recipients) > CACHE_ENTRIES:
             self._recipients.clear()
-        found = await self._look_up_recipient(session, wanted)
+        async with sessions() as session:
+            found = await self._look_up_recipient(session, wanted)
         self._recipients[wanted] = (now, found)
         return found
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,8 +38,8 @@ from mailgw import maildir
 from mailgw.addresses import Mailbox, split
 from mailgw.bounces import FailedRecipient, delivery_failure
 from mailgw.gateway import MailGateway, as_dispatch_file
-from mailgw.mailbox import FiledMail, file_message, filed_users
-from mailgw.models import DONE, FAILED, INBOX, QUEUED, QueuedMail
+from mailgw.mailbox import FiledMail, file_message, filed_row, filed_users
+from mailgw.models import DONE, FAILED, INBOX, QUEUED, MailboxMessage, QueuedMail
 
 log = get_logger("congvan.mailgw.delivery")
 
@@ -253,22 +253,21 @@ class MailDelivery:
 
     async def _route(self, recipients: Sequence[str]) -> Routing:
         routing = Routing()
-        async with self.sessions() as session:
-            for address in recipients:
-                mailbox = await self.book.local_recipient(session, address)
-                unit = self.book.unit_of(address)
-                if mailbox is not None:
-                    routing.local[mailbox.user_id] = mailbox
-                elif unit is None:
-                    routing.failed.append(
-                        FailedRecipient(address, "5.1.2", "550 5.1.2 not a unit of this network")
-                    )
-                elif self.book.is_local(unit):
-                    routing.failed.append(
-                        FailedRecipient(address, "5.1.1", "550 5.1.1 no such user here")
-                    )
-                else:
-                    routing.remote.setdefault(unit.code, []).append(address)
+        for address in recipients:
+            mailbox = await self.book.local_recipient(self.sessions, address)
+            unit = self.book.unit_of(address)
+            if mailbox is not None:
+                routing.local[mailbox.user_id] = mailbox
+            elif unit is None:
+                routing.failed.append(
+                    FailedRecipient(address, "5.1.2", "550 5.1.2 not a unit of this network")
+                )
+            elif self.book.is_local(unit):
+                routing.failed.append(
+                    FailedRecipient(address, "5.1.1", "550 5.1.1 no such user here")
+                )
+            else:
+                routing.remote.setdefault(unit.code, []).append(address)
         return routing
 
     async def _local_part(self, job: Job) -> LocalPart:
@@ -314,14 +313,28 @@ class MailDelivery:
         results: list[tuple[Served, bool, list[Mailbox]]] = []
         try:
             async with self.sessions() as session, session.begin():
+                # The closes first (the transaction's first write, as in :meth:`_close`), one
+                # statement for the batch; then the first attempts' inbox rows, one INSERT.
+                closed = await _close_leased(session, [done.job for done in served])
+                rows: list[dict[str, object]] = []
+                now = datetime.now(UTC)
                 for done in served:
                     fresh: list[Mailbox] = []
-                    owned = await self._close(session, done.job, DONE, "")
-                    if owned:
-                        fresh = await self._file(session, done.job, done.local, done.filed)
+                    if done.job.id in closed:
+                        if done.job.attempts == 1 and done.filed is not None:
+                            # Nobody can have filed a first attempt before (see _file).
+                            fresh = list(done.local)
+                            rows.extend(
+                                filed_row(mailbox.user_id, INBOX, done.job.id, done.filed, now)
+                                for mailbox in fresh
+                            )
+                        else:
+                            fresh = await self._file(session, done.job, done.local, done.filed)
                         if done.unknown:
                             await self._bounce(session, done.job, done.unknown)
-                    results.append((done, owned, fresh))
+                    results.append((done, done.job.id in closed, fresh))
+                if rows:
+                    await session.execute(insert(MailboxMessage), rows)
         except (CongvanError, SQLAlchemyError, OSError) as error:
             for done in served:
                 await self._retry_later(done.job, error, [], done.unknown, done.local, done.filed)
@@ -515,6 +528,31 @@ def secret_held(job: Job, unit: str, addresses: Sequence[str]) -> list[FailedRec
         )
         for address in addresses
     ]
+
+
+async def _close_leased(session: AsyncSession, jobs: Sequence[Job]) -> set[str]:
+    """Close as done those of ``jobs`` still under the lease each was claimed with (as
+    :func:`_update_leased` does one): one statement for the jobs of one claim, which share
+    their lease. The ids closed."""
+    closed: set[str] = set()
+    by_lease: dict[datetime, list[str]] = {}
+    for job in jobs:
+        by_lease.setdefault(job.lease_until, []).append(job.id)
+    for lease_until, ids in by_lease.items():
+        closed.update(
+            await session.scalars(
+                update(QueuedMail)
+                .where(
+                    QueuedMail.id.in_(ids),
+                    QueuedMail.state == QUEUED,
+                    QueuedMail.lease_until == lease_until,
+                )
+                .values(state=DONE, lease_until=None, last_error="")
+                .returning(QueuedMail.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    return closed
 
 
 async def _update_leased(session: AsyncSession, job: Job, **values: object) -> bool:

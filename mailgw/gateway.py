@@ -171,8 +171,7 @@ class MailGateway:
                 reply=f"550 5.7.1 <{address}>: relay denied, not a unit of this network",
             )
         if self.book.is_local(unit):
-            async with self.sessions() as session:
-                found = await self.book.local_recipient(session, address)
+            found = await self.book.local_recipient(self.sessions, address)
             if found is None:
                 raise MailRefused(
                     refusals.UNKNOWN_RECIPIENT(address=address),
