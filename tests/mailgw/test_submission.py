@@ -27,6 +27,7 @@ from mailgw import aliases
 from mailgw.gateway import MAX_RECIPIENTS
 from mailgw.mailbox import list_folder
 from mailgw.models import INBOX, SENT
+from mailgw.smtp import HEADER_LIMIT
 from office.node.app import RunningNode, start_node
 from tests.support.mail import (
     client_context,
@@ -287,8 +288,10 @@ async def test_a_message_at_the_size_limit_passes_and_one_byte_more_is_refused(
             b"\0" * 1000, maintype="application", subtype="octet-stream", filename="a.bin"
         )
         raw = message.as_bytes(policy=policy.SMTP)
-        head, _, rest = raw.partition(b"\r\n\r\n")
-        return head + b"\r\n" + padding_header(total - len(raw)) + b"\r\n" + rest
+        # In the attachment's part headers: the message's own are capped far below the limit.
+        disposition = b'filename="a.bin"\r\n'
+        head, _, rest = raw.partition(disposition)
+        return head + disposition + padding_header(total - len(raw)) + rest
 
     at_limit, over = sized(LIMIT, "Vừa đủ"), sized(LIMIT + 1, "Quá một byte")
     assert (len(at_limit), len(over)) == (LIMIT, LIMIT + 1)
@@ -304,6 +307,39 @@ async def test_a_message_at_the_size_limit_passes_and_one_byte_more_is_refused(
     assert str(LIMIT).encode() in refused.value.smtp_error
     await wait_for_inbox(tu, clerk["username"], "Vừa đủ")
     assert "Quá một byte" not in await inbox_subjects(tu, clerk["username"])
+
+
+async def test_a_header_block_over_its_limit_is_refused_and_one_under_it_passes(
+    tu: RunningNode, demo_network: DemoNetwork
+) -> None:
+    """The message's header lines are capped (parsing them grows with them): one over the cap,
+    well within the size limit, is refused with the cap and delivers nothing; one just under
+    it arrives."""
+    staff = demo_network.account("TU", "staff")
+    clerk = demo_network.account("TU", "clerk")
+
+    def with_header(block_bytes: int, subject: str) -> bytes:
+        raw = message_from(staff["email"], [clerk["email"]], subject, "Nội dung.\n").as_bytes(
+            policy=policy.SMTP
+        )
+        head, _, body = raw.partition(b"\r\n\r\n")
+        padding = padding_header(block_bytes - len(head) - 2)
+        return head + b"\r\n" + padding + b"\r\n" + body
+
+    def send(raw: bytes) -> tuple[int, bytes]:
+        with signed_in(tu, demo_network, "staff") as client:
+            client.mail(staff["email"])
+            client.rcpt(clerk["email"])
+            return client.data(raw)
+
+    under = with_header(HEADER_LIMIT, "Tiêu đề dài vừa đủ")
+    over = with_header(HEADER_LIMIT + 1, "Tiêu đề quá dài")
+    assert len(under.partition(b"\r\n\r\n")[0]) + 2 == HEADER_LIMIT
+    assert (await in_thread(send, under))[0] == 250
+    code, text = await in_thread(send, over)
+    assert code == 552 and str(HEADER_LIMIT).encode() in text
+    await wait_for_inbox(tu, clerk["username"], "Tiêu đề dài vừa đủ")
+    assert "Tiêu đề quá dài" not in await inbox_subjects(tu, clerk["username"])
 
 
 async def test_data_over_the_limit_without_size_is_refused_with_the_limit(
