@@ -278,15 +278,18 @@ async def relay_receipts(request: web.Request) -> web.Response:
 
 async def relay_waiting(request: web.Request) -> web.Response:
     """What waits for the asking pull node; ``?wait=<seconds>`` holds the question open until
-    something arrives (a long poll; the hub caps the time)."""
+    something arrives (a long poll; the hub caps the time, and says how long in ``held``)."""
     try:
         wait = float(request.query.get("wait", "0"))
     except ValueError:
         raise PeerRefused("wait must be a number of seconds", code="malformed") from None
     if not 0 <= wait <= MAX_PULL_WAIT:
         raise PeerRefused("wait must be from 0 to 600 seconds", code="malformed")
-    listed = await _relay(request).waiting_for(request[PEER_NAME], wait)
-    return web.json_response({"dispatches": listed})
+    relay = _relay(request)
+    listed = await relay.waiting_for(request[PEER_NAME], wait)
+    # The hold it gave, so that a node asking for longer than this hub's cap knows an empty
+    # answer after it means "ask again now", not "answered at once, wait pull_seconds".
+    return web.json_response({"dispatches": listed, "held": relay.hold_for(wait)})
 
 
 async def relay_payload(request: web.Request) -> web.FileResponse:
