@@ -745,7 +745,7 @@ def _log_summary(path: Path) -> str:
 
 
 def _hub_wait(*loads: Load) -> dict[str, str]:
-    """The hub holds a question as long as the longest wait asked (its default is 25 s)."""
+    """The hub holds a question as long as the longest wait asked (its default is 55 s)."""
     longest = max(each.wait for each in loads)
     return {"CONGVAN_EXCHANGE_PULL_WAIT_SECONDS": f"{math.ceil(longest)}"} if longest else {}
 
@@ -789,7 +789,7 @@ async def simulate(
                 f"{took:.1f} s ({took / len(pools[name]) * 1000:.1f} ms each)"
             )
         with (root / "hub.log").open("wb") as log:
-            profiler = [sys.executable, "-m", "cProfile", "-o", str(hub_profile)]
+            profiler = [sys.executable, "-m", "bench.cpu_profile", str(hub_profile)]
             hub = await asyncio.create_subprocess_exec(
                 *(profiler if hub_profile else []),
                 CONGVAN,
@@ -825,10 +825,10 @@ async def simulate(
 
 async def run() -> list[Figure]:
     """For ``python -m bench``: the issue's 500 communes, 10 dispatches/s for 60 s, asking
-    with the long poll (wait 25 s, one kept connection each) against the same polling every
+    with the long poll (wait 55 s, one kept connection each) against the same polling every
     60 s with a new connection each time; ``BENCH_NETWORK_FULL=1`` makes the windows 120 s."""
     seconds = 120 if os.environ.get("BENCH_NETWORK_FULL") == "1" else 60
-    load = Load(500, 10, seconds, 60, wait=25, keep_alive=True)
+    load = Load(500, 10, seconds, 60, wait=55, keep_alive=True)
     return await simulate(load, replace(load, wait=0, keep_alive=False))
 
 
@@ -844,7 +844,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--wait",
         type=float,
-        default=25.0,
+        default=55.0,
         help="the long poll's wait (the hub's pull_wait_seconds); 0 polls every --pull-seconds",
     )
     parser.add_argument(
@@ -869,7 +869,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--hub-profile",
         type=Path,
-        help="run the hub under cProfile and write its stats here (slows the hub)",
+        help="run the hub under cProfile, timed by its event loop's CPU, and write its stats "
+        "here (slows the hub)",
     )
     options = parser.parse_args(argv)
     configure_logging(LogSettings(level="warning"))

@@ -40,6 +40,8 @@ API_PREFIX = "/exchange/v1"
 UPLOAD_CHUNK = READ_BUFFER = 1024 * 1024
 #: The longest a pull node may ask the hub to hold its question (the hub caps it lower).
 MAX_PULL_WAIT = 600
+#: Peer certificates kept parsed: more than a province's nodes (5,000 communes and more).
+KNOWN_PEERS = 20_000
 
 REVOCATION = web.AppKey("revocation", RevocationChecker)
 NODE_NAME = web.AppKey("node_name", str)
@@ -55,20 +57,45 @@ PEER_CERTIFICATE = web.RequestKey("peer_certificate", x509.Certificate)
 log = get_logger("congvan.exchange.peer")
 
 
-def client_certificate(request: web.Request) -> x509.Certificate:
+class KnownPeers:
+    """Peer certificates parsed once, by their bytes: a connection kept open asks again and
+    again (a commune's long poll, every ``pull_wait_seconds``), and parsing the certificate,
+    its name and its extensions for each request was a good share of a question's cost. TLS
+    admits only certificates our CA issued, a few per node; past ``limit`` the cache starts
+    over. What may change (revocation, expiry) is still checked at every request."""
+
+    def __init__(self, limit: int = KNOWN_PEERS) -> None:
+        self._limit = limit
+        self._known: dict[bytes, tuple[x509.Certificate, str, bool]] = {}
+
+    def parsed(self, der: bytes) -> tuple[x509.Certificate, str, bool]:
+        """The certificate, its common name, and whether it is a node's."""
+        known = self._known.get(der)
+        if known is None:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            certificate = x509.load_der_x509_certificate(der)
+            known = (certificate, common_name(certificate), is_node_certificate(certificate))
+            self._known[der] = known
+        return known
+
+
+KNOWN_PEERS_KEY = web.AppKey("known_peers", KnownPeers)
+
+
+def client_certificate(request: web.Request) -> bytes:
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    der: bytes | None = ssl_object.getpeercert(binary_form=True) if ssl_object else None
     if not der:
         raise PeerRefused("cần chứng thư nút (mutual TLS)", code="no-client-certificate")
-    return x509.load_der_x509_certificate(der)
+    return der
 
 
 @web.middleware
 async def authenticate_peer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    certificate = client_certificate(request)
-    peer = common_name(certificate)
+    certificate, peer, is_node = request.app[KNOWN_PEERS_KEY].parsed(client_certificate(request))
     try:
-        if not is_node_certificate(certificate):
+        if not is_node:
             raise PeerRefused("chứng thư không phải chứng thư nút", code="not-a-node")
         request.app[REVOCATION].check(certificate)
     except PeerRefused as refusal:
@@ -278,15 +305,18 @@ async def relay_receipts(request: web.Request) -> web.Response:
 
 async def relay_waiting(request: web.Request) -> web.Response:
     """What waits for the asking pull node; ``?wait=<seconds>`` holds the question open until
-    something arrives (a long poll; the hub caps the time)."""
+    something arrives (a long poll; the hub caps the time, and says how long in ``held``)."""
     try:
         wait = float(request.query.get("wait", "0"))
     except ValueError:
         raise PeerRefused("wait must be a number of seconds", code="malformed") from None
     if not 0 <= wait <= MAX_PULL_WAIT:
         raise PeerRefused("wait must be from 0 to 600 seconds", code="malformed")
-    listed = await _relay(request).waiting_for(request[PEER_NAME], wait)
-    return web.json_response({"dispatches": listed})
+    relay = _relay(request)
+    listed = await relay.waiting_for(request[PEER_NAME], wait)
+    # The hold it gave, so that a node asking for longer than this hub's cap knows an empty
+    # answer after it means "ask again now", not "answered at once, wait pull_seconds".
+    return web.json_response({"dispatches": listed, "held": relay.hold_for(wait)})
 
 
 async def relay_payload(request: web.Request) -> web.FileResponse:
@@ -324,6 +354,7 @@ def create_peer_app(
     app[INLINE] = InlineInbox(inbox)
     app[PUBLISHED] = published
     app[RELAY] = relay
+    app[KNOWN_PEERS_KEY] = KnownPeers()
     app.router.add_get(f"{API_PREFIX}/directory", published_trust)
     app.router.add_get(f"{API_PREFIX}/ping", ping)
     app.router.add_post(f"{API_PREFIX}/dispatches", offer)

@@ -39,6 +39,9 @@ class PeerClient:
         self._ssl = context
         #: The newest payload version the peer said it reads, once an offer's answer said it.
         self.payload_version: int | None = None
+        #: How long the hub said it held the last question about what waits (its cap applied);
+        #: None when it did not say (a hub older than that answer's ``held``).
+        self.hub_hold: float | None = None
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         async with self._session.request(
@@ -138,6 +141,8 @@ class PeerClient:
         answers = body.get("dispatches")
         if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
             raise PeerRefused("the hub's answer lacks dispatches", code="malformed")
+        held = body.get("held")
+        self.hub_hold = float(held) if isinstance(held, int | float) and held >= 0 else None
         return answers
 
     async def download(self, dispatch_id: str, offset: int) -> AsyncIterator[bytes]:

@@ -8,9 +8,10 @@ receipt back to the hub, where the sender collects it.
 
 The question is a long poll (:mod:`exchange.pull_wait`): the hub holds it open up to
 ``[exchange] pull_wait_seconds`` until something arrives, so a dispatch reaches the commune as
-soon as the hub has it, and the node asks again at once. A hub that answers an empty list at
-once (an older one, or one with the long poll off), or an error, makes it wait
-``[exchange] pull_seconds`` before asking again, as it always did.
+soon as the hub has it, and the node asks again at once. The hub says in its answer how long
+it held the question (its own cap may be shorter than the node's wait). A hub that held it
+0 s (the long poll off), one that does not say and answered at once (an older one), or an
+error, makes the node wait ``[exchange] pull_seconds`` before asking again, as it always did.
 
 The node keeps one HTTP session, so one connection, for as long as it runs: asking again at
 once over a new one would cost the hub a TLS handshake (and the commune a round trip or two
@@ -25,7 +26,7 @@ import base64
 import binascii
 import ssl
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 
@@ -40,6 +41,30 @@ from exchange.peer_client import PeerClient, peer_timeout
 from keys.signed_directory import SignedDirectory
 
 log = get_logger("congvan.exchange.pull")
+
+
+#: How long a hub that does not say its hold holds a question: the default of the hubs before
+#: they said it. A node asking for longer (``pull_wait_seconds`` is 55 now) would otherwise take
+#: such a hub's empty answer after 25 s for one given at once, and wait ``pull_seconds``.
+OLDER_HUB_HOLD = 25
+
+
+class Pulled(NamedTuple):
+    """What one question to the hub came to."""
+
+    #: Dispatches the hub listed, and those settled (accepted or refused with a receipt).
+    listed: int
+    settled: int
+    #: How long the hub said it would hold the question (None: it did not say).
+    held: float | None
+
+
+def _was_held(pulled: Pulled, took: float, wait: int) -> bool:
+    """Whether an empty answer came after the hub held the question (ask again now), rather
+    than at once (a hub with the long poll off: wait ``pull_seconds``)."""
+    if pulled.held is not None:
+        return pulled.held > 0
+    return took >= min(wait, OLDER_HUB_HOLD) / 2
 
 
 class Puller:
@@ -77,10 +102,12 @@ class Puller:
                 asked_at = loop.time()
                 again_now = False
                 try:
-                    settled = await self.pull_once(http, wait, stop)
+                    pulled = await self.pull_once(http, wait, stop)
                     # Work came, or the hub held the question for its time: ask again now.
-                    held = loop.time() - asked_at >= wait / 2
-                    again_now = wait > 0 and (settled > 0 or held)
+                    again_now = wait > 0 and (
+                        pulled.settled > 0
+                        or (not pulled.listed and _was_held(pulled, loop.time() - asked_at, wait))
+                    )
                 except (aiohttp.ClientError, TimeoutError, OSError, CongvanError) as error:
                     log.warning("pull.failed", error=f"{type(error).__name__}: {str(error)[:200]}")
                 if again_now:
@@ -92,14 +119,13 @@ class Puller:
 
     async def pull_once(
         self, http: aiohttp.ClientSession, wait: int = 0, stop: asyncio.Event | None = None
-    ) -> int:
+    ) -> Pulled:
         """Fetch, check and acknowledge what waits at the hub, over ``http`` (the hub may
         hold the question up to ``wait`` seconds when nothing does; ``stop`` ends that wait,
-        not a dispatch being taken); the answer is how many were settled (accepted or refused
-        with a receipt)."""
+        not a dispatch being taken)."""
         hub = self._hub()
         if hub is None:
-            return 0
+            return Pulled(0, 0, None)
         settled = 0
         client = PeerClient(http, self.directory.node(hub).peer_url, self.client_context)
         listed = await unless_stopped(client.waiting(wait), stop)
@@ -112,7 +138,7 @@ class Puller:
                 settled += 1
         if settled:
             log.info("pull.settled", hub=hub, count=settled)
-        return settled
+        return Pulled(len(listed or ()), settled, client.hub_hold)
 
     async def _take(
         self, client: PeerClient, hub: str, item: dict[str, object]

@@ -350,14 +350,26 @@ class RelayDesk:
         """What waits for ``peer``, most urgent first; when nothing does, the question is held
         open up to ``wait`` seconds (at most ``pull_wait_seconds``) for something to arrive.
         A question held finds out whether anything waits by a read shared with the others
-        (:meth:`PullWaiters.wait`), and lists only then: an idle commune costs a share of a
-        query, and a wait that runs out unwoken found nothing (the once-a-second check wakes
-        it for work another process stored)."""
-        held = min(wait, self.pull_wait_seconds)
-        if held > 0 and not await self.waiters.wait(peer, held):
-            return []
-        rows = await self._waiting_ids(peer)
+        (:meth:`PullWaiters.wait`; mostly the once-a-second read, made already), and lists
+        only then: an idle commune costs no query of its own, and a wait that runs out unwoken
+        found nothing (the once-a-second check wakes it for work another process stored)."""
+        held = self.hold_for(wait)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + held
+        while True:
+            if held > 0 and not await self.waiters.wait(peer, until - loop.time()):
+                return []
+            rows = await self._waiting_ids(peer)
+            if rows or held <= 0 or self.waiters.closed or loop.time() >= until:
+                break
+            # Named by a recent read, but served since: hold on for the rest of the time.
+            self.waiters.taken(peer)
         return await asyncio.to_thread(self._listings, rows) if rows else []
+
+    def hold_for(self, wait: float) -> float:
+        """How long a question asking to be held ``wait`` seconds is held when nothing
+        waits: the hub's cap applied."""
+        return min(wait, self.pull_wait_seconds)
 
     async def _waiting_ids(self, peer: str) -> list[str]:
         async with self.engine.connect() as connection:

@@ -136,6 +136,7 @@ async def test_a_revoked_node_certificate_is_refused_with_its_reason(
 
     cli("keys", "revoke", serial, "--reason", "keyCompromise", "--dir", province.node_dir)
 
+    # The node keeps the certificate it parsed at the first ping; revocation is checked anew.
     status, body = await ping(province_node.peer_url, context)
     assert status == 403
     assert body["error"] == "revoked"

@@ -80,6 +80,40 @@ async def test_a_commune_asking_once_an_hour_gets_a_dispatch_as_the_hub_stores_i
         await hub.stop()
 
 
+async def test_a_commune_asking_longer_than_the_hub_holds_asks_again_when_its_hold_runs_out(
+    fresh_network: DemoNetwork, cli: Cli, tmp_path: Path
+) -> None:
+    # The hub holds a question one second; the commune asks it to hold twenty, and would ask
+    # again only after an hour if it took the empty answer for one given at once.
+    camlo_pulls(fresh_network, cli)
+    hub, _ = await start(fresh_network, "TU", CONGVAN_EXCHANGE_PULL_WAIT_SECONDS="1")
+    camlo, recorder = await start(fresh_network, "HU-CAMLO", **ONCE_AN_HOUR)
+    try:
+        assert hub.relay is not None
+        waiters = hub.relay.waiters
+
+        async def camlo_waits_at_the_hub() -> bool:
+            return waiters.waiting("HU-CAMLO")
+
+        await wait_for(camlo_waits_at_the_hub)
+        await asyncio.sleep(3)  # its question runs out, empty, at least twice
+        await wait_for(camlo_waits_at_the_hub)
+        header = seal_document(
+            fresh_network, tmp_path / "out", sender_node="TX-DONGHA", sender_unit="TX-DONGHA"
+        )
+        async with aiohttp.ClientSession() as session:
+            client = PeerClient(session, hub.peer_url, node_context(fresh_network, "TX-DONGHA"))
+            await client.relay(tmp_path / "out", "HU-CAMLO")
+
+        async def received() -> bool:
+            return [d.header.id for d in recorder.received] == [header.id]
+
+        await wait_for(received)
+    finally:
+        await camlo.stop()
+        await hub.stop()
+
+
 async def hub_client(
     network: DemoNetwork, hub: RunningNode
 ) -> tuple[aiohttp.ClientSession, PeerClient]:
@@ -96,6 +130,7 @@ async def test_a_question_with_nothing_waiting_is_answered_empty_after_the_hub_s
     try:
         # Asked to wait ten minutes, the hub holds the question one second (its cap).
         assert await asyncio.wait_for(client.waiting(600), 30) == []
+        assert client.hub_hold == 1  # and says so: the node asks again at once
         for wait in ("-1", "601", "nan", "soon"):
             with pytest.raises(PeerRefused) as refused:
                 await client._call("GET", f"/exchange/v1/relay/waiting?wait={wait}")
@@ -243,3 +278,45 @@ async def test_a_question_asked_while_a_read_runs_is_answered_by_the_next_read()
     assert not first.done()
     waiters.close()
     assert await first is True  # a stopping hub lets it answer with what there is
+
+
+async def test_a_question_soon_after_a_read_takes_its_answer_without_reading_again() -> None:
+    database = Database()
+    waiters = PullWaiters(database.nodes_with_work, check_seconds=5)
+    first = asyncio.create_task(waiters.wait("XA-0001", 600))
+    await wait_for_reads(database, 1)
+    # Stored by this process since that read: known without a read.
+    waiters.arrived("XA-0002")
+    assert await asyncio.wait_for(waiters.wait("XA-0002", 600), 30) is True
+    # Stored by another process since: the question is held, and woken by the next check.
+    database.with_work.add("XA-0003")
+    third = asyncio.create_task(waiters.wait("XA-0003", 600))
+    await asyncio.sleep(0)
+    assert waiters.held("XA-0003") == 1 and database.reads == 1
+    assert await asyncio.wait_for(third, 30) is True
+    assert database.reads == 2 and not first.done()
+    waiters.close()
+    await first
+
+
+async def test_a_node_served_since_the_read_that_named_it_is_held() -> None:
+    database = Database()
+    database.with_work = {"XA-0001"}
+    waiters = PullWaiters(database.nodes_with_work, check_seconds=5)
+    assert await asyncio.wait_for(waiters.wait("XA-0001", 600), 30) is True
+    # Its commune took the work and asks again at once: answered at once it would ask on
+    # and on until the next read.
+    database.with_work.clear()
+    waiters.taken("XA-0001")
+    again = asyncio.create_task(waiters.wait("XA-0001", 600))
+    await asyncio.sleep(0.1)
+    assert not again.done() and database.reads == 1
+    waiters.close()
+    await again
+
+
+async def wait_for_reads(database: Database, reads: int) -> None:
+    async def read() -> bool:
+        return database.reads >= reads
+
+    await wait_for(read)
