@@ -43,8 +43,9 @@ CRLF = b"\r\n"
 BASE64_PARTS, BINARY_PARTS = 1, 2
 #: What this node's reader takes, as it announces it to its peers.
 READABLE_VERSIONS = (BASE64_PARTS, BINARY_PARTS)
-#: Bytes read per step of a binary part.
-COPY_BLOCK = 1024 * 1024
+#: Bytes read per step of a binary part (whatever the reader's block size for base64): the
+#: receiving node's peak memory holds a few of them while a big part goes through.
+COPY_BLOCK = 256 * 1024
 MAX_PART_BYTES = 1 << 50
 
 
@@ -242,7 +243,7 @@ class _Source:
         if self._buffer:
             block, self._buffer = self._buffer[:count], self._buffer[count:]
             return block
-        return self._stream.read(min(count, max(self._block_size, COPY_BLOCK)))
+        return self._stream.read(min(count, COPY_BLOCK))
 
     def unread(self, data: bytes) -> None:
         self._buffer = data + self._buffer

@@ -36,8 +36,10 @@ API_PREFIX = "/exchange/v1"
 #: The most of an upload read, and written to disk in one thread's turn, at a time. The
 #: connection buffers up to twice ``READ_BUFFER`` before it stops reading the socket: at
 #: aiohttp's default (64 KiB) a 1 GiB upload took 16,000 turns of a thread, most of the
-#: event loop's work; a slow link still has each piece written as soon as it arrives.
-UPLOAD_CHUNK = READ_BUFFER = 1024 * 1024
+#: event loop's work; a slow link still has each piece written as soon as it arrives. Not
+#: more than 256 KiB: at 1 MiB the buffers of one upload held 2-3 MiB of the node's peak
+#: resident memory, which issue 23 bounds at 100 MiB.
+UPLOAD_CHUNK = READ_BUFFER = 256 * 1024
 #: The longest a pull node may ask the hub to hold its question (the hub caps it lower).
 MAX_PULL_WAIT = 600
 #: Peer certificates kept parsed: more than a province's nodes (5,000 communes and more).

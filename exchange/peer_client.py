@@ -18,8 +18,10 @@ import aiohttp
 from config.errors import PeerRefused
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE
 
-#: Bytes read from the payload file per step of an upload (one executor call each).
-CHUNK_BYTES = 1024 * 1024
+#: Bytes read from the payload file per step of an upload (one executor call each): as the
+#: receiver's read buffer, small enough that the step's copies (read, TLS, the socket's
+#: buffer) stay a few hundred KiB of the node's memory.
+CHUNK_BYTES = 256 * 1024
 #: Payloads up to this size are sent inside the offer (the server's JSON limit is 1 MiB).
 INLINE_BYTES = 256 * 1024
 API = "/exchange/v1"

@@ -16,6 +16,7 @@ import click
 from config.cli import dir_option, load, run
 from config.library_warnings import ignore_known_library_warnings
 from config.logging import configure_logging
+from config.memory import tune_allocator
 from config.settings import LogSettings
 
 ignore_known_library_warnings()
@@ -236,6 +237,7 @@ def serve(node_dir: Path) -> None:
     """Run the node: the staff web listener and the peer listener (mutual TLS)."""
     load(node_dir)
     _allow_open_files()
+    tune_allocator()
     run(_run_until_signalled, [node_dir])
 
 
@@ -245,6 +247,7 @@ def serve_smtp(node_dir: Path) -> None:
     """One more process taking mail on the node's SMTP port, beside `congvan serve`, which
     starts `[smtp] processes` - 1 of them itself."""
     load(node_dir)
+    tune_allocator()
     run(_run_until_signalled, [node_dir], "smtp")
 
 
@@ -255,6 +258,7 @@ def serve_web(node_dir: Path) -> None:
     which starts `[web] processes` - 1 of them itself."""
     load(node_dir)
     _allow_open_files()
+    tune_allocator()
     run(_run_until_signalled, [node_dir], "web")
 
 
