@@ -10,7 +10,7 @@ import asyncio
 import errno
 import os
 import ssl
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -308,23 +308,36 @@ def _check_identity(settings: Settings) -> None:
             raise ConfigError(f"config error: {needed} is missing: {remedy}")
 
 
-async def start_node(settings: Settings) -> RunningNode:
-    """Open the database, check its schema, build the node's parts, serve its listeners."""
+async def _opened(
+    settings: Settings, build: Callable[[RunningNode, bytes], Awaitable[None]]
+) -> RunningNode:
+    """A node whose database is open with its schema checked and whose identity is in place,
+    then built and listening by ``build``; stopped again if any of it fails."""
     passphrase = node_passphrase(settings)
     engine = create_engine(settings)
     node = RunningNode(settings, engine, create_session_factory(engine))
     try:
         await _check_schema(engine)
         _check_identity(settings)
+        await build(node, passphrase)
+    except BaseException:
+        await node.stop()
+        raise
+    return node
+
+
+async def start_node(settings: Settings) -> RunningNode:
+    """Open the database, check its schema, build the node's parts, serve its listeners."""
+
+    async def build(node: RunningNode, passphrase: bytes) -> None:
         exchange = await build_parts(node, passphrase)
         # Only here: a ``serve-web`` child starting beside a running node must not take over
         # the hand-overs that node's inbox is making.
         assert node.upkeep is not None
         await node.upkeep.recover()
         await serve_listeners(node, exchange, passphrase)
-    except BaseException:
-        await node.stop()
-        raise
+
+    node = await _opened(settings, build)
     node.start_workers()
     if settings.smtp.enabled and settings.smtp.processes > 1:
         node.children.append(ChildProcesses(settings.node_dir, settings.smtp.processes - 1, "smtp"))
@@ -342,12 +355,8 @@ async def start_smtp_process(settings: Settings) -> RunningNode:
     included), its listener, its delivery worker; nothing else of the node."""
     if not settings.smtp.enabled:
         raise ConfigError("config error: [smtp] enabled = false: there is no SMTP port to share")
-    passphrase = node_passphrase(settings)
-    engine = create_engine(settings)
-    node = RunningNode(settings, engine, create_session_factory(engine))
-    try:
-        await _check_schema(engine)
-        _check_identity(settings)
+
+    async def build(node: RunningNode, passphrase: bytes) -> None:
         exchange = build_exchange(settings, node.sessions, passphrase, node.handlers)
         node.ledger = exchange.ledger
         exchange.secrecy.watch_files(document_secrecy.files_level(node.sessions))
@@ -355,9 +364,8 @@ async def start_smtp_process(settings: Settings) -> RunningNode:
             settings, node.sessions, exchange, BlobStore(settings.blob_dir)
         )
         node.submission = await _start_submission(settings, node.mail, passphrase, node.counters)
-    except BaseException:
-        await node.stop()
-        raise
+
+    node = await _opened(settings, build)
     node.start_mail_workers()
     log.info("smtp.process_ready", node=settings.node.name)
     return node
@@ -368,17 +376,12 @@ async def start_web_process(settings: Settings) -> RunningNode:
     the parts its pages use, built as ``serve`` builds them, its listener, its delivery worker
     and its ledger's flush; not the peer API, the outbox, the indexer nor any other worker,
     which the ``serve`` process runs once for the node."""
-    passphrase = node_passphrase(settings)
-    engine = create_engine(settings)
-    node = RunningNode(settings, engine, create_session_factory(engine))
-    try:
-        await _check_schema(engine)
-        _check_identity(settings)
+
+    async def build(node: RunningNode, passphrase: bytes) -> None:
         exchange = await build_parts(node, passphrase)
         await _serve_web(node, exchange, passphrase, shared=True)
-    except BaseException:
-        await node.stop()
-        raise
+
+    node = await _opened(settings, build)
     node.start_mail_workers()
     log.info("web.process_ready", node=settings.node.name)
     return node
