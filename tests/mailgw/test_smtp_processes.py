@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
-import subprocess
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tests.support.cli import Cli
 from tests.support.mail import client_context, message_from
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST
-from tests.support.processes import NodeProcess
+from tests.support.processes import NodeProcess, port_holders
 
 MAIL_ENV = {
     **FAST,
@@ -32,17 +31,6 @@ MAIL_ENV = {
 CONNECTIONS = 16
 SUBJECT = "Thư qua hai tiến trình số"
 WAIT_SECONDS = 90
-
-
-def port_holders(port: int, state: str) -> list[int]:
-    """The pids holding TCP sockets on local ``port`` in ``state`` (``ss``), one per socket."""
-    listing = subprocess.run(
-        ["ss", "-tnpH", "state", state, "sport", "=", f":{port}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [int(pid) for pid in re.findall(r"pid=(\d+)", listing)]
 
 
 async def wait_for(condition_name: str, check: object, seconds: float = WAIT_SECONDS) -> None:

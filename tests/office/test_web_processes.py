@@ -7,8 +7,6 @@ delivery and its ledger's flush. Killing ``serve`` takes the child down too."""
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,23 +15,12 @@ from office.node.app import start_web_process
 from tests.support.cli import Cli
 from tests.support.network import DemoNetwork
 from tests.support.nodes import FAST
-from tests.support.processes import NodeProcess
+from tests.support.processes import NodeProcess, port_holders
 from tests.support.web import StaffBrowser, oathtool
 
 WEB_ENV = {**FAST, "CONGVAN_WEB_PROCESSES": "2"}
 CONNECTIONS = 16
 WAIT_SECONDS = 90
-
-
-def port_holders(port: int, state: str) -> list[int]:
-    """The pids holding TCP sockets on local ``port`` in ``state`` (``ss``), one per socket."""
-    listing = subprocess.run(
-        ["ss", "-tnpH", "state", state, "sport", "=", f":{port}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [int(pid) for pid in re.findall(r"pid=(\d+)", listing)]
 
 
 async def wait_until(what: str, check: object, seconds: float = WAIT_SECONDS) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import subprocess
 import time
@@ -188,3 +189,14 @@ def kernel_state(pid: int) -> str:
             continue
         states.append(f"{task.name}:{stat.rsplit(')', 1)[1].split()[0]}/{wchan or '-'}")
     return " ".join(states) or "gone"
+
+
+def port_holders(port: int, state: str) -> list[int]:
+    """The pids holding TCP sockets on local ``port`` in ``state`` (``ss``), one per socket."""
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", state, "sport", "=", f":{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [int(pid) for pid in re.findall(r"pid=(\d+)", listing)]
