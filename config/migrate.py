@@ -10,7 +10,7 @@ every SQLAlchemy dialect with it, some 8 MiB of a node's resident memory for two
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,39 +65,33 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(_stamped_revision)
 
 
-def _literal(module: ast.Module, name: str) -> object:
-    """The literal a module assigns to ``name`` at its top level; KeyError if it does not."""
-    for statement in module.body:
-        if isinstance(statement, ast.Assign):
-            targets, value = statement.targets, statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            targets, value = [statement.target], statement.value
-        else:
-            continue
-        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
-            return ast.literal_eval(value)
-    raise KeyError(name)
+#: A top-level ``revision = "…"`` or ``down_revision = "…"`` (or ``None``), as every script
+#: of ours and Alembic's template write them.
+_ASSIGNMENT = re.compile(
+    r'^(revision|down_revision)(?:\s*:\s*[^=\n]+)?\s*=\s*(?:"([^"\n]*)"|\'([^\'\n]*)\'|(None))\s*$',
+    re.MULTILINE,
+)
 
 
 def _heads_from_source() -> list[str] | None:
-    """The revisions no other revision follows, read from the scripts without running them;
-    None when a script is not in the plain form this reader knows."""
+    """The revisions no other revision follows, read from the scripts' text without running
+    them; None when a script is not in the plain form this reader knows. A pattern, not
+    ``ast.parse``: CPython 3.11's AST conversion keeps its recursion depth per interpreter, so
+    a parse at a node's start raced one in another thread (pytest rewriting a module imported
+    there) and failed with "AST constructor recursion depth mismatch" (CPython gh-106905)."""
     follows: dict[str, tuple[str, ...]] = {}
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
         if path.name == "__init__.py":
             continue
-        try:
-            module = ast.parse(path.read_text(encoding="utf-8"))
-            revision, down = _literal(module, "revision"), _literal(module, "down_revision")
-        except (KeyError, SyntaxError, ValueError):
+        found: dict[str, list[str | None]] = {"revision": [], "down_revision": []}
+        for match in _ASSIGNMENT.finditer(path.read_text(encoding="utf-8")):
+            name, double, single, _none = match.groups()
+            found[name].append(double if double is not None else single)
+        revisions, downs = found["revision"], found["down_revision"]
+        if len(revisions) != 1 or len(downs) != 1 or revisions[0] is None:
             return None
-        if isinstance(down, str):
-            down = (down,)
-        elif down is None:
-            down = ()
-        if not isinstance(revision, str) or not isinstance(down, tuple):
-            return None
-        follows[revision] = tuple(str(d) for d in down)
+        revision, down = revisions[0], downs[0]
+        follows[revision] = () if down is None else (down,)
     superseded = {d for downs in follows.values() for d in downs}
     return [revision for revision in follows if revision not in superseded]
 

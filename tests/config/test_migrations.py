@@ -101,6 +101,12 @@ def test_the_revisions_form_one_line_from_the_first_to_the_head() -> None:
     assert len(set(revisions)) == len(revisions)
 
 
+def test_the_start_reads_the_head_from_the_scripts_text_as_alembic_does() -> None:
+    """A node's start reads the head without Alembic (nor ``ast``): every script of ours is in
+    the form that reader knows, so it never falls back to Alembic."""
+    assert migrate._heads_from_source() == [migrate.all_revisions()[-1]]
+
+
 async def test_every_revision_upgrades_and_downgrades_one_step_at_a_time(
     engine: AsyncEngine,
 ) -> None:
