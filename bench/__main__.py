@@ -1,5 +1,9 @@
 """``python -m bench``: run every benchmark and print one table, then how long each part took
-(the whole run is meant to fit in 15 minutes)."""
+(the whole run is meant to fit in 15 minutes).
+
+Each part listens on fixed ports of its own (``base_port``) below Linux's ephemeral range
+(32768-60999): a port in that range can be taken at any moment as the local end of some
+outgoing connection, which once stopped a run with "address already in use"."""
 
 from __future__ import annotations
 

@@ -361,7 +361,7 @@ def _age_round_trip(root: Path, size_mib: int) -> float:
     return size_mib / (time.perf_counter() - started)
 
 
-async def run(base_port: int = 47600) -> list[Figure]:
+async def run(base_port: int = 11600) -> list[Figure]:
     size_mib = int(os.environ.get("BENCH_BIG_MIB", "1024"))
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

@@ -248,7 +248,7 @@ async def _measure(
     ]
 
 
-async def run(base_port: int = 47800) -> list[Figure]:
+async def run(base_port: int = 11800) -> list[Figure]:
     count = int(os.environ.get("BENCH_OFFICE_DOCS", "1000000"))
     figures = []
     if os.environ.get("BENCH_OFFICE_SQLITE", "1") != "0":

@@ -36,7 +36,7 @@ async def _median_ms(session: aiohttp.ClientSession, url: str, **kwargs: object)
     return statistics.median(timings)
 
 
-async def run(base_port: int = 47400) -> list[Figure]:
+async def run(base_port: int = 11400) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         await build_demo(root, base_port, {})

@@ -331,7 +331,7 @@ async def _measure(
 
 
 async def run(
-    base_port: int = 48200,
+    base_port: int = 12200,
     *,
     events: int | None = None,
     server: str | None = None,

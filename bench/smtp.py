@@ -124,7 +124,7 @@ def _settings(root: Path) -> Settings:
     return load_settings(root / "TU", {})
 
 
-async def run(base_port: int = 48000) -> list[Figure]:
+async def run(base_port: int = 12000) -> list[Figure]:
     messages = int(os.environ.get("BENCH_SMTP_MESSAGES", "300"))
     clients = int(os.environ.get("BENCH_SMTP_CLIENTS", "20"))
     rounds = int(os.environ.get("BENCH_SMTP_ROUNDS", "2"))
@@ -261,4 +261,4 @@ def _figures(tallies: dict[tuple[str, str], Tally], clients: int, sink: float) -
 if __name__ == "__main__":
     from bench.table import render
 
-    print(render(asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 48000))))
+    print(render(asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 12000))))
