@@ -7,8 +7,8 @@
    (:mod:`bench.floor`: the signatures, encryption and fsyncs any design pays, one thread).
    Then the same with TU reaching HU-CAMLO through a link of 50 ms round trip
    (:mod:`bench.slow_link`), where only the deliveries kept in flight together hide it.
-   Also, as before, both nodes in this one process (one event loop, one GIL) against raw
-   aiohttp POSTs of the same bytes over the same mutual-TLS contexts.
+   (The earlier baseline, raw aiohttp POSTs of the same bytes with both nodes in this one
+   process, is gone: it neither signs, encrypts nor writes durably, so it judged nothing.)
 2. One big document (1 GiB unless ``BENCH_BIG_MIB`` says otherwise), nodes in their own
    processes: peak RSS of each node and MB/s end to end, against ``age`` encrypting and
    decrypting the same file.
@@ -32,9 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench import floor
 from bench.cut_link import CutLink
@@ -45,9 +43,6 @@ from exchange.cli import open_exchange
 from exchange.envelope import Attachment, Draft
 from exchange.models import Delivery
 from exchange.outbox import Outbox, deliveries_of
-from exchange.tls import peer_client_context, peer_server_context
-from keys.keystore import node_passphrase
-from office.node.app import RunningNode, start_node
 from office.node.demo import build_demo
 
 SMALL_COUNT = 200
@@ -56,24 +51,6 @@ CONGVAN = str(Path(sys.executable).with_name("congvan"))
 FAST = {"CONGVAN_EXCHANGE_POLL_SECONDS": "1", "CONGVAN_LOG_LEVEL": "warning"}
 #: The round trip of the slow link the second two-process measure goes through (issue 23).
 LINK_ROUND_TRIP_MS = 50
-
-
-async def _all_delivered(node: RunningNode, ids: list[str]) -> None:
-    """Wait until every delivery of ``ids`` is delivered, with one query a pass: the nodes
-    share this event loop, and a query per dispatch per pass took a fifth of it from them."""
-    while True:
-        async with node.sessions() as session:
-            counts = await session.execute(
-                select(Delivery.state, func.count())
-                .where(Delivery.dispatch_id.in_(ids))
-                .group_by(Delivery.state)
-            )
-            states: dict[str, int] = {state: count for state, count in counts.tuples()}
-        if states.keys() == {"delivered"}:
-            return
-        if states.keys() & {"refused", "failed"}:
-            raise RuntimeError(f"bench dispatches not delivered: {states}")
-        await asyncio.sleep(0.05)
 
 
 async def _queue_small(outbox: Outbox, root: Path) -> list[str]:
@@ -90,55 +67,6 @@ async def _queue_small(outbox: Outbox, root: Path) -> list[str]:
         )
         ids.append((await outbox.send("TU", draft)).id)
     return ids
-
-
-async def _dispatches_per_second(root: Path) -> float:
-    province = await start_node(load_settings(root / "TU", FAST))
-    camlo = await start_node(load_settings(root / "HU-CAMLO", FAST))
-    try:
-        assert province.outbox is not None
-        started = time.perf_counter()
-        ids = await _queue_small(province.outbox, root)
-        await _all_delivered(province, ids)
-        return SMALL_COUNT / (time.perf_counter() - started)
-    finally:
-        await camlo.stop()
-        await province.stop()
-
-
-async def _raw_posts_per_second(root: Path, port: int) -> float:
-    """The same bytes, POSTed one by one over the same mutual TLS, to a server that reads them."""
-    server_settings = load_settings(root / "HU-CAMLO", {})
-    client_settings = load_settings(root / "TU", {})
-
-    async def swallow(request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"ok": True})
-
-    app = web.Application()
-    app.router.add_post("/raw", swallow)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(
-        runner,
-        "127.0.0.1",
-        port,
-        ssl_context=peer_server_context(server_settings, node_passphrase(server_settings)),
-    )
-    await site.start()
-    body = os.urandom(SMALL_BYTES)
-    context = peer_client_context(client_settings, node_passphrase(client_settings))
-    try:
-        async with aiohttp.ClientSession() as session:
-            started = time.perf_counter()
-            for _ in range(SMALL_COUNT):
-                async with session.post(
-                    f"https://127.0.0.1:{port}/raw", data=body, ssl=context
-                ) as r:
-                    await r.read()
-            return SMALL_COUNT / (time.perf_counter() - started)
-    finally:
-        await runner.cleanup()
 
 
 def _serve(
@@ -369,8 +297,6 @@ async def run(base_port: int = 11600) -> list[Figure]:
         apart, median = await asyncio.to_thread(_between_processes, root)
         far, far_median = await asyncio.to_thread(_between_processes, root, base_port + 60)
         floor_rate = await asyncio.to_thread(floor.dispatches_per_second, SMALL_COUNT, SMALL_BYTES)
-        ours = await _dispatches_per_second(root)
-        raw = await _raw_posts_per_second(root, base_port + 50)
         figures = [
             Figure(
                 "10 KB dispatches/s, 2 processes", apart, "dispatch floor (fsync)", floor_rate, "/s"
@@ -384,7 +310,6 @@ async def run(base_port: int = 11600) -> list[Figure]:
                 "/s",
             ),
             Figure("  queued -> receipt p50, ms", far_median * 1000, "", 0.0, ""),
-            Figure("10 KB dispatches/s, 1 process", ours, "raw mTLS POSTs/s", raw, "/s"),
         ]
         if shutil.which("age") and size_mib > 0:
             speed, sender_rss, receiver_rss = await asyncio.to_thread(_big_transfer, root, size_mib)
