@@ -6,6 +6,7 @@ The database is SQLite unless ``CONGVAN_TEST_DB=postgresql``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sqlite3
@@ -157,3 +158,23 @@ def test_a_pool_with_no_free_connection_is_busy_and_a_broken_statement_is_not() 
     assert database_busy(PoolTimeout("QueuePool limit of size 5 overflow 10 reached"))
     assert not database_busy(RuntimeError("a bug"))
     assert not database_busy(IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE")))
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="SQLite has no server to close a connection")
+async def test_a_pooled_connection_the_server_closed_is_replaced_before_it_is_used(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with engine.connect() as connection:
+        first = await connection.scalar(text("SELECT pg_backend_pid()"))
+        driver = (await connection.get_raw_connection()).driver_connection
+    closed = asyncio.Event()
+    driver.add_termination_listener(lambda _connection: closed.set())
+    admin = await asyncpg.connect(database_url(settings).replace("+asyncpg", ""))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", first)
+    finally:
+        await admin.close()
+    # Until the event loop has read the server's goodbye (it does so between two requests).
+    await asyncio.wait_for(closed.wait(), 30)
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT pg_backend_pid()")) != first
