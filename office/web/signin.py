@@ -68,7 +68,7 @@ async def visitor(site: StaffSite, token: str | None, now: datetime) -> Visitor:
         lookup = await web_sessions.find_session(session, token, site.session_policy, now)
         if lookup.session is None:
             return Visitor(None, expired=lookup.expired)
-        staff = await signin.staff_member(session, lookup.session.user_id)
+        staff = lookup.staff
         if staff is None:  # disabled (or deleted) since: the session ends with the account
             await web_sessions.close_session(session, lookup.session.token_hash)
             return Visitor(None, expired=True)
