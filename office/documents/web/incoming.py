@@ -53,7 +53,12 @@ async def register_page(request: web.Request) -> web.Response:
     wanted = registers.incoming_filter(request)
     today = request.app[DESK].today()
     async with site.sessions() as session:
-        queue = await listing.incoming_queue(session, staff, today)
+        # The clerk's queue: only the clerk, who registers, is shown it.
+        queue = (
+            await listing.incoming_queue(session, staff, today)
+            if access.may_register(staff)
+            else []
+        )
         presented = await workload.presented_to_me(session, staff)
         page = await listing.incoming_register(session, staff, wanted, today)
     return render(
