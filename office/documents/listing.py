@@ -267,9 +267,12 @@ async def incoming_queue(
     session: AsyncSession, staff: StaffMember, today: date
 ) -> list[RegisterRow]:
     """Received through the network, waiting for the clerk: most urgent, then oldest first. A
-    recalled one has left it (Decree 30 Art. 18); one whose recall is asked stays, marked."""
+    recalled one has left it (Decree 30 Art. 18); one whose recall is asked stays, marked.
+
+    Without the handler column: nobody handles a document before it is registered, and its
+    two subqueries were most of the cost of this statement, read on every register page."""
     query = (
-        select(*_REGISTER_COLUMNS, _lead_handler().label("handler"))
+        select(*_REGISTER_COLUMNS)
         .where(
             Document.direction == "incoming",
             Document.state == "received",
@@ -279,7 +282,7 @@ async def incoming_queue(
         .order_by(Document.urgency.desc(), Document.received_at)
         .limit(200)
     )
-    return [_row(row, row.handler, today) for row in await session.execute(query)]
+    return [_row(row, None, today) for row in await session.execute(query)]
 
 
 async def document_page(session: AsyncSession, document: Document, today: date) -> DocumentPage:
