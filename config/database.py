@@ -183,6 +183,23 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def reading_sessions(
+    sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions, from the same pool, for a page that only reads: on PostgreSQL without a
+    transaction (each statement stands alone, ``begin()`` writes nothing atomically), so a
+    session of one statement is one round trip instead of three (BEGIN, it, ROLLBACK). On a
+    loaded machine each trip waits for a server process to get a core: a register page made
+    ten (issue 23). SQLite has no trips to save (and begins no transaction to read anyway):
+    there, the sessions themselves."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return sessions
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """An engine for one command's lifetime; disposed on the way out."""

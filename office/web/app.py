@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.database import reading_sessions
 from config.errors import CongvanError
 from config.logging import get_logger
 from config.settings import WebSettings
@@ -132,6 +133,7 @@ def create_web_app(
     site = StaffSite(
         node_name=node_name,
         sessions=sessions,
+        reads=reading_sessions(sessions),
         ledger=ledger,
         settings=settings,
         box=SecretBox(passphrase, node_name),

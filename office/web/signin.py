@@ -61,10 +61,15 @@ async def sign_in(
 
 
 async def visitor(site: StaffSite, token: str | None, now: datetime) -> Visitor:
-    """The staff member a cookie's session belongs to, if the session and the account hold."""
+    """The staff member a cookie's session belongs to, if the session and the account hold.
+
+    Read without a transaction (every request asks, and on PostgreSQL a transaction is two
+    more round trips): what it may write is one statement at a time, each whole by itself and
+    harmless twice (the session's last request moved on, an expired session or a disabled
+    account's session deleted)."""
     if token is None:
         return Visitor(None)
-    async with site.sessions() as session, session.begin():
+    async with site.reads() as session, session.begin():
         lookup = await web_sessions.find_session(session, token, site.session_policy, now)
         if lookup.session is None:
             return Visitor(None, expired=lookup.expired)

@@ -26,6 +26,9 @@ class StaffSite:
 
     node_name: str
     sessions: async_sessionmaker[AsyncSession]
+    #: For pages and lookups that only read (:func:`config.database.reading_sessions`): no
+    #: transaction on PostgreSQL, so write nothing through them.
+    reads: async_sessionmaker[AsyncSession]
     ledger: UsageLedger
     settings: WebSettings
     #: Opens the sealed TOTP secrets.

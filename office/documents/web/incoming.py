@@ -52,7 +52,7 @@ async def register_page(request: web.Request) -> web.Response:
     site, staff = request.app[SITE], request[STAFF]
     wanted = registers.incoming_filter(request)
     today = request.app[DESK].today()
-    async with site.sessions() as session:
+    async with site.reads() as session:
         # The clerk's queue: only the clerk, who registers, is shown it.
         queue = (
             await listing.incoming_queue(session, staff, today)

@@ -60,7 +60,7 @@ async def count_unread(request: web.Request, handler: Handler) -> web.StreamResp
     """The menu's unread count on every page a signed-in user opens (one COUNT)."""
     site, staff = request.app[SITE], request.get(STAFF)
     if staff is not None and site.mail is not None and request.method == "GET":
-        async with site.sessions() as session:
+        async with site.reads() as session:
             request[UNREAD_MAIL] = await mailbox.unread_count(session, staff.id)
     return await handler(request)
 
