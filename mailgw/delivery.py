@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -408,17 +408,18 @@ class MailDelivery:
         return [mailbox for mailbox in mailboxes if mailbox.user_id not in done]
 
     async def _to_maildirs(self, job: Job, mailboxes: Sequence[Mailbox]) -> FiledMail:
-        """Each user's Maildir (skipped where done already); what their inbox rows will say."""
-        loop = asyncio.get_running_loop()
+        """Each user's Maildir (skipped where done already); what their inbox rows will say.
+        One trip to a thread for all of it: each trip is a hand-over each way."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._write_maildirs, job, [mailbox.username for mailbox in mailboxes]
+        )
+
+    def _write_maildirs(self, job: Job, usernames: list[str]) -> FiledMail:
         source = self.blobs.path(job.blob_sha256)
         received = job.created_at.timestamp()
-        for mailbox in mailboxes:
-            await loop.run_in_executor(
-                None, maildir.deliver, self.maildir_root, mailbox.username, job.id, source, received
-            )
-        return await loop.run_in_executor(
-            None, self.gateway.summaries.of, source, job.blob_sha256, job.size
-        )
+        for username in usernames:
+            maildir.deliver(self.maildir_root, username, job.id, source, received)
+        return self.gateway.summaries.of(source, job.blob_sha256, job.size)
 
     @staticmethod
     async def _file(
@@ -577,28 +578,23 @@ def secret_held(job: Job, unit: str, addresses: Sequence[str]) -> list[FailedRec
 
 
 async def _close_leased(session: AsyncSession, jobs: Sequence[Job]) -> set[str]:
-    """Close as done those of ``jobs`` still under the lease each was claimed with (as
-    :func:`_update_leased` does one): one statement for the jobs of one claim, which share
-    their lease. The ids closed."""
-    closed: set[str] = set()
-    by_lease: dict[datetime, list[str]] = {}
-    for job in jobs:
-        by_lease.setdefault(job.lease_until, []).append(job.id)
-    for lease_until, ids in by_lease.items():
-        closed.update(
-            await session.scalars(
-                update(QueuedMail)
-                .where(
-                    QueuedMail.id.in_(ids),
-                    QueuedMail.state == QUEUED,
-                    QueuedMail.lease_until == lease_until,
-                )
-                .values(state=DONE, lease_until=None, last_error="")
-                .returning(QueuedMail.id)
-                .execution_options(synchronize_session=False)
+    """Close as done those of ``jobs`` still under the lease each was taken with (as
+    :func:`_update_leased` does one), in one statement: jobs handed over by the gateway each
+    have a lease of their own, and a statement a lease was one a job. The ids closed."""
+    return set(
+        await session.scalars(
+            update(QueuedMail)
+            .where(
+                tuple_(QueuedMail.id, QueuedMail.lease_until).in_(
+                    [(job.id, job.lease_until) for job in jobs]
+                ),
+                QueuedMail.state == QUEUED,
             )
+            .values(state=DONE, lease_until=None, last_error="")
+            .returning(QueuedMail.id)
+            .execution_options(synchronize_session=False)
         )
-    return closed
+    )
 
 
 async def _update_leased(session: AsyncSession, job: Job, **values: object) -> bool:
