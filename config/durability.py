@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -36,6 +37,8 @@ class DurableCommits:
         self._started = 0
         self._finished = 0
         self._running: asyncio.Future[None] | None = None
+        #: The WAL file whose name was synced last (:meth:`_sync_wal`).
+        self._held: _Held | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> DurableCommits:
@@ -70,7 +73,11 @@ class DurableCommits:
             self._running = None
 
     def _sync_wal(self) -> None:
-        """fsync the WAL, and its folder so the file itself survives (it may be new)."""
+        """fsync the WAL, and its folder when the file is new to this process, so the file
+        itself survives. Its name needs syncing once per file, not per commit (a second fsync
+        on every promise, as long as the first under a loaded disk): the file synced last is
+        held open, so while it is, no other file can have its inode, and a WAL found with that
+        inode is that file, its name already on disk."""
         assert self.wal_file is not None
         try:
             descriptor = os.open(self.wal_file, os.O_RDONLY)
@@ -79,6 +86,28 @@ class DurableCommits:
             return
         try:
             os.fsync(descriptor)
+            if self._held is not None and _same_file(descriptor, self._held.descriptor):
+                return
+            sync_folder(self.wal_file.parent)
+            if self._held is not None:
+                self._held.close()
+            self._held, descriptor = _Held(descriptor), -1
         finally:
-            os.close(descriptor)
-        sync_folder(self.wal_file.parent)
+            if descriptor >= 0:
+                os.close(descriptor)
+
+
+def _same_file(one: int, other: int) -> bool:
+    first, second = os.fstat(one), os.fstat(other)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+class _Held:
+    """A descriptor kept open, closed when closed or forgotten."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self._finalizer = weakref.finalize(self, os.close, descriptor)
+
+    def close(self) -> None:
+        self._finalizer()

@@ -17,6 +17,7 @@ worker that holds it now.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,10 +120,46 @@ class MailDelivery:
         self.retry_max = retry_max
         #: How long a claimed job is this worker's alone before another may take it up.
         self.lease_seconds = lease_seconds
+        #: Jobs this process accepted, leased to this worker already (:meth:`accepted`).
+        self._handed: list[Job] = []
+        #: When (loop time) the queue is next looked at while handed jobs keep coming.
+        self._claim_at = 0.0
+
+    def accepted(self, queued: dict[str, object]) -> None:
+        """A queue row this process committed, leased to this worker: delivered next,
+        without a claim."""
+        lease_until = queued["lease_until"]
+        created_at = queued["created_at"]
+        assert isinstance(lease_until, datetime) and isinstance(created_at, datetime)
+        self._handed.append(
+            Job(
+                str(queued["id"]),
+                str(queued["blob_sha256"]),
+                int(str(queued["size"])),
+                str(queued["mail_from"]),
+                tuple(json.loads(str(queued["recipients"]))),
+                str(queued["unit_code"]),
+                1,
+                created_at,
+                lease_until,
+            )
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver what is due, then wait for a submission or the next poll."""
+        """Deliver what is due, then wait for a submission or the next poll. While it runs,
+        the gateway hands it what this process accepts (:attr:`MailGateway.deliverer`)."""
         bind_request_id()
+        self.gateway.deliverer = self
+        try:
+            await self._run(stop)
+        finally:
+            self.gateway.deliverer = None
+            if self._handed:  # a stopping node: the next start, or another process, has them
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await self._give_back([job.id for job in self._handed])
+                self._handed.clear()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 while not stop.is_set() and await self.deliver_due(stop):
@@ -141,7 +178,9 @@ class MailDelivery:
             self.gateway.queued.clear()
 
     async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
-        """Claim a batch of due jobs and deliver each; how many were claimed.
+        """Deliver the jobs handed over by this process's gateway, and claim a batch of due
+        jobs when none were (or a poll's time went by: retries and other processes' leftovers
+        are not kept waiting by a steady stream); how many were taken.
 
         Once half the batch's lease has gone, or the node is stopping, the jobs not started
         are given back instead (their Maildir files may be written already: a later attempt
@@ -150,8 +189,15 @@ class MailDelivery:
         dispatch twice at once); a stopping node hands them at once to the next start or
         another process rather than making its operator wait."""
         loop = asyncio.get_running_loop()
-        jobs = await self._claim()
-        give_back_at = loop.time() + self.lease_seconds / 2
+        jobs, self._handed = self._handed[:CLAIM_BATCH], self._handed[CLAIM_BATCH:]
+        if not jobs or loop.time() >= self._claim_at:
+            self._claim_at = loop.time() + self.poll_seconds
+            jobs += await self._claim()
+        if not jobs:
+            return 0
+        # Half the shortest lease left: a handed job's lease began when it was accepted.
+        shortest = min(job.lease_until for job in jobs) - datetime.now(UTC)
+        give_back_at = loop.time() + shortest.total_seconds() - self.lease_seconds / 2
         # The batch's local recipients first, all at once: each Maildir file waits for its own
         # fsync, and a batch's files wait together (as a mail server's delivery agents do).
         # What fails here is done again, and fails, in its turn below.
@@ -362,17 +408,18 @@ class MailDelivery:
         return [mailbox for mailbox in mailboxes if mailbox.user_id not in done]
 
     async def _to_maildirs(self, job: Job, mailboxes: Sequence[Mailbox]) -> FiledMail:
-        """Each user's Maildir (skipped where done already); what their inbox rows will say."""
-        loop = asyncio.get_running_loop()
+        """Each user's Maildir (skipped where done already); what their inbox rows will say.
+        One trip to a thread for all of it: each trip is a hand-over each way."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._write_maildirs, job, [mailbox.username for mailbox in mailboxes]
+        )
+
+    def _write_maildirs(self, job: Job, usernames: list[str]) -> FiledMail:
         source = self.blobs.path(job.blob_sha256)
         received = job.created_at.timestamp()
-        for mailbox in mailboxes:
-            await loop.run_in_executor(
-                None, maildir.deliver, self.maildir_root, mailbox.username, job.id, source, received
-            )
-        return await loop.run_in_executor(
-            None, self.gateway.summaries.of, source, job.blob_sha256, job.size
-        )
+        for username in usernames:
+            maildir.deliver(self.maildir_root, username, job.id, source, received)
+        return self.gateway.summaries.of(source, job.blob_sha256, job.size)
 
     @staticmethod
     async def _file(
@@ -531,28 +578,23 @@ def secret_held(job: Job, unit: str, addresses: Sequence[str]) -> list[FailedRec
 
 
 async def _close_leased(session: AsyncSession, jobs: Sequence[Job]) -> set[str]:
-    """Close as done those of ``jobs`` still under the lease each was claimed with (as
-    :func:`_update_leased` does one): one statement for the jobs of one claim, which share
-    their lease. The ids closed."""
-    closed: set[str] = set()
-    by_lease: dict[datetime, list[str]] = {}
-    for job in jobs:
-        by_lease.setdefault(job.lease_until, []).append(job.id)
-    for lease_until, ids in by_lease.items():
-        closed.update(
-            await session.scalars(
-                update(QueuedMail)
-                .where(
-                    QueuedMail.id.in_(ids),
-                    QueuedMail.state == QUEUED,
-                    QueuedMail.lease_until == lease_until,
-                )
-                .values(state=DONE, lease_until=None, last_error="")
-                .returning(QueuedMail.id)
-                .execution_options(synchronize_session=False)
+    """Close as done those of ``jobs`` still under the lease each was taken with (as
+    :func:`_update_leased` does one), in one statement: jobs handed over by the gateway each
+    have a lease of their own, and a statement a lease was one a job. The ids closed."""
+    return set(
+        await session.scalars(
+            update(QueuedMail)
+            .where(
+                tuple_(QueuedMail.id, QueuedMail.lease_until).in_(
+                    [(job.id, job.lease_until) for job in jobs]
+                ),
+                QueuedMail.state == QUEUED,
             )
+            .values(state=DONE, lease_until=None, last_error="")
+            .returning(QueuedMail.id)
+            .execution_options(synchronize_session=False)
         )
-    return closed
+    )
 
 
 async def _update_leased(session: AsyncSession, job: Job, **values: object) -> bool:

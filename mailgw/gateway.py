@@ -15,8 +15,9 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -83,6 +84,16 @@ class RateLimiter:
         return True
 
 
+class DeliversHere(Protocol):
+    """The delivery worker of this process, while it runs (:mod:`mailgw.delivery`)."""
+
+    @property
+    def lease_seconds(self) -> float: ...
+
+    def accepted(self, queued: dict[str, object]) -> None:
+        """Take over ``queued``, a queue row committed and synced under a lease of its own."""
+
+
 class MailGateway:
     def __init__(
         self,
@@ -111,6 +122,10 @@ class MailGateway:
         self.secrecy = secrecy
         #: Set when something was queued, so the delivery worker need not wait for its poll.
         self.queued = asyncio.Event()
+        #: This process's delivery worker while it runs: what is accepted here is queued
+        #: leased to it and handed over with the 250, so it starts at once rather than after
+        #: a claim (a transaction, and SQLite's one writer shared with every other process).
+        self.deliverer: DeliversHere | None = None
         #: What the sent folder showed of a message, which its recipients' inboxes show too.
         self.summaries = Summaries()
 
@@ -222,20 +237,28 @@ class MailGateway:
         )
         await self.check_secrecy(wanted, self.blobs.path(blob.sha256))
         queue_id = str(uuid.uuid4())
-        await self.group_commit.write(
-            Accepted(
-                queued=queued_row(
-                    queue_id,
-                    blob,
-                    mail_from=normalise(mail_from),
-                    recipients=wanted,
-                    unit=mailbox.unit,
-                    origin=origin,
-                    submitted_by=mailbox.username,
-                ),
-                filed=filed_row(mailbox.user_id, SENT, queue_id, filed, datetime.now(UTC)),
-            )
+        now = datetime.now(UTC)
+        queued = queued_row(
+            queue_id,
+            blob,
+            mail_from=normalise(mail_from),
+            recipients=wanted,
+            unit=mailbox.unit,
+            origin=origin,
+            submitted_by=mailbox.username,
         )
+        deliverer = self.deliverer
+        # Every row of a batch names the same columns (one INSERT for them all).
+        queued.update(attempts=0, lease_until=None, created_at=now)
+        if deliverer is not None:
+            # Its first attempt, taken now: no other process claims it meanwhile, and one
+            # that dies before delivering leaves it to be claimed when the lease runs out.
+            queued.update(attempts=1, lease_until=now + timedelta(seconds=deliverer.lease_seconds))
+        await self.group_commit.write(
+            Accepted(queued=queued, filed=filed_row(mailbox.user_id, SENT, queue_id, filed, now))
+        )
+        if deliverer is not None:
+            deliverer.accepted(queued)
         self.queued.set()
         if self.ledger is not None:
             self.ledger.record("mail-out", unit=mailbox.unit, user=mailbox.username, size=blob.size)
