@@ -18,6 +18,7 @@ from config.library_warnings import ignore_known_library_warnings
 from config.logging import configure_logging
 from config.memory import tune_allocator
 from config.settings import LogSettings
+from config.tls_buffers import share_tls_read_buffers
 
 ignore_known_library_warnings()
 
@@ -238,6 +239,7 @@ def serve(node_dir: Path) -> None:
     load(node_dir)
     _allow_open_files()
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir])
 
 
@@ -248,6 +250,7 @@ def serve_smtp(node_dir: Path) -> None:
     starts `[smtp] processes` - 1 of them itself."""
     load(node_dir)
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir], "smtp")
 
 
@@ -259,6 +262,7 @@ def serve_web(node_dir: Path) -> None:
     load(node_dir)
     _allow_open_files()
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir], "web")
 
 
