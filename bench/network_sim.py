@@ -63,7 +63,6 @@ import random
 import re
 import resource
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -99,6 +98,8 @@ from keys.keystore import load_private_key, load_signing_key, node_passphrase
 from office.node.setup import NodePlan, init_node
 
 HUB = "TU"
+#: The hub's peer port, its web port the next: below the ephemeral range (see bench.__main__).
+BASE_PORT = 11700
 SAMPLE_UNITS = "data/quangtri-units.toml"
 CONGVAN = str(Path(sys.executable).with_name("congvan"))
 HUB_ENV = {"CONGVAN_LOG_LEVEL": "warning", "CONGVAN_REPORTS_SEND_DAY": "0"}
@@ -223,12 +224,6 @@ class Tally:
 # -- set-up ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _client_context(pki: Path, passphrase: bytes) -> ssl.SSLContext:
     """``exchange.tls.peer_client_context`` from a bare ``pki`` folder: a simulated node has
     no settings to build it from."""
@@ -259,15 +254,18 @@ def _commune_entries(
     return nodes, units
 
 
-async def build_network(root: Path, communes: int, districts: int, database_url: str) -> Network:
+async def build_network(
+    root: Path, communes: int, districts: int, database_url: str, base_port: int
+) -> Network:
     """The hub's folder, CA and directory, and a ``pki`` folder per simulated node, laid out
-    as the CA issues them (keys encrypted with the hub's passphrase), then loaded."""
-    peer_port = _free_port()
+    as the CA issues them (keys encrypted with the hub's passphrase), then loaded. The hub
+    listens on ``base_port`` (peers) and the next (staff web)."""
+    peer_port = base_port
     plan = NodePlan(
         node_name=HUB,
         units=(HUB,),
         hub=True,
-        web_port=_free_port(),
+        web_port=base_port + 1,
         peer_port=peer_port,
         database_url=database_url,
     )
@@ -798,6 +796,7 @@ async def simulate(
     size: int = 10 * 1024,
     hub_profile: Path | None = None,
     rows: Callable[[Load, Tally, Load, Tally], list[Figure]] = figures_of,
+    base_port: int = BASE_PORT,
 ) -> list[Figure]:
     """Set up (timed apart), then the baseline load and the full load against one hub; the
     figures as ``rows`` makes them (all of them unless told)."""
@@ -806,7 +805,7 @@ async def simulate(
     with tempfile.TemporaryDirectory(prefix="congvan-netsim-") as folder:
         root = Path(folder)
         started = time.perf_counter()
-        network = await build_network(root, communes, districts, database_url)
+        network = await build_network(root, communes, districts, database_url, base_port)
         set_up = time.perf_counter() - started
         _note(
             f"set-up: hub, CA, {communes} communes and {districts} districts with "
@@ -856,13 +855,15 @@ async def simulate(
     return rows(load, tallies["full"], base_load, tallies["baseline"])
 
 
-async def run() -> list[Figure]:
+async def run(base_port: int = BASE_PORT) -> list[Figure]:
     """For ``python -m bench``: the issue's 500 communes, 10 dispatches/s for 60 s, asking
     with the long poll (wait 55 s, one kept connection each) against the same polling every
     60 s with a new connection each time; ``BENCH_NETWORK_FULL=1`` makes the windows 120 s."""
     seconds = 120 if os.environ.get("BENCH_NETWORK_FULL") == "1" else 60
     load = Load(500, 10, seconds, 60, wait=55, keep_alive=True)
-    return await simulate(load, replace(load, wait=0, keep_alive=False), rows=brief_figures)
+    return await simulate(
+        load, replace(load, wait=0, keep_alive=False), rows=brief_figures, base_port=base_port
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -900,6 +901,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bytes", type=int, default=10 * 1024, help="each document's size")
     parser.add_argument("--database-url", default="", help="the hub's; default SQLite")
     parser.add_argument(
+        "--base-port", type=int, default=BASE_PORT, help="the hub's peer port; its web port next"
+    )
+    parser.add_argument(
         "--hub-profile",
         type=Path,
         help="run the hub under cProfile, timed by its event loop's CPU, and write its stats "
@@ -931,6 +935,7 @@ def main(argv: list[str] | None = None) -> None:
             database_url=options.database_url,
             size=options.bytes,
             hub_profile=options.hub_profile,
+            base_port=options.base_port,
         )
     )
     print(render(figures))

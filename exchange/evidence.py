@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from config.database import utcnow
 from exchange.models import EvidenceEntry, EvidenceHead
@@ -59,14 +59,18 @@ class Entry:
 
 
 async def append(
-    session: AsyncSession, event: str, dispatch_id: str | None, detail: dict[str, Any]
+    session: AsyncSession | AsyncConnection,
+    event: str,
+    dispatch_id: str | None,
+    detail: dict[str, Any],
 ) -> int:
     """Add one entry inside the caller's transaction; returns its sequence number."""
     return (await append_all(session, [Entry(event, dispatch_id, detail)]))[0]
 
 
-async def append_all(session: AsyncSession, entries: list[Entry]) -> list[int]:
-    """Add ``entries``, in order, inside the caller's transaction; their sequence numbers.
+async def append_all(session: AsyncSession | AsyncConnection, entries: list[Entry]) -> list[int]:
+    """Add ``entries``, in order, inside the caller's transaction (a session's, or a
+    connection's on a path with no ORM work); their sequence numbers.
 
     The first statement takes the numbers and the previous hash from the head row in one
     ``UPDATE … RETURNING``; the row lock it takes (PostgreSQL) or the write lock (SQLite) is

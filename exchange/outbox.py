@@ -25,8 +25,13 @@ from typing import Any, cast
 
 import aiohttp
 from cryptography import x509
-from sqlalchemy import Table, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 
 from config.errors import Invalid, NotFound, PeerRefused
 from config.files import refused_when_full
@@ -70,6 +75,9 @@ TRANSIENT_CODES = {
     "disk-full",
 }
 CLAIM_BATCH = 20
+#: The tables, for core statements: a dispatch and its deliveries are stored without an ORM
+#: unit of work to build and flush (the hub stores ten a second for its communes).
+_DISPATCHES = cast(Table, OutboundDispatch.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
 #: A delivery closed with its receipt, unless closed already: a Core statement built once.
 #: Through the ORM, each receipt built it anew and had the session evaluate its WHERE clause
@@ -161,6 +169,8 @@ class Outbox:
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
+        #: For the transactions of core statements only: no ORM session to build.
+        self.engine: AsyncEngine = sessions.kw["bind"]
         self.keyring = keyring
         self.directory = directory
         self.trust = trust
@@ -696,8 +706,8 @@ class Outbox:
         code: str | None,
         sent: Sent,
     ) -> None:
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
                 _CLOSE,
                 {
                     "closed_id": dispatch_id,
@@ -708,10 +718,10 @@ class Outbox:
                     "new_decided_at": datetime.now(UTC),
                 },
             )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            if not result.rowcount:
                 return  # decided already (the same receipt, by another process's attempt)
             await evidence.append(
-                session, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
+                connection, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
             )
         relayed = sent.origin_node is not None
         if state == DELIVERED and not relayed and self.ledger is not None:
@@ -773,41 +783,44 @@ def _not_this_delivery() -> PeerRefused:
 
 
 async def queue_deliveries(
-    session: AsyncSession,
+    connection: AsyncSession | AsyncConnection,
     header: Header,
     routes: dict[str, list[str]],
     origin_node: str | None = None,
 ) -> None:
     """The dispatch's row and one queued delivery per destination node (node -> its
     addressed units). ``origin_node``: the node that sealed it, when the hub carries it."""
-    session.add(
-        OutboundDispatch(
-            id=header.id,
-            sender=header.sender,
-            recipients=json.dumps(list(header.recipients)),
-            kind=header.kind,
-            urgency=header.urgency,
-            size=header.size,
-            payload_sha256=header.payload_sha256,
-            ref=header.ref,
-            origin_node=origin_node,
-        )
+    await connection.execute(
+        insert(_DISPATCHES),
+        {
+            "id": header.id,
+            "sender": header.sender,
+            "recipients": json.dumps(list(header.recipients)),
+            "kind": header.kind,
+            "urgency": header.urgency,
+            "size": header.size,
+            "payload_sha256": header.payload_sha256,
+            "ref": header.ref,
+            "origin_node": origin_node,
+        },
     )
-    await session.flush()  # the dispatch row first: deliveries refer to it
     for node, units in routes.items():
-        add_delivery(session, header, node, units)
+        await add_delivery(connection, header, node, units)
 
 
-def add_delivery(session: AsyncSession, header: Header, node: str, units: list[str]) -> None:
-    session.add(
-        Delivery(
-            dispatch_id=header.id,
-            node=node,
-            units=json.dumps(units),
-            urgency=header.urgency,
-            state=QUEUED,
-            attempts=0,
-        )
+async def add_delivery(
+    connection: AsyncSession | AsyncConnection, header: Header, node: str, units: list[str]
+) -> None:
+    await connection.execute(
+        insert(_DELIVERIES),
+        {
+            "dispatch_id": header.id,
+            "node": node,
+            "units": json.dumps(units),
+            "urgency": header.urgency,
+            "state": QUEUED,
+            "attempts": 0,
+        },
     )
 
 

@@ -83,6 +83,18 @@ _NODES_WITH_WORK = select(Delivery.node).where(_WAITING_AT_HUB).distinct()
 #: Whether the hub holds a dispatch already, asked before every offer (and of a commit asked
 #: again): almost always not, which a plain read answers without a transaction.
 _HELD = select(OutboundDispatch.id).where(OutboundDispatch.id == bindparam("id"))
+#: Where the deliveries of dispatches ``peer`` handed over stand: a sending node asks about
+#: up to ``RECEIPT_BATCH`` at a time, read ``RECEIPTS_READ`` to a statement (an ``IN`` list
+#: well below the databases' limits on bound values, however many a peer asks about).
+RECEIPTS_READ = 500
+_RECEIPTS = (
+    select(Delivery.dispatch_id, Delivery.node, Delivery.state, Delivery.receipt)
+    .join(OutboundDispatch, OutboundDispatch.id == Delivery.dispatch_id)
+    .where(
+        OutboundDispatch.origin_node == bindparam("peer"),
+        Delivery.dispatch_id.in_(bindparam("ids", expanding=True)),
+    )
+)
 #: What closing a pull node's delivery with its receipt needs, in one read.
 _TO_CLOSE = (
     select(Delivery.units, *SENT_COLUMNS)
@@ -261,10 +273,11 @@ class RelayDesk:
                 self._part(dispatch_id),
                 self.folder(dispatch_id) / PAYLOAD_FILE,
             )
-        async with self.sessions() as session, session.begin():
-            await queue_deliveries(session, header, {node: units}, origin_node=peer)
+        # A connection's transaction, not a session's: core statements only, no unit of work.
+        async with self.engine.begin() as connection:
+            await queue_deliveries(connection, header, {node: units}, origin_node=peer)
             await evidence.append(
-                session,
+                connection,
                 "relayed",
                 header.id,
                 {"from": peer, "to": node, "sha256": header.payload_sha256},
@@ -314,7 +327,7 @@ class RelayDesk:
                 )
             delivery = await session.get(Delivery, (header.id, node))
             if delivery is None:
-                add_delivery(session, header, node, self._units_at(header, node))
+                await add_delivery(session, header, node, self._units_at(header, node))
             elif delivery.state == FAILED:
                 delivery.state, delivery.attempts = QUEUED, 0
                 delivery.next_attempt_at = datetime.now(UTC)
@@ -330,18 +343,26 @@ class RelayDesk:
 
     async def receipts_for(self, peer: str, wanted: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """Where each (dispatch, node) ``peer`` handed over stands, with the receipt once
-        there is one. Only the dispatch's own sending node may ask."""
+        there is one. Only the dispatch's own sending node may ask. One read per
+        ``RECEIPTS_READ`` dispatches asked about, not two per dispatch."""
+        found: dict[tuple[str, str], tuple[str, str | None]] = {}
+        ids = sorted({dispatch_id for dispatch_id, _node in wanted})
+        async with self.engine.connect() as connection:
+            for start in range(0, len(ids), RECEIPTS_READ):
+                rows = await connection.execute(
+                    _RECEIPTS, {"peer": peer, "ids": ids[start : start + RECEIPTS_READ]}
+                )
+                for dispatch_id, node, state, receipt in rows:
+                    found[(dispatch_id, node)] = (state, receipt)
         answers: list[dict[str, Any]] = []
-        async with self.sessions() as session:
-            for dispatch_id, node in wanted:
-                answer: dict[str, Any] = {"id": dispatch_id, "node": node, "state": "unknown"}
-                held = await session.get(OutboundDispatch, dispatch_id)
-                delivery = await session.get(Delivery, (dispatch_id, node))
-                if held is not None and held.origin_node == peer and delivery is not None:
-                    answer["state"] = delivery.state
-                    if delivery.receipt is not None:
-                        answer["receipt"] = json.loads(delivery.receipt)
-                answers.append(answer)
+        for dispatch_id, node in wanted:
+            answer: dict[str, Any] = {"id": dispatch_id, "node": node, "state": "unknown"}
+            if (dispatch_id, node) in found:
+                state, receipt = found[(dispatch_id, node)]
+                answer["state"] = state
+                if receipt is not None:
+                    answer["receipt"] = json.loads(receipt)
+            answers.append(answer)
         return answers
 
     # -- a pull node fetches what waits for it --------------------------------------------

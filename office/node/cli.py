@@ -19,6 +19,7 @@ from config.library_warnings import ignore_known_library_warnings
 from config.logging import configure_logging
 from config.memory import tune_allocator
 from config.settings import LogSettings
+from config.tls_buffers import share_tls_read_buffers
 
 ignore_known_library_warnings()
 
@@ -243,6 +244,7 @@ def serve(node_dir: Path) -> None:
     load(node_dir)
     _allow_open_files()
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir])
 
 
@@ -253,6 +255,7 @@ def serve_smtp(node_dir: Path) -> None:
     starts `[smtp] processes` - 1 of them itself."""
     load(node_dir)
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir], "smtp")
 
 
@@ -264,6 +267,7 @@ def serve_web(node_dir: Path) -> None:
     load(node_dir)
     _allow_open_files()
     tune_allocator()
+    share_tls_read_buffers()
     run(_run_until_signalled, [node_dir], "web")
 
 
