@@ -202,8 +202,11 @@ def export(node_dir: Path, dispatch_id: str, out: Path) -> None:
             raise NotFound(f"no accepted dispatch {dispatch_id} on this node")
         folder = parts.inbox.folder(dispatch_id)
         out.mkdir(parents=True, exist_ok=True)
-        for name in (HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE):
-            shutil.copy2(folder / name, out / name)
+        # The header as signed, and its signature, from the row: a dispatch received inline
+        # keeps them there only.
+        (out / HEADER_FILE).write_bytes(row.header.encode("utf-8"))
+        (out / HEADER_SIGNATURE_FILE).write_bytes(bytes.fromhex(row.header_signature))
+        shutil.copy2(folder / PAYLOAD_FILE, out / PAYLOAD_FILE)
         node_pem = parts.directory.node(row.sender_node).certificates.get("tls", "")
         (out / "node.pem").write_text(node_pem, encoding="ascii")
         shutil.copytree(folder / "opened", out, dirs_exist_ok=True)

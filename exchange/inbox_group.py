@@ -170,12 +170,18 @@ class GroupRecorder:
             for a in group:
                 entries += [offered_entry(a.peer, a.header), received_entry(a.header, a.dispatch)]
             await evidence.append_all(session, entries)
-            folders = [await loop.run_in_executor(None, self._into_place, a) for a in group]
-            await loop.run_in_executor(None, sync_folder, self.inbox.spool)
+            folders = await loop.run_in_executor(None, self._all_into_place, group)
             for arrival, folder in zip(group, folders, strict=True):
                 await self.hand_over(session, arrival, folder)
         for arrival in group:
             self.inbox.count_received(arrival.header, arrival.dispatch.units)
+
+    def _all_into_place(self, group: list[Arrival]) -> list[Path]:
+        """Each arrival's folder moved into place, and the spool synced once for all: one trip
+        to a thread for the group, in the transaction that holds the write lock."""
+        folders = [self._into_place(arrival) for arrival in group]
+        sync_folder(self.inbox.spool)
+        return folders
 
     def _into_place(self, arrival: Arrival) -> Path:
         """Called with the dispatch's row inserted, not yet committed: no other process may

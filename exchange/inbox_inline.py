@@ -20,6 +20,7 @@ winner keeps. A process that dies mid-check leaves its staging folder behind:
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
 from dataclasses import replace
@@ -33,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.errors import PeerRefused
-from config.files import refused_when_full, sync_folder, write_atomic
+from config.files import refused_when_full, sync_folder
 from config.logging import get_logger
 from exchange import spool_lock
 from exchange.envelope import HEADER_FILE, HEADER_SIGNATURE_FILE, PAYLOAD_FILE, Header
@@ -108,7 +109,7 @@ class InlineInbox:
         loop = asyncio.get_running_loop()
         try:
             signer, chain, dispatch = await loop.run_in_executor(
-                None, self._stage_and_open, staging, header, raw, signature, payload
+                None, self._stage_and_open, staging, header, payload
             )
             self.inbox.trust.check_unit_signer(signer, header.sender, chain)
             self.inbox.secrecy.check_arrival(header, dispatch.metadata)
@@ -117,24 +118,35 @@ class InlineInbox:
                 # Our trust data, not the dispatch: nothing is decided, the sender asks again.
                 refusal.answer = await self.inbox.record_refusal(peer, header.id, refusal, None)
                 raise
-            await loop.run_in_executor(None, discard_content, staging)
+            await loop.run_in_executor(None, _evidence_only, staging, raw, signature)
             await self._refuse(peer, header, raw, signature, staging, refusal)
         return await self._accept(peer, header, raw, signature, staging, dispatch)
 
     def _stage_and_open(
-        self, staging: Path, header: Header, raw: bytes, signature: bytes, payload: bytes
+        self, staging: Path, header: Header, payload: bytes
     ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
-        """Lay the dispatch out as the long way keeps it, then check and open it (blocking).
-        A full disk is ``disk-full``: nothing is decided, the sender offers it again later."""
+        """Lay the dispatch's payload out as the long way keeps it, then check and open it
+        (blocking). A full disk is ``disk-full``: nothing is decided, the sender offers it
+        again later.
+
+        The header and its signature are kept in the dispatch's row, not as files too (the
+        long way writes them at the offer, before it has a row; a refused dispatch keeps them
+        as files, its only evidence in the spool): each file made is an inode the file system
+        looks for, a cost that showed in the receiving node's profile (issue 23). Nor is
+        the payload written to a temporary name and renamed: the whole staging folder is the
+        temporary name, moved into place only once its row is inserted."""
         with refused_when_full():
             staging.mkdir(parents=True)
-            (staging / HEADER_FILE).write_bytes(raw)
-            (staging / HEADER_SIGNATURE_FILE).write_bytes(signature)
-            # Kept before the receipt says so: fsynced, as the long way's payload is.
-            write_atomic(staging / PAYLOAD_FILE, payload)
-            return self.inbox.checks.open_checked(
+            with (staging / PAYLOAD_FILE).open("xb") as kept:
+                kept.write(payload)
+                kept.flush()
+                # Kept before the receipt says so: fsynced, as the long way's payload is.
+                os.fsync(kept.fileno())
+            opened = self.inbox.checks.open_checked(
                 header, staging / PAYLOAD_FILE, staging / OPENED_DIR
             )
+            sync_folder(staging)  # the names in it, as the group's sync of the spool is its own
+            return opened
 
     async def _accept(
         self,
@@ -232,6 +244,15 @@ class InlineInbox:
         )
         receipt = await self.inbox.commit(peer, answer.dispatch_id)
         return OfferAnswer(answer.dispatch_id, len(payload), receipt)
+
+
+def _evidence_only(staging: Path, raw: bytes, signature: bytes) -> None:
+    """A refused dispatch's folder keeps its signed header, as the long way's does, and not
+    its content (:func:`~exchange.inbox_checks.discard_content`)."""
+    discard_content(staging)
+    with refused_when_full():
+        (staging / HEADER_FILE).write_bytes(raw)
+        (staging / HEADER_SIGNATURE_FILE).write_bytes(signature)
 
 
 def _decided(state: str, receipt: dict[str, Any] | None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import aiohttp
 from cryptography import x509
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -43,7 +43,8 @@ from exchange.ledger import UsageLedger
 from exchange.models import Delivery, OutboundDispatch
 from exchange.payload_versions import AnnouncedVersions, sealing_version
 from exchange.peer_client import PeerClient, peer_timeout
-from exchange.receipts import ACCEPTED, check_receipt, receipt_json
+from exchange.receipt_group import Decision, ReceiptGroup
+from exchange.receipts import ACCEPTED, check_receipt
 from exchange.secrecy import SecrecyPolicy
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
@@ -79,24 +80,6 @@ CLAIM_BATCH = 20
 #: unit of work to build and flush (the hub stores ten a second for its communes).
 _DISPATCHES = cast(Table, OutboundDispatch.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
-#: A delivery closed with its receipt, unless closed already: a Core statement built once.
-#: Through the ORM, each receipt built it anew and had the session evaluate its WHERE clause
-#: against the objects it holds (none), a sixth of the sending node's event loop (issue 23).
-_CLOSE = (
-    update(_DELIVERIES)
-    .where(
-        _DELIVERIES.c.dispatch_id == bindparam("closed_id"),
-        _DELIVERIES.c.node == bindparam("closed_node"),
-        _DELIVERIES.c.state.not_in(DECIDED),
-    )
-    .values(
-        state=bindparam("new_state"),
-        receipt=bindparam("new_receipt"),
-        last_error=bindparam("new_error"),
-        lease_until=None,
-        decided_at=bindparam("new_decided_at"),
-    )
-)
 #: A dispatch being sealed, beside the spool folder it will be moved to once queued.
 SEALING_SUFFIX = ".sealing"
 #: How many deliveries held at the hub one question about their receipts covers.
@@ -180,6 +163,8 @@ class Outbox:
         #: What may leave for another node: checked on every dispatch before it is sealed.
         self.secrecy = secrecy
         self.ledger = ledger
+        #: Receipts that come back together close their deliveries in one transaction.
+        self.receipts = ReceiptGroup(sessions, DECIDED)
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._clock = time.monotonic
         #: unit -> the signing certificate last found good, and until when that holds.
@@ -414,6 +399,8 @@ class Outbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        # A cancelled worker's receipt may still be in a group being recorded: it ends first.
+        await self.receipts.settled()
 
     async def _work_for(self, node: str) -> None:
         bind_request_id()
@@ -706,23 +693,9 @@ class Outbox:
         code: str | None,
         sent: Sent,
     ) -> None:
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                _CLOSE,
-                {
-                    "closed_id": dispatch_id,
-                    "closed_node": node,
-                    "new_state": state,
-                    "new_receipt": receipt_json(receipt),
-                    "new_error": code,
-                    "new_decided_at": datetime.now(UTC),
-                },
-            )
-            if not result.rowcount:
-                return  # decided already (the same receipt, by another process's attempt)
-            await evidence.append(
-                connection, "receipt", dispatch_id, {"node": node, "status": state, "code": code}
-            )
+        decision = Decision(dispatch_id, node, state, receipt, code)
+        if not await self.receipts.close(decision):
+            return  # decided already (the same receipt, by another process's attempt)
         relayed = sent.origin_node is not None
         if state == DELIVERED and not relayed and self.ledger is not None:
             self.ledger.record("dispatch-out", unit=sent.sender, size=sent.size)

@@ -20,7 +20,7 @@ from aiohttp import web
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from config.blobs import BlobStorage
+from config.blobs import BlobStorage, StoredBlob
 from config.errors import CongvanError, NotFound, PeerRefused
 from config.file_names import clean_file_name
 from config.logging import get_logger
@@ -161,13 +161,20 @@ class DocumentDesk:
         is kept as ``application/octet-stream``: the sender signed it, the clerk judges it). A
         PDF's signature is checked after the step commits (:meth:`index` queues it): the
         step's transaction does not wait for a file its sender made."""
-        loop = asyncio.get_running_loop()
-        blob = await loop.run_in_executor(None, self.blobs.put_file, path, sha256)
-        if content_type is None:
-            found = await loop.run_in_executor(None, file_kinds.received_content_type, path)
-            content_type = found or "application/octet-stream"
+        blob, found = await asyncio.get_running_loop().run_in_executor(
+            None, self._put_file, path, sha256, content_type is None
+        )
+        content_type = content_type or found or "application/octet-stream"
         signature = SIGNATURE_PENDING if content_type == file_kinds.PDF.content_type else None
         return StoredFile(name, content_type, blob.sha256, blob.size, signature)
+
+    def _put_file(
+        self, path: Path, sha256: str | None, find_type: bool
+    ) -> tuple[StoredBlob, str | None]:
+        """The blob stored, and the file's content type read from its content if asked: one
+        trip to a thread for both (a received document's transaction waits for each)."""
+        blob = self.blobs.put_file(path, sha256)
+        return blob, file_kinds.received_content_type(path) if find_type else None
 
     async def mail_files(self, mail_path: Path) -> list[StoredFile]:
         """The files of a document made from the mail at ``mail_path``: its PDF attachments
@@ -248,7 +255,7 @@ class DocumentDesk:
             forwarded_by="" if note is None else self.unit_name(header.sender),
         )
         for document in created:
-            await self.index(session, document.id)
+            await self.indexer.index_added(session, document, files)
         if self.statuses is not None:
             # A recall request that overtook this document on the network applies to it now.
             await self.statuses.pass_on_early_recalls(session, dispatch)

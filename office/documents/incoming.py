@@ -95,18 +95,13 @@ async def receive(
     now: datetime,
     forwarded_by: str = "",
 ) -> list[Document]:
-    """A ``document`` dispatch arrived: one document in each recipient unit's queue. Handing
-    the same dispatch over twice (after a crash) adds nothing. ``forwarded_by``: the name of
-    the unit that forwarded it (``sender_unit``), when the dispatch is a forward."""
+    """A ``document`` dispatch arrived: one document in each recipient unit's queue. The
+    exchange hands a dispatch over once, in the transaction that marks it handled (a handler
+    that failed took its writes back with it), so nothing of it can be here already: no query
+    looks. ``forwarded_by``: the name of the unit that forwarded it (``sender_unit``), when the
+    dispatch is a forward."""
     created = []
     for unit in units:
-        already = await session.scalar(
-            select(Document.id).where(
-                Document.dispatch_id == dispatch_id, Document.unit_code == unit
-            )
-        )
-        if already is not None:
-            continue
         document = _document(
             unit,
             fields,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from config.blobs import BlobStorage
 from config.logging import bind_request_id, get_logger
 from config.settings import OfficeSettings
+from office.documents.incoming import StoredFile
 from office.documents.models import (
     SIGNATURE_PENDING,
     TEXT_READ,
@@ -91,6 +92,14 @@ async def _signatures_pending(session: AsyncSession, document_id: int) -> list[t
     return [(file_id, sha256) for file_id, sha256 in rows]
 
 
+async def _texts(session: AsyncSession, sha256s: list[str]) -> dict[str, str]:
+    """The words of those of ``sha256s`` whose text was read (or found unreadable: no words)."""
+    rows = await session.execute(
+        select(PdfText.sha256, PdfText.words).where(PdfText.sha256.in_(set(sha256s)))
+    )
+    return {sha256: words or "" for sha256, words in rows}
+
+
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -122,24 +131,48 @@ class SearchIndexer:
         if document is None:
             return
         if await self._index_known(session, document):
-            await self._queue(session, document_id)
-            event.listen(session.sync_session, "after_commit", self._wake, once=True)
+            await self._queue_after(session, document_id)
+
+    async def index_added(
+        self, session: AsyncSession, document: Document, files: Sequence[StoredFile]
+    ) -> None:
+        """Index a document just added with ``files``, in the caller's transaction, as
+        :meth:`index` would, from what is in hand: its PDFs and their pending signatures are
+        ``files``, not rows read back; only the texts of PDFs read before are looked up (one
+        query, and none for a document without a PDF). A received document is indexed in the
+        transaction that accepts its dispatch, which holds the write lock: each statement
+        there is paid by every dispatch of the group."""
+        pdfs = [stored.sha256 for stored in files if stored.content_type == PDF][:MAX_PDFS]
+        read = await _texts(session, pdfs) if pdfs else {}
+        await self._index_with(session, document, [read.get(sha256, "") for sha256 in pdfs])
+        pending = any(stored.signature_state == SIGNATURE_PENDING for stored in files)
+        if pending or any(sha256 not in read for sha256 in pdfs):
+            await self._queue_after(session, document.id)
+
+    async def _queue_after(self, session: AsyncSession, document_id: int) -> None:
+        """Queue the document in the caller's transaction; the worker wakes at its commit."""
+        await self._queue(session, document_id)
+        event.listen(session.sync_session, "after_commit", self._wake, once=True)
 
     async def _index_known(self, session: AsyncSession, document: Document) -> bool:
         """Index from what is known; whether anything is still to be read or checked."""
+        pdfs = await _pdfs(session, document.id)
+        await self._index_with(session, document, [words for _sha256, _state, words in pdfs])
+        unread = any(state is None for _sha256, state, _words in pdfs)
+        return unread or bool(await _signatures_pending(session, document.id))
+
+    async def _index_with(
+        self, session: AsyncSession, document: Document, pdf_words: list[str]
+    ) -> None:
         texts = [
             document.summary,
             document.number_symbol,
             document.sender_name,
             document.signer_name,
             self.unit_name(document.sender_unit) if document.sender_unit else "",
+            *pdf_words,
         ]
-        unread = False
-        for _sha256, state, words in await _pdfs(session, document.id):
-            unread = unread or state is None
-            texts.append(words)
         await index_document(session, document.id, texts)
-        return unread or bool(await _signatures_pending(session, document.id))
 
     @staticmethod
     async def _queue(session: AsyncSession, document_id: int) -> None:

@@ -159,6 +159,11 @@ def kept(node: RunningNode, dispatch_id: str) -> list[str]:
     return sorted(path.name for path in node.inbox.folder(dispatch_id).iterdir())
 
 
+#: An accepted inline dispatch's folder: its payload and what it opened into. Its header and
+#: signature are in its row (``congvan exchange export`` writes them from there).
+ACCEPTED_INLINE = ["opened", PAYLOAD_FILE]
+
+
 def staging_left(node: RunningNode) -> list[str]:
     assert node.inbox is not None
     return [path.name for path in node.inbox.spool.glob(f"*{STAGING_SUFFIX}")]
@@ -204,7 +209,7 @@ async def test_an_inline_dispatch_is_accepted_and_handed_over_in_one_transaction
     assert await events_of(node, header.id) == ["offered", "received"]
     [dispatch] = handled.received
     assert dispatch.files[0].read_bytes() == (tmp_path / "out-attachment.pdf").read_bytes()
-    assert kept(node, header.id) == ["header.json", "header.sig", "opened", PAYLOAD_FILE]
+    assert kept(node, header.id) == ACCEPTED_INLINE
     assert staging_left(node) == []
 
 
@@ -242,7 +247,7 @@ async def test_inline_dispatches_checked_while_another_is_recorded_are_recorded_
             assert await events_of(node, header.id) == ["offered", "received"]
             row = await row_of(node, header.id)
             assert row is not None and row.state == "accepted" and row.handled
-            assert kept(node, header.id) == ["header.json", "header.sig", "opened", PAYLOAD_FILE]
+            assert kept(node, header.id) == ACCEPTED_INLINE
         assert staging_left(node) == []
     finally:
         await node.stop()
@@ -315,7 +320,7 @@ async def test_the_same_inline_offer_at_two_processes_at_once_is_recorded_and_ha
         row = await row_of(first, header.id)
         assert row is not None and row.handled
         assert await events_of(first, header.id) == ["offered", "received"]
-        assert kept(first, header.id) == ["header.json", "header.sig", "opened", PAYLOAD_FILE]
+        assert kept(first, header.id) == ACCEPTED_INLINE
         assert staging_left(first) == []
     finally:
         await second.stop()
