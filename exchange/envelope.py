@@ -18,27 +18,21 @@ Every step streams file to file; the functions here block and are meant for a th
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import hashlib
-import io
 import json
-import os
 import re
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pyrage
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from config.errors import Invalid, PeerRefused
+from exchange.age_stream import AgeError, AgeReader, NotForUs, encrypt
 from exchange.mime import (
     BASE64_PARTS,
     COPY_BLOCK,
@@ -49,7 +43,6 @@ from exchange.mime import (
     read_mime,
     write_mime,
 )
-from keys.age import identity_of, recipient_of
 from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
 
@@ -70,11 +63,6 @@ MAX_HEADER_BYTES = 64 * 1024
 UNIT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HASH_BLOCK = 1024 * 1024
-#: Linux's fcntl to size a pipe (not in Python 3.11's fcntl module), and the size asked for
-#: (``/proc/sys/fs/pipe-max-size``'s default).
-F_SETPIPE_SZ, PIPE_BYTES = 1031, 1024 * 1024
-#: A payload up to this size is decrypted in memory, then read (no thread, no pipe).
-IN_MEMORY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -317,10 +305,7 @@ def seal(
             for a, name in zip(draft.attachments, attachment_names(draft), strict=True)
         ),
     ]
-    age_recipients = [
-        pyrage.x25519.Recipient.from_str(recipient_of(recipients[unit]))
-        for unit in draft.recipients
-    ]
+    age_recipients = [_encryption_key(recipients[unit]) for unit in draft.recipients]
     out_dir.mkdir(parents=True, exist_ok=True)
     payload_path = out_dir / PAYLOAD_FILE
     partial = out_dir / (PAYLOAD_FILE + ".part")
@@ -328,12 +313,7 @@ def seal(
     with partial.open("wb") as file:
         # Hashed as it is written: reading a 1 GiB ciphertext back to hash it cost a pass.
         ciphertext = _Watched(file, hashlib.sha256())
-        try:
-            pyrage.encrypt_io(plaintext, ciphertext, age_recipients)
-        except pyrage.EncryptError:
-            if ciphertext.error is not None:
-                raise ciphertext.error from None  # the disk's failure (full), not the draft's
-            raise
+        encrypt(plaintext, ciphertext.write, age_recipients)
     partial.replace(payload_path)
     payload_sha256, size = ciphertext.digest_and_size()
     header = Header(
@@ -352,6 +332,13 @@ def seal(
     _write_whole(out_dir / HEADER_SIGNATURE_FILE, sign(sender.node_key, raw))
     _write_whole(out_dir / HEADER_FILE, raw)
     return header
+
+
+def _encryption_key(certificate: x509.Certificate) -> x25519.X25519PublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, x25519.X25519PublicKey):
+        raise Invalid("not an encryption certificate (X25519)", code="bad-certificate")
+    return key
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -388,50 +375,58 @@ class Opened:
 
 
 class _Watched:
-    """A file pyrage reads or writes through, remembering whether the file itself failed.
+    """A file written through, hashing what is written and counting it."""
 
-    pyrage raises an ``OSError`` both for a chunk that fails authentication ("decryption
-    error": the ciphertext was altered before the sending node signed its digest) and for the
-    file's own failure (a full disk); only the first is the sender's fault.
-    """
-
-    def __init__(self, file: BinaryIO, digest: Any = None) -> None:
+    def __init__(self, file: BinaryIO, digest: Any) -> None:
         self.file = file
-        #: The file's own failure, as the file raised it (pyrage's encryption keeps only its
-        #: text, without the errno that tells a full disk).
-        self.error: OSError | None = None
-        #: A hash of what is read or written, when one is wanted, and how many bytes it covers.
         self.digest = digest
         self.counted = 0
 
     def digest_and_size(self) -> tuple[str, int]:
         return self.digest.hexdigest(), self.counted
 
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
+    def write(self, data: bytes) -> int:
+        written = self.file.write(data)
+        self.digest.update(data)
+        self.counted += len(data)
+        return written
+
+
+def plaintext_of(
+    ciphertext: BinaryIO, identities: tuple[x25519.X25519PrivateKey, ...], digest: Any = None
+) -> AgeReader:
+    """The plaintext of ``ciphertext`` as a readable file; ``digest``, if given, hashes the
+    ciphertext as it is read. A refusal as the receiver gives it: ``not-addressed-here`` when
+    no identity opens it, ``malformed`` when it is not age or a chunk fails authentication
+    (then raised by a read)."""
+    try:
+        return _Refusing(ciphertext, list(identities), digest.update if digest else None)
+    except NotForUs as error:
+        raise PeerRefused(
+            "không giải mã được: không gửi cho đơn vị này", code="not-addressed-here"
+        ) from error
+    except AgeError as error:
+        raise PeerRefused(f"nội dung mã hoá hỏng: {error}", code="malformed") from error
+
+
+class _Refusing(AgeReader):
+    """An :class:`AgeReader` whose failing read is the receiver's ``malformed`` refusal."""
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            return super().readinto(target)
+        except AgeError as error:
+            raise PeerRefused(
+                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
+            ) from error
 
     def read(self, size: int = -1) -> bytes:
         try:
-            data = self.file.read(size)
-        except OSError as error:
-            self.error = error
-            raise
-        if self.digest is not None:
-            self.digest.update(data)
-            self.counted += len(data)
-        return data
-
-    def write(self, data: bytes) -> int:
-        try:
-            written = self.file.write(data)
-        except OSError as error:
-            self.error = error
-            raise
-        if self.digest is not None:
-            self.digest.update(data)
-            self.counted += len(data)
-        return written
+            return super().read(size)
+        except AgeError as error:
+            raise PeerRefused(
+                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
+            ) from error
 
 
 def decrypt(
@@ -441,21 +436,10 @@ def decrypt(
     digest: Any = None,
 ) -> None:
     """Decrypt ``payload`` into ``out``; ``digest``, if given, hashes the ciphertext read."""
-    age_identities = [pyrage.x25519.Identity.from_str(identity_of(key)) for key in identities]
     with payload.open("rb") as file:
-        ciphertext, plaintext = _Watched(file, digest), _Watched(out)
-        try:
-            pyrage.decrypt_io(ciphertext, plaintext, age_identities)
-        except pyrage.DecryptError as error:
-            raise PeerRefused(
-                "không giải mã được: không gửi cho đơn vị này", code="not-addressed-here"
-            ) from error
-        except OSError as error:
-            if ciphertext.failed or plaintext.failed:
-                raise
-            raise PeerRefused(
-                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
-            ) from error
+        plaintext = plaintext_of(file, identities, digest)
+        while block := plaintext.read(COPY_BLOCK):
+            out.write(block)
 
 
 def open_payload(
@@ -467,9 +451,9 @@ def open_payload(
     """Check the ciphertext against the signed header, decrypt it, unpack it into ``folder``
     and check the unit's signature and every file's digest.
 
-    One pass over the ciphertext: it is hashed as age reads it, and decrypted straight into
-    the MIME reader through a pipe (age in a second thread), so neither a re-read to hash it
-    nor a plaintext copy on disk costs its size again. Nothing unpacked is looked at before
+    One pass over the ciphertext: it is hashed as it is read, and decrypted chunk by chunk
+    straight into the MIME reader, so neither a re-read to hash it nor a plaintext copy on
+    disk costs its size again. Nothing unpacked is looked at before
     the ciphertext's digest and size are found to be those of the signed header; when they
     are not, the answer is ``bad-digest`` whatever the decryption or the reader said (age
     authenticates every chunk, so a changed ciphertext never reaches the reader as content).
@@ -482,9 +466,8 @@ def open_payload(
     unpacked = folder / ".parts"
     unpacked.mkdir()
     digest = hashlib.sha256()
-    read = _decrypt_and_read if header.size > IN_MEMORY_BYTES else _decrypt_then_read
     try:
-        parts = read(payload, identities, unpacked, digest)
+        parts = _decrypt_and_read(payload, identities, unpacked, digest)
     except (PeerRefused, Invalid):
         check_payload(header, payload)  # a changed ciphertext says so first
         raise
@@ -498,59 +481,17 @@ def open_payload(
 def _decrypt_and_read(
     payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], unpacked: Path, digest: Any
 ) -> list[ReceivedPart]:
-    """Decrypt ``payload`` in a thread into a pipe that :func:`read_mime` reads here.
-
-    The decryption's failure comes first (the reader then only saw the message cut short);
-    a reader that stops early closes the pipe, and the decryption's broken pipe is its echo.
-    """
-    read_end, write_end = os.pipe()
-    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between the threads
-        fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_BYTES)
-    failures: list[BaseException] = []
-
-    def decrypt_into_pipe() -> None:
+    """Decrypt ``payload`` as :func:`read_mime` reads it, whatever follows the closing
+    boundary included (every chunk is authenticated, the last one too)."""
+    with payload.open("rb") as file:
+        plaintext = plaintext_of(file, identities, digest)
         try:
-            with os.fdopen(write_end, "wb") as plaintext:
-                decrypt(payload, identities, plaintext, digest)
-        except BaseException as error:  # handed to the reading thread, which raises it
-            failures.append(error)
-
-    worker = threading.Thread(target=decrypt_into_pipe, name="congvan-decrypt", daemon=True)
-    worker.start()
-    try:
-        with os.fdopen(read_end, "rb") as plaintext:
-            _top, parts = read_mime(plaintext, unpacked)
-            while plaintext.read(COPY_BLOCK):  # whatever follows the closing boundary
-                pass
-    except Invalid as error:
-        worker.join()
-        if failures and not _broken_pipe(failures[0]):
-            raise failures[0] from None
-        raise PeerRefused(error.message, code="malformed") from error
-    finally:
-        worker.join()
-    if failures:
-        raise failures[0]
+            _top, parts = read_mime(plaintext, unpacked)  # type: ignore[arg-type]
+        except Invalid as error:
+            raise PeerRefused(error.message, code="malformed") from error
+        while plaintext.read(COPY_BLOCK):
+            pass
     return parts
-
-
-def _decrypt_then_read(
-    payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], unpacked: Path, digest: Any
-) -> list[ReceivedPart]:
-    """A small payload decrypted in memory, then read: no thread nor pipe for a few KB."""
-    plaintext = io.BytesIO()
-    decrypt(payload, identities, plaintext, digest)
-    plaintext.seek(0)
-    try:
-        return read_mime(plaintext, unpacked)[1]
-    except Invalid as error:
-        raise PeerRefused(error.message, code="malformed") from error
-
-
-def _broken_pipe(error: BaseException) -> bool:
-    return isinstance(error, BrokenPipeError) or (
-        isinstance(error, OSError) and error.errno == errno.EPIPE
-    )
 
 
 def _canonical_form_of(signed: Any, raw: bytes) -> bool:

@@ -10,7 +10,6 @@ import io
 import time
 
 import pyotp
-import segno
 
 ISSUER = "congvan"
 STEP_SECONDS = 30
@@ -27,6 +26,8 @@ def provisioning_uri(secret: str, username: str, issuer: str = ISSUER) -> str:
 
 def terminal_qr(uri: str) -> str:
     """The otpauth URI as a QR code drawn with block characters, for a terminal."""
+    import segno  # for enrolment only: not held by every node process
+
     buffer = io.StringIO()
     segno.make(uri, error="m").terminal(out=buffer, compact=True)
     return buffer.getvalue()

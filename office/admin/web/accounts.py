@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import segno
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
@@ -73,6 +72,8 @@ def _done(username: str, notice: str) -> web.Response:
 def qr_data_uri(uri: str) -> str:
     """The otpauth URI as an SVG QR code, inline (the page's policy allows ``data:`` images;
     nothing is stored or served separately)."""
+    import segno  # for enrolment only: not held by every node process
+
     code = segno.make(uri, error="m")
     return str(code.svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
 
