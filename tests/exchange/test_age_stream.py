@@ -82,3 +82,22 @@ def test_an_altered_header_fails_its_mac(key: x25519.X25519PrivateKey) -> None:
         opened(ciphertext.replace(b"-> X25519 ", b"-> X25519 A", 1), key)
     with pytest.raises(AgeError):
         opened(b"age-encryption.org/v2\n" + ciphertext.split(b"\n", 1)[1], key)
+
+
+def test_ours_reads_what_the_age_command_writes(
+    key: x25519.X25519PrivateKey, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * CHUNK + 11)
+    (tmp_path / "plain").write_bytes(data)
+    (tmp_path / "identity").write_text(identity_of(key) + "\n")
+    recipient = subprocess.run(
+        ["age-keygen", "-y", str(tmp_path / "identity")],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        ["age", "-r", recipient, "-o", str(tmp_path / "file.age"), str(tmp_path / "plain")],
+        check=True,
+    )
+    assert opened((tmp_path / "file.age").read_bytes(), key) == data
