@@ -43,7 +43,20 @@ class SharedReadBufferProtocol(sslproto.SSLProtocol):
         self._ssl_buffer, self._ssl_buffer_view = _thread_buffer(self.max_size)
 
 
-def share_tls_read_buffers() -> None:
+def reads_as_expected(protocol: type) -> bool:
+    """Whether ``protocol`` reads the way this module relies on: its ``get_buffer`` hands out
+    ``_ssl_buffer_view``, sized by ``max_size`` (CPython 3.11's). Another Python's asyncio may
+    not, and then it keeps its own buffers rather than fail every TLS connection."""
+    get_buffer = getattr(protocol, "get_buffer", None)
+    names = getattr(getattr(get_buffer, "__code__", None), "co_names", ())
+    return {"_ssl_buffer", "_ssl_buffer_view", "max_size"} <= set(names)
+
+
+def share_tls_read_buffers() -> bool:
     """Make every TLS connection opened from now on in this process read into its thread's
-    buffer (asyncio's event loops build the protocol by this module attribute's name)."""
+    buffer (asyncio's event loops build the protocol by this module attribute's name).
+    Returns whether it did: not where asyncio's protocol reads otherwise."""
+    if not reads_as_expected(sslproto.SSLProtocol):
+        return False
     sslproto.SSLProtocol = SharedReadBufferProtocol  # type: ignore[misc]
+    return True

@@ -104,3 +104,15 @@ def test_connections_sending_at_once_each_arrive_whole_through_one_shared_buffer
     pairs, buffers = asyncio.run(_exchange(tmp_path))
     assert all(sent == read for sent, read in pairs)
     assert len(buffers) == 1
+
+
+def test_an_asyncio_that_reads_otherwise_keeps_its_own_protocol(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class ReadsOtherwise(sslproto.SSLProtocol):
+        def get_buffer(self, n: int) -> memoryview:
+            return memoryview(bytearray(n))
+
+    monkeypatch.setattr(sslproto, "SSLProtocol", ReadsOtherwise)
+    assert not share_tls_read_buffers()
+    assert sslproto.SSLProtocol is ReadsOtherwise
