@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -462,31 +463,48 @@ def open_payload(
     """
     if payload.stat().st_size != header.size:
         raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
-    folder.mkdir(parents=True, exist_ok=True)
-    unpacked = folder / ".parts"
-    unpacked.mkdir()
+    files_dir = folder / FILES_DIR
+    files_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     try:
-        parts = _decrypt_and_read(payload, identities, unpacked, digest)
+        parts = _decrypt_and_read(payload, identities, _placed_in(folder), digest)
     except (PeerRefused, Invalid):
         check_payload(header, payload)  # a changed ciphertext says so first
         raise
     if digest.hexdigest() != header.payload_sha256:
         raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
-    return _check_parts(
-        header, folder, unpacked, [(part.path, part.sha256, part.size) for part in parts]
-    )
+    return _check_parts(header, folder, [(part.path, part.sha256, part.size) for part in parts])
+
+
+def _placed_in(folder: Path) -> Callable[[int, str], Path]:
+    """Where each part of a payload is written as it is read: the fixed parts, in their order,
+    into ``folder``, the files into its ``files`` folder. Written where they stay, not into a
+    scratch folder and renamed: on the receiving node's disk each rename and folder cost
+    about as much as a file's write (issue 23). A fixed part out of its place is refused
+    before it is written, so no sent name can land on another part's file."""
+
+    def place(index: int, name: str) -> Path:
+        if index >= len(FIXED_PARTS):
+            return folder / FILES_DIR / name
+        if name != FIXED_PARTS[index]:
+            raise Invalid("payload parts are not in the expected order", code="malformed")
+        return folder / name
+
+    return place
 
 
 def _decrypt_and_read(
-    payload: Path, identities: tuple[x25519.X25519PrivateKey, ...], unpacked: Path, digest: Any
+    payload: Path,
+    identities: tuple[x25519.X25519PrivateKey, ...],
+    place: Callable[[int, str], Path],
+    digest: Any,
 ) -> list[ReceivedPart]:
     """Decrypt ``payload`` as :func:`read_mime` reads it, whatever follows the closing
     boundary included (every chunk is authenticated, the last one too)."""
     with payload.open("rb") as file:
         plaintext = plaintext_of(file, identities, digest)
         try:
-            _top, parts = read_mime(plaintext, unpacked)  # type: ignore[arg-type]
+            _top, parts = read_mime(plaintext, place)  # type: ignore[arg-type]
         except Invalid as error:
             raise PeerRefused(error.message, code="malformed") from error
         while plaintext.read(COPY_BLOCK):
@@ -504,24 +522,14 @@ def _canonical_form_of(signed: Any, raw: bytes) -> bool:
         return False
 
 
-def _check_parts(
-    header: Header, folder: Path, unpacked: Path, received: list[tuple[Path, str, int]]
-) -> Opened:
-    """``received``: each part's file, and the SHA-256 and size the reader took as it wrote
-    it (the files are not read again to hash them)."""
+def _check_parts(header: Header, folder: Path, received: list[tuple[Path, str, int]]) -> Opened:
+    """``received``: each part's file, where :func:`_placed_in` put it, and the SHA-256 and
+    size the reader took as it wrote it (the files are not read again to hash them)."""
     fixed = FIXED_PARTS
     paths = [path for path, _sha256, _size in received]
-    if len(paths) < len(fixed) or [p.name for p in paths[: len(fixed)]] != fixed:
+    if len(paths) < len(fixed):
         raise PeerRefused("payload parts are not in the expected order", code="malformed")
-    for path in paths[: len(fixed)]:
-        path.replace(folder / path.name)
-    files_dir = folder / FILES_DIR
-    files_dir.mkdir(exist_ok=True)
-    files = []
-    for path in paths[len(fixed) :]:
-        files.append(files_dir / path.name)
-        path.replace(files[-1])
-    unpacked.rmdir()
+    files = paths[len(fixed) :]
     manifest_raw = (folder / MANIFEST).read_bytes()
     try:
         signer = x509.load_pem_x509_certificate((folder / SIGNER).read_bytes())

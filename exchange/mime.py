@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -270,9 +270,11 @@ def _read_headers(source: _Source) -> bytes:
 
 
 def read_mime(
-    raw: BinaryIO, out_dir: Path, block_size: int = DECODE_BLOCK
+    raw: BinaryIO, out: Path | Callable[[int, str], Path], block_size: int = DECODE_BLOCK
 ) -> tuple[dict[str, str], list[ReceivedPart]]:
-    """Decode a message written by :func:`write_mime` into files in ``out_dir``.
+    """Decode a message written by :func:`write_mime` into files: in the folder ``out``, or
+    where ``out`` says for each part (given its position and the name it was given), so a
+    reader that knows where each part belongs writes it there, with no renaming afterwards.
 
     Returns the top-level headers and the parts in order. Anything outside that shape is
     refused as ``malformed``: the sender was verified, but its software may still be broken.
@@ -297,7 +299,7 @@ def read_mime(
         if encoding not in ("base64", "binary"):
             raise Invalid("payload part is not base64", code="malformed")
         name = _assign_name(_file_name(headers), len(parts), taken)
-        target = out_dir / name
+        target = out / name if isinstance(out, Path) else out(len(parts), name)
         digest = hashlib.sha256()
         if encoding == "base64":
             line, size = _decode_part(stream, target, delimiter, digest)

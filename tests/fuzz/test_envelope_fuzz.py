@@ -11,11 +11,12 @@ change nothing the receiver takes. Arbitrary headers parse into exactly themselv
 
 from __future__ import annotations
 
+import hashlib
 import io
 import operator
 import string
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from config.errors import PeerRefused
 from exchange.envelope import (
     CHAIN,
+    FILES_DIR,
     FIXED_PARTS,
     HEADER_FILE,
     HEADER_SIGNATURE_FILE,
@@ -354,3 +356,34 @@ def test_a_changed_certificate_or_framing_is_refused_or_changes_nothing_taken(
     except PeerRefused:
         return
     assert opened.same_as(taken), f"a changed {name} changed what was taken"
+
+
+@pytest.mark.parametrize(
+    "renamed", [{0: MANIFEST_SIGNATURE, 1: MANIFEST}, {0: "files"}, {4: "scan.pdf"}]
+)
+def test_a_fixed_part_out_of_its_place_is_refused_before_it_is_written(
+    sealed: SealedDispatch, tmp_path: Path, renamed: dict[int, str]
+) -> None:
+    """Each part is written where it stays as it is read: a fixed part sent under another
+    name (swapped, the files folder's, an attachment's) is refused as malformed, and nothing
+    of it is written, in the fixed parts' place or over the files folder."""
+    parts = [
+        OutgoingPart(renamed.get(index, name), media, data=data)
+        for index, (name, media, data) in enumerate(sealed.parts)
+    ]
+    plaintext = b"".join(write_mime(parts, {"X-Congvan-Dispatch": sealed.header.id}))
+    ciphertext = pyrage.encrypt(plaintext, [sealed.recipient])
+    payload = tmp_path / PAYLOAD_FILE
+    payload.write_bytes(ciphertext)
+    # The header a sending node would sign for this ciphertext: its digest and size hold.
+    header = replace(
+        sealed.header, size=len(ciphertext), payload_sha256=hashlib.sha256(ciphertext).hexdigest()
+    )
+    folder = tmp_path / "opened"
+    refusal = refused(open_payload, header, payload, sealed.identities, folder)
+    assert refusal is not None and refusal.code == "malformed"
+    # The parts before the misplaced one were in their places; nothing else was written.
+    first_misplaced = min(renamed)
+    kept = {path.name for path in folder.iterdir()}
+    assert kept == {FILES_DIR, *FIXED_PARTS[:first_misplaced]}
+    assert (folder / FILES_DIR).is_dir() and not any((folder / FILES_DIR).iterdir())
