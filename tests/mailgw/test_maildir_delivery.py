@@ -74,3 +74,29 @@ def test_a_blob_that_cannot_be_linked_is_copied(
     assert delivered.stat().st_ino != source.stat().st_ino
     assert messages(root, "vanthu") == [RAW]
     assert not any((root / "vanthu" / "tmp").iterdir())
+
+
+def test_markers_are_links_to_one_empty_file_replaced_when_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    root = tmp_path / "maildir"
+    markers = root / maildir.MARKERS / "vanthu"
+    maildir.deliver(root, "vanthu", "Q5", source, 1_700_000_000.0)
+    maildir.deliver(root, "vanthu", "Q6", source, 1_700_000_000.0)
+    assert (markers / "Q5").stat().st_ino == (markers / "Q6").stat().st_ino
+    real_link = os.link
+
+    def full_seed(source: Path, target: Path) -> None:
+        if Path(source).name == maildir.SEED and (markers / maildir.SEED).stat().st_nlink >= 3:
+            raise OSError(errno.EMLINK, "Too many links")
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "link", full_seed)
+    maildir.deliver(root, "vanthu", "Q8", source, 1_700_000_000.0)
+    assert (markers / "Q8").exists()
+    assert (markers / "Q8").stat().st_ino != (markers / "Q5").stat().st_ino
+    # A message delivered again after its marker finds the marker: no second copy.
+    maildir.deliver(root, "vanthu", "Q8", source, 1_700_000_000.0)
+    assert len(messages(root, "vanthu")) == 3
