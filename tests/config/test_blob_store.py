@@ -47,3 +47,16 @@ async def test_a_put_on_a_full_disk_is_refused_for_now_and_leaves_nothing_behind
     assert list((store.root / "staging").iterdir()) == []
     full_disk.empty()
     assert store.put_bytes(CONTENT).size == len(CONTENT)
+
+
+@pytest.mark.parametrize(
+    "name", ["A" * 64, "a" * 63, "a" * 65, "a" * 64 + "\n", "g" * 64, "../" + "a" * 61, ""]
+)
+def test_a_name_that_is_not_a_sha256_in_hex_has_no_path(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError):
+        BlobStore(tmp_path).path(name)
+
+
+def test_a_sha256_in_hex_names_a_file_fanned_out_by_its_first_bytes(tmp_path: Path) -> None:
+    digest = "0123456789abcdef" * 4
+    assert BlobStore(tmp_path).path(digest) == tmp_path / "01" / "23" / digest

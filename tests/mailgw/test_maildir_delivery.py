@@ -3,8 +3,12 @@ message was read) never writes a second copy, and what is written is only ever w
 
 from __future__ import annotations
 
+import errno
 import mailbox
+import os
 from pathlib import Path
+
+import pytest
 
 from mailgw import maildir
 
@@ -46,3 +50,53 @@ def test_a_crash_after_the_message_but_before_its_marker_is_not_delivered_twice(
     maildir.deliver(root, "vanthu", "Q7", source, 1_700_000_000.0)
     assert messages(root, "vanthu") == [RAW]
     assert (root / maildir.MARKERS / "vanthu" / "Q7").exists()
+
+
+def test_the_message_is_its_blob_linked_in_not_a_copy(tmp_path: Path) -> None:
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    delivered = maildir.deliver(tmp_path / "maildir", "vanthu", "Q3", source, 1_700_000_000.0)
+    assert delivered.stat().st_ino == source.stat().st_ino
+    assert delivered.read_bytes() == RAW
+
+
+def test_a_blob_that_cannot_be_linked_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def other_file_system(source: Path, target: Path) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", other_file_system)
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    root = tmp_path / "maildir"
+    delivered = maildir.deliver(root, "vanthu", "Q4", source, 1_700_000_000.0)
+    assert delivered.stat().st_ino != source.stat().st_ino
+    assert messages(root, "vanthu") == [RAW]
+    assert not any((root / "vanthu" / "tmp").iterdir())
+
+
+def test_markers_are_links_to_one_empty_file_replaced_when_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "message.eml"
+    source.write_bytes(RAW)
+    root = tmp_path / "maildir"
+    markers = root / maildir.MARKERS / "vanthu"
+    maildir.deliver(root, "vanthu", "Q5", source, 1_700_000_000.0)
+    maildir.deliver(root, "vanthu", "Q6", source, 1_700_000_000.0)
+    assert (markers / "Q5").stat().st_ino == (markers / "Q6").stat().st_ino
+    real_link = os.link
+
+    def full_seed(source: Path, target: Path) -> None:
+        if Path(source).name == maildir.SEED and (markers / maildir.SEED).stat().st_nlink >= 3:
+            raise OSError(errno.EMLINK, "Too many links")
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "link", full_seed)
+    maildir.deliver(root, "vanthu", "Q8", source, 1_700_000_000.0)
+    assert (markers / "Q8").exists()
+    assert (markers / "Q8").stat().st_ino != (markers / "Q5").stat().st_ino
+    # A message delivered again after its marker finds the marker: no second copy.
+    maildir.deliver(root, "vanthu", "Q8", source, 1_700_000_000.0)
+    assert len(messages(root, "vanthu")) == 3

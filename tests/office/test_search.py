@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 
@@ -18,6 +19,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import migrate
+from config import text as text_module
 from config.database import create_engine, create_session_factory
 from config.settings import Settings, parse_settings
 from config.text import fold
@@ -167,6 +169,19 @@ def test_folding_drops_case_diacritics_and_punctuation() -> None:
 @given(st.text())
 def test_folding_twice_is_folding_once(value: str) -> None:
     assert fold(fold(value)) == fold(value)
+
+
+#: Vietnamese letters, composed and decomposed, with what separates words, and a few characters
+#: past what the fast path of ``fold`` takes (Greek, full-width, a ligature, a circled digit).
+FOLDED_ALPHABET = "aAăâđĐeêoôơuưyýỹ09 -_!,.\t\n\x00\x7f\u0300\u0301\u0303\u0309\u0323ÉỆΩｆﬁ①«"
+
+
+@given(st.text(FOLDED_ALPHABET))
+def test_folding_is_folding_each_character(value: str) -> None:
+    """The fast path for Vietnamese text folds as the character table does."""
+    decomposed = unicodedata.normalize("NFKD", value.lower()).lower()
+    each = "".join(text_module._fold_char(char) for char in decomposed)
+    assert fold(value) == " ".join(each.split())
 
 
 @given(st.lists(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1), min_size=1))
