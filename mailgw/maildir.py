@@ -69,9 +69,9 @@ def deliver(root: Path, username: str, queue_id: str, source: Path, received_at:
 
 def _mark(markers: Path, marker: Path) -> None:
     """``marker`` made: a link to the folder's one empty file (``SEED``), not a file of its
-        own, so that a delivery allocates no inode for it (ext4's search for a free inode was a
-        tenth of an SMTP process's CPU under load). A seed with as many links as the file system
-        allows (ext4: 65,000) is replaced by a fresh one; where there are no links, a marker is a
+    own, so that a delivery allocates no inode for it (ext4's search for a free inode was a
+    tenth of an SMTP process's CPU under load). A seed with as many links as the file system
+    allows (ext4: 65,000) is replaced by a fresh one; where there are no links, a marker is a
     file of its own."""
     seed = markers / SEED
     for _attempt in range(3):
