@@ -219,11 +219,10 @@ class Draft:
 
 
 def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size of a file; a big one is hashed in a second thread as it is read."""
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle, sink_for(path.stat().st_size, digest.update) as hashing:
+    with path.open("rb") as handle:
         while block := handle.read(HASH_BLOCK):
-            hashing.write(block)
+            digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
 
