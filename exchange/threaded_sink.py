@@ -15,9 +15,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-#: Bytes handed to the thread at once, and batches waiting for it at most: some 0.75 MiB of
+#: Bytes handed to the thread at once, and batches waiting for it at most: some 0.4 MiB of
 #: the node's memory at the most, enough to ride out one side being slower for a moment.
-BATCH_BYTES = 256 * 1024
+BATCH_BYTES = 128 * 1024
 DEPTH = 2
 #: A pass over fewer bytes stays in its thread: small dispatches come by the hundred a
 #: second, and a thread started for each of their parts (some 0.1 ms) would be paid for
