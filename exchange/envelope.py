@@ -44,6 +44,7 @@ from exchange.mime import (
     read_mime,
     write_mime,
 )
+from exchange.threaded_sink import sink_for
 from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
 
@@ -63,7 +64,7 @@ FILES_DIR = "files"
 MAX_HEADER_BYTES = 64 * 1024
 UNIT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-HASH_BLOCK = 1024 * 1024
+HASH_BLOCK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -311,10 +312,13 @@ def seal(
     payload_path = out_dir / PAYLOAD_FILE
     partial = out_dir / (PAYLOAD_FILE + ".part")
     plaintext = IteratorReader(write_mime(parts, {"X-Congvan-Dispatch": draft.id}, payload_version))
+    plaintext_size = sum(part.size() for part in parts)
     with partial.open("wb") as file:
         # Hashed as it is written: reading a 1 GiB ciphertext back to hash it cost a pass.
+        # Hashed and written in a thread of their own, beside the encryption.
         ciphertext = _Watched(file, hashlib.sha256())
-        encrypt(plaintext, ciphertext.write, age_recipients)
+        with sink_for(plaintext_size, ciphertext.write) as sink:
+            encrypt(plaintext, sink.write, age_recipients)
     partial.replace(payload_path)
     payload_sha256, size = ciphertext.digest_and_size()
     header = Header(
@@ -394,14 +398,16 @@ class _Watched:
 
 
 def plaintext_of(
-    ciphertext: BinaryIO, identities: tuple[x25519.X25519PrivateKey, ...], digest: Any = None
+    ciphertext: BinaryIO,
+    identities: tuple[x25519.X25519PrivateKey, ...],
+    on_ciphertext: Callable[[bytes], Any] | None = None,
 ) -> AgeReader:
-    """The plaintext of ``ciphertext`` as a readable file; ``digest``, if given, hashes the
-    ciphertext as it is read. A refusal as the receiver gives it: ``not-addressed-here`` when
-    no identity opens it, ``malformed`` when it is not age or a chunk fails authentication
-    (then raised by a read)."""
+    """The plaintext of ``ciphertext`` as a readable file; ``on_ciphertext``, if given, is
+    handed the ciphertext as it is read (to hash it). A refusal as the receiver gives it:
+    ``not-addressed-here`` when no identity opens it, ``malformed`` when it is not age or a
+    chunk fails authentication (then raised by a read)."""
     try:
-        return _Refusing(ciphertext, list(identities), digest.update if digest else None)
+        return _Refusing(ciphertext, list(identities), on_ciphertext)
     except NotForUs as error:
         raise PeerRefused(
             "không giải mã được: không gửi cho đơn vị này", code="not-addressed-here"
@@ -438,7 +444,7 @@ def decrypt(
 ) -> None:
     """Decrypt ``payload`` into ``out``; ``digest``, if given, hashes the ciphertext read."""
     with payload.open("rb") as file:
-        plaintext = plaintext_of(file, identities, digest)
+        plaintext = plaintext_of(file, identities, digest.update if digest else None)
         while block := plaintext.read(COPY_BLOCK):
             out.write(block)
 
@@ -448,6 +454,7 @@ def open_payload(
     payload: Path,
     identities: tuple[x25519.X25519PrivateKey, ...],
     folder: Path,
+    payload_sha256: str | None = None,
 ) -> Opened:
     """Check the ciphertext against the signed header, decrypt it, unpack it into ``folder``
     and check the unit's signature and every file's digest.
@@ -459,19 +466,25 @@ def open_payload(
     are not, the answer is ``bad-digest`` whatever the decryption or the reader said (age
     authenticates every chunk, so a changed ciphertext never reaches the reader as content).
 
+    ``payload_sha256``: the ciphertext's digest, taken by the caller as it wrote the file
+    (:mod:`exchange.upload_digests`); then it is compared first, and not taken again.
+
     The signer's certificate is returned for the caller to check against the CA and the CRL.
     """
-    if payload.stat().st_size != header.size:
+    if payload.stat().st_size != header.size or payload_sha256 not in (
+        None,
+        header.payload_sha256,
+    ):
         raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
     files_dir = folder / FILES_DIR
     files_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if payload_sha256 is None else None
     try:
-        parts = _decrypt_and_read(payload, identities, _placed_in(folder), digest)
+        parts = _decrypt_and_read(payload, identities, _placed_in(folder), digest, header.size)
     except (PeerRefused, Invalid):
         check_payload(header, payload)  # a changed ciphertext says so first
         raise
-    if digest.hexdigest() != header.payload_sha256:
+    if digest is not None and digest.hexdigest() != header.payload_sha256:
         raise PeerRefused("nội dung không khớp với mã băm trong tiêu đề", code="bad-digest")
     return _check_parts(header, folder, [(part.path, part.sha256, part.size) for part in parts])
 
@@ -498,11 +511,13 @@ def _decrypt_and_read(
     identities: tuple[x25519.X25519PrivateKey, ...],
     place: Callable[[int, str], Path],
     digest: Any,
+    size: int,
 ) -> list[ReceivedPart]:
     """Decrypt ``payload`` as :func:`read_mime` reads it, whatever follows the closing
-    boundary included (every chunk is authenticated, the last one too)."""
-    with payload.open("rb") as file:
-        plaintext = plaintext_of(file, identities, digest)
+    boundary included (every chunk is authenticated, the last one too); ``digest``, if
+    given, hashes the ciphertext read, in a thread of its own beside the decryption."""
+    with payload.open("rb") as file, sink_for(size if digest else 0, _update(digest)) as hashing:
+        plaintext = plaintext_of(file, identities, hashing.write if digest else None)
         try:
             _top, parts = read_mime(plaintext, place)  # type: ignore[arg-type]
         except Invalid as error:
@@ -510,6 +525,10 @@ def _decrypt_and_read(
         while plaintext.read(COPY_BLOCK):
             pass
     return parts
+
+
+def _update(digest: Any) -> Callable[[bytes], Any]:
+    return digest.update if digest is not None else (lambda _block: None)
 
 
 def _canonical_form_of(signed: Any, raw: bytes) -> bool:

@@ -50,6 +50,7 @@ from exchange.models import InboundDispatch
 from exchange.receipts import ACCEPTED, REFUSED, receipt_json
 from exchange.refusals import store_refusal
 from exchange.secrecy import SecrecyPolicy
+from exchange.upload_digests import UploadDigests
 from keys.keyring import Keyring
 from keys.signed_directory import SignedDirectory
 from keys.trust import TrustStore
@@ -110,6 +111,8 @@ class Inbox:
         self.secrecy = secrecy
         self.ledger = ledger
         self.checks = InboxChecks(keyring)
+        #: The SHA-256 of each payload this process took whole as it was uploaded.
+        self.upload_digests = UploadDigests()
 
     def folder(self, dispatch_id: str) -> Path:
         return self.spool / dispatch_id
@@ -295,12 +298,15 @@ class Inbox:
             held = spool_lock.size_of(handle)
             if offset != held:
                 raise Conflict(f"đang giữ {held} byte, không phải {offset}", code="wrong-offset")
+            digest = self.upload_digests.resume(dispatch_id, handle, held)
             try:
-                held = await spool_lock.write_from(handle, held, row.size, chunks)
+                held = await spool_lock.write_from(handle, held, row.size, chunks, digest)
             except PeerRefused as refusal:
                 handle.truncate(0)
+                digest = None
                 await self._refuse(peer, dispatch_id, refusal)
             finally:
+                self.upload_digests.keep(dispatch_id, digest, handle)
                 await self._touch(dispatch_id)
         return held
 
@@ -359,7 +365,8 @@ class Inbox:
                 raise Conflict(f"mới nhận {held}/{row.size} byte", code="incomplete")
             if not await self._claim(dispatch_id):
                 raise spool_lock.busy()
-            return await self._check_and_decide(peer, row, handle)
+            uploaded_sha256 = self.upload_digests.take(dispatch_id, handle)
+            return await self._check_and_decide(peer, row, handle, uploaded_sha256)
 
     async def stored_receipt(self, row: InboundDispatch) -> dict[str, Any]:
         """The receipt given for ``row`` before, given again: re-signed, and stored so, when
@@ -394,11 +401,12 @@ class Inbox:
         return changed(claimed) == 1
 
     async def _check_and_decide(
-        self, peer: str, row: InboundDispatch, handle: BinaryIO
+        self, peer: str, row: InboundDispatch, handle: BinaryIO, uploaded_sha256: str | None
     ) -> dict[str, Any]:
         """Runs under the payload's lock, with the dispatch claimed. Whatever goes wrong on
         our side (our trust data is stale, the disk is full, the database fails) releases it
-        for the sender's next commit."""
+        for the sender's next commit. ``uploaded_sha256``: the payload's digest as it was
+        uploaded, if this process took it whole (:mod:`exchange.upload_digests`)."""
         header = Header.from_bytes(row.header.encode("utf-8"))
         folder = self.folder(row.id)
         try:
@@ -411,6 +419,7 @@ class Inbox:
                         header,
                         folder / PART_FILE,
                         folder / OPENED_DIR,
+                        uploaded_sha256,
                     )
                 self.trust.check_unit_signer(received[0], header.sender, received[1])
                 self.secrecy.check_arrival(header, received[2].metadata)

@@ -108,18 +108,23 @@ class InboxChecks:
         )
 
     def open_checked(
-        self, header: Header, payload: Path, opened_dir: Path
+        self,
+        header: Header,
+        payload: Path,
+        opened_dir: Path,
+        payload_sha256: str | None = None,
     ) -> tuple[x509.Certificate, list[x509.Certificate], ReceivedDispatch]:
-        """Check the ciphertext against the signed header (as it is decrypted), decrypt it into
+        """Check the ciphertext against the signed header (as it is decrypted, or by
+        ``payload_sha256`` when its digest was taken as it was uploaded), decrypt it into
         ``opened_dir`` and check the unit's signature on every file; blocking (run it in a
-        thread). The answer
-        holds the unit's certificate and chain, for the caller to check with ``trust``."""
+        thread). The answer holds the unit's certificate and chain, for the caller to check
+        with ``trust``."""
         shutil.rmtree(opened_dir, ignore_errors=True)
         units = self.local_units(header)
         identities = tuple(
             identity for code in units for identity in self.keyring.units[code].identities
         )
-        opened = open_payload(header, payload, identities, opened_dir)
+        opened = open_payload(header, payload, identities, opened_dir, payload_sha256)
         # On disk before the receipt, here in a thread: a handler that stores the files in
         # its transaction then links them (:meth:`BlobStore.put_file`) without waiting for a
         # disk write of their size while it holds the database.

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from config.errors import Invalid
+from exchange.threaded_sink import sink_for
 
 #: Bytes of input per base64 line (57 bytes -> 76 characters) and per read.
 LINE_BYTES = 57
@@ -339,13 +340,18 @@ def _content_length(headers: Message) -> int:
 def _copy_part(source: _Source, target: Path, length: int, digest: Any) -> int:
     """Copy exactly ``length`` bytes of a binary part into ``target``, hashing them."""
     left = length
-    with target.open("xb") as out:
+
+    def hash_and_write(block: bytes) -> None:
+        digest.update(block)
+        out.write(block)
+
+    # Hashed and written in a thread of their own, beside the decryption that reads them.
+    with target.open("xb") as out, sink_for(length, hash_and_write) as sink:
         while left:
             block = source.read_upto(left)
             if not block:
                 raise Invalid("payload MIME is cut short", code="malformed")
-            digest.update(block)
-            out.write(block)
+            sink.write(block)
             left -= len(block)
     return length
 

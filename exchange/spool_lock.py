@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from config.errors import Conflict, PeerRefused
 from config.files import refused_when_full, sync_folder
+from exchange.upload_digests import RunningDigest
 
 
 def busy() -> Conflict:
@@ -78,21 +79,34 @@ def held_bytes(path: Path) -> int:
 
 
 async def write_from(
-    handle: BinaryIO, offset: int, limit: int, chunks: AsyncIterator[bytes]
+    handle: BinaryIO,
+    offset: int,
+    limit: int,
+    chunks: AsyncIterator[bytes],
+    digest: RunningDigest | None = None,
 ) -> int:
     """Write ``chunks`` from ``offset`` on, in a thread (disk writes block); the answer is
     how many bytes are now held. Past ``limit`` (the size the signed header declares) nothing
     more is written and the upload is refused ``too-large``; on a full disk it stops
-    ``disk-full``, and the sender resumes from what the file holds."""
+    ``disk-full``, and the sender resumes from what the file holds. ``digest``, if given,
+    hashes each chunk in that thread once it is written."""
     loop = asyncio.get_running_loop()
     held = offset
     async for chunk in chunks:
         if held + len(chunk) > limit:
             raise PeerRefused("nhiều byte hơn tiêu đề khai báo", code="too-large")
         with refused_when_full():
-            await loop.run_in_executor(None, write_at, handle, chunk, held)
+            await loop.run_in_executor(None, _write_and_hash, handle, chunk, held, digest)
         held += len(chunk)
     return held
+
+
+def _write_and_hash(
+    handle: BinaryIO, data: bytes, offset: int, digest: RunningDigest | None
+) -> None:
+    write_at(handle, data, offset)
+    if digest is not None:
+        digest.written(data)
 
 
 async def one_chunk(data: bytes) -> AsyncIterator[bytes]:

@@ -176,6 +176,27 @@ async def test_a_flipped_byte_in_the_ciphertext_is_refused_as_bad_digest(
     assert kept == ["header.json", "header.sig"]  # evidence kept, content discarded
 
 
+async def test_a_flipped_byte_in_an_uploaded_payload_is_refused_as_bad_digest(
+    demo_network: DemoNetwork, camlo: tuple[RunningNode, Recorder], tmp_path: Path
+) -> None:
+    """Past the inline size the payload is uploaded, and its digest taken as it is written
+    (exchange.upload_digests) is held against the signed header."""
+    node, recorder = camlo
+    header = seal_document(demo_network, tmp_path / "out", content=os.urandom(2 * INLINE_BYTES))
+    payload = tmp_path / "out" / PAYLOAD_FILE
+    data = bytearray(payload.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    payload.write_bytes(bytes(data))
+
+    refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
+
+    assert refusal.code == "bad-digest"
+    assert recorder.received == []
+    async with node.sessions() as session:
+        row = await session.get(InboundDispatch, header.id)
+    assert row is not None and row.state == "refused" and row.refusal_code == "bad-digest"
+
+
 async def test_a_forged_header_is_refused_before_any_payload(
     demo_network: DemoNetwork, camlo: tuple[RunningNode, Recorder], tmp_path: Path
 ) -> None:
