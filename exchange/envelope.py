@@ -45,6 +45,7 @@ from exchange.mime import (
     write_mime,
 )
 from exchange.threaded_sink import sink_for
+from keys.age import encryption_key_of
 from keys.directory import canonical_json
 from keys.signatures import sign, signature_holds
 
@@ -307,7 +308,7 @@ def seal(
             for a, name in zip(draft.attachments, attachment_names(draft), strict=True)
         ),
     ]
-    age_recipients = [_encryption_key(recipients[unit]) for unit in draft.recipients]
+    age_recipients = [encryption_key_of(recipients[unit]) for unit in draft.recipients]
     out_dir.mkdir(parents=True, exist_ok=True)
     payload_path = out_dir / PAYLOAD_FILE
     partial = out_dir / (PAYLOAD_FILE + ".part")
@@ -337,13 +338,6 @@ def seal(
     _write_whole(out_dir / HEADER_SIGNATURE_FILE, sign(sender.node_key, raw))
     _write_whole(out_dir / HEADER_FILE, raw)
     return header
-
-
-def _encryption_key(certificate: x509.Certificate) -> x25519.X25519PublicKey:
-    key = certificate.public_key()
-    if not isinstance(key, x25519.X25519PublicKey):
-        raise Invalid("not an encryption certificate (X25519)", code="bad-certificate")
-    return key
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -423,17 +417,17 @@ class _Refusing(AgeReader):
         try:
             return super().readinto(target)
         except AgeError as error:
-            raise PeerRefused(
-                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
-            ) from error
+            raise _broken_chunk() from error
 
     def read(self, size: int = -1) -> bytes:
         try:
             return super().read(size)
         except AgeError as error:
-            raise PeerRefused(
-                "nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed"
-            ) from error
+            raise _broken_chunk() from error
+
+
+def _broken_chunk() -> PeerRefused:
+    return PeerRefused("nội dung mã hoá bị hỏng: một đoạn không xác thực được", code="malformed")
 
 
 def decrypt(

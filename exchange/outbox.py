@@ -28,7 +28,6 @@ from cryptography import x509
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
-    AsyncEngine,
     AsyncSession,
     async_sessionmaker,
 )
@@ -152,8 +151,6 @@ class Outbox:
         ledger: UsageLedger | None = None,
     ) -> None:
         self.sessions = sessions
-        #: For the transactions of core statements only: no ORM session to build.
-        self.engine: AsyncEngine = sessions.kw["bind"]
         self.keyring = keyring
         self.directory = directory
         self.trust = trust

@@ -25,12 +25,19 @@ def _encode(hrp: str, raw: bytes) -> str:
     return bech32.bech32_encode(hrp, words)
 
 
-def recipient_of(certificate: x509.Certificate) -> str:
-    """The ``age1…`` recipient of a unit's encryption certificate."""
+def encryption_key_of(certificate: x509.Certificate) -> x25519.X25519PublicKey:
+    """The X25519 key of a unit's encryption certificate."""
     public_key = certificate.public_key()
     if not isinstance(public_key, x25519.X25519PublicKey):
         raise Invalid("not an encryption certificate (X25519)", code="bad-certificate")
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return public_key
+
+
+def recipient_of(certificate: x509.Certificate) -> str:
+    """The ``age1…`` recipient of a unit's encryption certificate."""
+    raw = encryption_key_of(certificate).public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     return _encode(RECIPIENT_HRP, raw)
 
 

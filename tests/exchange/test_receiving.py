@@ -146,15 +146,19 @@ async def test_a_broken_upload_resumes_from_the_bytes_the_receiver_holds(
     assert len(recorder.received) == 1
 
 
+def _flip_a_byte(payload: Path) -> None:
+    """One bit of the ciphertext changed, halfway through, after its header was signed."""
+    data = bytearray(payload.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    payload.write_bytes(bytes(data))
+
+
 async def test_a_flipped_byte_in_the_ciphertext_is_refused_as_bad_digest(
     demo_network: DemoNetwork, camlo: tuple[RunningNode, Recorder], tmp_path: Path
 ) -> None:
     node, recorder = camlo
     header = seal_document(demo_network, tmp_path / "out")
-    payload = tmp_path / "out" / PAYLOAD_FILE
-    data = bytearray(payload.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    payload.write_bytes(bytes(data))
+    _flip_a_byte(tmp_path / "out" / PAYLOAD_FILE)
 
     refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
 
@@ -183,10 +187,7 @@ async def test_a_flipped_byte_in_an_uploaded_payload_is_refused_as_bad_digest(
     (exchange.upload_digests) is held against the signed header."""
     node, recorder = camlo
     header = seal_document(demo_network, tmp_path / "out", content=os.urandom(2 * INLINE_BYTES))
-    payload = tmp_path / "out" / PAYLOAD_FILE
-    data = bytearray(payload.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    payload.write_bytes(bytes(data))
+    _flip_a_byte(tmp_path / "out" / PAYLOAD_FILE)
 
     refusal = await refusal_of(demo_network, node, "TU", tmp_path / "out")
 
